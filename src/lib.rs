@@ -1,0 +1,13 @@
+//! mfa-recovery: gets people who lost their authenticator phone back into their AWS Cognito
+//! account, safely.
+
+pub mod cognito;
+pub mod domain;
+pub mod mail;
+pub mod recovery;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod worker;

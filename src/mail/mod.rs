@@ -1,0 +1,32 @@
+//! The mailer port, its SES v2 implementation, and the email templates.
+
+mod ses;
+pub mod templates;
+
+use async_trait::async_trait;
+
+use crate::domain::EmailAddress;
+
+pub use ses::SesMailer;
+
+/// One email, rendered, in both text and HTML.
+pub struct Email {
+    pub to: EmailAddress,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("the email service could not be reached")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the email service refused the message: {0}")]
+    Rejected(String),
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync + 'static {
+    /// Sends the email; returns the provider's message id.
+    async fn send(&self, email: Email) -> Result<String, MailError>;
+}

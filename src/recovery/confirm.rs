@@ -1,0 +1,345 @@
+use chrono::Utc;
+use secrecy::SecretString;
+
+use super::{HashError, RecoveryService, RecoveryStatus};
+use crate::cognito::{IdpError, PasswordCheck, TokenRemoval};
+use crate::domain::{Actor, ClientInfo, RecoveryCode, Username};
+use crate::store::audit::{self, AuditEvent};
+use crate::store::jobs::{self, JobKind};
+use crate::store::recoveries::{self, RecoveryRow};
+
+/// How long one confirmation may hold a recovery while it applies the reset in Cognito; a
+/// holder that dies lets go after this, so a retry with the same code can complete.
+const RESET_LEASE_SECONDS: i64 = 60;
+
+pub struct Confirmation {
+    pub username: Username,
+    pub code: RecoveryCode,
+    pub password: Option<SecretString>,
+    pub client: ClientInfo,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmError {
+    /// Wrong, expired, used or superseded code, wrong password, or no open recovery: the
+    /// caller is never told which.
+    #[error("the recovery code or password is not valid")]
+    Invalid,
+    #[error("the recovery is locked after too many attempts")]
+    Locked,
+    #[error("the identity provider is unavailable")]
+    IdentityProviderUnavailable(#[source] IdpError),
+    /// Cognito answered, but the read-back shows the authenticator is still there.
+    #[error("the authenticator could not be removed: {0}")]
+    ResetNotApplied(String),
+    #[error("the recovery store failed")]
+    Store(#[from] sqlx::Error),
+    #[error("hashing failed")]
+    Hashing(#[from] HashError),
+}
+
+/// Why a reset in Cognito did not complete.
+enum ResetError {
+    Unavailable(IdpError),
+    NotApplied(String),
+}
+
+impl RecoveryService {
+    /// Checks the code (and password) and, when both are right, removes the user's TOTP
+    /// authenticator in Cognito, reads the result back and signs the user out everywhere.
+    #[tracing::instrument(skip_all, fields(recovery_id))]
+    pub async fn confirm(&self, confirmation: Confirmation) -> Result<(), ConfirmError> {
+        let actor = Actor::User;
+        let client = &confirmation.client;
+        let username = confirmation.username.as_str();
+        let failed = |detail: &str| {
+            AuditEvent::new("recovery.confirm_failed", &actor, "rejected")
+                .username(username)
+                .client(client)
+                .detail(detail.to_owned())
+        };
+
+        // 1. Find the open recovery and count this attempt before anything is compared, in a
+        //    transaction of its own: concurrent guesses are each counted, and a crash later
+        //    cannot un-count one.
+        let mut tx = self.db.begin().await?;
+        let Some(recovery) = recoveries::lock_newest_open(&mut tx, username).await? else {
+            audit::append(&mut tx, failed("no open recovery for this name")).await?;
+            tx.commit().await?;
+            // The same argon2 work as for a name that has a recovery.
+            self.hasher.verify(&confirmation.code, None).await?;
+            return Err(ConfirmError::Invalid);
+        };
+        tracing::Span::current().record("recovery_id", tracing::field::display(recovery.id));
+        // NIST SP 800-63B-4 §4.2: recovery codes expire.
+        if recovery.expires_at <= Utc::now() {
+            audit::append(&mut tx, failed("expired").recovery(recovery.id)).await?;
+            tx.commit().await?;
+            self.hasher.verify(&confirmation.code, None).await?;
+            return Err(ConfirmError::Invalid);
+        }
+        if recovery.status == RecoveryStatus::Locked {
+            audit::append(&mut tx, failed("locked").recovery(recovery.id)).await?;
+            tx.commit().await?;
+            return Err(ConfirmError::Locked);
+        }
+        let attempts = recoveries::count_attempt(&mut tx, recovery.id).await?;
+        if attempts > self.max_attempts() {
+            self.lock_recovery(&mut tx, &recovery, client).await?;
+            tx.commit().await?;
+            return Err(ConfirmError::Locked);
+        }
+        tx.commit().await?;
+
+        // 2. Compare. The password is checked only once the code is right, so that a guesser
+        //    without the code learns nothing about the password.
+        let code_right = self
+            .hasher
+            .verify(&confirmation.code, recovery.code_hash.as_deref())
+            .await?;
+        if !code_right {
+            let why = match recovery.status {
+                RecoveryStatus::NotEligible => "no code was issued to this name",
+                _ => "wrong code",
+            };
+            return self.failed_attempt(&recovery, attempts, client, why).await;
+        }
+        let account = recovery
+            .account_key
+            .as_deref()
+            .unwrap_or(&recovery.username);
+        if self.rules.require_password {
+            let Some(password) = &confirmation.password else {
+                return self
+                    .failed_attempt(&recovery, attempts, client, "no password")
+                    .await;
+            };
+            match self.idp.check_password(account, password).await {
+                Ok(PasswordCheck::Correct) => {}
+                Ok(PasswordCheck::Wrong) => {
+                    return self
+                        .failed_attempt(&recovery, attempts, client, "wrong password")
+                        .await;
+                }
+                Err(err) => return Err(self.unavailable(&recovery, client, err, false).await?),
+            }
+        }
+
+        // 3. Only one confirmation applies the reset; the others see a used code.
+        let mut conn = self.db.acquire().await?;
+        if !recoveries::claim_for_reset(&mut conn, recovery.id, RESET_LEASE_SECONDS).await? {
+            audit::append(&mut conn, failed("code already used").recovery(recovery.id)).await?;
+            return Err(ConfirmError::Invalid);
+        }
+        drop(conn);
+
+        // 4. Apply the reset in Cognito and prove it.
+        match self.reset_in_cognito(account).await {
+            Ok(detail) => {
+                let mut tx = self.db.begin().await?;
+                recoveries::complete(&mut tx, recovery.id, client.ip.as_deref()).await?;
+                let done = |action: &'static str, detail: String| {
+                    AuditEvent::new(action, &actor, "success")
+                        .username(account)
+                        .recovery(recovery.id)
+                        .client(client)
+                        .detail(detail)
+                };
+                audit::append(&mut tx, done("mfa.reset", detail)).await?;
+                audit::append(
+                    &mut tx,
+                    done("sessions.revoked", "AdminUserGlobalSignOut".to_owned()),
+                )
+                .await?;
+                jobs::enqueue(&mut tx, JobKind::ResetNotice, recovery.id).await?;
+                tx.commit().await?;
+                self.wakeup.notify_one();
+                tracing::info!("TOTP authenticator removed and read back");
+                Ok(())
+            }
+            Err(ResetError::Unavailable(err)) => {
+                Err(self.unavailable(&recovery, client, err, true).await?)
+            }
+            Err(ResetError::NotApplied(why)) => {
+                let mut tx = self.db.begin().await?;
+                recoveries::transition(
+                    &mut tx,
+                    recovery.id,
+                    &[RecoveryStatus::Resetting],
+                    RecoveryStatus::Failed,
+                )
+                .await?;
+                audit::append(
+                    &mut tx,
+                    AuditEvent::new("mfa.reset_failed", &actor, "failed")
+                        .username(account)
+                        .recovery(recovery.id)
+                        .client(client)
+                        .detail(why.clone()),
+                )
+                .await?;
+                tx.commit().await?;
+                tracing::error!(reason = %why, "MFA reset was not applied");
+                Err(ConfirmError::ResetNotApplied(why))
+            }
+        }
+    }
+
+    fn max_attempts(&self) -> i32 {
+        i32::try_from(self.rules.max_attempts).unwrap_or(i32::MAX)
+    }
+
+    /// AdminDeleteSoftwareToken, AdminSetUserMFAPreference (TOTP off), AdminGetUser to read the
+    /// result back, AdminUserGlobalSignOut. Every step is safe to repeat, so a confirmation
+    /// retried after an outage completes what an earlier one started.
+    async fn reset_in_cognito(&self, account: &str) -> Result<String, ResetError> {
+        let removal = self
+            .idp
+            .delete_software_token(account)
+            .await
+            .map_err(ResetError::Unavailable)?;
+        // In a pool that requires MFA this answers 200 and changes nothing; the token removal
+        // above is what counts there. In an optional pool it turns TOTP off.
+        let preference = match self.idp.disable_totp_preference(account).await {
+            Ok(()) => "preference cleared".to_owned(),
+            Err(IdpError::Refused { code, .. }) => format!("preference refused ({code})"),
+            Err(err) => return Err(ResetError::Unavailable(err)),
+        };
+        let after = self
+            .idp
+            .find_user(account)
+            .await
+            .map_err(ResetError::Unavailable)?;
+        let removal_text = match &removal {
+            TokenRemoval::Removed => "software token deleted".to_owned(),
+            TokenRemoval::Unsupported(code) => {
+                format!("AdminDeleteSoftwareToken not available ({code})")
+            }
+            TokenRemoval::Refused(code) => format!("AdminDeleteSoftwareToken refused ({code})"),
+        };
+        match after {
+            None => {
+                return Err(ResetError::NotApplied(
+                    "the user no longer exists in the pool".to_owned(),
+                ))
+            }
+            Some(user) if user.totp_enabled => {
+                return Err(ResetError::NotApplied(format!(
+                    "SOFTWARE_TOKEN_MFA is still listed after the reset ({removal_text}; {preference}); \
+                     a pool that requires MFA keeps TOTP unless the token itself is deleted"
+                )))
+            }
+            Some(_) => {}
+        }
+        match self.idp.sign_out_everywhere(account).await {
+            Ok(()) => {}
+            Err(IdpError::Refused { code, .. }) => {
+                return Err(ResetError::NotApplied(format!(
+                    "TOTP removed but AdminUserGlobalSignOut was refused ({code})"
+                )))
+            }
+            Err(err) => return Err(ResetError::Unavailable(err)),
+        }
+        Ok(format!(
+            "{removal_text}; {preference}; read back: SOFTWARE_TOKEN_MFA no longer listed"
+        ))
+    }
+
+    /// A wrong code or password: recorded, and at the last allowed attempt the recovery locks.
+    async fn failed_attempt(
+        &self,
+        recovery: &RecoveryRow,
+        attempts: i32,
+        client: &ClientInfo,
+        why: &str,
+    ) -> Result<(), ConfirmError> {
+        let actor = Actor::User;
+        let mut tx = self.db.begin().await?;
+        audit::append(
+            &mut tx,
+            AuditEvent::new("recovery.confirm_failed", &actor, "rejected")
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .client(client)
+                .detail(format!(
+                    "{why} (attempt {attempts} of {})",
+                    self.max_attempts()
+                )),
+        )
+        .await?;
+        if attempts >= self.max_attempts() {
+            self.lock_recovery(&mut tx, recovery, client).await?;
+        }
+        tx.commit().await?;
+        Err(ConfirmError::Invalid)
+    }
+
+    async fn lock_recovery(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        recovery: &RecoveryRow,
+        client: &ClientInfo,
+    ) -> Result<(), sqlx::Error> {
+        let locked = recoveries::transition(
+            conn,
+            recovery.id,
+            &[RecoveryStatus::CodeSent, RecoveryStatus::NotEligible],
+            RecoveryStatus::Locked,
+        )
+        .await?;
+        if locked {
+            audit::append(
+                conn,
+                AuditEvent::new("recovery.locked", &Actor::User, "locked")
+                    .username(&recovery.username)
+                    .recovery(recovery.id)
+                    .client(client)
+                    .detail(format!("{} wrong attempts", self.max_attempts())),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Cognito could not be reached: nothing was decided, so the attempt is given back and a
+    /// claimed recovery released, leaving the code usable for a retry.
+    async fn unavailable(
+        &self,
+        recovery: &RecoveryRow,
+        client: &ClientInfo,
+        err: IdpError,
+        claimed: bool,
+    ) -> Result<ConfirmError, ConfirmError> {
+        tracing::warn!(error = %err, "Cognito unavailable during confirmation");
+        let mut tx = self.db.begin().await?;
+        recoveries::refund_attempt(&mut tx, recovery.id).await?;
+        if claimed {
+            recoveries::transition(
+                &mut tx,
+                recovery.id,
+                &[RecoveryStatus::Resetting],
+                RecoveryStatus::CodeSent,
+            )
+            .await?;
+        }
+        audit::append(
+            &mut tx,
+            AuditEvent::new(
+                if claimed {
+                    "mfa.reset_failed"
+                } else {
+                    "recovery.confirm_failed"
+                },
+                &Actor::User,
+                "retryable",
+            )
+            .username(&recovery.username)
+            .recovery(recovery.id)
+            .client(client)
+            .detail(format!("{err}; the code stays usable")),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ConfirmError::IdentityProviderUnavailable(err))
+    }
+}

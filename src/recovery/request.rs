@@ -1,0 +1,60 @@
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::RecoveryService;
+use crate::domain::{Actor, ClientInfo, Username};
+use crate::store::audit::{self, AuditEvent};
+use crate::store::jobs::{self, JobKind};
+use crate::store::recoveries::{self, NewRecovery};
+
+pub struct RecoveryRequest {
+    pub username: Username,
+    pub actor: Actor,
+    /// Why staff started it (a ticket number); `None` for self-service.
+    pub reason: Option<String>,
+    pub client: ClientInfo,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("the recovery could not be recorded")]
+    Store(#[from] sqlx::Error),
+}
+
+impl RecoveryService {
+    /// Records the request and queues its processing. Deliberately does no Cognito, SES or
+    /// argon2 work: the answer, and how long it takes, is the same for every username.
+    #[tracing::instrument(skip_all, fields(recovery_id))]
+    pub async fn request(&self, request: RecoveryRequest) -> Result<Uuid, RequestError> {
+        let id = Uuid::new_v4();
+        tracing::Span::current().record("recovery_id", tracing::field::display(id));
+        let ttl = chrono::Duration::from_std(self.rules.code_ttl).unwrap_or(chrono::Duration::MAX);
+        let initiated_by = request.actor.as_audit_string();
+        let mut tx = self.db.begin().await?;
+        recoveries::insert(
+            &mut tx,
+            NewRecovery {
+                id,
+                username: request.username.as_str(),
+                initiated_by: &initiated_by,
+                reason: request.reason.as_deref(),
+                expires_at: Utc::now() + ttl,
+                request_ip: request.client.ip.as_deref(),
+                user_agent: request.client.user_agent.as_deref(),
+            },
+        )
+        .await?;
+        jobs::enqueue(&mut tx, JobKind::IssueCode, id).await?;
+        let mut event = AuditEvent::new("recovery.requested", &request.actor, "accepted")
+            .username(request.username.as_str())
+            .recovery(id)
+            .client(&request.client);
+        if let Some(reason) = &request.reason {
+            event = event.detail(format!("reason: {reason}"));
+        }
+        audit::append(&mut tx, event).await?;
+        tx.commit().await?;
+        self.wakeup.notify_one();
+        Ok(id)
+    }
+}

@@ -1,0 +1,114 @@
+//! Thin HTTP handlers: parse into domain types, call the recovery rules, map the result.
+
+mod health;
+pub mod problem;
+mod recovery;
+
+use actix_web::error::JsonPayloadError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::domain::ClientInfo;
+use problem::ApiError;
+
+/// Request bodies are a few short strings; anything bigger is refused before it is read.
+pub const JSON_BODY_LIMIT: usize = 16 * 1024;
+/// User agents are recorded for auditors, trimmed to a sane length.
+const USER_AGENT_MAX_CHARS: usize = 256;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(json_config())
+        .service(
+            web::resource("/v1/recovery")
+                .route(web::post().to(recovery::request))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/recovery/confirm")
+                .route(web::post().to(recovery::confirm))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/healthz")
+                .route(web::get().to(health::healthz))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/readyz")
+                .route(web::get().to(health::readyz))
+                .default_service(web::to(method_not_allowed)),
+        );
+}
+
+pub async fn not_found() -> HttpResponse {
+    api_response(&ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Not found",
+        "There is no such endpoint.",
+    ))
+}
+
+async fn method_not_allowed() -> HttpResponse {
+    api_response(&ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed",
+        "This endpoint does not accept that method.",
+    ))
+}
+
+/// Bad bodies become problem+json. The details never echo the body: a mistyped member could be
+/// a password.
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(JSON_BODY_LIMIT)
+        .content_type_required(true)
+        .error_handler(|err, _req| {
+            let api = match &err {
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "Payload too large",
+                    format!("The request body must be at most {JSON_BODY_LIMIT} bytes."),
+                ),
+                JsonPayloadError::ContentType => ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Unsupported media type",
+                    "The request body must be JSON, sent as Content-Type: application/json.",
+                ),
+                JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::invalid_request(
+                    "The JSON body has a missing member or a member of the wrong type.",
+                ),
+                JsonPayloadError::Deserialize(_) => {
+                    ApiError::invalid_request("The request body is not valid JSON.")
+                }
+                _ => ApiError::invalid_request("The request body could not be read."),
+            };
+            actix_web::error::InternalError::from_response(err, api_response(&api)).into()
+        })
+}
+
+fn api_response(err: &ApiError) -> HttpResponse {
+    actix_web::ResponseError::error_response(err)
+}
+
+/// The audit facts of a request: the socket peer's address and a cleaned user agent.
+pub fn client_info(req: &HttpRequest) -> ClientInfo {
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| {
+            ua.chars()
+                .filter(|c| !c.is_control())
+                .take(USER_AGENT_MAX_CHARS)
+                .collect::<String>()
+        });
+    ClientInfo {
+        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        user_agent,
+    }
+}

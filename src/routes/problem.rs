@@ -1,0 +1,167 @@
+//! Every error leaves the service as RFC 9457 problem+json with a stable `code`. Unexpected
+//! errors are logged once here, with their whole source chain; the client gets no internals.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::recovery::{ConfirmError, RequestError};
+
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    pub code: &'static str,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
+    detail: String,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn invalid_request(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Invalid request",
+            detail,
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal error",
+            "The request could not be completed. It is safe to retry.",
+        )
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = Problem {
+            kind: format!(
+                "https://mfa-recovery.dev/problems/{}",
+                self.code.replace('_', "-")
+            ),
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code,
+        };
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(body)
+    }
+}
+
+/// Logs an unexpected error with its whole chain, once.
+pub fn log_unexpected(context: &str, err: &(dyn std::error::Error + 'static)) {
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    tracing::error!(error.chain = %chain, "{context}");
+}
+
+impl From<RequestError> for ApiError {
+    fn from(err: RequestError) -> Self {
+        log_unexpected("recording a recovery request failed", &err);
+        ApiError::internal()
+    }
+}
+
+/// How long a client should wait before retrying when Cognito is unreachable.
+const IDP_RETRY_AFTER_SECONDS: u64 = 30;
+
+impl From<ConfirmError> for ApiError {
+    fn from(err: ConfirmError) -> Self {
+        match err {
+            ConfirmError::Invalid => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_recovery",
+                "Invalid recovery",
+                "The recovery code or password is not valid, or the code has expired or was replaced. Request a new code if needed.",
+            ),
+            ConfirmError::Locked => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many attempts",
+                "This recovery is locked after too many wrong attempts. Request a new code later.",
+            ),
+            ConfirmError::IdentityProviderUnavailable(ref source) => {
+                log_unexpected("Cognito unavailable during confirmation", source);
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "identity_provider_unavailable",
+                    "Identity provider unavailable",
+                    "The identity provider could not be reached. Nothing was changed and your code is still valid: try again shortly.",
+                )
+                .retry_after(IDP_RETRY_AFTER_SECONDS)
+            }
+            ConfirmError::ResetNotApplied(_) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "mfa_reset_failed",
+                "Authenticator not removed",
+                "The identity provider did not remove the authenticator, so nothing was reset. Contact support; the attempt was recorded.",
+            ),
+            ConfirmError::Store(ref e) => {
+                log_unexpected("confirmation failed in the database", e);
+                ApiError::internal()
+            }
+            ConfirmError::Hashing(ref e) => {
+                log_unexpected("confirmation failed while hashing", e);
+                ApiError::internal()
+            }
+        }
+    }
+}

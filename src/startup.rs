@@ -1,0 +1,128 @@
+//! Builds the running service from settings: database (migrated), AWS clients, the HTTP server
+//! on its listener, and the job loops.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing_actix_web::TracingLogger;
+
+use crate::cognito::{Cognito, IdentityProvider};
+use crate::mail::SesMailer;
+use crate::recovery::{CodeHasher, RecoveryService};
+use crate::settings::{AwsSettings, Settings};
+use crate::{routes, store, worker};
+
+/// Job loops per instance; each holds one job (and one database connection) at a time.
+const JOB_LOOPS: usize = 2;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    workers: Vec<JoinHandle<()>>,
+    shutdown: watch::Sender<bool>,
+}
+
+pub async fn aws_sdk_config(aws: &AwsSettings) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(aws.connect_timeout)
+                .operation_attempt_timeout(aws.attempt_timeout)
+                .operation_timeout(aws.operation_timeout)
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(aws.max_attempts));
+    if let Some(region) = &aws.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &aws.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = store::connect(&settings).await?;
+        store::migrate(&db).await?;
+
+        let sdk = aws_sdk_config(&settings.aws).await;
+        let cognito = Cognito::new(
+            aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+            settings.cognito.clone(),
+        );
+        match cognito.mfa_configuration().await {
+            Ok(mode) => {
+                tracing::info!(user_pool = %settings.cognito.user_pool_id, mfa_configuration = %mode, "user pool MFA configuration");
+                if mode == "ON" {
+                    tracing::info!("MFA is required in this pool: a reset deletes the software token (AdminDeleteSoftwareToken) and the next sign-in enrols a new one");
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the user pool MFA configuration at start")
+            }
+        }
+        let mailer = SesMailer::new(
+            aws_sdk_sesv2::Client::new(&sdk),
+            settings.ses_from_address.clone(),
+        );
+        let hasher = CodeHasher::new(&settings.hashing)?;
+        let service = web::Data::new(RecoveryService::new(
+            db.clone(),
+            Arc::new(cognito) as Arc<dyn IdentityProvider>,
+            Arc::new(mailer),
+            hasher,
+            settings.recovery.clone(),
+            settings.worker.clone(),
+        ));
+
+        let (shutdown, stop) = watch::channel(false);
+        let workers = (0..JOB_LOOPS)
+            .map(|_| tokio::spawn(worker::run(service.clone().into_inner(), stop.clone())))
+            .collect();
+
+        let listener = TcpListener::bind(&settings.bind_addr)?;
+        let port = listener.local_addr()?.port();
+        let db = web::Data::new(db);
+        let rules = web::Data::new(settings.recovery.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(service.clone())
+                .app_data(db.clone())
+                .app_data(rules.clone())
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+        })
+        .listen(listener)?
+        .run();
+        tracing::info!(port, "listening");
+        Ok(Self {
+            port,
+            server,
+            workers,
+            shutdown,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the server stops (SIGTERM/SIGINT), then stops the job loops.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        let _ = self.shutdown.send(true);
+        for worker in self.workers {
+            let _ = worker.await;
+        }
+        result
+    }
+}

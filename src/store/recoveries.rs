@@ -1,0 +1,264 @@
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::recovery::RecoveryStatus;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecoveryRow {
+    pub id: Uuid,
+    pub username: String,
+    pub account_key: Option<String>,
+    pub email_hint: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub status: RecoveryStatus,
+    pub initiated_by: String,
+    pub reason: Option<String>,
+    pub code_hash: Option<String>,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub request_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub completed_ip: Option<String>,
+}
+
+const COLUMNS: &str = "id, username, account_key, email_hint, status, initiated_by, reason, code_hash, \
+     attempts, created_at, issued_at, expires_at, finished_at, request_ip, user_agent, completed_ip";
+
+pub struct NewRecovery<'a> {
+    pub id: Uuid,
+    pub username: &'a str,
+    pub initiated_by: &'a str,
+    pub reason: Option<&'a str>,
+    pub expires_at: DateTime<Utc>,
+    pub request_ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+pub async fn insert(conn: &mut PgConnection, new: NewRecovery<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO recoveries (id, username, status, initiated_by, reason, expires_at, request_ip, user_agent)
+         VALUES ($1, $2, 'requested', $3, $4, $5, $6, $7)",
+    )
+    .bind(new.id)
+    .bind(new.username)
+    .bind(new.initiated_by)
+    .bind(new.reason)
+    .bind(new.expires_at)
+    .bind(new.request_ip)
+    .bind(new.user_agent)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<RecoveryRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM recoveries WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<RecoveryRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM recoveries WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Serialises the issuing of codes for one account across every instance of the service, so
+/// that the per-account hourly limit and superseding cannot race. Released at commit.
+pub async fn lock_account(conn: &mut PgConnection, account_key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7301))")
+        .bind(account_key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Recoveries issued for the account (a code sent, or the same step for an ineligible name)
+/// in the last hour.
+pub async fn issued_in_last_hour(
+    conn: &mut PgConnection,
+    account_key: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM recoveries
+         WHERE account_key = $1 AND issued_at > now() - interval '1 hour'",
+    )
+    .bind(account_key)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn mark_rate_limited(
+    conn: &mut PgConnection,
+    id: Uuid,
+    account_key: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE recoveries SET status = 'rate_limited', account_key = $2, finished_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(account_key)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub struct Issued<'a> {
+    pub id: Uuid,
+    pub account_key: &'a str,
+    pub status: RecoveryStatus,
+    pub code_hash: Option<&'a str>,
+    pub email_hint: Option<&'a str>,
+    pub ttl_seconds: i64,
+}
+
+/// The recovery now holds a code (or stands in for one, for an ineligible name); returns when
+/// it expires.
+pub async fn mark_issued(
+    conn: &mut PgConnection,
+    issued: Issued<'_>,
+) -> Result<DateTime<Utc>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE recoveries
+         SET status = $2, account_key = $3, code_hash = $4, email_hint = $5, issued_at = now(),
+             expires_at = now() + make_interval(secs => $6), attempts = 0
+         WHERE id = $1 RETURNING expires_at",
+    )
+    .bind(issued.id)
+    .bind(issued.status.as_str())
+    .bind(issued.account_key)
+    .bind(issued.code_hash)
+    .bind(issued.email_hint)
+    .bind(issued.ttl_seconds as f64)
+    .fetch_one(conn)
+    .await
+}
+
+/// Every older recovery of the account that could still be confirmed stops being usable.
+pub async fn supersede_others(
+    conn: &mut PgConnection,
+    account_key: &str,
+    keep: Uuid,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE recoveries SET status = 'superseded', code_hash = NULL, finished_at = now()
+         WHERE account_key = $1 AND id <> $2 AND status IN ('requested', 'code_sent', 'not_eligible')
+         RETURNING id",
+    )
+    .bind(account_key)
+    .bind(keep)
+    .fetch_all(conn)
+    .await
+}
+
+/// The recovery a confirmation for `username` is judged against: the newest issued one that
+/// has not ended, whichever of its names (typed or canonical) is given. Row-locked.
+pub async fn lock_newest_open(
+    conn: &mut PgConnection,
+    username: &str,
+) -> Result<Option<RecoveryRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM recoveries
+         WHERE (username = $1 OR account_key = $1) AND issued_at IS NOT NULL
+           AND status IN ('code_sent', 'not_eligible', 'resetting', 'locked')
+         ORDER BY issued_at DESC, created_at DESC LIMIT 1 FOR UPDATE"
+    ))
+    .bind(username)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn count_attempt(conn: &mut PgConnection, id: Uuid) -> Result<i32, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE recoveries SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Gives back an attempt that failed through no fault of the user (Cognito unreachable).
+pub async fn refund_attempt(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE recoveries SET attempts = greatest(attempts - 1, 0) WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Moves the recovery to `to` if it is in one of `from`; false when it was not (a concurrent
+/// confirmation got there first). Leaving a usable state drops the code hash.
+pub async fn transition(
+    conn: &mut PgConnection,
+    id: Uuid,
+    from: &[RecoveryStatus],
+    to: RecoveryStatus,
+) -> Result<bool, sqlx::Error> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let moved = sqlx::query(
+        "UPDATE recoveries
+         SET status = $3,
+             code_hash = CASE WHEN $4 THEN code_hash END,
+             claimed_until = NULL,
+             finished_at = CASE WHEN $5 THEN now() END
+         WHERE id = $1 AND status = ANY($2)",
+    )
+    .bind(id)
+    .bind(&from)
+    .bind(to.as_str())
+    .bind(to.keeps_code_hash())
+    .bind(to.is_final())
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(moved == 1)
+}
+
+/// The reset was applied and read back: the recovery is done and its code is gone.
+pub async fn complete(
+    conn: &mut PgConnection,
+    id: Uuid,
+    ip: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE recoveries
+         SET status = 'completed', code_hash = NULL, claimed_until = NULL, finished_at = now(),
+             completed_ip = $2
+         WHERE id = $1 AND status = 'resetting'",
+    )
+    .bind(id)
+    .bind(ip)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(moved == 1)
+}
+
+/// Takes the recovery for applying its reset: only one confirmation can hold it at a time. A
+/// holder that died lets go when its lease runs out, so a retry with the same code completes.
+pub async fn claim_for_reset(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lease_seconds: i64,
+) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query(
+        "UPDATE recoveries SET status = 'resetting', claimed_until = now() + make_interval(secs => $2)
+         WHERE id = $1 AND expires_at > now()
+           AND (status = 'code_sent' OR (status = 'resetting' AND claimed_until < now()))",
+    )
+    .bind(id)
+    .bind(lease_seconds as f64)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(claimed == 1)
+}

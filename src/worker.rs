@@ -1,0 +1,28 @@
+//! The job loop: takes due jobs from Postgres (FOR UPDATE SKIP LOCKED, so any number of loops in
+//! any number of instances share one queue) and runs them through the recovery rules.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::recovery::RecoveryService;
+use crate::routes::problem::log_unexpected;
+
+pub async fn run(service: Arc<RecoveryService>, mut shutdown: watch::Receiver<bool>) {
+    let wakeup = service.wakeup();
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        match service.run_next_job().await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(err) => log_unexpected("the job loop could not run a job", &err),
+        }
+        tokio::select! {
+            () = wakeup.notified() => {}
+            () = tokio::time::sleep(service.job_poll_interval()) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+}

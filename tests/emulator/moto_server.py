@@ -1,0 +1,159 @@
+"""moto's server (Cognito + SES v2) with the AWS behaviour this project relies on and moto lacks.
+
+Started by scripts/services.sh on 127.0.0.1 only. Everything here is test harness: the service
+under test talks to it exactly as it talks to AWS, through the official Rust SDK.
+
+What is added to moto, and why:
+
+* AdminDeleteSoftwareToken (Cognito, 2026; aws-sdk-cognitoidentityprovider 1.144+). moto has no
+  such action. Documented semantics: the user's TOTP software token is removed and the TOTP MFA
+  preference with it, so the user no longer lists SOFTWARE_TOKEN_MFA.
+* In a pool whose MFA is required ("ON"), AWS answers AdminSetUserMFAPreference with 200 and
+  changes nothing when asked to disable TOTP; moto disables it. Modelled here so that the tests
+  prove the service really removes the token instead of trusting a 200.
+* In a required pool, a user with no authenticator is asked to enrol at sign-in (MFA_SETUP);
+  moto's ADMIN_USER_PASSWORD_AUTH flow signs such a user straight in.
+* A read-only view of the mail SES accepted (GET /_harness/ses/messages), so tests read the
+  emailed code the way a user reads their inbox.
+* POST /_harness/cognito/{pool_id}/without-delete-software-token makes AdminDeleteSoftwareToken
+  unknown for that one pool, as in a region or SDK that predates it (per pool, so tests running
+  in parallel do not see each other's faults).
+"""
+
+import json
+import sys
+
+from moto.cognitoidp import models as cognito_models
+from moto.cognitoidp.exceptions import NotAuthorizedError
+from moto.cognitoidp.responses import CognitoIdpResponse
+from moto.core.exceptions import JsonRESTError
+from moto.core.responses import EmptyResult
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from moto.ses.models import ses_backends
+from werkzeug.serving import run_simple
+from werkzeug.wrappers import Request, Response
+
+Backend = cognito_models.CognitoIdpBackend
+POOLS_WITHOUT_DELETE_TOKEN: set[str] = set()
+
+
+class UnknownOperationException(JsonRESTError):
+    def __init__(self) -> None:
+        super().__init__(
+            "UnknownOperationException", "AdminDeleteSoftwareToken is not available"
+        )
+
+
+def admin_delete_software_token(self, user_pool_id: str, username: str) -> None:
+    if user_pool_id in POOLS_WITHOUT_DELETE_TOKEN:
+        raise UnknownOperationException()
+    user = self.admin_get_user(user_pool_id, username)
+    user.token_verified = False
+    user.software_token_mfa_enabled = False
+    if user.preferred_mfa_setting == "SOFTWARE_TOKEN_MFA":
+        user.preferred_mfa_setting = ""
+
+
+Backend.admin_delete_software_token = admin_delete_software_token
+
+
+def admin_delete_software_token_response(self):
+    self.backend.admin_delete_software_token(
+        self._get_param("UserPoolId"), self._get_param("Username")
+    )
+    return EmptyResult()
+
+
+CognitoIdpResponse.admin_delete_software_token = admin_delete_software_token_response
+
+_moto_set_preference = Backend.admin_set_user_mfa_preference
+
+
+def admin_set_user_mfa_preference(
+    self, user_pool_id, username, software_token_mfa_settings, sms_mfa_settings
+):
+    pool = self.describe_user_pool(user_pool_id)
+    if (
+        pool.mfa_config == "ON"
+        and software_token_mfa_settings
+        and not software_token_mfa_settings.get("Enabled")
+    ):
+        # AWS: 200 and no change when TOTP is disabled in a pool that requires MFA.
+        self.admin_get_user(user_pool_id, username)
+        software_token_mfa_settings = None
+    return _moto_set_preference(
+        self, user_pool_id, username, software_token_mfa_settings, sms_mfa_settings
+    )
+
+
+Backend.admin_set_user_mfa_preference = admin_set_user_mfa_preference
+
+_moto_admin_initiate_auth = Backend.admin_initiate_auth
+
+
+def admin_initiate_auth(self, user_pool_id, client_id, auth_flow, auth_parameters):
+    result = _moto_admin_initiate_auth(
+        self, user_pool_id, client_id, auth_flow, auth_parameters
+    )
+    pool = self.describe_user_pool(user_pool_id)
+    if pool.mfa_config == "ON" and "AuthenticationResult" in result:
+        user = self.admin_get_user(user_pool_id, auth_parameters.get("USERNAME"))
+        if not user.software_token_mfa_enabled and not user.sms_mfa_enabled:
+            # Undo moto's sign-in: AWS issues no tokens before the user has enrolled.
+            access_token = result["AuthenticationResult"]["AccessToken"]
+            pool.access_tokens.pop(access_token, None)
+            session = str(cognito_models.random.uuid4())
+            self.sessions[session] = (user.username, pool)
+            return {
+                "ChallengeName": "MFA_SETUP",
+                "ChallengeParameters": {"MFAS_CAN_SETUP": '["SOFTWARE_TOKEN_MFA"]'},
+                "Session": session,
+            }
+    return result
+
+
+Backend.admin_initiate_auth = admin_initiate_auth
+
+
+def harness(environ, start_response):
+    request = Request(environ)
+    if request.path == "/_harness/ses/messages":
+        messages = []
+        for account_backends in ses_backends.values():
+            for backend in account_backends.values():
+                for m in backend.sent_messages:
+                    destinations = getattr(m, "destinations", {}) or {}
+                    messages.append(
+                        {
+                            "id": m.id,
+                            "source": m.source,
+                            "to": destinations.get("ToAddresses", []),
+                            "subject": getattr(m, "subject", None),
+                            "body": getattr(m, "body", None),
+                            "raw": getattr(m, "raw_data", None),
+                        }
+                    )
+        response = Response(json.dumps(messages), mimetype="application/json")
+        return response(environ, start_response)
+    prefix, suffix = "/_harness/cognito/", "/without-delete-software-token"
+    if request.path.startswith(prefix) and request.path.endswith(suffix):
+        POOLS_WITHOUT_DELETE_TOKEN.add(request.path[len(prefix) : -len(suffix)])
+        return Response("{}", mimetype="application/json")(environ, start_response)
+    return moto_app(environ, start_response)
+
+
+moto_app = DomainDispatcherApplication(create_backend_app)
+
+if __name__ == "__main__":
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    run_simple(
+        "127.0.0.1",
+        port,
+        harness,
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
