@@ -85,7 +85,10 @@ impl RecoveryService {
         }
         let attempts = recoveries::count_attempt(&mut tx, recovery.id).await?;
         if attempts > self.max_attempts() {
-            self.lock_recovery(&mut tx, &recovery, client).await?;
+            // Over the limit while earlier attempts are still being judged. The recovery locks
+            // only once that many attempts have failed: a right code in flight still completes.
+            let detail = format!("over the limit of {} attempts", self.max_attempts());
+            audit::append(&mut tx, failed(&detail).recovery(recovery.id)).await?;
             tx.commit().await?;
             return Err(ConfirmError::Locked);
         }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the tests and the local demo need, from package registries only:
+# PostgreSQL 15 server (Debian packages) and moto's AWS emulator (PyPI, in ./.venv).
+# Idempotent: does nothing that is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+MOTO_VERSION=${MOTO_VERSION:-5.2.5}
+
+if [ ! -x "$PG_BIN/initdb" ]; then
+  echo "install-deps: installing PostgreSQL 15 from Debian packages" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: need root (or sudo) to apt-get install postgresql-15" >&2
+    exec sudo "$0" "$@"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends postgresql-15 postgresql-client-15 >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+  echo "install-deps: installing moto $MOTO_VERSION into .venv" >&2
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check "moto[server,cognitoidp]==$MOTO_VERSION"
+fi

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Starts (or stops) a throwaway PostgreSQL 15 cluster and the AWS emulator on 127.0.0.1.
+#   scripts/services.sh start   -> writes .services/env with the addresses to source
+#   scripts/services.sh stop
+# Both listen on free loopback ports and keep all their state in .services/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+STATE=$PWD/.services
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# PostgreSQL refuses to run as root: as root, run it as the postgres user.
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+stop() {
+  if [ -f "$STATE/pg/PG_VERSION" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$STATE/pg" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  if [ -f "$STATE/moto.pid" ]; then
+    kill "$(cat "$STATE/moto.pid")" 2>/dev/null || true
+  fi
+  rm -rf "$STATE"
+}
+
+start() {
+  stop
+  mkdir -p "$STATE"
+  local pg_port moto_port
+  pg_port=$(free_port)
+  moto_port=$(free_port)
+
+  mkdir -p "$STATE/pg" "$STATE/pgsock"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$STATE" "$STATE/pg" "$STATE/pgsock"
+  fi
+  as_pg "$PG_BIN/initdb" -D "$STATE/pg" -U postgres -A trust --no-sync >"$STATE/initdb.log" 2>&1 \
+    || { cat "$STATE/initdb.log" >&2; exit 1; }
+  # A test server: durability is traded for speed (fsync off), and it listens on loopback only.
+  as_pg "$PG_BIN/pg_ctl" -D "$STATE/pg" -l "$STATE/pg/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $STATE/pgsock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+    start >/dev/null
+
+  .venv/bin/python tests/emulator/moto_server.py "$moto_port" >"$STATE/moto.log" 2>&1 &
+  echo $! >"$STATE/moto.pid"
+  for _ in $(seq 1 100); do
+    if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$moto_port/_harness/ses/messages', timeout=1)" 2>/dev/null; then
+      break
+    fi
+    sleep 0.2
+  done
+  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$moto_port/_harness/ses/messages', timeout=2)" \
+    || { echo "services: the emulator did not start" >&2; cat "$STATE/moto.log" >&2; exit 1; }
+
+  cat >"$STATE/env" <<ENV
+export TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/postgres
+export TEST_AWS_ENDPOINT=http://127.0.0.1:$moto_port
+export TEST_PG_BIN=$PG_BIN
+export AWS_ACCESS_KEY_ID=testing
+export AWS_SECRET_ACCESS_KEY=testing
+export AWS_REGION=us-east-1
+ENV
+  echo "services: PostgreSQL on 127.0.0.1:$pg_port, AWS emulator on 127.0.0.1:$moto_port" >&2
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

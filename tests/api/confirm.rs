@@ -1,0 +1,284 @@
+use std::time::Duration;
+
+use crate::helpers::{assert_problem, AppOptions, SignIn, TestApp};
+
+/// Any 8-digit code other than `code`.
+fn other_code(code: &str) -> String {
+    let n: u32 = code.parse().unwrap();
+    format!("{:08}", (n + 1) % 100_000_000)
+}
+
+#[tokio::test]
+async fn a_user_who_lost_their_phone_gets_back_in_and_enrols_a_new_authenticator() {
+    let app = TestApp::spawn().await; // a pool that requires MFA
+    let user = app.create_user().await;
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
+    );
+    assert!(app
+        .mfa_settings(&user)
+        .await
+        .contains(&"SOFTWARE_TOKEN_MFA".to_owned()));
+
+    let code = app.code_for(&user).await;
+    let response = app.confirm(&user.username, &code, &user.password).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), r#"{"status":"mfa_reset"}"#);
+
+    // The authenticator is gone in Cognito, and the next sign-in enrols a new one.
+    assert!(!app
+        .mfa_settings(&user)
+        .await
+        .contains(&"SOFTWARE_TOKEN_MFA".to_owned()));
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("MFA_SETUP".into())
+    );
+
+    // A notice follows the code email, and it carries no code.
+    let notice = app.wait_for_email(&user.email, 2).await;
+    let body = notice.body.unwrap();
+    assert!(notice.subject.unwrap().contains("authenticator"));
+    assert!(body.contains("127.0.0.1"), "{body}");
+    assert!(crate::helpers::find_code(&body).is_none(), "{body}");
+
+    app.wait_for_jobs().await;
+    assert_eq!(
+        app.actions(&user.username).await,
+        [
+            "recovery.requested",
+            "recovery.code_sent",
+            "mfa.reset",
+            "sessions.revoked",
+            "notification.sent"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn in_an_optional_mfa_pool_the_next_sign_in_succeeds_without_totp() {
+    let app = TestApp::spawn_with(AppOptions::default().optional_mfa()).await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.sign_in(&user).await, SignIn::Tokens);
+    assert!(app.mfa_settings(&user).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_code_is_accepted_with_a_space_or_a_hyphen_between_its_halves() {
+    let app = TestApp::spawn().await;
+    for separator in [" ", "-"] {
+        let user = app.create_user().await;
+        let code = app.code_for(&user).await;
+        let written = format!("{}{separator}{}", &code[..4], &code[4..]);
+        assert_eq!(
+            app.confirm(&user.username, &written, &user.password)
+                .await
+                .status(),
+            200,
+            "{written:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_code_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    assert_problem(
+        app.confirm(&user.username, &other_code(&code), &user.password)
+            .await,
+        400,
+        "invalid_recovery",
+    )
+    .await;
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
+    );
+    // The right code still works afterwards.
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_right_code_with_a_wrong_password_is_refused_the_same_way() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    let wrong_password = assert_problem(
+        app.confirm(&user.username, &code, "not-the-password").await,
+        400,
+        "invalid_recovery",
+    )
+    .await;
+    let wrong_code = assert_problem(
+        app.confirm(&user.username, &other_code(&code), &user.password)
+            .await,
+        400,
+        "invalid_recovery",
+    )
+    .await;
+    assert_eq!(
+        wrong_password, wrong_code,
+        "the caller cannot tell which was wrong"
+    );
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
+    );
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn after_the_attempt_limit_even_the_right_code_is_refused() {
+    let app = TestApp::spawn().await; // RECOVERY_MAX_ATTEMPTS defaults to 5
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    for _ in 0..5 {
+        assert_problem(
+            app.confirm(&user.username, &other_code(&code), &user.password)
+                .await,
+            400,
+            "invalid_recovery",
+        )
+        .await;
+    }
+    assert_problem(
+        app.confirm(&user.username, &code, &user.password).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
+    );
+    assert!(app
+        .actions(&user.username)
+        .await
+        .contains(&"recovery.locked".to_owned()));
+}
+
+#[tokio::test]
+async fn a_requested_unknown_username_locks_exactly_like_a_real_one() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let ghost = "ghost-who-does-not-exist";
+    let code = app.code_for(&user).await;
+    assert_eq!(app.request_recovery(ghost).await.status(), 202);
+    app.wait_for_jobs().await;
+
+    let mut real = Vec::new();
+    let mut phantom = Vec::new();
+    for _ in 0..6 {
+        let r = app
+            .confirm(&user.username, &other_code(&code), &user.password)
+            .await;
+        real.push((r.status().as_u16(), r.text().await.unwrap()));
+        let p = app
+            .confirm(ghost, &other_code(&code), "whatever-password")
+            .await;
+        phantom.push((p.status().as_u16(), p.text().await.unwrap()));
+    }
+    assert_eq!(real, phantom);
+    assert_eq!(
+        real.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        [400, 400, 400, 400, 400, 429]
+    );
+}
+
+#[tokio::test]
+async fn an_expired_code_is_refused() {
+    let app = TestApp::spawn_with(AppOptions::default().set("RECOVERY_CODE_TTL_SECONDS", 2)).await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_problem(
+        app.confirm(&user.username, &code, &user.password).await,
+        400,
+        "invalid_recovery",
+    )
+    .await;
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
+    );
+}
+
+#[tokio::test]
+async fn a_used_code_cannot_reset_twice() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        200
+    );
+    assert_problem(
+        app.confirm(&user.username, &code, &user.password).await,
+        400,
+        "invalid_recovery",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn ten_concurrent_confirmations_of_one_code_reset_exactly_once() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    let attempts = (0..10).map(|_| app.confirm(&user.username, &code, &user.password));
+    let statuses: Vec<u16> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| (200..500).contains(s)),
+        "{statuses:?}"
+    );
+    app.wait_for_jobs().await;
+    let resets = app
+        .actions(&user.username)
+        .await
+        .into_iter()
+        .filter(|a| a == "mfa.reset")
+        .count();
+    assert_eq!(resets, 1);
+}
+
+#[tokio::test]
+async fn surrounding_white_space_in_the_username_is_ignored() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    let response = app
+        .confirm(&format!("  {}  ", user.username), &code, &user.password)
+        .await;
+    assert_eq!(response.status(), 200);
+}

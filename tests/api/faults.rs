@@ -1,0 +1,137 @@
+use crate::helpers::{assert_problem, AppOptions, SignIn, TestApp};
+
+#[tokio::test]
+async fn when_cognito_is_unreachable_confirm_answers_503_and_the_code_still_works_afterwards() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+
+    app.proxy.take_down();
+    let response = app.confirm(&user.username, &code, &user.password).await;
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_problem(response, 503, "identity_provider_unavailable").await;
+    assert!(
+        retry_after.is_some_and(|s| s.parse::<u64>().is_ok()),
+        "Retry-After in seconds"
+    );
+    // Several outages in a row do not use up the attempts.
+    for _ in 0..5 {
+        assert_problem(
+            app.confirm(&user.username, &code, &user.password).await,
+            503,
+            "identity_provider_unavailable",
+        )
+        .await;
+    }
+
+    app.proxy.bring_back();
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("SOFTWARE_TOKEN_MFA".into()),
+        "nothing half done"
+    );
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("MFA_SETUP".into())
+    );
+}
+
+#[tokio::test]
+async fn a_code_email_that_cannot_be_sent_yet_is_retried_until_it_goes_out() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    app.proxy.take_down();
+    assert_eq!(app.request_recovery(&user.username).await.status(), 202);
+    // The job fails against the unreachable emulator and is rescheduled, with the failure recorded.
+    for _ in 0..100 {
+        let failures: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM audit_events WHERE action = 'recovery.code_send_failed'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        if failures > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(app.emails_to(&user.email).await.is_empty());
+    assert!(app
+        .actions(&user.username)
+        .await
+        .contains(&"recovery.code_send_failed".to_owned()));
+    app.proxy.bring_back();
+    let email = app.wait_for_email(&user.email, 1).await;
+    assert_eq!(
+        app.confirm(&user.username, &email.code(), &user.password)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn without_admin_delete_software_token_a_required_pool_reports_the_reset_failed_and_keeps_totp(
+) {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    app.http
+        .post(format!(
+            "{}/_harness/cognito/{}/without-delete-software-token",
+            app.env.aws_endpoint, app.pool_id
+        ))
+        .send()
+        .await
+        .unwrap();
+    let code = app.code_for(&user).await;
+    let body = assert_problem(
+        app.confirm(&user.username, &code, &user.password).await,
+        502,
+        "mfa_reset_failed",
+    )
+    .await;
+    assert!(!body.to_string().contains(&code));
+    // Cognito answered AdminSetUserMFAPreference with 200, but the read-back shows TOTP is still there.
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
+    );
+    let trail = app.audit_trail(&user.username).await;
+    assert!(
+        trail.contains(&("mfa.reset_failed".to_owned(), "failed".to_owned())),
+        "{trail:?}"
+    );
+    assert!(!trail.iter().any(|(a, _)| a == "mfa.reset"), "{trail:?}");
+}
+
+#[tokio::test]
+async fn without_admin_delete_software_token_an_optional_pool_still_resets_through_the_preference()
+{
+    let app = TestApp::spawn_with(AppOptions::default().optional_mfa()).await;
+    let user = app.create_user().await;
+    app.http
+        .post(format!(
+            "{}/_harness/cognito/{}/without-delete-software-token",
+            app.env.aws_endpoint, app.pool_id
+        ))
+        .send()
+        .await
+        .unwrap();
+    let code = app.code_for(&user).await;
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.sign_in(&user).await, SignIn::Tokens);
+}

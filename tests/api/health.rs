@@ -1,0 +1,52 @@
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn healthz_answers_while_the_process_lives() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .http
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn readyz_is_503_when_the_database_stops_answering_and_200_when_it_is_back() {
+    let app = TestApp::spawn().await;
+    let ready = || async {
+        app.http
+            .get(format!("{}/readyz", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(ready().await, 200);
+
+    // Take the service's database away: refuse new connections and end the open ones.
+    let name = app.db_url.rsplit('/').next().unwrap().to_owned();
+    let admin = sqlx::PgPool::connect(&app.env.admin_db_url).await.unwrap();
+    sqlx::query(&format!(
+        r#"ALTER DATABASE "{name}" ALLOW_CONNECTIONS false"#
+    ))
+    .execute(&admin)
+    .await
+    .unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&name)
+        .execute(&admin)
+        .await
+        .unwrap();
+    assert_eq!(ready().await, 503);
+
+    sqlx::query(&format!(
+        r#"ALTER DATABASE "{name}" ALLOW_CONNECTIONS true"#
+    ))
+    .execute(&admin)
+    .await
+    .unwrap();
+    assert_eq!(ready().await, 200);
+}

@@ -1,0 +1,588 @@
+//! Spawns the real service on a random port with a fresh database and a fresh Cognito pool in
+//! the emulator, and offers the steps a user (or a test) takes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_cognitoidentityprovider::config::Credentials;
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, AuthFlowType, ExplicitAuthFlowsType, MessageActionType,
+    SoftwareTokenMfaConfigType, SoftwareTokenMfaSettingsType, UserPoolMfaType,
+};
+use mfa_recovery::settings::Settings;
+use mfa_recovery::startup::Application;
+use serde::Deserialize;
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+pub const FROM_ADDRESS: &str = "no-reply@recovery.test";
+pub const PEPPER: &str = "integration-test-pepper-0123456789abcdef";
+
+pub struct TestEnv {
+    pub admin_db_url: String,
+    pub aws_endpoint: String,
+    pub pg_bin: String,
+}
+
+pub fn test_env() -> TestEnv {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: integration tests need PostgreSQL and the AWS emulator; run scripts/test.sh")
+        })
+    };
+    TestEnv {
+        admin_db_url: var("TEST_DATABASE_URL"),
+        aws_endpoint: var("TEST_AWS_ENDPOINT"),
+        pg_bin: var("TEST_PG_BIN"),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolMfa {
+    Required,
+    Optional,
+}
+
+/// How a test wants its service and pool set up.
+pub struct AppOptions {
+    pub mfa: PoolMfa,
+    /// Setting overrides, by environment-variable name.
+    pub env: Vec<(&'static str, String)>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            mfa: PoolMfa::Required,
+            env: Vec::new(),
+        }
+    }
+}
+
+impl AppOptions {
+    pub fn optional_mfa(mut self) -> Self {
+        self.mfa = PoolMfa::Optional;
+        self
+    }
+
+    pub fn set(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.env.push((name, value.to_string()));
+        self
+    }
+}
+
+pub struct TestUser {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+pub struct UserOptions {
+    pub totp: bool,
+    pub email_verified: bool,
+}
+
+impl Default for UserOptions {
+    fn default() -> Self {
+        Self {
+            totp: true,
+            email_verified: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SentEmail {
+    pub source: String,
+    pub to: Vec<String>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+}
+
+impl SentEmail {
+    /// The 8-digit code as a person reads it from the email (`1234 5678`), without the space.
+    pub fn code(&self) -> String {
+        find_code(self.body.as_deref().unwrap_or_default()).expect("the email holds a code")
+    }
+}
+
+/// The first `dddd dddd` group in `text`, as 8 digits.
+pub fn find_code(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(8)).find_map(|i| {
+        let w = &b[i..i + 9];
+        let boundary_before = i == 0 || !b[i - 1].is_ascii_digit();
+        let boundary_after = b.get(i + 9).is_none_or(|c| !c.is_ascii_digit());
+        let shape = w[..4].iter().all(u8::is_ascii_digit)
+            && w[4] == b' '
+            && w[5..].iter().all(u8::is_ascii_digit);
+        (boundary_before && boundary_after && shape)
+            .then(|| format!("{}{}", &text[i..i + 4], &text[i + 5..i + 9]))
+    })
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignIn {
+    /// Cognito asks for something before issuing tokens (SOFTWARE_TOKEN_MFA, MFA_SETUP, ...).
+    Challenge(String),
+    Tokens,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: PgPool,
+    pub db_url: String,
+    pub pool_id: String,
+    pub client_id: String,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub http: reqwest::Client,
+    pub proxy: FaultProxy,
+    pub env: TestEnv,
+    pub settings_env: HashMap<String, String>,
+}
+
+fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(
+            aws_sdk_cognitoidentityprovider::config::SharedCredentialsProvider::new(
+                Credentials::new("testing", "testing", None, None, "tests"),
+            ),
+        )
+        .build()
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(AppOptions::default()).await
+    }
+
+    pub async fn spawn_with(options: AppOptions) -> TestApp {
+        let env = test_env();
+        let sdk = sdk_config(&env.aws_endpoint);
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+        let (pool_id, client_id) = create_pool(&cognito, options.mfa).await;
+        let ses = aws_sdk_sesv2::Client::new(&sdk);
+        // SES sends only from verified identities, as in AWS.
+        let _ = ses
+            .create_email_identity()
+            .email_identity(FROM_ADDRESS)
+            .send()
+            .await;
+
+        let db_url = create_database(&env.admin_db_url).await;
+        let proxy = FaultProxy::start(&env.aws_endpoint).await;
+
+        let mut vars: HashMap<String, String> = [
+            ("DATABASE_URL", db_url.clone()),
+            ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+            ("COGNITO_USER_POOL_ID", pool_id.clone()),
+            ("COGNITO_CLIENT_ID", client_id.clone()),
+            ("SES_FROM_ADDRESS", FROM_ADDRESS.to_owned()),
+            ("CODE_PEPPER", PEPPER.to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ENDPOINT_URL", proxy.url()),
+            ("AWS_MAX_ATTEMPTS", "2".to_owned()),
+            ("AWS_CONNECT_TIMEOUT_MS", "1000".to_owned()),
+            ("WORKER_POLL_INTERVAL_MS", "100".to_owned()),
+            ("JOB_RETRY_BASE_SECONDS", "1".to_owned()),
+            ("DATABASE_MAX_CONNECTIONS", "10".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        for (k, v) in options.env {
+            vars.insert(k.to_owned(), v);
+        }
+        let settings = Settings::load_from(vars.clone()).expect("test settings are valid");
+        let app = Application::build(settings)
+            .await
+            .expect("the service starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+
+        TestApp {
+            address,
+            db: PgPool::connect(&db_url).await.expect("test database"),
+            db_url,
+            pool_id,
+            client_id,
+            cognito,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+            proxy,
+            env,
+            settings_env: vars,
+        }
+    }
+
+    pub async fn create_user(&self) -> TestUser {
+        self.create_user_with(UserOptions::default()).await
+    }
+
+    pub async fn create_user_with(&self, options: UserOptions) -> TestUser {
+        let id = Uuid::new_v4().simple().to_string();
+        let user = TestUser {
+            username: format!("user-{}", &id[..12]),
+            email: format!("{}@example.com", &id[..16]),
+            password: format!("Pw-{}!A1", &id[..20]),
+        };
+        self.cognito
+            .admin_create_user()
+            .user_pool_id(&self.pool_id)
+            .username(&user.username)
+            .user_attributes(
+                AttributeType::builder()
+                    .name("email")
+                    .value(&user.email)
+                    .build()
+                    .unwrap(),
+            )
+            .user_attributes(
+                AttributeType::builder()
+                    .name("email_verified")
+                    .value(if options.email_verified {
+                        "true"
+                    } else {
+                        "false"
+                    })
+                    .build()
+                    .unwrap(),
+            )
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await
+            .expect("admin_create_user");
+        self.cognito
+            .admin_set_user_password()
+            .user_pool_id(&self.pool_id)
+            .username(&user.username)
+            .password(&user.password)
+            .permanent(true)
+            .send()
+            .await
+            .expect("admin_set_user_password");
+        if options.totp {
+            self.enrol_totp(&user).await;
+        }
+        user
+    }
+
+    /// Registers a TOTP authenticator the way an app does: sign in, associate a software token,
+    /// verify it, and make it the preferred MFA.
+    pub async fn enrol_totp(&self, user: &TestUser) {
+        let auth = self.admin_auth(user).await.expect("sign in to enrol");
+        let (session, access_token) = match auth.authentication_result() {
+            Some(tokens) => (None, tokens.access_token().map(str::to_owned)),
+            None => (auth.session().map(str::to_owned), None),
+        };
+        let associated = self
+            .cognito
+            .associate_software_token()
+            .set_session(session)
+            .set_access_token(access_token.clone())
+            .send()
+            .await
+            .expect("associate_software_token");
+        self.cognito
+            .verify_software_token()
+            .set_session(associated.session().map(str::to_owned))
+            .set_access_token(access_token)
+            .user_code("123456")
+            .friendly_device_name("phone")
+            .send()
+            .await
+            .expect("verify_software_token");
+        self.cognito
+            .admin_set_user_mfa_preference()
+            .user_pool_id(&self.pool_id)
+            .username(&user.username)
+            .software_token_mfa_settings(
+                SoftwareTokenMfaSettingsType::builder()
+                    .enabled(true)
+                    .preferred_mfa(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("admin_set_user_mfa_preference");
+        assert_eq!(
+            self.sign_in(user).await,
+            SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
+        );
+    }
+
+    async fn admin_auth(
+        &self,
+        user: &TestUser,
+    ) -> Result<
+        aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput,
+        String,
+    > {
+        self.cognito
+            .admin_initiate_auth()
+            .user_pool_id(&self.pool_id)
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+            .auth_parameters("USERNAME", &user.username)
+            .auth_parameters("PASSWORD", &user.password)
+            .send()
+            .await
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    /// What the user meets when signing in with their password.
+    pub async fn sign_in(&self, user: &TestUser) -> SignIn {
+        let auth = self.admin_auth(user).await.expect("sign in");
+        match auth.challenge_name() {
+            Some(challenge) => SignIn::Challenge(challenge.as_str().to_owned()),
+            None => SignIn::Tokens,
+        }
+    }
+
+    /// What AdminGetUser lists as the user's MFA settings.
+    pub async fn mfa_settings(&self, user: &TestUser) -> Vec<String> {
+        self.cognito
+            .admin_get_user()
+            .user_pool_id(&self.pool_id)
+            .username(&user.username)
+            .send()
+            .await
+            .expect("admin_get_user")
+            .user_mfa_setting_list()
+            .to_vec()
+    }
+
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.address))
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn request_recovery(&self, username: &str) -> reqwest::Response {
+        self.post_json("/v1/recovery", serde_json::json!({ "username": username }))
+            .await
+    }
+
+    pub async fn confirm(&self, username: &str, code: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/v1/recovery/confirm",
+            serde_json::json!({ "username": username, "code": code, "password": password }),
+        )
+        .await
+    }
+
+    /// Every email SES accepted for `address`, oldest first.
+    pub async fn emails_to(&self, address: &str) -> Vec<SentEmail> {
+        let all: Vec<SentEmail> = self
+            .http
+            .get(format!("{}/_harness/ses/messages", self.env.aws_endpoint))
+            .send()
+            .await
+            .expect("emulator answers")
+            .json()
+            .await
+            .expect("message list");
+        all.into_iter()
+            .filter(|m| m.to.iter().any(|t| t == address))
+            .collect()
+    }
+
+    /// Waits (up to 20 s) until `address` has received `n` emails; returns the n-th.
+    pub async fn wait_for_email(&self, address: &str, n: usize) -> SentEmail {
+        for _ in 0..200 {
+            let mut emails = self.emails_to(address).await;
+            if emails.len() >= n {
+                return emails.swap_remove(n - 1);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{address} did not receive {n} email(s)");
+    }
+
+    /// Requests a recovery and returns the code from the email it produces.
+    pub async fn code_for(&self, user: &TestUser) -> String {
+        let before = self.emails_to(&user.email).await.len();
+        assert_eq!(self.request_recovery(&user.username).await.status(), 202);
+        self.wait_for_email(&user.email, before + 1).await.code()
+    }
+
+    /// Waits (up to 20 s) until every queued job has run.
+    pub async fn wait_for_jobs(&self) {
+        for _ in 0..200 {
+            let open: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM jobs WHERE finished_at IS NULL")
+                    .fetch_one(&self.db)
+                    .await
+                    .unwrap();
+            if open == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("jobs did not finish");
+    }
+
+    /// (action, outcome) of every audit event about `username`, in order.
+    pub async fn audit_trail(&self, username: &str) -> Vec<(String, String)> {
+        sqlx::query_as("SELECT action, outcome FROM audit_events WHERE username = $1 ORDER BY seq")
+            .bind(username)
+            .fetch_all(&self.db)
+            .await
+            .unwrap()
+    }
+
+    pub async fn actions(&self, username: &str) -> Vec<String> {
+        self.audit_trail(username)
+            .await
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect()
+    }
+}
+
+async fn create_pool(
+    cognito: &aws_sdk_cognitoidentityprovider::Client,
+    mfa: PoolMfa,
+) -> (String, String) {
+    let mode = match mfa {
+        PoolMfa::Required => UserPoolMfaType::On,
+        PoolMfa::Optional => UserPoolMfaType::Optional,
+    };
+    let pool = cognito
+        .create_user_pool()
+        .pool_name(format!("test-{}", Uuid::new_v4()))
+        .mfa_configuration(mode.clone())
+        .send()
+        .await
+        .expect("create_user_pool");
+    let pool_id = pool.user_pool().and_then(|p| p.id()).unwrap().to_owned();
+    cognito
+        .set_user_pool_mfa_config()
+        .user_pool_id(&pool_id)
+        .software_token_mfa_configuration(
+            SoftwareTokenMfaConfigType::builder().enabled(true).build(),
+        )
+        .mfa_configuration(mode)
+        .send()
+        .await
+        .expect("set_user_pool_mfa_config");
+    let client = cognito
+        .create_user_pool_client()
+        .user_pool_id(&pool_id)
+        .client_name("mfa-recovery")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .send()
+        .await
+        .expect("create_user_pool_client");
+    let client_id = client
+        .user_pool_client()
+        .and_then(|c| c.client_id())
+        .unwrap()
+        .to_owned();
+    (pool_id, client_id)
+}
+
+pub async fn create_database(admin_url: &str) -> String {
+    let name = format!("mfa_test_{}", Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(admin_url)
+        .await
+        .expect("admin connection");
+    sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    let base = admin_url.rsplit_once('/').expect("url has a database").0;
+    format!("{base}/{name}")
+}
+
+/// A TCP relay between the service and the emulator that a test can take down and bring back:
+/// while down, every connection is cut and new ones are closed at once, as when Cognito is
+/// unreachable.
+pub struct FaultProxy {
+    port: u16,
+    down: Arc<AtomicBool>,
+    cut: broadcast::Sender<()>,
+}
+
+impl FaultProxy {
+    async fn start(upstream: &str) -> Self {
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let down = Arc::new(AtomicBool::new(false));
+        let (cut, _) = broadcast::channel(16);
+        let (d, c) = (Arc::clone(&down), cut.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if d.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let upstream = upstream.clone();
+                let mut cut = c.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.recv() => {}
+                    }
+                });
+            }
+        });
+        Self { port, down, cut }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn take_down(&self) {
+        self.down.store(true, Ordering::SeqCst);
+        let _ = self.cut.send(());
+    }
+
+    pub fn bring_back(&self) {
+        self.down.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Asserts a problem+json error with the given status and code.
+pub async fn assert_problem(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content type {content_type}"
+    );
+    let body: serde_json::Value = response.json().await.expect("problem body");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    for member in ["type", "title", "detail"] {
+        assert!(body[member].is_string(), "{member} missing: {body}");
+    }
+    body
+}

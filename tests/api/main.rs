@@ -1,0 +1,10 @@
+//! Integration tests: the real service against a real PostgreSQL server and the AWS emulator
+//! (moto, Cognito + SES v2), both started by scripts/test.sh on 127.0.0.1.
+
+mod bad_input;
+mod confirm;
+mod faults;
+mod health;
+mod helpers;
+mod request;
+mod secrets;

@@ -1,0 +1,148 @@
+use crate::helpers::{AppOptions, TestApp, UserOptions};
+
+/// Status, headers and body of a response, minus what always differs (the date).
+async fn observable(response: reqwest::Response) -> (u16, Vec<(String, String)>, String) {
+    let status = response.status().as_u16();
+    let mut headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| name.as_str() != "date")
+        .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+        .collect();
+    headers.sort();
+    (status, headers, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn unknown_and_known_usernames_get_identical_responses() {
+    let app = TestApp::spawn().await;
+    let with_totp = app.create_user().await;
+    let without_totp = app
+        .create_user_with(UserOptions {
+            totp: false,
+            ..Default::default()
+        })
+        .await;
+    let unverified = app
+        .create_user_with(UserOptions {
+            email_verified: false,
+            ..Default::default()
+        })
+        .await;
+
+    let reference = observable(app.request_recovery(&with_totp.username).await).await;
+    assert_eq!(reference.0, 202);
+    assert_eq!(reference.2, r#"{"status":"accepted"}"#);
+    for name in [
+        without_totp.username.as_str(),
+        unverified.username.as_str(),
+        "nobody-by-this-name",
+        "ghost@example.com",
+    ] {
+        assert_eq!(
+            observable(app.request_recovery(name).await).await,
+            reference,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_eligible_user_receives_an_email_with_an_eight_digit_code_and_its_lifetime() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    assert_eq!(app.request_recovery(&user.username).await.status(), 202);
+    let email = app.wait_for_email(&user.email, 1).await;
+    let code = email.code();
+    assert_eq!(code.len(), 8);
+    assert_eq!(email.source, crate::helpers::FROM_ADDRESS);
+    let body = email.body.unwrap();
+    assert!(body.contains("10 minutes"), "{body}");
+    assert!(body.contains("did not ask"), "{body}");
+    app.wait_for_jobs().await;
+    let actions = app.actions(&user.username).await;
+    assert_eq!(actions, ["recovery.requested", "recovery.code_sent"]);
+
+    // Only a peppered argon2id hash of the code is stored.
+    let hash: String = sqlx::query_scalar("SELECT code_hash FROM recoveries WHERE username = $1")
+        .bind(&user.username)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    assert!(!hash.contains(&code));
+}
+
+#[tokio::test]
+async fn users_without_totp_or_without_a_verified_email_and_unknown_names_get_no_email() {
+    let app = TestApp::spawn().await;
+    let without_totp = app
+        .create_user_with(UserOptions {
+            totp: false,
+            ..Default::default()
+        })
+        .await;
+    let unverified = app
+        .create_user_with(UserOptions {
+            email_verified: false,
+            ..Default::default()
+        })
+        .await;
+    for name in [
+        &without_totp.username,
+        &unverified.username,
+        &"nobody-here".to_owned(),
+    ] {
+        assert_eq!(app.request_recovery(name).await.status(), 202);
+    }
+    app.wait_for_jobs().await;
+    assert!(app.emails_to(&without_totp.email).await.is_empty());
+    assert!(app.emails_to(&unverified.email).await.is_empty());
+    for name in [
+        &without_totp.username,
+        &unverified.username,
+        &"nobody-here".to_owned(),
+    ] {
+        assert_eq!(
+            app.actions(name).await,
+            ["recovery.requested", "recovery.not_eligible"],
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_account_gets_at_most_the_hourly_number_of_emails_and_every_request_still_gets_202() {
+    let app =
+        TestApp::spawn_with(AppOptions::default().set("RECOVERY_REQUESTS_PER_USER_PER_HOUR", 3))
+            .await;
+    let user = app.create_user().await;
+    for _ in 0..8 {
+        let response = app.request_recovery(&user.username).await;
+        assert_eq!(response.status(), 202);
+        app.wait_for_jobs().await;
+    }
+    assert_eq!(app.emails_to(&user.email).await.len(), 3);
+    let limited = app
+        .audit_trail(&user.username)
+        .await
+        .into_iter()
+        .filter(|(a, _)| a == "recovery.rate_limited")
+        .count();
+    assert_eq!(limited, 5);
+}
+
+#[tokio::test]
+async fn a_second_request_supersedes_the_first_code() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let first = app.code_for(&user).await;
+    let second = app.code_for(&user).await;
+    let response = app.confirm(&user.username, &first, &user.password).await;
+    crate::helpers::assert_problem(response, 400, "invalid_recovery").await;
+    let response = app.confirm(&user.username, &second, &user.password).await;
+    assert_eq!(response.status(), 200);
+}

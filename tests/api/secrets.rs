@@ -1,0 +1,150 @@
+//! Codes, passwords and the pepper never reach the logs or the database in clear.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::helpers::{create_database, TestApp, PEPPER};
+
+/// The real binary, logging JSON at the most verbose level of its own code.
+struct RunningBinary {
+    child: Child,
+    output: Arc<Mutex<Vec<String>>>,
+    address: String,
+}
+
+impl RunningBinary {
+    fn start(vars: &std::collections::HashMap<String, String>) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mfa-recovery"))
+            .arg("serve")
+            .envs(vars)
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info,mfa_recovery=trace")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let output = Arc::clone(&output);
+            let port_tx = port_tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
+                        if event["message"] == "listening" {
+                            let _ = port_tx.send(event["port"].as_u64().unwrap());
+                        }
+                    }
+                    output.lock().unwrap().push(line);
+                }
+            });
+        }
+        let port = port_rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the binary did not log its port: {:?}",
+                    output.lock().unwrap()
+                )
+            });
+        Self {
+            child,
+            output,
+            address: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(200));
+        let lines = self.output.lock().unwrap().join("\n");
+        lines
+    }
+}
+
+fn pg_dump(app: &TestApp, db_url: &str) -> String {
+    let output = Command::new(format!("{}/pg_dump", app.env.pg_bin))
+        .arg(format!("--dbname={db_url}"))
+        .output()
+        .expect("pg_dump runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn codes_passwords_and_the_pepper_are_absent_from_logs_and_from_a_database_dump() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    // The binary gets a database of its own, so that only it handles this recovery.
+    let db_url = create_database(&app.env.admin_db_url).await;
+    let mut vars = app.settings_env.clone();
+    vars.insert("DATABASE_URL".into(), db_url.clone());
+    let binary = RunningBinary::start(&vars);
+    let post = |path: &str, body: serde_json::Value| {
+        app.http
+            .post(format!("{}{path}", binary.address))
+            .json(&body)
+            .send()
+    };
+
+    let response = post(
+        "/v1/recovery",
+        serde_json::json!({"username": user.username}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 202);
+    let code = app.wait_for_email(&user.email, 1).await.code();
+    let grouped = format!("{} {}", &code[..4], &code[4..]);
+
+    // While the code is live, the database holds its argon2id hash and nothing else of it.
+    let live_dump = pg_dump(&app, &db_url);
+    assert!(live_dump.contains("$argon2id$"), "the hash is stored");
+    let wrong = serde_json::json!({"username": user.username, "code": code, "password": "Wrong-Password-123"});
+    assert_eq!(
+        post("/v1/recovery/confirm", wrong).await.unwrap().status(),
+        400
+    );
+    let right =
+        serde_json::json!({"username": user.username, "code": grouped, "password": user.password});
+    assert_eq!(
+        post("/v1/recovery/confirm", right).await.unwrap().status(),
+        200
+    );
+    app.wait_for_email(&user.email, 2).await;
+    let final_dump = pg_dump(&app, &db_url);
+    let logs = binary.stop();
+
+    assert!(
+        logs.contains("recovery code sent") && logs.contains("TOTP authenticator removed"),
+        "logs were captured: {logs}"
+    );
+    for (what, text) in [
+        ("logs", &logs),
+        ("live dump", &live_dump),
+        ("final dump", &final_dump),
+    ] {
+        for (secret_name, secret) in [
+            ("code", code.as_str()),
+            ("grouped code", grouped.as_str()),
+            ("password", user.password.as_str()),
+            ("wrong password", "Wrong-Password-123"),
+            ("pepper", PEPPER),
+        ] {
+            assert!(
+                !text.contains(secret),
+                "the {secret_name} appears in the {what}"
+            );
+        }
+    }
+}
