@@ -1,12 +1,15 @@
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse, ResponseError};
 use sqlx::PgPool;
+
+use super::problem::ApiError;
 
 /// The process is alive.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// The service can do its work: the database answers.
+/// The service can do its work: the database answers (within 2 s).
 pub async fn readyz(db: web::Data<PgPool>) -> HttpResponse {
     let answered = tokio::time::timeout(
         std::time::Duration::from_secs(2),
@@ -15,14 +18,12 @@ pub async fn readyz(db: web::Data<PgPool>) -> HttpResponse {
     .await;
     match answered {
         Ok(Ok(_)) => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
-        _ => HttpResponse::ServiceUnavailable()
-            .content_type("application/problem+json")
-            .json(serde_json::json!({
-                "type": "https://mfa-recovery.dev/problems/not-ready",
-                "title": "Not ready",
-                "status": 503,
-                "detail": "The database does not answer.",
-                "code": "not_ready",
-            })),
+        _ => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "Not ready",
+            "The database does not answer.",
+        )
+        .error_response(),
     }
 }

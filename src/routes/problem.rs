@@ -83,10 +83,8 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let body = Problem {
-            kind: format!(
-                "https://mfa-recovery.dev/problems/{}",
-                self.code.replace('_', "-")
-            ),
+            // RFC 9457 §3.1.1: a type that is not meant to be dereferenced is best a tag URI.
+            kind: format!("tag:mfa-recovery,2026:problem/{}", self.code),
             title: self.title,
             status: self.status.as_u16(),
             detail: self.detail.clone(),
