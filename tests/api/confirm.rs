@@ -282,3 +282,46 @@ async fn surrounding_white_space_in_the_username_is_ignored() {
         .await;
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn in_a_pool_that_signs_in_with_email_the_user_recovers_with_their_email() {
+    let app = TestApp::spawn_with(AppOptions::default().email_as_username()).await;
+    let user = app.create_user().await;
+    assert!(user.username.contains('@'));
+    let code = app.code_for(&user).await; // requested with the email
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("MFA_SETUP".into())
+    );
+}
+
+#[tokio::test]
+async fn with_an_app_client_secret_the_password_is_checked_with_a_secret_hash() {
+    let app = TestApp::spawn_with(AppOptions::default().client_secret()).await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    assert_problem(
+        app.confirm(&user.username, &code, "Wrong-Password-1").await,
+        400,
+        "invalid_recovery",
+    )
+    .await;
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
+    );
+    // The emulator refuses a missing or wrong SECRET_HASH: the right password gets through only
+    // because the service computes it correctly.
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        200
+    );
+}

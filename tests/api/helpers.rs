@@ -10,6 +10,7 @@ use aws_sdk_cognitoidentityprovider::config::Credentials;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, ExplicitAuthFlowsType, MessageActionType,
     SoftwareTokenMfaConfigType, SoftwareTokenMfaSettingsType, UserPoolMfaType,
+    UsernameAttributeType,
 };
 use mfa_recovery::settings::Settings;
 use mfa_recovery::startup::Application;
@@ -50,6 +51,10 @@ pub enum PoolMfa {
 /// How a test wants its service and pool set up.
 pub struct AppOptions {
     pub mfa: PoolMfa,
+    /// The pool signs users in with their email address (UsernameAttributes = email).
+    pub email_as_username: bool,
+    /// The app client has a secret, so every AdminInitiateAuth needs a SECRET_HASH.
+    pub client_secret: bool,
     /// Setting overrides, by environment-variable name.
     pub env: Vec<(&'static str, String)>,
 }
@@ -58,6 +63,8 @@ impl Default for AppOptions {
     fn default() -> Self {
         Self {
             mfa: PoolMfa::Required,
+            email_as_username: false,
+            client_secret: false,
             env: Vec::new(),
         }
     }
@@ -66,6 +73,16 @@ impl Default for AppOptions {
 impl AppOptions {
     pub fn optional_mfa(mut self) -> Self {
         self.mfa = PoolMfa::Optional;
+        self
+    }
+
+    pub fn email_as_username(mut self) -> Self {
+        self.email_as_username = true;
+        self
+    }
+
+    pub fn client_secret(mut self) -> Self {
+        self.client_secret = true;
         self
     }
 
@@ -138,6 +155,8 @@ pub struct TestApp {
     pub db_url: String,
     pub pool_id: String,
     pub client_id: String,
+    pub client_secret: Option<String>,
+    pub email_as_username: bool,
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
     pub http: reqwest::Client,
     pub proxy: FaultProxy,
@@ -167,7 +186,7 @@ impl TestApp {
         let env = test_env();
         let sdk = sdk_config(&env.aws_endpoint);
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
-        let (pool_id, client_id) = create_pool(&cognito, options.mfa).await;
+        let (pool_id, client_id, client_secret) = create_pool(&cognito, &options).await;
         let ses = aws_sdk_sesv2::Client::new(&sdk);
         // SES sends only from verified identities, as in AWS.
         let _ = ses
@@ -197,6 +216,9 @@ impl TestApp {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+        if let Some(secret) = &client_secret {
+            vars.insert("COGNITO_CLIENT_SECRET".to_owned(), secret.clone());
+        }
         for (k, v) in options.env {
             vars.insert(k.to_owned(), v);
         }
@@ -213,6 +235,8 @@ impl TestApp {
             db_url,
             pool_id,
             client_id,
+            client_secret,
+            email_as_username: options.email_as_username,
             cognito,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
@@ -230,9 +254,15 @@ impl TestApp {
 
     pub async fn create_user_with(&self, options: UserOptions) -> TestUser {
         let id = Uuid::new_v4().simple().to_string();
+        let email = format!("{}@example.com", &id[..16]);
         let user = TestUser {
-            username: format!("user-{}", &id[..12]),
-            email: format!("{}@example.com", &id[..16]),
+            // In a pool that signs in with email, the email is what the user types.
+            username: if self.email_as_username {
+                email.clone()
+            } else {
+                format!("user-{}", &id[..12])
+            },
+            email,
             password: format!("Pw-{}!A1", &id[..20]),
         };
         self.cognito
@@ -327,16 +357,21 @@ impl TestApp {
         aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput,
         String,
     > {
-        self.cognito
+        let mut request = self
+            .cognito
             .admin_initiate_auth()
             .user_pool_id(&self.pool_id)
             .client_id(&self.client_id)
             .auth_flow(AuthFlowType::AdminUserPasswordAuth)
             .auth_parameters("USERNAME", &user.username)
-            .auth_parameters("PASSWORD", &user.password)
-            .send()
-            .await
-            .map_err(|e| format!("{e:?}"))
+            .auth_parameters("PASSWORD", &user.password);
+        if let Some(secret) = &self.client_secret {
+            request = request.auth_parameters(
+                "SECRET_HASH",
+                secret_hash(secret, &self.client_id, &user.username),
+            );
+        }
+        request.send().await.map_err(|e| format!("{e:?}"))
     }
 
     /// What the user meets when signing in with their password.
@@ -452,21 +487,32 @@ impl TestApp {
     }
 }
 
+/// Base64(HMAC-SHA256(client secret, username + client id)), computed here independently of the
+/// service's own implementation.
+fn secret_hash(secret: &str, client_id: &str, username: &str) -> String {
+    use base64::Engine;
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{username}{client_id}").as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
 async fn create_pool(
     cognito: &aws_sdk_cognitoidentityprovider::Client,
-    mfa: PoolMfa,
-) -> (String, String) {
-    let mode = match mfa {
+    options: &AppOptions,
+) -> (String, String, Option<String>) {
+    let mode = match options.mfa {
         PoolMfa::Required => UserPoolMfaType::On,
         PoolMfa::Optional => UserPoolMfaType::Optional,
     };
-    let pool = cognito
+    let mut pool = cognito
         .create_user_pool()
         .pool_name(format!("test-{}", Uuid::new_v4()))
-        .mfa_configuration(mode.clone())
-        .send()
-        .await
-        .expect("create_user_pool");
+        .mfa_configuration(mode.clone());
+    if options.email_as_username {
+        pool = pool.username_attributes(UsernameAttributeType::Email);
+    }
+    let pool = pool.send().await.expect("create_user_pool");
     let pool_id = pool.user_pool().and_then(|p| p.id()).unwrap().to_owned();
     cognito
         .set_user_pool_mfa_config()
@@ -484,15 +530,17 @@ async fn create_pool(
         .client_name("mfa-recovery")
         .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
         .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .generate_secret(options.client_secret)
         .send()
         .await
         .expect("create_user_pool_client");
-    let client_id = client
-        .user_pool_client()
-        .and_then(|c| c.client_id())
-        .unwrap()
-        .to_owned();
-    (pool_id, client_id)
+    let client = client.user_pool_client().unwrap();
+    let client_id = client.client_id().unwrap().to_owned();
+    (
+        pool_id,
+        client_id,
+        client.client_secret().map(str::to_owned),
+    )
 }
 
 pub async fn create_database(admin_url: &str) -> String {

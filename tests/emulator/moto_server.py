@@ -13,6 +13,8 @@ What is added to moto, and why:
   prove the service really removes the token instead of trusting a 200.
 * In a required pool, a user with no authenticator is asked to enrol at sign-in (MFA_SETUP);
   moto's ADMIN_USER_PASSWORD_AUTH flow signs such a user straight in.
+* AdminInitiateAuth checks SECRET_HASH for app clients that have a secret, as AWS does (moto
+  checks it only in the non-admin flows).
 * A read-only view of the mail SES accepted (GET /_harness/ses/messages), so tests read the
   emailed code the way a user reads their inbox.
 * POST /_harness/cognito/{pool_id}/without-delete-software-token makes AdminDeleteSoftwareToken
@@ -26,6 +28,7 @@ import sys
 from moto.cognitoidp import models as cognito_models
 from moto.cognitoidp.exceptions import NotAuthorizedError
 from moto.cognitoidp.responses import CognitoIdpResponse
+from moto.cognitoidp.utils import check_secret_hash
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import EmptyResult
 from moto.moto_server.werkzeug_app import (
@@ -96,6 +99,14 @@ _moto_admin_initiate_auth = Backend.admin_initiate_auth
 
 
 def admin_initiate_auth(self, user_pool_id, client_id, auth_flow, auth_parameters):
+    client = self.describe_user_pool(user_pool_id).clients.get(client_id)
+    if client is not None and client.generate_secret and not check_secret_hash(
+        client.secret,
+        client.id,
+        auth_parameters.get("USERNAME", ""),
+        auth_parameters.get("SECRET_HASH"),
+    ):
+        raise NotAuthorizedError("Unable to verify secret hash for client " + client_id)
     result = _moto_admin_initiate_auth(
         self, user_pool_id, client_id, auth_flow, auth_parameters
     )
