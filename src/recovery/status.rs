@@ -27,6 +27,19 @@ pub enum RecoveryStatus {
 }
 
 impl RecoveryStatus {
+    pub const ALL: [Self; 10] = [
+        Self::Requested,
+        Self::CodeSent,
+        Self::NotEligible,
+        Self::RateLimited,
+        Self::Resetting,
+        Self::Completed,
+        Self::Superseded,
+        Self::Locked,
+        Self::Cancelled,
+        Self::Failed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Requested => "requested",
@@ -65,19 +78,10 @@ impl TryFrom<String> for RecoveryStatus {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Ok(match value.as_str() {
-            "requested" => Self::Requested,
-            "code_sent" => Self::CodeSent,
-            "not_eligible" => Self::NotEligible,
-            "rate_limited" => Self::RateLimited,
-            "resetting" => Self::Resetting,
-            "completed" => Self::Completed,
-            "superseded" => Self::Superseded,
-            "locked" => Self::Locked,
-            "cancelled" => Self::Cancelled,
-            "failed" => Self::Failed,
-            _ => return Err(format!("unknown recovery status {value}")),
-        })
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value)
+            .ok_or_else(|| format!("unknown recovery status {value}"))
     }
 }
 
@@ -87,19 +91,7 @@ mod tests {
 
     #[test]
     fn every_status_round_trips_through_its_database_name() {
-        use RecoveryStatus::*;
-        for s in [
-            Requested,
-            CodeSent,
-            NotEligible,
-            RateLimited,
-            Resetting,
-            Completed,
-            Superseded,
-            Locked,
-            Cancelled,
-            Failed,
-        ] {
+        for s in RecoveryStatus::ALL {
             assert_eq!(RecoveryStatus::try_from(s.as_str().to_owned()), Ok(s));
         }
         assert!(RecoveryStatus::try_from("bogus".to_owned()).is_err());

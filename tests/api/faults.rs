@@ -84,14 +84,7 @@ async fn without_admin_delete_software_token_a_required_pool_reports_the_reset_f
 ) {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
-    app.http
-        .post(format!(
-            "{}/_harness/cognito/{}/without-delete-software-token",
-            app.env.aws_endpoint, app.pool_id
-        ))
-        .send()
-        .await
-        .unwrap();
+    app.without_delete_software_token().await;
     let code = app.code_for(&user).await;
     let body = assert_problem(
         app.confirm(&user.username, &code, &user.password).await,
@@ -118,14 +111,7 @@ async fn without_admin_delete_software_token_an_optional_pool_still_resets_throu
 {
     let app = TestApp::spawn_with(AppOptions::default().optional_mfa()).await;
     let user = app.create_user().await;
-    app.http
-        .post(format!(
-            "{}/_harness/cognito/{}/without-delete-software-token",
-            app.env.aws_endpoint, app.pool_id
-        ))
-        .send()
-        .await
-        .unwrap();
+    app.without_delete_software_token().await;
     let code = app.code_for(&user).await;
     assert_eq!(
         app.confirm(&user.username, &code, &user.password)

@@ -374,6 +374,20 @@ impl TestApp {
         request.send().await.map_err(|e| format!("{e:?}"))
     }
 
+    /// Makes AdminDeleteSoftwareToken unknown in this test's pool, as in a region without it.
+    pub async fn without_delete_software_token(&self) {
+        self.http
+            .post(format!(
+                "{}/_harness/cognito/{}/without-delete-software-token",
+                self.env.aws_endpoint, self.pool_id
+            ))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+    }
+
     /// What the user meets when signing in with their password.
     pub async fn sign_in(&self, user: &TestUser) -> SignIn {
         let auth = self.admin_auth(user).await.expect("sign in");
