@@ -49,8 +49,7 @@ CREATE TABLE jobs (
 
 CREATE INDEX jobs_due ON jobs (run_at, id) WHERE finished_at IS NULL;
 
--- Every step of every recovery. The hash chain over these rows and the append-only trigger
--- arrive with the auditor API; `hash` is here so that no row ever has to be rewritten for it.
+-- Every step of every recovery. `hash` chains each event to the one before it (see src/audit.rs).
 CREATE TABLE audit_events (
     seq         bigserial   PRIMARY KEY,
     at          timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -62,7 +61,7 @@ CREATE TABLE audit_events (
     user_agent  text,
     outcome     text        NOT NULL,
     detail      text,
-    hash        text
+    hash        text        NOT NULL
 );
 
 CREATE INDEX audit_events_by_username ON audit_events (username, seq);

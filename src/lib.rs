@@ -1,12 +1,15 @@
 //! mfa-recovery: gets people who lost their authenticator phone back into their AWS Cognito
 //! account, safely.
 
+pub mod admin;
+pub mod audit;
 pub mod cognito;
 pub mod domain;
 pub mod mail;
 pub mod recovery;
 pub mod routes;
 pub mod settings;
+pub mod staff;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -1,9 +1,14 @@
-use anyhow::Context;
-use clap::{Parser, Subcommand};
+use std::io::Write;
 
-use mfa_recovery::settings::Settings;
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use secrecy::ExposeSecret;
+
+use mfa_recovery::settings::{DatabaseSettings, LogFormat, Settings};
+use mfa_recovery::staff::{self, StaffName, StaffRole};
 use mfa_recovery::startup::Application;
-use mfa_recovery::{store, telemetry};
+use mfa_recovery::{admin, store, telemetry};
 
 /// Self-service recovery for AWS Cognito users who lost their TOTP authenticator.
 #[derive(Parser)]
@@ -19,24 +24,122 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Manage staff API keys.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// Check and export the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create an API key; the key alone is the last line on stdout (shown once, stored hashed).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["support", "auditor"])]
+        role: String,
+    },
+    /// Revoke every key of a staff member, at once.
+    Revoke {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; exit 0 when intact, 1 naming the first bad event otherwise.
+    Verify,
+    /// Write events to stdout.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Events at or after this instant (RFC 3339).
+        #[arg(long)]
+        since: Option<DateTime<Utc>>,
+        /// Events before this instant (RFC 3339).
+        #[arg(long)]
+        until: Option<DateTime<Utc>>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+async fn database() -> anyhow::Result<sqlx::PgPool> {
+    let settings = DatabaseSettings::load().context("invalid settings")?;
+    let db = store::connect(&settings)
+        .await
+        .context("connecting to the database")?;
+    store::migrate(&db).await.context("applying migrations")?;
+    Ok(db)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = Settings::load().context("invalid settings")?;
-    telemetry::init(settings.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let app = Application::build(settings).await?;
-            app.run_until_stopped().await?;
+            let settings = Settings::load().context("invalid settings")?;
+            telemetry::init(settings.log_format);
+            Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await?;
         }
         Command::Migrate => {
-            let db = store::connect(&settings)
-                .await
-                .context("connecting to the database")?;
-            store::migrate(&db).await.context("applying migrations")?;
+            telemetry::init(LogFormat::Pretty);
+            database().await?;
             tracing::info!("migrations applied");
+        }
+        Command::Staff(StaffCommand::Add { name, role }) => {
+            let name = StaffName::parse(&name).map_err(anyhow::Error::msg)?;
+            let role: StaffRole = role.parse().map_err(anyhow::Error::msg)?;
+            let key = staff::add(&database().await?, &name, role).await?;
+            println!(
+                "Staff key for {} ({}). It is shown once; store it now:",
+                name.as_str(),
+                role.as_str()
+            );
+            println!("{}", key.expose_secret());
+        }
+        Command::Staff(StaffCommand::Revoke { name }) => {
+            let name = StaffName::parse(&name).map_err(anyhow::Error::msg)?;
+            match staff::revoke(&database().await?, &name).await? {
+                0 => anyhow::bail!("{} has no active key", name.as_str()),
+                n => println!("revoked {n} key(s) of {}", name.as_str()),
+            }
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let result = store::audit::verify_chain(&database().await?).await?;
+            match result.first_bad_seq {
+                None => println!("intact: {} events, head {}", result.events, result.head),
+                Some(seq) => {
+                    eprintln!(
+                        "audit chain broken: first bad event seq {seq} ({} events read)",
+                        result.events
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::Audit(AuditCommand::Export {
+            format,
+            since,
+            until,
+        }) => {
+            let db = database().await?;
+            let out = std::io::BufWriter::new(std::io::stdout().lock());
+            let out = match format {
+                ExportFormat::Jsonl => admin::export_jsonl(&db, since, until, out).await?,
+                ExportFormat::Csv => admin::export_csv(&db, since, until, out).await?,
+            };
+            out.into_inner().map_err(|e| e.into_error())?.flush()?;
         }
     }
     Ok(())

@@ -82,6 +82,7 @@ struct Raw {
     worker_poll_interval_ms: u64,
     job_max_attempts: u32,
     job_retry_base_seconds: u64,
+    retention_interval_seconds: u64,
     aws_region: Option<String>,
     aws_endpoint_url: Option<String>,
     aws_connect_timeout_ms: u64,
@@ -95,8 +96,7 @@ struct Raw {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub app_env: AppEnv,
-    pub database_url: SecretString,
-    pub database_max_connections: u32,
+    pub database: DatabaseSettings,
     pub bind_addr: String,
     pub log_format: LogFormat,
     pub cognito: CognitoSettings,
@@ -105,6 +105,39 @@ pub struct Settings {
     pub recovery: RecoverySettings,
     pub hashing: HashingSettings,
     pub worker: WorkerSettings,
+}
+
+/// All that the administrative commands (`migrate`, `staff`, `audit`) need.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Deserialize)]
+struct RawDatabase {
+    database_url: Option<SecretString>,
+    database_max_connections: u32,
+}
+
+impl DatabaseSettings {
+    /// Reads the same layers as `Settings::load`, but requires only `DATABASE_URL`.
+    pub fn load() -> Result<Self, SettingsError> {
+        Self::load_from(std::env::vars().collect())
+    }
+
+    pub fn load_from(vars: HashMap<String, String>) -> Result<Self, SettingsError> {
+        let (_, config) = layered(vars)?;
+        let raw: RawDatabase = config.try_deserialize()?;
+        Self::from_raw(raw.database_url, raw.database_max_connections)
+    }
+
+    fn from_raw(url: Option<SecretString>, max_connections: u32) -> Result<Self, SettingsError> {
+        Ok(Self {
+            url: url.ok_or(SettingsError::Missing("DATABASE_URL"))?,
+            max_connections: max_connections.max(2),
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -162,6 +195,8 @@ pub struct WorkerSettings {
     pub poll_interval: Duration,
     pub job_max_attempts: u32,
     pub retry_base: Duration,
+    /// How often expired code hashes are purged.
+    pub retention_interval: Duration,
 }
 
 impl Settings {
@@ -172,37 +207,12 @@ impl Settings {
 
     /// As `load`, with `vars` standing for the environment (tests pass their own).
     pub fn load_from(vars: HashMap<String, String>) -> Result<Self, SettingsError> {
-        let app_env = match vars.get("APP_ENV") {
-            Some(value) => AppEnv::parse(value)?,
-            None => AppEnv::Local,
-        };
-        let dir = vars
-            .get("APP_CONFIG_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config"));
-        let dir = if dir.exists() {
-            dir
-        } else {
-            PathBuf::from("config")
-        };
-        // Empty variables count as unset, as most deployment tools write them for "no value".
-        let vars: config::Map<String, String> =
-            vars.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-        let raw: Raw = config::Config::builder()
-            .add_source(config::File::from(dir.join("default.toml")).required(true))
-            .add_source(
-                config::File::from(dir.join(format!("{}.toml", app_env.as_str()))).required(false),
-            )
-            .add_source(config::Environment::default().source(Some(vars)))
-            .build()?
-            .try_deserialize()?;
-        Self::from_raw(app_env, raw)
+        let (app_env, config) = layered(vars)?;
+        Self::from_raw(app_env, config.try_deserialize()?)
     }
 
     fn from_raw(app_env: AppEnv, raw: Raw) -> Result<Self, SettingsError> {
-        let database_url = raw
-            .database_url
-            .ok_or(SettingsError::Missing("DATABASE_URL"))?;
+        let database = DatabaseSettings::from_raw(raw.database_url, raw.database_max_connections)?;
         let user_pool_id = required(raw.cognito_user_pool_id, "COGNITO_USER_POOL_ID")?;
         let ses_from_address = required(raw.ses_from_address, "SES_FROM_ADDRESS")?;
         if !ses_from_address.contains('@') {
@@ -248,8 +258,7 @@ impl Settings {
         };
         Ok(Self {
             app_env,
-            database_url,
-            database_max_connections: raw.database_max_connections.max(2),
+            database,
             bind_addr: raw.bind_addr,
             log_format: raw.log_format,
             cognito: CognitoSettings {
@@ -284,9 +293,38 @@ impl Settings {
                 poll_interval: Duration::from_millis(raw.worker_poll_interval_ms.max(10)),
                 job_max_attempts: raw.job_max_attempts.max(1),
                 retry_base: Duration::from_secs(raw.job_retry_base_seconds),
+                retention_interval: Duration::from_secs(raw.retention_interval_seconds.max(1)),
             },
         })
     }
+}
+
+/// `config/default.toml`, then `config/$APP_ENV.toml`, then `vars` (the environment).
+fn layered(vars: HashMap<String, String>) -> Result<(AppEnv, config::Config), SettingsError> {
+    let app_env = match vars.get("APP_ENV") {
+        Some(value) => AppEnv::parse(value)?,
+        None => AppEnv::Local,
+    };
+    let dir = vars
+        .get("APP_CONFIG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config"));
+    let dir = if dir.exists() {
+        dir
+    } else {
+        PathBuf::from("config")
+    };
+    // Empty variables count as unset, as most deployment tools write them for "no value".
+    let vars: config::Map<String, String> =
+        vars.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+    let config = config::Config::builder()
+        .add_source(config::File::from(dir.join("default.toml")).required(true))
+        .add_source(
+            config::File::from(dir.join(format!("{}.toml", app_env.as_str()))).required(false),
+        )
+        .add_source(config::Environment::default().source(Some(vars)))
+        .build()?;
+    Ok((app_env, config))
 }
 
 fn required(value: Option<String>, name: &'static str) -> Result<String, SettingsError> {
@@ -365,6 +403,16 @@ mod tests {
             let err = Settings::load_from(v).unwrap_err().to_string();
             assert!(err.contains(missing), "{missing}: {err}");
         }
+    }
+
+    #[test]
+    fn administrative_commands_need_only_the_database() {
+        let v = vars(&[("DATABASE_URL", "postgres://localhost/x")]);
+        assert!(DatabaseSettings::load_from(v).is_ok());
+        let err = DatabaseSettings::load_from(vars(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DATABASE_URL"), "{err}");
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub async fn aws_sdk_config(aws: &AwsSettings) -> aws_config::SdkConfig {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = store::connect(&settings).await?;
+        let db = store::connect(&settings.database).await?;
         store::migrate(&db).await?;
 
         let sdk = aws_sdk_config(&settings.aws).await;
@@ -84,9 +84,13 @@ impl Application {
         ));
 
         let (shutdown, stop) = watch::channel(false);
-        let workers = (0..JOB_LOOPS)
+        let mut workers: Vec<JoinHandle<()>> = (0..JOB_LOOPS)
             .map(|_| tokio::spawn(worker::run(service.clone().into_inner(), stop.clone())))
             .collect();
+        workers.push(tokio::spawn(worker::run_retention(
+            service.clone().into_inner(),
+            stop.clone(),
+        )));
 
         let listener = TcpListener::bind(&settings.bind_addr)?;
         let port = listener.local_addr()?.port();

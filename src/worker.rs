@@ -26,3 +26,19 @@ pub async fn run(service: Arc<RecoveryService>, mut shutdown: watch::Receiver<bo
         }
     }
 }
+
+/// Retention: purges expired code hashes every `retention_interval`, in every instance (the
+/// purge is one idempotent UPDATE).
+pub async fn run_retention(service: Arc<RecoveryService>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        match service.purge_expired_codes().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired code hashes purged"),
+            Err(err) => log_unexpected("the retention purge failed", &err),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(service.retention_interval()) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+}

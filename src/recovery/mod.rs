@@ -7,6 +7,7 @@ mod confirm;
 mod jobs;
 mod request;
 mod status;
+mod support;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub use code_hasher::{CodeHasher, HashError};
 pub use confirm::{ConfirmError, Confirmation};
 pub use request::{RecoveryRequest, RequestError};
 pub use status::RecoveryStatus;
+pub use support::{Queued, RecoverySummary, SupportError};
 
 pub struct RecoveryService {
     db: PgPool,
@@ -60,6 +62,10 @@ impl RecoveryService {
 
     pub fn job_poll_interval(&self) -> std::time::Duration {
         self.jobs.poll_interval
+    }
+
+    pub fn retention_interval(&self) -> std::time::Duration {
+        self.jobs.retention_interval
     }
 }
 

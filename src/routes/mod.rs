@@ -1,8 +1,11 @@
 //! Thin HTTP handlers: parse into domain types, call the recovery rules, map the result.
 
+mod audit;
+mod auth;
 mod health;
 pub mod problem;
 mod recovery;
+mod support;
 
 use actix_web::error::JsonPayloadError;
 use actix_web::http::{header, StatusCode};
@@ -18,6 +21,7 @@ const USER_AGENT_MAX_CHARS: usize = 256;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(json_config())
+        .app_data(query_config())
         .service(
             web::resource("/v1/recovery")
                 .route(web::post().to(recovery::request))
@@ -26,6 +30,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/v1/recovery/confirm")
                 .route(web::post().to(recovery::confirm))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/support/recoveries")
+                .route(web::post().to(support::start))
+                .route(web::get().to(support::list))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/support/recoveries/{recovery_id}/cancel")
+                .route(web::post().to(support::cancel))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/audit/events")
+                .route(web::get().to(audit::events))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/audit/verify")
+                .route(web::get().to(audit::verify))
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
@@ -89,6 +114,13 @@ fn json_config() -> web::JsonConfig {
             };
             actix_web::error::InternalError::from_response(err, api_response(&api)).into()
         })
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let api = ApiError::invalid_request("The query string is malformed.");
+        actix_web::error::InternalError::from_response(err, api_response(&api)).into()
+    })
 }
 
 fn api_response(err: &ApiError) -> HttpResponse {

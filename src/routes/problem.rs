@@ -5,7 +5,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::recovery::{ConfirmError, RequestError};
+use crate::recovery::{ConfirmError, RequestError, SupportError};
 
 #[derive(Debug, Serialize)]
 pub struct Problem {
@@ -23,7 +23,7 @@ pub struct ApiError {
     code: &'static str,
     title: &'static str,
     detail: String,
-    retry_after: Option<u64>,
+    headers: Vec<(header::HeaderName, String)>,
 }
 
 impl ApiError {
@@ -38,7 +38,7 @@ impl ApiError {
             code,
             title,
             detail: detail.into(),
-            retry_after: None,
+            headers: Vec::new(),
         }
     }
 
@@ -60,9 +60,32 @@ impl ApiError {
         )
     }
 
-    pub fn retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds);
+    pub fn retry_after(self, seconds: u64) -> Self {
+        self.header(header::RETRY_AFTER, seconds.to_string())
+    }
+
+    pub fn header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
         self
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            "A valid staff key is required: Authorization: Bearer <key>.",
+        )
+        .header(header::WWW_AUTHENTICATE, "Bearer")
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            "This staff key's role may not use this endpoint.",
+        )
     }
 
     pub fn code(&self) -> &'static str {
@@ -92,8 +115,8 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        if let Some(seconds) = self.retry_after {
-            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        for (name, value) in &self.headers {
+            response.insert_header((name.clone(), value.as_str()));
         }
         response.json(body)
     }
@@ -161,5 +184,61 @@ impl From<ConfirmError> for ApiError {
                 ApiError::internal()
             }
         }
+    }
+}
+
+impl From<SupportError> for ApiError {
+    fn from(err: SupportError) -> Self {
+        let detail = err.to_string();
+        match err {
+            SupportError::UserNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "user_not_found", "User not found", detail)
+            }
+            SupportError::NoVerifiedEmail => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no_verified_email",
+                "No verified email",
+                "The user has no verified email address, so no code can be sent. Verify the address in Cognito first.",
+            ),
+            SupportError::NoTotpAuthenticator => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no_totp_authenticator",
+                "No authenticator",
+                "The user has no TOTP authenticator, so there is nothing to recover.",
+            ),
+            SupportError::RecoveryNotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "recovery_not_found",
+                "Recovery not found",
+                detail,
+            ),
+            SupportError::NotCancellable(_) => ApiError::new(
+                StatusCode::CONFLICT,
+                "recovery_not_cancellable",
+                "Recovery not cancellable",
+                detail,
+            ),
+            SupportError::IdentityProviderUnavailable(ref source) => {
+                log_unexpected("Cognito unavailable for the support desk", source);
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "identity_provider_unavailable",
+                    "Identity provider unavailable",
+                    "The identity provider could not be reached. Nothing was queued: try again shortly.",
+                )
+                .retry_after(IDP_RETRY_AFTER_SECONDS)
+            }
+            SupportError::Store(ref e) => {
+                log_unexpected("support desk request failed in the database", e);
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        log_unexpected("database error", &err);
+        ApiError::internal()
     }
 }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod jobs;
 pub mod recoveries;
+pub mod staff;
 
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -10,14 +11,14 @@ use sqlx::PgPool;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::settings::Settings;
+use crate::settings::DatabaseSettings;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-pub async fn connect(settings: &Settings) -> Result<PgPool, sqlx::Error> {
-    let options = PgConnectOptions::from_str(settings.database_url.expose_secret())?;
+pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
+    let options = PgConnectOptions::from_str(settings.url.expose_secret())?;
     PgPoolOptions::new()
-        .max_connections(settings.database_max_connections)
+        .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await

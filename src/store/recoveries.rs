@@ -262,3 +262,28 @@ pub async fn claim_for_reset(
     .rows_affected();
     Ok(claimed == 1)
 }
+
+/// A user's recoveries under either of their names, newest first.
+pub async fn list_for(
+    conn: &mut PgConnection,
+    username: &str,
+) -> Result<Vec<RecoveryRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM recoveries WHERE username = $1 OR account_key = $1
+         ORDER BY created_at DESC LIMIT 100"
+    ))
+    .bind(username)
+    .fetch_all(conn)
+    .await
+}
+
+/// Deletes the hashes of codes that expired unused; returns how many.
+pub async fn purge_expired_hashes(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE recoveries SET code_hash = NULL
+         WHERE code_hash IS NOT NULL AND expires_at < now() AND status = 'code_sent'",
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

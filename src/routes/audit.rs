@@ -1,0 +1,159 @@
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sqlx::PgPool;
+
+use super::auth::Auditor;
+use super::client_info;
+use super::problem::ApiError;
+use crate::audit::CsvExport;
+use crate::domain::Actor;
+use crate::store::audit::{self, AuditEvent, AuditFilter};
+
+const DEFAULT_LIMIT: i64 = 100;
+const MAX_LIMIT: i64 = 1000;
+
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    username: Option<String>,
+    action: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+fn timestamp(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    ApiError::invalid_request(format!(
+                        "{name} must be an RFC 3339 timestamp, such as 2026-01-31T00:00:00Z"
+                    ))
+                })
+        })
+        .transpose()
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+impl EventsQuery {
+    fn parse(&self) -> Result<(AuditFilter, i64), ApiError> {
+        let limit = match self.limit.as_deref() {
+            None | Some("") => DEFAULT_LIMIT,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid_request(format!(
+                        "limit must be a whole number from 1 to {MAX_LIMIT}"
+                    ))
+                })?,
+        };
+        let after = match self.after.as_deref() {
+            None | Some("") => None,
+            Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                ApiError::invalid_request("after must be a cursor returned as `next`")
+            })?),
+        };
+        let filter = AuditFilter {
+            username: non_empty(&self.username),
+            action: non_empty(&self.action),
+            since: timestamp("since", self.since.as_deref().filter(|v| !v.is_empty()))?,
+            until: timestamp("until", self.until.as_deref().filter(|v| !v.is_empty()))?,
+            after,
+        };
+        Ok((filter, limit))
+    }
+}
+
+fn wants_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.to_ascii_lowercase().contains("text/csv"))
+}
+
+/// Records that an auditor read the log (`audit.read`), with what they asked for.
+async fn record_read(
+    db: &PgPool,
+    auditor: &str,
+    req: &HttpRequest,
+    detail: String,
+) -> Result<(), ApiError> {
+    let mut conn = db.acquire().await?;
+    let actor = Actor::Staff(auditor.to_owned());
+    let client = client_info(req);
+    audit::append(
+        &mut conn,
+        AuditEvent::new("audit.read", &actor, "success")
+            .client(&client)
+            .detail(detail),
+    )
+    .await?;
+    Ok(())
+}
+
+/// `GET /v1/audit/events`: JSON, or CSV with `Accept: text/csv`.
+pub async fn events(
+    req: HttpRequest,
+    Auditor(auditor): Auditor,
+    query: web::Query<EventsQuery>,
+    db: web::Data<PgPool>,
+) -> Result<HttpResponse, ApiError> {
+    let (filter, limit) = query.parse()?;
+    let events = audit::query(&db, &filter, limit).await?;
+    let next = (events.len() as i64 == limit)
+        .then(|| events.last().map(|e| e.seq.to_string()))
+        .flatten();
+    record_read(
+        &db,
+        &auditor.name,
+        &req,
+        format!("events: {filter:?}, limit {limit}"),
+    )
+    .await?;
+    if wants_csv(&req) {
+        let mut csv = CsvExport::new(Vec::new()).map_err(|_| ApiError::internal())?;
+        for event in &events {
+            csv.write(event).map_err(|_| ApiError::internal())?;
+        }
+        let body = csv.finish().map_err(|_| ApiError::internal())?;
+        let mut response = HttpResponse::Ok();
+        response.content_type("text/csv; charset=utf-8");
+        if let Some(next) = &next {
+            response.insert_header(("X-Next-Cursor", next.as_str()));
+        }
+        return Ok(response.body(body));
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "events": events, "next": next })))
+}
+
+/// `GET /v1/audit/verify`: walks the hash chain from the first event.
+pub async fn verify(
+    req: HttpRequest,
+    Auditor(auditor): Auditor,
+    db: web::Data<PgPool>,
+) -> Result<HttpResponse, ApiError> {
+    let verification = audit::verify_chain(&db).await?;
+    record_read(
+        &db,
+        &auditor.name,
+        &req,
+        format!(
+            "verify: intact={} events={}",
+            verification.intact, verification.events
+        ),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(verification))
+}

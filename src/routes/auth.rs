@@ -1,0 +1,63 @@
+//! Staff authentication: `Authorization: Bearer <key>`, checked against the stored key hashes.
+//! Missing, unknown and revoked keys are 401; a key of another role is 403.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures::future::LocalBoxFuture;
+use secrecy::SecretString;
+use sqlx::PgPool;
+
+use super::problem::ApiError;
+use crate::staff::{self, StaffMember, StaffRole};
+
+/// Keys are 47 characters; anything much longer is not one of ours.
+const MAX_KEY_CHARS: usize = 128;
+
+/// A staff member with the `support` role.
+pub struct Support(pub StaffMember);
+
+/// A staff member with the `auditor` role.
+pub struct Auditor(pub StaffMember);
+
+fn bearer(req: &HttpRequest) -> Option<SecretString> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, key) = value.split_once(' ')?;
+    let key = key.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty() && key.len() <= MAX_KEY_CHARS)
+        .then(|| SecretString::from(key))
+}
+
+async fn authenticate(req: HttpRequest, role: StaffRole) -> Result<StaffMember, ApiError> {
+    let key = bearer(&req).ok_or_else(ApiError::unauthorized)?;
+    let db = req
+        .app_data::<web::Data<PgPool>>()
+        .expect("the database pool is registered");
+    let member = staff::authenticate(db, &key)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    if member.role != role {
+        return Err(ApiError::forbidden());
+    }
+    Ok(member)
+}
+
+impl FromRequest for Support {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { authenticate(req, StaffRole::Support).await.map(Support) })
+    }
+}
+
+impl FromRequest for Auditor {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { authenticate(req, StaffRole::Auditor).await.map(Auditor) })
+    }
+}
