@@ -492,6 +492,50 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A fresh staff key with `role`, made the way `mfa-recovery staff add` makes one.
+    pub async fn staff_key(&self, name: &str, role: &str) -> String {
+        use secrecy::ExposeSecret;
+        let name = mfa_recovery::staff::StaffName::parse(name).unwrap();
+        let key = mfa_recovery::staff::add(&self.db, &name, role.parse().unwrap())
+            .await
+            .unwrap();
+        key.expose_secret().to_owned()
+    }
+
+    /// Runs the real binary's command line against this app's database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mfa-recovery"))
+            .args(args)
+            .env("DATABASE_URL", &self.db_url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the binary runs")
+    }
+
+    pub async fn get_with_key(&self, path: &str, key: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_with_key(
+        &self,
+        path: &str,
+        key: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.address))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn actions(&self, username: &str) -> Vec<String> {
         self.audit_trail(username)
             .await

@@ -1,6 +1,7 @@
 //! Integration tests: the real service against a real PostgreSQL server and the AWS emulator
 //! (moto, Cognito + SES v2), both started by scripts/test.sh on 127.0.0.1.
 
+mod audit;
 mod bad_input;
 mod confirm;
 mod faults;
@@ -8,3 +9,5 @@ mod health;
 mod helpers;
 mod request;
 mod secrets;
+mod staff;
+mod support;

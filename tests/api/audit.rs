@@ -1,0 +1,380 @@
+use mfa_recovery::domain::Actor;
+use mfa_recovery::settings::Settings;
+use mfa_recovery::startup::Application;
+use mfa_recovery::store::audit::{append, AuditEvent};
+
+use crate::helpers::{assert_problem, AppOptions, TestApp};
+
+/// Produces a few dozen chained events.
+async fn some_history(app: &TestApp) {
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        200
+    );
+    for name in ["ghost-1", "ghost-2", "ghost-3"] {
+        app.request_recovery(name).await;
+    }
+    app.wait_for_jobs().await;
+}
+
+async fn api_verify(app: &TestApp, key: &str) -> serde_json::Value {
+    let response = app.get_with_key("/v1/audit/verify", key).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn cli_verify(app: &TestApp) -> (bool, String) {
+    let out = app.cli(&["audit", "verify"]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Runs SQL as a superuser who switched off the append-only triggers, as an attacker with
+/// database access would.
+async fn tamper(app: &TestApp, statements: &[String]) {
+    let mut conn = sqlx::PgConnection::connect(&app.db_url).await.unwrap();
+    sqlx::query("SET session_replication_role = replica")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for sql in statements {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+}
+
+use sqlx::Connection;
+
+async fn seqs(app: &TestApp) -> Vec<i64> {
+    sqlx::query_scalar("SELECT seq FROM audit_events ORDER BY seq")
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_untouched_log_verifies_through_the_api_and_the_cli() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("ada", "auditor").await;
+    some_history(&app).await;
+    let result = api_verify(&app, &key).await;
+    assert_eq!(result["intact"], true, "{result}");
+    assert!(result["events"].as_u64().unwrap() >= 8);
+    assert_eq!(result["head"].as_str().unwrap().len(), 64);
+    let (ok, text) = cli_verify(&app);
+    assert!(ok, "{text}");
+}
+
+#[tokio::test]
+async fn the_database_itself_refuses_to_change_or_delete_events() {
+    let app = TestApp::spawn().await;
+    some_history(&app).await;
+    for sql in [
+        "UPDATE audit_events SET outcome = 'x'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ] {
+        let err = sqlx::query(sql)
+            .execute(&app.db)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn an_edited_event_is_reported_by_both_verify_paths_with_its_seq() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("ada", "auditor").await;
+    some_history(&app).await;
+    let target = seqs(&app).await[4];
+    tamper(
+        &app,
+        &[format!(
+            "UPDATE audit_events SET username = 'someone-else' WHERE seq = {target}"
+        )],
+    )
+    .await;
+    let result = api_verify(&app, &key).await;
+    assert_eq!(result["intact"], false);
+    assert_eq!(result["first_bad_seq"], target);
+    let (ok, text) = cli_verify(&app);
+    assert!(!ok);
+    assert!(text.contains(&format!("seq {target}")), "{text}");
+}
+
+#[tokio::test]
+async fn a_deleted_event_is_reported_at_the_event_after_it() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("ada", "auditor").await;
+    some_history(&app).await;
+    let all = seqs(&app).await;
+    tamper(
+        &app,
+        &[format!("DELETE FROM audit_events WHERE seq = {}", all[3])],
+    )
+    .await;
+    let result = api_verify(&app, &key).await;
+    assert_eq!(result["first_bad_seq"], all[4]);
+    let (ok, text) = cli_verify(&app);
+    assert!(!ok && text.contains(&format!("seq {}", all[4])), "{text}");
+}
+
+#[tokio::test]
+async fn reordered_events_are_reported() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("ada", "auditor").await;
+    some_history(&app).await;
+    let all = seqs(&app).await;
+    let (a, b) = (all[2], all[5]);
+    tamper(
+        &app,
+        &[
+            format!("UPDATE audit_events SET seq = -1 WHERE seq = {a}"),
+            format!("UPDATE audit_events SET seq = {a} WHERE seq = {b}"),
+            format!("UPDATE audit_events SET seq = {b} WHERE seq = -1"),
+        ],
+    )
+    .await;
+    let result = api_verify(&app, &key).await;
+    assert_eq!(result["first_bad_seq"], a);
+    let (ok, text) = cli_verify(&app);
+    assert!(!ok && text.contains(&format!("seq {a}")), "{text}");
+}
+
+#[tokio::test]
+async fn two_hundred_events_appended_concurrently_by_two_instances_keep_the_chain_intact() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("ada", "auditor").await;
+    // A second instance of the service on the same database.
+    let second = Application::build(Settings::load_from(app.settings_env.clone()).unwrap())
+        .await
+        .unwrap();
+    let second_address = format!("http://127.0.0.1:{}", second.port());
+    tokio::spawn(second.run_until_stopped());
+
+    let requests = (0..200).map(|i| {
+        let base = if i % 2 == 0 {
+            app.address.clone()
+        } else {
+            second_address.clone()
+        };
+        let http = app.http.clone();
+        async move {
+            http.post(format!("{base}/v1/recovery"))
+                .json(&serde_json::json!({"username": format!("concurrent-{i}")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let statuses = futures::future::join_all(requests).await;
+    assert!(statuses.iter().all(|s| s.as_u16() == 202));
+    app.wait_for_jobs().await;
+
+    let result = api_verify(&app, &key).await;
+    assert_eq!(result["intact"], true, "{result}");
+    // Each request leaves recovery.requested and recovery.not_eligible.
+    assert!(result["events"].as_u64().unwrap() >= 400, "{result}");
+}
+
+#[tokio::test]
+async fn auditors_filter_and_page_through_events_and_each_query_is_itself_audited() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("ada", "auditor").await;
+    some_history(&app).await;
+
+    let page = |query: String| {
+        let app = &app;
+        let key = key.clone();
+        async move {
+            let response = app
+                .get_with_key(&format!("/v1/audit/events{query}"), &key)
+                .await;
+            assert_eq!(response.status(), 200);
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let first = page("?action=recovery.requested&limit=2".into()).await;
+    let events = first["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    for member in [
+        "seq",
+        "at",
+        "action",
+        "actor",
+        "username",
+        "recovery_id",
+        "ip",
+        "user_agent",
+        "outcome",
+        "detail",
+        "hash",
+    ] {
+        assert!(events[0].get(member).is_some(), "{member} in {}", events[0]);
+    }
+    assert!(events.iter().all(|e| e["action"] == "recovery.requested"));
+    assert!(events[0]["at"].as_str().unwrap().ends_with('Z'));
+    let next = first["next"].as_str().unwrap().to_owned();
+    let second = page(format!("?action=recovery.requested&limit=2&after={next}")).await;
+    let later = second["events"].as_array().unwrap();
+    assert_eq!(later.len(), 2);
+    assert!(later[0]["seq"].as_i64().unwrap() > events[1]["seq"].as_i64().unwrap());
+    let rest = page(format!(
+        "?action=recovery.requested&limit=100&after={}",
+        later[1]["seq"]
+    ))
+    .await;
+    assert!(rest["next"].is_null());
+
+    let ghost = page("?username=ghost-2".into()).await;
+    assert!(ghost["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["username"] == "ghost-2"));
+    let none = page("?since=2099-01-01T00:00:00Z".into()).await;
+    assert!(none["events"].as_array().unwrap().is_empty());
+
+    let reads = page("?action=audit.read".into()).await;
+    let reads = reads["events"].as_array().unwrap();
+    assert!(reads.len() >= 5, "every query is recorded");
+    assert!(reads.iter().all(|e| e["actor"] == "staff:ada"));
+
+    for bad in [
+        "?limit=0",
+        "?limit=5000",
+        "?limit=x",
+        "?since=yesterday",
+        "?after=-4",
+    ] {
+        assert_problem(
+            app.get_with_key(&format!("/v1/audit/events{bad}"), &key)
+                .await,
+            400,
+            "invalid_request",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn csv_exports_quote_hostile_values_and_neutralise_formulas() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("ada", "auditor").await;
+    let hostile = [
+        ("a,b", "a,b"),
+        ("say \"hi\"", "say \"hi\""),
+        ("line1\nline2", "line1\nline2"),
+        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ("+1", "'+1"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+    ];
+    // Straight through the store: whatever got into the log, the export must survive it.
+    let mut conn = app.db.acquire().await.unwrap();
+    for (name, _) in hostile {
+        append(
+            &mut conn,
+            AuditEvent::new("recovery.requested", &Actor::User, "accepted").username(name),
+        )
+        .await
+        .unwrap();
+    }
+    drop(conn);
+
+    let response = app
+        .http
+        .get(format!(
+            "{}/v1/audit/events?action=recovery.requested",
+            app.address
+        ))
+        .bearer_auth(&key)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let body = response.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[4], "username");
+    let usernames: Vec<String> = reader.records().map(|r| r.unwrap()[4].to_owned()).collect();
+    let expected: Vec<&str> = hostile.iter().map(|(_, e)| *e).collect();
+    assert_eq!(usernames, expected);
+
+    // The CLI export says the same.
+    let out = app.cli(&["audit", "export", "--format", "csv"]);
+    assert!(out.status.success());
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let cli_names: Vec<String> = reader.records().map(|r| r.unwrap()[4].to_owned()).collect();
+    assert!(expected.iter().all(|e| cli_names.iter().any(|n| n == e)));
+    // JSON lines keep the raw values.
+    let out = app.cli(&[
+        "audit",
+        "export",
+        "--format",
+        "jsonl",
+        "--since",
+        "2000-01-01T00:00:00Z",
+    ]);
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines
+        .iter()
+        .any(|e| e["username"] == "=HYPERLINK(\"http://x\")"));
+    let out = app.cli(&[
+        "audit",
+        "export",
+        "--format",
+        "jsonl",
+        "--until",
+        "2000-01-01T00:00:00Z",
+    ]);
+    assert!(out.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn hashes_of_codes_that_expired_unused_are_purged_and_audit_events_kept() {
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .set("RECOVERY_CODE_TTL_SECONDS", 1)
+            .set("RETENTION_INTERVAL_SECONDS", 1),
+    )
+    .await;
+    let user = app.create_user().await;
+    app.code_for(&user).await;
+    let events_before = seqs(&app).await.len();
+    let mut hashes = 1;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        hashes = sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM recoveries WHERE code_hash IS NOT NULL",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        if hashes == 0 {
+            break;
+        }
+    }
+    assert_eq!(hashes, 0);
+    assert!(seqs(&app).await.len() >= events_before);
+}

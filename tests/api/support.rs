@@ -1,0 +1,186 @@
+use crate::helpers::{assert_problem, TestApp, UserOptions};
+
+#[tokio::test]
+async fn a_support_triggered_recovery_completes_through_the_users_own_confirmation() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("sam", "support").await;
+    let user = app.create_user().await;
+
+    let response = app
+        .post_with_key(
+            "/v1/support/recoveries",
+            &key,
+            serde_json::json!({"username": user.username, "reason": "ticket T-1234"}),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "queued");
+    let hint = body["email_hint"].as_str().unwrap();
+    assert_eq!(hint, format!("{}***@example.com", &user.email[..1]));
+    assert!(uuid::Uuid::parse_str(body["recovery_id"].as_str().unwrap()).is_ok());
+    assert!(
+        !body.to_string().contains(&user.email),
+        "only a hint of the address"
+    );
+
+    // The code goes to the address on file; the agent never sees it.
+    let code = app.wait_for_email(&user.email, 1).await.code();
+    assert!(!body.to_string().contains(&code));
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        200
+    );
+    let notice = app.wait_for_email(&user.email, 2).await.body.unwrap();
+    assert!(notice.contains("support desk (agent sam)"), "{notice}");
+
+    // The agent's name and reason are on the events they caused.
+    let (actor, detail): (String, String) = sqlx::query_as(
+        "SELECT actor, detail FROM audit_events WHERE action = 'recovery.requested' AND username = $1",
+    )
+    .bind(&user.username)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(actor, "staff:sam");
+    assert!(detail.contains("T-1234"));
+    let code_sent_actor: String = sqlx::query_scalar(
+        "SELECT actor FROM audit_events WHERE action = 'recovery.code_sent' AND username = $1",
+    )
+    .bind(&user.username)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(code_sent_actor, "staff:sam");
+}
+
+#[tokio::test]
+async fn support_is_told_why_a_user_cannot_be_recovered() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("sam", "support").await;
+    let unverified = app
+        .create_user_with(UserOptions {
+            email_verified: false,
+            ..Default::default()
+        })
+        .await;
+    let without_totp = app
+        .create_user_with(UserOptions {
+            totp: false,
+            ..Default::default()
+        })
+        .await;
+    let start = |username: &str, reason: &str| {
+        app.post_with_key(
+            "/v1/support/recoveries",
+            &key,
+            serde_json::json!({"username": username, "reason": reason}),
+        )
+    };
+    assert_problem(start("no-such-user", "T-1").await, 404, "user_not_found").await;
+    assert_problem(
+        start(&unverified.username, "T-2").await,
+        422,
+        "no_verified_email",
+    )
+    .await;
+    assert_problem(
+        start(&without_totp.username, "T-3").await,
+        422,
+        "no_totp_authenticator",
+    )
+    .await;
+    assert_problem(
+        start(&unverified.username, "  ").await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    let response = app
+        .post_with_key(
+            "/v1/support/recoveries",
+            &key,
+            serde_json::json!({"username": unverified.username}),
+        )
+        .await;
+    assert_problem(response, 400, "invalid_request").await;
+    app.wait_for_jobs().await;
+    assert!(app.emails_to(&unverified.email).await.is_empty());
+}
+
+#[tokio::test]
+async fn support_lists_a_users_recoveries_without_codes_and_can_cancel_an_open_one() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("sam", "support").await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+
+    let response = app
+        .get_with_key(
+            &format!("/v1/support/recoveries?username={}", user.username),
+            &key,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let recoveries = body["recoveries"].as_array().unwrap();
+    assert_eq!(recoveries.len(), 1);
+    let recovery = &recoveries[0];
+    for member in [
+        "recovery_id",
+        "username",
+        "status",
+        "initiated_by",
+        "created_at",
+        "expires_at",
+        "attempts",
+    ] {
+        assert!(!recovery[member].is_null(), "{member} in {recovery}");
+    }
+    assert_eq!(recovery["status"], "code_sent");
+    assert_eq!(recovery["initiated_by"], "user");
+    assert!(
+        !body.to_string().contains(&code) && !body.to_string().contains("argon2"),
+        "{body}"
+    );
+
+    let id = recovery["recovery_id"].as_str().unwrap();
+    let path = format!("/v1/support/recoveries/{id}/cancel");
+    let response = app.post_with_key(&path, &key, serde_json::json!({})).await;
+    assert_eq!(response.status(), 200);
+    let cancelled: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["recovery_id"], id);
+
+    assert_problem(
+        app.confirm(&user.username, &code, &user.password).await,
+        400,
+        "invalid_recovery",
+    )
+    .await;
+    assert_problem(
+        app.post_with_key(&path, &key, serde_json::json!({})).await,
+        409,
+        "recovery_not_cancellable",
+    )
+    .await;
+    assert_problem(
+        app.post_with_key(
+            "/v1/support/recoveries/not-a-uuid/cancel",
+            &key,
+            serde_json::json!({}),
+        )
+        .await,
+        404,
+        "recovery_not_found",
+    )
+    .await;
+    let actor: String =
+        sqlx::query_scalar("SELECT actor FROM audit_events WHERE action = 'recovery.cancelled'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(actor, "staff:sam");
+}
