@@ -24,6 +24,23 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error>
         .await
 }
 
+/// Applies pending migrations. When every migration is already applied (with the checksum this
+/// binary has), nothing is run: a service role without DDL rights can then start, while the
+/// owner role applies migrations (`mfa-recovery migrate`) at upgrade time.
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    let applied: Result<Vec<(i64, Vec<u8>)>, _> =
+        sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await;
+    if let Ok(applied) = applied {
+        let up_to_date = MIGRATOR.iter().all(|m| {
+            applied
+                .iter()
+                .any(|(version, checksum)| *version == m.version && *checksum == *m.checksum)
+        });
+        if up_to_date {
+            return Ok(());
+        }
+    }
     MIGRATOR.run(pool).await
 }

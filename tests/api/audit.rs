@@ -378,3 +378,62 @@ async fn hashes_of_codes_that_expired_unused_are_purged_and_audit_events_kept() 
     assert_eq!(hashes, 0);
     assert!(seqs(&app).await.len() >= events_before);
 }
+
+#[tokio::test]
+async fn the_service_runs_with_only_the_documented_grants_and_that_role_cannot_rewrite_the_log() {
+    let app = TestApp::spawn().await; // migrated by the owner
+    let role = format!("svc_{}", uuid::Uuid::new_v4().simple());
+    let grants = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/service-role-grants.sql"
+    ))
+    .unwrap();
+    sqlx::query(&format!("CREATE ROLE {role} LOGIN"))
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::raw_sql(&grants.replace("mfa_recovery", &role))
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    let mut env = app.settings_env.clone();
+    let role_url = app.db_url.replacen("postgres@", &format!("{role}@"), 1);
+    env.insert("DATABASE_URL".into(), role_url.clone());
+    let service = Application::build(Settings::load_from(env).unwrap())
+        .await
+        .expect("starts without DDL rights");
+    let address = format!("http://127.0.0.1:{}", service.port());
+    tokio::spawn(service.run_until_stopped());
+
+    let user = app.create_user().await;
+    let before = app.emails_to(&user.email).await.len();
+    let response = app
+        .http
+        .post(format!("{address}/v1/recovery"))
+        .json(&serde_json::json!({"username": user.username}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let code = app.wait_for_email(&user.email, before + 1).await.code();
+    let response = app
+        .http
+        .post(format!("{address}/v1/recovery/confirm"))
+        .json(&serde_json::json!({"username": user.username, "code": code, "password": user.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let limited = sqlx::PgPool::connect(&role_url).await.unwrap();
+    for sql in [
+        "UPDATE audit_events SET outcome = 'x'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
+    ] {
+        assert!(sqlx::query(sql).execute(&limited).await.is_err(), "{sql}");
+    }
+    limited.close().await;
+}

@@ -1,0 +1,8 @@
+-- Least privilege for the role the service runs as (here `mfa_recovery`), applied by the owner
+-- role after `mfa-recovery migrate`. The audit log gets no UPDATE, DELETE or TRUNCATE; the
+-- append-only triggers and the hash chain guard against everyone else.
+GRANT SELECT, INSERT ON audit_events TO mfa_recovery;
+GRANT USAGE ON SEQUENCE audit_events_seq_seq TO mfa_recovery;
+GRANT SELECT, INSERT, UPDATE ON recoveries, jobs, staff_keys TO mfa_recovery;
+GRANT USAGE ON SEQUENCE jobs_id_seq TO mfa_recovery;
+GRANT SELECT ON _sqlx_migrations TO mfa_recovery;
