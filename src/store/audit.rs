@@ -140,18 +140,27 @@ const FILTERED: &str = "FROM audit_events
        AND ($5::bigint IS NULL OR seq > $5)
      ORDER BY seq";
 
+type AuditQuery<'q> =
+    sqlx::query::QueryAs<'q, sqlx::Postgres, AuditRecord, sqlx::postgres::PgArguments>;
+
+/// Binds $1..$5 of `FILTERED`.
+fn bind_filter<'q>(query: AuditQuery<'q>, filter: &'q AuditFilter) -> AuditQuery<'q> {
+    query
+        .bind(&filter.username)
+        .bind(&filter.action)
+        .bind(filter.since)
+        .bind(filter.until)
+        .bind(filter.after)
+}
+
 /// Events matching the filter in `seq` order, at most `limit`.
 pub async fn query(
     pool: &PgPool,
     filter: &AuditFilter,
     limit: i64,
 ) -> Result<Vec<AuditRecord>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} {FILTERED} LIMIT $6"))
-        .bind(&filter.username)
-        .bind(&filter.action)
-        .bind(filter.since)
-        .bind(filter.until)
-        .bind(filter.after)
+    let sql = format!("SELECT {COLUMNS} {FILTERED} LIMIT $6");
+    bind_filter(sqlx::query_as(&sql), filter)
         .bind(limit)
         .fetch_all(pool)
         .await
@@ -165,13 +174,7 @@ pub fn stream<'a>(
     pool: &'a PgPool,
     filter: &'a AuditFilter,
 ) -> BoxStream<'a, Result<AuditRecord, sqlx::Error>> {
-    sqlx::query_as(STREAM_SQL.as_str())
-        .bind(&filter.username)
-        .bind(&filter.action)
-        .bind(filter.since)
-        .bind(filter.until)
-        .bind(filter.after)
-        .fetch(pool)
+    bind_filter(sqlx::query_as(STREAM_SQL.as_str()), filter).fetch(pool)
 }
 
 /// Walks the whole chain from the first event.
