@@ -5,4 +5,5 @@ GRANT SELECT, INSERT ON audit_events TO mfa_recovery;
 GRANT USAGE ON SEQUENCE audit_events_seq_seq TO mfa_recovery;
 GRANT SELECT, INSERT, UPDATE ON recoveries, jobs, staff_keys TO mfa_recovery;
 GRANT USAGE ON SEQUENCE jobs_id_seq TO mfa_recovery;
+GRANT SELECT, INSERT, UPDATE, DELETE ON rate_limits TO mfa_recovery;
 GRANT SELECT ON _sqlx_migrations TO mfa_recovery;

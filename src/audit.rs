@@ -4,8 +4,9 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+use crate::domain::sha256_hex;
 
 /// One stored audit event, as auditors see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -80,15 +81,11 @@ pub fn chain_hash(previous: &str, event: &Unsealed<'_>) -> String {
         detail: event.detail,
     };
     let json = serde_json::to_vec(&canonical).expect("plain strings and numbers serialise");
-    let mut hasher = Sha256::new();
-    hasher.update(previous.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(&json);
-    hex(&hasher.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut input = Vec::with_capacity(previous.len() + 1 + json.len());
+    input.extend_from_slice(previous.as_bytes());
+    input.push(b'\n');
+    input.extend_from_slice(&json);
+    sha256_hex(&input)
 }
 
 impl AuditRecord {

@@ -10,6 +10,8 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::domain::TrustedProxies;
+
 /// Used only with `APP_ENV=local` when `CODE_PEPPER` is unset, so a developer can start the
 /// service with no secrets; production refuses to start without a real pepper.
 const LOCAL_DEV_PEPPER: &str = "local-development-pepper-not-a-secret-0123456789";
@@ -75,6 +77,12 @@ struct Raw {
     recovery_require_password: bool,
     recovery_requests_per_user_per_hour: u32,
     recovery_requests_per_ip_per_hour: u32,
+    recovery_failed_confirms_per_account_per_day: u32,
+    recovery_failed_confirm_delay_seconds: u64,
+    recovery_emails_per_hour: u32,
+    recovery_reset_delay_seconds: u64,
+    public_base_url: Option<String>,
+    trusted_proxies: Option<String>,
     argon2_memory_kib: u32,
     argon2_iterations: u32,
     argon2_parallelism: u32,
@@ -166,6 +174,18 @@ pub struct RecoverySettings {
     pub require_password: bool,
     pub requests_per_user_per_hour: u32,
     pub requests_per_ip_per_hour: u32,
+    /// Wrong confirmations one account may make per day, across its recoveries.
+    pub failed_confirms_per_account_per_day: u32,
+    /// Past one recovery's worth of wrong confirmations, each further one waits this long,
+    /// doubled each time.
+    pub failed_confirm_delay: Duration,
+    /// Emails of every kind sent per hour by all instances together (protects the SES quota).
+    pub emails_per_hour: u32,
+    /// A confirmed reset waits this long, cancellable from the notice; zero applies it at once.
+    pub reset_delay: Duration,
+    /// Where cancel links point (the service's public address); required with a reset delay.
+    pub public_base_url: Option<String>,
+    pub trusted_proxies: TrustedProxies,
 }
 
 #[derive(Clone)]
@@ -252,6 +272,25 @@ impl Settings {
                 "must be at least OWASP's m=19456, t=2, p=1",
             ));
         }
+        let trusted_proxies = TrustedProxies::parse(raw.trusted_proxies.as_deref().unwrap_or(""))
+            .map_err(|reason| SettingsError::Invalid {
+            name: "TRUSTED_PROXIES",
+            reason,
+        })?;
+        let public_base_url = raw
+            .public_base_url
+            .map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_base_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(invalid("PUBLIC_BASE_URL", "must be an http(s) URL"));
+            }
+        }
+        if raw.recovery_reset_delay_seconds > 0 && public_base_url.is_none() {
+            return Err(invalid(
+                "PUBLIC_BASE_URL",
+                "is required while RECOVERY_RESET_DELAY_SECONDS is set (cancel links point to it)",
+            ));
+        }
         let concurrency = match raw.hash_concurrency {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -281,6 +320,15 @@ impl Settings {
                 require_password: raw.recovery_require_password,
                 requests_per_user_per_hour: raw.recovery_requests_per_user_per_hour,
                 requests_per_ip_per_hour: raw.recovery_requests_per_ip_per_hour,
+                failed_confirms_per_account_per_day: raw
+                    .recovery_failed_confirms_per_account_per_day,
+                failed_confirm_delay: Duration::from_secs(
+                    raw.recovery_failed_confirm_delay_seconds,
+                ),
+                emails_per_hour: raw.recovery_emails_per_hour,
+                reset_delay: Duration::from_secs(raw.recovery_reset_delay_seconds),
+                public_base_url,
+                trusted_proxies,
             },
             hashing: HashingSettings {
                 pepper,

@@ -1,11 +1,9 @@
 //! Staff of the support desk and auditors: their roles, names and API keys.
 
-use base64::Engine;
-use rand::rngs::OsRng;
-use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
+
+use crate::domain::{random_token, token_digest};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StaffRole {
@@ -81,19 +79,12 @@ const KEY_PREFIX: &str = "mfr_";
 
 /// A new key, from the operating system's CSPRNG.
 pub fn generate_key() -> SecretString {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    SecretString::from(format!("{KEY_PREFIX}{body}"))
+    SecretString::from(format!("{KEY_PREFIX}{}", random_token().expose_secret()))
 }
 
-/// What is stored and looked up: hex SHA-256 of the key. Lookups go by this hash, so response
-/// time depends on a hash the caller cannot steer, not on how much of a real key they guessed.
+/// What is stored and looked up: the key's SHA-256 (see `token_digest`).
 pub fn key_hash(key: &SecretString) -> String {
-    Sha256::digest(key.expose_secret().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    token_digest(key)
 }
 
 /// Creates a key for `name` with `role`, audited as `staff.added`; returns the key, which is

@@ -17,7 +17,7 @@ use crate::cognito::{Cognito, IdentityProvider};
 use crate::mail::SesMailer;
 use crate::recovery::{CodeHasher, RecoveryService};
 use crate::settings::{AwsSettings, Settings};
-use crate::{routes, store, worker};
+use crate::{routes, store, telemetry, worker};
 
 /// Job loops per instance; each holds one job (and one database connection) at a time.
 const JOB_LOOPS: usize = 2;
@@ -98,7 +98,8 @@ impl Application {
         let rules = web::Data::new(settings.recovery.clone());
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(TracingLogger::default())
+                .wrap(routes::security_headers())
+                .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .app_data(service.clone())
                 .app_data(db.clone())
                 .app_data(rules.clone())

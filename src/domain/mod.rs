@@ -1,11 +1,15 @@
 //! Values parsed once at the edge; everything inside takes these types, never raw strings.
 
+mod client_address;
 mod email;
 mod recovery_code;
+mod secret_token;
 mod username;
 
+pub use client_address::{limit_key, TrustedProxies};
 pub use email::EmailAddress;
 pub use recovery_code::RecoveryCode;
+pub use secret_token::{random_token, sha256_hex, token_digest};
 pub use username::Username;
 
 /// Where a request came from, as recorded in the audit log.

@@ -1,4 +1,8 @@
-/// A Cognito username or an alias the pool accepts (such as the email address), as typed.
+use unicode_normalization::UnicodeNormalization;
+
+/// A Cognito username or an alias the pool accepts (such as the email address), normalised:
+/// Unicode NFKC, then trimmed, so that look-alike spellings (full-width letters, ligatures,
+/// odd spaces) are one name for limits, lookups and the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Username(String);
 
@@ -17,7 +21,8 @@ impl Username {
     pub const MAX_CHARS: usize = 128;
 
     pub fn parse(input: &str) -> Result<Self, UsernameError> {
-        let trimmed = input.trim();
+        let normalised: String = input.nfkc().collect();
+        let trimmed = normalised.trim();
         if trimmed.is_empty() {
             return Err(UsernameError::Empty);
         }
@@ -54,6 +59,17 @@ mod tests {
             "a@example.com"
         );
         assert_eq!(Username::parse("Zoë").unwrap().as_str(), "Zoë");
+    }
+
+    #[test]
+    fn look_alike_spellings_normalise_to_one_name() {
+        assert_eq!(Username::parse("ａｌｉｃｅ").unwrap().as_str(), "alice");
+        assert_eq!(
+            Username::parse("\u{3000}alice\u{3000}").unwrap().as_str(),
+            "alice"
+        );
+        assert_eq!(Username::parse("ﬁona").unwrap().as_str(), "fiona");
+        assert_eq!(Username::parse("Zoe\u{0308}").unwrap().as_str(), "Zoë");
     }
 
     #[test]

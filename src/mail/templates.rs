@@ -91,6 +91,87 @@ pub fn reset_notice(to: EmailAddress, facts: &ResetFacts<'_>) -> Result<Email, a
     })
 }
 
+#[derive(Template)]
+#[template(path = "reset_scheduled.txt")]
+struct ResetScheduledText<'a> {
+    at: &'a str,
+    ip: &'a str,
+    started_by: &'a str,
+    reset_at: &'a str,
+    cancel_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "reset_scheduled.html")]
+struct ResetScheduledHtml<'a> {
+    at: &'a str,
+    ip: &'a str,
+    started_by: &'a str,
+    reset_at: &'a str,
+    cancel_url: &'a str,
+}
+
+/// The reset was confirmed and waits: when it will happen, and the one-time link that stops it.
+pub fn reset_scheduled(
+    to: EmailAddress,
+    facts: &ResetFacts<'_>,
+    reset_at: &str,
+    cancel_url: &str,
+) -> Result<Email, askama::Error> {
+    let (at, ip, started_by) = (facts.at_utc, facts.ip, facts.started_by);
+    Ok(Email {
+        to,
+        subject: "Your authenticator app will be removed: cancel if this was not you".to_owned(),
+        text: ResetScheduledText {
+            at,
+            ip,
+            started_by,
+            reset_at,
+            cancel_url,
+        }
+        .render()?,
+        html: ResetScheduledHtml {
+            at,
+            ip,
+            started_by,
+            reset_at,
+            cancel_url,
+        }
+        .render()?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "recovery_locked.txt")]
+struct LockedText<'a> {
+    at: &'a str,
+    ip: &'a str,
+    attempts: u32,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_locked.html")]
+struct LockedHtml<'a> {
+    at: &'a str,
+    ip: &'a str,
+    attempts: u32,
+}
+
+/// Someone entered wrong codes until the recovery locked.
+pub fn recovery_locked(
+    to: EmailAddress,
+    at: &str,
+    ip: &str,
+    attempts: u32,
+) -> Result<Email, askama::Error> {
+    Ok(Email {
+        to,
+        subject: "A recovery of your account was locked after wrong codes".to_owned(),
+        text: LockedText { at, ip, attempts }.render()?,
+        html: LockedHtml { at, ip, attempts }.render()?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

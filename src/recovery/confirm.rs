@@ -1,7 +1,7 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use super::{HashError, RecoveryService, RecoveryStatus};
+use super::{HashError, LimitError, RecoveryService, RecoveryStatus};
 use crate::cognito::{IdpError, PasswordCheck, TokenRemoval};
 use crate::domain::{Actor, ClientInfo, RecoveryCode, Username};
 use crate::store::audit::{self, AuditEvent};
@@ -27,6 +27,13 @@ pub enum ConfirmError {
     Invalid,
     #[error("the recovery is locked after too many attempts")]
     Locked,
+    /// Too many wrong confirmations for this account lately: wait, then try again.
+    #[error("too many wrong confirmations for this account; retry in {retry_after} s")]
+    Throttled { retry_after: u64 },
+    #[error("the client address is over its hourly limit")]
+    RateLimited { retry_after: u64 },
+    #[error("the limit counters are unavailable")]
+    LimitsUnavailable(#[source] sqlx::Error),
     #[error("the identity provider is unavailable")]
     IdentityProviderUnavailable(#[source] IdpError),
     /// Cognito answered, but the read-back shows the authenticator is still there.
@@ -38,8 +45,24 @@ pub enum ConfirmError {
     Hashing(#[from] HashError),
 }
 
+/// What a successful confirmation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmOutcome {
+    /// The authenticator was removed and read back, and the user signed out everywhere.
+    Reset,
+    /// The reset waits for the configured delay, cancellable from the notice.
+    Scheduled { reset_at: DateTime<Utc> },
+}
+
+/// A recovery whose reset is being recorded, and the state it leaves.
+pub(super) struct AppliedReset<'a> {
+    pub recovery: &'a RecoveryRow,
+    pub account: &'a str,
+    pub from: RecoveryStatus,
+}
+
 /// Why a reset in Cognito did not complete.
-enum ResetError {
+pub(super) enum ResetError {
     Unavailable(IdpError),
     NotApplied(String),
 }
@@ -48,7 +71,10 @@ impl RecoveryService {
     /// Checks the code (and password) and, when both are right, removes the user's TOTP
     /// authenticator in Cognito, reads the result back and signs the user out everywhere.
     #[tracing::instrument(skip_all, fields(recovery_id))]
-    pub async fn confirm(&self, confirmation: Confirmation) -> Result<(), ConfirmError> {
+    pub async fn confirm(
+        &self,
+        confirmation: Confirmation,
+    ) -> Result<ConfirmOutcome, ConfirmError> {
         let actor = Actor::User;
         let client = &confirmation.client;
         let username = confirmation.username.as_str();
@@ -58,6 +84,13 @@ impl RecoveryService {
                 .client(client)
                 .detail(detail.to_owned())
         };
+
+        self.limit_client("confirm", client)
+            .await
+            .map_err(|e| match e {
+                LimitError::Limited { retry_after } => ConfirmError::RateLimited { retry_after },
+                LimitError::Unavailable(e) => ConfirmError::LimitsUnavailable(e),
+            })?;
 
         // 1. Find the open recovery and count this attempt before anything is compared, in a
         //    transaction of its own: concurrent guesses are each counted, and a crash later
@@ -82,6 +115,21 @@ impl RecoveryService {
             audit::append(&mut tx, failed("locked").recovery(recovery.id)).await?;
             tx.commit().await?;
             return Err(ConfirmError::Locked);
+        }
+        let account = recovery
+            .account_key
+            .clone()
+            .unwrap_or_else(|| recovery.username.clone());
+        match self.confirm_throttle(&mut tx, &account).await {
+            Ok(()) => {}
+            Err(LimitError::Limited { retry_after }) => {
+                let detail =
+                    format!("account throttled for {retry_after} s after wrong confirmations");
+                audit::append(&mut tx, failed(&detail).recovery(recovery.id)).await?;
+                tx.commit().await?;
+                return Err(ConfirmError::Throttled { retry_after });
+            }
+            Err(LimitError::Unavailable(e)) => return Err(ConfirmError::LimitsUnavailable(e)),
         }
         let attempts = recoveries::count_attempt(&mut tx, recovery.id).await?;
         if attempts > self.max_attempts() {
@@ -136,56 +184,132 @@ impl RecoveryService {
         }
         drop(conn);
 
-        // 4. Apply the reset in Cognito and prove it.
+        // 4. With a waiting period, schedule the reset; otherwise apply it in Cognito and prove it.
+        if !self.rules.reset_delay.is_zero() {
+            return self.schedule_reset(&recovery, client).await;
+        }
         match self.reset_in_cognito(account).await {
             Ok(detail) => {
-                let mut tx = self.db.begin().await?;
-                recoveries::complete(&mut tx, recovery.id, client.ip.as_deref()).await?;
-                let done = |action: &'static str, detail: String| {
-                    AuditEvent::new(action, &actor, "success")
-                        .username(account)
-                        .recovery(recovery.id)
-                        .client(client)
-                        .detail(detail)
+                let applied = AppliedReset {
+                    recovery: &recovery,
+                    account,
+                    from: RecoveryStatus::Resetting,
                 };
-                audit::append(&mut tx, done("mfa.reset", detail)).await?;
-                audit::append(
-                    &mut tx,
-                    done("sessions.revoked", "AdminUserGlobalSignOut".to_owned()),
-                )
-                .await?;
-                jobs::enqueue(&mut tx, JobKind::ResetNotice, recovery.id).await?;
-                tx.commit().await?;
-                self.wakeup.notify_one();
+                self.record_reset(&applied, &actor, client, detail).await?;
                 tracing::info!("TOTP authenticator removed and read back");
-                Ok(())
+                Ok(ConfirmOutcome::Reset)
             }
             Err(ResetError::Unavailable(err)) => {
                 Err(self.unavailable(&recovery, client, err, true).await?)
             }
             Err(ResetError::NotApplied(why)) => {
-                let mut tx = self.db.begin().await?;
-                recoveries::transition(
-                    &mut tx,
-                    recovery.id,
-                    &[RecoveryStatus::Resetting],
-                    RecoveryStatus::Failed,
-                )
-                .await?;
-                audit::append(
-                    &mut tx,
-                    AuditEvent::new("mfa.reset_failed", &actor, "failed")
-                        .username(account)
-                        .recovery(recovery.id)
-                        .client(client)
-                        .detail(why.clone()),
-                )
-                .await?;
-                tx.commit().await?;
-                tracing::error!(reason = %why, "MFA reset was not applied");
+                let applied = AppliedReset {
+                    recovery: &recovery,
+                    account,
+                    from: RecoveryStatus::Resetting,
+                };
+                self.record_reset_not_applied(&applied, &actor, client, &why)
+                    .await?;
                 Err(ConfirmError::ResetNotApplied(why))
             }
         }
+    }
+
+    /// The code and password were right and a waiting period is set: the reset is applied by a
+    /// job at `reset_at` unless the owner cancels it from the notice.
+    async fn schedule_reset(
+        &self,
+        recovery: &RecoveryRow,
+        client: &ClientInfo,
+    ) -> Result<ConfirmOutcome, ConfirmError> {
+        let delay = self.rules.reset_delay.as_secs_f64();
+        let mut tx = self.db.begin().await?;
+        let reset_at = recoveries::schedule(&mut tx, recovery.id, delay, client.ip.as_deref())
+            .await?
+            .ok_or(ConfirmError::Invalid)?;
+        jobs::enqueue(&mut tx, JobKind::ResetNotice, recovery.id).await?;
+        jobs::enqueue_at(&mut tx, JobKind::ApplyReset, recovery.id, reset_at).await?;
+        audit::append(
+            &mut tx,
+            AuditEvent::new("mfa.reset_scheduled", &Actor::User, "scheduled")
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .client(client)
+                .detail(format!(
+                    "the reset will be applied at {}",
+                    reset_at.to_rfc3339()
+                )),
+        )
+        .await?;
+        tx.commit().await?;
+        self.wakeup.notify_one();
+        Ok(ConfirmOutcome::Scheduled { reset_at })
+    }
+
+    /// The reset was applied and read back: the recovery completes, with its audit events and
+    /// the notice to the user, in one transaction.
+    pub(super) async fn record_reset(
+        &self,
+        applied: &AppliedReset<'_>,
+        actor: &Actor,
+        client: &ClientInfo,
+        detail: String,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.begin().await?;
+        recoveries::complete(
+            &mut tx,
+            applied.recovery.id,
+            applied.from,
+            client.ip.as_deref(),
+        )
+        .await?;
+        jobs::enqueue(&mut tx, JobKind::ResetNotice, applied.recovery.id).await?;
+        let done = |action: &'static str, detail: String| {
+            AuditEvent::new(action, actor, "success")
+                .username(applied.account)
+                .recovery(applied.recovery.id)
+                .client(client)
+                .detail(detail)
+        };
+        audit::append(&mut tx, done("mfa.reset", detail)).await?;
+        audit::append(
+            &mut tx,
+            done("sessions.revoked", "AdminUserGlobalSignOut".to_owned()),
+        )
+        .await?;
+        tx.commit().await?;
+        self.wakeup.notify_one();
+        Ok(())
+    }
+
+    /// Cognito answered but the read-back shows the authenticator is still there.
+    pub(super) async fn record_reset_not_applied(
+        &self,
+        applied: &AppliedReset<'_>,
+        actor: &Actor,
+        client: &ClientInfo,
+        why: &str,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.begin().await?;
+        recoveries::transition(
+            &mut tx,
+            applied.recovery.id,
+            &[applied.from],
+            RecoveryStatus::Failed,
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            AuditEvent::new("mfa.reset_failed", actor, "failed")
+                .username(applied.account)
+                .recovery(applied.recovery.id)
+                .client(client)
+                .detail(why.to_owned()),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::error!(reason = %why, "MFA reset was not applied");
+        Ok(())
     }
 
     fn max_attempts(&self) -> i32 {
@@ -195,7 +319,7 @@ impl RecoveryService {
     /// AdminDeleteSoftwareToken, AdminSetUserMFAPreference (TOTP off), AdminGetUser to read the
     /// result back, AdminUserGlobalSignOut. Every step is safe to repeat, so a confirmation
     /// retried after an outage completes what an earlier one started.
-    async fn reset_in_cognito(&self, account: &str) -> Result<String, ResetError> {
+    pub(super) async fn reset_in_cognito(&self, account: &str) -> Result<String, ResetError> {
         let removal = self
             .idp
             .delete_software_token(account)
@@ -248,19 +372,33 @@ impl RecoveryService {
         ))
     }
 
-    /// A wrong code or password: recorded, and at the last allowed attempt the recovery locks.
+    /// A wrong code or password: counted against the account's daily budget, recorded, and at
+    /// the last allowed attempt the recovery locks.
     async fn failed_attempt(
         &self,
         recovery: &RecoveryRow,
         attempts: i32,
         client: &ClientInfo,
         why: &str,
-    ) -> Result<(), ConfirmError> {
-        let actor = Actor::User;
+    ) -> Result<ConfirmOutcome, ConfirmError> {
+        let account = recovery
+            .account_key
+            .as_deref()
+            .unwrap_or(&recovery.username);
         let mut tx = self.db.begin().await?;
+        // Row changes first, audit events last (the audit chain lock is held to commit).
+        self.count_failed_confirm(&mut tx, account).await?;
+        let locked = attempts >= self.max_attempts()
+            && recoveries::transition(
+                &mut tx,
+                recovery.id,
+                &[RecoveryStatus::CodeSent, RecoveryStatus::NotEligible],
+                RecoveryStatus::Locked,
+            )
+            .await?;
         audit::append(
             &mut tx,
-            AuditEvent::new("recovery.confirm_failed", &actor, "rejected")
+            AuditEvent::new("recovery.confirm_failed", &Actor::User, "rejected")
                 .username(&recovery.username)
                 .recovery(recovery.id)
                 .client(client)
@@ -270,37 +408,33 @@ impl RecoveryService {
                 )),
         )
         .await?;
-        if attempts >= self.max_attempts() {
-            self.lock_recovery(&mut tx, recovery, client).await?;
+        if locked {
+            self.recovery_locked(&mut tx, recovery, client).await?;
         }
         tx.commit().await?;
         Err(ConfirmError::Invalid)
     }
 
-    async fn lock_recovery(
+    /// The recovery just locked: audited, and its owner told (a name without an account has
+    /// no one to tell; the job finds that out, so this path is the same for every name).
+    async fn recovery_locked(
         &self,
         conn: &mut sqlx::PgConnection,
         recovery: &RecoveryRow,
         client: &ClientInfo,
     ) -> Result<(), sqlx::Error> {
-        let locked = recoveries::transition(
+        recoveries::set_locked_ip(conn, recovery.id, client.ip.as_deref()).await?;
+        jobs::enqueue(conn, JobKind::LockNotice, recovery.id).await?;
+        audit::append(
             conn,
-            recovery.id,
-            &[RecoveryStatus::CodeSent, RecoveryStatus::NotEligible],
-            RecoveryStatus::Locked,
+            AuditEvent::new("recovery.locked", &Actor::User, "locked")
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .client(client)
+                .detail(format!("{} wrong attempts", self.max_attempts())),
         )
         .await?;
-        if locked {
-            audit::append(
-                conn,
-                AuditEvent::new("recovery.locked", &Actor::User, "locked")
-                    .username(&recovery.username)
-                    .recovery(recovery.id)
-                    .client(client)
-                    .detail(format!("{} wrong attempts", self.max_attempts())),
-            )
-            .await?;
-        }
+        self.wakeup.notify_one();
         Ok(())
     }
 

@@ -2,9 +2,12 @@
 
 use sqlx::{Acquire, PgConnection};
 
+use secrecy::ExposeSecret;
+
+use super::confirm::{AppliedReset, ResetError};
 use super::{actor_from_initiator, RecoveryService, RecoveryStatus};
 use crate::cognito::IdpError;
-use crate::domain::{ClientInfo, RecoveryCode};
+use crate::domain::{random_token, token_digest, Actor, ClientInfo, RecoveryCode};
 use crate::mail::{templates, MailError};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::jobs::{self, Job, JobKind};
@@ -104,22 +107,17 @@ impl RecoveryService {
         let attempts = job.attempts + 1;
         let gave_up = attempts >= i32::try_from(self.jobs.job_max_attempts).unwrap_or(i32::MAX);
         let recovery = recoveries::get(conn, job.recovery_id).await?;
-        let (action, username, actor) = match (&recovery, job.kind) {
+        let username = recovery
+            .as_ref()
+            .map(|r| r.username.clone())
+            .unwrap_or_default();
+        let (action, actor) = match (&recovery, job.kind) {
             (Some(r), JobKind::IssueCode) => (
                 "recovery.code_send_failed",
-                r.username.clone(),
                 actor_from_initiator(&r.initiated_by),
             ),
-            (Some(r), JobKind::ResetNotice) => (
-                "notification.failed",
-                r.username.clone(),
-                crate::domain::Actor::System,
-            ),
-            (None, _) => (
-                "notification.failed",
-                String::new(),
-                crate::domain::Actor::System,
-            ),
+            (_, JobKind::ApplyReset) => ("mfa.reset_failed", Actor::System),
+            _ => ("notification.failed", Actor::System),
         };
         if gave_up {
             tracing::error!(job_id = job.id, attempts, %error, "job failed for good");
@@ -153,6 +151,8 @@ impl RecoveryService {
         match job.kind {
             JobKind::IssueCode => self.issue_code(conn, job).await,
             JobKind::ResetNotice => self.send_reset_notice(conn, job).await,
+            JobKind::LockNotice => self.send_lock_notice(conn, job).await,
+            JobKind::ApplyReset => self.apply_scheduled_reset(conn, job).await,
         }
     }
 
@@ -198,7 +198,20 @@ impl RecoveryService {
         }
 
         let ttl_seconds = i64::try_from(self.rules.code_ttl.as_secs()).unwrap_or(i64::MAX);
-        if let Some(reason) = ineligibility(user.as_ref()) {
+        let reason = ineligibility(user.as_ref());
+        // The SES budget of all instances: past it, no code goes out this hour (recorded).
+        if reason.is_none() && !self.email_budget_left().await? {
+            recoveries::mark_rate_limited(conn, recovery.id, &account_key).await?;
+            let detail = "the hourly email budget of the service is spent";
+            audit::append(
+                conn,
+                event("recovery.rate_limited", "limited").detail(detail),
+            )
+            .await?;
+            tracing::warn!("hourly email budget spent: a recovery code was not sent");
+            return Ok(());
+        }
+        if let Some(reason) = reason {
             recoveries::mark_issued(
                 conn,
                 Issued {
@@ -277,27 +290,52 @@ impl RecoveryService {
         Ok(())
     }
 
-    async fn send_reset_notice(&self, conn: &mut PgConnection, job: &Job) -> Result<(), JobError> {
-        let Some(recovery) = recoveries::get(conn, job.recovery_id).await? else {
-            return Ok(());
-        };
+    /// Takes one email from the hourly budget, on a connection of its own so that the shared
+    /// counter is not held while the email is sent.
+    async fn email_budget_left(&self) -> Result<bool, sqlx::Error> {
+        let mut conn = self.db.acquire().await?;
+        self.take_email_budget(&mut conn).await
+    }
+
+    /// Sends a notice; when the hourly budget is spent it waits for a later try (notices matter
+    /// more than speed).
+    async fn send_notice(&self, email: crate::mail::Email) -> Result<String, JobError> {
+        if !self.email_budget_left().await? {
+            return Err(JobError::Transient(
+                "the hourly email budget is spent".to_owned(),
+            ));
+        }
+        Ok(self.mailer.send(email).await?)
+    }
+
+    /// The verified address on file for the recovery's account, if any.
+    async fn email_on_file(
+        &self,
+        recovery: &RecoveryRow,
+    ) -> Result<Option<crate::domain::EmailAddress>, JobError> {
         let account = recovery
             .account_key
             .as_deref()
             .unwrap_or(&recovery.username);
-        let actor = crate::domain::Actor::System;
+        Ok(self
+            .idp
+            .find_user(account)
+            .await?
+            .and_then(|u| u.verified_email))
+    }
+
+    async fn send_reset_notice(&self, conn: &mut PgConnection, job: &Job) -> Result<(), JobError> {
+        let Some(recovery) = recoveries::get(conn, job.recovery_id).await? else {
+            return Ok(());
+        };
+        let actor = Actor::System;
         let event = |outcome: &'static str, detail: String| {
             AuditEvent::new("notification.sent", &actor, outcome)
                 .username(&recovery.username)
                 .recovery(recovery.id)
                 .detail(detail)
         };
-        let Some(email) = self
-            .idp
-            .find_user(account)
-            .await?
-            .and_then(|u| u.verified_email)
-        else {
+        let Some(email) = self.email_on_file(&recovery).await? else {
             audit::append(
                 conn,
                 event("skipped", "reset notice: no verified email on file".into()),
@@ -305,34 +343,135 @@ impl RecoveryService {
             .await?;
             return Ok(());
         };
-        let at = recovery
-            .finished_at
-            .unwrap_or_else(chrono::Utc::now)
-            .format("%Y-%m-%d %H:%M:%S UTC")
-            .to_string();
+        let format =
+            |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
         let started_by = match actor_from_initiator(&recovery.initiated_by) {
-            crate::domain::Actor::Staff(name) => format!("the support desk (agent {name})"),
+            Actor::Staff(name) => format!("the support desk (agent {name})"),
             _ => "you, on the account recovery page".to_owned(),
         };
         let ip = recovery.completed_ip.as_deref().unwrap_or("unknown");
         let hint = email.masked();
-        let message = templates::reset_notice(
-            email,
-            &templates::ResetFacts {
-                at_utc: &at,
-                ip,
-                started_by: &started_by,
-            },
-        )?;
-        let message_id = self.mailer.send(message).await?;
+        let (message, what) = match (recovery.status, recovery.reset_at) {
+            (RecoveryStatus::Scheduled, Some(reset_at)) => {
+                // The cancel link's token exists in clear only here and in the email; a retried
+                // job makes a new one.
+                let token = random_token();
+                recoveries::set_cancel_token(conn, recovery.id, &token_digest(&token)).await?;
+                let base = self.rules.public_base_url.as_deref().unwrap_or_default();
+                let url = format!("{base}/v1/recovery/cancel?token={}", token.expose_secret());
+                let at = format(recovery.created_at.max(
+                    reset_at
+                        - chrono::Duration::from_std(self.rules.reset_delay).unwrap_or_default(),
+                ));
+                let facts = templates::ResetFacts {
+                    at_utc: &at,
+                    ip,
+                    started_by: &started_by,
+                };
+                (
+                    templates::reset_scheduled(email, &facts, &format(reset_at), &url)?,
+                    "scheduled-reset notice with cancel link",
+                )
+            }
+            (RecoveryStatus::Scheduled, None) => return Ok(()),
+            _ => {
+                let at = format(recovery.finished_at.unwrap_or_else(chrono::Utc::now));
+                let facts = templates::ResetFacts {
+                    at_utc: &at,
+                    ip,
+                    started_by: &started_by,
+                };
+                (templates::reset_notice(email, &facts)?, "reset notice")
+            }
+        };
+        let message_id = self.send_notice(message).await?;
         audit::append(
             conn,
             event(
                 "sent",
-                format!("reset notice to {hint} (SES message {message_id})"),
+                format!("{what} to {hint} (SES message {message_id})"),
             ),
         )
         .await?;
+        Ok(())
+    }
+
+    /// Tells the owner that a recovery of their account locked after wrong codes. Names without
+    /// an account have no one to tell.
+    async fn send_lock_notice(&self, conn: &mut PgConnection, job: &Job) -> Result<(), JobError> {
+        let Some(recovery) = recoveries::get(conn, job.recovery_id).await? else {
+            return Ok(());
+        };
+        let Some(email) = self.email_on_file(&recovery).await? else {
+            return Ok(());
+        };
+        let hint = email.masked();
+        let at = job.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+        let ip = recovery.locked_ip.as_deref().unwrap_or("unknown");
+        let message = templates::recovery_locked(email, &at, ip, self.rules.max_attempts)?;
+        let message_id = self.send_notice(message).await?;
+        audit::append(
+            conn,
+            AuditEvent::new("notification.sent", &Actor::System, "sent")
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .detail(format!("lock notice to {hint} (SES message {message_id})")),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The waiting period is over and nobody cancelled: apply the reset, as a confirmation
+    /// would have at once. The recovery is claimed (scheduled → resetting) in a statement of its
+    /// own first, so that from then on a cancel link answers that it is too late, and nothing
+    /// here holds the row while Cognito is called.
+    async fn apply_scheduled_reset(
+        &self,
+        conn: &mut PgConnection,
+        job: &Job,
+    ) -> Result<(), JobError> {
+        let Some(recovery) = recoveries::get(conn, job.recovery_id).await? else {
+            return Ok(());
+        };
+        let mut claim = self.db.acquire().await?;
+        // `resetting` too: a run that died after claiming is picked up by the retry.
+        let from = [RecoveryStatus::Scheduled, RecoveryStatus::Resetting];
+        if recovery.reset_at.is_none()
+            || !recoveries::transition(&mut claim, recovery.id, &from, RecoveryStatus::Resetting)
+                .await?
+        {
+            return Ok(()); // cancelled meanwhile
+        }
+        let account = recovery
+            .account_key
+            .clone()
+            .unwrap_or_else(|| recovery.username.clone());
+        let client = ClientInfo {
+            ip: recovery.completed_ip.clone(),
+            user_agent: None,
+        };
+        let applied = AppliedReset {
+            recovery: &recovery,
+            account: &account,
+            from: RecoveryStatus::Resetting,
+        };
+        match self.reset_in_cognito(&account).await {
+            Ok(detail) => {
+                self.record_reset(&applied, &Actor::System, &client, detail)
+                    .await?
+            }
+            Err(ResetError::NotApplied(why)) => {
+                self.record_reset_not_applied(&applied, &Actor::System, &client, &why)
+                    .await?
+            }
+            Err(ResetError::Unavailable(err)) => {
+                // Give it back: still cancellable until the retry claims it again.
+                let back = [RecoveryStatus::Resetting];
+                recoveries::transition(&mut claim, recovery.id, &back, RecoveryStatus::Scheduled)
+                    .await?;
+                return Err(err.into());
+            }
+        }
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 mod code_hasher;
 mod confirm;
 mod jobs;
+mod limits;
 mod request;
 mod status;
 mod support;
@@ -20,10 +21,11 @@ use crate::mail::Mailer;
 use crate::settings::{RecoverySettings, WorkerSettings};
 
 pub use code_hasher::{CodeHasher, HashError};
-pub use confirm::{ConfirmError, Confirmation};
+pub use confirm::{ConfirmError, ConfirmOutcome, Confirmation};
+pub use limits::LimitError;
 pub use request::{RecoveryRequest, RequestError};
 pub use status::RecoveryStatus;
-pub use support::{Queued, RecoverySummary, SupportError};
+pub use support::{CancelLinkError, Queued, RecoverySummary, SupportError};
 
 pub struct RecoveryService {
     db: PgPool,

@@ -1,7 +1,7 @@
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::RecoveryService;
+use super::{LimitError, RecoveryService};
 use crate::domain::{Actor, ClientInfo, Username};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::jobs::{self, JobKind};
@@ -17,8 +17,21 @@ pub struct RecoveryRequest {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
+    #[error("the client address is over its hourly limit")]
+    RateLimited { retry_after: u64 },
+    #[error("the limit counters are unavailable")]
+    LimitsUnavailable(#[source] sqlx::Error),
     #[error("the recovery could not be recorded")]
     Store(#[from] sqlx::Error),
+}
+
+impl From<LimitError> for RequestError {
+    fn from(err: LimitError) -> Self {
+        match err {
+            LimitError::Limited { retry_after } => RequestError::RateLimited { retry_after },
+            LimitError::Unavailable(e) => RequestError::LimitsUnavailable(e),
+        }
+    }
 }
 
 impl RecoveryService {
@@ -26,6 +39,10 @@ impl RecoveryService {
     /// argon2 work: the answer, and how long it takes, is the same for every username.
     #[tracing::instrument(skip_all, fields(recovery_id))]
     pub async fn request(&self, request: RecoveryRequest) -> Result<Uuid, RequestError> {
+        // Staff are authenticated and accountable; the per-address limit is for the public door.
+        if request.actor == Actor::User {
+            self.limit_client("request", &request.client).await?;
+        }
         let id = Uuid::new_v4();
         tracing::Span::current().record("recovery_id", tracing::field::display(id));
         let ttl = chrono::Duration::from_std(self.rules.code_ttl).unwrap_or(chrono::Duration::MAX);

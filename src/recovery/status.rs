@@ -1,7 +1,8 @@
 /// Where a recovery stands. Transitions:
 ///
 /// ```text
-/// requested ─▶ code_sent ─▶ resetting ─▶ completed
+/// requested ─▶ code_sent ─▶ resetting ─▶ completed     (resetting ─▶ scheduled ─▶ completed
+///                                                       with a waiting period; cancellable)
 ///     │            │  ▲          │
 ///     │            │  └──────────┘ (Cognito unreachable: the claim is released)
 ///     │            ├─▶ locked (too many attempts)      resetting ─▶ failed (not removed)
@@ -19,6 +20,8 @@ pub enum RecoveryStatus {
     NotEligible,
     RateLimited,
     Resetting,
+    /// Confirmed; the reset waits for the configured delay, cancellable from the notice.
+    Scheduled,
     Completed,
     Superseded,
     Locked,
@@ -27,12 +30,13 @@ pub enum RecoveryStatus {
 }
 
 impl RecoveryStatus {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Requested,
         Self::CodeSent,
         Self::NotEligible,
         Self::RateLimited,
         Self::Resetting,
+        Self::Scheduled,
         Self::Completed,
         Self::Superseded,
         Self::Locked,
@@ -47,6 +51,7 @@ impl RecoveryStatus {
             Self::NotEligible => "not_eligible",
             Self::RateLimited => "rate_limited",
             Self::Resetting => "resetting",
+            Self::Scheduled => "scheduled",
             Self::Completed => "completed",
             Self::Superseded => "superseded",
             Self::Locked => "locked",

@@ -32,9 +32,23 @@ pub enum SupportError {
 impl From<super::RequestError> for SupportError {
     fn from(err: super::RequestError) -> Self {
         match err {
-            super::RequestError::Store(e) => SupportError::Store(e),
+            super::RequestError::Store(e) | super::RequestError::LimitsUnavailable(e) => {
+                SupportError::Store(e)
+            }
+            // Staff requests are not limited per address.
+            super::RequestError::RateLimited { .. } => {
+                unreachable!("staff requests are not limited per address")
+            }
         }
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CancelLinkError {
+    #[error("the link is not valid: already used, or the reset was applied or cancelled")]
+    Invalid,
+    #[error("the recovery store failed")]
+    Store(#[from] sqlx::Error),
 }
 
 /// A recovery started by the support desk.
@@ -207,10 +221,35 @@ impl RecoveryService {
         Ok(row.into())
     }
 
+    /// The owner followed the cancel link of a scheduled reset in time: it will not be applied.
+    pub async fn cancel_scheduled_reset(
+        &self,
+        token: &secrecy::SecretString,
+        client: &ClientInfo,
+    ) -> Result<(), CancelLinkError> {
+        let mut tx = self.db.begin().await?;
+        let row = recoveries::cancel_scheduled(&mut tx, &crate::domain::token_digest(token))
+            .await?
+            .ok_or(CancelLinkError::Invalid)?;
+        audit::append(
+            &mut tx,
+            AuditEvent::new("recovery.cancelled", &Actor::User, "cancelled")
+                .username(&row.username)
+                .recovery(row.id)
+                .client(client)
+                .detail("scheduled reset cancelled with the notice's link"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Retention: hashes of codes that expired unused are deleted (codes of finished, cancelled
-    /// and superseded recoveries lose theirs at once). Audit events are never purged.
+    /// and superseded recoveries lose theirs at once), and so are limit counters of long-past
+    /// windows. Audit events are never purged.
     pub async fn purge_expired_codes(&self) -> Result<u64, sqlx::Error> {
         let mut conn = self.db.acquire().await?;
+        crate::store::limits::purge_old(&mut conn).await?;
         recoveries::purge_expired_hashes(&mut conn).await
     }
 }

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod cancel;
 mod health;
 pub mod problem;
 mod recovery;
@@ -12,6 +13,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::domain::ClientInfo;
+use crate::settings::RecoverySettings;
 use problem::ApiError;
 
 /// Request bodies are a few short strings; anything bigger is refused before it is read.
@@ -19,9 +21,24 @@ pub const JSON_BODY_LIMIT: usize = 16 * 1024;
 /// User agents are recorded for auditors, trimmed to a sane length.
 const USER_AGENT_MAX_CHARS: usize = 256;
 
+/// Headers on every response: nothing is cached, nothing is sniffed, and no page may load,
+/// frame or post anywhere but here.
+pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add((header::CACHE_CONTROL, "no-store"))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(json_config())
         .app_data(query_config())
+        .app_data(web::FormConfig::default().limit(JSON_BODY_LIMIT))
         .service(
             web::resource("/v1/recovery")
                 .route(web::post().to(recovery::request))
@@ -30,6 +47,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/v1/recovery/confirm")
                 .route(web::post().to(recovery::confirm))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/v1/recovery/cancel")
+                .route(web::get().to(cancel::show))
+                .route(web::post().to(cancel::cancel))
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
@@ -127,7 +150,8 @@ fn api_response(err: &ApiError) -> HttpResponse {
     actix_web::ResponseError::error_response(err)
 }
 
-/// The audit facts of a request: the socket peer's address and a cleaned user agent.
+/// The audit facts of a request: the client's address (the socket peer, or behind trusted
+/// proxies the address they forwarded) and a cleaned user agent.
 pub fn client_info(req: &HttpRequest) -> ClientInfo {
     let user_agent = req
         .headers()
@@ -139,8 +163,19 @@ pub fn client_info(req: &HttpRequest) -> ClientInfo {
                 .take(USER_AGENT_MAX_CHARS)
                 .collect::<String>()
         });
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let ip = req
+        .peer_addr()
+        .map(|peer| match req.app_data::<web::Data<RecoverySettings>>() {
+            Some(rules) => rules.trusted_proxies.client_address(peer.ip(), &forwarded),
+            None => peer.ip(),
+        });
     ClientInfo {
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        ip: ip.map(|ip| ip.to_string()),
         user_agent,
     }
 }

@@ -79,6 +79,28 @@ impl ApiError {
         .header(header::WWW_AUTHENTICATE, "Bearer")
     }
 
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Rate limited",
+            "Too many requests from this address. Try again later.",
+        )
+        .retry_after(retry_after)
+    }
+
+    /// The limit counters cannot be read: refuse rather than serve unlimited (fail closed).
+    pub fn limits_unavailable(err: &sqlx::Error) -> Self {
+        log_unexpected("the rate-limit store failed; refusing the request", err);
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service unavailable",
+            "The service cannot check its limits right now. Try again shortly.",
+        )
+        .retry_after(30)
+    }
+
     pub fn forbidden() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
@@ -136,8 +158,14 @@ pub fn log_unexpected(context: &str, err: &(dyn std::error::Error + 'static)) {
 
 impl From<RequestError> for ApiError {
     fn from(err: RequestError) -> Self {
-        log_unexpected("recording a recovery request failed", &err);
-        ApiError::internal()
+        match err {
+            RequestError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
+            RequestError::LimitsUnavailable(ref e) => ApiError::limits_unavailable(e),
+            RequestError::Store(ref e) => {
+                log_unexpected("recording a recovery request failed", e);
+                ApiError::internal()
+            }
+        }
     }
 }
 
@@ -159,6 +187,15 @@ impl From<ConfirmError> for ApiError {
                 "Too many attempts",
                 "This recovery is locked after too many wrong attempts. Request a new code later.",
             ),
+            ConfirmError::Throttled { retry_after } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many attempts",
+                "Too many wrong attempts for this account lately. Wait before trying again.",
+            )
+            .retry_after(retry_after),
+            ConfirmError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
+            ConfirmError::LimitsUnavailable(ref e) => ApiError::limits_unavailable(e),
             ConfirmError::IdentityProviderUnavailable(ref source) => {
                 log_unexpected("Cognito unavailable during confirmation", source);
                 ApiError::new(

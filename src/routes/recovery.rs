@@ -5,7 +5,7 @@ use serde::Deserialize;
 use super::client_info;
 use super::problem::ApiError;
 use crate::domain::{Actor, RecoveryCode, Username};
-use crate::recovery::{Confirmation, RecoveryRequest, RecoveryService};
+use crate::recovery::{ConfirmOutcome, Confirmation, RecoveryRequest, RecoveryService};
 use crate::settings::RecoverySettings;
 
 #[derive(Deserialize)]
@@ -54,7 +54,7 @@ pub async fn confirm(
     if rules.require_password && body.password.is_none() {
         return Err(ApiError::invalid_request("password is required"));
     }
-    service
+    let outcome = service
         .confirm(Confirmation {
             username,
             code,
@@ -62,5 +62,15 @@ pub async fn confirm(
             client: client_info(&req),
         })
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "mfa_reset"})))
+    Ok(match outcome {
+        ConfirmOutcome::Reset => {
+            HttpResponse::Ok().json(serde_json::json!({"status": "mfa_reset"}))
+        }
+        ConfirmOutcome::Scheduled { reset_at } => {
+            HttpResponse::Accepted().json(serde_json::json!({
+                "status": "reset_scheduled",
+                "reset_at": reset_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            }))
+        }
+    })
 }

@@ -8,6 +8,10 @@ pub enum JobKind {
     IssueCode,
     /// Tell the user their authenticator was removed.
     ResetNotice,
+    /// Tell the user a recovery of their account locked after too many wrong attempts.
+    LockNotice,
+    /// Apply a reset whose waiting period is over.
+    ApplyReset,
 }
 
 impl JobKind {
@@ -15,6 +19,8 @@ impl JobKind {
         match self {
             JobKind::IssueCode => "issue_code",
             JobKind::ResetNotice => "reset_notice",
+            JobKind::LockNotice => "lock_notice",
+            JobKind::ApplyReset => "apply_reset",
         }
     }
 }
@@ -23,11 +29,15 @@ impl TryFrom<String> for JobKind {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        match value.as_str() {
-            "issue_code" => Ok(JobKind::IssueCode),
-            "reset_notice" => Ok(JobKind::ResetNotice),
-            _ => Err(format!("unknown job kind {value}")),
-        }
+        [
+            JobKind::IssueCode,
+            JobKind::ResetNotice,
+            JobKind::LockNotice,
+            JobKind::ApplyReset,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == value)
+        .ok_or_else(|| format!("unknown job kind {value}"))
     }
 }
 
@@ -46,11 +56,24 @@ pub async fn enqueue(
     kind: JobKind,
     recovery_id: Uuid,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("INSERT INTO jobs (kind, recovery_id) VALUES ($1, $2) RETURNING id")
-        .bind(kind.as_str())
-        .bind(recovery_id)
-        .fetch_one(conn)
-        .await
+    enqueue_at(conn, kind, recovery_id, Utc::now()).await
+}
+
+/// Queues a job that is not due before `run_at`.
+pub async fn enqueue_at(
+    conn: &mut PgConnection,
+    kind: JobKind,
+    recovery_id: Uuid,
+    run_at: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO jobs (kind, recovery_id, run_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(kind.as_str())
+    .bind(recovery_id)
+    .bind(run_at)
+    .fetch_one(conn)
+    .await
 }
 
 /// The oldest due job nobody else holds, locked until the caller's transaction ends; with

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod jobs;
+pub mod limits;
 pub mod recoveries;
 pub mod staff;
 

@@ -23,10 +23,12 @@ pub struct RecoveryRow {
     pub request_ip: Option<String>,
     pub user_agent: Option<String>,
     pub completed_ip: Option<String>,
+    pub locked_ip: Option<String>,
+    pub reset_at: Option<DateTime<Utc>>,
 }
 
 const COLUMNS: &str = "id, username, account_key, email_hint, status, initiated_by, reason, code_hash, \
-     attempts, created_at, issued_at, expires_at, finished_at, request_ip, user_agent, completed_ip";
+     attempts, created_at, issued_at, expires_at, finished_at, request_ip, user_agent, completed_ip, locked_ip, reset_at";
 
 pub struct NewRecovery<'a> {
     pub id: Uuid,
@@ -227,20 +229,73 @@ pub async fn transition(
 pub async fn complete(
     conn: &mut PgConnection,
     id: Uuid,
+    from: RecoveryStatus,
     ip: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let moved = sqlx::query(
         "UPDATE recoveries
          SET status = 'completed', code_hash = NULL, claimed_until = NULL, finished_at = now(),
-             completed_ip = $2
-         WHERE id = $1 AND status = 'resetting'",
+             completed_ip = coalesce($3, completed_ip), cancel_token_hash = NULL
+         WHERE id = $1 AND status = $2",
     )
     .bind(id)
+    .bind(from.as_str())
     .bind(ip)
     .execute(conn)
     .await?
     .rows_affected();
     Ok(moved == 1)
+}
+
+/// The confirmed reset waits until `now + delay_seconds`; returns when it will be applied.
+pub async fn schedule(
+    conn: &mut PgConnection,
+    id: Uuid,
+    delay_seconds: f64,
+    ip: Option<&str>,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE recoveries
+         SET status = 'scheduled', code_hash = NULL, claimed_until = NULL, completed_ip = $3,
+             reset_at = now() + make_interval(secs => $2)
+         WHERE id = $1 AND status = 'resetting' RETURNING reset_at",
+    )
+    .bind(id)
+    .bind(delay_seconds)
+    .bind(ip)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_cancel_token(
+    conn: &mut PgConnection,
+    id: Uuid,
+    token_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE recoveries SET cancel_token_hash = $2 WHERE id = $1 AND status = 'scheduled'",
+    )
+    .bind(id)
+    .bind(token_hash)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Cancels the scheduled reset whose cancel link carries this token (by its hash), if it has
+/// not been applied yet.
+pub async fn cancel_scheduled(
+    conn: &mut PgConnection,
+    token_hash: &str,
+) -> Result<Option<RecoveryRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "UPDATE recoveries
+         SET status = 'cancelled', cancel_token_hash = NULL, finished_at = now()
+         WHERE cancel_token_hash = $1 AND status = 'scheduled' RETURNING {COLUMNS}"
+    ))
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Takes the recovery for applying its reset: only one confirmation can hold it at a time. A
@@ -286,4 +341,17 @@ pub async fn purge_expired_hashes(conn: &mut PgConnection) -> Result<u64, sqlx::
     .execute(conn)
     .await?
     .rows_affected())
+}
+
+pub async fn set_locked_ip(
+    conn: &mut PgConnection,
+    id: Uuid,
+    ip: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE recoveries SET locked_ip = $2 WHERE id = $1")
+        .bind(id)
+        .bind(ip)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

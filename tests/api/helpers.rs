@@ -212,6 +212,8 @@ impl TestApp {
             ("WORKER_POLL_INTERVAL_MS", "100".to_owned()),
             ("JOB_RETRY_BASE_SECONDS", "1".to_owned()),
             ("DATABASE_MAX_CONNECTIONS", "10".to_owned()),
+            // Every test client is 127.0.0.1; tests of the per-address limit set it low.
+            ("RECOVERY_REQUESTS_PER_IP_PER_HOUR", "100000".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

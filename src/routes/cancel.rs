@@ -1,0 +1,102 @@
+//! The cancel link of a scheduled reset. Following the link (GET) only shows a page with a
+//! button: mail scanners that open links must not cancel anything. The button POSTs the token.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, Either, HttpRequest, HttpResponse};
+use askama::Template;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::client_info;
+use super::problem::ApiError;
+use crate::recovery::{CancelLinkError, RecoveryService};
+
+#[derive(Template)]
+#[template(path = "cancel.html")]
+struct CancelPage<'a> {
+    title: &'a str,
+    message: &'a str,
+    token: Option<&'a str>,
+}
+
+fn page(status: StatusCode, title: &str, message: &str, token: Option<&str>) -> HttpResponse {
+    match (CancelPage {
+        title,
+        message,
+        token,
+    })
+    .render()
+    {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(html),
+        Err(_) => actix_web::ResponseError::error_response(&ApiError::internal()),
+    }
+}
+
+/// Tokens are 43 URL-safe characters; anything else is not one of ours.
+fn well_formed(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+const INVALID: &str = "This link is not valid: it was already used, or the removal was already applied or cancelled. If you did not ask for a recovery, change your password and contact support.";
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+/// `GET /v1/recovery/cancel?token=`: the confirmation page.
+pub async fn show(query: web::Query<TokenQuery>) -> HttpResponse {
+    match query.token.as_deref().filter(|t| well_formed(t)) {
+        Some(token) => page(
+            StatusCode::OK,
+            "Stop the removal of your authenticator?",
+            "Someone confirmed a request to remove the authenticator app from your account. If it was not you, stop it here.",
+            Some(token),
+        ),
+        None => page(StatusCode::BAD_REQUEST, "Invalid link", INVALID, None),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CancelBody {
+    token: String,
+}
+
+/// `POST /v1/recovery/cancel` with the token, from the page's form (answers HTML) or as JSON
+/// `{"token"}` (answers JSON).
+pub async fn cancel(
+    req: HttpRequest,
+    body: Either<web::Json<CancelBody>, web::Form<CancelBody>>,
+    service: web::Data<RecoveryService>,
+) -> Result<HttpResponse, ApiError> {
+    let (token, json) = match body {
+        Either::Left(json) => (json.into_inner().token, true),
+        Either::Right(form) => (form.into_inner().token, false),
+    };
+    let result = if well_formed(&token) {
+        service
+            .cancel_scheduled_reset(&SecretString::from(token), &client_info(&req))
+            .await
+    } else {
+        Err(CancelLinkError::Invalid)
+    };
+    Ok(match (result, json) {
+        (Ok(()), true) => HttpResponse::Ok().json(serde_json::json!({"status": "cancelled"})),
+        (Ok(()), false) => page(
+            StatusCode::OK,
+            "Stopped",
+            "The authenticator will not be removed. If you did not ask for this, change your password now: someone who knows it asked to remove your authenticator.",
+            None,
+        ),
+        (Err(CancelLinkError::Invalid), true) => {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_cancel_token", "Invalid cancel link", INVALID))
+        }
+        (Err(CancelLinkError::Invalid), false) => page(StatusCode::BAD_REQUEST, "Invalid link", INVALID, None),
+        (Err(CancelLinkError::Store(e)), _) => return Err(e.into()),
+    })
+}
