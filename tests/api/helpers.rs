@@ -464,6 +464,8 @@ impl TestApp {
 
     /// Requests a recovery and returns the code from the email it produces.
     pub async fn code_for(&self, user: &TestUser) -> String {
+        // Notices still queued would otherwise be taken for the code's email.
+        self.wait_for_jobs().await;
         let before = self.emails_to(&user.email).await.len();
         assert_eq!(self.request_recovery(&user.username).await.status(), 202);
         self.wait_for_email(&user.email, before + 1).await.code()

@@ -1,6 +1,7 @@
 //! Integration tests: the real service against a real PostgreSQL server and the AWS emulator
 //! (moto, Cognito + SES v2), both started by scripts/test.sh on 127.0.0.1.
 
+mod abuse;
 mod audit;
 mod bad_input;
 mod confirm;

@@ -1,0 +1,501 @@
+use std::time::Duration;
+
+use mfa_recovery::settings::Settings;
+use mfa_recovery::startup::Application;
+
+use crate::helpers::{assert_problem, AppOptions, SignIn, TestApp};
+
+fn retry_after(response: &reqwest::Response) -> u64 {
+    response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn request_from(
+    app: &TestApp,
+    username: &str,
+    forwarded_for: Option<&str>,
+) -> reqwest::Response {
+    let mut request = app
+        .http
+        .post(format!("{}/v1/recovery", app.address))
+        .json(&serde_json::json!({"username": username}));
+    if let Some(xff) = forwarded_for {
+        request = request.header("x-forwarded-for", xff);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_client_address_over_its_hourly_limit_gets_429_with_retry_after_on_both_endpoints() {
+    let app =
+        TestApp::spawn_with(AppOptions::default().set("RECOVERY_REQUESTS_PER_IP_PER_HOUR", 3))
+            .await;
+    for i in 0..3 {
+        assert_eq!(
+            app.request_recovery(&format!("someone-{i}")).await.status(),
+            202
+        );
+    }
+    let response = app.request_recovery("someone-else").await;
+    let wait = retry_after(&response);
+    assert!((1..=3600).contains(&wait), "{wait}");
+    assert_problem(response, 429, "rate_limited").await;
+
+    // The confirmation endpoint has its own budget per address.
+    for _ in 0..3 {
+        assert_eq!(
+            app.confirm("someone-0", "12345678", "pw").await.status(),
+            400
+        );
+    }
+    let response = app.confirm("someone-0", "12345678", "pw").await;
+    assert!(retry_after(&response) >= 1);
+    assert_problem(response, 429, "rate_limited").await;
+    let events: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'recovery.rate_limited'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(events, 2, "one event per address, endpoint and window");
+}
+
+#[tokio::test]
+async fn x_forwarded_for_is_ignored_from_untrusted_peers() {
+    let app =
+        TestApp::spawn_with(AppOptions::default().set("RECOVERY_REQUESTS_PER_IP_PER_HOUR", 2))
+            .await;
+    let statuses = [
+        request_from(&app, "a", Some("198.51.100.1")).await.status(),
+        request_from(&app, "b", Some("198.51.100.2")).await.status(),
+        request_from(&app, "c", Some("198.51.100.3")).await.status(),
+    ];
+    assert_eq!(statuses.map(|s| s.as_u16()), [202, 202, 429]);
+    let ips: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT ip FROM audit_events WHERE ip IS NOT NULL")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(ips, ["127.0.0.1"]);
+}
+
+#[tokio::test]
+async fn x_forwarded_for_is_honoured_from_a_trusted_proxy() {
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .set("RECOVERY_REQUESTS_PER_IP_PER_HOUR", 2)
+            .set("TRUSTED_PROXIES", "127.0.0.1/32"),
+    )
+    .await;
+    for i in 0..3 {
+        // Each client sits behind the proxy; the left-most value is theirs to forge and ignored.
+        let xff = format!("6.6.6.6, 198.51.100.{i}");
+        assert_eq!(
+            request_from(&app, &format!("user-{i}"), Some(&xff))
+                .await
+                .status(),
+            202
+        );
+    }
+    assert_eq!(
+        request_from(&app, "x", Some("6.6.6.6, 198.51.100.0"))
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(
+        request_from(&app, "y", Some("6.6.6.6, 198.51.100.0"))
+            .await
+            .status(),
+        429
+    );
+    let ip: String = sqlx::query_scalar("SELECT ip FROM audit_events WHERE username = 'user-1'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(ip, "198.51.100.1");
+}
+
+#[tokio::test]
+async fn limits_hold_across_two_instances_on_one_database() {
+    let app =
+        TestApp::spawn_with(AppOptions::default().set("RECOVERY_REQUESTS_PER_IP_PER_HOUR", 4))
+            .await;
+    let second = Application::build(Settings::load_from(app.settings_env.clone()).unwrap())
+        .await
+        .unwrap();
+    let second_address = format!("http://127.0.0.1:{}", second.port());
+    tokio::spawn(second.run_until_stopped());
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let base = if i % 2 == 0 {
+            &app.address
+        } else {
+            &second_address
+        };
+        let response = app
+            .http
+            .post(format!("{base}/v1/recovery"))
+            .json(&serde_json::json!({"username": "n"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [202, 202, 202, 202, 429, 429]);
+}
+
+/// The same characters in their full-width forms (ｕｓｅｒ…), which NFKC folds back.
+fn full_width(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if ('!'..='~').contains(&c) {
+                char::from_u32(c as u32 + 0xFEE0).unwrap()
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn look_alike_usernames_share_one_accounts_limit() {
+    let app =
+        TestApp::spawn_with(AppOptions::default().set("RECOVERY_REQUESTS_PER_USER_PER_HOUR", 2))
+            .await;
+    let user = app.create_user().await;
+    let spellings = [
+        user.username.clone(),
+        full_width(&user.username),
+        format!("\u{3000}{}", user.username),
+        full_width(&user.username),
+    ];
+    assert_ne!(spellings[1], user.username);
+    for name in &spellings {
+        assert_eq!(app.request_recovery(name).await.status(), 202);
+        app.wait_for_jobs().await;
+    }
+    assert_eq!(app.emails_to(&user.email).await.len(), 2);
+    let names: Vec<String> = sqlx::query_scalar("SELECT DISTINCT username FROM recoveries")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(names, [user.username.clone()], "stored normalised");
+}
+
+#[tokio::test]
+async fn wrong_confirmations_across_recoveries_slow_the_account_down() {
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .set("RECOVERY_MAX_ATTEMPTS", 2)
+            .set("RECOVERY_FAILED_CONFIRM_DELAY_SECONDS", 60),
+    )
+    .await;
+    let user = app.create_user().await;
+    let first = app.code_for(&user).await;
+    let wrong = if first == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    };
+    for _ in 0..2 {
+        assert_problem(
+            app.confirm(&user.username, wrong, &user.password).await,
+            400,
+            "invalid_recovery",
+        )
+        .await;
+    }
+    // A fresh code does not buy fresh guesses at once: the account waits first.
+    let second = app.code_for(&user).await;
+    let response = app.confirm(&user.username, &second, &user.password).await;
+    let wait = retry_after(&response);
+    assert!((50..=60).contains(&wait), "{wait}");
+    assert_problem(response, 429, "too_many_attempts").await;
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
+    );
+}
+
+#[tokio::test]
+async fn the_daily_budget_of_wrong_confirmations_spans_recoveries() {
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .set("RECOVERY_FAILED_CONFIRMS_PER_ACCOUNT_PER_DAY", 3)
+            .set("RECOVERY_FAILED_CONFIRM_DELAY_SECONDS", 0),
+    )
+    .await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    let wrong = if code == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            app.confirm(&user.username, wrong, &user.password)
+                .await
+                .status(),
+            400
+        );
+    }
+    let code = app.code_for(&user).await;
+    assert_problem(
+        app.confirm(&user.username, &code, &user.password).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_lock_notice_tells_the_owner_when_and_from_where_without_any_code() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    let wrong = if code == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    };
+    for _ in 0..5 {
+        app.confirm(&user.username, wrong, &user.password).await;
+    }
+    let notice = app.wait_for_email(&user.email, 2).await;
+    assert!(notice.subject.as_deref().unwrap().contains("locked"));
+    let body = notice.body.unwrap();
+    assert!(
+        body.contains("127.0.0.1") && body.contains("UTC") && body.contains('5'),
+        "{body}"
+    );
+    assert!(
+        crate::helpers::find_code(&body).is_none() && !body.contains(&code),
+        "{body}"
+    );
+    assert!(!body.contains("<img"), "no remote images");
+}
+
+#[tokio::test]
+async fn a_ghost_lock_sends_nothing_and_answers_like_a_real_one() {
+    let app = TestApp::spawn().await;
+    app.request_recovery("ghost-lock").await;
+    app.wait_for_jobs().await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.confirm("ghost-lock", "00000000", "pw").await.status(),
+            400
+        );
+    }
+    assert_problem(
+        app.confirm("ghost-lock", "00000000", "pw").await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    app.wait_for_jobs().await;
+    let sent: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'notification.sent'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(sent, 0);
+}
+
+fn waiting_period(seconds: u64) -> AppOptions {
+    AppOptions::default()
+        .set("RECOVERY_RESET_DELAY_SECONDS", seconds)
+        .set("PUBLIC_BASE_URL", "https://recovery.example.com/")
+}
+
+/// The token of the cancel link in a scheduled-reset notice.
+fn cancel_token(body: &str) -> String {
+    let start = body
+        .find("https://recovery.example.com/v1/recovery/cancel?token=")
+        .expect("a cancel link on the configured base URL");
+    let token: String = body[start..]
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert_eq!(token.len(), 43);
+    token
+}
+
+#[tokio::test]
+async fn with_a_waiting_period_the_reset_is_applied_after_the_deadline() {
+    let app = TestApp::spawn_with(waiting_period(3)).await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    let response = app.confirm(&user.username, &code, &user.password).await;
+    assert_eq!(response.status(), 202);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "reset_scheduled");
+    let reset_at =
+        chrono::DateTime::parse_from_rfc3339(body["reset_at"].as_str().unwrap()).unwrap();
+    assert!(reset_at > chrono::Utc::now());
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("SOFTWARE_TOKEN_MFA".into()),
+        "not before the deadline"
+    );
+
+    let notice = app.wait_for_email(&user.email, 2).await.body.unwrap();
+    cancel_token(&notice);
+    assert!(crate::helpers::find_code(&notice).is_none());
+
+    let applied = app.wait_for_email(&user.email, 3).await;
+    assert!(chrono::Utc::now() >= reset_at);
+    assert!(applied.subject.unwrap().contains("was removed"));
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("MFA_SETUP".into())
+    );
+    assert!(app
+        .actions(&user.username)
+        .await
+        .contains(&"mfa.reset_scheduled".to_owned()));
+}
+
+#[tokio::test]
+async fn a_cancelled_waiting_period_never_applies() {
+    let app = TestApp::spawn_with(waiting_period(3)).await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        202
+    );
+    let token = cancel_token(&app.wait_for_email(&user.email, 2).await.body.unwrap());
+
+    // Following the link only shows a page; it takes the button to cancel.
+    let page = app
+        .http
+        .get(format!("{}/v1/recovery/cancel?token={token}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<form method=\"post\"") && html.contains(&token));
+
+    let response = app
+        .http
+        .post(format!("{}/v1/recovery/cancel", app.address))
+        .form(&[("token", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("will not be removed"));
+
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    app.wait_for_jobs().await;
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
+    );
+    assert_eq!(
+        app.emails_to(&user.email).await.len(),
+        2,
+        "no removal notice"
+    );
+    let again = app
+        .post_json("/v1/recovery/cancel", serde_json::json!({"token": token}))
+        .await;
+    assert_problem(again, 400, "invalid_cancel_token").await;
+    assert!(app
+        .actions(&user.username)
+        .await
+        .contains(&"recovery.cancelled".to_owned()));
+}
+
+#[tokio::test]
+async fn a_waiting_period_needs_a_public_base_url_for_its_links() {
+    let mut vars = std::collections::HashMap::new();
+    for (k, v) in [
+        ("DATABASE_URL", "postgres://x/y"),
+        ("COGNITO_USER_POOL_ID", "p"),
+        ("COGNITO_CLIENT_ID", "c"),
+        ("SES_FROM_ADDRESS", "a@example.com"),
+        ("RECOVERY_RESET_DELAY_SECONDS", "60"),
+    ] {
+        vars.insert(k.to_owned(), v.to_owned());
+    }
+    let err = Settings::load_from(vars).unwrap_err().to_string();
+    assert!(err.contains("PUBLIC_BASE_URL"), "{err}");
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let responses = [
+        app.request_recovery("anyone").await,
+        app.post_json("/v1/recovery", serde_json::json!({"username": ""}))
+            .await,
+        app.http
+            .get(format!("{}/healthz", app.address))
+            .send()
+            .await
+            .unwrap(),
+        app.http
+            .get(format!("{}/nowhere", app.address))
+            .send()
+            .await
+            .unwrap(),
+    ];
+    for response in responses {
+        let h = response.headers();
+        assert_eq!(h["cache-control"], "no-store", "{}", response.url());
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert!(h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'"));
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_16_kib_is_refused_with_413() {
+    let app = TestApp::spawn().await;
+    let body = serde_json::json!({"username": "a", "padding": "x".repeat(17 * 1024)});
+    assert_problem(
+        app.post_json("/v1/recovery", body).await,
+        413,
+        "payload_too_large",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn when_the_limit_store_fails_requests_are_refused_not_waved_through() {
+    let app = TestApp::spawn().await;
+    sqlx::query("ALTER TABLE rate_limits RENAME TO rate_limits_gone")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let response = app.request_recovery("anyone").await;
+    assert_problem(response, 503, "service_unavailable").await;
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM recoveries")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(recorded, 0);
+}
