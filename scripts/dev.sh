@@ -12,7 +12,7 @@ scripts/services.sh start
 source .services/env
 
 export SES_FROM_ADDRESS=no-reply@recovery.local
-eval "$(.venv/bin/python scripts/seed_demo.py "$TEST_AWS_ENDPOINT" "$SES_FROM_ADDRESS")"
+eval "$(.venv/bin/python scripts/emulator_seed.py demo "$TEST_AWS_ENDPOINT" "$SES_FROM_ADDRESS")"
 export DATABASE_URL=$TEST_DATABASE_URL
 export AWS_ENDPOINT_URL=$TEST_AWS_ENDPOINT
 export APP_ENV=local
