@@ -11,6 +11,7 @@ use sha2::Sha256;
 
 use crate::domain::EmailAddress;
 use crate::settings::CognitoSettings;
+use crate::telemetry::timed_call;
 
 /// What the recovery rules need to know about a user.
 #[derive(Debug, Clone)]
@@ -133,13 +134,16 @@ fn refused_code(err: &IdpError) -> Option<&str> {
 impl IdentityProvider for Cognito {
     #[tracing::instrument(skip(self))]
     async fn find_user(&self, username: &str) -> Result<Option<UserProfile>, IdpError> {
-        let result = self
-            .client
-            .admin_get_user()
-            .user_pool_id(&self.settings.user_pool_id)
-            .username(username)
-            .send()
-            .await;
+        let result = timed_call(
+            "cognito",
+            "AdminGetUser",
+            self.client
+                .admin_get_user()
+                .user_pool_id(&self.settings.user_pool_id)
+                .username(username)
+                .send(),
+        )
+        .await;
         let user = match result {
             Ok(user) => user,
             Err(err) => {
@@ -196,7 +200,7 @@ impl IdentityProvider for Cognito {
         if let Some(hash) = self.secret_hash(username) {
             request = request.auth_parameters("SECRET_HASH", hash);
         }
-        match request.send().await {
+        match timed_call("cognito", "AdminInitiateAuth", request.send()).await {
             // A challenge (SOFTWARE_TOKEN_MFA, MFA_SETUP, ...) or tokens: the password is right.
             Ok(_) => Ok(PasswordCheck::Correct),
             Err(err) => {
@@ -216,13 +220,16 @@ impl IdentityProvider for Cognito {
 
     #[tracing::instrument(skip(self))]
     async fn delete_software_token(&self, username: &str) -> Result<TokenRemoval, IdpError> {
-        let result = self
-            .client
-            .admin_delete_software_token()
-            .user_pool_id(&self.settings.user_pool_id)
-            .username(username)
-            .send()
-            .await;
+        let result = timed_call(
+            "cognito",
+            "AdminDeleteSoftwareToken",
+            self.client
+                .admin_delete_software_token()
+                .user_pool_id(&self.settings.user_pool_id)
+                .username(username)
+                .send(),
+        )
+        .await;
         match result {
             Ok(_) => Ok(TokenRemoval::Removed),
             Err(err) => match classify("AdminDeleteSoftwareToken", err) {
@@ -239,42 +246,53 @@ impl IdentityProvider for Cognito {
 
     #[tracing::instrument(skip(self))]
     async fn disable_totp_preference(&self, username: &str) -> Result<(), IdpError> {
-        self.client
-            .admin_set_user_mfa_preference()
-            .user_pool_id(&self.settings.user_pool_id)
-            .username(username)
-            .software_token_mfa_settings(
-                SoftwareTokenMfaSettingsType::builder()
-                    .enabled(false)
-                    .preferred_mfa(false)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| classify("AdminSetUserMFAPreference", e))?;
+        timed_call(
+            "cognito",
+            "AdminSetUserMFAPreference",
+            self.client
+                .admin_set_user_mfa_preference()
+                .user_pool_id(&self.settings.user_pool_id)
+                .username(username)
+                .software_token_mfa_settings(
+                    SoftwareTokenMfaSettingsType::builder()
+                        .enabled(false)
+                        .preferred_mfa(false)
+                        .build(),
+                )
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("AdminSetUserMFAPreference", e))?;
         Ok(())
     }
 
     #[tracing::instrument(skip(self))]
     async fn sign_out_everywhere(&self, username: &str) -> Result<(), IdpError> {
-        self.client
-            .admin_user_global_sign_out()
-            .user_pool_id(&self.settings.user_pool_id)
-            .username(username)
-            .send()
-            .await
-            .map_err(|e| classify("AdminUserGlobalSignOut", e))?;
+        timed_call(
+            "cognito",
+            "AdminUserGlobalSignOut",
+            self.client
+                .admin_user_global_sign_out()
+                .user_pool_id(&self.settings.user_pool_id)
+                .username(username)
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("AdminUserGlobalSignOut", e))?;
         Ok(())
     }
 
     async fn mfa_configuration(&self) -> Result<String, IdpError> {
-        let config = self
-            .client
-            .get_user_pool_mfa_config()
-            .user_pool_id(&self.settings.user_pool_id)
-            .send()
-            .await
-            .map_err(|e| classify("GetUserPoolMfaConfig", e))?;
+        let config = timed_call(
+            "cognito",
+            "GetUserPoolMfaConfig",
+            self.client
+                .get_user_pool_mfa_config()
+                .user_pool_id(&self.settings.user_pool_id)
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("GetUserPoolMfaConfig", e))?;
         Ok(config
             .mfa_configuration()
             .map_or_else(|| "OFF".to_owned(), |m| m.as_str().to_owned()))

@@ -118,7 +118,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Verify) => {
             let result = store::audit::verify_chain(&database().await?).await?;
             match result.first_bad_seq {
-                None => println!("intact: {} events, head {}", result.events, result.head),
+                None => println!(
+                    "audit verify: intact, {} events, head {}",
+                    result.events, result.head
+                ),
                 Some(seq) => {
                     eprintln!(
                         "audit chain broken: first bad event seq {seq} ({} events read)",

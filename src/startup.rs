@@ -83,6 +83,8 @@ impl Application {
             settings.worker.clone(),
         ));
 
+        // Installed before any metric is recorded, so none is lost.
+        telemetry::metrics();
         let (shutdown, stop) = watch::channel(false);
         let mut workers: Vec<JoinHandle<()>> = (0..JOB_LOOPS)
             .map(|_| tokio::spawn(worker::run(service.clone().into_inner(), stop.clone())))
@@ -98,6 +100,7 @@ impl Application {
         let rules = web::Data::new(settings.recovery.clone());
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(telemetry::observe_request))
                 .wrap(routes::security_headers())
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .app_data(service.clone())

@@ -17,7 +17,8 @@ pub fn init(format: LogFormat) {
                     .json()
                     .flatten_event(true)
                     .with_current_span(true)
-                    .with_span_list(false)
+                    // Every line of a request carries its request id, however deep the span.
+                    .with_span_list(true)
                     .with_writer(std::io::stderr),
             )
             .try_init(),
@@ -58,6 +59,86 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         span: tracing::Span,
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
     ) {
+        let status = match outcome {
+            Ok(response) => response.status().as_u16(),
+            Err(err) => err.as_response_error().status_code().as_u16(),
+        };
+        // The access log: one line per request, inside its span (so with its request id).
+        span.in_scope(|| tracing::info!(status, "request handled"));
         tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
+}
+
+static PROMETHEUS: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+    std::sync::OnceLock::new();
+
+/// The process's Prometheus recorder (installed on first use; one per process, shared by every
+/// `Application` a test process builds). Durations are histograms with these bounds (seconds).
+pub fn metrics() -> metrics_exporter_prometheus::PrometheusHandle {
+    PROMETHEUS
+        .get_or_init(|| {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ])
+                .expect("bucket bounds are given")
+                .install_recorder()
+                .expect("no other metrics recorder is installed")
+        })
+        .clone()
+}
+
+/// HTTP metrics and the request id header, for every request: `http_requests_total` by route
+/// pattern, method and status, and `http_request_duration_seconds` by route and method. Route
+/// patterns, not paths, so that labels stay bounded.
+pub async fn observe_request(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::HttpMessage;
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().to_string();
+    let request_id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|id| id.to_string());
+    let started = std::time::Instant::now();
+    let result = next.call(req).await;
+    let status = match &result {
+        Ok(response) => response.status().as_u16().to_string(),
+        Err(err) => err.as_response_error().status_code().as_u16().to_string(),
+    };
+    ::metrics::histogram!("http_request_duration_seconds", "route" => route.clone(), "method" => method.clone())
+        .record(started.elapsed().as_secs_f64());
+    ::metrics::counter!("http_requests_total", "route" => route, "method" => method, "status" => status)
+        .increment(1);
+    result.map(|mut response| {
+        if let Some(id) =
+            request_id.and_then(|id| actix_web::http::header::HeaderValue::from_str(&id).ok())
+        {
+            response.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("x-request-id"),
+                id,
+            );
+        }
+        response
+    })
+}
+
+/// Times an outbound call and counts it by operation and outcome (`ok` or `error`).
+pub async fn timed_call<T, E>(
+    service: &'static str,
+    operation: &'static str,
+    call: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let started = std::time::Instant::now();
+    let result = call.await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    ::metrics::histogram!("aws_call_duration_seconds", "service" => service, "operation" => operation)
+        .record(started.elapsed().as_secs_f64());
+    ::metrics::counter!("aws_calls_total", "service" => service, "operation" => operation, "outcome" => outcome)
+        .increment(1);
+    result
 }

@@ -4,6 +4,7 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sesv2::Client;
 
 use super::{Email, MailError, Mailer};
+use crate::telemetry::timed_call;
 
 pub struct SesMailer {
     client: Client,
@@ -37,7 +38,7 @@ impl Mailer for SesMailer {
                     .build(),
             )
             .build();
-        let result = self
+        let request = self
             .client
             .send_email()
             .from_email_address(&self.from)
@@ -46,9 +47,8 @@ impl Mailer for SesMailer {
                     .to_addresses(email.to.as_str())
                     .build(),
             )
-            .content(EmailContent::builder().simple(message).build())
-            .send()
-            .await;
+            .content(EmailContent::builder().simple(message).build());
+        let result = timed_call("ses", "SendEmail", request.send()).await;
         match result {
             Ok(output) => Ok(output.message_id().unwrap_or_default().to_owned()),
             Err(SdkError::ServiceError(err)) => {

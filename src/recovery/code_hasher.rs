@@ -58,7 +58,7 @@ impl CodeHasher {
     /// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) to store.
     pub async fn hash(&self, code: &RecoveryCode) -> Result<String, HashError> {
         let digits = SecretString::from(code.expose());
-        self.blocking(move |inner| inner.hash(digits.expose_secret()))
+        self.blocking("hash", move |inner| inner.hash(digits.expose_secret()))
             .await?
     }
 
@@ -71,7 +71,7 @@ impl CodeHasher {
     ) -> Result<bool, HashError> {
         let digits = SecretString::from(code.expose());
         let stored = stored.map(str::to_owned);
-        self.blocking(move |inner| {
+        self.blocking("verify", move |inner| {
             let matches = inner.verify(
                 digits.expose_secret(),
                 stored.as_deref().unwrap_or(&inner.dummy_hash),
@@ -83,6 +83,7 @@ impl CodeHasher {
 
     async fn blocking<T: Send + 'static>(
         &self,
+        operation: &'static str,
         work: impl FnOnce(&Inner) -> T + Send + 'static,
     ) -> Result<T, HashError> {
         let _permit = self
@@ -92,7 +93,11 @@ impl CodeHasher {
             .await
             .expect("the semaphore is never closed");
         let inner = Arc::clone(&self.inner);
-        Ok(tokio::task::spawn_blocking(move || work(&inner)).await?)
+        let started = std::time::Instant::now();
+        let result = tokio::task::spawn_blocking(move || work(&inner)).await?;
+        metrics::histogram!("argon2_duration_seconds", "operation" => operation)
+            .record(started.elapsed().as_secs_f64());
+        Ok(result)
     }
 }
 

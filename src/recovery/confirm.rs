@@ -70,8 +70,32 @@ pub(super) enum ResetError {
 impl RecoveryService {
     /// Checks the code (and password) and, when both are right, removes the user's TOTP
     /// authenticator in Cognito, reads the result back and signs the user out everywhere.
-    #[tracing::instrument(skip_all, fields(recovery_id))]
     pub async fn confirm(
+        &self,
+        confirmation: Confirmation,
+    ) -> Result<ConfirmOutcome, ConfirmError> {
+        let result = self.confirm_attempt(confirmation).await;
+        let outcome = match &result {
+            Ok(ConfirmOutcome::Reset) => "reset",
+            Ok(ConfirmOutcome::Scheduled { .. }) => "scheduled",
+            Err(ConfirmError::Invalid) => "invalid",
+            Err(ConfirmError::Locked) => "locked",
+            Err(ConfirmError::Throttled { .. }) => "throttled",
+            Err(ConfirmError::RateLimited { .. }) => "rate_limited",
+            Err(ConfirmError::IdentityProviderUnavailable(_)) => "identity_provider_unavailable",
+            Err(ConfirmError::ResetNotApplied(_)) => "reset_not_applied",
+            Err(
+                ConfirmError::LimitsUnavailable(_)
+                | ConfirmError::Store(_)
+                | ConfirmError::Hashing(_),
+            ) => "error",
+        };
+        metrics::counter!("recovery_confirms_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    #[tracing::instrument(skip_all, fields(recovery_id))]
+    async fn confirm_attempt(
         &self,
         confirmation: Confirmation,
     ) -> Result<ConfirmOutcome, ConfirmError> {
@@ -123,6 +147,8 @@ impl RecoveryService {
         match self.confirm_throttle(&mut tx, &account).await {
             Ok(()) => {}
             Err(LimitError::Limited { retry_after }) => {
+                metrics::counter!("rate_limit_rejections_total", "limit" => "account_confirms")
+                    .increment(1);
                 let detail =
                     format!("account throttled for {retry_after} s after wrong confirmations");
                 audit::append(&mut tx, failed(&detail).recovery(recovery.id)).await?;
@@ -278,6 +304,7 @@ impl RecoveryService {
         )
         .await?;
         tx.commit().await?;
+        metrics::counter!("mfa_resets_total", "outcome" => "applied").increment(1);
         self.wakeup.notify_one();
         Ok(())
     }
@@ -308,6 +335,7 @@ impl RecoveryService {
         )
         .await?;
         tx.commit().await?;
+        metrics::counter!("mfa_resets_total", "outcome" => "not_applied").increment(1);
         tracing::error!(reason = %why, "MFA reset was not applied");
         Ok(())
     }

@@ -187,6 +187,8 @@ impl RecoveryService {
         // whether or not the name exists, so that it does not tell those apart either.
         let issued = recoveries::issued_in_last_hour(conn, &account_key).await?;
         if issued >= i64::from(self.rules.requests_per_user_per_hour) {
+            metrics::counter!("rate_limit_rejections_total", "limit" => "account_emails")
+                .increment(1);
             recoveries::mark_rate_limited(conn, recovery.id, &account_key).await?;
             let detail = format!("{issued} recoveries issued for this account in the last hour");
             audit::append(
@@ -231,6 +233,7 @@ impl RecoveryService {
                 event("recovery.not_eligible", "no_email").detail(reason),
             )
             .await?;
+            metrics::counter!("recovery_codes_total", "outcome" => "not_eligible").increment(1);
             return Ok(());
         }
         let email = user
@@ -264,6 +267,7 @@ impl RecoveryService {
             .await?;
         let detail = format!("code emailed to {hint} (SES message {message_id})");
         audit::append(conn, event("recovery.code_sent", "sent").detail(detail)).await?;
+        metrics::counter!("recovery_codes_total", "outcome" => "sent").increment(1);
         tracing::info!(email = %hint, "recovery code sent");
         Ok(())
     }
@@ -305,7 +309,9 @@ impl RecoveryService {
                 "the hourly email budget is spent".to_owned(),
             ));
         }
-        Ok(self.mailer.send(email).await?)
+        let id = self.mailer.send(email).await?;
+        metrics::counter!("notices_sent_total").increment(1);
+        Ok(id)
     }
 
     /// The verified address on file for the recovery's account, if any.

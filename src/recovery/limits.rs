@@ -7,6 +7,7 @@ use crate::store::audit::{self, AuditEvent};
 use crate::store::limits;
 
 const HOUR: i64 = 3600;
+const EMAIL_BUDGET_KEY: &str = "emails:global";
 const DAY: i64 = 86_400;
 /// No growing delay is longer than this.
 const MAX_CONFIRM_DELAY_SECONDS: f64 = 3600.0;
@@ -38,6 +39,8 @@ impl RecoveryService {
         if hit.hits <= limit {
             return Ok(());
         }
+        metrics::counter!("rate_limit_rejections_total", "limit" => format!("address_{endpoint}"))
+            .increment(1);
         // One audit event per address and window, not one per rejected request: a flood must
         // not become a flood of audit rows.
         if hit.hits == limit + 1 {
@@ -106,7 +109,26 @@ impl RecoveryService {
         &self,
         conn: &mut sqlx::PgConnection,
     ) -> Result<bool, sqlx::Error> {
-        let hit = limits::hit(conn, "emails:global", HOUR).await?;
-        Ok(hit.hits <= i64::from(self.rules.emails_per_hour))
+        let hit = limits::hit(conn, EMAIL_BUDGET_KEY, HOUR).await?;
+        let left = hit.hits <= i64::from(self.rules.emails_per_hour);
+        if !left {
+            metrics::counter!("rate_limit_rejections_total", "limit" => "global_emails")
+                .increment(1);
+        }
+        Ok(left)
+    }
+
+    /// Gauges read at scrape time: the job queue and this hour's email budget.
+    pub async fn observe_gauges(&self) -> Result<(), sqlx::Error> {
+        let mut conn = self.db.acquire().await?;
+        let (depth, oldest) = crate::store::jobs::due_stats(&mut conn).await?;
+        metrics::gauge!("jobs_queue_depth").set(depth as f64);
+        metrics::gauge!("jobs_oldest_age_seconds").set(oldest);
+        let used = limits::peek(&mut conn, EMAIL_BUDGET_KEY, HOUR)
+            .await?
+            .map_or(0, |(hits, _, _)| hits);
+        metrics::gauge!("email_budget_used_this_hour").set(used as f64);
+        metrics::gauge!("email_budget_per_hour").set(f64::from(self.rules.emails_per_hour));
+        Ok(())
     }
 }

@@ -71,6 +71,12 @@ impl RecoveryService {
         }
         audit::append(&mut tx, event).await?;
         tx.commit().await?;
+        let initiated_by = if request.actor == Actor::User {
+            "user"
+        } else {
+            "staff"
+        };
+        metrics::counter!("recovery_requests_total", "initiated_by" => initiated_by).increment(1);
         self.wakeup.notify_one();
         Ok(id)
     }

@@ -27,3 +27,14 @@ pub async fn readyz(db: web::Data<PgPool>) -> HttpResponse {
         .error_response(),
     }
 }
+
+/// Prometheus text exposition of the process's metrics, with the queue and email-budget gauges
+/// read from the database at scrape time.
+pub async fn metrics(service: web::Data<crate::recovery::RecoveryService>) -> HttpResponse {
+    if let Err(err) = service.observe_gauges().await {
+        super::problem::log_unexpected("reading the gauges for /metrics failed", &err);
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::telemetry::metrics().render())
+}

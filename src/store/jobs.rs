@@ -115,3 +115,13 @@ pub async fn retry_later(
     .await?;
     Ok(())
 }
+
+/// How many jobs are due, and how long the oldest has waited (seconds).
+pub async fn due_stats(conn: &mut PgConnection) -> Result<(i64, f64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT count(*), coalesce(extract(epoch FROM now() - min(run_at)), 0)::float8
+         FROM jobs WHERE finished_at IS NULL AND run_at <= now()",
+    )
+    .fetch_one(conn)
+    .await
+}

@@ -2,8 +2,11 @@
 //! the emulator, and offers the steps a user (or a test) takes.
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::config::Credentials;
@@ -624,6 +627,7 @@ pub async fn create_database(admin_url: &str) -> String {
 pub struct FaultProxy {
     port: u16,
     down: Arc<AtomicBool>,
+    delay_ms: Arc<std::sync::atomic::AtomicU64>,
     cut: broadcast::Sender<()>,
 }
 
@@ -633,8 +637,9 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let down = Arc::new(AtomicBool::new(false));
+        let delay_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let (cut, _) = broadcast::channel(16);
-        let (d, c) = (Arc::clone(&down), cut.clone());
+        let (d, c, delay) = (Arc::clone(&down), cut.clone(), Arc::clone(&delay_ms));
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 if d.load(Ordering::SeqCst) {
@@ -643,7 +648,9 @@ impl FaultProxy {
                 }
                 let upstream = upstream.clone();
                 let mut cut = c.subscribe();
+                let wait = Duration::from_millis(delay.load(Ordering::SeqCst));
                 tokio::spawn(async move {
+                    tokio::time::sleep(wait).await;
                     let Ok(mut outbound) = TcpStream::connect(&upstream).await else {
                         return;
                     };
@@ -654,7 +661,12 @@ impl FaultProxy {
                 });
             }
         });
-        Self { port, down, cut }
+        Self {
+            port,
+            down,
+            delay_ms,
+            cut,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -663,6 +675,14 @@ impl FaultProxy {
 
     pub fn take_down(&self) {
         self.down.store(true, Ordering::SeqCst);
+        let _ = self.cut.send(());
+    }
+
+    /// Every new connection waits this long before it reaches the emulator; open ones are cut
+    /// so that the next call opens a new one.
+    pub fn slow_down(&self, delay: Duration) {
+        self.delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
         let _ = self.cut.send(());
     }
 
@@ -695,4 +715,85 @@ pub async fn assert_problem(
         assert!(body[member].is_string(), "{member} missing: {body}");
     }
     body
+}
+
+/// The real binary, logging JSON at the most verbose level of its own code.
+pub struct RunningBinary {
+    pub child: Child,
+    output: Arc<Mutex<Vec<String>>>,
+    pub address: String,
+}
+
+impl RunningBinary {
+    pub fn start(vars: &std::collections::HashMap<String, String>) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mfa-recovery"))
+            .arg("serve")
+            .envs(vars)
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info,mfa_recovery=trace")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let output = Arc::clone(&output);
+            let port_tx = port_tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
+                        if event["message"] == "listening" {
+                            let _ = port_tx.send(event["port"].as_u64().unwrap());
+                        }
+                    }
+                    output.lock().unwrap().push(line);
+                }
+            });
+        }
+        let port = port_rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the binary did not log its port: {:?}",
+                    output.lock().unwrap()
+                )
+            });
+        Self {
+            child,
+            output,
+            address: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(200));
+        let lines = self.output.lock().unwrap().join("\n");
+        lines
+    }
+    /// Sends SIGTERM and waits (up to `limit`) for the process to exit; its exit status.
+    pub fn terminate(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().join("\n")
+    }
 }

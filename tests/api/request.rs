@@ -6,7 +6,7 @@ async fn observable(response: reqwest::Response) -> (u16, Vec<(String, String)>,
     let mut headers: Vec<(String, String)> = response
         .headers()
         .iter()
-        .filter(|(name, _)| name.as_str() != "date")
+        .filter(|(name, _)| !matches!(name.as_str(), "date" | "x-request-id"))
         .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
         .collect();
     headers.sort();

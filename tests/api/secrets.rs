@@ -1,72 +1,8 @@
 //! Codes, passwords and the pepper never reach the logs or the database in clear.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::process::Command;
 
-use crate::helpers::{create_database, TestApp, PEPPER};
-
-/// The real binary, logging JSON at the most verbose level of its own code.
-struct RunningBinary {
-    child: Child,
-    output: Arc<Mutex<Vec<String>>>,
-    address: String,
-}
-
-impl RunningBinary {
-    fn start(vars: &std::collections::HashMap<String, String>) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mfa-recovery"))
-            .arg("serve")
-            .envs(vars)
-            .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "info,mfa_recovery=trace")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the binary starts");
-        let output = Arc::new(Mutex::new(Vec::new()));
-        let (port_tx, port_rx) = std::sync::mpsc::channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let output = Arc::clone(&output);
-            let port_tx = port_tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
-                        if event["message"] == "listening" {
-                            let _ = port_tx.send(event["port"].as_u64().unwrap());
-                        }
-                    }
-                    output.lock().unwrap().push(line);
-                }
-            });
-        }
-        let port = port_rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| {
-                panic!(
-                    "the binary did not log its port: {:?}",
-                    output.lock().unwrap()
-                )
-            });
-        Self {
-            child,
-            output,
-            address: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        std::thread::sleep(Duration::from_millis(200));
-        let lines = self.output.lock().unwrap().join("\n");
-        lines
-    }
-}
+use crate::helpers::{create_database, RunningBinary, TestApp, PEPPER};
 
 fn pg_dump(app: &TestApp, db_url: &str) -> String {
     let output = Command::new(format!("{}/pg_dump", app.env.pg_bin))

@@ -1,0 +1,153 @@
+use std::time::Duration;
+
+use crate::helpers::{create_database, RunningBinary, TestApp};
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status_and_recovery_outcomes() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        200
+    );
+    app.post_json("/v1/recovery", serde_json::json!({"username": ""}))
+        .await;
+
+    let response = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    for needle in [
+        r#"http_requests_total{route="/v1/recovery",method="POST",status="202"}"#,
+        r#"http_requests_total{route="/v1/recovery",method="POST",status="400"}"#,
+        r#"http_request_duration_seconds_bucket{route="/v1/recovery/confirm",method="POST",le="#,
+        r#"recovery_confirms_total{outcome="reset"}"#,
+        r#"mfa_resets_total{outcome="applied"}"#,
+        r#"recovery_codes_total{outcome="sent"}"#,
+        r#"aws_calls_total{service="cognito",operation="AdminDeleteSoftwareToken",outcome="ok"}"#,
+        r#"aws_calls_total{service="ses",operation="SendEmail",outcome="ok"}"#,
+        r#"argon2_duration_seconds_bucket{operation="verify","#,
+        "jobs_queue_depth",
+        "jobs_oldest_age_seconds",
+        "email_budget_used_this_hour",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from /metrics");
+    }
+    // Bounded labels only: no username, email or code ever becomes a label.
+    assert!(!text.contains(&user.username) && !text.contains(&user.email) && !text.contains(&code));
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = TestApp::spawn().await;
+    let a = app.request_recovery("someone").await;
+    let b = app
+        .http
+        .get(format!("{}/nowhere", app.address))
+        .send()
+        .await
+        .unwrap();
+    let id = |r: &reqwest::Response| {
+        r.headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let (a, b) = (id(&a).expect("x-request-id"), id(&b).expect("x-request-id"));
+    assert_ne!(a, b);
+    assert!(uuid::Uuid::parse_str(&a).is_ok(), "{a}");
+}
+
+#[tokio::test]
+async fn on_sigterm_in_flight_requests_finish_and_the_process_exits_zero() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let mut vars = app.settings_env.clone();
+    vars.insert(
+        "DATABASE_URL".into(),
+        create_database(&app.env.admin_db_url).await,
+    );
+    let mut binary = RunningBinary::start(&vars);
+    let response = app
+        .http
+        .post(format!("{}/v1/recovery", binary.address))
+        .json(&serde_json::json!({"username": user.username}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let code = app.wait_for_email(&user.email, 1).await.code();
+
+    // Cognito answers slowly: the confirmation is still in flight when SIGTERM arrives.
+    app.proxy.slow_down(Duration::from_millis(700));
+    let http = app.http.clone();
+    let url = format!("{}/v1/recovery/confirm", binary.address);
+    let body =
+        serde_json::json!({"username": user.username, "code": code, "password": user.password});
+    let in_flight = tokio::spawn(async move {
+        http.post(url)
+            .json(&body)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let status = tokio::task::spawn_blocking(move || {
+        let status = binary.terminate(Duration::from_secs(30));
+        (status, binary.output())
+    });
+    assert_eq!(
+        in_flight.await.unwrap().expect("answered, not cut off"),
+        200
+    );
+    let (status, output) = status.await.unwrap();
+    let status = status.unwrap_or_else(|| panic!("did not exit within 30 s: {output}"));
+    assert!(status.success(), "exit status {status:?}: {output}");
+}
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_on_every_line_of_a_request() {
+    let app = TestApp::spawn().await;
+    let mut vars = app.settings_env.clone();
+    vars.insert(
+        "DATABASE_URL".into(),
+        create_database(&app.env.admin_db_url).await,
+    );
+    let binary = RunningBinary::start(&vars);
+    let response = app
+        .http
+        .post(format!("{}/v1/recovery/confirm", binary.address))
+        .json(&serde_json::json!({"username": "nobody", "code": "12345678", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let logs = binary.stop();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(!lines.is_empty(), "JSON lines: {logs}");
+    let of_request: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l.to_string().contains(&request_id))
+        .collect();
+    assert!(
+        !of_request.is_empty(),
+        "some line names request {request_id}: {logs}"
+    );
+}
