@@ -3,7 +3,7 @@ use std::time::Duration;
 use mfa_recovery::settings::Settings;
 use mfa_recovery::startup::Application;
 
-use crate::helpers::{assert_problem, AppOptions, SignIn, TestApp};
+use crate::helpers::{assert_problem, other_code, AppOptions, SignIn, TestApp};
 
 fn retry_after(response: &reqwest::Response) -> u64 {
     response.headers()["retry-after"]
@@ -196,11 +196,7 @@ async fn wrong_confirmations_across_recoveries_slow_the_account_down() {
     .await;
     let user = app.create_user().await;
     let first = app.code_for(&user).await;
-    let wrong = if first == "00000000" {
-        "00000001"
-    } else {
-        "00000000"
-    };
+    let wrong = &other_code(&first);
     for _ in 0..2 {
         assert_problem(
             app.confirm(&user.username, wrong, &user.password).await,
@@ -231,11 +227,7 @@ async fn the_daily_budget_of_wrong_confirmations_spans_recoveries() {
     .await;
     let user = app.create_user().await;
     let code = app.code_for(&user).await;
-    let wrong = if code == "00000000" {
-        "00000001"
-    } else {
-        "00000000"
-    };
+    let wrong = &other_code(&code);
     for _ in 0..3 {
         assert_eq!(
             app.confirm(&user.username, wrong, &user.password)
@@ -258,11 +250,7 @@ async fn a_lock_notice_tells_the_owner_when_and_from_where_without_any_code() {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
     let code = app.code_for(&user).await;
-    let wrong = if code == "00000000" {
-        "00000001"
-    } else {
-        "00000000"
-    };
+    let wrong = &other_code(&code);
     for _ in 0..5 {
         app.confirm(&user.username, wrong, &user.password).await;
     }

@@ -1,12 +1,6 @@
 use std::time::Duration;
 
-use crate::helpers::{assert_problem, AppOptions, SignIn, TestApp};
-
-/// Any 8-digit code other than `code`.
-fn other_code(code: &str) -> String {
-    let n: u32 = code.parse().unwrap();
-    format!("{:08}", (n + 1) % 100_000_000)
-}
+use crate::helpers::{assert_problem, other_code, AppOptions, SignIn, TestApp};
 
 #[tokio::test]
 async fn a_user_who_lost_their_phone_gets_back_in_and_enrols_a_new_authenticator() {

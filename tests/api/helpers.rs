@@ -130,6 +130,12 @@ impl SentEmail {
     }
 }
 
+/// Any 8-digit code other than `code`.
+pub fn other_code(code: &str) -> String {
+    let n: u32 = code.parse().unwrap();
+    format!("{:08}", (n + 1) % 100_000_000)
+}
+
 /// The first `dddd dddd` group in `text`, as 8 digits.
 pub fn find_code(text: &str) -> Option<String> {
     let b = text.as_bytes();
