@@ -9,9 +9,10 @@ use uuid::Uuid;
 use crate::domain::sha256_hex;
 
 /// One stored audit event, as auditors see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub seq: i64,
+    /// RFC 3339, UTC, to the microsecond.
     #[serde(serialize_with = "rfc3339_micros")]
     pub at: DateTime<Utc>,
     pub action: String,
@@ -106,7 +107,7 @@ impl AuditRecord {
 }
 
 /// The result of walking the chain from the first event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Verification {
     pub intact: bool,
     /// Events read.

@@ -52,7 +52,7 @@ pub enum CancelLinkError {
 }
 
 /// A recovery started by the support desk.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Queued {
     pub recovery_id: Uuid,
     pub status: &'static str,
@@ -60,7 +60,7 @@ pub struct Queued {
 }
 
 /// A recovery as the support desk sees it: never its code or hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RecoverySummary {
     pub recovery_id: Uuid,
     pub username: String,

@@ -1,27 +1,42 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Auditor;
 use super::client_info;
-use super::problem::ApiError;
-use crate::audit::CsvExport;
+use super::problem::{ApiError, Problem};
+use crate::audit::{AuditRecord, CsvExport, Verification};
 use crate::domain::Actor;
 use crate::store::audit::{self, AuditEvent, AuditFilter};
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct EventsQuery {
+    /// Only events about this username.
     username: Option<String>,
+    /// Only events with this action (such as `mfa.reset`).
     action: Option<String>,
+    /// Events at or after this instant (RFC 3339).
     since: Option<String>,
+    /// Events before this instant (RFC 3339).
     until: Option<String>,
+    /// At most this many events, 1 to 1000 (default 100).
     limit: Option<String>,
+    /// The `next` cursor of the previous page.
     after: Option<String>,
+}
+
+/// A page of events in `seq` order.
+#[derive(Serialize, ToSchema)]
+pub struct EventPage {
+    events: Vec<AuditRecord>,
+    /// Pass as `after` for the next page; null on the last page.
+    next: Option<String>,
 }
 
 fn timestamp(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
@@ -103,7 +118,22 @@ async fn record_read(
     Ok(())
 }
 
-/// `GET /v1/audit/events`: JSON, or CSV with `Accept: text/csv`.
+/// Query the audit log: JSON, or CSV with `Accept: text/csv` (formula cells neutralised).
+/// Every query is itself recorded (`audit.read`).
+#[utoipa::path(
+    get, path = "/v1/audit/events", tag = "audit",
+    params(EventsQuery),
+    security(("staff_key" = [])),
+    responses(
+        (status = 200, description = "Events", content(
+            (EventPage = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "`invalid_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`: missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: a key of another role", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn events(
     req: HttpRequest,
     Auditor(auditor): Auditor,
@@ -135,10 +165,19 @@ pub async fn events(
         }
         return Ok(response.body(body));
     }
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "events": events, "next": next })))
+    Ok(HttpResponse::Ok().json(EventPage { events, next }))
 }
 
-/// `GET /v1/audit/verify`: walks the hash chain from the first event.
+/// Walk the hash chain from the first event.
+#[utoipa::path(
+    get, path = "/v1/audit/verify", tag = "audit",
+    security(("staff_key" = [])),
+    responses(
+        (status = 200, description = "The chain's state", body = Verification),
+        (status = 401, description = "`unauthorized`: missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: a key of another role", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn verify(
     req: HttpRequest,
     Auditor(auditor): Auditor,

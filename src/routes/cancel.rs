@@ -6,9 +6,10 @@ use actix_web::{web, Either, HttpRequest, HttpResponse};
 use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::client_info;
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem};
 use crate::recovery::{CancelLinkError, RecoveryService};
 
 #[derive(Template)]
@@ -44,12 +45,22 @@ fn well_formed(token: &str) -> bool {
 
 const INVALID: &str = "This link is not valid: it was already used, or the removal was already applied or cancelled. If you did not ask for a recovery, change your password and contact support.";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct TokenQuery {
+    /// The token from the notice's link.
     token: Option<String>,
 }
 
-/// `GET /v1/recovery/cancel?token=`: the confirmation page.
+/// The page a scheduled-reset notice links to: a button that cancels (opening the link changes
+/// nothing).
+#[utoipa::path(
+    get, path = "/v1/recovery/cancel", tag = "recovery",
+    params(TokenQuery),
+    responses(
+        (status = 200, description = "The confirmation page", body = String, content_type = "text/html"),
+        (status = 400, description = "The link is not valid", body = String, content_type = "text/html"),
+    )
+)]
 pub async fn show(query: web::Query<TokenQuery>) -> HttpResponse {
     match query.token.as_deref().filter(|t| well_formed(t)) {
         Some(token) => page(
@@ -62,13 +73,38 @@ pub async fn show(query: web::Query<TokenQuery>) -> HttpResponse {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CancelBody {
+    /// The token from the notice's link.
     token: String,
 }
 
-/// `POST /v1/recovery/cancel` with the token, from the page's form (answers HTML) or as JSON
-/// `{"token"}` (answers JSON).
+#[derive(serde::Serialize, ToSchema)]
+pub struct Cancelled {
+    /// Always `cancelled`.
+    #[schema(example = "cancelled")]
+    status: &'static str,
+}
+
+/// Cancel a scheduled reset with the token of the notice's link: from the page's form (answers
+/// HTML) or as JSON (answers JSON).
+#[utoipa::path(
+    post, path = "/v1/recovery/cancel", tag = "recovery",
+    request_body(content(
+        (CancelBody = "application/json"),
+        (CancelBody = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Cancelled", content(
+            (Cancelled = "application/json"),
+            (String = "text/html"),
+        )),
+        (status = 400, description = "`invalid_cancel_token`: used, applied, cancelled or unknown", content(
+            (Problem = "application/problem+json"),
+            (String = "text/html"),
+        )),
+    )
+)]
 pub async fn cancel(
     req: HttpRequest,
     body: Either<web::Json<CancelBody>, web::Form<CancelBody>>,
@@ -86,7 +122,7 @@ pub async fn cancel(
         Err(CancelLinkError::Invalid)
     };
     Ok(match (result, json) {
-        (Ok(()), true) => HttpResponse::Ok().json(serde_json::json!({"status": "cancelled"})),
+        (Ok(()), true) => HttpResponse::Ok().json(Cancelled { status: "cancelled" }),
         (Ok(()), false) => page(
             StatusCode::OK,
             "Stopped",

@@ -2,14 +2,19 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
 use sqlx::PgPool;
 
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem};
 
 /// The process is alive.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Alive")))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
 /// The service can do its work: the database answers (within 2 s).
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, description = "Ready"),
+    (status = 503, description = "`not_ready`: the database does not answer", body = Problem, content_type = "application/problem+json"),
+))]
 pub async fn readyz(db: web::Data<PgPool>) -> HttpResponse {
     let answered = tokio::time::timeout(
         std::time::Duration::from_secs(2),
@@ -30,6 +35,9 @@ pub async fn readyz(db: web::Data<PgPool>) -> HttpResponse {
 
 /// Prometheus text exposition of the process's metrics, with the queue and email-budget gauges
 /// read from the database at scrape time.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain"),
+))]
 pub async fn metrics(service: web::Data<crate::recovery::RecoveryService>) -> HttpResponse {
     if let Err(err) = service.observe_gauges().await {
         super::problem::log_unexpected("reading the gauges for /metrics failed", &err);

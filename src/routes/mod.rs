@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod cancel;
 mod health;
+pub mod openapi;
 pub mod problem;
 mod recovery;
 mod support;
@@ -79,6 +80,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/healthz")
                 .route(web::get().to(health::healthz))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/openapi.json")
+                .route(web::get().to(openapi::document))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/docs")
+                .route(web::get().to(openapi::page))
                 .default_service(web::to(method_not_allowed)),
         )
         .service(

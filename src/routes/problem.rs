@@ -7,13 +7,22 @@ use serde::Serialize;
 
 use crate::recovery::{ConfirmError, RequestError, SupportError};
 
-#[derive(Debug, Serialize)]
+/// RFC 9457 problem details, with a stable snake_case `code`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
+    #[schema(example = "tag:mfa-recovery,2026:problem/invalid_recovery")]
     pub kind: String,
     pub title: &'static str,
     pub status: u16,
     pub detail: String,
+    /// Stable, machine-readable: `invalid_request`, `invalid_recovery`, `too_many_attempts`,
+    /// `rate_limited`, `identity_provider_unavailable`, `mfa_reset_failed`, `unauthorized`,
+    /// `forbidden`, `user_not_found`, `no_verified_email`, `no_totp_authenticator`,
+    /// `recovery_not_found`, `recovery_not_cancellable`, `invalid_cancel_token`,
+    /// `payload_too_large`, `unsupported_media_type`, `not_found`, `method_not_allowed`,
+    /// `service_unavailable`, `not_ready`, `internal_error`.
+    #[schema(example = "invalid_recovery")]
     pub code: &'static str,
 }
 

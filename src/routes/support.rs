@@ -1,19 +1,22 @@
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Support;
 use super::client_info;
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem};
 use crate::domain::Username;
-use crate::recovery::{RecoveryService, SupportError};
+use crate::recovery::{Queued, RecoveryService, RecoverySummary, SupportError};
 
 /// A reason (such as a ticket number) is required and goes on every event the agent causes.
 const REASON_MAX_CHARS: usize = 500;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct StartBody {
     username: String,
+    /// Why (such as a ticket number): on every event the agent causes.
+    #[schema(example = "ticket T-1234")]
     reason: String,
 }
 
@@ -34,7 +37,21 @@ fn parse_username(input: &str) -> Result<Username, ApiError> {
     Username::parse(input).map_err(|e| ApiError::invalid_request(e.to_string()))
 }
 
-/// `POST /v1/support/recoveries`.
+/// Start the emailed-code recovery for a user, to the verified address on file.
+#[utoipa::path(
+    post, path = "/v1/support/recoveries", tag = "support",
+    request_body = StartBody,
+    security(("staff_key" = [])),
+    responses(
+        (status = 202, description = "Queued", body = Queued),
+        (status = 400, description = "`invalid_request` (reason required)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`: missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: a key of another role", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`user_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`no_verified_email` or `no_totp_authenticator`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`identity_provider_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn start(
     req: HttpRequest,
     Support(staff): Support,
@@ -49,12 +66,30 @@ pub async fn start(
     Ok(HttpResponse::Accepted().json(queued))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
+    /// The user's name or alias.
     username: Option<String>,
 }
 
-/// `GET /v1/support/recoveries?username=`.
+/// Recoveries of the user, as a list.
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryList {
+    recoveries: Vec<RecoverySummary>,
+}
+
+/// A user's recoveries, newest first (never codes or hashes).
+#[utoipa::path(
+    get, path = "/v1/support/recoveries", tag = "support",
+    params(ListQuery),
+    security(("staff_key" = [])),
+    responses(
+        (status = 200, description = "The user's recoveries", body = RecoveryList),
+        (status = 400, description = "`invalid_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`: missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: a key of another role", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn list(
     req: HttpRequest,
     Support(staff): Support,
@@ -69,10 +104,22 @@ pub async fn list(
     let recoveries = service
         .recoveries_of(&staff.name, &username, &client_info(&req))
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "recoveries": recoveries })))
+    Ok(HttpResponse::Ok().json(RecoveryList { recoveries }))
 }
 
-/// `POST /v1/support/recoveries/{recovery_id}/cancel`.
+/// Cancel an open recovery: its code stops working at once.
+#[utoipa::path(
+    post, path = "/v1/support/recoveries/{recovery_id}/cancel", tag = "support",
+    params(("recovery_id" = Uuid, Path, description = "The recovery")),
+    security(("staff_key" = [])),
+    responses(
+        (status = 200, description = "Cancelled", body = RecoverySummary),
+        (status = 401, description = "`unauthorized`: missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: a key of another role", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`recovery_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`recovery_not_cancellable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn cancel(
     req: HttpRequest,
     Support(staff): Support,

@@ -55,12 +55,7 @@ async fn in_an_optional_mfa_pool_the_next_sign_in_succeeds_without_totp() {
     let app = TestApp::spawn_with(AppOptions::default().optional_mfa()).await;
     let user = app.create_user().await;
     let code = app.code_for(&user).await;
-    assert_eq!(
-        app.confirm(&user.username, &code, &user.password)
-            .await
-            .status(),
-        200
-    );
+    app.confirm_ok(&user.username, &code, &user.password).await;
     assert_eq!(app.sign_in(&user).await, SignIn::Tokens);
     assert!(app.mfa_settings(&user).await.is_empty());
 }
@@ -72,13 +67,8 @@ async fn the_code_is_accepted_with_a_space_or_a_hyphen_between_its_halves() {
         let user = app.create_user().await;
         let code = app.code_for(&user).await;
         let written = format!("{}{separator}{}", &code[..4], &code[4..]);
-        assert_eq!(
-            app.confirm(&user.username, &written, &user.password)
-                .await
-                .status(),
-            200,
-            "{written:?}"
-        );
+        app.confirm_ok(&user.username, &written, &user.password)
+            .await;
     }
 }
 
@@ -99,12 +89,7 @@ async fn a_wrong_code_is_refused_and_changes_nothing() {
         SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
     );
     // The right code still works afterwards.
-    assert_eq!(
-        app.confirm(&user.username, &code, &user.password)
-            .await
-            .status(),
-        200
-    );
+    app.confirm_ok(&user.username, &code, &user.password).await;
 }
 
 #[tokio::test]
@@ -133,12 +118,7 @@ async fn the_right_code_with_a_wrong_password_is_refused_the_same_way() {
         app.sign_in(&user).await,
         SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
     );
-    assert_eq!(
-        app.confirm(&user.username, &code, &user.password)
-            .await
-            .status(),
-        200
-    );
+    app.confirm_ok(&user.username, &code, &user.password).await;
 }
 
 #[tokio::test]
@@ -222,12 +202,7 @@ async fn a_used_code_cannot_reset_twice() {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
     let code = app.code_for(&user).await;
-    assert_eq!(
-        app.confirm(&user.username, &code, &user.password)
-            .await
-            .status(),
-        200
-    );
+    app.confirm_ok(&user.username, &code, &user.password).await;
     assert_problem(
         app.confirm(&user.username, &code, &user.password).await,
         400,
@@ -283,12 +258,7 @@ async fn in_a_pool_that_signs_in_with_email_the_user_recovers_with_their_email()
     let user = app.create_user().await;
     assert!(user.username.contains('@'));
     let code = app.code_for(&user).await; // requested with the email
-    assert_eq!(
-        app.confirm(&user.username, &code, &user.password)
-            .await
-            .status(),
-        200
-    );
+    app.confirm_ok(&user.username, &code, &user.password).await;
     assert_eq!(
         app.sign_in(&user).await,
         SignIn::Challenge("MFA_SETUP".into())
@@ -312,10 +282,5 @@ async fn with_an_app_client_secret_the_password_is_checked_with_a_secret_hash() 
     );
     // The emulator refuses a missing or wrong SECRET_HASH: the right password gets through only
     // because the service computes it correctly.
-    assert_eq!(
-        app.confirm(&user.username, &code, &user.password)
-            .await
-            .status(),
-        200
-    );
+    app.confirm_ok(&user.username, &code, &user.password).await;
 }

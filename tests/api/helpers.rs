@@ -217,7 +217,11 @@ impl TestApp {
             ("AWS_REGION", "us-east-1".to_owned()),
             ("AWS_ENDPOINT_URL", proxy.url()),
             ("AWS_MAX_ATTEMPTS", "2".to_owned()),
-            ("AWS_CONNECT_TIMEOUT_MS", "1000".to_owned()),
+            // Generous under load (CI has 2 cores for the suite, moto and PostgreSQL); a downed
+            // emulator still fails at once, since the fault proxy closes connections.
+            ("AWS_CONNECT_TIMEOUT_MS", "3000".to_owned()),
+            ("AWS_ATTEMPT_TIMEOUT_MS", "10000".to_owned()),
+            ("AWS_OPERATION_TIMEOUT_MS", "25000".to_owned()),
             ("WORKER_POLL_INTERVAL_MS", "100".to_owned()),
             ("JOB_RETRY_BASE_SECONDS", "1".to_owned()),
             ("DATABASE_MAX_CONNECTIONS", "10".to_owned()),
@@ -441,6 +445,15 @@ impl TestApp {
             serde_json::json!({ "username": username, "code": code, "password": password }),
         )
         .await
+    }
+
+    /// Confirms with the right code and password and asserts the reset, showing the problem
+    /// body when it did not happen.
+    pub async fn confirm_ok(&self, username: &str, code: &str, password: &str) {
+        let response = self.confirm(username, code, password).await;
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, 200, "confirm answered {status}: {body}");
     }
 
     /// Every email SES accepted for `address`, oldest first.

@@ -8,6 +8,7 @@ mod confirm;
 mod faults;
 mod health;
 mod helpers;
+mod openapi;
 mod operations;
 mod request;
 mod secrets;
