@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 MOTO_VERSION=${MOTO_VERSION:-5.2.5}
+SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
 
 if [ ! -x "$PG_BIN/initdb" ]; then
   echo "install-deps: installing PostgreSQL 15 from Debian packages" >&2
@@ -19,8 +20,11 @@ if [ ! -x "$PG_BIN/initdb" ]; then
   apt-get install -y -qq --no-install-recommends postgresql-15 postgresql-client-15 >/dev/null
 fi
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
-  echo "install-deps: installing moto $MOTO_VERSION into .venv" >&2
+if [ ! -x .venv/bin/python ] \
+  || ! .venv/bin/python -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null \
+  || [ "$(.venv/bin/schemathesis --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
+  echo "install-deps: installing moto $MOTO_VERSION and schemathesis $SCHEMATHESIS_VERSION into .venv" >&2
   python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check "moto[server,cognitoidp]==$MOTO_VERSION"
+  .venv/bin/pip install -q --disable-pip-version-check \
+    "moto[server,cognitoidp]==$MOTO_VERSION" "schemathesis==$SCHEMATHESIS_VERSION"
 fi

@@ -61,6 +61,7 @@ start() {
 export TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/postgres
 export TEST_AWS_ENDPOINT=http://127.0.0.1:$moto_port
 export TEST_PG_BIN=$PG_BIN
+export TEST_SCHEMATHESIS=$PWD/.venv/bin/schemathesis
 export AWS_ACCESS_KEY_ID=testing
 export AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=us-east-1

@@ -22,12 +22,16 @@ pub struct EventsQuery {
     /// Only events with this action (such as `mfa.reset`).
     action: Option<String>,
     /// Events at or after this instant (RFC 3339).
+    #[param(format = DateTime)]
     since: Option<String>,
     /// Events before this instant (RFC 3339).
+    #[param(format = DateTime)]
     until: Option<String>,
     /// At most this many events, 1 to 1000 (default 100).
+    #[param(value_type = Option<u16>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
     /// The `next` cursor of the previous page.
+    #[param(pattern = "^[0-9]+$")]
     after: Option<String>,
 }
 

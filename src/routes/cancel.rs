@@ -48,6 +48,7 @@ const INVALID: &str = "This link is not valid: it was already used, or the remov
 #[derive(Deserialize, IntoParams)]
 pub struct TokenQuery {
     /// The token from the notice's link.
+    #[param(pattern = "^[A-Za-z0-9_-]{43}$")]
     token: Option<String>,
 }
 
@@ -76,6 +77,7 @@ pub async fn show(query: web::Query<TokenQuery>) -> HttpResponse {
 #[derive(Deserialize, ToSchema)]
 pub struct CancelBody {
     /// The token from the notice's link.
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
     token: String,
 }
 
@@ -103,6 +105,8 @@ pub struct Cancelled {
             (Problem = "application/problem+json"),
             (String = "text/html"),
         )),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: neither JSON nor a form", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn cancel(

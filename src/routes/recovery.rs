@@ -12,6 +12,7 @@ use crate::settings::RecoverySettings;
 #[derive(Deserialize, ToSchema)]
 pub struct RequestBody {
     /// The Cognito username or an alias the pool accepts (such as the email), 1–128 characters.
+    #[schema(min_length = 1, max_length = 128)]
     username: String,
 }
 
@@ -58,9 +59,10 @@ pub async fn request(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ConfirmBody {
+    #[schema(min_length = 1, max_length = 128)]
     username: String,
     /// The 8-digit code from the email: `12345678`, `1234 5678` or `1234-5678`.
-    #[schema(example = "1234 5678")]
+    #[schema(example = "1234 5678", pattern = "^[0-9]{4}[ -]?[0-9]{4}$")]
     code: String,
     /// The user's current password (required while RECOVERY_REQUIRE_PASSWORD is on).
     #[schema(value_type = Option<String>, format = Password)]

@@ -14,9 +14,10 @@ const REASON_MAX_CHARS: usize = 500;
 
 #[derive(Deserialize, ToSchema)]
 pub struct StartBody {
+    #[schema(min_length = 1, max_length = 128)]
     username: String,
     /// Why (such as a ticket number): on every event the agent causes.
-    #[schema(example = "ticket T-1234")]
+    #[schema(example = "ticket T-1234", min_length = 1, max_length = 500)]
     reason: String,
 }
 
@@ -49,6 +50,8 @@ fn parse_username(input: &str) -> Result<Username, ApiError> {
         (status = 403, description = "`forbidden`: a key of another role", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`no_verified_email` or `no_totp_authenticator`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`identity_provider_unavailable`", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -6,6 +6,7 @@ mod audit;
 mod bad_input;
 mod confirm;
 mod faults;
+mod fuzz;
 mod health;
 mod helpers;
 mod openapi;
