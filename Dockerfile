@@ -18,7 +18,8 @@ FROM chef AS builder
 COPY --from=planner /app/recipe.json recipe.json
 RUN cargo chef cook --release --locked --recipe-path recipe.json
 COPY . .
-# Migrations and email templates are compiled into the binary.
+# Migrations and templates are compiled into the binary. All SQL is checked at run time (no
+# sqlx query! macros), so no database and no SQLX_OFFLINE data are needed to build.
 RUN cargo build --release --locked --bin mfa-recovery
 
 FROM debian:bookworm-slim AS runtime

@@ -120,7 +120,7 @@ impl RecoveryService {
             _ => ("notification.failed", Actor::System),
         };
         if gave_up {
-            tracing::error!(job_id = job.id, attempts, %error, "job failed for good");
+            tracing::error!(job_id = job.id, recovery_id = %job.recovery_id, attempts, %error, "job failed for good");
             jobs::finish(conn, job.id, true).await?;
             if job.kind == JobKind::IssueCode {
                 recoveries::transition(
@@ -133,7 +133,7 @@ impl RecoveryService {
             }
         } else {
             let delay = self.jobs.retry_base.as_secs_f64() * 2f64.powi(attempts - 1);
-            tracing::warn!(job_id = job.id, attempts, retry_in_seconds = delay, %error, "job failed; will retry");
+            tracing::warn!(job_id = job.id, recovery_id = %job.recovery_id, attempts, retry_in_seconds = delay, %error, "job failed; will retry");
             jobs::retry_later(conn, job.id, delay, error).await?;
         }
         audit::append(
