@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::Auditor;
+use super::auth::{Auditor, StaffAuthErrors};
 use super::client_info;
 use super::problem::{ApiError, Problem};
 use crate::audit::{AuditRecord, CsvExport, Verification};
@@ -134,8 +134,7 @@ async fn record_read(
             (String = "text/csv"),
         )),
         (status = 400, description = "`invalid_request`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthorized`: missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: a key of another role", body = Problem, content_type = "application/problem+json"),
+        StaffAuthErrors,
     )
 )]
 pub async fn events(
@@ -178,8 +177,7 @@ pub async fn events(
     security(("staff_key" = [])),
     responses(
         (status = 200, description = "The chain's state", body = Verification),
-        (status = 401, description = "`unauthorized`: missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: a key of another role", body = Problem, content_type = "application/problem+json"),
+        StaffAuthErrors,
     )
 )]
 pub async fn verify(

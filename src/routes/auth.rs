@@ -8,11 +8,23 @@ use futures::future::LocalBoxFuture;
 use secrecy::SecretString;
 use sqlx::PgPool;
 
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem};
 use crate::staff::{self, StaffMember, StaffRole};
 
 /// Keys are 47 characters; anything much longer is not one of ours.
 const MAX_KEY_CHARS: usize = 128;
+
+/// The answers of every staff endpoint to a bad key, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only described, never built: ApiError::unauthorized/forbidden answer
+pub enum StaffAuthErrors {
+    /// `unauthorized`: missing, unknown or revoked key
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// `forbidden`: a key of another role
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+}
 
 /// A staff member with the `support` role.
 pub struct Support(pub StaffMember);

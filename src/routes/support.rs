@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::Support;
+use super::auth::{StaffAuthErrors, Support};
 use super::client_info;
 use super::problem::{ApiError, Problem};
 use crate::domain::Username;
@@ -46,8 +46,7 @@ fn parse_username(input: &str) -> Result<Username, ApiError> {
     responses(
         (status = 202, description = "Queued", body = Queued),
         (status = 400, description = "`invalid_request` (reason required)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthorized`: missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: a key of another role", body = Problem, content_type = "application/problem+json"),
+        StaffAuthErrors,
         (status = 404, description = "`user_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`no_verified_email` or `no_totp_authenticator`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
@@ -89,8 +88,7 @@ pub struct RecoveryList {
     responses(
         (status = 200, description = "The user's recoveries", body = RecoveryList),
         (status = 400, description = "`invalid_request`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthorized`: missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: a key of another role", body = Problem, content_type = "application/problem+json"),
+        StaffAuthErrors,
     )
 )]
 pub async fn list(
@@ -117,8 +115,7 @@ pub async fn list(
     security(("staff_key" = [])),
     responses(
         (status = 200, description = "Cancelled", body = RecoverySummary),
-        (status = 401, description = "`unauthorized`: missing, unknown or revoked key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: a key of another role", body = Problem, content_type = "application/problem+json"),
+        StaffAuthErrors,
         (status = 404, description = "`recovery_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`recovery_not_cancellable`", body = Problem, content_type = "application/problem+json"),
     )
