@@ -82,11 +82,6 @@ pub fn generate_key() -> SecretString {
     SecretString::from(format!("{KEY_PREFIX}{}", random_token().expose_secret()))
 }
 
-/// What is stored and looked up: the key's SHA-256 (see `token_digest`).
-pub fn key_hash(key: &SecretString) -> String {
-    token_digest(key)
-}
-
 /// Creates a key for `name` with `role`, audited as `staff.added`; returns the key, which is
 /// stored only as its hash and must be shown to the operator now or never.
 pub async fn add(
@@ -96,7 +91,7 @@ pub async fn add(
 ) -> Result<SecretString, sqlx::Error> {
     let key = generate_key();
     let mut tx = pool.begin().await?;
-    crate::store::staff::insert_key(&mut tx, name.as_str(), role, &key_hash(&key)).await?;
+    crate::store::staff::insert_key(&mut tx, name.as_str(), role, &token_digest(&key)).await?;
     audit_admin(
         &mut tx,
         "staff.added",
@@ -143,7 +138,7 @@ pub async fn authenticate(
     key: &SecretString,
 ) -> Result<Option<StaffMember>, sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    crate::store::staff::find_active(&mut conn, &key_hash(key)).await
+    crate::store::staff::find_active(&mut conn, &token_digest(key)).await
 }
 
 #[cfg(test)]
@@ -162,10 +157,10 @@ mod tests {
     #[test]
     fn the_stored_hash_is_not_the_key() {
         let key = generate_key();
-        let hash = key_hash(&key);
+        let hash = token_digest(&key);
         assert_eq!(hash.len(), 64);
         assert!(!hash.contains(key.expose_secret()));
-        assert_eq!(hash, key_hash(&key));
+        assert_eq!(hash, token_digest(&key));
     }
 
     #[test]

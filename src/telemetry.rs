@@ -142,3 +142,15 @@ pub async fn timed_call<T, E>(
         .increment(1);
     result
 }
+
+/// Logs an unexpected error with its whole chain, once.
+pub fn log_unexpected(context: &str, err: &(dyn std::error::Error + 'static)) {
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    tracing::error!(error.chain = %chain, "{context}");
+}

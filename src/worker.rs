@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use crate::recovery::RecoveryService;
-use crate::routes::problem::log_unexpected;
+use crate::telemetry::log_unexpected;
 
 pub async fn run(service: Arc<RecoveryService>, mut shutdown: watch::Receiver<bool>) {
     let wakeup = service.wakeup();

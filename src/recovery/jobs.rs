@@ -365,10 +365,8 @@ impl RecoveryService {
                 recoveries::set_cancel_token(conn, recovery.id, &token_digest(&token)).await?;
                 let base = self.rules.public_base_url.as_deref().unwrap_or_default();
                 let url = format!("{base}/v1/recovery/cancel?token={}", token.expose_secret());
-                let at = format(recovery.created_at.max(
-                    reset_at
-                        - chrono::Duration::from_std(self.rules.reset_delay).unwrap_or_default(),
-                ));
+                // Queued by the confirmation, in its transaction: this is when it happened.
+                let at = format(job.created_at);
                 let facts = templates::ResetFacts {
                     at_utc: &at,
                     ip,

@@ -35,14 +35,21 @@ impl From<LimitError> for RequestError {
 }
 
 impl RecoveryService {
-    /// Records the request and queues its processing. Deliberately does no Cognito, SES or
-    /// argon2 work: the answer, and how long it takes, is the same for every username.
-    #[tracing::instrument(skip_all, fields(recovery_id))]
+    /// A request at the public door: counted against the client address, then recorded.
+    /// Deliberately does no Cognito, SES or argon2 work: the answer, and how long it takes, is
+    /// the same for every username.
     pub async fn request(&self, request: RecoveryRequest) -> Result<Uuid, RequestError> {
-        // Staff are authenticated and accountable; the per-address limit is for the public door.
-        if request.actor == Actor::User {
-            self.limit_client("request", &request.client).await?;
-        }
+        self.limit_client("request", &request.client).await?;
+        Ok(self.record_request(request).await?)
+    }
+
+    /// Records the request and queues its processing (staff requests come here directly: they
+    /// are authenticated and accountable, so no per-address limit applies).
+    #[tracing::instrument(skip_all, fields(recovery_id))]
+    pub(super) async fn record_request(
+        &self,
+        request: RecoveryRequest,
+    ) -> Result<Uuid, sqlx::Error> {
         let id = Uuid::new_v4();
         tracing::Span::current().record("recovery_id", tracing::field::display(id));
         let ttl = chrono::Duration::from_std(self.rules.code_ttl).unwrap_or(chrono::Duration::MAX);

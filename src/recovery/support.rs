@@ -29,20 +29,6 @@ pub enum SupportError {
     Store(#[from] sqlx::Error),
 }
 
-impl From<super::RequestError> for SupportError {
-    fn from(err: super::RequestError) -> Self {
-        match err {
-            super::RequestError::Store(e) | super::RequestError::LimitsUnavailable(e) => {
-                SupportError::Store(e)
-            }
-            // Staff requests are not limited per address.
-            super::RequestError::RateLimited { .. } => {
-                unreachable!("staff requests are not limited per address")
-            }
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum CancelLinkError {
     #[error("the link is not valid: already used, or the reset was applied or cancelled")]
@@ -140,7 +126,7 @@ impl RecoveryService {
             .map(|e| e.masked())
             .unwrap_or_default();
         let recovery_id = self
-            .request(RecoveryRequest {
+            .record_request(RecoveryRequest {
                 username,
                 actor,
                 reason: Some(reason),

@@ -2,7 +2,7 @@
 //! button: mail scanners that open links must not cancel anything. The button POSTs the token.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, Either, HttpRequest, HttpResponse};
+use actix_web::{web, Either, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -31,7 +31,7 @@ fn page(status: StatusCode, title: &str, message: &str, token: Option<&str>) -> 
         Ok(html) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(html),
-        Err(_) => actix_web::ResponseError::error_response(&ApiError::internal()),
+        Err(_) => ApiError::internal().error_response(),
     }
 }
 

@@ -11,7 +11,7 @@ mod support;
 
 use actix_web::error::JsonPayloadError;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use crate::domain::ClientInfo;
 use crate::settings::RecoverySettings;
@@ -105,21 +105,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 pub async fn not_found() -> HttpResponse {
-    api_response(&ApiError::new(
+    ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
         "Not found",
         "There is no such endpoint.",
-    ))
+    )
+    .error_response()
 }
 
 async fn method_not_allowed() -> HttpResponse {
-    api_response(&ApiError::new(
+    ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "Method not allowed",
         "This endpoint does not accept that method.",
-    ))
+    )
+    .error_response()
 }
 
 /// Bad bodies become problem+json. The details never echo the body: a mistyped member could be
@@ -151,19 +153,15 @@ fn json_config() -> web::JsonConfig {
                 }
                 _ => ApiError::invalid_request("The request body could not be read."),
             };
-            actix_web::error::InternalError::from_response(err, api_response(&api)).into()
+            actix_web::error::InternalError::from_response(err, api.error_response()).into()
         })
 }
 
 fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| {
         let api = ApiError::invalid_request("The query string is malformed.");
-        actix_web::error::InternalError::from_response(err, api_response(&api)).into()
+        actix_web::error::InternalError::from_response(err, api.error_response()).into()
     })
-}
-
-fn api_response(err: &ApiError) -> HttpResponse {
-    actix_web::ResponseError::error_response(err)
 }
 
 /// The audit facts of a request: the client's address (the socket peer, or behind trusted

@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document of every endpoint, generated from the handlers' annotations, and a
 //! plain HTML page of it (no scripts, no remote assets: it renders offline under a strict CSP).
 
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -114,6 +114,6 @@ pub async fn page() -> HttpResponse {
         Ok(html) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .body(html),
-        Err(_) => actix_web::ResponseError::error_response(&super::problem::ApiError::internal()),
+        Err(_) => super::problem::ApiError::internal().error_response(),
     }
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::recovery::{ConfirmError, RequestError, SupportError};
+pub use crate::telemetry::log_unexpected;
 
 /// RFC 9457 problem details, with a stable snake_case `code`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -151,18 +152,6 @@ impl ResponseError for ApiError {
         }
         response.json(body)
     }
-}
-
-/// Logs an unexpected error with its whole chain, once.
-pub fn log_unexpected(context: &str, err: &(dyn std::error::Error + 'static)) {
-    let mut chain = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    tracing::error!(error.chain = %chain, "{context}");
 }
 
 impl From<RequestError> for ApiError {

@@ -359,10 +359,7 @@ impl TestApp {
             .send()
             .await
             .expect("admin_set_user_mfa_preference");
-        assert_eq!(
-            self.sign_in(user).await,
-            SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
-        );
+        self.assert_totp_still_asked(user).await;
     }
 
     async fn admin_auth(
@@ -410,6 +407,14 @@ impl TestApp {
             Some(challenge) => SignIn::Challenge(challenge.as_str().to_owned()),
             None => SignIn::Tokens,
         }
+    }
+
+    /// Sign-in still asks for the user's TOTP code: nothing was reset.
+    pub async fn assert_totp_still_asked(&self, user: &TestUser) {
+        assert_eq!(
+            self.sign_in(user).await,
+            SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
+        );
     }
 
     /// What AdminGetUser lists as the user's MFA settings.
@@ -472,11 +477,14 @@ impl TestApp {
             .collect()
     }
 
-    /// Waits (up to 20 s) until `address` has received `n` emails; returns the n-th.
+    /// Waits (up to 20 s) until `address` has received `n` emails; returns the n-th. The job
+    /// that sent it commits just after sending, so this also waits for due jobs to finish:
+    /// tests act on what a user sees once that commit happened.
     pub async fn wait_for_email(&self, address: &str, n: usize) -> SentEmail {
         for _ in 0..200 {
             let mut emails = self.emails_to(address).await;
             if emails.len() >= n {
+                self.wait_for_jobs().await;
                 return emails.swap_remove(n - 1);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -493,14 +501,16 @@ impl TestApp {
         self.wait_for_email(&user.email, before + 1).await.code()
     }
 
-    /// Waits (up to 20 s) until every queued job has run.
+    /// Waits (up to 20 s) until every job due by now has run (a reset scheduled for later is
+    /// not waited for).
     pub async fn wait_for_jobs(&self) {
         for _ in 0..200 {
-            let open: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM jobs WHERE finished_at IS NULL")
-                    .fetch_one(&self.db)
-                    .await
-                    .unwrap();
+            let open: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM jobs WHERE finished_at IS NULL AND run_at <= now()",
+            )
+            .fetch_one(&self.db)
+            .await
+            .unwrap();
             if open == 0 {
                 return;
             }
@@ -716,7 +726,11 @@ pub async fn assert_problem(
     status: u16,
     code: &str,
 ) -> serde_json::Value {
-    assert_eq!(response.status().as_u16(), status, "status");
+    let actual = response.status().as_u16();
+    if actual != status {
+        let body = response.text().await.unwrap_or_default();
+        panic!("expected status {status} ({code}), got {actual}: {body}");
+    }
     let content_type = response
         .headers()
         .get("content-type")
