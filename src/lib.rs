@@ -1,7 +1,6 @@
 //! mfa-recovery: gets people who lost their authenticator phone back into their AWS Cognito
 //! account, safely.
 
-pub mod admin;
 pub mod audit;
 pub mod cognito;
 pub mod domain;

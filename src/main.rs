@@ -2,13 +2,16 @@ use std::io::Write;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use clap::builder::PossibleValuesParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use secrecy::ExposeSecret;
 
+use mfa_recovery::audit::{self, export};
+use mfa_recovery::domain::{StaffName, StaffRole};
 use mfa_recovery::settings::{DatabaseSettings, LogFormat, Settings};
-use mfa_recovery::staff::{self, StaffName, StaffRole};
+use mfa_recovery::staff;
 use mfa_recovery::startup::Application;
-use mfa_recovery::{admin, store, telemetry};
+use mfa_recovery::{store, telemetry};
 
 /// Self-service recovery for AWS Cognito users who lost their TOTP authenticator.
 #[derive(Parser)]
@@ -38,7 +41,7 @@ enum StaffCommand {
     Add {
         #[arg(long)]
         name: String,
-        #[arg(long, value_parser = ["support", "auditor"])]
+        #[arg(long, value_parser = PossibleValuesParser::new(StaffRole::ALL.iter().map(|r| r.as_str())))]
         role: String,
     },
     /// Revoke every key of a staff member, at once.
@@ -86,7 +89,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let settings = Settings::load().context("invalid settings")?;
-            telemetry::init(settings.log_format);
+            telemetry::init(settings.server.log_format);
             Application::build(settings)
                 .await?
                 .run_until_stopped()
@@ -101,11 +104,7 @@ async fn main() -> anyhow::Result<()> {
             let name = StaffName::parse(&name).map_err(anyhow::Error::msg)?;
             let role: StaffRole = role.parse().map_err(anyhow::Error::msg)?;
             let key = staff::add(&database().await?, &name, role).await?;
-            println!(
-                "Staff key for {} ({}). It is shown once; store it now:",
-                name.as_str(),
-                role.as_str()
-            );
+            println!("Staff key for {name} ({role}). It is shown once; store it now:");
             println!("{}", key.expose_secret());
         }
         Command::Staff(StaffCommand::Revoke { name }) => {
@@ -116,7 +115,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Audit(AuditCommand::Verify) => {
-            let result = store::audit::verify_chain(&database().await?).await?;
+            let result = audit::verify_chain(&database().await?).await?;
             match result.first_bad_seq {
                 None => println!(
                     "audit verify: intact, {} events, head {}",
@@ -139,8 +138,8 @@ async fn main() -> anyhow::Result<()> {
             let db = database().await?;
             let out = std::io::BufWriter::new(std::io::stdout().lock());
             let out = match format {
-                ExportFormat::Jsonl => admin::export_jsonl(&db, since, until, out).await?,
-                ExportFormat::Csv => admin::export_csv(&db, since, until, out).await?,
+                ExportFormat::Jsonl => export::export_jsonl(&db, since, until, out).await?,
+                ExportFormat::Csv => export::export_csv(&db, since, until, out).await?,
             };
             out.into_inner().map_err(|e| e.into_error())?.flush()?;
         }

@@ -1,13 +1,16 @@
 //! Typed settings, layered: `config/default.toml` → `config/$APP_ENV.toml` → environment.
 //!
 //! Every key is the lower-case form of its environment variable (`RECOVERY_CODE_TTL_SECONDS`
-//! is `recovery_code_ttl_seconds` in the TOML files), so one table documents both.
+//! is `recovery_code_ttl_seconds` in the TOML files), so one table documents both. Each section
+//! reads its own keys (`Raw*`) and becomes typed settings through `TryFrom`, which refuses a
+//! value out of range by the name of its variable instead of quietly changing it.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::domain::TrustedProxies;
@@ -30,10 +33,10 @@ impl AppEnv {
         match value.trim().to_ascii_lowercase().as_str() {
             "local" => Ok(Self::Local),
             "production" => Ok(Self::Production),
-            other => Err(SettingsError::Invalid {
-                name: "APP_ENV",
-                reason: format!("must be `local` or `production`, not `{other}`"),
-            }),
+            other => Err(invalid(
+                "APP_ENV",
+                format!("must be `local` or `production`, not `{other}`"),
+            )),
         }
     }
 
@@ -62,51 +65,40 @@ pub enum SettingsError {
     Load(#[from] config::ConfigError),
 }
 
-/// What the files and the environment may say; `Settings` is what the service runs with.
-#[derive(Deserialize)]
-struct Raw {
-    database_url: Option<SecretString>,
-    bind_addr: String,
-    cognito_user_pool_id: Option<String>,
-    cognito_client_id: Option<String>,
-    cognito_client_secret: Option<SecretString>,
-    ses_from_address: Option<String>,
-    code_pepper: Option<SecretString>,
-    recovery_code_ttl_seconds: u64,
-    recovery_max_attempts: u32,
-    recovery_require_password: bool,
-    recovery_requests_per_user_per_hour: u32,
-    recovery_requests_per_ip_per_hour: u32,
-    recovery_failed_confirms_per_account_per_day: u32,
-    recovery_failed_confirm_delay_seconds: u64,
-    recovery_emails_per_hour: u32,
-    recovery_reset_delay_seconds: u64,
-    public_base_url: Option<String>,
-    trusted_proxies: Option<String>,
-    argon2_memory_kib: u32,
-    argon2_iterations: u32,
-    argon2_parallelism: u32,
-    hash_concurrency: usize,
-    worker_poll_interval_ms: u64,
-    job_max_attempts: u32,
-    job_retry_base_seconds: u64,
-    retention_interval_seconds: u64,
-    aws_region: Option<String>,
-    aws_endpoint_url: Option<String>,
-    aws_connect_timeout_ms: u64,
-    aws_attempt_timeout_ms: u64,
-    aws_operation_timeout_ms: u64,
-    aws_max_attempts: u32,
-    database_max_connections: u32,
-    log_format: LogFormat,
+fn invalid(name: &'static str, reason: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        name,
+        reason: reason.into(),
+    }
+}
+
+fn required(value: Option<String>, name: &'static str) -> Result<String, SettingsError> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(SettingsError::Missing(name))
+}
+
+/// `value`, if it is at least `min`; otherwise an error naming the variable, the value and the
+/// minimum.
+fn at_least<T: PartialOrd + std::fmt::Display>(
+    name: &'static str,
+    value: T,
+    min: T,
+) -> Result<T, SettingsError> {
+    if value < min {
+        return Err(invalid(
+            name,
+            format!("must be at least {min}, not {value}"),
+        ));
+    }
+    Ok(value)
 }
 
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub app_env: AppEnv,
     pub database: DatabaseSettings,
-    pub bind_addr: String,
-    pub log_format: LogFormat,
+    pub server: ServerSettings,
     pub cognito: CognitoSettings,
     pub ses_from_address: String,
     pub aws: AwsSettings,
@@ -115,7 +107,35 @@ pub struct Settings {
     pub worker: WorkerSettings,
 }
 
-/// All that the administrative commands (`migrate`, `staff`, `audit`) need.
+// ---------------------------------------------------------------------------------------------
+// Server
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub bind_addr: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Deserialize)]
+struct RawServer {
+    bind_addr: String,
+    log_format: LogFormat,
+}
+
+impl TryFrom<RawServer> for ServerSettings {
+    type Error = SettingsError;
+
+    fn try_from(raw: RawServer) -> Result<Self, SettingsError> {
+        Ok(Self {
+            bind_addr: raw.bind_addr,
+            log_format: raw.log_format,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Database: all that the administrative commands (`migrate`, `staff`, `audit`) need.
+
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
     pub url: SecretString,
@@ -128,6 +148,20 @@ struct RawDatabase {
     database_max_connections: u32,
 }
 
+impl TryFrom<RawDatabase> for DatabaseSettings {
+    type Error = SettingsError;
+
+    fn try_from(raw: RawDatabase) -> Result<Self, SettingsError> {
+        Ok(Self {
+            url: raw
+                .database_url
+                .ok_or(SettingsError::Missing("DATABASE_URL"))?,
+            // A job loop and a request each hold one.
+            max_connections: at_least("DATABASE_MAX_CONNECTIONS", raw.database_max_connections, 2)?,
+        })
+    }
+}
+
 impl DatabaseSettings {
     /// Reads the same layers as `Settings::load`, but requires only `DATABASE_URL`.
     pub fn load() -> Result<Self, SettingsError> {
@@ -135,18 +169,13 @@ impl DatabaseSettings {
     }
 
     pub fn load_from(vars: HashMap<String, String>) -> Result<Self, SettingsError> {
-        let (_, config) = layered(vars)?;
-        let raw: RawDatabase = config.try_deserialize()?;
-        Self::from_raw(raw.database_url, raw.database_max_connections)
-    }
-
-    fn from_raw(url: Option<SecretString>, max_connections: u32) -> Result<Self, SettingsError> {
-        Ok(Self {
-            url: url.ok_or(SettingsError::Missing("DATABASE_URL"))?,
-            max_connections: max_connections.max(2),
-        })
+        let (_, layers) = Layers::read(vars)?;
+        layers.section::<RawDatabase, Self>()
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cognito and SES
 
 #[derive(Debug, Clone)]
 pub struct CognitoSettings {
@@ -154,6 +183,41 @@ pub struct CognitoSettings {
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
 }
+
+#[derive(Deserialize)]
+struct RawCognito {
+    cognito_user_pool_id: Option<String>,
+    cognito_client_id: Option<String>,
+    cognito_client_secret: Option<SecretString>,
+}
+
+impl TryFrom<RawCognito> for CognitoSettings {
+    type Error = SettingsError;
+
+    fn try_from(raw: RawCognito) -> Result<Self, SettingsError> {
+        Ok(Self {
+            user_pool_id: required(raw.cognito_user_pool_id, "COGNITO_USER_POOL_ID")?,
+            client_id: raw.cognito_client_id,
+            client_secret: raw.cognito_client_secret,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct RawSes {
+    ses_from_address: Option<String>,
+}
+
+fn ses_from_address(raw: RawSes) -> Result<String, SettingsError> {
+    let address = required(raw.ses_from_address, "SES_FROM_ADDRESS")?;
+    if !address.contains('@') {
+        return Err(invalid("SES_FROM_ADDRESS", "must be an email address"));
+    }
+    Ok(address)
+}
+
+// ---------------------------------------------------------------------------------------------
+// AWS clients
 
 #[derive(Debug, Clone)]
 pub struct AwsSettings {
@@ -166,6 +230,35 @@ pub struct AwsSettings {
     pub operation_timeout: Duration,
     pub max_attempts: u32,
 }
+
+#[derive(Deserialize)]
+struct RawAws {
+    aws_region: Option<String>,
+    aws_endpoint_url: Option<String>,
+    aws_connect_timeout_ms: u64,
+    aws_attempt_timeout_ms: u64,
+    aws_operation_timeout_ms: u64,
+    aws_max_attempts: u32,
+}
+
+impl TryFrom<RawAws> for AwsSettings {
+    type Error = SettingsError;
+
+    fn try_from(raw: RawAws) -> Result<Self, SettingsError> {
+        let millis = |name, value| at_least(name, value, 1).map(Duration::from_millis);
+        Ok(Self {
+            region: raw.aws_region,
+            endpoint_url: raw.aws_endpoint_url,
+            connect_timeout: millis("AWS_CONNECT_TIMEOUT_MS", raw.aws_connect_timeout_ms)?,
+            attempt_timeout: millis("AWS_ATTEMPT_TIMEOUT_MS", raw.aws_attempt_timeout_ms)?,
+            operation_timeout: millis("AWS_OPERATION_TIMEOUT_MS", raw.aws_operation_timeout_ms)?,
+            max_attempts: at_least("AWS_MAX_ATTEMPTS", raw.aws_max_attempts, 1)?,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recovery rules
 
 #[derive(Debug, Clone)]
 pub struct RecoverySettings {
@@ -187,6 +280,76 @@ pub struct RecoverySettings {
     pub public_base_url: Option<String>,
     pub trusted_proxies: TrustedProxies,
 }
+
+#[derive(Deserialize)]
+struct RawRecovery {
+    recovery_code_ttl_seconds: u64,
+    recovery_max_attempts: u32,
+    recovery_require_password: bool,
+    recovery_requests_per_user_per_hour: u32,
+    recovery_requests_per_ip_per_hour: u32,
+    recovery_failed_confirms_per_account_per_day: u32,
+    recovery_failed_confirm_delay_seconds: u64,
+    recovery_emails_per_hour: u32,
+    recovery_reset_delay_seconds: u64,
+    public_base_url: Option<String>,
+    trusted_proxies: Option<String>,
+}
+
+impl TryFrom<RawRecovery> for RecoverySettings {
+    type Error = SettingsError;
+
+    fn try_from(raw: RawRecovery) -> Result<Self, SettingsError> {
+        let trusted_proxies = TrustedProxies::parse(raw.trusted_proxies.as_deref().unwrap_or(""))
+            .map_err(|reason| invalid("TRUSTED_PROXIES", reason))?;
+        let public_base_url = raw
+            .public_base_url
+            .map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_base_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(invalid("PUBLIC_BASE_URL", "must be an http(s) URL"));
+            }
+        }
+        if raw.recovery_reset_delay_seconds > 0 && public_base_url.is_none() {
+            return Err(invalid(
+                "PUBLIC_BASE_URL",
+                "is required while RECOVERY_RESET_DELAY_SECONDS is set (cancel links point to it)",
+            ));
+        }
+        Ok(Self {
+            code_ttl: Duration::from_secs(at_least(
+                "RECOVERY_CODE_TTL_SECONDS",
+                raw.recovery_code_ttl_seconds,
+                1,
+            )?),
+            max_attempts: at_least("RECOVERY_MAX_ATTEMPTS", raw.recovery_max_attempts, 1)?,
+            require_password: raw.recovery_require_password,
+            requests_per_user_per_hour: at_least(
+                "RECOVERY_REQUESTS_PER_USER_PER_HOUR",
+                raw.recovery_requests_per_user_per_hour,
+                1,
+            )?,
+            requests_per_ip_per_hour: at_least(
+                "RECOVERY_REQUESTS_PER_IP_PER_HOUR",
+                raw.recovery_requests_per_ip_per_hour,
+                1,
+            )?,
+            failed_confirms_per_account_per_day: at_least(
+                "RECOVERY_FAILED_CONFIRMS_PER_ACCOUNT_PER_DAY",
+                raw.recovery_failed_confirms_per_account_per_day,
+                1,
+            )?,
+            failed_confirm_delay: Duration::from_secs(raw.recovery_failed_confirm_delay_seconds),
+            emails_per_hour: at_least("RECOVERY_EMAILS_PER_HOUR", raw.recovery_emails_per_hour, 1)?,
+            reset_delay: Duration::from_secs(raw.recovery_reset_delay_seconds),
+            public_base_url,
+            trusted_proxies,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hashing
 
 #[derive(Clone)]
 pub struct HashingSettings {
@@ -210,6 +373,57 @@ impl std::fmt::Debug for HashingSettings {
     }
 }
 
+#[derive(Deserialize)]
+struct RawHashing {
+    code_pepper: Option<SecretString>,
+    argon2_memory_kib: u32,
+    argon2_iterations: u32,
+    argon2_parallelism: u32,
+    hash_concurrency: usize,
+}
+
+impl TryFrom<(AppEnv, RawHashing)> for HashingSettings {
+    type Error = SettingsError;
+
+    fn try_from((app_env, raw): (AppEnv, RawHashing)) -> Result<Self, SettingsError> {
+        let pepper = match (raw.code_pepper, app_env) {
+            (Some(pepper), _) => pepper,
+            (None, AppEnv::Local) => SecretString::from(LOCAL_DEV_PEPPER),
+            (None, AppEnv::Production) => return Err(SettingsError::Missing("CODE_PEPPER")),
+        };
+        if pepper.expose_secret().len() < MIN_PEPPER_BYTES {
+            return Err(invalid(
+                "CODE_PEPPER",
+                format!("must be at least {MIN_PEPPER_BYTES} bytes"),
+            ));
+        }
+        if app_env == AppEnv::Production && pepper.expose_secret() == LOCAL_DEV_PEPPER {
+            return Err(invalid("CODE_PEPPER", "is the public development value"));
+        }
+        // OWASP Password Storage Cheat Sheet: argon2id with at least m=19 MiB, t=2, p=1.
+        let owasp = " (OWASP's minimum for argon2id is m=19456, t=2, p=1)";
+        let floor = |name, value, min| {
+            at_least(name, value, min).map_err(|e| match e {
+                SettingsError::Invalid { name, reason } => invalid(name, reason + owasp),
+                other => other,
+            })
+        };
+        Ok(Self {
+            pepper,
+            memory_kib: floor("ARGON2_MEMORY_KIB", raw.argon2_memory_kib, 19456)?,
+            iterations: floor("ARGON2_ITERATIONS", raw.argon2_iterations, 2)?,
+            parallelism: floor("ARGON2_PARALLELISM", raw.argon2_parallelism, 1)?,
+            concurrency: match raw.hash_concurrency {
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                n => n,
+            },
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Job queue
+
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
     pub poll_interval: Duration,
@@ -219,6 +433,38 @@ pub struct WorkerSettings {
     pub retention_interval: Duration,
 }
 
+#[derive(Deserialize)]
+struct RawWorker {
+    worker_poll_interval_ms: u64,
+    job_max_attempts: u32,
+    job_retry_base_seconds: u64,
+    retention_interval_seconds: u64,
+}
+
+impl TryFrom<RawWorker> for WorkerSettings {
+    type Error = SettingsError;
+
+    fn try_from(raw: RawWorker) -> Result<Self, SettingsError> {
+        Ok(Self {
+            poll_interval: Duration::from_millis(at_least(
+                "WORKER_POLL_INTERVAL_MS",
+                raw.worker_poll_interval_ms,
+                10,
+            )?),
+            job_max_attempts: at_least("JOB_MAX_ATTEMPTS", raw.job_max_attempts, 1)?,
+            retry_base: Duration::from_secs(raw.job_retry_base_seconds),
+            retention_interval: Duration::from_secs(at_least(
+                "RETENTION_INTERVAL_SECONDS",
+                raw.retention_interval_seconds,
+                1,
+            )?),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
 impl Settings {
     /// Reads `config/` (or `$APP_CONFIG_DIR`) and the process environment.
     pub fn load() -> Result<Self, SettingsError> {
@@ -227,164 +473,69 @@ impl Settings {
 
     /// As `load`, with `vars` standing for the environment (tests pass their own).
     pub fn load_from(vars: HashMap<String, String>) -> Result<Self, SettingsError> {
-        let (app_env, config) = layered(vars)?;
-        Self::from_raw(app_env, config.try_deserialize()?)
-    }
-
-    fn from_raw(app_env: AppEnv, raw: Raw) -> Result<Self, SettingsError> {
-        let database = DatabaseSettings::from_raw(raw.database_url, raw.database_max_connections)?;
-        let user_pool_id = required(raw.cognito_user_pool_id, "COGNITO_USER_POOL_ID")?;
-        let ses_from_address = required(raw.ses_from_address, "SES_FROM_ADDRESS")?;
-        if !ses_from_address.contains('@') {
-            return Err(invalid("SES_FROM_ADDRESS", "must be an email address"));
-        }
-        let pepper = match (raw.code_pepper, app_env) {
-            (Some(pepper), _) => pepper,
-            (None, AppEnv::Local) => SecretString::from(LOCAL_DEV_PEPPER),
-            (None, AppEnv::Production) => return Err(SettingsError::Missing("CODE_PEPPER")),
+        let (app_env, layers) = Layers::read(vars)?;
+        let settings = Self {
+            app_env,
+            database: layers.section::<RawDatabase, _>()?,
+            server: layers.section::<RawServer, _>()?,
+            cognito: layers.section::<RawCognito, _>()?,
+            ses_from_address: ses_from_address(layers.raw()?)?,
+            aws: layers.section::<RawAws, _>()?,
+            recovery: layers.section::<RawRecovery, _>()?,
+            hashing: HashingSettings::try_from((app_env, layers.raw::<RawHashing>()?))?,
+            worker: layers.section::<RawWorker, _>()?,
         };
-        if pepper.expose_secret().len() < MIN_PEPPER_BYTES {
-            return Err(invalid(
-                "CODE_PEPPER",
-                &format!("must be at least {MIN_PEPPER_BYTES} bytes"),
-            ));
-        }
-        if app_env == AppEnv::Production && pepper.expose_secret() == LOCAL_DEV_PEPPER {
-            return Err(invalid("CODE_PEPPER", "is the public development value"));
-        }
-        if raw.recovery_require_password && raw.cognito_client_id.is_none() {
+        if settings.recovery.require_password && settings.cognito.client_id.is_none() {
             return Err(invalid(
                 "COGNITO_CLIENT_ID",
                 "is required while RECOVERY_REQUIRE_PASSWORD is on (the password is checked with it)",
             ));
         }
-        if raw.recovery_code_ttl_seconds == 0 {
-            return Err(invalid("RECOVERY_CODE_TTL_SECONDS", "must be at least 1"));
-        }
-        if raw.recovery_max_attempts == 0 {
-            return Err(invalid("RECOVERY_MAX_ATTEMPTS", "must be at least 1"));
-        }
-        // OWASP Password Storage Cheat Sheet: argon2id with at least m=19 MiB, t=2, p=1.
-        if raw.argon2_memory_kib < 19456 || raw.argon2_iterations < 2 || raw.argon2_parallelism < 1
-        {
-            return Err(invalid(
-                "ARGON2_MEMORY_KIB/ARGON2_ITERATIONS/ARGON2_PARALLELISM",
-                "must be at least OWASP's m=19456, t=2, p=1",
-            ));
-        }
-        let trusted_proxies = TrustedProxies::parse(raw.trusted_proxies.as_deref().unwrap_or(""))
-            .map_err(|reason| SettingsError::Invalid {
-            name: "TRUSTED_PROXIES",
-            reason,
-        })?;
-        let public_base_url = raw
-            .public_base_url
-            .map(|u| u.trim_end_matches('/').to_owned());
-        if let Some(url) = &public_base_url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(invalid("PUBLIC_BASE_URL", "must be an http(s) URL"));
-            }
-        }
-        if raw.recovery_reset_delay_seconds > 0 && public_base_url.is_none() {
-            return Err(invalid(
-                "PUBLIC_BASE_URL",
-                "is required while RECOVERY_RESET_DELAY_SECONDS is set (cancel links point to it)",
-            ));
-        }
-        let concurrency = match raw.hash_concurrency {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        };
-        Ok(Self {
-            app_env,
-            database,
-            bind_addr: raw.bind_addr,
-            log_format: raw.log_format,
-            cognito: CognitoSettings {
-                user_pool_id,
-                client_id: raw.cognito_client_id,
-                client_secret: raw.cognito_client_secret,
-            },
-            ses_from_address,
-            aws: AwsSettings {
-                region: raw.aws_region,
-                endpoint_url: raw.aws_endpoint_url,
-                connect_timeout: Duration::from_millis(raw.aws_connect_timeout_ms),
-                attempt_timeout: Duration::from_millis(raw.aws_attempt_timeout_ms),
-                operation_timeout: Duration::from_millis(raw.aws_operation_timeout_ms),
-                max_attempts: raw.aws_max_attempts.max(1),
-            },
-            recovery: RecoverySettings {
-                code_ttl: Duration::from_secs(raw.recovery_code_ttl_seconds),
-                max_attempts: raw.recovery_max_attempts,
-                require_password: raw.recovery_require_password,
-                requests_per_user_per_hour: raw.recovery_requests_per_user_per_hour,
-                requests_per_ip_per_hour: raw.recovery_requests_per_ip_per_hour,
-                failed_confirms_per_account_per_day: raw
-                    .recovery_failed_confirms_per_account_per_day,
-                failed_confirm_delay: Duration::from_secs(
-                    raw.recovery_failed_confirm_delay_seconds,
-                ),
-                emails_per_hour: raw.recovery_emails_per_hour,
-                reset_delay: Duration::from_secs(raw.recovery_reset_delay_seconds),
-                public_base_url,
-                trusted_proxies,
-            },
-            hashing: HashingSettings {
-                pepper,
-                memory_kib: raw.argon2_memory_kib,
-                iterations: raw.argon2_iterations,
-                parallelism: raw.argon2_parallelism,
-                concurrency,
-            },
-            worker: WorkerSettings {
-                poll_interval: Duration::from_millis(raw.worker_poll_interval_ms.max(10)),
-                job_max_attempts: raw.job_max_attempts.max(1),
-                retry_base: Duration::from_secs(raw.job_retry_base_seconds),
-                retention_interval: Duration::from_secs(raw.retention_interval_seconds.max(1)),
-            },
-        })
+        Ok(settings)
     }
 }
 
-/// `config/default.toml`, then `config/$APP_ENV.toml`, then `vars` (the environment).
-fn layered(vars: HashMap<String, String>) -> Result<(AppEnv, config::Config), SettingsError> {
-    let app_env = match vars.get("APP_ENV") {
-        Some(value) => AppEnv::parse(value)?,
-        None => AppEnv::Local,
-    };
-    let dir = vars
-        .get("APP_CONFIG_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config"));
-    let dir = if dir.exists() {
-        dir
-    } else {
-        PathBuf::from("config")
-    };
-    // Empty variables count as unset, as most deployment tools write them for "no value".
-    let vars: config::Map<String, String> =
-        vars.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-    let config = config::Config::builder()
-        .add_source(config::File::from(dir.join("default.toml")).required(true))
-        .add_source(
-            config::File::from(dir.join(format!("{}.toml", app_env.as_str()))).required(false),
-        )
-        .add_source(config::Environment::default().source(Some(vars)))
-        .build()?;
-    Ok((app_env, config))
-}
+/// `config/default.toml`, then `config/$APP_ENV.toml`, then the environment.
+struct Layers(config::Config);
 
-fn required(value: Option<String>, name: &'static str) -> Result<String, SettingsError> {
-    value
-        .filter(|v| !v.trim().is_empty())
-        .ok_or(SettingsError::Missing(name))
-}
+impl Layers {
+    fn read(vars: HashMap<String, String>) -> Result<(AppEnv, Self), SettingsError> {
+        let app_env = match vars.get("APP_ENV") {
+            Some(value) => AppEnv::parse(value)?,
+            None => AppEnv::Local,
+        };
+        let dir = vars
+            .get("APP_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config"));
+        let dir = if dir.exists() {
+            dir
+        } else {
+            PathBuf::from("config")
+        };
+        // Empty variables count as unset, as most deployment tools write them for "no value".
+        let vars: config::Map<String, String> =
+            vars.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        let config = config::Config::builder()
+            .add_source(config::File::from(dir.join("default.toml")).required(true))
+            .add_source(
+                config::File::from(dir.join(format!("{}.toml", app_env.as_str()))).required(false),
+            )
+            .add_source(config::Environment::default().source(Some(vars)))
+            .build()?;
+        Ok((app_env, Self(config)))
+    }
 
-fn invalid(name: &'static str, reason: &str) -> SettingsError {
-    SettingsError::Invalid {
-        name,
-        reason: reason.to_owned(),
+    /// One section's keys, as written.
+    fn raw<R: DeserializeOwned>(&self) -> Result<R, SettingsError> {
+        Ok(self.0.clone().try_deserialize()?)
+    }
+
+    /// One section, checked.
+    fn section<R: DeserializeOwned, S: TryFrom<R, Error = SettingsError>>(
+        &self,
+    ) -> Result<S, SettingsError> {
+        S::try_from(self.raw()?)
     }
 }
 
@@ -409,7 +560,7 @@ mod tests {
     #[test]
     fn contract_defaults_apply_when_nothing_overrides_them() {
         let s = Settings::load_from(vars(&BASE)).unwrap();
-        assert_eq!(s.bind_addr, "127.0.0.1:8080");
+        assert_eq!(s.server.bind_addr, "127.0.0.1:8080");
         assert_eq!(s.recovery.code_ttl, Duration::from_secs(600));
         assert_eq!(s.recovery.max_attempts, 5);
         assert!(s.recovery.require_password);
@@ -472,5 +623,38 @@ mod tests {
         );
         let s = Settings::load_from(v).unwrap();
         assert!(!format!("{s:?}").contains("pepper-value-that-must-stay-hidden"));
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_by_name_instead_of_changed() {
+        for (name, value, minimum) in [
+            ("DATABASE_MAX_CONNECTIONS", "1", "2"),
+            ("AWS_MAX_ATTEMPTS", "0", "1"),
+            ("WORKER_POLL_INTERVAL_MS", "5", "10"),
+            ("JOB_MAX_ATTEMPTS", "0", "1"),
+            ("RETENTION_INTERVAL_SECONDS", "0", "1"),
+            ("RECOVERY_MAX_ATTEMPTS", "0", "1"),
+            ("RECOVERY_CODE_TTL_SECONDS", "0", "1"),
+            ("RECOVERY_EMAILS_PER_HOUR", "0", "1"),
+            ("ARGON2_MEMORY_KIB", "1024", "19456"),
+        ] {
+            let mut v = vars(&BASE);
+            v.insert(name.into(), value.into());
+            let err = Settings::load_from(v).unwrap_err().to_string();
+            assert!(
+                err.contains(name) && err.contains(value) && err.contains(minimum),
+                "{name}={value}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_value_at_its_minimum_is_taken_as_it_is() {
+        let mut v = vars(&BASE);
+        v.insert("DATABASE_MAX_CONNECTIONS".into(), "2".into());
+        v.insert("WORKER_POLL_INTERVAL_MS".into(), "10".into());
+        let s = Settings::load_from(v).unwrap();
+        assert_eq!(s.database.max_connections, 2);
+        assert_eq!(s.worker.poll_interval, Duration::from_millis(10));
     }
 }

@@ -15,9 +15,10 @@ use tracing_actix_web::TracingLogger;
 
 use crate::cognito::{Cognito, IdentityProvider};
 use crate::mail::SesMailer;
-use crate::recovery::{CodeHasher, RecoveryService};
+use crate::recovery::{self, CodeHasher, RecoveryService};
 use crate::settings::{AwsSettings, Settings};
-use crate::{routes, store, telemetry, worker};
+use crate::worker::{self, Worker};
+use crate::{routes, store, telemetry};
 
 /// Job loops per instance; each holds one job (and one database connection) at a time.
 const JOB_LOOPS: usize = 2;
@@ -26,6 +27,7 @@ pub struct Application {
     port: u16,
     server: Server,
     workers: Vec<JoinHandle<()>>,
+    worker: Arc<Worker<RecoveryService>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -80,21 +82,33 @@ impl Application {
             Arc::new(mailer),
             hasher,
             settings.recovery.clone(),
+        ));
+        let worker = Arc::new(Worker::new(
+            db.clone(),
+            service.clone().into_inner(),
+            recovery::jobs::registry(),
             settings.worker.clone(),
+            service.wakeup(),
         ));
 
         // Installed before any metric is recorded, so none is lost.
         telemetry::metrics();
         let (shutdown, stop) = watch::channel(false);
         let mut workers: Vec<JoinHandle<()>> = (0..JOB_LOOPS)
-            .map(|_| tokio::spawn(worker::run(service.clone().into_inner(), stop.clone())))
+            .map(|_| tokio::spawn(Arc::clone(&worker).run(stop.clone())))
             .collect();
-        workers.push(tokio::spawn(worker::run_retention(
-            service.clone().into_inner(),
+        let retention = service.clone();
+        workers.push(tokio::spawn(worker::every(
+            "expired code hashes purged",
+            settings.worker.retention_interval,
             stop.clone(),
+            move || {
+                let service = retention.clone();
+                async move { service.purge_expired_codes().await }
+            },
         )));
 
-        let listener = TcpListener::bind(&settings.bind_addr)?;
+        let listener = TcpListener::bind(&settings.server.bind_addr)?;
         let port = listener.local_addr()?.port();
         let db = web::Data::new(db);
         let rules = web::Data::new(settings.recovery.clone());
@@ -116,12 +130,18 @@ impl Application {
             port,
             server,
             workers,
+            worker,
             shutdown,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The job queue of this instance (tests run pending jobs through it).
+    pub fn worker(&self) -> Arc<Worker<RecoveryService>> {
+        Arc::clone(&self.worker)
     }
 
     /// Serves until the server stops (SIGTERM/SIGINT), then stops the job loops.

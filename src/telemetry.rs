@@ -143,8 +143,8 @@ pub async fn timed_call<T, E>(
     result
 }
 
-/// Logs an unexpected error with its whole chain, once.
-pub fn log_unexpected(context: &str, err: &(dyn std::error::Error + 'static)) {
+/// An error and its sources, as one line: `outer: cause: root cause`.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut chain = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
@@ -152,5 +152,11 @@ pub fn log_unexpected(context: &str, err: &(dyn std::error::Error + 'static)) {
         chain.push_str(&cause.to_string());
         source = cause.source();
     }
+    chain
+}
+
+/// Logs an unexpected error with its whole chain, once.
+pub fn log_unexpected(context: &str, err: &(dyn std::error::Error + 'static)) {
+    let chain = error_chain(err);
     tracing::error!(error.chain = %chain, "{context}");
 }

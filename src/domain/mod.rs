@@ -1,15 +1,27 @@
-//! Values parsed once at the edge; everything inside takes these types, never raw strings.
+//! Values parsed once at the edge, and the closed vocabularies the rules branch on; everything
+//! inside takes these types, never raw strings.
+
+mod vocabulary;
 
 mod client_address;
 mod email;
+mod initiator;
 mod recovery_code;
 mod secret_token;
+mod staff;
+mod status;
 mod username;
+
+pub(crate) use vocabulary::closed_vocabulary;
+pub use vocabulary::UnknownName;
 
 pub use client_address::{limit_key, TrustedProxies};
 pub use email::EmailAddress;
+pub use initiator::{Actor, Initiator};
 pub use recovery_code::RecoveryCode;
 pub use secret_token::{random_token, sha256_hex, token_digest};
+pub use staff::{StaffName, StaffRole};
+pub use status::{Moved, RecoveryStatus, Transition};
 pub use username::Username;
 
 /// Where a request came from, as recorded in the audit log.
@@ -17,22 +29,4 @@ pub use username::Username;
 pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
-}
-
-/// Who caused an event: the end user, a staff member, or the service itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actor {
-    User,
-    Staff(String),
-    System,
-}
-
-impl Actor {
-    pub fn as_audit_string(&self) -> String {
-        match self {
-            Actor::User => "user".to_owned(),
-            Actor::Staff(name) => format!("staff:{name}"),
-            Actor::System => "system".to_owned(),
-        }
-    }
 }

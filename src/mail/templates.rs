@@ -1,180 +1,86 @@
-//! The emails the service sends. The code appears in the recovery email only; notices never
-//! carry one. HTML has no remote images or scripts.
+//! The emails the service sends, one folder each under `templates/` (`subject.txt`,
+//! `body.txt`, `body.html`), filled from one struct with named fields. The code appears in the
+//! recovery email only; notices never carry one. HTML has no remote images or scripts.
 
 use askama::Template;
 
 use super::Email;
-use crate::domain::{EmailAddress, RecoveryCode};
+use crate::domain::EmailAddress;
 
-#[derive(Template)]
-#[template(path = "recovery_code.txt")]
-struct RecoveryCodeText<'a> {
-    code: &'a str,
-    minutes: u64,
-    password_needed: bool,
-}
-
-#[derive(Template)]
-#[template(path = "recovery_code.html")]
-struct RecoveryCodeHtml<'a> {
-    code: &'a str,
-    minutes: u64,
-    password_needed: bool,
-}
-
-#[derive(Template)]
-#[template(path = "reset_notice.txt")]
-struct ResetNoticeText<'a> {
-    at: &'a str,
-    ip: &'a str,
-    started_by: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "reset_notice.html")]
-struct ResetNoticeHtml<'a> {
-    at: &'a str,
-    ip: &'a str,
-    started_by: &'a str,
-}
-
-pub fn recovery_code(
-    to: EmailAddress,
-    code: &RecoveryCode,
-    lifetime_seconds: u64,
-    password_needed: bool,
-) -> Result<Email, askama::Error> {
-    let grouped = code.grouped();
-    let minutes = lifetime_seconds.div_ceil(60);
-    Ok(Email {
-        to,
-        subject: "Your account recovery code".to_owned(),
-        text: RecoveryCodeText {
-            code: &grouped,
-            minutes,
-            password_needed,
+/// Renders the three templates of one email from the struct `$email` (templates see it as `e`).
+macro_rules! email {
+    ($email:ident: $subject:tt, $text:tt, $html:tt) => {
+        impl $email {
+            pub fn render(&self, to: EmailAddress) -> Result<Email, askama::Error> {
+                #[derive(Template)]
+                #[template(path = $subject)]
+                #[allow(dead_code)] // a subject may name no field
+                struct Subject<'a> {
+                    e: &'a $email,
+                }
+                #[derive(Template)]
+                #[template(path = $text)]
+                struct Text<'a> {
+                    e: &'a $email,
+                }
+                #[derive(Template)]
+                #[template(path = $html)]
+                struct Html<'a> {
+                    e: &'a $email,
+                }
+                Ok(Email {
+                    to,
+                    subject: Subject { e: self }.render()?.trim().to_owned(),
+                    text: Text { e: self }.render()?,
+                    html: Html { e: self }.render()?,
+                })
+            }
         }
-        .render()?,
-        html: RecoveryCodeHtml {
-            code: &grouped,
-            minutes,
-            password_needed,
-        }
-        .render()?,
-    })
+    };
 }
 
-/// Facts of a completed reset, as the user should see them.
-pub struct ResetFacts<'a> {
-    pub at_utc: &'a str,
-    pub ip: &'a str,
-    /// "you, from the sign-in page" or "the support desk (agent NAME)".
-    pub started_by: &'a str,
+/// The one-time code, grouped for reading (`1234 5678`).
+pub struct RecoveryCodeEmail {
+    pub code: String,
+    /// How long the code lives, rounded up to whole minutes.
+    pub minutes: u64,
+    pub password_needed: bool,
 }
+email!(RecoveryCodeEmail: "recovery_code/subject.txt", "recovery_code/body.txt", "recovery_code/body.html");
 
-pub fn reset_notice(to: EmailAddress, facts: &ResetFacts<'_>) -> Result<Email, askama::Error> {
-    Ok(Email {
-        to,
-        subject: "Your authenticator app was removed from your account".to_owned(),
-        text: ResetNoticeText {
-            at: facts.at_utc,
-            ip: facts.ip,
-            started_by: facts.started_by,
-        }
-        .render()?,
-        html: ResetNoticeHtml {
-            at: facts.at_utc,
-            ip: facts.ip,
-            started_by: facts.started_by,
-        }
-        .render()?,
-    })
+/// The authenticator was removed.
+pub struct ResetNoticeEmail {
+    /// When, in UTC.
+    pub at: String,
+    /// The client address that confirmed.
+    pub ip: String,
+    /// "you, on the account recovery page" or "the support desk (agent NAME)".
+    pub started_by: String,
 }
-
-#[derive(Template)]
-#[template(path = "reset_scheduled.txt")]
-struct ResetScheduledText<'a> {
-    at: &'a str,
-    ip: &'a str,
-    started_by: &'a str,
-    reset_at: &'a str,
-    cancel_url: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "reset_scheduled.html")]
-struct ResetScheduledHtml<'a> {
-    at: &'a str,
-    ip: &'a str,
-    started_by: &'a str,
-    reset_at: &'a str,
-    cancel_url: &'a str,
-}
+email!(ResetNoticeEmail: "reset_notice/subject.txt", "reset_notice/body.txt", "reset_notice/body.html");
 
 /// The reset was confirmed and waits: when it will happen, and the one-time link that stops it.
-pub fn reset_scheduled(
-    to: EmailAddress,
-    facts: &ResetFacts<'_>,
-    reset_at: &str,
-    cancel_url: &str,
-) -> Result<Email, askama::Error> {
-    let (at, ip, started_by) = (facts.at_utc, facts.ip, facts.started_by);
-    Ok(Email {
-        to,
-        subject: "Your authenticator app will be removed: cancel if this was not you".to_owned(),
-        text: ResetScheduledText {
-            at,
-            ip,
-            started_by,
-            reset_at,
-            cancel_url,
-        }
-        .render()?,
-        html: ResetScheduledHtml {
-            at,
-            ip,
-            started_by,
-            reset_at,
-            cancel_url,
-        }
-        .render()?,
-    })
+pub struct ResetScheduledEmail {
+    pub at: String,
+    pub ip: String,
+    pub started_by: String,
+    pub reset_at: String,
+    pub cancel_url: String,
 }
-
-#[derive(Template)]
-#[template(path = "recovery_locked.txt")]
-struct LockedText<'a> {
-    at: &'a str,
-    ip: &'a str,
-    attempts: u32,
-}
-
-#[derive(Template)]
-#[template(path = "recovery_locked.html")]
-struct LockedHtml<'a> {
-    at: &'a str,
-    ip: &'a str,
-    attempts: u32,
-}
+email!(ResetScheduledEmail: "reset_scheduled/subject.txt", "reset_scheduled/body.txt", "reset_scheduled/body.html");
 
 /// Someone entered wrong codes until the recovery locked.
-pub fn recovery_locked(
-    to: EmailAddress,
-    at: &str,
-    ip: &str,
-    attempts: u32,
-) -> Result<Email, askama::Error> {
-    Ok(Email {
-        to,
-        subject: "A recovery of your account was locked after wrong codes".to_owned(),
-        text: LockedText { at, ip, attempts }.render()?,
-        html: LockedHtml { at, ip, attempts }.render()?,
-    })
+pub struct RecoveryLockedEmail {
+    pub at: String,
+    pub ip: String,
+    pub attempts: u32,
 }
+email!(RecoveryLockedEmail: "recovery_locked/subject.txt", "recovery_locked/body.txt", "recovery_locked/body.html");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::RecoveryCode;
 
     fn to() -> EmailAddress {
         EmailAddress::parse("jane@example.com").unwrap()
@@ -183,24 +89,60 @@ mod tests {
     #[test]
     fn the_recovery_email_holds_the_grouped_code_and_its_lifetime_in_both_parts() {
         let code = RecoveryCode::parse("12345678").unwrap();
-        let email = recovery_code(to(), &code, 600, true).unwrap();
+        let email = RecoveryCodeEmail {
+            code: code.grouped(),
+            minutes: 10,
+            password_needed: true,
+        }
+        .render(to())
+        .unwrap();
+        assert_eq!(email.subject, "Your account recovery code");
         for part in [&email.text, &email.html] {
             assert!(part.contains("1234 5678"), "{part}");
             assert!(part.contains("10 minutes"), "{part}");
             assert!(part.contains("did not ask"), "{part}");
+            assert!(part.contains("together with your password"), "{part}");
         }
     }
 
     #[test]
     fn html_parts_escape_what_they_show() {
-        let facts = ResetFacts {
-            at_utc: "2026-01-01 00:00 UTC",
-            ip: "<script>",
-            started_by: "you",
-        };
-        let email = reset_notice(to(), &facts).unwrap();
+        let email = ResetNoticeEmail {
+            at: "2026-01-01 00:00 UTC".into(),
+            ip: "<script>".into(),
+            started_by: "you".into(),
+        }
+        .render(to())
+        .unwrap();
         assert!(!email.html.contains("<script>"));
         assert!(email.html.contains("&lt;script&gt;"));
+        assert!(
+            email.text.contains("<script>"),
+            "text parts are not HTML-escaped"
+        );
         assert!(!email.html.contains("<img"), "no remote images");
+    }
+
+    #[test]
+    fn every_notice_has_a_subject_of_one_line() {
+        let locked = RecoveryLockedEmail {
+            at: "now".into(),
+            ip: "192.0.2.1".into(),
+            attempts: 5,
+        }
+        .render(to())
+        .unwrap();
+        let scheduled = ResetScheduledEmail {
+            at: "now".into(),
+            ip: "192.0.2.1".into(),
+            started_by: "you".into(),
+            reset_at: "later".into(),
+            cancel_url: "https://x.test/c?token=t".into(),
+        }
+        .render(to())
+        .unwrap();
+        for email in [locked, scheduled] {
+            assert!(!email.subject.is_empty() && !email.subject.contains('\n'));
+        }
     }
 }

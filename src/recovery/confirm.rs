@@ -1,12 +1,19 @@
+//! A user confirms with the emailed code (and password): the attempt is counted before anything
+//! is compared, exactly one confirmation claims the recovery, and the reset is applied at once
+//! or scheduled after the waiting period.
+
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
+use sqlx::PgConnection;
 
-use super::{HashError, LimitError, RecoveryService, RecoveryStatus};
-use crate::cognito::{IdpError, PasswordCheck, TokenRemoval};
-use crate::domain::{Actor, ClientInfo, RecoveryCode, Username};
-use crate::store::audit::{self, AuditEvent};
-use crate::store::jobs::{self, JobKind};
+use super::jobs::{ApplyReset, LockNotice, ResetNotice};
+use super::reset::{ResetError, Resetting};
+use super::{HashError, LimitError, RecoveryService};
+use crate::audit::{self, Action, AuditEvent, Outcome};
+use crate::cognito::{IdpError, PasswordCheck};
+use crate::domain::{Actor, ClientInfo, RecoveryCode, RecoveryStatus, Transition, Username};
 use crate::store::recoveries::{self, RecoveryRow};
+use crate::worker;
 
 /// How long one confirmation may hold a recovery while it applies the reset in Cognito; a
 /// holder that dies lets go after this, so a retry with the same code can complete.
@@ -45,6 +52,21 @@ pub enum ConfirmError {
     Hashing(#[from] HashError),
 }
 
+impl ConfirmError {
+    /// The metrics label.
+    fn outcome(&self) -> &'static str {
+        match self {
+            Self::Invalid => "invalid",
+            Self::Locked => "locked",
+            Self::Throttled { .. } => "throttled",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::IdentityProviderUnavailable(_) => "identity_provider_unavailable",
+            Self::ResetNotApplied(_) => "reset_not_applied",
+            Self::LimitsUnavailable(_) | Self::Store(_) | Self::Hashing(_) => "error",
+        }
+    }
+}
+
 /// What a successful confirmation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfirmOutcome {
@@ -52,19 +74,6 @@ pub enum ConfirmOutcome {
     Reset,
     /// The reset waits for the configured delay, cancellable from the notice.
     Scheduled { reset_at: DateTime<Utc> },
-}
-
-/// A recovery whose reset is being recorded, and the state it leaves.
-pub(super) struct AppliedReset<'a> {
-    pub recovery: &'a RecoveryRow,
-    pub account: &'a str,
-    pub from: RecoveryStatus,
-}
-
-/// Why a reset in Cognito did not complete.
-pub(super) enum ResetError {
-    Unavailable(IdpError),
-    NotApplied(String),
 }
 
 impl RecoveryService {
@@ -78,17 +87,7 @@ impl RecoveryService {
         let outcome = match &result {
             Ok(ConfirmOutcome::Reset) => "reset",
             Ok(ConfirmOutcome::Scheduled { .. }) => "scheduled",
-            Err(ConfirmError::Invalid) => "invalid",
-            Err(ConfirmError::Locked) => "locked",
-            Err(ConfirmError::Throttled { .. }) => "throttled",
-            Err(ConfirmError::RateLimited { .. }) => "rate_limited",
-            Err(ConfirmError::IdentityProviderUnavailable(_)) => "identity_provider_unavailable",
-            Err(ConfirmError::ResetNotApplied(_)) => "reset_not_applied",
-            Err(
-                ConfirmError::LimitsUnavailable(_)
-                | ConfirmError::Store(_)
-                | ConfirmError::Hashing(_),
-            ) => "error",
+            Err(err) => err.outcome(),
         };
         metrics::counter!("recovery_confirms_total", "outcome" => outcome).increment(1);
         result
@@ -103,7 +102,7 @@ impl RecoveryService {
         let client = &confirmation.client;
         let username = confirmation.username.as_str();
         let failed = |detail: &str| {
-            AuditEvent::new("recovery.confirm_failed", &actor, "rejected")
+            AuditEvent::new(Action::ConfirmFailed, &actor, Outcome::Rejected)
                 .username(username)
                 .client(client)
                 .detail(detail.to_owned())
@@ -116,11 +115,11 @@ impl RecoveryService {
                 LimitError::Unavailable(e) => ConfirmError::LimitsUnavailable(e),
             })?;
 
-        // 1. Find the open recovery and count this attempt before anything is compared, in a
+        // 1. Find the recovery and count this attempt before anything is compared, in a
         //    transaction of its own: concurrent guesses are each counted, and a crash later
         //    cannot un-count one.
         let mut tx = self.db.begin().await?;
-        let Some(recovery) = recoveries::lock_newest_open(&mut tx, username).await? else {
+        let Some(recovery) = recoveries::lock_newest_confirmable(&mut tx, username).await? else {
             audit::append(&mut tx, failed("no open recovery for this name")).await?;
             tx.commit().await?;
             // The same argon2 work as for a name that has a recovery.
@@ -140,11 +139,7 @@ impl RecoveryService {
             tx.commit().await?;
             return Err(ConfirmError::Locked);
         }
-        let account = recovery
-            .account_key
-            .clone()
-            .unwrap_or_else(|| recovery.username.clone());
-        match self.confirm_throttle(&mut tx, &account).await {
+        match self.confirm_throttle(&mut tx, recovery.account()).await {
             Ok(()) => {}
             Err(LimitError::Limited { retry_after }) => {
                 metrics::counter!("rate_limit_rejections_total", "limit" => "account_confirms")
@@ -181,17 +176,13 @@ impl RecoveryService {
             };
             return self.failed_attempt(&recovery, attempts, client, why).await;
         }
-        let account = recovery
-            .account_key
-            .as_deref()
-            .unwrap_or(&recovery.username);
         if self.rules.require_password {
             let Some(password) = &confirmation.password else {
                 return self
                     .failed_attempt(&recovery, attempts, client, "no password")
                     .await;
             };
-            match self.idp.check_password(account, password).await {
+            match self.idp.check_password(recovery.account(), password).await {
                 Ok(PasswordCheck::Correct) => {}
                 Ok(PasswordCheck::Wrong) => {
                     return self
@@ -204,7 +195,9 @@ impl RecoveryService {
 
         // 3. Only one confirmation applies the reset; the others see a used code.
         let mut conn = self.db.acquire().await?;
-        if !recoveries::claim_for_reset(&mut conn, recovery.id, RESET_LEASE_SECONDS).await? {
+        let claim =
+            recoveries::claim_for_reset(&mut conn, recovery.id, RESET_LEASE_SECONDS).await?;
+        if !claim.applied() {
             audit::append(&mut conn, failed("code already used").recovery(recovery.id)).await?;
             return Err(ConfirmError::Invalid);
         }
@@ -214,30 +207,18 @@ impl RecoveryService {
         if !self.rules.reset_delay.is_zero() {
             return self.schedule_reset(&recovery, client).await;
         }
-        match self.reset_in_cognito(account).await {
-            Ok(detail) => {
-                let applied = AppliedReset {
-                    recovery: &recovery,
-                    account,
-                    from: RecoveryStatus::Resetting,
-                };
-                self.record_reset(&applied, &actor, client, detail).await?;
-                tracing::info!("TOTP authenticator removed and read back");
-                Ok(ConfirmOutcome::Reset)
-            }
+        let resetting = Resetting {
+            recovery: &recovery,
+            actor: &actor,
+            client,
+        };
+        match self.reset(&resetting).await {
+            Ok(()) => Ok(ConfirmOutcome::Reset),
             Err(ResetError::Unavailable(err)) => {
                 Err(self.unavailable(&recovery, client, err, true).await?)
             }
-            Err(ResetError::NotApplied(why)) => {
-                let applied = AppliedReset {
-                    recovery: &recovery,
-                    account,
-                    from: RecoveryStatus::Resetting,
-                };
-                self.record_reset_not_applied(&applied, &actor, client, &why)
-                    .await?;
-                Err(ConfirmError::ResetNotApplied(why))
-            }
+            Err(ResetError::NotApplied(why)) => Err(ConfirmError::ResetNotApplied(why)),
+            Err(ResetError::Store(err)) => Err(ConfirmError::Store(err)),
         }
     }
 
@@ -253,11 +234,11 @@ impl RecoveryService {
         let reset_at = recoveries::schedule(&mut tx, recovery.id, delay, client.ip.as_deref())
             .await?
             .ok_or(ConfirmError::Invalid)?;
-        jobs::enqueue(&mut tx, JobKind::ResetNotice, recovery.id).await?;
-        jobs::enqueue_at(&mut tx, JobKind::ApplyReset, recovery.id, reset_at).await?;
+        worker::enqueue::<ResetNotice>(&mut tx, recovery.id).await?;
+        worker::enqueue_at::<ApplyReset>(&mut tx, recovery.id, reset_at).await?;
         audit::append(
             &mut tx,
-            AuditEvent::new("mfa.reset_scheduled", &Actor::User, "scheduled")
+            AuditEvent::new(Action::MfaResetScheduled, &Actor::User, Outcome::Scheduled)
                 .username(&recovery.username)
                 .recovery(recovery.id)
                 .client(client)
@@ -272,132 +253,8 @@ impl RecoveryService {
         Ok(ConfirmOutcome::Scheduled { reset_at })
     }
 
-    /// The reset was applied and read back: the recovery completes, with its audit events and
-    /// the notice to the user, in one transaction.
-    pub(super) async fn record_reset(
-        &self,
-        applied: &AppliedReset<'_>,
-        actor: &Actor,
-        client: &ClientInfo,
-        detail: String,
-    ) -> Result<(), sqlx::Error> {
-        let mut tx = self.db.begin().await?;
-        recoveries::complete(
-            &mut tx,
-            applied.recovery.id,
-            applied.from,
-            client.ip.as_deref(),
-        )
-        .await?;
-        jobs::enqueue(&mut tx, JobKind::ResetNotice, applied.recovery.id).await?;
-        let done = |action: &'static str, detail: String| {
-            AuditEvent::new(action, actor, "success")
-                .username(applied.account)
-                .recovery(applied.recovery.id)
-                .client(client)
-                .detail(detail)
-        };
-        audit::append(&mut tx, done("mfa.reset", detail)).await?;
-        audit::append(
-            &mut tx,
-            done("sessions.revoked", "AdminUserGlobalSignOut".to_owned()),
-        )
-        .await?;
-        tx.commit().await?;
-        metrics::counter!("mfa_resets_total", "outcome" => "applied").increment(1);
-        self.wakeup.notify_one();
-        Ok(())
-    }
-
-    /// Cognito answered but the read-back shows the authenticator is still there.
-    pub(super) async fn record_reset_not_applied(
-        &self,
-        applied: &AppliedReset<'_>,
-        actor: &Actor,
-        client: &ClientInfo,
-        why: &str,
-    ) -> Result<(), sqlx::Error> {
-        let mut tx = self.db.begin().await?;
-        recoveries::transition(
-            &mut tx,
-            applied.recovery.id,
-            &[applied.from],
-            RecoveryStatus::Failed,
-        )
-        .await?;
-        audit::append(
-            &mut tx,
-            AuditEvent::new("mfa.reset_failed", actor, "failed")
-                .username(applied.account)
-                .recovery(applied.recovery.id)
-                .client(client)
-                .detail(why.to_owned()),
-        )
-        .await?;
-        tx.commit().await?;
-        metrics::counter!("mfa_resets_total", "outcome" => "not_applied").increment(1);
-        tracing::error!(reason = %why, "MFA reset was not applied");
-        Ok(())
-    }
-
     fn max_attempts(&self) -> i32 {
         i32::try_from(self.rules.max_attempts).unwrap_or(i32::MAX)
-    }
-
-    /// AdminDeleteSoftwareToken, AdminSetUserMFAPreference (TOTP off), AdminGetUser to read the
-    /// result back, AdminUserGlobalSignOut. Every step is safe to repeat, so a confirmation
-    /// retried after an outage completes what an earlier one started.
-    pub(super) async fn reset_in_cognito(&self, account: &str) -> Result<String, ResetError> {
-        let removal = self
-            .idp
-            .delete_software_token(account)
-            .await
-            .map_err(ResetError::Unavailable)?;
-        // In a pool that requires MFA this answers 200 and changes nothing; the token removal
-        // above is what counts there. In an optional pool it turns TOTP off.
-        let preference = match self.idp.disable_totp_preference(account).await {
-            Ok(()) => "preference cleared".to_owned(),
-            Err(IdpError::Refused { code, .. }) => format!("preference refused ({code})"),
-            Err(err) => return Err(ResetError::Unavailable(err)),
-        };
-        let after = self
-            .idp
-            .find_user(account)
-            .await
-            .map_err(ResetError::Unavailable)?;
-        let removal_text = match &removal {
-            TokenRemoval::Removed => "software token deleted".to_owned(),
-            TokenRemoval::Unsupported(code) => {
-                format!("AdminDeleteSoftwareToken not available ({code})")
-            }
-            TokenRemoval::Refused(code) => format!("AdminDeleteSoftwareToken refused ({code})"),
-        };
-        match after {
-            None => {
-                return Err(ResetError::NotApplied(
-                    "the user no longer exists in the pool".to_owned(),
-                ))
-            }
-            Some(user) if user.totp_enabled => {
-                return Err(ResetError::NotApplied(format!(
-                    "SOFTWARE_TOKEN_MFA is still listed after the reset ({removal_text}; {preference}); \
-                     a pool that requires MFA keeps TOTP unless the token itself is deleted"
-                )))
-            }
-            Some(_) => {}
-        }
-        match self.idp.sign_out_everywhere(account).await {
-            Ok(()) => {}
-            Err(IdpError::Refused { code, .. }) => {
-                return Err(ResetError::NotApplied(format!(
-                    "TOTP removed but AdminUserGlobalSignOut was refused ({code})"
-                )))
-            }
-            Err(err) => return Err(ResetError::Unavailable(err)),
-        }
-        Ok(format!(
-            "{removal_text}; {preference}; read back: SOFTWARE_TOKEN_MFA no longer listed"
-        ))
     }
 
     /// A wrong code or password: counted against the account's daily budget, recorded, and at
@@ -409,24 +266,17 @@ impl RecoveryService {
         client: &ClientInfo,
         why: &str,
     ) -> Result<ConfirmOutcome, ConfirmError> {
-        let account = recovery
-            .account_key
-            .as_deref()
-            .unwrap_or(&recovery.username);
         let mut tx = self.db.begin().await?;
         // Row changes first, audit events last (the audit chain lock is held to commit).
-        self.count_failed_confirm(&mut tx, account).await?;
-        let locked = attempts >= self.max_attempts()
-            && recoveries::transition(
-                &mut tx,
-                recovery.id,
-                &[RecoveryStatus::CodeSent, RecoveryStatus::NotEligible],
-                RecoveryStatus::Locked,
-            )
+        self.count_failed_confirm(&mut tx, recovery.account())
             .await?;
+        let locked = attempts >= self.max_attempts()
+            && recoveries::apply(&mut tx, recovery.id, Transition::Lock)
+                .await?
+                .applied();
         audit::append(
             &mut tx,
-            AuditEvent::new("recovery.confirm_failed", &Actor::User, "rejected")
+            AuditEvent::new(Action::ConfirmFailed, &Actor::User, Outcome::Rejected)
                 .username(&recovery.username)
                 .recovery(recovery.id)
                 .client(client)
@@ -447,15 +297,15 @@ impl RecoveryService {
     /// no one to tell; the job finds that out, so this path is the same for every name).
     async fn recovery_locked(
         &self,
-        conn: &mut sqlx::PgConnection,
+        conn: &mut PgConnection,
         recovery: &RecoveryRow,
         client: &ClientInfo,
     ) -> Result<(), sqlx::Error> {
         recoveries::set_locked_ip(conn, recovery.id, client.ip.as_deref()).await?;
-        jobs::enqueue(conn, JobKind::LockNotice, recovery.id).await?;
+        worker::enqueue::<LockNotice>(conn, recovery.id).await?;
         audit::append(
             conn,
-            AuditEvent::new("recovery.locked", &Actor::User, "locked")
+            AuditEvent::new(Action::Locked, &Actor::User, Outcome::Locked)
                 .username(&recovery.username)
                 .recovery(recovery.id)
                 .client(client)
@@ -478,30 +328,24 @@ impl RecoveryService {
         tracing::warn!(error = %err, "Cognito unavailable during confirmation");
         let mut tx = self.db.begin().await?;
         recoveries::refund_attempt(&mut tx, recovery.id).await?;
-        if claimed {
-            recoveries::transition(
-                &mut tx,
-                recovery.id,
-                &[RecoveryStatus::Resetting],
-                RecoveryStatus::CodeSent,
-            )
-            .await?;
-        }
+        let action = if claimed {
+            let released =
+                recoveries::apply(&mut tx, recovery.id, Transition::ReleaseClaim).await?;
+            if !released.applied() {
+                // The lease ran out meanwhile and another confirmation took the claim over.
+                tracing::warn!("the reset claim was no longer held when released");
+            }
+            Action::MfaResetFailed
+        } else {
+            Action::ConfirmFailed
+        };
         audit::append(
             &mut tx,
-            AuditEvent::new(
-                if claimed {
-                    "mfa.reset_failed"
-                } else {
-                    "recovery.confirm_failed"
-                },
-                &Actor::User,
-                "retryable",
-            )
-            .username(&recovery.username)
-            .recovery(recovery.id)
-            .client(client)
-            .detail(format!("{err}; the code stays usable")),
+            AuditEvent::new(action, &Actor::User, Outcome::Retryable)
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .client(client)
+                .detail(format!("{err}; the code stays usable")),
         )
         .await?;
         tx.commit().await?;

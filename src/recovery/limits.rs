@@ -2,8 +2,8 @@
 //! instance shares them. If the counters cannot be read, requests are refused (fail closed).
 
 use super::RecoveryService;
+use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::{limit_key, Actor, ClientInfo};
-use crate::store::audit::{self, AuditEvent};
 use crate::store::limits;
 
 const HOUR: i64 = 3600;
@@ -46,7 +46,7 @@ impl RecoveryService {
         if hit.hits == limit + 1 {
             audit::append(
                 &mut conn,
-                AuditEvent::new("recovery.rate_limited", &Actor::User, "limited")
+                AuditEvent::new(Action::RateLimited, &Actor::User, Outcome::Limited)
                     .client(client)
                     .detail(format!(
                         "client address over {limit} {endpoint} requests per hour"
@@ -104,12 +104,11 @@ impl RecoveryService {
         Ok(())
     }
 
-    /// Takes one email from the hourly budget of all instances; false when it is spent.
-    pub(super) async fn take_email_budget(
-        &self,
-        conn: &mut sqlx::PgConnection,
-    ) -> Result<bool, sqlx::Error> {
-        let hit = limits::hit(conn, EMAIL_BUDGET_KEY, HOUR).await?;
+    /// Takes one email from the hourly budget of all instances; false when it is spent. On a
+    /// connection of its own, so that the shared counter is not held while the email is sent.
+    pub(super) async fn email_budget_left(&self) -> Result<bool, sqlx::Error> {
+        let mut conn = self.db.acquire().await?;
+        let hit = limits::hit(&mut conn, EMAIL_BUDGET_KEY, HOUR).await?;
         let left = hit.hits <= i64::from(self.rules.emails_per_hour);
         if !left {
             metrics::counter!("rate_limit_rejections_total", "limit" => "global_emails")

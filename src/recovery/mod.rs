@@ -1,13 +1,16 @@
 //! The recovery rules: who gets a code, when a confirmation counts, how a reset is applied and
-//! proven. No HTTP and no AWS types in here: Cognito and SES are reached through the
-//! `IdentityProvider` and `Mailer` ports, Postgres through `crate::store`.
+//! proven. One file per use case; no HTTP and no AWS types in here: Cognito and SES are reached
+//! through the `IdentityProvider` and `Mailer` ports, Postgres through `crate::store`.
 
 mod code_hasher;
 mod confirm;
-mod jobs;
+mod eligibility;
+mod issue;
+pub mod jobs;
 mod limits;
+mod notices;
 mod request;
-mod status;
+mod reset;
 mod support;
 
 use std::sync::Arc;
@@ -16,15 +19,14 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use crate::cognito::IdentityProvider;
-use crate::domain::Actor;
 use crate::mail::Mailer;
-use crate::settings::{RecoverySettings, WorkerSettings};
+use crate::settings::RecoverySettings;
 
 pub use code_hasher::{CodeHasher, HashError};
 pub use confirm::{ConfirmError, ConfirmOutcome, Confirmation};
+pub use eligibility::Ineligible;
 pub use limits::LimitError;
 pub use request::{RecoveryRequest, RequestError};
-pub use status::RecoveryStatus;
 pub use support::{CancelLinkError, Queued, RecoverySummary, SupportError};
 
 pub struct RecoveryService {
@@ -33,8 +35,7 @@ pub struct RecoveryService {
     mailer: Arc<dyn Mailer>,
     hasher: CodeHasher,
     rules: RecoverySettings,
-    jobs: WorkerSettings,
-    /// Wakes the job loop of this instance as soon as a job is queued.
+    /// Wakes the job loops of this instance as soon as a job is queued.
     wakeup: Arc<Notify>,
 }
 
@@ -45,7 +46,6 @@ impl RecoveryService {
         mailer: Arc<dyn Mailer>,
         hasher: CodeHasher,
         rules: RecoverySettings,
-        jobs: WorkerSettings,
     ) -> Self {
         Self {
             db,
@@ -53,28 +53,12 @@ impl RecoveryService {
             mailer,
             hasher,
             rules,
-            jobs,
             wakeup: Arc::new(Notify::new()),
         }
     }
 
+    /// What the job loops wait on.
     pub fn wakeup(&self) -> Arc<Notify> {
         Arc::clone(&self.wakeup)
-    }
-
-    pub fn job_poll_interval(&self) -> std::time::Duration {
-        self.jobs.poll_interval
-    }
-
-    pub fn retention_interval(&self) -> std::time::Duration {
-        self.jobs.retention_interval
-    }
-}
-
-/// `initiated_by` as stored: `user` or `staff:<name>`.
-fn actor_from_initiator(initiated_by: &str) -> Actor {
-    match initiated_by.strip_prefix("staff:") {
-        Some(name) => Actor::Staff(name.to_owned()),
-        None => Actor::User,
     }
 }

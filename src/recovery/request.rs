@@ -1,15 +1,20 @@
+//! A recovery is asked for: at the public door (counted against the client address) or by the
+//! support desk. Either way it is recorded with its audit event and the job that issues the
+//! code, in one transaction.
+
 use chrono::Utc;
 use uuid::Uuid;
 
+use super::jobs::IssueCode;
 use super::{LimitError, RecoveryService};
-use crate::domain::{Actor, ClientInfo, Username};
-use crate::store::audit::{self, AuditEvent};
-use crate::store::jobs::{self, JobKind};
+use crate::audit::{self, Action, AuditEvent, Outcome};
+use crate::domain::{ClientInfo, Initiator, Username};
 use crate::store::recoveries::{self, NewRecovery};
+use crate::worker;
 
 pub struct RecoveryRequest {
     pub username: Username,
-    pub actor: Actor,
+    pub initiator: Initiator,
     /// Why staff started it (a ticket number); `None` for self-service.
     pub reason: Option<String>,
     pub client: ClientInfo,
@@ -38,9 +43,20 @@ impl RecoveryService {
     /// A request at the public door: counted against the client address, then recorded.
     /// Deliberately does no Cognito, SES or argon2 work: the answer, and how long it takes, is
     /// the same for every username.
-    pub async fn request(&self, request: RecoveryRequest) -> Result<Uuid, RequestError> {
-        self.limit_client("request", &request.client).await?;
-        Ok(self.record_request(request).await?)
+    pub async fn request(
+        &self,
+        username: Username,
+        client: ClientInfo,
+    ) -> Result<Uuid, RequestError> {
+        self.limit_client("request", &client).await?;
+        Ok(self
+            .record_request(RecoveryRequest {
+                username,
+                initiator: Initiator::User,
+                reason: None,
+                client,
+            })
+            .await?)
     }
 
     /// Records the request and queues its processing (staff requests come here directly: they
@@ -53,14 +69,13 @@ impl RecoveryService {
         let id = Uuid::new_v4();
         tracing::Span::current().record("recovery_id", tracing::field::display(id));
         let ttl = chrono::Duration::from_std(self.rules.code_ttl).unwrap_or(chrono::Duration::MAX);
-        let initiated_by = request.actor.as_audit_string();
         let mut tx = self.db.begin().await?;
         recoveries::insert(
             &mut tx,
             NewRecovery {
                 id,
                 username: request.username.as_str(),
-                initiated_by: &initiated_by,
+                initiated_by: &request.initiator,
                 reason: request.reason.as_deref(),
                 expires_at: Utc::now() + ttl,
                 request_ip: request.client.ip.as_deref(),
@@ -68,8 +83,9 @@ impl RecoveryService {
             },
         )
         .await?;
-        jobs::enqueue(&mut tx, JobKind::IssueCode, id).await?;
-        let mut event = AuditEvent::new("recovery.requested", &request.actor, "accepted")
+        worker::enqueue::<IssueCode>(&mut tx, id).await?;
+        let actor = request.initiator.actor();
+        let mut event = AuditEvent::new(Action::RecoveryRequested, &actor, Outcome::Accepted)
             .username(request.username.as_str())
             .recovery(id)
             .client(&request.client);
@@ -78,12 +94,8 @@ impl RecoveryService {
         }
         audit::append(&mut tx, event).await?;
         tx.commit().await?;
-        let initiated_by = if request.actor == Actor::User {
-            "user"
-        } else {
-            "staff"
-        };
-        metrics::counter!("recovery_requests_total", "initiated_by" => initiated_by).increment(1);
+        metrics::counter!("recovery_requests_total", "initiated_by" => request.initiator.kind())
+            .increment(1);
         self.wakeup.notify_one();
         Ok(id)
     }

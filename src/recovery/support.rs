@@ -1,28 +1,27 @@
 //! What the support desk may do: start the same emailed-code recovery a user could start, follow
-//! a user's recoveries, and cancel an open one. Staff never see a code and cannot remove MFA.
+//! a user's recoveries, and cancel one whose reset has not started. Staff never see a code and
+//! cannot remove MFA.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use uuid::Uuid;
 
-use super::{RecoveryRequest, RecoveryService, RecoveryStatus};
+use super::eligibility::{eligibility, Ineligible};
+use super::{RecoveryRequest, RecoveryService};
+use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::cognito::IdpError;
-use crate::domain::{Actor, ClientInfo, Username};
-use crate::store::audit::{self, AuditEvent};
+use crate::domain::{
+    token_digest, Actor, ClientInfo, Initiator, RecoveryStatus, StaffName, Transition, Username,
+};
 use crate::store::recoveries::{self, RecoveryRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SupportError {
-    #[error("no such user in the pool")]
-    UserNotFound,
-    #[error("the user has no verified email address")]
-    NoVerifiedEmail,
-    #[error("the user has no TOTP authenticator to remove")]
-    NoTotpAuthenticator,
+    #[error("the user cannot be recovered: {0}")]
+    NotEligible(Ineligible),
     #[error("no such recovery")]
     RecoveryNotFound,
     #[error("the recovery is {0} and can no longer be cancelled")]
-    NotCancellable(&'static str),
+    NotCancellable(RecoveryStatus),
     #[error("the identity provider is unavailable")]
     IdentityProviderUnavailable(#[source] IdpError),
     #[error("the recovery store failed")]
@@ -37,21 +36,21 @@ pub enum CancelLinkError {
     Store(#[from] sqlx::Error),
 }
 
-/// A recovery started by the support desk.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// A recovery the support desk started.
+#[derive(Debug, Clone)]
 pub struct Queued {
     pub recovery_id: Uuid,
-    pub status: &'static str,
+    /// The masked address the code goes to (`j***@example.com`).
     pub email_hint: String,
 }
 
 /// A recovery as the support desk sees it: never its code or hash.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct RecoverySummary {
     pub recovery_id: Uuid,
     pub username: String,
-    pub status: &'static str,
-    pub initiated_by: String,
+    pub status: RecoveryStatus,
+    pub initiated_by: Initiator,
     pub reason: Option<String>,
     pub email_hint: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -62,19 +61,10 @@ pub struct RecoverySummary {
 
 impl From<RecoveryRow> for RecoverySummary {
     fn from(row: RecoveryRow) -> Self {
-        let open = matches!(
-            row.status,
-            RecoveryStatus::CodeSent | RecoveryStatus::NotEligible
-        );
-        let status = if open && row.expires_at <= Utc::now() {
-            "expired"
-        } else {
-            row.status.as_str()
-        };
         Self {
             recovery_id: row.id,
             username: row.username,
-            status,
+            status: row.status,
             initiated_by: row.initiated_by,
             reason: row.reason,
             email_hint: row.email_hint,
@@ -88,62 +78,54 @@ impl From<RecoveryRow> for RecoverySummary {
 
 impl RecoveryService {
     /// Queues the emailed-code recovery for the user, to the verified address on file only. The
-    /// caller is trusted, so unlike the public endpoint it is told why a user is not eligible.
+    /// caller is trusted, so unlike the public endpoint it is told why a user is not eligible,
+    /// by the same rule the public path applies.
     #[tracing::instrument(skip_all, fields(staff = %staff))]
     pub async fn request_for_user(
         &self,
-        staff: &str,
+        staff: &StaffName,
         username: Username,
         reason: String,
         client: ClientInfo,
     ) -> Result<Queued, SupportError> {
-        let actor = Actor::Staff(staff.to_owned());
-        let user = match self.idp.find_user(username.as_str()).await {
-            Ok(user) => user,
-            Err(IdpError::Refused { .. }) => None,
-            Err(err) => return Err(SupportError::IdentityProviderUnavailable(err)),
+        let user = self
+            .lookup(username.as_str())
+            .await
+            .map_err(SupportError::IdentityProviderUnavailable)?;
+        let eligible = match eligibility(user) {
+            Ok(eligible) => eligible,
+            Err(ineligible) => {
+                let actor = Actor::Staff(staff.clone());
+                let mut conn = self.db.acquire().await?;
+                audit::append(
+                    &mut conn,
+                    AuditEvent::new(Action::NotEligible, &actor, Outcome::NoEmail)
+                        .username(username.as_str())
+                        .client(&client)
+                        .detail(format!("{ineligible}; reason: {reason}")),
+                )
+                .await?;
+                return Err(SupportError::NotEligible(ineligible));
+            }
         };
-        let refusal = match &user {
-            None => Some(SupportError::UserNotFound),
-            Some(u) if u.verified_email.is_none() => Some(SupportError::NoVerifiedEmail),
-            Some(u) if !u.totp_enabled => Some(SupportError::NoTotpAuthenticator),
-            Some(_) => None,
-        };
-        if let Some(refusal) = refusal {
-            let mut conn = self.db.acquire().await?;
-            audit::append(
-                &mut conn,
-                AuditEvent::new("recovery.not_eligible", &actor, "refused")
-                    .username(username.as_str())
-                    .client(&client)
-                    .detail(format!("{refusal}; reason: {reason}")),
-            )
-            .await?;
-            return Err(refusal);
-        }
-        let email_hint = user
-            .and_then(|u| u.verified_email)
-            .map(|e| e.masked())
-            .unwrap_or_default();
         let recovery_id = self
             .record_request(RecoveryRequest {
                 username,
-                actor,
+                initiator: Initiator::Staff(staff.clone()),
                 reason: Some(reason),
                 client,
             })
             .await?;
         Ok(Queued {
             recovery_id,
-            status: "queued",
-            email_hint,
+            email_hint: eligible.email.masked(),
         })
     }
 
     /// The user's recoveries, newest first, under whichever of their names they were started.
     pub async fn recoveries_of(
         &self,
-        staff: &str,
+        staff: &StaffName,
         username: &Username,
         client: &ClientInfo,
     ) -> Result<Vec<RecoverySummary>, SupportError> {
@@ -151,20 +133,24 @@ impl RecoveryService {
         let rows = recoveries::list_for(&mut tx, username.as_str()).await?;
         audit::append(
             &mut tx,
-            AuditEvent::new("support.lookup", &Actor::Staff(staff.to_owned()), "success")
-                .username(username.as_str())
-                .client(client)
-                .detail(format!("{} recoveries listed", rows.len())),
+            AuditEvent::new(
+                Action::SupportLookup,
+                &Actor::Staff(staff.clone()),
+                Outcome::Success,
+            )
+            .username(username.as_str())
+            .client(client)
+            .detail(format!("{} recoveries listed", rows.len())),
         )
         .await?;
         tx.commit().await?;
         Ok(rows.into_iter().map(RecoverySummary::from).collect())
     }
 
-    /// Cancels an open recovery: its code stops working at once.
+    /// Cancels a recovery whose reset has not started: its code stops working at once.
     pub async fn cancel(
         &self,
-        staff: &str,
+        staff: &StaffName,
         id: Uuid,
         client: &ClientInfo,
     ) -> Result<RecoverySummary, SupportError> {
@@ -172,32 +158,23 @@ impl RecoveryService {
         let row = recoveries::lock(&mut tx, id)
             .await?
             .ok_or(SupportError::RecoveryNotFound)?;
-        let cancelled = recoveries::transition(
-            &mut tx,
-            id,
-            &[
-                RecoveryStatus::Requested,
-                RecoveryStatus::CodeSent,
-                RecoveryStatus::NotEligible,
-                RecoveryStatus::Locked,
-            ],
-            RecoveryStatus::Cancelled,
-        )
-        .await?;
-        if !cancelled {
-            return Err(SupportError::NotCancellable(row.status.as_str()));
+        if !recoveries::apply(&mut tx, id, Transition::CancelBySupport)
+            .await?
+            .applied()
+        {
+            return Err(SupportError::NotCancellable(row.status));
         }
         audit::append(
             &mut tx,
             AuditEvent::new(
-                "recovery.cancelled",
-                &Actor::Staff(staff.to_owned()),
-                "cancelled",
+                Action::Cancelled,
+                &Actor::Staff(staff.clone()),
+                Outcome::Cancelled,
             )
             .username(&row.username)
             .recovery(id)
             .client(client)
-            .detail(format!("was {}", row.status.as_str())),
+            .detail(format!("was {}", row.status)),
         )
         .await?;
         let row = recoveries::get(&mut tx, id)
@@ -214,12 +191,12 @@ impl RecoveryService {
         client: &ClientInfo,
     ) -> Result<(), CancelLinkError> {
         let mut tx = self.db.begin().await?;
-        let row = recoveries::cancel_scheduled(&mut tx, &crate::domain::token_digest(token))
+        let row = recoveries::cancel_scheduled(&mut tx, &token_digest(token))
             .await?
             .ok_or(CancelLinkError::Invalid)?;
         audit::append(
             &mut tx,
-            AuditEvent::new("recovery.cancelled", &Actor::User, "cancelled")
+            AuditEvent::new(Action::Cancelled, &Actor::User, Outcome::Cancelled)
                 .username(&row.username)
                 .recovery(row.id)
                 .client(client)

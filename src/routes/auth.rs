@@ -9,7 +9,8 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 
 use super::problem::{ApiError, Problem};
-use crate::staff::{self, StaffMember, StaffRole};
+use crate::domain::StaffRole;
+use crate::staff::{self, StaffMember};
 
 /// Keys are 47 characters; anything much longer is not one of ours.
 const MAX_KEY_CHARS: usize = 128;

@@ -1,13 +1,14 @@
 //! Thin HTTP handlers: parse into domain types, call the recovery rules, map the result.
 
-mod audit;
+mod api;
 mod auth;
-mod cancel;
 mod health;
 pub mod openapi;
+mod pages;
 pub mod problem;
-mod recovery;
-mod support;
+
+use api::{audit, recovery, support};
+use pages::cancel;
 
 use actix_web::error::JsonPayloadError;
 use actix_web::http::{header, StatusCode};

@@ -5,7 +5,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::recovery::{ConfirmError, RequestError, SupportError};
+use crate::recovery::{ConfirmError, Ineligible, RequestError, SupportError};
 pub use crate::telemetry::log_unexpected;
 
 /// RFC 9457 problem details, with a stable snake_case `code`.
@@ -19,7 +19,7 @@ pub struct Problem {
     pub detail: String,
     /// Stable, machine-readable: `invalid_request`, `invalid_recovery`, `too_many_attempts`,
     /// `rate_limited`, `identity_provider_unavailable`, `mfa_reset_failed`, `unauthorized`,
-    /// `forbidden`, `user_not_found`, `no_verified_email`, `no_totp_authenticator`,
+    /// `forbidden`, `user_not_found`, `no_verified_email`, `no_totp_authenticator`, `user_disabled`,
     /// `recovery_not_found`, `recovery_not_cancellable`, `invalid_cancel_token`,
     /// `payload_too_large`, `unsupported_media_type`, `not_found`, `method_not_allowed`,
     /// `service_unavailable`, `not_ready`, `internal_error`.
@@ -226,20 +226,29 @@ impl From<SupportError> for ApiError {
     fn from(err: SupportError) -> Self {
         let detail = err.to_string();
         match err {
-            SupportError::UserNotFound => {
-                ApiError::new(StatusCode::NOT_FOUND, "user_not_found", "User not found", detail)
-            }
-            SupportError::NoVerifiedEmail => ApiError::new(
+            SupportError::NotEligible(Ineligible::UnknownUser) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "user_not_found",
+                "User not found",
+                "No user of the pool has this username or alias.",
+            ),
+            SupportError::NotEligible(Ineligible::NoVerifiedEmail) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "no_verified_email",
                 "No verified email",
                 "The user has no verified email address, so no code can be sent. Verify the address in Cognito first.",
             ),
-            SupportError::NoTotpAuthenticator => ApiError::new(
+            SupportError::NotEligible(Ineligible::NoTotpAuthenticator) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "no_totp_authenticator",
                 "No authenticator",
                 "The user has no TOTP authenticator, so there is nothing to recover.",
+            ),
+            SupportError::NotEligible(Ineligible::Disabled) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "user_disabled",
+                "User disabled",
+                "The user is disabled in Cognito, so no code is sent. Enable the user first if the recovery is legitimate.",
             ),
             SupportError::RecoveryNotFound => ApiError::new(
                 StatusCode::NOT_FOUND,

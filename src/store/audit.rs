@@ -1,119 +1,86 @@
-use chrono::{DateTime, SubsecRound, Utc};
+//! The audit log's SQL: appending under the chain lock, and reading events back in `seq` order.
+//! The rules (chaining, verification, who may read) live in `crate::audit`.
+
+use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::audit::{chain_hash, AuditRecord, ChainVerifier, Unsealed, Verification, GENESIS};
-use crate::domain::{Actor, ClientInfo};
-use futures::TryStreamExt;
-
-/// One event to append, written in the same transaction as the change it records.
-#[derive(Debug, Clone)]
-pub struct AuditEvent<'a> {
-    pub action: &'static str,
-    pub actor: &'a Actor,
-    pub username: Option<&'a str>,
+/// One stored event.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub actor: String,
+    pub username: Option<String>,
     pub recovery_id: Option<Uuid>,
-    pub client: Option<&'a ClientInfo>,
-    pub outcome: &'static str,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub outcome: String,
     pub detail: Option<String>,
+    pub hash: String,
 }
 
-impl<'a> AuditEvent<'a> {
-    pub fn new(action: &'static str, actor: &'a Actor, outcome: &'static str) -> Self {
-        Self {
-            action,
-            actor,
-            username: None,
-            recovery_id: None,
-            client: None,
-            outcome,
-            detail: None,
-        }
-    }
-
-    pub fn username(mut self, username: &'a str) -> Self {
-        self.username = Some(username);
-        self
-    }
-
-    pub fn recovery(mut self, id: Uuid) -> Self {
-        self.recovery_id = Some(id);
-        self
-    }
-
-    pub fn client(mut self, client: &'a ClientInfo) -> Self {
-        self.client = Some(client);
-        self
-    }
-
-    pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
-        self
-    }
+/// An event to insert, its hash computed.
+pub struct NewAuditRow<'a> {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub action: &'a str,
+    pub actor: &'a str,
+    pub username: Option<&'a str>,
+    pub recovery_id: Option<Uuid>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub outcome: &'a str,
+    pub detail: Option<&'a str>,
+    pub hash: &'a str,
 }
 
 /// Every appender, in every instance, takes this transaction-level lock, so that each event is
-/// chained to the last committed one. It is held until the caller's transaction commits: append
-/// events after the transaction's row changes, never before a row lock, or two transactions
-/// could wait on each other.
+/// chained to the last committed one.
 const CHAIN_LOCK: i64 = 0x6d66_615f_6175_6469; // "mfa_audi"
 
-/// Appends the event, chained to the last one; returns its `seq`. Runs in a (nested)
-/// transaction of its own, so the chain lock is held even when `conn` is not in one.
-pub async fn append(conn: &mut PgConnection, event: AuditEvent<'_>) -> Result<i64, sqlx::Error> {
-    let mut tx = conn.begin().await?;
+pub async fn lock_chain(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(CHAIN_LOCK)
-        .execute(&mut *tx)
+        .execute(conn)
         .await?;
-    let previous: Option<String> =
-        sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-    let seq: i64 =
-        sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('audit_events', 'seq'))")
-            .fetch_one(&mut *tx)
-            .await?;
-    // PostgreSQL keeps microseconds: hash exactly what is stored.
-    let at = Utc::now().trunc_subsecs(6);
-    let actor = event.actor.as_audit_string();
-    let ip = event.client.and_then(|c| c.ip.as_deref());
-    let user_agent = event.client.and_then(|c| c.user_agent.as_deref());
-    let hash = chain_hash(
-        previous.as_deref().unwrap_or(GENESIS),
-        &Unsealed {
-            seq,
-            at,
-            action: event.action,
-            actor: &actor,
-            username: event.username,
-            recovery_id: event.recovery_id,
-            ip,
-            user_agent,
-            outcome: event.outcome,
-            detail: event.detail.as_deref(),
-        },
-    );
+    Ok(())
+}
+
+/// The hash of the last event, if there is one.
+pub async fn last_hash(conn: &mut PgConnection) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn next_seq(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('audit_events', 'seq'))")
+        .fetch_one(conn)
+        .await
+}
+
+pub async fn insert(conn: &mut PgConnection, row: &NewAuditRow<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_events (seq, at, action, actor, username, recovery_id, ip, user_agent, outcome, detail, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(seq)
-    .bind(at)
-    .bind(event.action)
-    .bind(&actor)
-    .bind(event.username)
-    .bind(event.recovery_id)
-    .bind(ip)
-    .bind(user_agent)
-    .bind(event.outcome)
-    .bind(event.detail.as_deref())
-    .bind(&hash)
-    .execute(&mut *tx)
+    .bind(row.seq)
+    .bind(row.at)
+    .bind(row.action)
+    .bind(row.actor)
+    .bind(row.username)
+    .bind(row.recovery_id)
+    .bind(row.ip)
+    .bind(row.user_agent)
+    .bind(row.outcome)
+    .bind(row.detail)
+    .bind(row.hash)
+    .execute(conn)
     .await?;
-    tx.commit().await?;
-    Ok(seq)
+    Ok(())
 }
 
 const COLUMNS: &str =
@@ -132,6 +99,16 @@ pub struct AuditFilter {
     pub after: Option<i64>,
 }
 
+impl AuditFilter {
+    pub fn between(since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Self {
+        Self {
+            since,
+            until,
+            ..Self::default()
+        }
+    }
+}
+
 const FILTERED: &str = "FROM audit_events
      WHERE ($1::text IS NULL OR username = $1)
        AND ($2::text IS NULL OR action = $2)
@@ -141,7 +118,7 @@ const FILTERED: &str = "FROM audit_events
      ORDER BY seq";
 
 type AuditQuery<'q> =
-    sqlx::query::QueryAs<'q, sqlx::Postgres, AuditRecord, sqlx::postgres::PgArguments>;
+    sqlx::query::QueryAs<'q, sqlx::Postgres, AuditRow, sqlx::postgres::PgArguments>;
 
 /// Binds $1..$5 of `FILTERED`.
 fn bind_filter<'q>(query: AuditQuery<'q>, filter: &'q AuditFilter) -> AuditQuery<'q> {
@@ -158,7 +135,7 @@ pub async fn query(
     pool: &PgPool,
     filter: &AuditFilter,
     limit: i64,
-) -> Result<Vec<AuditRecord>, sqlx::Error> {
+) -> Result<Vec<AuditRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} {FILTERED} LIMIT $6");
     bind_filter(sqlx::query_as(&sql), filter)
         .bind(limit)
@@ -173,17 +150,6 @@ static STREAM_SQL: std::sync::LazyLock<String> =
 pub fn stream<'a>(
     pool: &'a PgPool,
     filter: &'a AuditFilter,
-) -> BoxStream<'a, Result<AuditRecord, sqlx::Error>> {
+) -> BoxStream<'a, Result<AuditRow, sqlx::Error>> {
     bind_filter(sqlx::query_as(STREAM_SQL.as_str()), filter).fetch(pool)
-}
-
-/// Walks the whole chain from the first event.
-pub async fn verify_chain(pool: &PgPool) -> Result<Verification, sqlx::Error> {
-    let filter = AuditFilter::default();
-    let mut events = stream(pool, &filter);
-    let mut verifier = ChainVerifier::default();
-    while let Some(record) = events.try_next().await? {
-        verifier.push(&record);
-    }
-    Ok(verifier.finish())
 }

@@ -1,97 +1,66 @@
+//! The job queue's SQL. A job names its kind (the name a `worker::Job` registers under) and the
+//! recovery it works on.
+
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    /// Look the user up, decide eligibility and limits, email a fresh code.
-    IssueCode,
-    /// Tell the user their authenticator was removed.
-    ResetNotice,
-    /// Tell the user a recovery of their account locked after too many wrong attempts.
-    LockNotice,
-    /// Apply a reset whose waiting period is over.
-    ApplyReset,
-}
-
-impl JobKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::IssueCode => "issue_code",
-            JobKind::ResetNotice => "reset_notice",
-            JobKind::LockNotice => "lock_notice",
-            JobKind::ApplyReset => "apply_reset",
-        }
-    }
-}
-
-impl TryFrom<String> for JobKind {
-    type Error = String;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        [
-            JobKind::IssueCode,
-            JobKind::ResetNotice,
-            JobKind::LockNotice,
-            JobKind::ApplyReset,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == value)
-        .ok_or_else(|| format!("unknown job kind {value}"))
-    }
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Job {
+pub struct JobRow {
     pub id: i64,
-    #[sqlx(try_from = "String")]
-    pub kind: JobKind,
+    pub kind: String,
     pub recovery_id: Uuid,
+    /// Failed runs so far.
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
 }
 
+/// Queues a job that is not due before `run_at`.
 pub async fn enqueue(
     conn: &mut PgConnection,
-    kind: JobKind,
-    recovery_id: Uuid,
-) -> Result<i64, sqlx::Error> {
-    enqueue_at(conn, kind, recovery_id, Utc::now()).await
-}
-
-/// Queues a job that is not due before `run_at`.
-pub async fn enqueue_at(
-    conn: &mut PgConnection,
-    kind: JobKind,
+    kind: &str,
     recovery_id: Uuid,
     run_at: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO jobs (kind, recovery_id, run_at) VALUES ($1, $2, $3) RETURNING id",
     )
-    .bind(kind.as_str())
+    .bind(kind)
     .bind(recovery_id)
     .bind(run_at)
     .fetch_one(conn)
     .await
 }
 
-/// The oldest due job nobody else holds, locked until the caller's transaction ends; with
-/// SKIP LOCKED several workers (and several instances) share the queue without blocking.
-pub async fn take_due(conn: &mut PgConnection) -> Result<Option<Job>, sqlx::Error> {
+/// The oldest due job of one of `kinds` that nobody else holds, locked until the caller's
+/// transaction ends; with SKIP LOCKED several workers (and several instances) share the queue
+/// without blocking.
+pub async fn take_due(
+    conn: &mut PgConnection,
+    kinds: &[&str],
+) -> Result<Option<JobRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, kind, recovery_id, attempts, created_at FROM jobs
-         WHERE finished_at IS NULL AND run_at <= now()
+         WHERE finished_at IS NULL AND run_at <= now() AND kind = ANY($1)
          ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
     )
+    .bind(kinds)
     .fetch_optional(conn)
     .await
 }
 
-pub async fn finish(conn: &mut PgConnection, id: i64, gave_up: bool) -> Result<(), sqlx::Error> {
+crate::domain::closed_vocabulary! {
+    /// How a job ended.
+    pub enum JobEnd {
+        Done = "done",
+        GaveUp = "gave_up",
+    }
+}
+
+pub async fn finish(conn: &mut PgConnection, id: i64, end: JobEnd) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE jobs SET finished_at = now(), outcome = $2 WHERE id = $1")
         .bind(id)
-        .bind(if gave_up { "gave_up" } else { "done" })
+        .bind(end)
         .execute(conn)
         .await?;
     Ok(())

@@ -1,18 +1,21 @@
+//! Recoveries' SQL. Every change of state applies a named `Transition` in one statement: the
+//! statement matches only rows in one of the transition's from-states, and reports whether it
+//! applied.
+
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::recovery::RecoveryStatus;
+use crate::domain::{Initiator, Moved, RecoveryStatus, Transition};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct RecoveryRow {
     pub id: Uuid,
     pub username: String,
     pub account_key: Option<String>,
     pub email_hint: Option<String>,
-    #[sqlx(try_from = "String")]
     pub status: RecoveryStatus,
-    pub initiated_by: String,
+    pub initiated_by: Initiator,
     pub reason: Option<String>,
     pub code_hash: Option<String>,
     pub attempts: i32,
@@ -27,13 +30,35 @@ pub struct RecoveryRow {
     pub reset_at: Option<DateTime<Utc>>,
 }
 
+impl RecoveryRow {
+    /// The Cognito username the recovery acts on: the account's own name once it was looked
+    /// up, the name as typed before.
+    pub fn account(&self) -> &str {
+        self.account_key.as_deref().unwrap_or(&self.username)
+    }
+}
+
+/// The code hash never reaches a log, even through `{:?}`.
+impl std::fmt::Debug for RecoveryRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecoveryRow")
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("initiated_by", &self.initiated_by)
+            .field("attempts", &self.attempts)
+            .field("code_hash", &self.code_hash.as_ref().map(|_| "[redacted]"))
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 const COLUMNS: &str = "id, username, account_key, email_hint, status, initiated_by, reason, code_hash, \
      attempts, created_at, issued_at, expires_at, finished_at, request_ip, user_agent, completed_ip, locked_ip, reset_at";
 
 pub struct NewRecovery<'a> {
     pub id: Uuid,
     pub username: &'a str,
-    pub initiated_by: &'a str,
+    pub initiated_by: &'a Initiator,
     pub reason: Option<&'a str>,
     pub expires_at: DateTime<Utc>,
     pub request_ip: Option<&'a str>,
@@ -43,10 +68,11 @@ pub struct NewRecovery<'a> {
 pub async fn insert(conn: &mut PgConnection, new: NewRecovery<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO recoveries (id, username, status, initiated_by, reason, expires_at, request_ip, user_agent)
-         VALUES ($1, $2, 'requested', $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(new.id)
     .bind(new.username)
+    .bind(RecoveryStatus::Requested)
     .bind(new.initiated_by)
     .bind(new.reason)
     .bind(new.expires_at)
@@ -98,83 +124,126 @@ pub async fn issued_in_last_hour(
     .await
 }
 
+fn moved(result: sqlx::postgres::PgQueryResult) -> Moved {
+    Moved(result.rows_affected() == 1)
+}
+
+/// Applies `transition` if the recovery is in one of its from-states. Leaving a usable state
+/// drops the code hash; a final state records when it ended.
+pub async fn apply(
+    conn: &mut PgConnection,
+    id: Uuid,
+    transition: Transition,
+) -> Result<Moved, sqlx::Error> {
+    let to = transition.to();
+    let result = sqlx::query(
+        "UPDATE recoveries
+         SET status = $3,
+             code_hash = CASE WHEN $4 THEN code_hash END,
+             claimed_until = NULL,
+             finished_at = CASE WHEN $5 THEN now() END
+         WHERE id = $1 AND status = ANY($2)",
+    )
+    .bind(id)
+    .bind(transition.from())
+    .bind(to)
+    .bind(to.keeps_code_hash())
+    .bind(to.is_final())
+    .execute(conn)
+    .await?;
+    Ok(moved(result))
+}
+
+/// Over the account's email limit: the recovery ends without a code.
 pub async fn mark_rate_limited(
     conn: &mut PgConnection,
     id: Uuid,
     account_key: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE recoveries SET status = 'rate_limited', account_key = $2, finished_at = now()
-         WHERE id = $1",
+) -> Result<Moved, sqlx::Error> {
+    let t = Transition::RateLimited;
+    let result = sqlx::query(
+        "UPDATE recoveries SET status = $3, account_key = $4, finished_at = now()
+         WHERE id = $1 AND status = ANY($2)",
     )
     .bind(id)
+    .bind(t.from())
+    .bind(t.to())
     .bind(account_key)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(moved(result))
 }
 
 pub struct Issued<'a> {
     pub id: Uuid,
     pub account_key: &'a str,
-    pub status: RecoveryStatus,
+    /// `Transition::CodeSent`, or `Transition::NotEligible` (no hash, no hint).
+    pub transition: Transition,
     pub code_hash: Option<&'a str>,
     pub email_hint: Option<&'a str>,
     pub ttl_seconds: i64,
 }
 
-/// The recovery now holds a code (or stands in for one, for an ineligible name); returns when
-/// it expires.
+/// The recovery now holds a code (or stands in for one, for an ineligible name), valid for
+/// `ttl_seconds` from now.
 pub async fn mark_issued(
     conn: &mut PgConnection,
     issued: Issued<'_>,
-) -> Result<DateTime<Utc>, sqlx::Error> {
-    sqlx::query_scalar(
+) -> Result<Moved, sqlx::Error> {
+    let t = issued.transition;
+    let result = sqlx::query(
         "UPDATE recoveries
-         SET status = $2, account_key = $3, code_hash = $4, email_hint = $5, issued_at = now(),
-             expires_at = now() + make_interval(secs => $6), attempts = 0
-         WHERE id = $1 RETURNING expires_at",
+         SET status = $3, account_key = $4, code_hash = $5, email_hint = $6, issued_at = now(),
+             expires_at = now() + make_interval(secs => $7), attempts = 0
+         WHERE id = $1 AND status = ANY($2)",
     )
     .bind(issued.id)
-    .bind(issued.status.as_str())
+    .bind(t.from())
+    .bind(t.to())
     .bind(issued.account_key)
     .bind(issued.code_hash)
     .bind(issued.email_hint)
     .bind(issued.ttl_seconds as f64)
-    .fetch_one(conn)
-    .await
+    .execute(conn)
+    .await?;
+    Ok(moved(result))
 }
 
-/// Every older recovery of the account that could still be confirmed stops being usable.
+/// Every older recovery of the account that could still be confirmed stops being usable;
+/// returns their ids.
 pub async fn supersede_others(
     conn: &mut PgConnection,
     account_key: &str,
     keep: Uuid,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
+    let t = Transition::Supersede;
     sqlx::query_scalar(
-        "UPDATE recoveries SET status = 'superseded', code_hash = NULL, finished_at = now()
-         WHERE account_key = $1 AND id <> $2 AND status IN ('requested', 'code_sent', 'not_eligible')
+        "UPDATE recoveries SET status = $4, code_hash = NULL, finished_at = now()
+         WHERE account_key = $1 AND id <> $2 AND status = ANY($3)
          RETURNING id",
     )
     .bind(account_key)
     .bind(keep)
+    .bind(t.from())
+    .bind(t.to())
     .fetch_all(conn)
     .await
 }
 
 /// The recovery a confirmation for `username` is judged against: the newest issued one that
 /// has not ended, whichever of its names (typed or canonical) is given. Row-locked.
-pub async fn lock_newest_open(
+pub async fn lock_newest_confirmable(
     conn: &mut PgConnection,
     username: &str,
 ) -> Result<Option<RecoveryRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM recoveries
          WHERE (username = $1 OR account_key = $1) AND issued_at IS NOT NULL
-           AND status IN ('code_sent', 'not_eligible', 'resetting', 'locked')
+           AND status = ANY($2)
          ORDER BY issued_at DESC, created_at DESC LIMIT 1 FOR UPDATE"
     ))
     .bind(username)
+    .bind(RecoveryStatus::CONFIRMABLE)
     .fetch_optional(conn)
     .await
 }
@@ -197,70 +266,46 @@ pub async fn refund_attempt(conn: &mut PgConnection, id: Uuid) -> Result<(), sql
     Ok(())
 }
 
-/// Moves the recovery to `to` if it is in one of `from`; false when it was not (a concurrent
-/// confirmation got there first). Leaving a usable state drops the code hash.
-pub async fn transition(
-    conn: &mut PgConnection,
-    id: Uuid,
-    from: &[RecoveryStatus],
-    to: RecoveryStatus,
-) -> Result<bool, sqlx::Error> {
-    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-    let moved = sqlx::query(
-        "UPDATE recoveries
-         SET status = $3,
-             code_hash = CASE WHEN $4 THEN code_hash END,
-             claimed_until = NULL,
-             finished_at = CASE WHEN $5 THEN now() END
-         WHERE id = $1 AND status = ANY($2)",
-    )
-    .bind(id)
-    .bind(&from)
-    .bind(to.as_str())
-    .bind(to.keeps_code_hash())
-    .bind(to.is_final())
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(moved == 1)
-}
-
 /// The reset was applied and read back: the recovery is done and its code is gone.
 pub async fn complete(
     conn: &mut PgConnection,
     id: Uuid,
-    from: RecoveryStatus,
     ip: Option<&str>,
-) -> Result<bool, sqlx::Error> {
-    let moved = sqlx::query(
+) -> Result<Moved, sqlx::Error> {
+    let t = Transition::Complete;
+    let result = sqlx::query(
         "UPDATE recoveries
-         SET status = 'completed', code_hash = NULL, claimed_until = NULL, finished_at = now(),
-             completed_ip = coalesce($3, completed_ip), cancel_token_hash = NULL
-         WHERE id = $1 AND status = $2",
+         SET status = $3, code_hash = NULL, claimed_until = NULL, finished_at = now(),
+             completed_ip = coalesce($4, completed_ip), cancel_token_hash = NULL
+         WHERE id = $1 AND status = ANY($2)",
     )
     .bind(id)
-    .bind(from.as_str())
+    .bind(t.from())
+    .bind(t.to())
     .bind(ip)
     .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(moved == 1)
+    .await?;
+    Ok(moved(result))
 }
 
-/// The confirmed reset waits until `now + delay_seconds`; returns when it will be applied.
+/// The confirmed reset waits until `now + delay_seconds`; returns when it will be applied, or
+/// `None` when the recovery was not being reset.
 pub async fn schedule(
     conn: &mut PgConnection,
     id: Uuid,
     delay_seconds: f64,
     ip: Option<&str>,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let t = Transition::Schedule;
     sqlx::query_scalar(
         "UPDATE recoveries
-         SET status = 'scheduled', code_hash = NULL, claimed_until = NULL, completed_ip = $3,
-             reset_at = now() + make_interval(secs => $2)
-         WHERE id = $1 AND status = 'resetting' RETURNING reset_at",
+         SET status = $3, code_hash = NULL, claimed_until = NULL, completed_ip = $5,
+             reset_at = now() + make_interval(secs => $4)
+         WHERE id = $1 AND status = ANY($2) RETURNING reset_at",
     )
     .bind(id)
+    .bind(t.from())
+    .bind(t.to())
     .bind(delay_seconds)
     .bind(ip)
     .fetch_optional(conn)
@@ -271,15 +316,16 @@ pub async fn set_cancel_token(
     conn: &mut PgConnection,
     id: Uuid,
     token_hash: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE recoveries SET cancel_token_hash = $2 WHERE id = $1 AND status = 'scheduled'",
+) -> Result<Moved, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE recoveries SET cancel_token_hash = $2 WHERE id = $1 AND status = ANY($3)",
     )
     .bind(id)
     .bind(token_hash)
+    .bind(Transition::CancelByLink.from())
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(moved(result))
 }
 
 /// Cancels the scheduled reset whose cancel link carries this token (by its hash), if it has
@@ -288,12 +334,15 @@ pub async fn cancel_scheduled(
     conn: &mut PgConnection,
     token_hash: &str,
 ) -> Result<Option<RecoveryRow>, sqlx::Error> {
+    let t = Transition::CancelByLink;
     sqlx::query_as(&format!(
         "UPDATE recoveries
-         SET status = 'cancelled', cancel_token_hash = NULL, finished_at = now()
-         WHERE cancel_token_hash = $1 AND status = 'scheduled' RETURNING {COLUMNS}"
+         SET status = $3, cancel_token_hash = NULL, finished_at = now()
+         WHERE cancel_token_hash = $1 AND status = ANY($2) RETURNING {COLUMNS}"
     ))
     .bind(token_hash)
+    .bind(t.from())
+    .bind(t.to())
     .fetch_optional(conn)
     .await
 }
@@ -304,18 +353,20 @@ pub async fn claim_for_reset(
     conn: &mut PgConnection,
     id: Uuid,
     lease_seconds: i64,
-) -> Result<bool, sqlx::Error> {
-    let claimed = sqlx::query(
-        "UPDATE recoveries SET status = 'resetting', claimed_until = now() + make_interval(secs => $2)
-         WHERE id = $1 AND expires_at > now()
-           AND (status = 'code_sent' OR (status = 'resetting' AND claimed_until < now()))",
+) -> Result<Moved, sqlx::Error> {
+    let t = Transition::ClaimForReset;
+    let result = sqlx::query(
+        "UPDATE recoveries SET status = $3, claimed_until = now() + make_interval(secs => $4)
+         WHERE id = $1 AND expires_at > now() AND status = ANY($2)
+           AND (status <> $3 OR claimed_until < now())",
     )
     .bind(id)
+    .bind(t.from())
+    .bind(t.to())
     .bind(lease_seconds as f64)
     .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(claimed == 1)
+    .await?;
+    Ok(moved(result))
 }
 
 /// A user's recoveries under either of their names, newest first.
@@ -336,8 +387,9 @@ pub async fn list_for(
 pub async fn purge_expired_hashes(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "UPDATE recoveries SET code_hash = NULL
-         WHERE code_hash IS NOT NULL AND expires_at < now() AND status = 'code_sent'",
+         WHERE code_hash IS NOT NULL AND expires_at < now() AND status = $1",
     )
+    .bind(RecoveryStatus::CodeSent)
     .execute(conn)
     .await?
     .rows_affected())

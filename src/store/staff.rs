@@ -1,19 +1,28 @@
+//! Staff keys, stored only as their SHA-256.
+
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::staff::{StaffMember, StaffRole};
+use crate::domain::{StaffName, StaffRole};
+
+/// An authenticated staff member.
+#[derive(Debug, Clone)]
+pub struct StaffMember {
+    pub name: StaffName,
+    pub role: StaffRole,
+}
 
 pub async fn insert_key(
     conn: &mut PgConnection,
-    name: &str,
+    name: &StaffName,
     role: StaffRole,
     key_hash: &str,
 ) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::new_v4();
     sqlx::query("INSERT INTO staff_keys (id, name, role, key_hash) VALUES ($1, $2, $3, $4)")
         .bind(id)
-        .bind(name)
-        .bind(role.as_str())
+        .bind(name.as_str())
+        .bind(role)
         .bind(key_hash)
         .execute(conn)
         .await?;
@@ -21,21 +30,14 @@ pub async fn insert_key(
 }
 
 /// Revokes every active key of `name`; returns how many.
-pub async fn revoke(conn: &mut PgConnection, name: &str) -> Result<u64, sqlx::Error> {
+pub async fn revoke(conn: &mut PgConnection, name: &StaffName) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "UPDATE staff_keys SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL",
     )
-    .bind(name)
+    .bind(name.as_str())
     .execute(conn)
     .await?
     .rows_affected())
-}
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    name: String,
-    #[sqlx(try_from = "String")]
-    role: StaffRole,
 }
 
 /// The active staff member holding the key with this hash.
@@ -43,14 +45,15 @@ pub async fn find_active(
     conn: &mut PgConnection,
     key_hash: &str,
 ) -> Result<Option<StaffMember>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(
+    let row: Option<(String, StaffRole)> = sqlx::query_as(
         "SELECT name, role FROM staff_keys WHERE key_hash = $1 AND revoked_at IS NULL",
     )
     .bind(key_hash)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|r| StaffMember {
-        name: r.name,
-        role: r.role,
-    }))
+    row.map(|(name, role)| {
+        let name = StaffName::parse(&name).map_err(|e| sqlx::Error::Decode(e.into()))?;
+        Ok(StaffMember { name, role })
+    })
+    .transpose()
 }

@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use crate::helpers::{assert_problem, other_code, AppOptions, SignIn, TestApp};
 
 #[tokio::test]
@@ -34,7 +32,7 @@ async fn a_user_who_lost_their_phone_gets_back_in_and_enrols_a_new_authenticator
     assert!(body.contains("127.0.0.1"), "{body}");
     assert!(crate::helpers::find_code(&body).is_none(), "{body}");
 
-    app.wait_for_jobs().await;
+    app.run_pending_jobs().await;
     assert_eq!(
         app.actions(&user.username).await,
         [
@@ -146,7 +144,7 @@ async fn a_requested_unknown_username_locks_exactly_like_a_real_one() {
     let ghost = "ghost-who-does-not-exist";
     let code = app.code_for(&user).await;
     assert_eq!(app.request_recovery(ghost).await.status(), 202);
-    app.wait_for_jobs().await;
+    app.run_pending_jobs().await;
 
     let mut real = Vec::new();
     let mut phantom = Vec::new();
@@ -169,10 +167,10 @@ async fn a_requested_unknown_username_locks_exactly_like_a_real_one() {
 
 #[tokio::test]
 async fn an_expired_code_is_refused() {
-    let app = TestApp::spawn_with(AppOptions::default().set("RECOVERY_CODE_TTL_SECONDS", 2)).await;
+    let app = TestApp::spawn().await;
     let user = app.create_user().await;
     let code = app.code_for(&user).await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    app.expire_codes().await;
     assert_problem(
         app.confirm(&user.username, &code, &user.password).await,
         400,
@@ -216,7 +214,7 @@ async fn ten_concurrent_confirmations_of_one_code_reset_exactly_once() {
         statuses.iter().all(|s| (200..500).contains(s)),
         "{statuses:?}"
     );
-    app.wait_for_jobs().await;
+    app.run_pending_jobs().await;
     let resets = app
         .actions(&user.username)
         .await

@@ -15,8 +15,10 @@ use aws_sdk_cognitoidentityprovider::types::{
     SoftwareTokenMfaConfigType, SoftwareTokenMfaSettingsType, UserPoolMfaType,
     UsernameAttributeType,
 };
+use mfa_recovery::recovery::RecoveryService;
 use mfa_recovery::settings::Settings;
 use mfa_recovery::startup::Application;
+use mfa_recovery::worker::Worker;
 use serde::Deserialize;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::net::{TcpListener, TcpStream};
@@ -171,6 +173,8 @@ pub struct TestApp {
     pub proxy: FaultProxy,
     pub env: TestEnv,
     pub settings_env: HashMap<String, String>,
+    /// The service's job queue: tests run due jobs through it instead of waiting for the loops.
+    worker: Arc<Worker<RecoveryService>>,
 }
 
 fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
@@ -242,6 +246,7 @@ impl TestApp {
             .await
             .expect("the service starts");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let worker = app.worker();
         tokio::spawn(app.run_until_stopped());
 
         TestApp {
@@ -260,6 +265,7 @@ impl TestApp {
             proxy,
             env,
             settings_env: vars,
+            worker,
         }
     }
 
@@ -477,17 +483,17 @@ impl TestApp {
             .collect()
     }
 
-    /// Waits (up to 20 s) until `address` has received `n` emails; returns the n-th. The job
-    /// that sent it commits just after sending, so this also waits for due jobs to finish:
-    /// tests act on what a user sees once that commit happened.
+    /// Runs due jobs until `address` has received `n` emails (up to 20 s, for jobs retried
+    /// later); returns the n-th. Every job due by then has finished, so the code in the email
+    /// is usable.
     pub async fn wait_for_email(&self, address: &str, n: usize) -> SentEmail {
-        for _ in 0..200 {
+        for _ in 0..400 {
+            self.run_pending_jobs().await;
             let mut emails = self.emails_to(address).await;
             if emails.len() >= n {
-                self.wait_for_jobs().await;
                 return emails.swap_remove(n - 1);
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("{address} did not receive {n} email(s)");
     }
@@ -495,28 +501,73 @@ impl TestApp {
     /// Requests a recovery and returns the code from the email it produces.
     pub async fn code_for(&self, user: &TestUser) -> String {
         // Notices still queued would otherwise be taken for the code's email.
-        self.wait_for_jobs().await;
+        self.run_pending_jobs().await;
         let before = self.emails_to(&user.email).await.len();
         assert_eq!(self.request_recovery(&user.username).await.status(), 202);
         self.wait_for_email(&user.email, before + 1).await.code()
     }
 
-    /// Waits (up to 20 s) until every job due by now has run (a reset scheduled for later is
-    /// not waited for).
-    pub async fn wait_for_jobs(&self) {
-        for _ in 0..200 {
-            let open: i64 = sqlx::query_scalar(
+    /// Runs every job due by now, here (as Zero To Production's `dispatch_all_pending_emails`);
+    /// a job that a background loop of the service holds is waited for. A job scheduled for
+    /// later (a retry, a reset after its waiting period) is not due and not run.
+    pub async fn run_pending_jobs(&self) {
+        for _ in 0..1000 {
+            self.worker.run_pending_jobs().await.expect("jobs run");
+            let due: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM jobs WHERE finished_at IS NULL AND run_at <= now()",
             )
             .fetch_one(&self.db)
             .await
             .unwrap();
-            if open == 0 {
+            if due == 0 {
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            // Held by one of the service's own loops: it finishes soon.
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         panic!("jobs did not finish");
+    }
+
+    /// Moves every queued job's due time to now (a reset after its waiting period, a retry
+    /// after its backoff) and runs them: time passes without the test sleeping.
+    pub async fn run_jobs_scheduled_for_later(&self) {
+        sqlx::query("UPDATE jobs SET run_at = now() WHERE finished_at IS NULL")
+            .execute(&self.db)
+            .await
+            .unwrap();
+        self.run_pending_jobs().await;
+    }
+
+    /// Lets every issued code expire now, as if its lifetime had passed.
+    pub async fn expire_codes(&self) {
+        sqlx::query("UPDATE recoveries SET expires_at = now() - interval '1 second'")
+            .execute(&self.db)
+            .await
+            .unwrap();
+    }
+
+    /// The real binary, with this app's pool and settings but a database of its own (so that
+    /// only its own job loops run its jobs, and its metrics are its own); and that database.
+    pub async fn start_binary(&self) -> (RunningBinary, PgPool) {
+        let mut vars = self.settings_env.clone();
+        let db_url = create_database(&self.env.admin_db_url).await;
+        vars.insert("DATABASE_URL".into(), db_url.clone());
+        let binary = RunningBinary::start(&vars);
+        let db = PgPool::connect(&db_url)
+            .await
+            .expect("the binary's database");
+        (binary, db)
+    }
+
+    /// Disables the user in Cognito (AdminDisableUser).
+    pub async fn disable_user(&self, user: &TestUser) {
+        self.cognito
+            .admin_disable_user()
+            .user_pool_id(&self.pool_id)
+            .username(&user.username)
+            .send()
+            .await
+            .expect("admin_disable_user");
     }
 
     /// (action, outcome) of every audit event about `username`, in order.
@@ -531,7 +582,7 @@ impl TestApp {
     /// A fresh staff key with `role`, made the way `mfa-recovery staff add` makes one.
     pub async fn staff_key(&self, name: &str, role: &str) -> String {
         use secrecy::ExposeSecret;
-        let name = mfa_recovery::staff::StaffName::parse(name).unwrap();
+        let name = mfa_recovery::domain::StaffName::parse(name).unwrap();
         let key = mfa_recovery::staff::add(&self.db, &name, role.parse().unwrap())
             .await
             .unwrap();
@@ -579,6 +630,24 @@ impl TestApp {
             .map(|(a, _)| a)
             .collect()
     }
+}
+
+/// Waits (up to 20 s) until the jobs due in `db` are done: for a database whose jobs another
+/// process (a `RunningBinary`) runs.
+pub async fn wait_until_jobs_done(db: &PgPool) {
+    for _ in 0..1000 {
+        let due: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM jobs WHERE finished_at IS NULL AND run_at <= now()",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap();
+        if due == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the binary's jobs did not finish");
 }
 
 /// Base64(HMAC-SHA256(client secret, username + client id)), computed here independently of the
@@ -655,6 +724,8 @@ pub async fn create_database(admin_url: &str) -> String {
 /// unreachable.
 pub struct FaultProxy {
     port: u16,
+    /// Connections accepted so far.
+    accepted: Arc<std::sync::atomic::AtomicU64>,
     down: Arc<AtomicBool>,
     delay_ms: Arc<std::sync::atomic::AtomicU64>,
     cut: broadcast::Sender<()>,
@@ -667,10 +738,13 @@ impl FaultProxy {
         let port = listener.local_addr().unwrap().port();
         let down = Arc::new(AtomicBool::new(false));
         let delay_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let accepted = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let (cut, _) = broadcast::channel(16);
         let (d, c, delay) = (Arc::clone(&down), cut.clone(), Arc::clone(&delay_ms));
+        let count = Arc::clone(&accepted);
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
                 if d.load(Ordering::SeqCst) {
                     drop(inbound);
                     continue;
@@ -692,10 +766,27 @@ impl FaultProxy {
         });
         Self {
             port,
+            accepted,
             down,
             delay_ms,
             cut,
         }
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Waits (up to 20 s) until a connection beyond the first `seen` arrives.
+    pub async fn wait_for_connection_after(&self, seen: u64) {
+        for _ in 0..2000 {
+            if self.connections() > seen {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("no new connection reached the AWS proxy");
     }
 
     pub fn url(&self) -> String {
@@ -828,5 +919,22 @@ impl RunningBinary {
 
     pub fn output(&self) -> String {
         self.output.lock().unwrap().join("\n")
+    }
+
+    /// Waits (up to 20 s) until a line of output contains `needle`.
+    pub async fn wait_for_output(&self, needle: &str) {
+        for _ in 0..1000 {
+            if self
+                .output
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| l.contains(needle))
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("no line contains {needle}: {}", self.output());
     }
 }

@@ -59,7 +59,7 @@ async fn an_eligible_user_receives_an_email_with_an_eight_digit_code_and_its_lif
     let body = email.body.unwrap();
     assert!(body.contains("10 minutes"), "{body}");
     assert!(body.contains("did not ask"), "{body}");
-    app.wait_for_jobs().await;
+    app.run_pending_jobs().await;
     let actions = app.actions(&user.username).await;
     assert_eq!(actions, ["recovery.requested", "recovery.code_sent"]);
 
@@ -98,7 +98,7 @@ async fn users_without_totp_or_without_a_verified_email_and_unknown_names_get_no
     ] {
         assert_eq!(app.request_recovery(name).await.status(), 202);
     }
-    app.wait_for_jobs().await;
+    app.run_pending_jobs().await;
     assert!(app.emails_to(&without_totp.email).await.is_empty());
     assert!(app.emails_to(&unverified.email).await.is_empty());
     for name in [
@@ -123,7 +123,7 @@ async fn an_account_gets_at_most_the_hourly_number_of_emails_and_every_request_s
     for _ in 0..8 {
         let response = app.request_recovery(&user.username).await;
         assert_eq!(response.status(), 202);
-        app.wait_for_jobs().await;
+        app.run_pending_jobs().await;
     }
     assert_eq!(app.emails_to(&user.email).await.len(), 3);
     let limited = app

@@ -106,8 +106,44 @@ async fn support_is_told_why_a_user_cannot_be_recovered() {
         )
         .await;
     assert_problem(response, 400, "invalid_request").await;
-    app.wait_for_jobs().await;
+    app.run_pending_jobs().await;
     assert!(app.emails_to(&unverified.email).await.is_empty());
+}
+
+/// The public path and the support desk decide eligibility by one rule: a disabled user gets no
+/// code either way, and support is told so instead of a `queued` that is then silently dropped.
+#[tokio::test]
+async fn support_is_told_a_disabled_user_cannot_be_recovered_and_nothing_is_queued() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("sam", "support").await;
+    let user = app.create_user().await;
+    app.disable_user(&user).await;
+    let response = app
+        .post_with_key(
+            "/v1/support/recoveries",
+            &key,
+            serde_json::json!({"username": user.username, "reason": "T-9"}),
+        )
+        .await;
+    assert_problem(response, 422, "user_disabled").await;
+    let recoveries: i64 = sqlx::query_scalar("SELECT count(*) FROM recoveries")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(recoveries, 0, "nothing was queued");
+    assert_eq!(
+        app.audit_trail(&user.username).await,
+        [("recovery.not_eligible".to_owned(), "no_email".to_owned())]
+    );
+
+    // The public request for the same user is accepted, and no code goes out either.
+    assert_eq!(app.request_recovery(&user.username).await.status(), 202);
+    app.run_pending_jobs().await;
+    assert!(app.emails_to(&user.email).await.is_empty());
+    assert!(app
+        .actions(&user.username)
+        .await
+        .contains(&"recovery.not_eligible".to_owned()));
 }
 
 #[tokio::test]

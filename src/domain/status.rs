@@ -1,0 +1,231 @@
+//! Where a recovery stands, and the named transitions between states. Each transition owns the
+//! states it may start from; the store applies one in a single statement and reports whether
+//! it applied.
+//!
+//! ```text
+//! requested ─▶ code_sent ─▶ resetting ─▶ completed     (resetting ─▶ scheduled ─▶ resetting
+//!     │            │  ▲          │                      with a waiting period; cancellable)
+//!     │            │  └──────────┘ (Cognito unreachable: the claim is released)
+//!     │            ├─▶ locked (too many attempts)      resetting ─▶ failed (not removed)
+//!     ├─▶ not_eligible ─▶ locked                       requested / code_sent / not_eligible
+//!     ├─▶ rate_limited                                     ─▶ superseded
+//!     └─▶ failed (the code could not be sent)          support: not yet reset ─▶ cancelled
+//! ```
+//!
+//! `not_eligible` stands in for `code_sent` when the name is unknown, disabled, has no verified
+//! email or no authenticator: it behaves the same towards confirmations (attempts, lockout), it
+//! simply has no code that can match.
+
+use chrono::{DateTime, Utc};
+
+use super::vocabulary::closed_vocabulary;
+
+closed_vocabulary! {
+    pub enum RecoveryStatus {
+        Requested = "requested",
+        CodeSent = "code_sent",
+        NotEligible = "not_eligible",
+        RateLimited = "rate_limited",
+        Resetting = "resetting",
+        /// Confirmed; the reset waits for the configured delay, cancellable from the notice.
+        Scheduled = "scheduled",
+        Completed = "completed",
+        Superseded = "superseded",
+        Locked = "locked",
+        Cancelled = "cancelled",
+        Failed = "failed",
+    }
+}
+
+use RecoveryStatus::*;
+
+impl RecoveryStatus {
+    /// A confirmation is judged against the newest issued recovery in one of these states.
+    pub const CONFIRMABLE: &'static [Self] = &[CodeSent, NotEligible, Resetting, Locked];
+
+    /// The code hash is kept only while the code can still be used.
+    pub fn keeps_code_hash(self) -> bool {
+        matches!(self, CodeSent | Resetting)
+    }
+
+    /// No further transition happens from here.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            RateLimited | Completed | Superseded | Locked | Cancelled | Failed
+        )
+    }
+
+    /// How the support desk sees the state: a code (or its stand-in) past its expiry shows as
+    /// `expired`, which is not a state of its own (nothing happens at expiry).
+    pub fn label(self, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> &'static str {
+        if matches!(self, CodeSent | NotEligible) && expires_at <= now {
+            "expired"
+        } else {
+            self.as_str()
+        }
+    }
+}
+
+/// Every change of a recovery's state, named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// The code was emailed.
+    CodeSent,
+    /// No code for this name; the recovery stands in for one.
+    NotEligible,
+    /// Over the account's email limit: nothing is sent.
+    RateLimited,
+    /// The code could not be sent, for good.
+    IssueGaveUp,
+    /// A newer recovery of the same account replaces this one.
+    Supersede,
+    /// Too many wrong confirmations.
+    Lock,
+    /// A confirmation takes the recovery to apply its reset; a claim whose lease ran out may be
+    /// taken over.
+    ClaimForReset,
+    /// Cognito could not be reached during the reset: the code is usable again.
+    ReleaseClaim,
+    /// Confirmed with a waiting period.
+    Schedule,
+    /// The waiting period is over: the job takes the recovery to apply its reset.
+    ClaimScheduled,
+    /// Cognito could not be reached for a scheduled reset: cancellable again until the retry.
+    ReleaseScheduled,
+    /// The reset was applied and read back.
+    Complete,
+    /// Cognito answered, but the authenticator is still there.
+    FailReset,
+    /// The support desk stops a recovery whose reset has not started.
+    CancelBySupport,
+    /// The owner stops a scheduled reset with the notice's link.
+    CancelByLink,
+}
+
+impl Transition {
+    /// The states this transition may start from.
+    pub fn from(self) -> &'static [RecoveryStatus] {
+        match self {
+            Self::CodeSent | Self::NotEligible | Self::RateLimited | Self::IssueGaveUp => {
+                &[Requested]
+            }
+            Self::Supersede => &[Requested, CodeSent, NotEligible],
+            Self::Lock => &[CodeSent, NotEligible],
+            Self::ClaimForReset => &[CodeSent, Resetting],
+            Self::ReleaseClaim
+            | Self::Schedule
+            | Self::ReleaseScheduled
+            | Self::Complete
+            | Self::FailReset => &[Resetting],
+            Self::ClaimScheduled => &[Scheduled, Resetting],
+            Self::CancelBySupport => &[Requested, CodeSent, NotEligible, Locked],
+            Self::CancelByLink => &[Scheduled],
+        }
+    }
+
+    /// The state it leads to.
+    pub fn to(self) -> RecoveryStatus {
+        match self {
+            Self::CodeSent | Self::ReleaseClaim => CodeSent,
+            Self::NotEligible => NotEligible,
+            Self::RateLimited => RateLimited,
+            Self::IssueGaveUp | Self::FailReset => Failed,
+            Self::Supersede => Superseded,
+            Self::Lock => Locked,
+            Self::ClaimForReset | Self::ClaimScheduled => Resetting,
+            Self::Schedule | Self::ReleaseScheduled => Scheduled,
+            Self::Complete => Completed,
+            Self::CancelBySupport | Self::CancelByLink => Cancelled,
+        }
+    }
+
+    pub fn applies_to(self, status: RecoveryStatus) -> bool {
+        self.from().contains(&status)
+    }
+}
+
+/// Whether a transition applied. The answer must be looked at: a transition that did not apply
+/// means another actor changed the recovery first.
+#[must_use = "a transition that did not apply means someone else changed the recovery first"]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moved(pub bool);
+
+impl Moved {
+    pub fn applied(self) -> bool {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL_TRANSITIONS: [Transition; 15] = [
+        Transition::CodeSent,
+        Transition::NotEligible,
+        Transition::RateLimited,
+        Transition::IssueGaveUp,
+        Transition::Supersede,
+        Transition::Lock,
+        Transition::ClaimForReset,
+        Transition::ReleaseClaim,
+        Transition::Schedule,
+        Transition::ClaimScheduled,
+        Transition::ReleaseScheduled,
+        Transition::Complete,
+        Transition::FailReset,
+        Transition::CancelBySupport,
+        Transition::CancelByLink,
+    ];
+
+    #[test]
+    fn every_status_round_trips_through_its_database_name() {
+        for s in RecoveryStatus::ALL {
+            assert_eq!(s.as_str().parse::<RecoveryStatus>(), Ok(*s));
+        }
+        assert!("bogus".parse::<RecoveryStatus>().is_err());
+    }
+
+    #[test]
+    fn only_usable_states_keep_a_code_hash() {
+        assert!(CodeSent.keeps_code_hash());
+        assert!(!Completed.keeps_code_hash());
+        assert!(!Locked.keeps_code_hash());
+        assert!(!Superseded.keeps_code_hash());
+    }
+
+    #[test]
+    fn nothing_leaves_a_final_state_but_support_cancelling_a_locked_recovery() {
+        for t in ALL_TRANSITIONS {
+            for from in t.from() {
+                let allowed = t == Transition::CancelBySupport && *from == Locked;
+                assert!(
+                    !from.is_final() || allowed,
+                    "{t:?} starts from final state {from}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_reset_in_progress_or_done_cannot_be_cancelled_by_support() {
+        for s in [Resetting, Scheduled, Completed] {
+            assert!(!Transition::CancelBySupport.applies_to(s), "{s}");
+        }
+        assert!(Transition::CancelBySupport.applies_to(Locked));
+    }
+
+    #[test]
+    fn expired_is_shown_only_for_a_live_code_past_its_expiry() {
+        let now = Utc::now();
+        let past = now - chrono::Duration::seconds(1);
+        assert_eq!(CodeSent.label(past, now), "expired");
+        assert_eq!(NotEligible.label(past, now), "expired");
+        assert_eq!(
+            CodeSent.label(now + chrono::Duration::seconds(60), now),
+            "code_sent"
+        );
+        assert_eq!(Completed.label(past, now), "completed");
+    }
+}

@@ -1,0 +1,101 @@
+//! Who can be recovered: decided once, here, for the public request's job and for the support
+//! desk alike.
+
+use super::RecoveryService;
+use crate::cognito::{IdpError, UserProfile};
+use crate::domain::EmailAddress;
+
+/// Why a name gets no code. Auditors see it; the public requester never does (the support
+/// desk, being authenticated, is told).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Ineligible {
+    #[error("unknown user")]
+    UnknownUser,
+    #[error("user disabled")]
+    Disabled,
+    #[error("no TOTP authenticator")]
+    NoTotpAuthenticator,
+    #[error("no verified email")]
+    NoVerifiedEmail,
+}
+
+/// A user who may receive a recovery code, and where it goes.
+#[derive(Debug, Clone)]
+pub struct Eligible {
+    /// Where the code goes.
+    pub email: EmailAddress,
+}
+
+/// The one rule: an enabled user with a TOTP authenticator and a verified email.
+pub fn eligibility(user: Option<UserProfile>) -> Result<Eligible, Ineligible> {
+    let user = user.ok_or(Ineligible::UnknownUser)?;
+    if !user.enabled {
+        return Err(Ineligible::Disabled);
+    }
+    if !user.totp_enabled {
+        return Err(Ineligible::NoTotpAuthenticator);
+    }
+    let email = user.verified_email.ok_or(Ineligible::NoVerifiedEmail)?;
+    Ok(Eligible { email })
+}
+
+impl RecoveryService {
+    /// The user a typed name designates. Cognito rejects some names outright (invalid
+    /// characters): those are no user either.
+    pub(super) async fn lookup(&self, username: &str) -> Result<Option<UserProfile>, IdpError> {
+        match self.idp.find_user(username).await {
+            Ok(user) => Ok(user),
+            Err(IdpError::Refused { .. }) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> UserProfile {
+        UserProfile {
+            username: "jane".into(),
+            enabled: true,
+            verified_email: Some(EmailAddress::parse("jane@example.com").unwrap()),
+            totp_enabled: true,
+        }
+    }
+
+    #[test]
+    fn an_enabled_user_with_totp_and_a_verified_email_is_eligible() {
+        let eligible = eligibility(Some(user())).unwrap();
+        assert_eq!(eligible.email.as_str(), "jane@example.com");
+    }
+
+    #[test]
+    fn each_missing_condition_is_named() {
+        assert_eq!(eligibility(None).unwrap_err(), Ineligible::UnknownUser);
+        let disabled = UserProfile {
+            enabled: false,
+            ..user()
+        };
+        assert_eq!(
+            eligibility(Some(disabled)).unwrap_err(),
+            Ineligible::Disabled
+        );
+        let no_totp = UserProfile {
+            totp_enabled: false,
+            ..user()
+        };
+        assert_eq!(
+            eligibility(Some(no_totp)).unwrap_err(),
+            Ineligible::NoTotpAuthenticator
+        );
+        let no_email = UserProfile {
+            verified_email: None,
+            ..user()
+        };
+        assert_eq!(
+            eligibility(Some(no_email)).unwrap_err(),
+            Ineligible::NoVerifiedEmail
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! Notices to the account's verified email: the reset (or the scheduled reset, with its cancel
+//! link) and the lock after wrong codes. They never carry a code.
+
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::RecoveryService;
+use crate::audit::{self, Action, AuditEvent, Outcome};
+use crate::domain::{random_token, token_digest, Actor, EmailAddress, Initiator, RecoveryStatus};
+use crate::mail::{templates, Email};
+use crate::store::recoveries::{self, RecoveryRow};
+use crate::worker::JobError;
+
+fn utc(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+impl RecoveryService {
+    /// Tells the owner their authenticator was removed, or, for a scheduled reset, when it will
+    /// be and how to stop it. `queued_at` is when the confirmation queued the notice.
+    pub(super) async fn send_reset_notice(
+        &self,
+        conn: &mut PgConnection,
+        recovery_id: Uuid,
+        queued_at: DateTime<Utc>,
+    ) -> Result<(), JobError> {
+        let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
+            return Ok(());
+        };
+        let actor = Actor::System;
+        let event = |outcome: Outcome, detail: String| {
+            AuditEvent::new(Action::NotificationSent, &actor, outcome)
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .detail(detail)
+        };
+        let Some(email) = self.email_on_file(&recovery).await? else {
+            let detail = "reset notice: no verified email on file".to_owned();
+            audit::append(conn, event(Outcome::Skipped, detail)).await?;
+            return Ok(());
+        };
+        let started_by = match &recovery.initiated_by {
+            Initiator::Staff(name) => format!("the support desk (agent {name})"),
+            Initiator::User => "you, on the account recovery page".to_owned(),
+        };
+        let ip = recovery
+            .completed_ip
+            .clone()
+            .unwrap_or_else(|| "unknown".to_owned());
+        let hint = email.masked();
+        let (message, what) = match (recovery.status, recovery.reset_at) {
+            (RecoveryStatus::Scheduled, Some(reset_at)) => {
+                // The cancel link's token exists in clear only here and in the email; a retried
+                // job makes a new one.
+                let token = random_token();
+                let stored =
+                    recoveries::set_cancel_token(conn, recovery.id, &token_digest(&token)).await?;
+                if !stored.applied() {
+                    return Ok(()); // applied or cancelled meanwhile: nothing left to stop
+                }
+                let base = self.rules.public_base_url.as_deref().unwrap_or_default();
+                let cancel_url =
+                    format!("{base}/v1/recovery/cancel?token={}", token.expose_secret());
+                let message = templates::ResetScheduledEmail {
+                    at: utc(queued_at),
+                    ip,
+                    started_by,
+                    reset_at: utc(reset_at),
+                    cancel_url,
+                }
+                .render(email)
+                .map_err(|e| JobError::transient("rendering the scheduled-reset notice", e))?;
+                (message, "scheduled-reset notice with cancel link")
+            }
+            (RecoveryStatus::Scheduled, None) => return Ok(()),
+            _ => {
+                let message = templates::ResetNoticeEmail {
+                    at: utc(recovery.finished_at.unwrap_or_else(Utc::now)),
+                    ip,
+                    started_by,
+                }
+                .render(email)
+                .map_err(|e| JobError::transient("rendering the reset notice", e))?;
+                (message, "reset notice")
+            }
+        };
+        let message_id = self.send_notice(message).await?;
+        let detail = format!("{what} to {hint} (SES message {message_id})");
+        audit::append(conn, event(Outcome::Sent, detail)).await?;
+        Ok(())
+    }
+
+    /// Tells the owner that a recovery of their account locked after wrong codes. Names without
+    /// an account have no one to tell.
+    pub(super) async fn send_lock_notice(
+        &self,
+        conn: &mut PgConnection,
+        recovery_id: Uuid,
+        queued_at: DateTime<Utc>,
+    ) -> Result<(), JobError> {
+        let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
+            return Ok(());
+        };
+        let Some(email) = self.email_on_file(&recovery).await? else {
+            return Ok(());
+        };
+        let hint = email.masked();
+        let message = templates::RecoveryLockedEmail {
+            at: utc(queued_at),
+            ip: recovery
+                .locked_ip
+                .clone()
+                .unwrap_or_else(|| "unknown".to_owned()),
+            attempts: self.rules.max_attempts,
+        }
+        .render(email)
+        .map_err(|e| JobError::transient("rendering the lock notice", e))?;
+        let message_id = self.send_notice(message).await?;
+        audit::append(
+            conn,
+            AuditEvent::new(Action::NotificationSent, &Actor::System, Outcome::Sent)
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .detail(format!("lock notice to {hint} (SES message {message_id})")),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Sends a notice; when the hourly budget is spent it waits for a later try (notices matter
+    /// more than speed).
+    async fn send_notice(&self, email: Email) -> Result<String, JobError> {
+        if !self.email_budget_left().await? {
+            return Err(JobError::transient(
+                "sending a notice",
+                "the hourly email budget is spent",
+            ));
+        }
+        let id = self
+            .mailer
+            .send(email)
+            .await
+            .map_err(|e| JobError::transient("sending a notice", e))?;
+        metrics::counter!("notices_sent_total").increment(1);
+        Ok(id)
+    }
+
+    /// The verified address on file for the recovery's account, if any.
+    async fn email_on_file(
+        &self,
+        recovery: &RecoveryRow,
+    ) -> Result<Option<EmailAddress>, JobError> {
+        let user = self
+            .idp
+            .find_user(recovery.account())
+            .await
+            .map_err(|e| JobError::transient("looking up the address for a notice", e))?;
+        Ok(user.and_then(|u| u.verified_email))
+    }
+}

@@ -1,0 +1,233 @@
+//! The one reset sequence, used by a confirmation and by the job that applies a scheduled
+//! reset: remove the authenticator in Cognito, read the result back, sign the user out
+//! everywhere, and record what happened (completed with its notice, or failed).
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::jobs::ResetNotice;
+use super::RecoveryService;
+use crate::audit::{self, Action, AuditEvent, Outcome};
+use crate::cognito::{IdpError, TokenRemoval};
+use crate::domain::{Actor, ClientInfo, Transition};
+use crate::store::recoveries::{self, RecoveryRow};
+use crate::worker::{self, JobError};
+
+/// A recovery claimed for its reset (status `resetting`), and who is applying it.
+pub(super) struct Resetting<'a> {
+    pub recovery: &'a RecoveryRow,
+    pub actor: &'a Actor,
+    pub client: &'a ClientInfo,
+}
+
+/// Why a reset did not complete.
+#[derive(Debug)]
+pub(super) enum ResetError {
+    /// Cognito could not be reached: nothing was decided, the caller releases its claim.
+    Unavailable(IdpError),
+    /// Cognito answered but the authenticator is still there (recorded as failed).
+    NotApplied(String),
+    Store(sqlx::Error),
+}
+
+impl RecoveryService {
+    /// Applies the reset in Cognito and records it. Completed: the recovery is done, `mfa.reset`
+    /// and `sessions.revoked` are audited and the notice is queued, in one transaction.
+    pub(super) async fn reset(&self, resetting: &Resetting<'_>) -> Result<(), ResetError> {
+        match self.reset_in_cognito(resetting.recovery.account()).await {
+            Ok(detail) => {
+                self.record_reset(resetting, detail)
+                    .await
+                    .map_err(ResetError::Store)?;
+                tracing::info!("TOTP authenticator removed and read back");
+                Ok(())
+            }
+            Err(ResetError::NotApplied(why)) => {
+                self.record_reset_not_applied(resetting, &why)
+                    .await
+                    .map_err(ResetError::Store)?;
+                Err(ResetError::NotApplied(why))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// AdminDeleteSoftwareToken, AdminSetUserMFAPreference (TOTP off), AdminGetUser to read the
+    /// result back, AdminUserGlobalSignOut. Every step is safe to repeat, so a reset retried
+    /// after an outage completes what an earlier one started.
+    async fn reset_in_cognito(&self, account: &str) -> Result<String, ResetError> {
+        let removal = self
+            .idp
+            .delete_software_token(account)
+            .await
+            .map_err(ResetError::Unavailable)?;
+        // In a pool that requires MFA this answers 200 and changes nothing; the token removal
+        // above is what counts there. In an optional pool it turns TOTP off.
+        let preference = match self.idp.disable_totp_preference(account).await {
+            Ok(()) => "preference cleared".to_owned(),
+            Err(IdpError::Refused { code, .. }) => format!("preference refused ({code})"),
+            Err(err) => return Err(ResetError::Unavailable(err)),
+        };
+        let after = self
+            .idp
+            .find_user(account)
+            .await
+            .map_err(ResetError::Unavailable)?;
+        let removal_text = match &removal {
+            TokenRemoval::Removed => "software token deleted".to_owned(),
+            TokenRemoval::Unsupported(code) => {
+                format!("AdminDeleteSoftwareToken not available ({code})")
+            }
+            TokenRemoval::Refused(code) => format!("AdminDeleteSoftwareToken refused ({code})"),
+        };
+        match after {
+            None => {
+                return Err(ResetError::NotApplied(
+                    "the user no longer exists in the pool".to_owned(),
+                ))
+            }
+            Some(user) if user.totp_enabled => {
+                return Err(ResetError::NotApplied(format!(
+                    "SOFTWARE_TOKEN_MFA is still listed after the reset ({removal_text}; {preference}); \
+                     a pool that requires MFA keeps TOTP unless the token itself is deleted"
+                )))
+            }
+            Some(_) => {}
+        }
+        match self.idp.sign_out_everywhere(account).await {
+            Ok(()) => {}
+            Err(IdpError::Refused { code, .. }) => {
+                return Err(ResetError::NotApplied(format!(
+                    "TOTP removed but AdminUserGlobalSignOut was refused ({code})"
+                )))
+            }
+            Err(err) => return Err(ResetError::Unavailable(err)),
+        }
+        Ok(format!(
+            "{removal_text}; {preference}; read back: SOFTWARE_TOKEN_MFA no longer listed"
+        ))
+    }
+
+    /// The reset was applied and read back: the recovery completes, with its audit events and
+    /// the notice to the user, in one transaction.
+    async fn record_reset(
+        &self,
+        resetting: &Resetting<'_>,
+        detail: String,
+    ) -> Result<(), sqlx::Error> {
+        let Resetting {
+            recovery,
+            actor,
+            client,
+        } = resetting;
+        let mut tx = self.db.begin().await?;
+        if !recoveries::complete(&mut tx, recovery.id, client.ip.as_deref())
+            .await?
+            .applied()
+        {
+            // Another holder of the claim (this one's lease ran out) completed it and recorded it.
+            tracing::warn!(
+                "the recovery was completed by another confirmation; not recorded twice"
+            );
+            return Ok(());
+        }
+        worker::enqueue::<ResetNotice>(&mut tx, recovery.id).await?;
+        let done = |action: Action, detail: String| {
+            AuditEvent::new(action, actor, Outcome::Success)
+                .username(recovery.account())
+                .recovery(recovery.id)
+                .client(client)
+                .detail(detail)
+        };
+        audit::append(&mut tx, done(Action::MfaReset, detail)).await?;
+        audit::append(
+            &mut tx,
+            done(Action::SessionsRevoked, "AdminUserGlobalSignOut".to_owned()),
+        )
+        .await?;
+        tx.commit().await?;
+        metrics::counter!("mfa_resets_total", "outcome" => "applied").increment(1);
+        self.wakeup.notify_one();
+        Ok(())
+    }
+
+    /// Cognito answered but the read-back shows the authenticator is still there.
+    async fn record_reset_not_applied(
+        &self,
+        resetting: &Resetting<'_>,
+        why: &str,
+    ) -> Result<(), sqlx::Error> {
+        let Resetting {
+            recovery,
+            actor,
+            client,
+        } = resetting;
+        let mut tx = self.db.begin().await?;
+        if recoveries::apply(&mut tx, recovery.id, Transition::FailReset)
+            .await?
+            .applied()
+        {
+            audit::append(
+                &mut tx,
+                AuditEvent::new(Action::MfaResetFailed, actor, Outcome::Failed)
+                    .username(recovery.account())
+                    .recovery(recovery.id)
+                    .client(client)
+                    .detail(why.to_owned()),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        metrics::counter!("mfa_resets_total", "outcome" => "not_applied").increment(1);
+        tracing::error!(reason = %why, "MFA reset was not applied");
+        Ok(())
+    }
+
+    /// The waiting period is over and nobody cancelled: apply the reset, as a confirmation
+    /// would have at once. The recovery is claimed (scheduled → resetting) in a statement of its
+    /// own first, so that from then on a cancel link answers that it is too late, and nothing
+    /// here holds the row while Cognito is called.
+    pub(super) async fn apply_scheduled_reset(
+        &self,
+        conn: &mut PgConnection,
+        recovery_id: Uuid,
+    ) -> Result<(), JobError> {
+        let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
+            return Ok(());
+        };
+        if recovery.reset_at.is_none() {
+            return Ok(());
+        }
+        let mut claim = self.db.acquire().await?;
+        // From `resetting` too: a run that died after claiming is picked up by the retry.
+        if !recoveries::apply(&mut claim, recovery.id, Transition::ClaimScheduled)
+            .await?
+            .applied()
+        {
+            return Ok(()); // cancelled meanwhile
+        }
+        let client = ClientInfo {
+            ip: recovery.completed_ip.clone(),
+            user_agent: None,
+        };
+        let resetting = Resetting {
+            recovery: &recovery,
+            actor: &Actor::System,
+            client: &client,
+        };
+        match self.reset(&resetting).await {
+            Ok(()) | Err(ResetError::NotApplied(_)) => Ok(()),
+            Err(ResetError::Store(err)) => Err(err.into()),
+            Err(ResetError::Unavailable(err)) => {
+                // Give it back: still cancellable until the retry claims it again.
+                let released =
+                    recoveries::apply(&mut claim, recovery.id, Transition::ReleaseScheduled)
+                        .await?;
+                if !released.applied() {
+                    tracing::warn!("the scheduled reset was no longer claimed when released");
+                }
+                Err(JobError::transient("applying the scheduled reset", err))
+            }
+        }
+    }
+}

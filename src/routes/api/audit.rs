@@ -1,0 +1,161 @@
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::audit::{self, AuditFilter, AuditRecord, CsvExport, Verification};
+use crate::routes::auth::{Auditor, StaffAuthErrors};
+use crate::routes::client_info;
+use crate::routes::problem::{ApiError, Problem};
+
+const DEFAULT_LIMIT: i64 = 100;
+const MAX_LIMIT: i64 = 1000;
+
+#[derive(Deserialize, IntoParams)]
+pub struct EventsQuery {
+    /// Only events about this username.
+    username: Option<String>,
+    /// Only events with this action (such as `mfa.reset`).
+    action: Option<String>,
+    /// Events at or after this instant (RFC 3339).
+    #[param(format = DateTime)]
+    since: Option<String>,
+    /// Events before this instant (RFC 3339).
+    #[param(format = DateTime)]
+    until: Option<String>,
+    /// At most this many events, 1 to 1000 (default 100).
+    #[param(value_type = Option<u16>, minimum = 1, maximum = 1000)]
+    limit: Option<String>,
+    /// The `next` cursor of the previous page.
+    #[param(pattern = "^[0-9]+$")]
+    after: Option<String>,
+}
+
+/// A page of events in `seq` order.
+#[derive(Serialize, ToSchema)]
+pub struct EventPage {
+    events: Vec<AuditRecord>,
+    /// Pass as `after` for the next page; null on the last page.
+    next: Option<String>,
+}
+
+fn timestamp(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    ApiError::invalid_request(format!(
+                        "{name} must be an RFC 3339 timestamp, such as 2026-01-31T00:00:00Z"
+                    ))
+                })
+        })
+        .transpose()
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+impl EventsQuery {
+    fn parse(&self) -> Result<(AuditFilter, i64), ApiError> {
+        let limit = match self.limit.as_deref() {
+            None | Some("") => DEFAULT_LIMIT,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid_request(format!(
+                        "limit must be a whole number from 1 to {MAX_LIMIT}"
+                    ))
+                })?,
+        };
+        let after = match self.after.as_deref() {
+            None | Some("") => None,
+            Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                ApiError::invalid_request("after must be a cursor returned as `next`")
+            })?),
+        };
+        let filter = AuditFilter {
+            username: non_empty(&self.username),
+            action: non_empty(&self.action),
+            since: timestamp("since", self.since.as_deref().filter(|v| !v.is_empty()))?,
+            until: timestamp("until", self.until.as_deref().filter(|v| !v.is_empty()))?,
+            after,
+        };
+        Ok((filter, limit))
+    }
+}
+
+fn wants_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.to_ascii_lowercase().contains("text/csv"))
+}
+
+/// Query the audit log: JSON, or CSV with `Accept: text/csv` (formula cells neutralised).
+/// Every query is itself recorded (`audit.read`).
+#[utoipa::path(
+    get, path = "/v1/audit/events", tag = "audit",
+    params(EventsQuery),
+    security(("staff_key" = [])),
+    responses(
+        (status = 200, description = "Events", content(
+            (EventPage = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "`invalid_request`", body = Problem, content_type = "application/problem+json"),
+        StaffAuthErrors,
+    )
+)]
+pub async fn events(
+    req: HttpRequest,
+    Auditor(auditor): Auditor,
+    query: web::Query<EventsQuery>,
+    db: web::Data<PgPool>,
+) -> Result<HttpResponse, ApiError> {
+    let (filter, limit) = query.parse()?;
+    let events = audit::read_events(&db, &auditor.name, &client_info(&req), &filter, limit).await?;
+    let next = (events.len() as i64 == limit)
+        .then(|| events.last().map(|e| e.seq.to_string()))
+        .flatten();
+    if wants_csv(&req) {
+        let mut csv = CsvExport::new(Vec::new()).map_err(|_| ApiError::internal())?;
+        for event in &events {
+            csv.write(event).map_err(|_| ApiError::internal())?;
+        }
+        let body = csv.finish().map_err(|_| ApiError::internal())?;
+        let mut response = HttpResponse::Ok();
+        response.content_type("text/csv; charset=utf-8");
+        if let Some(next) = &next {
+            response.insert_header(("X-Next-Cursor", next.as_str()));
+        }
+        return Ok(response.body(body));
+    }
+    Ok(HttpResponse::Ok().json(EventPage { events, next }))
+}
+
+/// Walk the hash chain from the first event.
+#[utoipa::path(
+    get, path = "/v1/audit/verify", tag = "audit",
+    security(("staff_key" = [])),
+    responses(
+        (status = 200, description = "The chain's state", body = Verification),
+        StaffAuthErrors,
+    )
+)]
+pub async fn verify(
+    req: HttpRequest,
+    Auditor(auditor): Auditor,
+    db: web::Data<PgPool>,
+) -> Result<HttpResponse, ApiError> {
+    let verification = audit::verify_for(&db, &auditor.name, &client_info(&req)).await?;
+    Ok(HttpResponse::Ok().json(verification))
+}

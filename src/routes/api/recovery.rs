@@ -1,0 +1,124 @@
+use actix_web::{web, HttpRequest, HttpResponse};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::{RecoveryCode, Username};
+use crate::recovery::{ConfirmOutcome, Confirmation, RecoveryService};
+use crate::routes::client_info;
+use crate::routes::problem::{ApiError, Problem};
+use crate::settings::RecoverySettings;
+
+#[derive(Deserialize, ToSchema)]
+pub struct RequestBody {
+    /// The Cognito username or an alias the pool accepts (such as the email), 1–128 characters.
+    #[schema(min_length = 1, max_length = 128)]
+    username: String,
+}
+
+/// The answer to every well-formed recovery request.
+#[derive(Serialize, ToSchema)]
+pub struct Accepted {
+    /// Always `accepted`.
+    #[schema(example = "accepted")]
+    status: &'static str,
+}
+
+/// Ask for a recovery: the user's verified email gets a one-time code, if the user exists, has a
+/// TOTP authenticator and a verified email, and is within the hourly limit. The answer is the
+/// same in every case.
+#[utoipa::path(
+    post, path = "/v1/recovery", tag = "recovery",
+    request_body = RequestBody,
+    responses(
+        (status = 202, description = "Recorded (for every well-formed username)", body = Accepted),
+        (status = 400, description = "Malformed body or username (`invalid_request`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 16 KiB (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The client address is over its hourly limit (`rate_limited`)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The limit store is unavailable (`service_unavailable`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn request(
+    req: HttpRequest,
+    body: web::Json<RequestBody>,
+    service: web::Data<RecoveryService>,
+) -> Result<HttpResponse, ApiError> {
+    let username =
+        Username::parse(&body.username).map_err(|e| ApiError::invalid_request(e.to_string()))?;
+    service.request(username, client_info(&req)).await?;
+    Ok(HttpResponse::Accepted().json(Accepted { status: "accepted" }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ConfirmBody {
+    #[schema(min_length = 1, max_length = 128)]
+    username: String,
+    /// The 8-digit code from the email: `12345678`, `1234 5678` or `1234-5678`.
+    #[schema(example = "1234 5678", pattern = "^[0-9]{4}[ -]?[0-9]{4}$")]
+    code: String,
+    /// The user's current password (required while RECOVERY_REQUIRE_PASSWORD is on).
+    #[schema(value_type = Option<String>, format = Password)]
+    password: Option<SecretString>,
+}
+
+/// The authenticator was removed (200) or will be at `reset_at` (202).
+#[derive(Serialize, ToSchema)]
+pub struct Confirmed {
+    /// `mfa_reset` or `reset_scheduled`.
+    #[schema(example = "mfa_reset")]
+    status: &'static str,
+    /// With a waiting period: when the reset is applied (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reset_at: Option<String>,
+}
+
+/// Confirm with the emailed code (and password): the TOTP authenticator is removed in Cognito,
+/// read back, and every session signed out; the next sign-in enrols a new one.
+#[utoipa::path(
+    post, path = "/v1/recovery/confirm", tag = "recovery",
+    request_body = ConfirmBody,
+    responses(
+        (status = 200, description = "`mfa_reset`: removed, read back, sessions signed out", body = Confirmed),
+        (status = 202, description = "`reset_scheduled`: applied at `reset_at` unless cancelled", body = Confirmed),
+        (status = 400, description = "`invalid_recovery` (wrong, expired, used or superseded code, wrong password, no recovery) or `invalid_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts` (locked, or the account must wait) or `rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 502, description = "`mfa_reset_failed`: Cognito answered but the authenticator is still there", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`identity_provider_unavailable` (the code stays usable) or `service_unavailable`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+pub async fn confirm(
+    req: HttpRequest,
+    body: web::Json<ConfirmBody>,
+    service: web::Data<RecoveryService>,
+    rules: web::Data<RecoverySettings>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let username =
+        Username::parse(&body.username).map_err(|e| ApiError::invalid_request(e.to_string()))?;
+    let code =
+        RecoveryCode::parse(&body.code).map_err(|e| ApiError::invalid_request(e.to_string()))?;
+    if rules.require_password && body.password.is_none() {
+        return Err(ApiError::invalid_request("password is required"));
+    }
+    let outcome = service
+        .confirm(Confirmation {
+            username,
+            code,
+            password: body.password,
+            client: client_info(&req),
+        })
+        .await?;
+    Ok(match outcome {
+        ConfirmOutcome::Reset => HttpResponse::Ok().json(Confirmed {
+            status: "mfa_reset",
+            reset_at: None,
+        }),
+        ConfirmOutcome::Scheduled { reset_at } => HttpResponse::Accepted().json(Confirmed {
+            status: "reset_scheduled",
+            reset_at: Some(reset_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        }),
+    })
+}

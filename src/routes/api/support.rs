@@ -1,0 +1,186 @@
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::domain::Username;
+use crate::recovery::{self, RecoveryService, SupportError};
+use crate::routes::auth::{StaffAuthErrors, Support};
+use crate::routes::client_info;
+use crate::routes::problem::{ApiError, Problem};
+
+/// A reason (such as a ticket number) is required and goes on every event the agent causes.
+const REASON_MAX_CHARS: usize = 500;
+
+#[derive(Deserialize, ToSchema)]
+pub struct StartBody {
+    #[schema(min_length = 1, max_length = 128)]
+    username: String,
+    /// Why (such as a ticket number): on every event the agent causes.
+    #[schema(example = "ticket T-1234", min_length = 1, max_length = 500)]
+    reason: String,
+}
+
+fn parse_reason(input: &str) -> Result<String, ApiError> {
+    let reason = input.trim();
+    if reason.is_empty()
+        || reason.chars().count() > REASON_MAX_CHARS
+        || reason.chars().any(char::is_control)
+    {
+        return Err(ApiError::invalid_request(format!(
+            "reason is required: 1 to {REASON_MAX_CHARS} characters, such as a ticket number, without control characters"
+        )));
+    }
+    Ok(reason.to_owned())
+}
+
+fn parse_username(input: &str) -> Result<Username, ApiError> {
+    Username::parse(input).map_err(|e| ApiError::invalid_request(e.to_string()))
+}
+
+/// A recovery started by the support desk.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Queued {
+    pub recovery_id: Uuid,
+    pub status: &'static str,
+    pub email_hint: String,
+}
+
+impl From<recovery::Queued> for Queued {
+    fn from(queued: recovery::Queued) -> Self {
+        Self {
+            recovery_id: queued.recovery_id,
+            status: "queued",
+            email_hint: queued.email_hint,
+        }
+    }
+}
+
+/// A recovery as the support desk sees it: never its code or hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecoverySummary {
+    pub recovery_id: Uuid,
+    pub username: String,
+    pub status: &'static str,
+    pub initiated_by: String,
+    pub reason: Option<String>,
+    pub email_hint: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub attempts: i32,
+}
+
+impl From<recovery::RecoverySummary> for RecoverySummary {
+    fn from(r: recovery::RecoverySummary) -> Self {
+        Self {
+            recovery_id: r.recovery_id,
+            username: r.username,
+            status: r.status.label(r.expires_at, Utc::now()),
+            initiated_by: r.initiated_by.stored(),
+            reason: r.reason,
+            email_hint: r.email_hint,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            finished_at: r.finished_at,
+            attempts: r.attempts,
+        }
+    }
+}
+
+/// Start the emailed-code recovery for a user, to the verified address on file.
+#[utoipa::path(
+    post, path = "/v1/support/recoveries", tag = "support",
+    request_body = StartBody,
+    security(("staff_key" = [])),
+    responses(
+        (status = 202, description = "Queued", body = Queued),
+        (status = 400, description = "`invalid_request` (reason required)", body = Problem, content_type = "application/problem+json"),
+        StaffAuthErrors,
+        (status = 404, description = "`user_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`no_verified_email`, `no_totp_authenticator` or `user_disabled`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`identity_provider_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn start(
+    req: HttpRequest,
+    Support(staff): Support,
+    body: web::Json<StartBody>,
+    service: web::Data<RecoveryService>,
+) -> Result<HttpResponse, ApiError> {
+    let username = parse_username(&body.username)?;
+    let reason = parse_reason(&body.reason)?;
+    let queued = service
+        .request_for_user(&staff.name, username, reason, client_info(&req))
+        .await?;
+    Ok(HttpResponse::Accepted().json(Queued::from(queued)))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// The user's name or alias.
+    username: Option<String>,
+}
+
+/// Recoveries of the user, as a list.
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryList {
+    recoveries: Vec<RecoverySummary>,
+}
+
+/// A user's recoveries, newest first (never codes or hashes).
+#[utoipa::path(
+    get, path = "/v1/support/recoveries", tag = "support",
+    params(ListQuery),
+    security(("staff_key" = [])),
+    responses(
+        (status = 200, description = "The user's recoveries", body = RecoveryList),
+        (status = 400, description = "`invalid_request`", body = Problem, content_type = "application/problem+json"),
+        StaffAuthErrors,
+    )
+)]
+pub async fn list(
+    req: HttpRequest,
+    Support(staff): Support,
+    query: web::Query<ListQuery>,
+    service: web::Data<RecoveryService>,
+) -> Result<HttpResponse, ApiError> {
+    let username = query
+        .username
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid_request("the username query parameter is required"))?;
+    let username = parse_username(username)?;
+    let recoveries = service
+        .recoveries_of(&staff.name, &username, &client_info(&req))
+        .await?
+        .into_iter()
+        .map(RecoverySummary::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(RecoveryList { recoveries }))
+}
+
+/// Cancel an open recovery: its code stops working at once.
+#[utoipa::path(
+    post, path = "/v1/support/recoveries/{recovery_id}/cancel", tag = "support",
+    params(("recovery_id" = Uuid, Path, description = "The recovery")),
+    security(("staff_key" = [])),
+    responses(
+        (status = 200, description = "Cancelled", body = RecoverySummary),
+        StaffAuthErrors,
+        (status = 404, description = "`recovery_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`recovery_not_cancellable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn cancel(
+    req: HttpRequest,
+    Support(staff): Support,
+    path: web::Path<String>,
+    service: web::Data<RecoveryService>,
+) -> Result<HttpResponse, ApiError> {
+    let id = Uuid::parse_str(&path).map_err(|_| ApiError::from(SupportError::RecoveryNotFound))?;
+    let recovery = service.cancel(&staff.name, id, &client_info(&req)).await?;
+    Ok(HttpResponse::Ok().json(RecoverySummary::from(recovery)))
+}

@@ -1,0 +1,142 @@
+//! The cancel link of a scheduled reset. Following the link (GET) only shows a page with a
+//! button: mail scanners that open links must not cancel anything. The button POSTs the token.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, Either, HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+use secrecy::SecretString;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::recovery::{CancelLinkError, RecoveryService};
+use crate::routes::client_info;
+use crate::routes::problem::{ApiError, Problem};
+
+#[derive(Template)]
+#[template(path = "cancel.html")]
+struct CancelPage<'a> {
+    title: &'a str,
+    message: &'a str,
+    token: Option<&'a str>,
+}
+
+fn page(status: StatusCode, title: &str, message: &str, token: Option<&str>) -> HttpResponse {
+    match (CancelPage {
+        title,
+        message,
+        token,
+    })
+    .render()
+    {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(html),
+        Err(_) => ApiError::internal().error_response(),
+    }
+}
+
+/// Tokens are 43 URL-safe characters; anything else is not one of ours.
+fn well_formed(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+const INVALID: &str = "This link is not valid: it was already used, or the removal was already applied or cancelled. If you did not ask for a recovery, change your password and contact support.";
+
+#[derive(Deserialize, IntoParams)]
+pub struct TokenQuery {
+    /// The token from the notice's link.
+    #[param(pattern = "^[A-Za-z0-9_-]{43}$")]
+    token: Option<String>,
+}
+
+/// The page a scheduled-reset notice links to: a button that cancels (opening the link changes
+/// nothing).
+#[utoipa::path(
+    get, path = "/v1/recovery/cancel", tag = "recovery",
+    params(TokenQuery),
+    responses(
+        (status = 200, description = "The confirmation page", body = String, content_type = "text/html"),
+        (status = 400, description = "The link is not valid", body = String, content_type = "text/html"),
+    )
+)]
+pub async fn show(query: web::Query<TokenQuery>) -> HttpResponse {
+    match query.token.as_deref().filter(|t| well_formed(t)) {
+        Some(token) => page(
+            StatusCode::OK,
+            "Stop the removal of your authenticator?",
+            "Someone confirmed a request to remove the authenticator app from your account. If it was not you, stop it here.",
+            Some(token),
+        ),
+        None => page(StatusCode::BAD_REQUEST, "Invalid link", INVALID, None),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CancelBody {
+    /// The token from the notice's link.
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    token: String,
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct Cancelled {
+    /// Always `cancelled`.
+    #[schema(example = "cancelled")]
+    status: &'static str,
+}
+
+/// Cancel a scheduled reset with the token of the notice's link: from the page's form (answers
+/// HTML) or as JSON (answers JSON).
+#[utoipa::path(
+    post, path = "/v1/recovery/cancel", tag = "recovery",
+    request_body(content(
+        (CancelBody = "application/json"),
+        (CancelBody = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Cancelled", content(
+            (Cancelled = "application/json"),
+            (String = "text/html"),
+        )),
+        (status = 400, description = "`invalid_cancel_token`: used, applied, cancelled or unknown", content(
+            (Problem = "application/problem+json"),
+            (String = "text/html"),
+        )),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: neither JSON nor a form", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn cancel(
+    req: HttpRequest,
+    body: Either<web::Json<CancelBody>, web::Form<CancelBody>>,
+    service: web::Data<RecoveryService>,
+) -> Result<HttpResponse, ApiError> {
+    let (token, json) = match body {
+        Either::Left(json) => (json.into_inner().token, true),
+        Either::Right(form) => (form.into_inner().token, false),
+    };
+    let result = if well_formed(&token) {
+        service
+            .cancel_scheduled_reset(&SecretString::from(token), &client_info(&req))
+            .await
+    } else {
+        Err(CancelLinkError::Invalid)
+    };
+    Ok(match (result, json) {
+        (Ok(()), true) => HttpResponse::Ok().json(Cancelled { status: "cancelled" }),
+        (Ok(()), false) => page(
+            StatusCode::OK,
+            "Stopped",
+            "The authenticator will not be removed. If you did not ask for this, change your password now: someone who knows it asked to remove your authenticator.",
+            None,
+        ),
+        (Err(CancelLinkError::Invalid), true) => {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_cancel_token", "Invalid cancel link", INVALID))
+        }
+        (Err(CancelLinkError::Invalid), false) => page(StatusCode::BAD_REQUEST, "Invalid link", INVALID, None),
+        (Err(CancelLinkError::Store(e)), _) => return Err(e.into()),
+    })
+}

@@ -1,0 +1,146 @@
+//! What a background job is: one type per kind, implementing `Job`, registered in one line.
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use sqlx::PgConnection;
+
+pub use crate::store::jobs::JobRow;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a run did not finish. `Transient` failures are retried with backoff until the worker
+/// gives up; the source chain is kept for the log and the job's `last_error`.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("{context}")]
+    Transient {
+        context: &'static str,
+        #[source]
+        source: BoxError,
+    },
+    /// The database failed: the run is rolled back and the job stays due.
+    #[error(transparent)]
+    Store(#[from] sqlx::Error),
+}
+
+impl JobError {
+    pub fn transient(context: &'static str, source: impl Into<BoxError>) -> Self {
+        Self::Transient {
+            context,
+            source: source.into(),
+        }
+    }
+}
+
+/// A failed run, as the job's `failed` hook sees it.
+pub struct Failure<'a> {
+    /// Failed runs so far, this one included.
+    pub attempts: i32,
+    /// No more runs: the worker gave up on this job.
+    pub gave_up: bool,
+    /// The whole error chain, as text.
+    pub error: &'a str,
+}
+
+/// One kind of background job. Each run gets the job's own transaction (`conn`): what it
+/// writes commits only when it returns `Ok`, so a run that fails or dies leaves nothing half
+/// written and can run again.
+#[async_trait]
+pub trait Job: Send + Sync + 'static {
+    /// The name jobs of this kind are stored under.
+    const KIND: &'static str;
+    /// What every run is given (the service whose rules the job applies).
+    type Context: Send + Sync + 'static;
+
+    async fn run(
+        ctx: &Self::Context,
+        conn: &mut PgConnection,
+        job: &JobRow,
+    ) -> Result<(), JobError>;
+
+    /// Records a failed run (`conn` is the queue's transaction, not the rolled-back run's).
+    async fn failed(
+        ctx: &Self::Context,
+        conn: &mut PgConnection,
+        job: &JobRow,
+        failure: &Failure<'_>,
+    ) -> Result<(), sqlx::Error>;
+}
+
+type RunFn<C> =
+    for<'a> fn(&'a C, &'a mut PgConnection, &'a JobRow) -> BoxFuture<'a, Result<(), JobError>>;
+type FailedFn<C> = for<'a> fn(
+    &'a C,
+    &'a mut PgConnection,
+    &'a JobRow,
+    &'a Failure<'a>,
+) -> BoxFuture<'a, Result<(), sqlx::Error>>;
+
+pub(super) struct Entry<C> {
+    pub run: RunFn<C>,
+    pub failed: FailedFn<C>,
+}
+
+fn run_erased<'a, J: Job>(
+    ctx: &'a J::Context,
+    conn: &'a mut PgConnection,
+    job: &'a JobRow,
+) -> BoxFuture<'a, Result<(), JobError>> {
+    J::run(ctx, conn, job)
+}
+
+fn failed_erased<'a, J: Job>(
+    ctx: &'a J::Context,
+    conn: &'a mut PgConnection,
+    job: &'a JobRow,
+    failure: &'a Failure<'a>,
+) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+    J::failed(ctx, conn, job, failure)
+}
+
+/// The job kinds a worker runs, by name.
+pub struct Registry<C> {
+    entries: Vec<(&'static str, Entry<C>)>,
+}
+
+impl<C: Send + Sync + 'static> Registry<C> {
+    pub fn new() -> Self {
+        Self {
+            entries: Vec::new(),
+        }
+    }
+
+    /// Adds a job kind. Kinds are unique: registering one twice is a programming error.
+    pub fn register<J: Job<Context = C>>(mut self) -> Self {
+        assert!(
+            self.get(J::KIND).is_none(),
+            "job kind {} registered twice",
+            J::KIND
+        );
+        self.entries.push((
+            J::KIND,
+            Entry {
+                run: run_erased::<J>,
+                failed: failed_erased::<J>,
+            },
+        ));
+        self
+    }
+
+    pub(super) fn get(&self, kind: &str) -> Option<&Entry<C>> {
+        self.entries
+            .iter()
+            .find(|(name, _)| *name == kind)
+            .map(|(_, entry)| entry)
+    }
+
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.entries.iter().map(|(name, _)| *name).collect()
+    }
+}
+
+impl<C: Send + Sync + 'static> Default for Registry<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,183 @@
+//! The Postgres-backed job queue: takes due jobs (FOR UPDATE SKIP LOCKED, so any number of
+//! loops in any number of instances share one queue), runs each through its registered `Job`,
+//! and owns retries with exponential backoff and giving up. The recovery rules the jobs apply
+//! live in `crate::recovery`.
+
+mod job;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sqlx::{Acquire, PgConnection, PgPool};
+use tokio::sync::{watch, Notify};
+use uuid::Uuid;
+
+pub use job::{Failure, Job, JobError, JobRow, Registry};
+
+use crate::settings::WorkerSettings;
+use crate::store::jobs::{self, JobEnd};
+use crate::telemetry::{error_chain, log_unexpected};
+
+/// Queues a job of kind `J` for the recovery, due now, in the caller's transaction.
+pub async fn enqueue<J: Job>(
+    conn: &mut PgConnection,
+    recovery_id: Uuid,
+) -> Result<i64, sqlx::Error> {
+    jobs::enqueue(conn, J::KIND, recovery_id, Utc::now()).await
+}
+
+/// Queues a job of kind `J` that is not due before `run_at`.
+pub async fn enqueue_at<J: Job>(
+    conn: &mut PgConnection,
+    recovery_id: Uuid,
+    run_at: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    jobs::enqueue(conn, J::KIND, recovery_id, run_at).await
+}
+
+pub struct Worker<C> {
+    db: PgPool,
+    ctx: Arc<C>,
+    registry: Registry<C>,
+    kinds: Vec<&'static str>,
+    settings: WorkerSettings,
+    /// Notified when a job is queued in this instance, so that an idle loop starts at once.
+    wakeup: Arc<Notify>,
+}
+
+impl<C: Send + Sync + 'static> Worker<C> {
+    pub fn new(
+        db: PgPool,
+        ctx: Arc<C>,
+        registry: Registry<C>,
+        settings: WorkerSettings,
+        wakeup: Arc<Notify>,
+    ) -> Self {
+        let kinds = registry.kinds();
+        Self {
+            db,
+            ctx,
+            registry,
+            kinds,
+            settings,
+            wakeup,
+        }
+    }
+
+    /// Runs the oldest due job, if any; returns whether there was one. The job row stays
+    /// locked for the whole run, so each job runs on one worker of one instance at a time; a
+    /// crash rolls the run back and the job runs again.
+    pub async fn run_next_job(&self) -> Result<bool, sqlx::Error> {
+        let mut tx = self.db.begin().await?;
+        let Some(job) = jobs::take_due(&mut tx, &self.kinds).await? else {
+            return Ok(false);
+        };
+        let entry = self
+            .registry
+            .get(&job.kind)
+            .expect("only registered kinds are taken");
+        let span = tracing::info_span!("job", job_id = job.id, kind = %job.kind, recovery_id = %job.recovery_id);
+        let outcome = {
+            let mut attempt = tx.begin().await?;
+            let run = (entry.run)(&self.ctx, &mut attempt, &job);
+            match tracing::Instrument::instrument(run, span).await {
+                Ok(()) => attempt.commit().await.map_err(JobError::from),
+                Err(err) => {
+                    attempt.rollback().await?;
+                    Err(err)
+                }
+            }
+        };
+        match outcome {
+            Ok(()) => jobs::finish(&mut tx, job.id, JobEnd::Done).await?,
+            Err(JobError::Store(err)) => return Err(err),
+            Err(err @ JobError::Transient { .. }) => self.job_failed(&mut tx, &job, &err).await?,
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Runs jobs until none is due (tests use it, as Zero To Production's
+    /// `dispatch_all_pending_emails`); returns how many ran.
+    pub async fn run_pending_jobs(&self) -> Result<usize, sqlx::Error> {
+        let mut ran = 0;
+        while self.run_next_job().await? {
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// Schedules a retry with exponential backoff, or gives up after the configured number of
+    /// attempts; either way the job's own `failed` records it. Nothing is dropped silently.
+    async fn job_failed(
+        &self,
+        conn: &mut PgConnection,
+        job: &JobRow,
+        err: &JobError,
+    ) -> Result<(), sqlx::Error> {
+        let attempts = job.attempts + 1;
+        let gave_up = u32::try_from(attempts).unwrap_or(u32::MAX) >= self.settings.job_max_attempts;
+        let error = error_chain(err);
+        if gave_up {
+            tracing::error!(job_id = job.id, kind = %job.kind, recovery_id = %job.recovery_id, attempts, %error, "job failed for good");
+            jobs::finish(conn, job.id, JobEnd::GaveUp).await?;
+        } else {
+            let delay = self.settings.retry_base.as_secs_f64() * 2f64.powi(attempts - 1);
+            tracing::warn!(job_id = job.id, kind = %job.kind, recovery_id = %job.recovery_id, attempts, retry_in_seconds = delay, %error, "job failed; will retry");
+            jobs::retry_later(conn, job.id, delay, &error).await?;
+        }
+        let entry = self
+            .registry
+            .get(&job.kind)
+            .expect("only registered kinds are taken");
+        let failure = Failure {
+            attempts,
+            gave_up,
+            error: &error,
+        };
+        (entry.failed)(&self.ctx, conn, job, &failure).await
+    }
+
+    /// The job loop: runs due jobs, then waits for a wakeup or the poll interval.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match self.run_next_job().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(err) => log_unexpected("the job loop could not run a job", &err),
+            }
+            tokio::select! {
+                () = self.wakeup.notified() => {}
+                () = tokio::time::sleep(self.settings.poll_interval) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+    }
+}
+
+/// Runs `task` every `interval` until shutdown, in every instance (it must be idempotent),
+/// logging what it did and any failure.
+pub async fn every<F, Fut>(
+    what: &'static str,
+    interval: std::time::Duration,
+    mut shutdown: watch::Receiver<bool>,
+    task: F,
+) where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<u64, sqlx::Error>>,
+{
+    loop {
+        match task().await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "{what}"),
+            Err(err) => log_unexpected(what, &err),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+}
