@@ -2,7 +2,10 @@
 
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, SoftwareTokenMfaSettingsType};
+use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput;
+use aws_sdk_cognitoidentityprovider::types::{
+    AuthFlowType, ChallengeNameType, SoftwareTokenMfaSettingsType, VerifySoftwareTokenResponseType,
+};
 use aws_sdk_cognitoidentityprovider::Client;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -22,6 +25,46 @@ pub struct UserProfile {
     pub verified_email: Option<EmailAddress>,
     /// The user lists SOFTWARE_TOKEN_MFA: a TOTP authenticator is registered and enabled.
     pub totp_enabled: bool,
+    /// SOFTWARE_TOKEN_MFA is the user's preferred MFA: sign-ins ask for its code.
+    pub totp_preferred: bool,
+}
+
+/// What lets the service associate a new authenticator for a user who just signed in with
+/// their password: the `Session` of an MFA_SETUP challenge (pools that require MFA), or the
+/// access token of a completed sign-in (pools where MFA is optional). Never logged, never
+/// handed out, stored only sealed.
+pub enum EnrollmentCredential {
+    Session(SecretString),
+    AccessToken(SecretString),
+}
+
+impl EnrollmentCredential {
+    fn session(&self) -> Option<String> {
+        match self {
+            Self::Session(s) => Some(s.expose_secret().to_owned()),
+            Self::AccessToken(_) => None,
+        }
+    }
+
+    fn access_token(&self) -> Option<String> {
+        match self {
+            Self::AccessToken(t) => Some(t.expose_secret().to_owned()),
+            Self::Session(_) => None,
+        }
+    }
+}
+
+/// A new authenticator's secret (base32), and the credential to verify it with.
+pub struct Association {
+    pub secret_code: SecretString,
+    pub credential: EnrollmentCredential,
+}
+
+/// What VerifySoftwareToken said of a code.
+pub enum TotpCheck {
+    /// The code matched: the credential to finish with (a new `Session` in MFA_SETUP).
+    Verified(EnrollmentCredential),
+    Mismatch,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +114,34 @@ pub trait IdentityProvider: Send + Sync + 'static {
     async fn sign_out_everywhere(&self, username: &str) -> Result<(), IdpError>;
     /// The pool's MFA configuration (`OFF`, `OPTIONAL` or `ON`).
     async fn mfa_configuration(&self) -> Result<String, IdpError>;
+    /// Signs in with the password (ADMIN_USER_PASSWORD_AUTH) to enrol a new authenticator:
+    /// the MFA_SETUP session or the access token; `None` when Cognito asks for anything else
+    /// (another factor, a new password) or refuses the password.
+    async fn sign_in_to_enrol(
+        &self,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<Option<EnrollmentCredential>, IdpError>;
+    /// AssociateSoftwareToken: a fresh secret for a new authenticator.
+    async fn associate_software_token(
+        &self,
+        credential: &EnrollmentCredential,
+    ) -> Result<Association, IdpError>;
+    /// VerifySoftwareToken with a code from the new authenticator.
+    async fn verify_software_token(
+        &self,
+        credential: &EnrollmentCredential,
+        code: &str,
+    ) -> Result<TotpCheck, IdpError>;
+    /// AdminRespondToAuthChallenge(MFA_SETUP) with the verified session; the tokens it returns
+    /// are dropped.
+    async fn complete_mfa_setup(
+        &self,
+        username: &str,
+        session: &SecretString,
+    ) -> Result<(), IdpError>;
+    /// AdminSetUserMFAPreference: TOTP enabled and preferred.
+    async fn prefer_totp(&self, username: &str) -> Result<(), IdpError>;
 }
 
 pub struct Cognito {
@@ -81,6 +152,36 @@ pub struct Cognito {
 impl Cognito {
     pub fn new(client: Client, settings: CognitoSettings) -> Self {
         Self { client, settings }
+    }
+
+    fn client_id(&self, operation: &'static str) -> Result<&str, IdpError> {
+        self.settings.client_id.as_deref().ok_or(IdpError::Refused {
+            operation,
+            code: "NoAppClientConfigured".to_owned(),
+        })
+    }
+
+    /// AdminInitiateAuth with ADMIN_USER_PASSWORD_AUTH (and SECRET_HASH when the client has a
+    /// secret).
+    async fn password_auth(
+        &self,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<AdminInitiateAuthOutput, IdpError> {
+        let mut request = self
+            .client
+            .admin_initiate_auth()
+            .user_pool_id(&self.settings.user_pool_id)
+            .client_id(self.client_id("AdminInitiateAuth")?)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", password.expose_secret());
+        if let Some(hash) = self.secret_hash(username) {
+            request = request.auth_parameters("SECRET_HASH", hash);
+        }
+        timed_call("cognito", "AdminInitiateAuth", request.send())
+            .await
+            .map_err(|e| classify("AdminInitiateAuth", e))
     }
 
     /// SECRET_HASH = Base64(HMAC-SHA256(client secret, username + client id)), as Cognito
@@ -95,6 +196,8 @@ impl Cognito {
         Some(base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
     }
 }
+
+const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
 
 /// Throttling, Cognito's internal errors, 5xx and every failure to get an answer at all are
 /// "unavailable": the caller may retry later and nothing was decided.
@@ -122,6 +225,14 @@ where
         source: Box::new(err),
     }
 }
+
+/// What AdminInitiateAuth answers for a password that does not let this user in.
+const WRONG_PASSWORD: [&str; 4] = [
+    "NotAuthorizedException",
+    "UserNotFoundException",
+    "PasswordResetRequiredException",
+    "UserNotConfirmedException",
+];
 
 fn refused_code(err: &IdpError) -> Option<&str> {
     match err {
@@ -171,7 +282,8 @@ impl IdentityProvider for Cognito {
             totp_enabled: user
                 .user_mfa_setting_list()
                 .iter()
-                .any(|m| m == "SOFTWARE_TOKEN_MFA"),
+                .any(|m| m == SOFTWARE_TOKEN_MFA),
+            totp_preferred: user.preferred_mfa_setting() == Some(SOFTWARE_TOKEN_MFA),
         }))
     }
 
@@ -181,40 +293,13 @@ impl IdentityProvider for Cognito {
         username: &str,
         password: &SecretString,
     ) -> Result<PasswordCheck, IdpError> {
-        let client_id = self
-            .settings
-            .client_id
-            .as_deref()
-            .ok_or(IdpError::Refused {
-                operation: "AdminInitiateAuth",
-                code: "NoAppClientConfigured".to_owned(),
-            })?;
-        let mut request = self
-            .client
-            .admin_initiate_auth()
-            .user_pool_id(&self.settings.user_pool_id)
-            .client_id(client_id)
-            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
-            .auth_parameters("USERNAME", username)
-            .auth_parameters("PASSWORD", password.expose_secret());
-        if let Some(hash) = self.secret_hash(username) {
-            request = request.auth_parameters("SECRET_HASH", hash);
-        }
-        match timed_call("cognito", "AdminInitiateAuth", request.send()).await {
+        match self.password_auth(username, password).await {
             // A challenge (SOFTWARE_TOKEN_MFA, MFA_SETUP, ...) or tokens: the password is right.
             Ok(_) => Ok(PasswordCheck::Correct),
-            Err(err) => {
-                let err = classify("AdminInitiateAuth", err);
-                match refused_code(&err) {
-                    Some(
-                        "NotAuthorizedException"
-                        | "UserNotFoundException"
-                        | "PasswordResetRequiredException"
-                        | "UserNotConfirmedException",
-                    ) => Ok(PasswordCheck::Wrong),
-                    _ => Err(err),
-                }
-            }
+            Err(err) => match refused_code(&err) {
+                Some(code) if WRONG_PASSWORD.contains(&code) => Ok(PasswordCheck::Wrong),
+                _ => Err(err),
+            },
         }
     }
 
@@ -296,6 +381,162 @@ impl IdentityProvider for Cognito {
         Ok(config
             .mfa_configuration()
             .map_or_else(|| "OFF".to_owned(), |m| m.as_str().to_owned()))
+    }
+
+    #[tracing::instrument(skip(self, password))]
+    async fn sign_in_to_enrol(
+        &self,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<Option<EnrollmentCredential>, IdpError> {
+        let output = match self.password_auth(username, password).await {
+            Ok(output) => output,
+            Err(err) => {
+                return match refused_code(&err) {
+                    Some(code) if WRONG_PASSWORD.contains(&code) => Ok(None),
+                    _ => Err(err),
+                }
+            }
+        };
+        if let Some(tokens) = output.authentication_result() {
+            return Ok(tokens
+                .access_token()
+                .map(|t| EnrollmentCredential::AccessToken(SecretString::from(t))));
+        }
+        let setup = output
+            .challenge_name()
+            .is_some_and(|c| *c == ChallengeNameType::MfaSetup);
+        Ok(match (setup, output.session()) {
+            (true, Some(session)) => {
+                Some(EnrollmentCredential::Session(SecretString::from(session)))
+            }
+            _ => None,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn associate_software_token(
+        &self,
+        credential: &EnrollmentCredential,
+    ) -> Result<Association, IdpError> {
+        let output = timed_call(
+            "cognito",
+            "AssociateSoftwareToken",
+            self.client
+                .associate_software_token()
+                .set_session(credential.session())
+                .set_access_token(credential.access_token())
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("AssociateSoftwareToken", e))?;
+        let secret_code = output.secret_code().ok_or(IdpError::Refused {
+            operation: "AssociateSoftwareToken",
+            code: "NoSecretCode".to_owned(),
+        })?;
+        let credential = match (credential, output.session()) {
+            (EnrollmentCredential::Session(_), Some(next)) => {
+                EnrollmentCredential::Session(SecretString::from(next))
+            }
+            (EnrollmentCredential::Session(s), None) => EnrollmentCredential::Session(s.clone()),
+            (EnrollmentCredential::AccessToken(t), _) => {
+                EnrollmentCredential::AccessToken(t.clone())
+            }
+        };
+        Ok(Association {
+            secret_code: SecretString::from(secret_code),
+            credential,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn verify_software_token(
+        &self,
+        credential: &EnrollmentCredential,
+        code: &str,
+    ) -> Result<TotpCheck, IdpError> {
+        let result = timed_call(
+            "cognito",
+            "VerifySoftwareToken",
+            self.client
+                .verify_software_token()
+                .set_session(credential.session())
+                .set_access_token(credential.access_token())
+                .user_code(code)
+                .friendly_device_name("mfa-recovery")
+                .send(),
+        )
+        .await;
+        let output = match result {
+            Ok(output) => output,
+            Err(err) => {
+                let err = classify("VerifySoftwareToken", err);
+                return match refused_code(&err) {
+                    Some("CodeMismatchException" | "EnableSoftwareTokenMFAException") => {
+                        Ok(TotpCheck::Mismatch)
+                    }
+                    _ => Err(err),
+                };
+            }
+        };
+        if output.status() != Some(&VerifySoftwareTokenResponseType::Success) {
+            return Ok(TotpCheck::Mismatch);
+        }
+        Ok(TotpCheck::Verified(match (credential, output.session()) {
+            (EnrollmentCredential::Session(_), Some(next)) => {
+                EnrollmentCredential::Session(SecretString::from(next))
+            }
+            (EnrollmentCredential::Session(s), None) => EnrollmentCredential::Session(s.clone()),
+            (EnrollmentCredential::AccessToken(t), _) => {
+                EnrollmentCredential::AccessToken(t.clone())
+            }
+        }))
+    }
+
+    #[tracing::instrument(skip(self, session))]
+    async fn complete_mfa_setup(
+        &self,
+        username: &str,
+        session: &SecretString,
+    ) -> Result<(), IdpError> {
+        let mut request = self
+            .client
+            .admin_respond_to_auth_challenge()
+            .user_pool_id(&self.settings.user_pool_id)
+            .client_id(self.client_id("AdminRespondToAuthChallenge")?)
+            .challenge_name(ChallengeNameType::MfaSetup)
+            .session(session.expose_secret())
+            .challenge_responses("USERNAME", username);
+        if let Some(hash) = self.secret_hash(username) {
+            request = request.challenge_responses("SECRET_HASH", hash);
+        }
+        // The tokens of this sign-in are never used: dropped here.
+        timed_call("cognito", "AdminRespondToAuthChallenge", request.send())
+            .await
+            .map_err(|e| classify("AdminRespondToAuthChallenge", e))?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn prefer_totp(&self, username: &str) -> Result<(), IdpError> {
+        timed_call(
+            "cognito",
+            "AdminSetUserMFAPreference",
+            self.client
+                .admin_set_user_mfa_preference()
+                .user_pool_id(&self.settings.user_pool_id)
+                .username(username)
+                .software_token_mfa_settings(
+                    SoftwareTokenMfaSettingsType::builder()
+                        .enabled(true)
+                        .preferred_mfa(true)
+                        .build(),
+                )
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("AdminSetUserMFAPreference", e))?;
+        Ok(())
     }
 }
 

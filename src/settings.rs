@@ -94,6 +94,18 @@ fn at_least<T: PartialOrd + std::fmt::Display>(
     Ok(value)
 }
 
+/// `value`, if it is at most `max`.
+fn at_most<T: PartialOrd + std::fmt::Display>(
+    name: &'static str,
+    value: T,
+    max: T,
+) -> Result<T, SettingsError> {
+    if value > max {
+        return Err(invalid(name, format!("must be at most {max}, not {value}")));
+    }
+    Ok(value)
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub app_env: AppEnv,
@@ -279,6 +291,11 @@ pub struct RecoverySettings {
     /// Where cancel links point (the service's public address); required with a reset delay.
     pub public_base_url: Option<String>,
     pub trusted_proxies: TrustedProxies,
+    /// The issuer authenticator apps show for the new authenticator.
+    pub totp_issuer: String,
+    /// How long an enrollment started after a reset can be finished: at most what Cognito
+    /// allows (the app client's AuthSessionValidity, 3 to 15 minutes, in pools that require MFA).
+    pub enrollment_ttl: Duration,
 }
 
 #[derive(Deserialize)]
@@ -294,6 +311,8 @@ struct RawRecovery {
     recovery_reset_delay_seconds: u64,
     public_base_url: Option<String>,
     trusted_proxies: Option<String>,
+    totp_issuer: String,
+    enrollment_ttl_seconds: u64,
 }
 
 impl TryFrom<RawRecovery> for RecoverySettings {
@@ -344,8 +363,28 @@ impl TryFrom<RawRecovery> for RecoverySettings {
             reset_delay: Duration::from_secs(raw.recovery_reset_delay_seconds),
             public_base_url,
             trusted_proxies,
+            totp_issuer: totp_issuer(raw.totp_issuer)?,
+            enrollment_ttl: Duration::from_secs(at_most(
+                "ENROLLMENT_TTL_SECONDS",
+                at_least("ENROLLMENT_TTL_SECONDS", raw.enrollment_ttl_seconds, 60)?,
+                COGNITO_MAX_SESSION_SECONDS,
+            )?),
         })
     }
+}
+
+/// Cognito's longest AuthSessionValidity (15 minutes): an MFA_SETUP session lasts no longer.
+const COGNITO_MAX_SESSION_SECONDS: u64 = 900;
+
+fn totp_issuer(value: String) -> Result<String, SettingsError> {
+    let value = value.trim().to_owned();
+    if value.is_empty() || value.chars().count() > 64 || value.contains(':') {
+        return Err(invalid(
+            "TOTP_ISSUER",
+            "must be 1 to 64 characters without a colon (authenticator apps split the label on it)",
+        ));
+    }
+    Ok(value)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -35,6 +35,9 @@ resource "aws_cognito_user_pool_client" "mfa_recovery" {
   user_pool_id        = aws_cognito_user_pool.users.id
   generate_secret     = true # the service sends SECRET_HASH when COGNITO_CLIENT_SECRET is set
   explicit_auth_flows = ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+  # Minutes an MFA_SETUP session lives: the time a user has to enrol the new authenticator
+  # (set ENROLLMENT_TTL_SECONDS=900 to match).
+  auth_session_validity = 15
 }
 
 resource "aws_sesv2_email_identity" "sender" {
@@ -72,6 +75,7 @@ resource "aws_iam_role_policy" "mfa_recovery" {
           "cognito-idp:AdminDeleteSoftwareToken",
           "cognito-idp:AdminSetUserMFAPreference",
           "cognito-idp:AdminUserGlobalSignOut",
+          "cognito-idp:AdminRespondToAuthChallenge",
           "cognito-idp:GetUserPoolMfaConfig",
         ]
         Resource = aws_cognito_user_pool.users.arn

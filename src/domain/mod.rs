@@ -7,9 +7,11 @@ mod client_address;
 mod email;
 mod initiator;
 mod recovery_code;
+pub mod sealed;
 mod secret_token;
 mod staff;
 mod status;
+mod totp;
 mod username;
 
 pub(crate) use vocabulary::closed_vocabulary;
@@ -22,6 +24,7 @@ pub use recovery_code::RecoveryCode;
 pub use secret_token::{random_token, sha256_hex, token_digest};
 pub use staff::{StaffName, StaffRole};
 pub use status::{Moved, RecoveryStatus, Transition};
+pub use totp::{otpauth_uri, TotpCode, TotpCodeError};
 pub use username::Username;
 
 /// Where a request came from, as recorded in the audit log.

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use sqlx::PgConnection;
 
+use super::enrollment::Enrollment;
 use super::jobs::{ApplyReset, LockNotice, ResetNotice};
 use super::reset::{ResetError, Resetting};
 use super::{HashError, LimitError, RecoveryService};
@@ -68,10 +69,10 @@ impl ConfirmError {
 }
 
 /// What a successful confirmation did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfirmOutcome {
-    /// The authenticator was removed and read back, and the user signed out everywhere.
-    Reset,
+    /// The authenticator was removed and read back, and the user signed out everywhere; with
+    /// the password at hand, the new authenticator's enrollment is offered.
+    Reset { enrollment: Option<Enrollment> },
     /// The reset waits for the configured delay, cancellable from the notice.
     Scheduled { reset_at: DateTime<Utc> },
 }
@@ -85,7 +86,7 @@ impl RecoveryService {
     ) -> Result<ConfirmOutcome, ConfirmError> {
         let result = self.confirm_attempt(confirmation).await;
         let outcome = match &result {
-            Ok(ConfirmOutcome::Reset) => "reset",
+            Ok(ConfirmOutcome::Reset { .. }) => "reset",
             Ok(ConfirmOutcome::Scheduled { .. }) => "scheduled",
             Err(err) => err.outcome(),
         };
@@ -213,7 +214,13 @@ impl RecoveryService {
             client,
         };
         match self.reset(&resetting).await {
-            Ok(()) => Ok(ConfirmOutcome::Reset),
+            Ok(()) => {
+                let enrollment = match &confirmation.password {
+                    Some(password) => self.start_enrollment(&recovery, password, client).await,
+                    None => None,
+                };
+                Ok(ConfirmOutcome::Reset { enrollment })
+            }
             Err(ResetError::Unavailable(err)) => {
                 Err(self.unavailable(&recovery, client, err, true).await?)
             }

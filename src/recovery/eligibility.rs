@@ -61,6 +61,7 @@ mod tests {
             enabled: true,
             verified_email: Some(EmailAddress::parse("jane@example.com").unwrap()),
             totp_enabled: true,
+            totp_preferred: true,
         }
     }
 

@@ -5,6 +5,7 @@
 mod code_hasher;
 mod confirm;
 mod eligibility;
+mod enrollment;
 mod issue;
 pub mod jobs;
 mod limits;
@@ -25,6 +26,9 @@ use crate::settings::RecoverySettings;
 pub use code_hasher::{CodeHasher, HashError};
 pub use confirm::{ConfirmError, ConfirmOutcome, Confirmation};
 pub use eligibility::Ineligible;
+pub use enrollment::{
+    Enrollment, EnrollmentError, EnrollmentVerification, ENROLLMENT_MAX_ATTEMPTS,
+};
 pub use limits::LimitError;
 pub use request::{RecoveryRequest, RequestError};
 pub use support::{CancelLinkError, Queued, RecoverySummary, SupportError};

@@ -208,11 +208,13 @@ impl RecoveryService {
     }
 
     /// Retention: hashes of codes that expired unused are deleted (codes of finished, cancelled
-    /// and superseded recoveries lose theirs at once), and so are limit counters of long-past
-    /// windows. Audit events are never purged.
+    /// and superseded recoveries lose theirs at once), and so are the sealed credentials of
+    /// enrollments that expired unfinished and limit counters of long-past windows. Audit events
+    /// are never purged. Returns how many secrets went.
     pub async fn purge_expired_codes(&self) -> Result<u64, sqlx::Error> {
         let mut conn = self.db.acquire().await?;
         crate::store::limits::purge_old(&mut conn).await?;
-        recoveries::purge_expired_hashes(&mut conn).await
+        let sealed = crate::store::enrollments::purge_expired(&mut conn).await?;
+        Ok(recoveries::purge_expired_hashes(&mut conn).await? + sealed)
     }
 }

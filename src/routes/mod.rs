@@ -52,6 +52,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
+            web::resource("/v1/recovery/enrollment/verify")
+                .route(web::post().to(recovery::verify_enrollment))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
             web::resource("/v1/recovery/cancel")
                 .route(web::get().to(cancel::show))
                 .route(web::post().to(cancel::cancel))

@@ -31,6 +31,7 @@ impl Modify for StaffKey {
     paths(
         recovery::request,
         recovery::confirm,
+        recovery::verify_enrollment,
         cancel::show,
         cancel::cancel,
         support::start,

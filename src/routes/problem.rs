@@ -5,7 +5,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::recovery::{ConfirmError, Ineligible, RequestError, SupportError};
+use crate::recovery::{ConfirmError, EnrollmentError, Ineligible, RequestError, SupportError};
 pub use crate::telemetry::log_unexpected;
 
 /// RFC 9457 problem details, with a stable snake_case `code`.
@@ -20,7 +20,8 @@ pub struct Problem {
     /// Stable, machine-readable: `invalid_request`, `invalid_recovery`, `too_many_attempts`,
     /// `rate_limited`, `identity_provider_unavailable`, `mfa_reset_failed`, `unauthorized`,
     /// `forbidden`, `user_not_found`, `no_verified_email`, `no_totp_authenticator`, `user_disabled`,
-    /// `recovery_not_found`, `recovery_not_cancellable`, `invalid_cancel_token`,
+    /// `recovery_not_found`, `recovery_not_cancellable`, `invalid_cancel_token`, `invalid_totp`,
+    /// `invalid_enrollment`, `enrollment_failed`,
     /// `payload_too_large`, `unsupported_media_type`, `not_found`, `method_not_allowed`,
     /// `service_unavailable`, `not_ready`, `internal_error`.
     #[schema(example = "invalid_recovery")]
@@ -274,6 +275,47 @@ impl From<SupportError> for ApiError {
             }
             SupportError::Store(ref e) => {
                 log_unexpected("support desk request failed in the database", e);
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<EnrollmentError> for ApiError {
+    fn from(err: EnrollmentError) -> Self {
+        match err {
+            EnrollmentError::InvalidTotp => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_totp",
+                "Invalid code",
+                "The code from the authenticator app is not valid. Check that the app shows this account and try the current code.",
+            ),
+            EnrollmentError::Invalid => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_enrollment",
+                "Invalid enrollment",
+                "This enrollment is unknown, was already used, or has expired. Sign in to set up your authenticator app.",
+            ),
+            EnrollmentError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
+            EnrollmentError::LimitsUnavailable(ref e) => ApiError::limits_unavailable(e),
+            EnrollmentError::IdentityProviderUnavailable(ref source) => {
+                log_unexpected("Cognito unavailable during enrollment", source);
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "identity_provider_unavailable",
+                    "Identity provider unavailable",
+                    "The identity provider could not be reached. The enrollment stays open: try again shortly.",
+                )
+                .retry_after(IDP_RETRY_AFTER_SECONDS)
+            }
+            EnrollmentError::NotApplied(_) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "enrollment_failed",
+                "Authenticator not set up",
+                "The identity provider accepted the code but did not make the app your sign-in factor. Sign in to set it up, or contact support; the attempt was recorded.",
+            ),
+            EnrollmentError::Store(ref e) => {
+                log_unexpected("enrollment failed in the database", e);
                 ApiError::internal()
             }
         }

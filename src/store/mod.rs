@@ -1,6 +1,7 @@
 //! Postgres access: recoveries, the job queue and the audit log. SQL lives here and only here.
 
 pub mod audit;
+pub mod enrollments;
 pub mod jobs;
 pub mod limits;
 pub mod recoveries;

@@ -101,6 +101,8 @@ pub struct TestUser {
     pub username: String,
     pub email: String,
     pub password: String,
+    /// The secret of the authenticator on the (lost) phone, when the user has one.
+    pub totp_secret: Option<String>,
 }
 
 pub struct UserOptions {
@@ -130,6 +132,23 @@ impl SentEmail {
     pub fn code(&self) -> String {
         find_code(self.body.as_deref().unwrap_or_default()).expect("the email holds a code")
     }
+}
+
+/// The current 6-digit code of an authenticator holding `secret` (base32, as Cognito's
+/// AssociateSoftwareToken returns it), computed with an RFC 6238 implementation.
+pub fn totp_now(secret: &str) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .expect("a base32 secret");
+    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
+        .generate_current()
+        .unwrap()
+}
+
+/// Any 6-digit TOTP code other than `code`.
+pub fn other_totp(code: &str) -> String {
+    let n: u32 = code.parse().unwrap();
+    format!("{:06}", (n + 500_000) % 1_000_000)
 }
 
 /// Any 8-digit code other than `code`.
@@ -276,7 +295,7 @@ impl TestApp {
     pub async fn create_user_with(&self, options: UserOptions) -> TestUser {
         let id = Uuid::new_v4().simple().to_string();
         let email = format!("{}@example.com", &id[..16]);
-        let user = TestUser {
+        let mut user = TestUser {
             // In a pool that signs in with email, the email is what the user types.
             username: if self.email_as_username {
                 email.clone()
@@ -285,6 +304,7 @@ impl TestApp {
             },
             email,
             password: format!("Pw-{}!A1", &id[..20]),
+            totp_secret: None,
         };
         self.cognito
             .admin_create_user()
@@ -322,14 +342,14 @@ impl TestApp {
             .await
             .expect("admin_set_user_password");
         if options.totp {
-            self.enrol_totp(&user).await;
+            user.totp_secret = Some(self.enrol_totp(&user).await);
         }
         user
     }
 
     /// Registers a TOTP authenticator the way an app does: sign in, associate a software token,
-    /// verify it, and make it the preferred MFA.
-    pub async fn enrol_totp(&self, user: &TestUser) {
+    /// verify it, and make it the preferred MFA. Returns the authenticator's secret.
+    pub async fn enrol_totp(&self, user: &TestUser) -> String {
         let auth = self.admin_auth(user).await.expect("sign in to enrol");
         let (session, access_token) = match auth.authentication_result() {
             Some(tokens) => (None, tokens.access_token().map(str::to_owned)),
@@ -343,11 +363,15 @@ impl TestApp {
             .send()
             .await
             .expect("associate_software_token");
+        let secret = associated
+            .secret_code()
+            .expect("a secret for the authenticator")
+            .to_owned();
         self.cognito
             .verify_software_token()
             .set_session(associated.session().map(str::to_owned))
             .set_access_token(access_token)
-            .user_code("123456")
+            .user_code(totp_now(&secret))
             .friendly_device_name("phone")
             .send()
             .await
@@ -366,6 +390,7 @@ impl TestApp {
             .await
             .expect("admin_set_user_mfa_preference");
         self.assert_totp_still_asked(user).await;
+        secret
     }
 
     async fn admin_auth(
@@ -412,6 +437,38 @@ impl TestApp {
         match auth.challenge_name() {
             Some(challenge) => SignIn::Challenge(challenge.as_str().to_owned()),
             None => SignIn::Tokens,
+        }
+    }
+
+    /// Signs in with the password and answers the SOFTWARE_TOKEN_MFA challenge with the current
+    /// code of an authenticator holding `secret`: whether Cognito let the user in.
+    pub async fn sign_in_with_totp(&self, user: &TestUser, secret: &str) -> bool {
+        let auth = self.admin_auth(user).await.expect("sign in");
+        assert_eq!(
+            auth.challenge_name().map(|c| c.as_str()),
+            Some("SOFTWARE_TOKEN_MFA"),
+            "the sign-in asks for a TOTP code"
+        );
+        let mut answer = self
+            .cognito
+            .admin_respond_to_auth_challenge()
+            .user_pool_id(&self.pool_id)
+            .client_id(&self.client_id)
+            .challenge_name(
+                aws_sdk_cognitoidentityprovider::types::ChallengeNameType::SoftwareTokenMfa,
+            )
+            .set_session(auth.session().map(str::to_owned))
+            .challenge_responses("USERNAME", &user.username)
+            .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", totp_now(secret));
+        if let Some(client_secret) = &self.client_secret {
+            answer = answer.challenge_responses(
+                "SECRET_HASH",
+                secret_hash(client_secret, &self.client_id, &user.username),
+            );
+        }
+        match answer.send().await {
+            Ok(out) => out.authentication_result().is_some(),
+            Err(_) => false,
         }
     }
 

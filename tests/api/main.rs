@@ -5,6 +5,7 @@ mod abuse;
 mod audit;
 mod bad_input;
 mod confirm;
+mod enrollment;
 mod faults;
 mod fuzz;
 mod health;

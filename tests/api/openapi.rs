@@ -21,6 +21,7 @@ async fn the_openapi_document_covers_every_endpoint_of_the_contract() {
     for (method, path) in [
         ("post", "/v1/recovery"),
         ("post", "/v1/recovery/confirm"),
+        ("post", "/v1/recovery/enrollment/verify"),
         ("get", "/v1/recovery/cancel"),
         ("post", "/v1/recovery/cancel"),
         ("post", "/v1/support/recoveries"),
@@ -68,6 +69,8 @@ async fn the_openapi_document_covers_every_endpoint_of_the_contract() {
         "RequestBody",
         "ConfirmBody",
         "Confirmed",
+        "EnrollmentOffer",
+        "Enrolled",
         "Queued",
         "RecoverySummary",
         "AuditRecord",

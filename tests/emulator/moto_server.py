@@ -15,6 +15,14 @@ What is added to moto, and why:
   moto's ADMIN_USER_PASSWORD_AUTH flow signs such a user straight in.
 * AdminInitiateAuth checks SECRET_HASH for app clients that have a secret, as AWS does (moto
   checks it only in the non-admin flows).
+* TOTP as Cognito does it: AssociateSoftwareToken issues a fresh random secret per association
+  (moto hands every user the same fixed `asdfasdfasdf`), VerifySoftwareToken checks the code
+  against that secret, and a SOFTWARE_TOKEN_MFA challenge is answered only with a code of the
+  user's verified secret; AdminDeleteSoftwareToken forgets it. So a test proves that the secret a
+  service hands out is the one Cognito will check. moto runs with
+  MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true so that codes are checked at all.
+* AdminRespondToAuthChallenge(MFA_SETUP) completes only after the session's token was verified,
+  as in AWS (moto signs the user in regardless).
 * A read-only view of the mail SES accepted (GET /_harness/ses/messages), so tests read the
   emailed code the way a user reads their inbox.
 * POST /_harness/cognito/{pool_id}/without-delete-software-token makes AdminDeleteSoftwareToken
@@ -22,13 +30,25 @@ What is added to moto, and why:
   in parallel do not see each other's faults).
 """
 
+import base64
 import json
+import os
+import secrets
 import sys
 
+# Before moto is imported: TOTP codes are checked (against the secrets issued below).
+os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+
 from moto.cognitoidp import models as cognito_models
-from moto.cognitoidp.exceptions import NotAuthorizedError
+from cryptography.hazmat.primitives.twofactor import InvalidToken
+from moto.cognitoidp.exceptions import (
+    CodeMismatchException,
+    InvalidParameterException,
+    NotAuthorizedError,
+    ResourceNotFoundError,
+)
 from moto.cognitoidp.responses import CognitoIdpResponse
-from moto.cognitoidp.utils import check_secret_hash
+from moto.cognitoidp.utils import check_secret_hash, cognito_totp, verify_totp
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import EmptyResult
 from moto.moto_server.werkzeug_app import (
@@ -57,6 +77,8 @@ def admin_delete_software_token(self, user_pool_id: str, username: str) -> None:
     user = self.admin_get_user(user_pool_id, username)
     user.token_verified = False
     user.software_token_mfa_enabled = False
+    user.totp_secret = None
+    user.pending_totp_secret = None
     if user.preferred_mfa_setting == "SOFTWARE_TOKEN_MFA":
         user.preferred_mfa_setting = ""
 
@@ -128,6 +150,97 @@ def admin_initiate_auth(self, user_pool_id, client_id, auth_flow, auth_parameter
 
 
 Backend.admin_initiate_auth = admin_initiate_auth
+
+
+def _user_of(self, access_token, session):
+    """The user an AccessToken or a Session belongs to, as AWS resolves either."""
+    if session:
+        if session not in self.sessions:
+            raise NotAuthorizedError("Invalid session for the user.")
+        username, pool = self.sessions[session]
+        return self.admin_get_user(pool.id, username), pool
+    for pool in self.user_pools.values():
+        if access_token in pool.access_tokens:
+            _, username = pool.access_tokens[access_token]
+            return self.admin_get_user(pool.id, username), pool
+    raise NotAuthorizedError("Invalid Access Token")
+
+
+def _code_matches(secret, code):
+    if not secret or not code:
+        return False
+    try:
+        # One time step either way, for clock drift between phone and service.
+        verify_totp(cognito_totp(secret), code.encode("utf-8"), valid_window=1)
+        return True
+    except InvalidToken:
+        return False
+
+
+def associate_software_token(self, access_token, session):
+    user, _ = _user_of(self, access_token, session)
+    # Cognito: a new random secret for every association (160 bits, base32, no padding).
+    secret = base64.b32encode(secrets.token_bytes(20)).decode("ascii").rstrip("=")
+    user.pending_totp_secret = secret
+    result = {"SecretCode": secret}
+    if session:
+        result["Session"] = session
+    return result
+
+
+Backend.associate_software_token = associate_software_token
+
+
+def verify_software_token(self, access_token, session, user_code, friendly_device_name):
+    user, pool = _user_of(self, access_token, session)
+    pending = getattr(user, "pending_totp_secret", None)
+    if not pending:
+        raise InvalidParameterException("No software token is being associated")
+    if not _code_matches(pending, user_code):
+        raise CodeMismatchException("Invalid code received for user")
+    user.totp_secret = pending
+    user.pending_totp_secret = None
+    user.token_verified = True
+    new_session = str(cognito_models.random.uuid4())
+    self.sessions[new_session] = (user.username, pool)
+    return {"Status": "SUCCESS", "Session": new_session}
+
+
+Backend.verify_software_token = verify_software_token
+
+_moto_respond_to_auth_challenge = Backend.respond_to_auth_challenge
+
+
+def respond_to_auth_challenge(self, session, client_id, challenge_name, challenge_responses):
+    if challenge_name == "SOFTWARE_TOKEN_MFA":
+        if session not in self.sessions:
+            raise ResourceNotFoundError(session)
+        _, pool = self.sessions[session]
+        client = pool.clients.get(client_id)
+        if not client:
+            raise ResourceNotFoundError(client_id)
+        username = challenge_responses.get("USERNAME")
+        user = self.admin_get_user(pool.id, username)
+        if client.generate_secret and not check_secret_hash(
+            client.secret, client.id, username, challenge_responses.get("SECRET_HASH")
+        ):
+            raise NotAuthorizedError("Unable to verify secret hash for client " + client_id)
+        if not _code_matches(getattr(user, "totp_secret", None), challenge_responses.get("SOFTWARE_TOKEN_MFA_CODE")):
+            raise CodeMismatchException("Invalid code received for user")
+        del self.sessions[session]
+        return self._log_user_in(pool, client, username)
+    if challenge_name == "MFA_SETUP":
+        if session not in self.sessions:
+            raise NotAuthorizedError("Invalid session for the user, session is expired.")
+        username, pool = self.sessions[session]
+        if not self.admin_get_user(pool.id, username).token_verified:
+            raise InvalidParameterException("MFA_SETUP needs a verified software token")
+    return _moto_respond_to_auth_challenge(
+        self, session, client_id, challenge_name, challenge_responses
+    )
+
+
+Backend.respond_to_auth_challenge = respond_to_auth_challenge
 
 
 def harness(environ, start_response):

@@ -1,10 +1,12 @@
 use actix_web::{web, HttpRequest, HttpResponse};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{RecoveryCode, Username};
-use crate::recovery::{ConfirmOutcome, Confirmation, RecoveryService};
+use crate::domain::{RecoveryCode, TotpCode, Username};
+use crate::recovery::{
+    ConfirmOutcome, Confirmation, Enrollment, EnrollmentVerification, RecoveryService,
+};
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
 use crate::settings::RecoverySettings;
@@ -71,6 +73,48 @@ pub struct Confirmed {
     /// With a waiting period: when the reset is applied (RFC 3339, UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     reset_at: Option<String>,
+    /// The new authenticator, offered right after the reset (when the password was given and
+    /// Cognito offers it): finish with `POST /v1/recovery/enrollment/verify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enrollment: Option<EnrollmentOffer>,
+}
+
+/// A new authenticator to set up: the one secret a response carries, once.
+#[derive(Serialize, ToSchema)]
+pub struct EnrollmentOffer {
+    /// Finishes the enrollment; keep it only until then.
+    #[schema(value_type = String)]
+    token: ExposedSecret,
+    /// The new authenticator's secret (base32), for typing into an app.
+    #[schema(value_type = String, example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
+    secret_code: ExposedSecret,
+    /// The same secret as a Key URI, for a QR code or a tap on the new phone.
+    #[schema(value_type = String, example = "otpauth://totp/mfa-recovery:jane?secret=JBSWY3DPEHPK3PXP&issuer=mfa-recovery")]
+    otpauth_uri: ExposedSecret,
+    /// Until when the enrollment can be finished (RFC 3339, UTC).
+    expires_at: String,
+}
+
+/// A secret written into a response body on purpose (the enrollment offer only).
+struct ExposedSecret(SecretString);
+
+impl Serialize for ExposedSecret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.expose_secret())
+    }
+}
+
+impl From<Enrollment> for EnrollmentOffer {
+    fn from(e: Enrollment) -> Self {
+        Self {
+            token: ExposedSecret(e.token),
+            secret_code: ExposedSecret(e.secret_code),
+            otpauth_uri: ExposedSecret(e.otpauth_uri),
+            expires_at: e
+                .expires_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
 }
 
 /// Confirm with the emailed code (and password): the TOTP authenticator is removed in Cognito,
@@ -112,13 +156,65 @@ pub async fn confirm(
         })
         .await?;
     Ok(match outcome {
-        ConfirmOutcome::Reset => HttpResponse::Ok().json(Confirmed {
+        ConfirmOutcome::Reset { enrollment } => HttpResponse::Ok().json(Confirmed {
             status: "mfa_reset",
             reset_at: None,
+            enrollment: enrollment.map(EnrollmentOffer::from),
         }),
         ConfirmOutcome::Scheduled { reset_at } => HttpResponse::Accepted().json(Confirmed {
             status: "reset_scheduled",
             reset_at: Some(reset_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            enrollment: None,
         }),
     })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EnrollmentVerifyBody {
+    /// The `enrollment.token` of the confirmation's answer.
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{43}$")]
+    token: SecretString,
+    /// A code from the new authenticator app.
+    #[schema(example = "123456", pattern = "^[0-9]{3} ?[0-9]{3}$")]
+    code: String,
+}
+
+/// The new authenticator is the user's TOTP factor.
+#[derive(Serialize, ToSchema)]
+pub struct Enrolled {
+    /// Always `enrolled`.
+    #[schema(example = "enrolled")]
+    status: &'static str,
+}
+
+/// Finish enrolling the new authenticator with a code from it: Cognito verifies it, it becomes
+/// the preferred factor, every session is signed out, and that is read back.
+#[utoipa::path(
+    post, path = "/v1/recovery/enrollment/verify", tag = "recovery",
+    request_body = EnrollmentVerifyBody,
+    responses(
+        (status = 200, description = "`enrolled`: the next sign-in asks for a code from the new authenticator", body = Enrolled),
+        (status = 400, description = "`invalid_totp` (wrong code; a few tries, then the token dies), `invalid_enrollment` (unknown, used or expired token) or `invalid_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 502, description = "`enrollment_failed`: Cognito accepted the code but the factor is not the user's", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`identity_provider_unavailable` (the enrollment stays open) or `service_unavailable`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+pub async fn verify_enrollment(
+    req: HttpRequest,
+    body: web::Json<EnrollmentVerifyBody>,
+    service: web::Data<RecoveryService>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let code = TotpCode::parse(&body.code).map_err(|e| ApiError::invalid_request(e.to_string()))?;
+    service
+        .verify_enrollment(EnrollmentVerification {
+            token: body.token,
+            code,
+            client: client_info(&req),
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Enrolled { status: "enrolled" }))
 }

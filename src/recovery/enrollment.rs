@@ -1,0 +1,334 @@
+//! A new authenticator before the user leaves: right after the reset is read back, the service
+//! signs in with the password it was just given and starts TOTP association; the user proves
+//! the new app with a code, and the service makes it the preferred factor, signs the user out
+//! everywhere again and reads the result back.
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::RecoveryService;
+use crate::audit::{self, Action, AuditEvent, Outcome};
+use crate::cognito::{EnrollmentCredential, IdpError, TotpCheck};
+use crate::domain::sealed::{open, seal};
+use crate::domain::{otpauth_uri, random_token, token_digest, Actor, ClientInfo, TotpCode};
+use crate::store::enrollments::{self, EnrollmentEnd, NewEnrollment};
+use crate::store::recoveries::{self, RecoveryRow};
+
+/// Wrong codes from the new authenticator before the enrollment token dies.
+pub const ENROLLMENT_MAX_ATTEMPTS: i32 = 5;
+
+/// What the person who just proved code and password gets, once: the new authenticator's
+/// secret (as text and as a Key URI) and the token that finishes the enrollment.
+pub struct Enrollment {
+    pub token: SecretString,
+    pub secret_code: SecretString,
+    pub otpauth_uri: SecretString,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub struct EnrollmentVerification {
+    pub token: SecretString,
+    pub code: TotpCode,
+    pub client: ClientInfo,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnrollmentError {
+    /// The code does not match the new authenticator.
+    #[error("the code from the authenticator app is not valid")]
+    InvalidTotp,
+    /// Unknown, used or expired token (or one that died after too many wrong codes).
+    #[error("the enrollment is not valid: unknown, used or expired")]
+    Invalid,
+    #[error("the client address is over its hourly limit")]
+    RateLimited { retry_after: u64 },
+    #[error("the limit counters are unavailable")]
+    LimitsUnavailable(#[source] sqlx::Error),
+    #[error("the identity provider is unavailable")]
+    IdentityProviderUnavailable(#[source] IdpError),
+    /// Cognito accepted the code, but the read-back does not show TOTP as the preferred factor.
+    #[error("the new authenticator could not be made the user's factor: {0}")]
+    NotApplied(String),
+    #[error("the enrollment store failed")]
+    Store(#[from] sqlx::Error),
+}
+
+impl From<super::LimitError> for EnrollmentError {
+    fn from(err: super::LimitError) -> Self {
+        match err {
+            super::LimitError::Limited { retry_after } => Self::RateLimited { retry_after },
+            super::LimitError::Unavailable(e) => Self::LimitsUnavailable(e),
+        }
+    }
+}
+
+/// What is sealed with the enrollment token.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    /// `session` (MFA_SETUP) or `access_token`.
+    kind: CredentialKind,
+    credential: String,
+    secret_code: String,
+    /// VerifySoftwareToken already accepted a code: a retry after an outage finishes the rest.
+    verified: bool,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum CredentialKind {
+    Session,
+    AccessToken,
+}
+
+impl Sealed {
+    fn new(credential: &EnrollmentCredential, secret_code: &str, verified: bool) -> Self {
+        let (kind, credential) = match credential {
+            EnrollmentCredential::Session(s) => (CredentialKind::Session, s),
+            EnrollmentCredential::AccessToken(t) => (CredentialKind::AccessToken, t),
+        };
+        Self {
+            kind,
+            credential: credential.expose_secret().to_owned(),
+            secret_code: secret_code.to_owned(),
+            verified,
+        }
+    }
+
+    fn credential(&self) -> EnrollmentCredential {
+        let value = SecretString::from(self.credential.clone());
+        match self.kind {
+            CredentialKind::Session => EnrollmentCredential::Session(value),
+            CredentialKind::AccessToken => EnrollmentCredential::AccessToken(value),
+        }
+    }
+
+    fn seal(&self, token: &SecretString, id: Uuid) -> Vec<u8> {
+        let plain = serde_json::to_vec(self).expect("strings and a bool serialise");
+        seal(token, id.as_bytes(), &plain)
+    }
+
+    fn open(token: &SecretString, id: Uuid, sealed: &[u8]) -> Option<Self> {
+        let plain = open(token, id.as_bytes(), sealed).ok()?;
+        serde_json::from_slice(&plain).ok()
+    }
+}
+
+impl RecoveryService {
+    /// Starts the new authenticator's enrollment for a recovery whose reset was just applied
+    /// and read back. It never undoes or fails the reset: when Cognito does not offer an
+    /// enrollment (another factor is asked for, or it cannot be reached) there is none, and the
+    /// user enrols at the next sign-in (required pools) or in the app (optional ones).
+    pub(super) async fn start_enrollment(
+        &self,
+        recovery: &RecoveryRow,
+        password: &SecretString,
+        client: &ClientInfo,
+    ) -> Option<Enrollment> {
+        match self.try_start_enrollment(recovery, password, client).await {
+            Ok(enrollment) => Some(enrollment),
+            Err(why) => {
+                tracing::warn!(reason = %why, "no enrollment offered after the reset");
+                let mut conn = self.db.acquire().await.ok()?;
+                let event =
+                    AuditEvent::new(Action::EnrollmentStarted, &Actor::User, Outcome::Failed)
+                        .username(&recovery.username)
+                        .recovery(recovery.id)
+                        .client(client)
+                        .detail(why);
+                if let Err(err) = audit::append(&mut conn, event).await {
+                    crate::telemetry::log_unexpected("auditing a failed enrollment start", &err);
+                }
+                None
+            }
+        }
+    }
+
+    async fn try_start_enrollment(
+        &self,
+        recovery: &RecoveryRow,
+        password: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<Enrollment, String> {
+        let account = recovery.account();
+        let credential = self
+            .idp
+            .sign_in_to_enrol(account, password)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or(
+                "the sign-in after the reset asked for something other than a new authenticator",
+            )?;
+        let association = self
+            .idp
+            .associate_software_token(&credential)
+            .await
+            .map_err(|e| e.to_string())?;
+        let secret = association.secret_code.expose_secret();
+        let token = random_token();
+        let id = Uuid::new_v4();
+        let ttl =
+            chrono::Duration::from_std(self.rules.enrollment_ttl).unwrap_or(chrono::Duration::MAX);
+        let expires_at = Utc::now() + ttl;
+        let sealed = Sealed::new(&association.credential, secret, false).seal(&token, id);
+        let store = async {
+            let mut tx = self.db.begin().await?;
+            enrollments::insert(
+                &mut tx,
+                NewEnrollment {
+                    id,
+                    recovery_id: recovery.id,
+                    token_hash: &token_digest(&token),
+                    sealed: &sealed,
+                    expires_at,
+                },
+            )
+            .await?;
+            audit::append(
+                &mut tx,
+                AuditEvent::new(Action::EnrollmentStarted, &Actor::User, Outcome::Success)
+                    .username(&recovery.username)
+                    .recovery(recovery.id)
+                    .client(client)
+                    .detail(format!(
+                        "new authenticator offered until {}",
+                        expires_at.to_rfc3339()
+                    )),
+            )
+            .await?;
+            tx.commit().await
+        };
+        store.await.map_err(|e: sqlx::Error| e.to_string())?;
+        let uri = otpauth_uri(&self.rules.totp_issuer, &recovery.username, secret);
+        Ok(Enrollment {
+            token,
+            secret_code: association.secret_code,
+            otpauth_uri: SecretString::from(uri),
+            expires_at,
+        })
+    }
+
+    /// Verifies a code from the new authenticator and makes it the user's TOTP factor: Cognito
+    /// checks the code, the MFA_SETUP challenge is completed (required pools), TOTP is enabled
+    /// and preferred, every session is signed out, and the result is read back.
+    #[tracing::instrument(skip_all)]
+    pub async fn verify_enrollment(
+        &self,
+        verification: EnrollmentVerification,
+    ) -> Result<(), EnrollmentError> {
+        let client = &verification.client;
+        self.limit_client("enrollment", client).await?;
+
+        // 1. The open enrollment, its attempt counted before anything is compared.
+        let mut tx = self.db.begin().await?;
+        let Some(row) = enrollments::lock_open(&mut tx, &token_digest(&verification.token)).await?
+        else {
+            return Err(EnrollmentError::Invalid);
+        };
+        let recovery = recoveries::get(&mut tx, row.recovery_id)
+            .await?
+            .ok_or(EnrollmentError::Invalid)?;
+        let sealed = Sealed::open(&verification.token, row.id, &row.sealed)
+            .ok_or(EnrollmentError::Invalid)?;
+        let attempts = enrollments::count_attempt(&mut tx, row.id).await?;
+        if attempts > ENROLLMENT_MAX_ATTEMPTS {
+            enrollments::finish(&mut tx, row.id, EnrollmentEnd::TooManyAttempts).await?;
+            tx.commit().await?;
+            return Err(EnrollmentError::Invalid);
+        }
+        tx.commit().await?;
+        let event = |outcome: Outcome, action: Action, detail: String| {
+            AuditEvent::new(action, &Actor::User, outcome)
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .client(client)
+                .detail(detail)
+        };
+        let unavailable = |err: IdpError| async {
+            let mut conn = self.db.acquire().await?;
+            enrollments::refund_attempt(&mut conn, row.id).await?;
+            let detail = format!("{err}; the enrollment stays open");
+            audit::append(
+                &mut conn,
+                event(Outcome::Retryable, Action::EnrollmentFailed, detail),
+            )
+            .await?;
+            Ok::<_, EnrollmentError>(EnrollmentError::IdentityProviderUnavailable(err))
+        };
+
+        // 2. Cognito checks the code (once: a retry after an outage skips what is done).
+        let account = recovery.account();
+        let mut credential = sealed.credential();
+        if !sealed.verified {
+            match self
+                .idp
+                .verify_software_token(&credential, verification.code.as_str())
+                .await
+            {
+                Ok(TotpCheck::Verified(next)) => {
+                    credential = next;
+                    let resealed = Sealed::new(&credential, &sealed.secret_code, true)
+                        .seal(&verification.token, row.id);
+                    enrollments::reseal(&mut *self.db.acquire().await?, row.id, &resealed).await?;
+                }
+                Ok(TotpCheck::Mismatch) => {
+                    let mut tx = self.db.begin().await?;
+                    let died = attempts >= ENROLLMENT_MAX_ATTEMPTS;
+                    if died {
+                        enrollments::finish(&mut tx, row.id, EnrollmentEnd::TooManyAttempts)
+                            .await?;
+                    }
+                    let detail = format!(
+                        "wrong code from the new authenticator (attempt {attempts} of {ENROLLMENT_MAX_ATTEMPTS}){}",
+                        if died { "; the enrollment ended" } else { "" }
+                    );
+                    audit::append(
+                        &mut tx,
+                        event(Outcome::Rejected, Action::EnrollmentFailed, detail),
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    return Err(EnrollmentError::InvalidTotp);
+                }
+                Err(err) => return Err(unavailable(err).await?),
+            }
+        }
+
+        // 3. The factor becomes the user's, sessions go, and the result is read back.
+        let finished = async {
+            if let EnrollmentCredential::Session(session) = &credential {
+                self.idp.complete_mfa_setup(account, session).await?;
+            }
+            self.idp.prefer_totp(account).await?;
+            self.idp.sign_out_everywhere(account).await?;
+            self.idp.find_user(account).await
+        };
+        let user = match finished.await {
+            Ok(user) => user,
+            Err(err) => return Err(unavailable(err).await?),
+        };
+        let enrolled = user.is_some_and(|u| u.totp_enabled && u.totp_preferred);
+        let mut tx = self.db.begin().await?;
+        if !enrolled {
+            enrollments::finish(&mut tx, row.id, EnrollmentEnd::NotApplied).await?;
+            let why =
+                "after verification, SOFTWARE_TOKEN_MFA is not the preferred factor".to_owned();
+            audit::append(
+                &mut tx,
+                event(Outcome::Failed, Action::EnrollmentFailed, why.clone()),
+            )
+            .await?;
+            tx.commit().await?;
+            tracing::error!(reason = %why, "the new authenticator was not applied");
+            return Err(EnrollmentError::NotApplied(why));
+        }
+        enrollments::finish(&mut tx, row.id, EnrollmentEnd::Enrolled).await?;
+        let detail = "new authenticator verified; read back: SOFTWARE_TOKEN_MFA preferred; signed out everywhere".to_owned();
+        audit::append(&mut tx, event(Outcome::Success, Action::Enrolled, detail)).await?;
+        tx.commit().await?;
+        metrics::counter!("mfa_enrollments_total", "outcome" => "enrolled").increment(1);
+        tracing::info!("new authenticator enrolled and read back");
+        Ok(())
+    }
+}

@@ -1,0 +1,120 @@
+//! Enrollments' SQL: one row per new authenticator being set up after a reset.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::closed_vocabulary;
+
+closed_vocabulary! {
+    /// How an enrollment ended.
+    pub enum EnrollmentEnd {
+        Enrolled = "enrolled",
+        /// Too many wrong codes from the new authenticator.
+        TooManyAttempts = "too_many_attempts",
+        /// Cognito verified the code but the read-back did not show TOTP preferred.
+        NotApplied = "not_applied",
+    }
+}
+
+pub struct NewEnrollment<'a> {
+    pub id: Uuid,
+    pub recovery_id: Uuid,
+    pub token_hash: &'a str,
+    pub sealed: &'a [u8],
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn insert(conn: &mut PgConnection, new: NewEnrollment<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO enrollments (id, recovery_id, token_hash, sealed, expires_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(new.id)
+    .bind(new.recovery_id)
+    .bind(new.token_hash)
+    .bind(new.sealed)
+    .bind(new.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An open enrollment.
+#[derive(sqlx::FromRow)]
+pub struct EnrollmentRow {
+    pub id: Uuid,
+    pub recovery_id: Uuid,
+    pub sealed: Vec<u8>,
+    pub attempts: i32,
+}
+
+/// The enrollment whose token has this digest, if it is still open (not ended, not expired),
+/// row-locked.
+pub async fn lock_open(
+    conn: &mut PgConnection,
+    token_hash: &str,
+) -> Result<Option<EnrollmentRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, recovery_id, sealed, attempts FROM enrollments
+         WHERE token_hash = $1 AND sealed IS NOT NULL AND finished_at IS NULL AND expires_at > now()
+         FOR UPDATE",
+    )
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn count_attempt(conn: &mut PgConnection, id: Uuid) -> Result<i32, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE enrollments SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Gives back an attempt that failed through no fault of the user (Cognito unreachable).
+pub async fn refund_attempt(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE enrollments SET attempts = greatest(attempts - 1, 0) WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The enrollment ends: its sealed credential goes with it.
+pub async fn finish(
+    conn: &mut PgConnection,
+    id: Uuid,
+    end: EnrollmentEnd,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE enrollments SET sealed = NULL, finished_at = now(), outcome = $2 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(end)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Drops the sealed credentials of enrollments that expired unfinished; returns how many.
+pub async fn purge_expired(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE enrollments SET sealed = NULL WHERE sealed IS NOT NULL AND expires_at < now()",
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Replaces the sealed credential (after Cognito verified the code and issued a new session).
+pub async fn reseal(conn: &mut PgConnection, id: Uuid, sealed: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE enrollments SET sealed = $2 WHERE id = $1 AND finished_at IS NULL")
+        .bind(id)
+        .bind(sealed)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
