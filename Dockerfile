@@ -32,8 +32,10 @@ COPY --from=builder /app/target/release/mfa-recovery /usr/local/bin/mfa-recovery
 COPY config ./config
 ENV APP_ENV=production \
     APP_CONFIG_DIR=/app/config \
-    BIND_ADDR=0.0.0.0:8080
+    BIND_ADDR=0.0.0.0:8080 \
+    ADMIN_BIND_ADDR=0.0.0.0:9091
 USER 10001
-EXPOSE 8080
+# 8080 is the public service; 9091 serves /metrics and the probes, for the cluster only.
+EXPOSE 8080 9091
 ENTRYPOINT ["mfa-recovery"]
 CMD ["serve"]

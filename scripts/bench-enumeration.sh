@@ -9,16 +9,17 @@ cd "$(dirname "$0")/.."
 ROUNDS=${1:-40}
 PROFILE=${PROFILE:-release}
 scripts/install-deps.sh
+export SERVICES_DIR=$PWD/.services/bench
 trap 'kill "${SERVICE_PID:-}" 2>/dev/null || true; scripts/services.sh stop' EXIT
 scripts/services.sh start
 # shellcheck disable=SC1091
-source .services/env
+source "$SERVICES_DIR/env"
 
 if [ "$PROFILE" = release ]; then cargo build --locked --release; BIN=target/release/mfa-recovery
 else cargo build --locked; BIN=target/debug/mfa-recovery; fi
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-SEEDED=.services/bench-pool.env
+SEEDED=.services/bench/bench-pool.env
 export SES_FROM_ADDRESS=no-reply@bench.local
 (cd scripts && ../.venv/bin/python bench_enumeration.py "http://127.0.0.1:$PORT" "$TEST_AWS_ENDPOINT" \
   "$SES_FROM_ADDRESS" "$ROUNDS" "../$SEEDED") &

@@ -6,10 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+export SERVICES_DIR=$PWD/.services/dev
 trap 'scripts/services.sh stop' EXIT
 scripts/services.sh start
 # shellcheck disable=SC1091
-source .services/env
+source "$SERVICES_DIR/env"
 
 export SES_FROM_ADDRESS=no-reply@recovery.local
 eval "$(.venv/bin/python scripts/emulator_seed.py demo "$TEST_AWS_ENDPOINT" "$SES_FROM_ADDRESS")"
@@ -23,19 +24,18 @@ cat <<MSG
 mfa-recovery is starting on http://$BIND_ADDR (user pool $COGNITO_USER_POOL_ID, MFA required).
 Walk through a recovery for the demo user, who "lost their phone":
 
-  1. Ask for a recovery (the answer is the same for every username):
-     curl -s -X POST http://$BIND_ADDR/v1/recovery -H 'content-type: application/json' \\
-          -d '{"username":"demo"}'
+  1. Open http://$BIND_ADDR/recover in a browser and enter the username: demo
 
   2. Read the email (the emulator keeps what SES sent; the code looks like 1234 5678):
      curl -s $TEST_AWS_ENDPOINT/_harness/ses/messages | python3 -m json.tool
 
-  3. Confirm with the code and the password:
-     curl -s -X POST http://$BIND_ADDR/v1/recovery/confirm -H 'content-type: application/json' \\
-          -d '{"username":"demo","code":"1234 5678","password":"Demo-Passw0rd!"}'
+  3. Type the code and the password, Demo-Passw0rd!  The lost authenticator is removed, read
+     back, every session signed out, and the page shows a new authenticator's QR code and key.
 
-     {"status":"mfa_reset"} means the authenticator was removed and read back; the next sign-in
-     asks the user to enrol a new one. A second email tells the user what happened.
+  4. Scan the QR code with an authenticator app, or let the emulator's helper play the app:
+     .venv/bin/python scripts/emulator_seed.py totp KEY-FROM-THE-PAGE
+     Type the 6 digits: the last page says you are all set, and a second email told the user
+     what happened. The same steps work through the JSON API (README, "The API at a glance").
 
 MSG
 cargo run --locked -- serve

@@ -3,8 +3,16 @@ client allowing ADMIN_USER_PASSWORD_AUTH, a verified SES sender, and users (with
 TOTP authenticator). Used by scripts/dev.sh (demo) and scripts/bench-enumeration.sh."""
 
 import sys
+import time
 
 import boto3
+
+
+def totp_code(secret):
+    """The current 6-digit code of an authenticator holding `secret` (RFC 6238, as Cognito)."""
+    from moto.cognitoidp.utils import cognito_totp
+
+    return cognito_totp(secret.replace(" ", "")).generate(int(time.time())).decode("ascii")
 
 
 def clients(endpoint):
@@ -36,13 +44,18 @@ def create_user(idp, pool, client, username, email, password, totp=True):
     # Enrol a TOTP authenticator the way an app does: MFA_SETUP, associate, verify, prefer.
     auth = idp.admin_initiate_auth(UserPoolId=pool, ClientId=client, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
                                    AuthParameters={"USERNAME": username, "PASSWORD": password})
-    session = idp.associate_software_token(Session=auth["Session"])["Session"]
-    idp.verify_software_token(Session=session, UserCode="123456")
+    associated = idp.associate_software_token(Session=auth["Session"])
+    idp.verify_software_token(Session=associated["Session"],
+                              UserCode=totp_code(associated["SecretCode"]))
     idp.admin_set_user_mfa_preference(UserPoolId=pool, Username=username,
                                       SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "totp":
+        # totp KEY: what an authenticator app holding KEY shows now.
+        print(totp_code("".join(sys.argv[2:])))
+        sys.exit(0)
     # demo ENDPOINT SENDER: one user "demo" with TOTP; prints exports for the service.
     _, endpoint, sender = sys.argv[1:4]
     idp, pool, client = seed_pool(endpoint, sender)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the local demo need, from package registries only:
-# PostgreSQL 15 server (Debian packages) and moto's AWS emulator (PyPI, in ./.venv).
+# PostgreSQL 15 server, Chromium and chromedriver (Debian packages) and moto's AWS emulator
+# (PyPI, in ./.venv). No browser or driver is downloaded from anywhere else.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,15 +10,20 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 MOTO_VERSION=${MOTO_VERSION:-5.2.5}
 SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
 
-if [ ! -x "$PG_BIN/initdb" ]; then
-  echo "install-deps: installing PostgreSQL 15 from Debian packages" >&2
+packages=()
+[ -x "$PG_BIN/initdb" ] || packages+=(postgresql-15 postgresql-client-15)
+# The browser tests drive Debian's Chromium through Debian's chromedriver (same version).
+command -v chromium >/dev/null || packages+=(chromium)
+command -v chromedriver >/dev/null || packages+=(chromium-driver)
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "install-deps: installing ${packages[*]} from Debian packages" >&2
   if [ "$(id -u)" -ne 0 ]; then
-    echo "install-deps: need root (or sudo) to apt-get install postgresql-15" >&2
+    echo "install-deps: need root (or sudo) to apt-get install ${packages[*]}" >&2
     exec sudo "$0" "$@"
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends postgresql-15 postgresql-client-15 >/dev/null
+  apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ] \

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Starts (or stops) a throwaway PostgreSQL 15 cluster and the AWS emulator on 127.0.0.1.
-#   scripts/services.sh start   -> writes .services/env with the addresses to source
+#   scripts/services.sh start   -> writes $SERVICES_DIR/env with the addresses to source
 #   scripts/services.sh stop
-# Both listen on free loopback ports and keep all their state in .services/.
+# Both listen on free loopback ports and keep all their state in $SERVICES_DIR (default
+# .services/default). The tests, the demo and the benchmark each use a directory of their own,
+# so that running the tests does not stop a demo in the same checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-STATE=$PWD/.services
+STATE=${SERVICES_DIR:-$PWD/.services/default}
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+export SERVICES_DIR=$PWD/.services/test
 trap 'scripts/services.sh stop' EXIT
 scripts/services.sh start
 # shellcheck disable=SC1091
-source .services/env
+source "$SERVICES_DIR/env"
 
 cargo test --locked "$@"

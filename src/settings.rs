@@ -125,12 +125,15 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
     pub bind_addr: String,
+    /// The internal listener: `/metrics`, `/healthz`, `/readyz`; never exposed publicly.
+    pub admin_bind_addr: String,
     pub log_format: LogFormat,
 }
 
 #[derive(Deserialize)]
 struct RawServer {
     bind_addr: String,
+    admin_bind_addr: String,
     log_format: LogFormat,
 }
 
@@ -140,6 +143,7 @@ impl TryFrom<RawServer> for ServerSettings {
     fn try_from(raw: RawServer) -> Result<Self, SettingsError> {
         Ok(Self {
             bind_addr: raw.bind_addr,
+            admin_bind_addr: raw.admin_bind_addr,
             log_format: raw.log_format,
         })
     }
@@ -296,6 +300,10 @@ pub struct RecoverySettings {
     /// How long an enrollment started after a reset can be finished: at most what Cognito
     /// allows (the app client's AuthSessionValidity, 3 to 15 minutes, in pools that require MFA).
     pub enrollment_ttl: Duration,
+    /// The app's sign-in page, linked from the last page of the journey.
+    pub app_sign_in_url: Option<String>,
+    /// Origins whose pages may call the end-user endpoints from the browser (CORS).
+    pub cors_allowed_origins: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -313,6 +321,8 @@ struct RawRecovery {
     trusted_proxies: Option<String>,
     totp_issuer: String,
     enrollment_ttl_seconds: u64,
+    app_sign_in_url: Option<String>,
+    cors_allowed_origins: Option<String>,
 }
 
 impl TryFrom<RawRecovery> for RecoverySettings {
@@ -321,14 +331,12 @@ impl TryFrom<RawRecovery> for RecoverySettings {
     fn try_from(raw: RawRecovery) -> Result<Self, SettingsError> {
         let trusted_proxies = TrustedProxies::parse(raw.trusted_proxies.as_deref().unwrap_or(""))
             .map_err(|reason| invalid("TRUSTED_PROXIES", reason))?;
-        let public_base_url = raw
-            .public_base_url
-            .map(|u| u.trim_end_matches('/').to_owned());
-        if let Some(url) = &public_base_url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(invalid("PUBLIC_BASE_URL", "must be an http(s) URL"));
-            }
-        }
+        let public_base_url = http_url(
+            "PUBLIC_BASE_URL",
+            raw.public_base_url
+                .map(|u| u.trim_end_matches('/').to_owned()),
+        )?;
+        let app_sign_in_url = http_url("APP_SIGN_IN_URL", raw.app_sign_in_url)?;
         if raw.recovery_reset_delay_seconds > 0 && public_base_url.is_none() {
             return Err(invalid(
                 "PUBLIC_BASE_URL",
@@ -364,6 +372,8 @@ impl TryFrom<RawRecovery> for RecoverySettings {
             public_base_url,
             trusted_proxies,
             totp_issuer: totp_issuer(raw.totp_issuer)?,
+            app_sign_in_url,
+            cors_allowed_origins: origins(raw.cors_allowed_origins.as_deref().unwrap_or(""))?,
             enrollment_ttl: Duration::from_secs(at_most(
                 "ENROLLMENT_TTL_SECONDS",
                 at_least("ENROLLMENT_TTL_SECONDS", raw.enrollment_ttl_seconds, 60)?,
@@ -375,6 +385,38 @@ impl TryFrom<RawRecovery> for RecoverySettings {
 
 /// Cognito's longest AuthSessionValidity (15 minutes): an MFA_SETUP session lasts no longer.
 const COGNITO_MAX_SESSION_SECONDS: u64 = 900;
+
+/// A comma-separated list of origins: `scheme://host[:port]`, nothing after.
+fn origins(list: &str) -> Result<Vec<String>, SettingsError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let rest = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains('/') && origin != "*" => {
+                    Ok(origin.to_owned())
+                }
+                _ => Err(invalid(
+                    "CORS_ALLOWED_ORIGINS",
+                    format!("`{origin}` is not an origin such as https://app.example.com"),
+                )),
+            }
+        })
+        .collect()
+}
+
+fn http_url(name: &'static str, value: Option<String>) -> Result<Option<String>, SettingsError> {
+    match value {
+        Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => Err(invalid(
+            name,
+            format!("must be an http(s) URL, not `{url}`"),
+        )),
+        other => Ok(other),
+    }
+}
 
 fn totp_issuer(value: String) -> Result<String, SettingsError> {
     let value = value.trim().to_owned();
@@ -695,5 +737,22 @@ mod tests {
         let s = Settings::load_from(v).unwrap();
         assert_eq!(s.database.max_connections, 2);
         assert_eq!(s.worker.poll_interval, Duration::from_millis(10));
+    }
+
+    #[test]
+    fn cors_origins_are_origins_only() {
+        assert_eq!(
+            origins(" https://a.example.com, http://localhost:3000 ,").unwrap(),
+            ["https://a.example.com", "http://localhost:3000"]
+        );
+        for bad in [
+            "*",
+            "a.example.com",
+            "https://a.example.com/path",
+            "https://",
+        ] {
+            let err = origins(bad).unwrap_err().to_string();
+            assert!(err.contains("CORS_ALLOWED_ORIGINS"), "{bad}: {err}");
+        }
     }
 }

@@ -14,9 +14,10 @@ use tokio::task::JoinHandle;
 use tracing_actix_web::TracingLogger;
 
 use crate::cognito::{Cognito, IdentityProvider};
+use crate::mail::templates::PoolKind;
 use crate::mail::SesMailer;
 use crate::recovery::{self, CodeHasher, RecoveryService};
-use crate::settings::{AwsSettings, Settings};
+use crate::settings::{AppEnv, AwsSettings, Settings};
 use crate::worker::{self, Worker};
 use crate::{routes, store, telemetry};
 
@@ -25,7 +26,10 @@ const JOB_LOOPS: usize = 2;
 
 pub struct Application {
     port: u16,
+    admin_port: u16,
     server: Server,
+    /// The internal listener: probes and metrics.
+    admin: Server,
     workers: Vec<JoinHandle<()>>,
     worker: Arc<Worker<RecoveryService>>,
     shutdown: watch::Sender<bool>,
@@ -60,17 +64,22 @@ impl Application {
             aws_sdk_cognitoidentityprovider::Client::new(&sdk),
             settings.cognito.clone(),
         );
-        match cognito.mfa_configuration().await {
+        let pool = match cognito.mfa_configuration().await {
             Ok(mode) => {
                 tracing::info!(user_pool = %settings.cognito.user_pool_id, mfa_configuration = %mode, "user pool MFA configuration");
                 if mode == "ON" {
                     tracing::info!("MFA is required in this pool: a reset deletes the software token (AdminDeleteSoftwareToken) and the next sign-in enrols a new one");
                 }
+                PoolKind {
+                    mfa_required: mode == "ON",
+                    mfa_optional: mode != "ON",
+                }
             }
             Err(err) => {
-                tracing::warn!(error = %err, "could not read the user pool MFA configuration at start")
+                tracing::warn!(error = %err, "could not read the user pool MFA configuration at start");
+                PoolKind::default()
             }
-        }
+        };
         let mailer = SesMailer::new(
             aws_sdk_sesv2::Client::new(&sdk),
             settings.ses_from_address.clone(),
@@ -82,6 +91,7 @@ impl Application {
             Arc::new(mailer),
             hasher,
             settings.recovery.clone(),
+            pool,
         ));
         let worker = Arc::new(Worker::new(
             db.clone(),
@@ -110,8 +120,20 @@ impl Application {
 
         let listener = TcpListener::bind(&settings.server.bind_addr)?;
         let port = listener.local_addr()?.port();
+        let admin_listener = TcpListener::bind(&settings.server.admin_bind_addr)?;
+        let admin_port = admin_listener.local_addr()?.port();
         let db = web::Data::new(db);
         let rules = web::Data::new(settings.recovery.clone());
+        let pages = web::Data::new(routes::pages::PagesConfig {
+            cookies: routes::pages::CookieConfig::new(
+                &settings.hashing.pepper,
+                settings.app_env != AppEnv::Local,
+            ),
+            require_password: settings.recovery.require_password,
+            sign_in_url: settings.recovery.app_sign_in_url.clone(),
+        });
+        let cors_origins = settings.recovery.cors_allowed_origins.clone();
+        let (admin_service, admin_db) = (service.clone(), db.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(telemetry::observe_request))
@@ -120,15 +142,30 @@ impl Application {
                 .app_data(service.clone())
                 .app_data(db.clone())
                 .app_data(rules.clone())
-                .configure(routes::configure)
+                .app_data(pages.clone())
+                .configure(|cfg| routes::configure(cfg, &cors_origins))
                 .default_service(web::to(routes::not_found))
         })
         .listen(listener)?
         .run();
-        tracing::info!(port, "listening");
+
+        let admin = HttpServer::new(move || {
+            App::new()
+                .wrap(routes::security_headers())
+                .app_data(admin_service.clone())
+                .app_data(admin_db.clone())
+                .configure(routes::configure_admin)
+                .default_service(web::to(routes::not_found))
+        })
+        .workers(1)
+        .listen(admin_listener)?
+        .run();
+        tracing::info!(port, admin_port, "listening");
         Ok(Self {
             port,
+            admin_port,
             server,
+            admin,
             workers,
             worker,
             shutdown,
@@ -139,14 +176,19 @@ impl Application {
         self.port
     }
 
+    pub fn admin_port(&self) -> u16 {
+        self.admin_port
+    }
+
     /// The job queue of this instance (tests run pending jobs through it).
     pub fn worker(&self) -> Arc<Worker<RecoveryService>> {
         Arc::clone(&self.worker)
     }
 
-    /// Serves until the server stops (SIGTERM/SIGINT), then stops the job loops.
+    /// Serves until the servers stop (SIGTERM/SIGINT), then stops the job loops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
+        let (result, admin) = tokio::join!(self.server, self.admin);
+        let result = result.and(admin);
         let _ = self.shutdown.send(true);
         for worker in self.workers {
             let _ = worker.await;

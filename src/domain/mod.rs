@@ -21,7 +21,7 @@ pub use client_address::{limit_key, TrustedProxies};
 pub use email::EmailAddress;
 pub use initiator::{Actor, Initiator};
 pub use recovery_code::RecoveryCode;
-pub use secret_token::{random_token, sha256_hex, token_digest};
+pub use secret_token::{is_token, random_token, sha256_hex, token_digest};
 pub use staff::{StaffName, StaffRole};
 pub use status::{Moved, RecoveryStatus, Transition};
 pub use totp::{otpauth_uri, TotpCode, TotpCodeError};

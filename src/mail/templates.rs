@@ -39,12 +39,25 @@ macro_rules! email {
     };
 }
 
+/// What the pool does at the next sign-in of a user without an authenticator, for emails that
+/// must tell the truth about it: `mfa_required` (Cognito asks to set one up) or `mfa_optional`
+/// (the password alone lets them in); neither when the pool's mode could not be read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolKind {
+    pub mfa_required: bool,
+    pub mfa_optional: bool,
+}
+
 /// The one-time code, grouped for reading (`1234 5678`).
 pub struct RecoveryCodeEmail {
     pub code: String,
     /// How long the code lives, rounded up to whole minutes.
     pub minutes: u64,
     pub password_needed: bool,
+    /// Where to type it (`PUBLIC_BASE_URL/recover/code`), when the service's address is known.
+    pub recover_url: Option<String>,
+    pub mfa_required: bool,
+    pub mfa_optional: bool,
 }
 email!(RecoveryCodeEmail: "recovery_code/subject.txt", "recovery_code/body.txt", "recovery_code/body.html");
 
@@ -56,6 +69,10 @@ pub struct ResetNoticeEmail {
     pub ip: String,
     /// "you, on the account recovery page" or "the support desk (agent NAME)".
     pub started_by: String,
+    pub mfa_required: bool,
+    pub mfa_optional: bool,
+    /// The one-time link that resumes setting up a new authenticator, while there is none.
+    pub enrol_url: Option<String>,
 }
 email!(ResetNoticeEmail: "reset_notice/subject.txt", "reset_notice/body.txt", "reset_notice/body.html");
 
@@ -66,6 +83,8 @@ pub struct ResetScheduledEmail {
     pub started_by: String,
     pub reset_at: String,
     pub cancel_url: String,
+    pub mfa_required: bool,
+    pub mfa_optional: bool,
 }
 email!(ResetScheduledEmail: "reset_scheduled/subject.txt", "reset_scheduled/body.txt", "reset_scheduled/body.html");
 
@@ -93,6 +112,9 @@ mod tests {
             code: code.grouped(),
             minutes: 10,
             password_needed: true,
+            recover_url: Some("https://id.example.com/recover/code".into()),
+            mfa_required: true,
+            mfa_optional: false,
         }
         .render(to())
         .unwrap();
@@ -102,6 +124,42 @@ mod tests {
             assert!(part.contains("10 minutes"), "{part}");
             assert!(part.contains("did not ask"), "{part}");
             assert!(part.contains("together with your password"), "{part}");
+            assert!(
+                part.contains("https://id.example.com/recover/code"),
+                "{part}"
+            );
+            assert!(part.contains("next sign-in"), "{part}");
+        }
+    }
+
+    #[test]
+    fn in_an_optional_pool_no_email_promises_that_the_next_sign_in_asks_for_an_authenticator() {
+        let optional = |required: bool| (required, !required);
+        for (mfa_required, mfa_optional) in [optional(true), optional(false)] {
+            let notice = ResetNoticeEmail {
+                at: "now".into(),
+                ip: "192.0.2.1".into(),
+                started_by: "you".into(),
+                mfa_required,
+                mfa_optional,
+                enrol_url: None,
+            }
+            .render(to())
+            .unwrap();
+            let code = RecoveryCodeEmail {
+                code: "1234 5678".into(),
+                minutes: 10,
+                password_needed: true,
+                recover_url: None,
+                mfa_required,
+                mfa_optional,
+            }
+            .render(to())
+            .unwrap();
+            for part in [&notice.text, &notice.html, &code.text, &code.html] {
+                assert_eq!(part.contains("password alone"), mfa_optional, "{part}");
+                assert_eq!(part.contains("next sign-in"), mfa_required, "{part}");
+            }
         }
     }
 
@@ -111,6 +169,9 @@ mod tests {
             at: "2026-01-01 00:00 UTC".into(),
             ip: "<script>".into(),
             started_by: "you".into(),
+            mfa_required: true,
+            mfa_optional: false,
+            enrol_url: None,
         }
         .render(to())
         .unwrap();
@@ -138,6 +199,8 @@ mod tests {
             started_by: "you".into(),
             reset_at: "later".into(),
             cancel_url: "https://x.test/c?token=t".into(),
+            mfa_required: false,
+            mfa_optional: true,
         }
         .render(to())
         .unwrap();

@@ -28,6 +28,26 @@ pub struct Enrollment {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Resuming an enrollment from a notice's link, with the password.
+pub struct EnrollmentResumption {
+    pub link: SecretString,
+    pub password: SecretString,
+    pub client: ClientInfo,
+}
+
+/// Why no enrollment was started.
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    /// The sign-in with the password did not lead to an enrollment: a wrong password, or
+    /// Cognito asked for another factor or a new password.
+    #[error("the sign-in with the password asked for something other than a new authenticator")]
+    NotOffered,
+    #[error("the identity provider is unavailable: {0}")]
+    Unavailable(IdpError),
+    #[error("the enrollment store failed: {0}")]
+    Store(#[from] sqlx::Error),
+}
+
 pub struct EnrollmentVerification {
     pub token: SecretString,
     pub code: TotpCode,
@@ -130,18 +150,29 @@ impl RecoveryService {
             Ok(enrollment) => Some(enrollment),
             Err(why) => {
                 tracing::warn!(reason = %why, "no enrollment offered after the reset");
-                let mut conn = self.db.acquire().await.ok()?;
-                let event =
-                    AuditEvent::new(Action::EnrollmentStarted, &Actor::User, Outcome::Failed)
-                        .username(&recovery.username)
-                        .recovery(recovery.id)
-                        .client(client)
-                        .detail(why);
-                if let Err(err) = audit::append(&mut conn, event).await {
-                    crate::telemetry::log_unexpected("auditing a failed enrollment start", &err);
-                }
+                self.audit_start_failed(recovery, client, &why).await;
                 None
             }
+        }
+    }
+
+    async fn audit_start_failed(
+        &self,
+        recovery: &RecoveryRow,
+        client: &ClientInfo,
+        why: &StartError,
+    ) {
+        let event = AuditEvent::new(Action::EnrollmentStarted, &Actor::User, Outcome::Failed)
+            .username(&recovery.username)
+            .recovery(recovery.id)
+            .client(client)
+            .detail(why.to_string());
+        let appended = async {
+            let mut conn = self.db.acquire().await?;
+            audit::append(&mut conn, event).await
+        };
+        if let Err(err) = appended.await {
+            crate::telemetry::log_unexpected("auditing a failed enrollment start", &err);
         }
     }
 
@@ -150,21 +181,19 @@ impl RecoveryService {
         recovery: &RecoveryRow,
         password: &SecretString,
         client: &ClientInfo,
-    ) -> Result<Enrollment, String> {
+    ) -> Result<Enrollment, StartError> {
         let account = recovery.account();
         let credential = self
             .idp
             .sign_in_to_enrol(account, password)
             .await
-            .map_err(|e| e.to_string())?
-            .ok_or(
-                "the sign-in after the reset asked for something other than a new authenticator",
-            )?;
+            .map_err(StartError::Unavailable)?
+            .ok_or(StartError::NotOffered)?;
         let association = self
             .idp
             .associate_software_token(&credential)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(StartError::Unavailable)?;
         let secret = association.secret_code.expose_secret();
         let token = random_token();
         let id = Uuid::new_v4();
@@ -172,34 +201,31 @@ impl RecoveryService {
             chrono::Duration::from_std(self.rules.enrollment_ttl).unwrap_or(chrono::Duration::MAX);
         let expires_at = Utc::now() + ttl;
         let sealed = Sealed::new(&association.credential, secret, false).seal(&token, id);
-        let store = async {
-            let mut tx = self.db.begin().await?;
-            enrollments::insert(
-                &mut tx,
-                NewEnrollment {
-                    id,
-                    recovery_id: recovery.id,
-                    token_hash: &token_digest(&token),
-                    sealed: &sealed,
-                    expires_at,
-                },
-            )
-            .await?;
-            audit::append(
-                &mut tx,
-                AuditEvent::new(Action::EnrollmentStarted, &Actor::User, Outcome::Success)
-                    .username(&recovery.username)
-                    .recovery(recovery.id)
-                    .client(client)
-                    .detail(format!(
-                        "new authenticator offered until {}",
-                        expires_at.to_rfc3339()
-                    )),
-            )
-            .await?;
-            tx.commit().await
-        };
-        store.await.map_err(|e: sqlx::Error| e.to_string())?;
+        let mut tx = self.db.begin().await?;
+        enrollments::insert(
+            &mut tx,
+            NewEnrollment {
+                id,
+                recovery_id: recovery.id,
+                token_hash: &token_digest(&token),
+                sealed: &sealed,
+                expires_at,
+            },
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            AuditEvent::new(Action::EnrollmentStarted, &Actor::User, Outcome::Success)
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .client(client)
+                .detail(format!(
+                    "new authenticator offered until {}",
+                    expires_at.to_rfc3339()
+                )),
+        )
+        .await?;
+        tx.commit().await?;
         let uri = otpauth_uri(&self.rules.totp_issuer, &recovery.username, secret);
         Ok(Enrollment {
             token,
@@ -207,6 +233,60 @@ impl RecoveryService {
             otpauth_uri: SecretString::from(uri),
             expires_at,
         })
+    }
+
+    /// Resumes the new authenticator's enrollment from the one-time link of a reset-applied
+    /// notice (after a waiting period, or when the user left the page early), with the
+    /// password: only for a recovery that completed, only while the account has no
+    /// authenticator (the link never replaces one), a few wrong passwords at most.
+    #[tracing::instrument(skip_all)]
+    pub async fn resume_enrollment(
+        &self,
+        resumption: EnrollmentResumption,
+    ) -> Result<Enrollment, EnrollmentError> {
+        let client = &resumption.client;
+        self.limit_client("enrollment", client).await?;
+        let mut tx = self.db.begin().await?;
+        let Some((recovery, attempts)) =
+            recoveries::lock_by_enrol_link(&mut tx, &token_digest(&resumption.link)).await?
+        else {
+            return Err(EnrollmentError::Invalid);
+        };
+        if attempts > ENROLLMENT_MAX_ATTEMPTS {
+            recoveries::end_enrol_link(&mut tx, recovery.id).await?;
+            tx.commit().await?;
+            return Err(EnrollmentError::Invalid);
+        }
+        tx.commit().await?;
+        let user = self
+            .idp
+            .find_user(recovery.account())
+            .await
+            .map_err(EnrollmentError::IdentityProviderUnavailable)?;
+        if user.is_some_and(|u| u.totp_enabled) {
+            let mut conn = self.db.acquire().await?;
+            recoveries::end_enrol_link(&mut conn, recovery.id).await?;
+            return Err(EnrollmentError::Invalid);
+        }
+        match self
+            .try_start_enrollment(&recovery, &resumption.password, client)
+            .await
+        {
+            Ok(enrollment) => {
+                let mut conn = self.db.acquire().await?;
+                recoveries::end_enrol_link(&mut conn, recovery.id).await?;
+                Ok(enrollment)
+            }
+            Err(StartError::NotOffered) => {
+                self.audit_start_failed(&recovery, client, &StartError::NotOffered)
+                    .await;
+                Err(EnrollmentError::Invalid)
+            }
+            Err(StartError::Unavailable(err)) => {
+                Err(EnrollmentError::IdentityProviderUnavailable(err))
+            }
+            Err(StartError::Store(err)) => Err(EnrollmentError::Store(err)),
+        }
     }
 
     /// Verifies a code from the new authenticator and makes it the user's TOTP factor: Cognito

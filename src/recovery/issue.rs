@@ -116,6 +116,13 @@ impl RecoveryService {
             code: code.grouped(),
             minutes: self.rules.code_ttl.as_secs().div_ceil(60),
             password_needed: self.rules.require_password,
+            recover_url: self
+                .rules
+                .public_base_url
+                .as_ref()
+                .map(|base| format!("{base}/recover/code")),
+            mfa_required: self.pool.mfa_required,
+            mfa_optional: self.pool.mfa_optional,
         }
         .render(email)
         .map_err(|e| JobError::transient("rendering the code email", e))?;

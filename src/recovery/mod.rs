@@ -20,6 +20,7 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use crate::cognito::IdentityProvider;
+use crate::mail::templates::PoolKind;
 use crate::mail::Mailer;
 use crate::settings::RecoverySettings;
 
@@ -27,7 +28,8 @@ pub use code_hasher::{CodeHasher, HashError};
 pub use confirm::{ConfirmError, ConfirmOutcome, Confirmation};
 pub use eligibility::Ineligible;
 pub use enrollment::{
-    Enrollment, EnrollmentError, EnrollmentVerification, ENROLLMENT_MAX_ATTEMPTS,
+    Enrollment, EnrollmentError, EnrollmentResumption, EnrollmentVerification,
+    ENROLLMENT_MAX_ATTEMPTS,
 };
 pub use limits::LimitError;
 pub use request::{RecoveryRequest, RequestError};
@@ -39,6 +41,8 @@ pub struct RecoveryService {
     mailer: Arc<dyn Mailer>,
     hasher: CodeHasher,
     rules: RecoverySettings,
+    /// What the pool does at the next sign-in of a user without an authenticator, read at start.
+    pool: PoolKind,
     /// Wakes the job loops of this instance as soon as a job is queued.
     wakeup: Arc<Notify>,
 }
@@ -50,6 +54,7 @@ impl RecoveryService {
         mailer: Arc<dyn Mailer>,
         hasher: CodeHasher,
         rules: RecoverySettings,
+        pool: PoolKind,
     ) -> Self {
         Self {
             db,
@@ -57,6 +62,7 @@ impl RecoveryService {
             mailer,
             hasher,
             rules,
+            pool,
             wakeup: Arc::new(Notify::new()),
         }
     }

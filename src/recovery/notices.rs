@@ -13,6 +13,9 @@ use crate::mail::{templates, Email};
 use crate::store::recoveries::{self, RecoveryRow};
 use crate::worker::JobError;
 
+/// How long the enrollment link of a reset-applied notice works.
+const ENROLLMENT_LINK_HOURS: i64 = 24;
+
 fn utc(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
@@ -69,6 +72,8 @@ impl RecoveryService {
                     started_by,
                     reset_at: utc(reset_at),
                     cancel_url,
+                    mfa_required: self.pool.mfa_required,
+                    mfa_optional: self.pool.mfa_optional,
                 }
                 .render(email)
                 .map_err(|e| JobError::transient("rendering the scheduled-reset notice", e))?;
@@ -76,10 +81,14 @@ impl RecoveryService {
             }
             (RecoveryStatus::Scheduled, None) => return Ok(()),
             _ => {
+                let enrol_url = self.enrol_link(conn, &recovery).await?;
                 let message = templates::ResetNoticeEmail {
                     at: utc(recovery.finished_at.unwrap_or_else(Utc::now)),
                     ip,
                     started_by,
+                    enrol_url,
+                    mfa_required: self.pool.mfa_required,
+                    mfa_optional: self.pool.mfa_optional,
                 }
                 .render(email)
                 .map_err(|e| JobError::transient("rendering the reset notice", e))?;
@@ -90,6 +99,39 @@ impl RecoveryService {
         let detail = format!("{what} to {hint} (SES message {message_id})");
         audit::append(conn, event(Outcome::Sent, detail)).await?;
         Ok(())
+    }
+
+    /// The one-time link that resumes the new authenticator's enrollment, for the reset-applied
+    /// notice: only while the account has no authenticator (the user did not finish on the
+    /// page, or the reset waited), and only where the password is checked and the service's
+    /// address is known. It works once, for `ENROLLMENT_LINK_HOURS`.
+    async fn enrol_link(
+        &self,
+        conn: &mut PgConnection,
+        recovery: &RecoveryRow,
+    ) -> Result<Option<String>, JobError> {
+        let Some(base) = self.rules.public_base_url.as_deref() else {
+            return Ok(None);
+        };
+        if !self.rules.require_password {
+            return Ok(None);
+        }
+        let user = self
+            .idp
+            .find_user(recovery.account())
+            .await
+            .map_err(|e| JobError::transient("looking up the user for a notice", e))?;
+        if user.is_none_or(|u| u.totp_enabled) {
+            return Ok(None);
+        }
+        let token = random_token();
+        let expires_at = Utc::now() + chrono::Duration::hours(ENROLLMENT_LINK_HOURS);
+        let stored =
+            recoveries::set_enrol_link(conn, recovery.id, &token_digest(&token), expires_at)
+                .await?;
+        Ok(stored
+            .applied()
+            .then(|| format!("{base}/recover/enrol?token={}", token.expose_secret())))
     }
 
     /// Tells the owner that a recovery of their account locked after wrong codes. Names without

@@ -35,9 +35,6 @@ pub async fn readyz(db: web::Data<PgPool>) -> HttpResponse {
 
 /// Prometheus text exposition of the process's metrics, with the queue and email-budget gauges
 /// read from the database at scrape time.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
-    (status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain"),
-))]
 pub async fn metrics(service: web::Data<crate::recovery::RecoveryService>) -> HttpResponse {
     if let Err(err) = service.observe_gauges().await {
         super::problem::log_unexpected("reading the gauges for /metrics failed", &err);

@@ -4,7 +4,7 @@ mod api;
 mod auth;
 mod health;
 pub mod openapi;
-mod pages;
+pub mod pages;
 pub mod problem;
 
 use api::{audit, recovery, support};
@@ -31,28 +31,83 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ))
         .add((header::REFERRER_POLICY, "no-referrer"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Browsers may call the end-user endpoints from these origins (apps with their own UI); none
+/// by default. Staff endpoints never answer cross-origin requests, and no credential is ever
+/// taken from a query string or a cookie on these endpoints, so none is allowed across origins.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| {
+            cors.allowed_origin(origin)
+        })
+        .allowed_methods(["POST"])
+        .allowed_header(header::CONTENT_TYPE)
+        .max_age(600)
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
     cfg.app_data(json_config())
         .app_data(query_config())
-        .app_data(web::FormConfig::default().limit(JSON_BODY_LIMIT))
+        .app_data(form_config())
+        .service(
+            web::resource("/recover")
+                .route(web::get().to(pages::recover::start))
+                .route(web::post().to(pages::recover::request))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/recover/code")
+                .route(web::get().to(pages::recover::have_code))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/recover/confirm")
+                .route(web::post().to(pages::recover::confirm))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/recover/enrol")
+                .route(web::get().to(pages::recover::resume_form))
+                .route(web::post().to(pages::recover::resume))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/recover/enrollment")
+                .route(web::post().to(pages::recover::enrol))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/assets/pages.css")
+                .route(web::get().to(pages::recover::stylesheet))
+                .default_service(web::to(method_not_allowed)),
+        )
         .service(
             web::resource("/v1/recovery")
+                .wrap(cors(cors_origins))
                 .route(web::post().to(recovery::request))
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
             web::resource("/v1/recovery/confirm")
+                .wrap(cors(cors_origins))
                 .route(web::post().to(recovery::confirm))
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
+            web::resource("/v1/recovery/enrollment")
+                .wrap(cors(cors_origins))
+                .route(web::post().to(recovery::resume_enrollment))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
             web::resource("/v1/recovery/enrollment/verify")
+                .wrap(cors(cors_origins))
                 .route(web::post().to(recovery::verify_enrollment))
                 .default_service(web::to(method_not_allowed)),
         )
@@ -99,18 +154,38 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(method_not_allowed)),
         )
         .service(
-            web::resource("/metrics")
-                .route(web::get().to(health::metrics))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
             web::resource("/readyz")
                 .route(web::get().to(health::readyz))
                 .default_service(web::to(method_not_allowed)),
         );
 }
 
-pub async fn not_found() -> HttpResponse {
+/// Browsers get a page in words; API clients a problem.
+/// The internal listener (`ADMIN_BIND_ADDR`): probes and metrics, never exposed publicly.
+/// Metrics tell what happened to each kind of request, so they are not served on the public
+/// listener at all: there they would tell eligible names from unknown ones.
+pub fn configure_admin(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/metrics")
+            .route(web::get().to(health::metrics))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/healthz")
+            .route(web::get().to(health::healthz))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/readyz")
+            .route(web::get().to(health::readyz))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    if wants_html(&req) {
+        return pages::recover::not_found_page();
+    }
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
@@ -160,6 +235,26 @@ fn json_config() -> web::JsonConfig {
                 _ => ApiError::invalid_request("The request body could not be read."),
             };
             actix_web::error::InternalError::from_response(err, api.error_response()).into()
+        })
+}
+
+/// Whether the client is a browser asking for a page.
+fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// Forms are posted by pages: a form that cannot be read gets a page, not JSON.
+fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(JSON_BODY_LIMIT)
+        .error_handler(|err, _req| {
+            let response = HttpResponse::BadRequest()
+                .content_type("text/html; charset=utf-8")
+                .body("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Form not readable</title></head><body><h1>This form could not be read</h1><p><a href=\"/recover\">Start again</a></p></body></html>");
+            actix_web::error::InternalError::from_response(err, response).into()
         })
 }
 

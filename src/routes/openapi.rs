@@ -31,6 +31,7 @@ impl Modify for StaffKey {
     paths(
         recovery::request,
         recovery::confirm,
+        recovery::resume_enrollment,
         recovery::verify_enrollment,
         cancel::show,
         cancel::cancel,
@@ -41,7 +42,6 @@ impl Modify for StaffKey {
         audit::verify,
         health::healthz,
         health::readyz,
-        health::metrics,
         document,
     ),
     modifiers(&StaffKey),
@@ -49,7 +49,7 @@ impl Modify for StaffKey {
         (name = "recovery", description = "End users (no authentication)"),
         (name = "support", description = "Support desk (staff key, role support)"),
         (name = "audit", description = "Auditors (staff key, role auditor)"),
-        (name = "operations", description = "Probes, metrics and this document"),
+        (name = "operations", description = "Probes and this document (metrics are served on the internal listener, ADMIN_BIND_ADDR, only)"),
     )
 )]
 pub struct ApiDoc;

@@ -407,3 +407,63 @@ pub async fn set_locked_ip(
         .await?;
     Ok(())
 }
+
+/// Gives a completed recovery a one-time enrollment link (by its hash), valid until
+/// `expires_at`.
+pub async fn set_enrol_link(
+    conn: &mut PgConnection,
+    id: Uuid,
+    link_hash: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<Moved, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE recoveries SET enrol_link_hash = $2, enrol_link_expires_at = $3, enrol_link_attempts = 0
+         WHERE id = $1 AND status = $4",
+    )
+    .bind(id)
+    .bind(link_hash)
+    .bind(expires_at)
+    .bind(RecoveryStatus::Completed)
+    .execute(conn)
+    .await?;
+    Ok(moved(result))
+}
+
+/// The completed recovery whose live enrollment link has this hash, row-locked, with the
+/// attempt of using it counted.
+pub async fn lock_by_enrol_link(
+    conn: &mut PgConnection,
+    link_hash: &str,
+) -> Result<Option<(RecoveryRow, i32)>, sqlx::Error> {
+    let row: Option<RecoveryRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM recoveries
+         WHERE enrol_link_hash = $1 AND enrol_link_expires_at > now() AND status = $2
+         FOR UPDATE"
+    ))
+    .bind(link_hash)
+    .bind(RecoveryStatus::Completed)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let attempts: i32 = sqlx::query_scalar(
+        "UPDATE recoveries SET enrol_link_attempts = enrol_link_attempts + 1 WHERE id = $1
+         RETURNING enrol_link_attempts",
+    )
+    .bind(row.id)
+    .fetch_one(conn)
+    .await?;
+    Ok(Some((row, attempts)))
+}
+
+/// The enrollment link stops working (used, or too many wrong passwords).
+pub async fn end_enrol_link(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE recoveries SET enrol_link_hash = NULL, enrol_link_expires_at = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

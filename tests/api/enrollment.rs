@@ -250,3 +250,71 @@ async fn without_the_password_requirement_no_enrollment_is_offered() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body, serde_json::json!({"status": "mfa_reset"}));
 }
+
+/// The link's token in a reset-applied notice.
+fn enrol_link_token(body: &str) -> String {
+    let start = body
+        .find("https://recovery.example.com/recover/enrol?token=")
+        .expect("an enrollment link on the configured base URL");
+    body[start..]
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+#[tokio::test]
+async fn after_a_waiting_period_the_notices_link_resumes_the_enrollment_with_the_password() {
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .set("RECOVERY_RESET_DELAY_SECONDS", 60)
+            .set("PUBLIC_BASE_URL", "https://recovery.example.com"),
+    )
+    .await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    let confirmed = app.confirm(&user.username, &code, &user.password).await;
+    assert_eq!(confirmed.status(), 202, "scheduled: no enrollment yet");
+    app.wait_for_email(&user.email, 2).await; // the scheduled-reset notice
+    app.run_jobs_scheduled_for_later().await; // the waiting period passes
+    let applied = app.wait_for_email(&user.email, 3).await;
+    assert!(applied.subject.as_deref().unwrap().contains("was removed"));
+    let token = enrol_link_token(&applied.body.unwrap());
+    assert_eq!(token.len(), 43);
+
+    let resume = |password: String| {
+        app.post_json(
+            "/v1/recovery/enrollment",
+            serde_json::json!({"token": token, "password": password}),
+        )
+    };
+    assert_problem(
+        resume("not-the-password".into()).await,
+        400,
+        "invalid_enrollment",
+    )
+    .await;
+    let response = resume(user.password.clone()).await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let enrollment = &body["enrollment"];
+    let secret = secret_of(enrollment);
+    let verified = verify(
+        &app,
+        enrollment["token"].as_str().unwrap(),
+        &totp_now(&secret),
+    )
+    .await;
+    assert_eq!(verified.status(), 200);
+    assert!(app.sign_in_with_totp(&user, &secret).await);
+
+    // Used once: the link cannot replace the new authenticator.
+    assert_problem(
+        resume(user.password.clone()).await,
+        400,
+        "invalid_enrollment",
+    )
+    .await;
+}

@@ -50,3 +50,18 @@ async fn readyz_is_503_when_the_database_stops_answering_and_200_when_it_is_back
     .unwrap();
     assert_eq!(ready().await, 200);
 }
+
+#[tokio::test]
+async fn metrics_are_served_on_the_internal_listener_only() {
+    let app = TestApp::spawn().await;
+    let get = |url: String| {
+        let http = app.http.clone();
+        async move { http.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get(format!("{}/metrics", app.address)).await, 404);
+    assert_eq!(get(format!("{}/metrics", app.admin_address)).await, 200);
+    assert_eq!(get(format!("{}/healthz", app.admin_address)).await, 200);
+    assert_eq!(get(format!("{}/readyz", app.admin_address)).await, 200);
+    // Nothing but probes and metrics there.
+    assert_eq!(get(format!("{}/recover", app.admin_address)).await, 404);
+}

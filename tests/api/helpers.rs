@@ -181,6 +181,8 @@ pub enum SignIn {
 
 pub struct TestApp {
     pub address: String,
+    /// The internal listener (`ADMIN_BIND_ADDR`): probes and metrics.
+    pub admin_address: String,
     pub db: PgPool,
     pub db_url: String,
     pub pool_id: String,
@@ -233,6 +235,7 @@ impl TestApp {
         let mut vars: HashMap<String, String> = [
             ("DATABASE_URL", db_url.clone()),
             ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+            ("ADMIN_BIND_ADDR", "127.0.0.1:0".to_owned()),
             ("COGNITO_USER_POOL_ID", pool_id.clone()),
             ("COGNITO_CLIENT_ID", client_id.clone()),
             ("SES_FROM_ADDRESS", FROM_ADDRESS.to_owned()),
@@ -265,11 +268,13 @@ impl TestApp {
             .await
             .expect("the service starts");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let admin_address = format!("http://127.0.0.1:{}", app.admin_port());
         let worker = app.worker();
         tokio::spawn(app.run_until_stopped());
 
         TestApp {
             address,
+            admin_address,
             db: PgPool::connect(&db_url).await.expect("test database"),
             db_url,
             pool_id,
@@ -903,6 +908,7 @@ pub struct RunningBinary {
     pub child: Child,
     output: Arc<Mutex<Vec<String>>>,
     pub address: String,
+    pub admin_address: String,
 }
 
 impl RunningBinary {
@@ -928,14 +934,17 @@ impl RunningBinary {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
                         if event["message"] == "listening" {
-                            let _ = port_tx.send(event["port"].as_u64().unwrap());
+                            let _ = port_tx.send((
+                                event["port"].as_u64().unwrap(),
+                                event["admin_port"].as_u64().unwrap(),
+                            ));
                         }
                     }
                     output.lock().unwrap().push(line);
                 }
             });
         }
-        let port = port_rx
+        let (port, admin_port) = port_rx
             .recv_timeout(Duration::from_secs(60))
             .unwrap_or_else(|_| {
                 panic!(
@@ -947,6 +956,7 @@ impl RunningBinary {
             child,
             output,
             address: format!("http://127.0.0.1:{port}"),
+            admin_address: format!("http://127.0.0.1:{admin_port}"),
         }
     }
 

@@ -4,6 +4,7 @@
 mod abuse;
 mod audit;
 mod bad_input;
+mod browser;
 mod confirm;
 mod enrollment;
 mod faults;

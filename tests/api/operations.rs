@@ -38,9 +38,17 @@ async fn metrics_count_requests_by_route_and_status_and_recovery_outcomes() {
         .unwrap();
     assert_eq!(malformed.status(), 400);
 
-    let response = app
+    // Never on the public listener: there it would tell eligible names from unknown ones.
+    let public = app
         .http
         .get(format!("{}/metrics", binary.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404);
+    let response = app
+        .http
+        .get(format!("{}/metrics", binary.admin_address))
         .send()
         .await
         .unwrap();

@@ -146,3 +146,65 @@ async fn a_second_request_supersedes_the_first_code() {
     let response = app.confirm(&user.username, &second, &user.password).await;
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn only_the_configured_origins_may_call_the_end_user_endpoints_from_a_browser() {
+    let app = TestApp::spawn_with(
+        crate::helpers::AppOptions::default()
+            .set("CORS_ALLOWED_ORIGINS", "https://app.example.com"),
+    )
+    .await;
+    let preflight = |path: &'static str, origin: &'static str| {
+        app.http
+            .request(reqwest::Method::OPTIONS, format!("{}{path}", app.address))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let allowed = |r: &reqwest::Response| {
+        r.headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    for path in [
+        "/v1/recovery",
+        "/v1/recovery/confirm",
+        "/v1/recovery/enrollment/verify",
+    ] {
+        let ok = preflight(path, "https://app.example.com").await.unwrap();
+        assert_eq!(
+            allowed(&ok).as_deref(),
+            Some("https://app.example.com"),
+            "{path}"
+        );
+        let other = preflight(path, "https://evil.example").await.unwrap();
+        assert_eq!(allowed(&other), None, "{path}");
+    }
+    let staff = preflight("/v1/support/recoveries", "https://app.example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        allowed(&staff),
+        None,
+        "no staff endpoint answers across origins"
+    );
+
+    let response = app
+        .http
+        .post(format!("{}/v1/recovery", app.address))
+        .header("origin", "https://app.example.com")
+        .json(&serde_json::json!({"username": "someone"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    assert_eq!(
+        allowed(&response).as_deref(),
+        Some("https://app.example.com")
+    );
+    assert!(response
+        .headers()
+        .get("access-control-allow-credentials")
+        .is_none());
+}

@@ -3,9 +3,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{RecoveryCode, TotpCode, Username};
+use crate::domain::{is_token, RecoveryCode, TotpCode, Username};
 use crate::recovery::{
-    ConfirmOutcome, Confirmation, Enrollment, EnrollmentVerification, RecoveryService,
+    ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
+    EnrollmentVerification, RecoveryService,
 };
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
@@ -167,6 +168,58 @@ pub async fn confirm(
             enrollment: None,
         }),
     })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EnrollmentResumeBody {
+    /// The token of the reset-applied notice's link.
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{43}$")]
+    token: SecretString,
+    /// The user's current password.
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+}
+
+/// A new authenticator to set up, resumed from a notice's link.
+#[derive(Serialize, ToSchema)]
+pub struct EnrollmentResumed {
+    enrollment: EnrollmentOffer,
+}
+
+/// Resume setting up the new authenticator from the one-time link of the reset-applied notice
+/// (after a waiting period, or when the user left early), with the password. Works once, while
+/// the account has no authenticator; then finish with `/v1/recovery/enrollment/verify`.
+#[utoipa::path(
+    post, path = "/v1/recovery/enrollment", tag = "recovery",
+    request_body = EnrollmentResumeBody,
+    responses(
+        (status = 200, description = "The new authenticator to set up", body = EnrollmentResumed),
+        (status = 400, description = "`invalid_enrollment` (unknown, used or expired link, wrong password, or the account already has an authenticator) or `invalid_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`identity_provider_unavailable` or `service_unavailable`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+pub async fn resume_enrollment(
+    req: HttpRequest,
+    body: web::Json<EnrollmentResumeBody>,
+    service: web::Data<RecoveryService>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    if !is_token(body.token.expose_secret()) {
+        return Err(EnrollmentError::Invalid.into());
+    }
+    let enrollment = service
+        .resume_enrollment(EnrollmentResumption {
+            link: body.token,
+            password: body.password,
+            client: client_info(&req),
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(EnrollmentResumed {
+        enrollment: enrollment.into(),
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

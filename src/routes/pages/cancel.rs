@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::domain::is_token;
 use crate::recovery::{CancelLinkError, RecoveryService};
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
@@ -35,14 +36,6 @@ fn page(status: StatusCode, title: &str, message: &str, token: Option<&str>) -> 
     }
 }
 
-/// Tokens are 43 URL-safe characters; anything else is not one of ours.
-fn well_formed(token: &str) -> bool {
-    token.len() == 43
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 const INVALID: &str = "This link is not valid: it was already used, or the removal was already applied or cancelled. If you did not ask for a recovery, change your password and contact support.";
 
 #[derive(Deserialize, IntoParams)]
@@ -63,7 +56,7 @@ pub struct TokenQuery {
     )
 )]
 pub async fn show(query: web::Query<TokenQuery>) -> HttpResponse {
-    match query.token.as_deref().filter(|t| well_formed(t)) {
+    match query.token.as_deref().filter(|t| is_token(t)) {
         Some(token) => page(
             StatusCode::OK,
             "Stop the removal of your authenticator?",
@@ -118,7 +111,7 @@ pub async fn cancel(
         Either::Left(json) => (json.into_inner().token, true),
         Either::Right(form) => (form.into_inner().token, false),
     };
-    let result = if well_formed(&token) {
+    let result = if is_token(&token) {
         service
             .cancel_scheduled_reset(&SecretString::from(token), &client_info(&req))
             .await

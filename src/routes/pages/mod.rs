@@ -1,3 +1,10 @@
-//! Pages for people: server-rendered, no scripts, calling the same use cases as the JSON API.
+//! Pages for people: server-rendered, no scripts, no external assets, calling the same use
+//! cases as the JSON API. Words live in `text`.
 
 pub mod cancel;
+pub mod recover;
+mod session;
+mod text;
+
+pub use recover::PagesConfig;
+pub use session::CookieConfig;

@@ -1,0 +1,598 @@
+//! `/recover`: the lost-phone journey in the browser, with no script. Each handler parses the
+//! form into the same domain types as its JSON twin and calls the same use case; these pages
+//! only choose words and the next step.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use super::session::{CookieConfig, PageSession, PendingEnrollment};
+use super::text::{with_minutes, Text, EN};
+use crate::domain::{is_token, RecoveryCode, TotpCode, Username};
+use crate::recovery::{
+    ConfirmError, ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
+    EnrollmentVerification, RecoveryService, RequestError,
+};
+use crate::routes::client_info;
+
+/// What the pages need besides the use cases.
+#[derive(Clone)]
+pub struct PagesConfig {
+    pub cookies: CookieConfig,
+    pub require_password: bool,
+    /// Where the last page sends the user (the app's sign-in), if set.
+    pub sign_in_url: Option<String>,
+}
+
+pub enum Step {
+    Start {
+        username: String,
+    },
+    /// The code form: right after a request (`ask_username` false: the name is carried in the
+    /// form), or for someone who already has a code (from the email's link).
+    CheckEmail {
+        username: String,
+        ask_username: bool,
+    },
+    Enrol {
+        qr_svg: String,
+        secret_grouped: String,
+        otpauth_uri: String,
+        expires_at: String,
+        expires_label: String,
+    },
+    /// The password, to resume an enrollment from a notice's link.
+    Resume {
+        token: String,
+    },
+    Enrolled,
+    Removed,
+    Scheduled,
+    Problem,
+}
+
+/// An error shown on the page, tied to its field (`""`: the whole form).
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/recover.html")]
+struct RecoverPage<'a> {
+    t: &'a Text,
+    title: &'a str,
+    csrf: &'a str,
+    step: Step,
+    error: Option<FieldError>,
+    password_needed: bool,
+    sign_in_url: Option<&'a str>,
+}
+
+impl RecoverPage<'_> {
+    fn error_on(&self, field: &str) -> bool {
+        self.error_for(field).is_some()
+    }
+
+    /// The message of an error on `field` (`""`: on the whole form).
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+fn title(t: &'static Text, step: &Step) -> &'static str {
+    match step {
+        Step::Start { .. } => t.start_title,
+        Step::CheckEmail {
+            ask_username: false,
+            ..
+        } => t.check_title,
+        Step::CheckEmail { .. } => t.have_code_title,
+        Step::Enrol { .. } => t.enrol_title,
+        Step::Resume { .. } => t.resume_title,
+        Step::Enrolled => t.enrolled_title,
+        Step::Removed => t.removed_title,
+        Step::Scheduled => t.scheduled_title,
+        Step::Problem => t.problem_title,
+    }
+}
+
+/// Renders a step with the session's CSRF token and (re)sets the session cookie.
+fn render(
+    status: StatusCode,
+    session: &PageSession,
+    config: &PagesConfig,
+    step: Step,
+    error: Option<FieldError>,
+) -> HttpResponse {
+    let t = &EN;
+    let page = RecoverPage {
+        t,
+        title: title(t, &step),
+        csrf: &session.csrf,
+        step,
+        error,
+        password_needed: config.require_password,
+        sign_in_url: config.sign_in_url.as_deref(),
+    };
+    match page.render() {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .cookie(session.cookie(&config.cookies))
+            .body(html),
+        Err(err) => {
+            crate::telemetry::log_unexpected("rendering a page failed", &err);
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body(EN.internal)
+        }
+    }
+}
+
+fn error(field: &'static str, message: impl Into<String>) -> Option<FieldError> {
+    Some(FieldError {
+        field,
+        message: message.into(),
+    })
+}
+
+/// A form whose CSRF token does not match the session cookie: refused, with a way back.
+fn forged(config: &PagesConfig) -> HttpResponse {
+    render(
+        StatusCode::FORBIDDEN,
+        &PageSession::new(),
+        config,
+        Step::Problem,
+        error("", EN.session_expired),
+    )
+}
+
+/// `GET /recover`: where a user who lost their phone starts.
+pub async fn start(config: web::Data<PagesConfig>) -> HttpResponse {
+    let step = Step::Start {
+        username: String::new(),
+    };
+    render(StatusCode::OK, &PageSession::new(), &config, step, None)
+}
+
+#[derive(Deserialize)]
+pub struct RequestForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+}
+
+/// `POST /recover`: the same request as `POST /v1/recovery`; the next page is the same for
+/// every name.
+pub async fn request(
+    req: HttpRequest,
+    form: web::Form<RequestForm>,
+    service: web::Data<RecoveryService>,
+    config: web::Data<PagesConfig>,
+) -> HttpResponse {
+    let Some(mut session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
+        return forged(&config);
+    };
+    let typed = form.username.trim().to_owned();
+    let again = |status, message: String| {
+        let step = Step::Start {
+            username: typed.clone(),
+        };
+        render(status, &session, &config, step, error("username", message))
+    };
+    let Ok(username) = Username::parse(&form.username) else {
+        return again(StatusCode::BAD_REQUEST, EN.username_invalid.to_owned());
+    };
+    match service.request(username.clone(), client_info(&req)).await {
+        Ok(_) => {}
+        Err(RequestError::RateLimited { retry_after }) => {
+            return again(
+                StatusCode::TOO_MANY_REQUESTS,
+                with_minutes(EN.address_limited, retry_after),
+            )
+        }
+        Err(err) => {
+            crate::telemetry::log_unexpected("a recovery request from a page failed", &err);
+            return again(StatusCode::SERVICE_UNAVAILABLE, EN.internal.to_owned());
+        }
+    }
+    session.enrollment = None;
+    let step = Step::CheckEmail {
+        username: username.as_str().to_owned(),
+        ask_username: false,
+    };
+    render(StatusCode::OK, &session, &config, step, None)
+}
+
+/// `GET /recover/code`: for someone who already has a code (the email links here): asking
+/// again would send a new code and replace theirs.
+pub async fn have_code(config: web::Data<PagesConfig>) -> HttpResponse {
+    let step = Step::CheckEmail {
+        username: String::new(),
+        ask_username: true,
+    };
+    render(StatusCode::OK, &PageSession::new(), &config, step, None)
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    /// Whether the form showed the username field (the page for someone who has a code).
+    #[serde(default)]
+    ask_username: bool,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /recover/confirm`: the same confirmation as `POST /v1/recovery/confirm`.
+pub async fn confirm(
+    req: HttpRequest,
+    form: web::Form<ConfirmForm>,
+    service: web::Data<RecoveryService>,
+    config: web::Data<PagesConfig>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let Some(mut session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
+        return forged(&config);
+    };
+    let typed = form.username.trim().to_owned();
+    let ask_username = form.ask_username;
+    let again = |session: &PageSession, status, field, message: String| {
+        let step = Step::CheckEmail {
+            username: typed.clone(),
+            ask_username,
+        };
+        render(status, session, &config, step, error(field, message))
+    };
+    let Ok(username) = Username::parse(&typed) else {
+        return again(
+            &session,
+            StatusCode::BAD_REQUEST,
+            "username",
+            EN.username_invalid.to_owned(),
+        );
+    };
+    let Ok(code) = RecoveryCode::parse(&form.code) else {
+        return again(
+            &session,
+            StatusCode::BAD_REQUEST,
+            "code",
+            EN.code_invalid.to_owned(),
+        );
+    };
+    let password = (!form.password.is_empty()).then(|| SecretString::from(form.password));
+    if config.require_password && password.is_none() {
+        return again(
+            &session,
+            StatusCode::BAD_REQUEST,
+            "password",
+            EN.password_missing.to_owned(),
+        );
+    }
+    let outcome = service
+        .confirm(Confirmation {
+            username,
+            code,
+            password,
+            client: client_info(&req),
+        })
+        .await;
+    let (status, message) = match outcome {
+        Ok(ConfirmOutcome::Reset {
+            enrollment: Some(enrollment),
+        }) => {
+            session.enrollment = Some(PendingEnrollment::from(enrollment));
+            return enrol_page(StatusCode::OK, &session, &config, None);
+        }
+        Ok(ConfirmOutcome::Reset { enrollment: None }) => {
+            return render(StatusCode::OK, &session, &config, Step::Removed, None)
+        }
+        Ok(ConfirmOutcome::Scheduled { .. }) => {
+            return render(StatusCode::OK, &session, &config, Step::Scheduled, None)
+        }
+        Err(ConfirmError::Invalid) => (
+            StatusCode::BAD_REQUEST,
+            EN.wrong_code_or_password.to_owned(),
+        ),
+        Err(ConfirmError::Locked) => (StatusCode::TOO_MANY_REQUESTS, EN.locked.to_owned()),
+        Err(ConfirmError::Throttled { retry_after }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            with_minutes(EN.wait_minutes, retry_after),
+        ),
+        Err(ConfirmError::RateLimited { retry_after }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            with_minutes(EN.address_limited, retry_after),
+        ),
+        Err(ConfirmError::IdentityProviderUnavailable(_)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            EN.cognito_unavailable.to_owned(),
+        ),
+        Err(ConfirmError::ResetNotApplied(_)) => {
+            (StatusCode::BAD_GATEWAY, EN.reset_failed.to_owned())
+        }
+        Err(err) => {
+            crate::telemetry::log_unexpected("a confirmation from a page failed", &err);
+            (StatusCode::INTERNAL_SERVER_ERROR, EN.internal.to_owned())
+        }
+    };
+    again(&session, status, "code", message)
+}
+
+impl From<Enrollment> for PendingEnrollment {
+    fn from(enrollment: Enrollment) -> Self {
+        Self {
+            token: enrollment.token.expose_secret().to_owned(),
+            secret_code: enrollment.secret_code.expose_secret().to_owned(),
+            otpauth_uri: enrollment.otpauth_uri.expose_secret().to_owned(),
+            expires_at: enrollment
+                .expires_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+}
+
+/// The enrollment page of the session's pending enrollment.
+fn enrol_page(
+    status: StatusCode,
+    session: &PageSession,
+    config: &PagesConfig,
+    error: Option<FieldError>,
+) -> HttpResponse {
+    let Some(pending) = &session.enrollment else {
+        return render(status, session, config, Step::Problem, error);
+    };
+    let step = Step::Enrol {
+        qr_svg: qr_svg(&pending.otpauth_uri),
+        secret_grouped: grouped(&pending.secret_code),
+        otpauth_uri: pending.otpauth_uri.clone(),
+        expires_at: pending.expires_at.clone(),
+        expires_label: chrono::DateTime::parse_from_rfc3339(&pending.expires_at)
+            .map(|t| t.format("%H:%M UTC").to_string())
+            .unwrap_or_else(|_| pending.expires_at.clone()),
+    };
+    render(status, session, config, step, error)
+}
+
+/// The Key URI as an inline SVG QR code (no image request, so it works offline and under the
+/// strict CSP).
+fn qr_svg(uri: &str) -> String {
+    match qrcode::QrCode::new(uri.as_bytes()) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(240, 240)
+                .quiet_zone(true)
+                .build();
+            // Inline in HTML: without the XML declaration.
+            svg.find("<svg")
+                .map_or(svg.clone(), |i| svg[i..].to_owned())
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// The key in groups of four, as people read it aloud or type it.
+fn grouped(secret: &str) -> String {
+    secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[derive(Deserialize)]
+pub struct EnrolForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    totp_code: String,
+}
+
+/// `POST /recover/enrollment`: the same verification as `POST /v1/recovery/enrollment/verify`.
+pub async fn enrol(
+    req: HttpRequest,
+    form: web::Form<EnrolForm>,
+    service: web::Data<RecoveryService>,
+    config: web::Data<PagesConfig>,
+) -> HttpResponse {
+    let Some(mut session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
+        return forged(&config);
+    };
+    let Some(pending) = session.enrollment.clone() else {
+        return render(
+            StatusCode::BAD_REQUEST,
+            &session,
+            &config,
+            Step::Problem,
+            error("", EN.enrollment_gone),
+        );
+    };
+    let Ok(code) = TotpCode::parse(&form.totp_code) else {
+        return enrol_page(
+            StatusCode::BAD_REQUEST,
+            &session,
+            &config,
+            error("totp_code", EN.totp_malformed),
+        );
+    };
+    let result = service
+        .verify_enrollment(EnrollmentVerification {
+            token: SecretString::from(pending.token),
+            code,
+            client: client_info(&req),
+        })
+        .await;
+    let (status, message) = match result {
+        Ok(()) => {
+            session.enrollment = None;
+            return render(StatusCode::OK, &session, &config, Step::Enrolled, None);
+        }
+        Err(EnrollmentError::InvalidTotp) => (StatusCode::BAD_REQUEST, EN.totp_wrong.to_owned()),
+        Err(EnrollmentError::RateLimited { retry_after }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            with_minutes(EN.address_limited, retry_after),
+        ),
+        Err(EnrollmentError::IdentityProviderUnavailable(_)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            EN.cognito_unavailable_enrol.to_owned(),
+        ),
+        Err(EnrollmentError::Invalid) => {
+            session.enrollment = None;
+            return render(
+                StatusCode::BAD_REQUEST,
+                &session,
+                &config,
+                Step::Problem,
+                error("", EN.enrollment_gone),
+            );
+        }
+        Err(EnrollmentError::NotApplied(_)) => {
+            session.enrollment = None;
+            return render(
+                StatusCode::BAD_GATEWAY,
+                &session,
+                &config,
+                Step::Problem,
+                error("", EN.enrollment_failed),
+            );
+        }
+        Err(err) => {
+            crate::telemetry::log_unexpected("an enrollment from a page failed", &err);
+            (StatusCode::INTERNAL_SERVER_ERROR, EN.internal.to_owned())
+        }
+    };
+    enrol_page(status, &session, &config, error("totp_code", message))
+}
+
+#[derive(Deserialize)]
+pub struct ResumeQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// `GET /recover/enrol?token=`: the reset-applied notice's link. Opening it changes nothing
+/// (mail scanners open links); the password form resumes the enrollment.
+pub async fn resume_form(
+    query: web::Query<ResumeQuery>,
+    config: web::Data<PagesConfig>,
+) -> HttpResponse {
+    let session = PageSession::new();
+    if !is_token(&query.token) {
+        return render(
+            StatusCode::BAD_REQUEST,
+            &session,
+            &config,
+            Step::Problem,
+            error("", EN.resume_invalid),
+        );
+    }
+    let step = Step::Resume {
+        token: query.token.clone(),
+    };
+    render(StatusCode::OK, &session, &config, step, None)
+}
+
+#[derive(Deserialize)]
+pub struct ResumeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /recover/enrol`: the same use case as `POST /v1/recovery/enrollment`.
+pub async fn resume(
+    req: HttpRequest,
+    form: web::Form<ResumeForm>,
+    service: web::Data<RecoveryService>,
+    config: web::Data<PagesConfig>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let Some(mut session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
+        return forged(&config);
+    };
+    let again = |session: &PageSession, status, message: &str| {
+        let step = Step::Resume {
+            token: form.token.clone(),
+        };
+        render(status, session, &config, step, error("password", message))
+    };
+    if form.password.is_empty() {
+        return again(&session, StatusCode::BAD_REQUEST, EN.password_missing);
+    }
+    if !is_token(&form.token) {
+        return again(&session, StatusCode::BAD_REQUEST, EN.resume_invalid);
+    }
+    let result = service
+        .resume_enrollment(EnrollmentResumption {
+            link: SecretString::from(form.token.clone()),
+            password: SecretString::from(form.password.clone()),
+            client: client_info(&req),
+        })
+        .await;
+    match result {
+        Ok(enrollment) => {
+            session.enrollment = Some(PendingEnrollment::from(enrollment));
+            enrol_page(StatusCode::OK, &session, &config, None)
+        }
+        Err(EnrollmentError::Invalid) => {
+            again(&session, StatusCode::BAD_REQUEST, EN.resume_invalid)
+        }
+        Err(EnrollmentError::RateLimited { retry_after }) => {
+            let message = with_minutes(EN.address_limited, retry_after);
+            again(&session, StatusCode::TOO_MANY_REQUESTS, &message)
+        }
+        Err(EnrollmentError::IdentityProviderUnavailable(_)) => again(
+            &session,
+            StatusCode::SERVICE_UNAVAILABLE,
+            EN.cognito_unavailable_enrol,
+        ),
+        Err(err) => {
+            crate::telemetry::log_unexpected("resuming an enrollment from a page failed", &err);
+            again(&session, StatusCode::INTERNAL_SERVER_ERROR, EN.internal)
+        }
+    }
+}
+
+/// `GET /assets/pages.css`.
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(include_str!("../assets/pages.css"))
+}
+
+/// A page for a path that does not exist, for browsers.
+pub fn not_found_page() -> HttpResponse {
+    let config_less = PageSession::new();
+    let t = &EN;
+    let page = RecoverPage {
+        t,
+        title: t.not_found,
+        csrf: &config_less.csrf,
+        step: Step::Problem,
+        error: None,
+        password_needed: false,
+        sign_in_url: None,
+    };
+    match page.render() {
+        Ok(html) => HttpResponse::NotFound()
+            .content_type("text/html; charset=utf-8")
+            .body(html),
+        Err(_) => HttpResponse::NotFound().finish(),
+    }
+}

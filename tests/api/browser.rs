@@ -1,0 +1,369 @@
+//! The journey of a person who lost their phone, in a real browser: headless Chromium driven
+//! over WebDriver by chromedriver (Debian's `chromium` and `chromium-driver`, installed by
+//! scripts/install-deps.sh; nothing is downloaded), at a phone-sized window. Each page's
+//! screenshot is written under target/screenshots/ for a person to look at.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::helpers::{totp_now, AppOptions, TestApp};
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempdir::Dir,
+}
+
+mod tempdir {
+    /// A directory removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+
+    impl Dir {
+        pub fn new() -> Self {
+            let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("chromium-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&path).unwrap();
+            Self(path)
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl Browser {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(
+            std::env::var("TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned()),
+        )
+        .args([
+            format!("--port={port}"),
+            "--allowed-ips=127.0.0.1".to_owned(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver runs (scripts/install-deps.sh installs it)");
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = tempdir::Dir::new();
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".to_owned(),
+            serde_json::json!({
+                "binary": std::env::var("TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned()),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    // A phone-sized window.
+                    "--window-size=390,844",
+                    // This machine has no network: no background connections to try.
+                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--disable-quic",
+                    format!("--user-data-dir={}", profile.0.display()),
+                ],
+            }),
+        );
+        // Both of rustls's crypto back ends are compiled in (the AWS SDK brings one, reqwest the
+        // other): name one for the WebDriver client.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = ClientBuilder::rustls()
+            .expect("TLS roots")
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
+        Self {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn fill(&self, field: &str, value: &str) {
+        self.client
+            .find(Locator::Css(&format!("input[name=\"{field}\"]")))
+            .await
+            .unwrap_or_else(|_| panic!("a field named {field}"))
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+
+    /// Submits the page's form and waits until the next page has replaced it.
+    async fn submit(&self) {
+        let page = self.client.find(Locator::Css("html")).await.unwrap();
+        self.client
+            .find(Locator::Css("button[type=\"submit\"]"))
+            .await
+            .expect("a submit button")
+            .click()
+            .await
+            .unwrap();
+        for _ in 0..400 {
+            // The old page's element goes stale once the new page is there.
+            if page.tag_name().await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("main h1"))
+            .await
+            .expect("the next page");
+    }
+
+    async fn text_of(&self, testid: &str) -> String {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(&format!("[data-testid=\"{testid}\"]")))
+            .await
+            .unwrap_or_else(|_| panic!("an element data-testid={testid}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn h1(&self) -> String {
+        self.client
+            .find(Locator::Css("h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_person_recovers_and_enrols_a_new_authenticator_with_nothing_but_a_browser_and_their_mailbox(
+) {
+    let app = TestApp::spawn_with(
+        AppOptions::default().set("APP_SIGN_IN_URL", "https://app.example.com/sign-in"),
+    )
+    .await;
+    let user = app.create_user().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    c.goto(&format!("{}/recover", app.address)).await.unwrap();
+    browser.screenshot("1-recover").await;
+    browser.fill("username", &user.username).await;
+    browser.submit().await;
+    assert_eq!(browser.h1().await, "Check your email");
+    browser.screenshot("2-check-email").await;
+
+    let code = app.wait_for_email(&user.email, 1).await.code();
+    browser
+        .fill("code", &format!("{} {}", &code[..4], &code[4..]))
+        .await;
+    browser.fill("password", &user.password).await;
+    browser.submit().await;
+
+    let secret: String = browser
+        .text_of("totp-secret")
+        .await
+        .split_whitespace()
+        .collect();
+    assert!(
+        c.find(Locator::Css("[data-testid=\"totp-qr\"] svg"))
+            .await
+            .is_ok(),
+        "a QR code"
+    );
+    let link = c
+        .find(Locator::Css("a[href^=\"otpauth://totp/\"]"))
+        .await
+        .expect("an otpauth link")
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(link.contains(&format!("secret={secret}")), "{link}");
+    let totp = c
+        .find(Locator::Css("input[name=\"totp_code\"]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        totp.attr("autocomplete").await.unwrap().as_deref(),
+        Some("one-time-code")
+    );
+    assert_eq!(
+        totp.attr("inputmode").await.unwrap().as_deref(),
+        Some("numeric")
+    );
+    assert!(
+        !c.current_url().await.unwrap().as_str().contains(&secret),
+        "no secret in the URL"
+    );
+    browser.screenshot("3-enrol").await;
+
+    // A wrong code is refused on the page, in words.
+    let wrong = crate::helpers::other_totp(&totp_now(&secret));
+    browser.fill("totp_code", &wrong).await;
+    browser.submit().await;
+    let alert = c
+        .find(Locator::Css("[role=\"alert\"]"))
+        .await
+        .expect("an error");
+    assert!(alert.text().await.unwrap().contains("does not match"));
+    browser.screenshot("4-enrol-wrong-code").await;
+
+    browser.fill("totp_code", &totp_now(&secret)).await;
+    browser.submit().await;
+    browser.text_of("enrolled").await;
+    let sign_in = c
+        .find(Locator::Css("a[href=\"https://app.example.com/sign-in\"]"))
+        .await;
+    assert!(sign_in.is_ok(), "a link to the app's sign-in");
+    browser.screenshot("5-enrolled").await;
+    browser.close().await;
+
+    // Cognito now asks for a code from the new authenticator, and accepts it.
+    assert!(app.sign_in_with_totp(&user, &secret).await);
+}
+
+#[tokio::test]
+async fn the_page_after_an_unknown_name_is_the_page_after_a_known_one() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let browser = Browser::start().await;
+    let mut pages = Vec::new();
+    for name in [user.username.as_str(), "nobody-by-this-name"] {
+        browser
+            .client
+            .goto(&format!("{}/recover", app.address))
+            .await
+            .unwrap();
+        browser.fill("username", name).await;
+        browser.submit().await;
+        let html = browser.client.source().await.unwrap();
+        // Everything but the name typed and the form's CSRF token.
+        let csrf = browser
+            .client
+            .find(Locator::Css("input[name=\"csrf\"]"))
+            .await
+            .unwrap()
+            .attr("value")
+            .await
+            .unwrap()
+            .unwrap();
+        pages.push(html.replace(name, "NAME").replace(&csrf, "CSRF"));
+    }
+    browser.screenshot("unknown-name").await;
+    browser.close().await;
+    assert_eq!(pages[0], pages[1]);
+}
+
+#[tokio::test]
+async fn a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let response = app
+        .http
+        .post(format!("{}/recover", app.address))
+        .form(&[("username", user.username.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let recoveries: i64 = sqlx::query_scalar("SELECT count(*) FROM recoveries")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(recoveries, 0);
+
+    // A page of words, not a problem body, for a path that does not exist.
+    let missing = app
+        .http
+        .get(format!("{}/recover/nowhere", app.address))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing
+        .text()
+        .await
+        .unwrap()
+        .contains("There is no such page"));
+}
+
+#[tokio::test]
+async fn the_code_emails_link_lets_someone_who_has_a_code_confirm_in_another_browser() {
+    let app = TestApp::spawn_with(
+        AppOptions::default().set("PUBLIC_BASE_URL", "https://recovery.example.com"),
+    )
+    .await;
+    let user = app.create_user().await;
+    assert_eq!(app.request_recovery(&user.username).await.status(), 202);
+    let email = app.wait_for_email(&user.email, 1).await;
+    let body = email.body.clone().unwrap();
+    assert!(
+        body.contains("https://recovery.example.com/recover/code"),
+        "the email links to where the code is typed: {body}"
+    );
+
+    // The link's path, on this test's service.
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("{}/recover/code", app.address))
+        .await
+        .unwrap();
+    assert_eq!(browser.h1().await, "Enter your recovery code");
+    browser.fill("username", &user.username).await;
+    browser.fill("code", &email.code()).await;
+    browser.fill("password", &user.password).await;
+    browser.submit().await;
+    let secret: String = browser
+        .text_of("totp-secret")
+        .await
+        .split_whitespace()
+        .collect();
+    browser.screenshot("code-from-the-email-link").await;
+    browser.close().await;
+    assert_eq!(secret.len(), 32);
+    // Typing the name there did not ask for a new code: the one emailed still was the only one.
+    assert_eq!(
+        app.emails_to(&user.email).await.len(),
+        1 + 1,
+        "the code email and the notice"
+    );
+}
