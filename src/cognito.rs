@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput;
 use aws_sdk_cognitoidentityprovider::types::{
-    AuthFlowType, ChallengeNameType, SoftwareTokenMfaSettingsType, VerifySoftwareTokenResponseType,
+    AuthFlowType, ChallengeNameType, ContextDataType, HttpHeader, SoftwareTokenMfaSettingsType,
+    VerifySoftwareTokenResponseType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use base64::Engine;
@@ -12,7 +13,7 @@ use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
-use crate::domain::EmailAddress;
+use crate::domain::{ClientInfo, EmailAddress};
 use crate::settings::CognitoSettings;
 use crate::telemetry::timed_call;
 
@@ -101,10 +102,13 @@ pub enum IdpError {
 pub trait IdentityProvider: Send + Sync + 'static {
     /// The user the name or alias designates, or `None` when the pool has no such user.
     async fn find_user(&self, username: &str) -> Result<Option<UserProfile>, IdpError>;
+    /// AdminInitiateAuth with the password, on behalf of `client` (its address and user agent
+    /// go to Cognito as ContextData, so that its threat protection sees the real client).
     async fn check_password(
         &self,
         username: &str,
         password: &SecretString,
+        client: &ClientInfo,
     ) -> Result<PasswordCheck, IdpError>;
     /// AdminDeleteSoftwareToken: the TOTP registration goes, and its preference with it.
     async fn delete_software_token(&self, username: &str) -> Result<TokenRemoval, IdpError>;
@@ -121,6 +125,7 @@ pub trait IdentityProvider: Send + Sync + 'static {
         &self,
         username: &str,
         password: &SecretString,
+        client: &ClientInfo,
     ) -> Result<Option<EnrollmentCredential>, IdpError>;
     /// AssociateSoftwareToken: a fresh secret for a new authenticator.
     async fn associate_software_token(
@@ -167,6 +172,7 @@ impl Cognito {
         &self,
         username: &str,
         password: &SecretString,
+        client: &ClientInfo,
     ) -> Result<AdminInitiateAuthOutput, IdpError> {
         let mut request = self
             .client
@@ -175,7 +181,8 @@ impl Cognito {
             .client_id(self.client_id("AdminInitiateAuth")?)
             .auth_flow(AuthFlowType::AdminUserPasswordAuth)
             .auth_parameters("USERNAME", username)
-            .auth_parameters("PASSWORD", password.expose_secret());
+            .auth_parameters("PASSWORD", password.expose_secret())
+            .set_context_data(context_data(client));
         if let Some(hash) = self.secret_hash(username) {
             request = request.auth_parameters("SECRET_HASH", hash);
         }
@@ -224,6 +231,27 @@ where
         operation,
         source: Box::new(err),
     }
+}
+
+/// The end user's address and user agent, for Cognito's threat protection: without them it
+/// would judge every sign-in by the service's own address.
+fn context_data(client: &ClientInfo) -> Option<ContextDataType> {
+    let mut headers = Vec::new();
+    if let Some(agent) = &client.user_agent {
+        headers.push(
+            HttpHeader::builder()
+                .header_name("User-Agent")
+                .header_value(agent)
+                .build(),
+        );
+    }
+    ContextDataType::builder()
+        .ip_address(client.ip.as_deref()?)
+        .server_name("mfa-recovery")
+        .server_path("/recovery")
+        .set_http_headers(Some(headers))
+        .build()
+        .ok()
 }
 
 /// What AdminInitiateAuth answers for a password that does not let this user in.
@@ -287,13 +315,14 @@ impl IdentityProvider for Cognito {
         }))
     }
 
-    #[tracing::instrument(skip(self, password))]
+    #[tracing::instrument(skip(self, password, client))]
     async fn check_password(
         &self,
         username: &str,
         password: &SecretString,
+        client: &ClientInfo,
     ) -> Result<PasswordCheck, IdpError> {
-        match self.password_auth(username, password).await {
+        match self.password_auth(username, password, client).await {
             // A challenge (SOFTWARE_TOKEN_MFA, MFA_SETUP, ...) or tokens: the password is right.
             Ok(_) => Ok(PasswordCheck::Correct),
             Err(err) => match refused_code(&err) {
@@ -383,13 +412,14 @@ impl IdentityProvider for Cognito {
             .map_or_else(|| "OFF".to_owned(), |m| m.as_str().to_owned()))
     }
 
-    #[tracing::instrument(skip(self, password))]
+    #[tracing::instrument(skip(self, password, client))]
     async fn sign_in_to_enrol(
         &self,
         username: &str,
         password: &SecretString,
+        client: &ClientInfo,
     ) -> Result<Option<EnrollmentCredential>, IdpError> {
-        let output = match self.password_auth(username, password).await {
+        let output = match self.password_auth(username, password, client).await {
             Ok(output) => output,
             Err(err) => {
                 return match refused_code(&err) {

@@ -43,6 +43,9 @@ enum StaffCommand {
         name: String,
         #[arg(long, value_parser = PossibleValuesParser::new(StaffRole::ALL.iter().map(|r| r.as_str())))]
         role: String,
+        /// The key stops working after this long, such as `90d` or `12h` (default: until revoked).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires_in: Option<std::time::Duration>,
     },
     /// Revoke every key of a staff member, at once.
     Revoke {
@@ -100,10 +103,14 @@ async fn main() -> anyhow::Result<()> {
             database().await?;
             tracing::info!("migrations applied");
         }
-        Command::Staff(StaffCommand::Add { name, role }) => {
+        Command::Staff(StaffCommand::Add {
+            name,
+            role,
+            expires_in,
+        }) => {
             let name = StaffName::parse(&name).map_err(anyhow::Error::msg)?;
             let role: StaffRole = role.parse().map_err(anyhow::Error::msg)?;
-            let key = staff::add(&database().await?, &name, role).await?;
+            let key = staff::add(&database().await?, &name, role, expires_in).await?;
             println!("Staff key for {name} ({role}). It is shown once; store it now:");
             println!("{}", key.expose_secret());
         }

@@ -94,6 +94,16 @@ fn at_least<T: PartialOrd + std::fmt::Display>(
     Ok(value)
 }
 
+/// Whether a listen address only accepts connections from this machine.
+fn is_loopback(bind_addr: &str) -> bool {
+    match bind_addr.parse::<std::net::SocketAddr>() {
+        Ok(addr) => addr.ip().is_loopback(),
+        Err(_) => bind_addr
+            .rsplit_once(':')
+            .is_some_and(|(host, _)| host.eq_ignore_ascii_case("localhost")),
+    }
+}
+
 /// `value`, if it is at most `max`.
 fn at_most<T: PartialOrd + std::fmt::Display>(
     name: &'static str,
@@ -481,6 +491,17 @@ impl TryFrom<(AppEnv, RawHashing)> for HashingSettings {
         if app_env == AppEnv::Production && pepper.expose_secret() == LOCAL_DEV_PEPPER {
             return Err(invalid("CODE_PEPPER", "is the public development value"));
         }
+        // The example manifests' placeholder is long enough to pass the length check.
+        if pepper
+            .expose_secret()
+            .to_ascii_uppercase()
+            .contains("CHANGE_ME")
+        {
+            return Err(invalid(
+                "CODE_PEPPER",
+                "is a placeholder: generate one with `openssl rand -base64 48` and keep it in your secret store",
+            ));
+        }
         // OWASP Password Storage Cheat Sheet: argon2id with at least m=19 MiB, t=2, p=1.
         let owasp = " (OWASP's minimum for argon2id is m=19456, t=2, p=1)";
         let floor = |name, value, min| {
@@ -566,6 +587,18 @@ impl Settings {
             hashing: HashingSettings::try_from((app_env, layers.raw::<RawHashing>()?))?,
             worker: layers.section::<RawWorker, _>()?,
         };
+        // The development pepper is public: only a service nobody else can reach may use it.
+        if settings.hashing.pepper.expose_secret() == LOCAL_DEV_PEPPER
+            && !is_loopback(&settings.server.bind_addr)
+        {
+            return Err(invalid(
+                "CODE_PEPPER",
+                format!(
+                    "is required unless the service listens on loopback only (BIND_ADDR is {}): the development pepper is public",
+                    settings.server.bind_addr
+                ),
+            ));
+        }
         if settings.recovery.require_password && settings.cognito.client_id.is_none() {
             return Err(invalid(
                 "COGNITO_CLIENT_ID",
@@ -754,5 +787,40 @@ mod tests {
             let err = origins(bad).unwrap_err().to_string();
             assert!(err.contains("CORS_ALLOWED_ORIGINS"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn placeholder_peppers_are_refused() {
+        let mut v = vars(&BASE);
+        v.insert(
+            "CODE_PEPPER".into(),
+            "CHANGE_ME_TO_48_RANDOM_BYTES_BASE64_ENCODED_XXXXXXXXXXXXXXXX".into(),
+        );
+        let err = Settings::load_from(v).unwrap_err().to_string();
+        assert!(
+            err.contains("CODE_PEPPER") && err.contains("placeholder"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_development_pepper_is_refused_off_loopback() {
+        let mut v = vars(&BASE);
+        v.insert("BIND_ADDR".into(), "0.0.0.0:8080".into());
+        let err = Settings::load_from(v.clone()).unwrap_err().to_string();
+        assert!(
+            err.contains("CODE_PEPPER") && err.contains("0.0.0.0:8080"),
+            "{err}"
+        );
+        for loopback in ["127.0.0.1:8080", "[::1]:8080", "localhost:8080"] {
+            v.insert("BIND_ADDR".into(), loopback.into());
+            assert!(Settings::load_from(v.clone()).is_ok(), "{loopback}");
+        }
+        v.insert("BIND_ADDR".into(), "0.0.0.0:8080".into());
+        v.insert("CODE_PEPPER".into(), "p".repeat(40));
+        assert!(
+            Settings::load_from(v).is_ok(),
+            "a real pepper may listen anywhere"
+        );
     }
 }

@@ -29,6 +29,7 @@ closed_vocabulary! {
         AuditRead = "audit.read",
         StaffAdded = "staff.added",
         StaffRevoked = "staff.revoked",
+        StaffAuthFailed = "staff.auth_failed",
     }
 }
 

@@ -183,7 +183,11 @@ impl RecoveryService {
                     .failed_attempt(&recovery, attempts, client, "no password")
                     .await;
             };
-            match self.idp.check_password(recovery.account(), password).await {
+            match self
+                .idp
+                .check_password(recovery.account(), password, client)
+                .await
+            {
                 Ok(PasswordCheck::Correct) => {}
                 Ok(PasswordCheck::Wrong) => {
                     return self

@@ -185,7 +185,7 @@ impl RecoveryService {
         let account = recovery.account();
         let credential = self
             .idp
-            .sign_in_to_enrol(account, password)
+            .sign_in_to_enrol(account, password, client)
             .await
             .map_err(StartError::Unavailable)?
             .ok_or(StartError::NotOffered)?;

@@ -10,7 +10,8 @@ use sqlx::PgPool;
 
 use super::problem::{ApiError, Problem};
 use crate::domain::StaffRole;
-use crate::staff::{self, StaffMember};
+use crate::routes::client_info;
+use crate::staff::{self, StaffAuthError, StaffMember};
 
 /// Keys are 47 characters; anything much longer is not one of ours.
 const MAX_KEY_CHARS: usize = 128;
@@ -25,6 +26,9 @@ pub enum StaffAuthErrors {
     /// `forbidden`: a key of another role
     #[response(status = 403, content_type = "application/problem+json")]
     Forbidden(Problem),
+    /// `rate_limited`: too many failed staff authentications from this address this hour
+    #[response(status = 429, content_type = "application/problem+json")]
+    RateLimited(Problem),
 }
 
 /// A staff member with the `support` role.
@@ -42,13 +46,17 @@ fn bearer(req: &HttpRequest) -> Option<SecretString> {
 }
 
 async fn authenticate(req: HttpRequest, role: StaffRole) -> Result<StaffMember, ApiError> {
-    let key = bearer(&req).ok_or_else(ApiError::unauthorized)?;
+    let key = bearer(&req);
     let db = req
         .app_data::<web::Data<PgPool>>()
         .expect("the database pool is registered");
-    let member = staff::authenticate(db, &key)
-        .await?
-        .ok_or_else(ApiError::unauthorized)?;
+    let member = staff::authenticate(db, key.as_ref(), &client_info(&req))
+        .await
+        .map_err(|err| match err {
+            StaffAuthError::Unauthorized => ApiError::unauthorized(),
+            StaffAuthError::Limited { retry_after } => ApiError::rate_limited(retry_after),
+            StaffAuthError::Store(e) => e.into(),
+        })?;
     if member.role != role {
         return Err(ApiError::forbidden());
     }

@@ -4,8 +4,13 @@
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{PgConnection, PgPool};
 
+use chrono::Utc;
+
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::domain::{random_token, token_digest, Actor, StaffName, StaffRole};
+use crate::domain::{
+    limit_key, random_token, token_digest, Actor, ClientInfo, StaffName, StaffRole,
+};
+use crate::store::limits;
 use crate::store::staff as store;
 
 pub use crate::store::staff::StaffMember;
@@ -18,17 +23,32 @@ pub fn generate_key() -> SecretString {
     SecretString::from(format!("{KEY_PREFIX}{}", random_token().expose_secret()))
 }
 
-/// Creates a key for `name` with `role`, audited as `staff.added`; returns the key, which is
-/// stored only as its hash and must be shown to the operator now or never.
+/// Creates a key for `name` with `role`, valid for `lifetime` (or until revoked), audited as
+/// `staff.added`; returns the key, which is stored only as its hash and must be shown to the
+/// operator now or never.
 pub async fn add(
     pool: &PgPool,
     name: &StaffName,
     role: StaffRole,
+    lifetime: Option<std::time::Duration>,
 ) -> Result<SecretString, sqlx::Error> {
     let key = generate_key();
+    let expires_at = lifetime
+        .map(|d| Utc::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX));
     let mut tx = pool.begin().await?;
-    store::insert_key(&mut tx, name, role, &token_digest(&key)).await?;
-    audit_admin(&mut tx, Action::StaffAdded, name, format!("role {role}")).await?;
+    store::insert_key(&mut tx, name, role, &token_digest(&key), expires_at).await?;
+    let until = expires_at.map_or_else(
+        || "no expiry".to_owned(),
+        |t| format!("expires {}", t.to_rfc3339()),
+    );
+    audit_admin(
+        &mut tx,
+        Action::StaffAdded,
+        Outcome::Success,
+        name,
+        format!("role {role}, {until}"),
+    )
+    .await?;
     tx.commit().await?;
     Ok(key)
 }
@@ -37,9 +57,16 @@ pub async fn add(
 pub async fn revoke(pool: &PgPool, name: &StaffName) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let revoked = store::revoke(&mut tx, name).await?;
+    // Revoking nothing is recorded as what it is: a failed revocation.
+    let outcome = if revoked == 0 {
+        Outcome::Failed
+    } else {
+        Outcome::Success
+    };
     audit_admin(
         &mut tx,
         Action::StaffRevoked,
+        outcome,
         name,
         format!("{revoked} key(s) revoked"),
     )
@@ -51,24 +78,89 @@ pub async fn revoke(pool: &PgPool, name: &StaffName) -> Result<u64, sqlx::Error>
 async fn audit_admin(
     conn: &mut PgConnection,
     action: Action,
+    outcome: Outcome,
     name: &StaffName,
     detail: String,
 ) -> Result<i64, sqlx::Error> {
     audit::append(
         conn,
-        AuditEvent::new(action, &Actor::System, Outcome::Success)
-            .detail(format!("staff:{name}: {detail}")),
+        AuditEvent::new(action, &Actor::System, outcome).detail(format!("staff:{name}: {detail}")),
     )
     .await
 }
 
-/// The active staff member holding `key`, if any.
+/// Failed staff authentications one client address may make per hour; past it, every staff
+/// request from there is refused until the hour is over (keys are 256 random bits: this bounds
+/// noise and probing, not a real guessing chance).
+pub const AUTH_FAILURES_PER_IP_PER_HOUR: i64 = 50;
+const HOUR: i64 = 3600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StaffAuthError {
+    /// Missing, unknown, revoked or expired key.
+    #[error("no valid staff key")]
+    Unauthorized,
+    #[error("too many failed staff authentications from this address; retry in {retry_after} s")]
+    Limited { retry_after: u64 },
+    #[error("the staff store failed")]
+    Store(#[from] sqlx::Error),
+}
+
+/// The active staff member holding `key`. A missing or invalid key counts against the client
+/// address's hourly budget of failures and is audited (`staff.auth_failed`): the first failure
+/// of the hour and the one that exhausts the budget, so that a flood is not a flood of events.
 pub async fn authenticate(
     pool: &PgPool,
-    key: &SecretString,
-) -> Result<Option<StaffMember>, sqlx::Error> {
+    key: Option<&SecretString>,
+    client: &ClientInfo,
+) -> Result<StaffMember, StaffAuthError> {
     let mut conn = pool.acquire().await?;
-    store::find_active(&mut conn, &token_digest(key)).await
+    let counter = client
+        .ip
+        .as_deref()
+        .and_then(|ip| ip.parse().ok())
+        .map(|ip| format!("staff_auth_failures:{}", limit_key(ip)));
+    if let Some(counter) = &counter {
+        if let Some((failures, _, resets_in)) = limits::peek(&mut conn, counter, HOUR).await? {
+            if failures >= AUTH_FAILURES_PER_IP_PER_HOUR {
+                return Err(StaffAuthError::Limited {
+                    retry_after: resets_in,
+                });
+            }
+        }
+    }
+    let member = match key {
+        Some(key) => store::find_active(&mut conn, &token_digest(key)).await?,
+        None => None,
+    };
+    if let Some(member) = member {
+        return Ok(member);
+    }
+    let failures = match &counter {
+        Some(counter) => limits::hit(&mut conn, counter, HOUR).await?.hits,
+        None => 1,
+    };
+    if failures == 1 || failures == AUTH_FAILURES_PER_IP_PER_HOUR {
+        let (outcome, detail) = if failures == 1 {
+            (
+                Outcome::Rejected,
+                "missing, unknown, revoked or expired staff key".to_owned(),
+            )
+        } else {
+            (
+                Outcome::Limited,
+                format!("{failures} failed staff authentications from this address this hour: refused until the hour is over"),
+            )
+        };
+        audit::append(
+            &mut conn,
+            AuditEvent::new(Action::StaffAuthFailed, &Actor::System, outcome)
+                .client(client)
+                .detail(detail),
+        )
+        .await?;
+    }
+    Err(StaffAuthError::Unauthorized)
 }
 
 #[cfg(test)]

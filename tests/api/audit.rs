@@ -437,6 +437,10 @@ async fn the_service_runs_with_only_the_documented_grants_and_that_role_cannot_r
         "DELETE FROM audit_events",
         "TRUNCATE audit_events",
         "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
+        // Staff keys are written by the CLI as the owner: the service can neither mint nor
+        // un-revoke one.
+        "INSERT INTO staff_keys (id, name, role, key_hash) VALUES (gen_random_uuid(), 'eve', 'auditor', 'x')",
+        "UPDATE staff_keys SET revoked_at = NULL",
     ] {
         assert!(sqlx::query(sql).execute(&limited).await.is_err(), "{sql}");
     }

@@ -278,3 +278,34 @@ async fn with_an_app_client_secret_the_password_is_checked_with_a_secret_hash() 
     // because the service computes it correctly.
     app.confirm_ok(&user.username, &code, &user.password).await;
 }
+
+#[tokio::test]
+async fn cognito_is_told_the_real_client_address_and_user_agent_at_the_password_check() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    let response = app
+        .http
+        .post(format!("{}/v1/recovery/confirm", app.address))
+        .header("user-agent", "RecoveryTest/1.0")
+        .json(&serde_json::json!({"username": user.username, "code": code, "password": user.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let context: serde_json::Value = app
+        .http
+        .get(format!(
+            "{}/_harness/cognito/{}/context-data/{}",
+            app.env.aws_endpoint, app.pool_id, user.username
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(context["IpAddress"], "127.0.0.1", "{context}");
+    assert_eq!(context["HttpHeaders"][0]["headerName"], "User-Agent", "{context}");
+    assert_eq!(context["HttpHeaders"][0]["headerValue"], "RecoveryTest/1.0", "{context}");
+}

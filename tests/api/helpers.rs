@@ -645,7 +645,7 @@ impl TestApp {
     pub async fn staff_key(&self, name: &str, role: &str) -> String {
         use secrecy::ExposeSecret;
         let name = mfa_recovery::domain::StaffName::parse(name).unwrap();
-        let key = mfa_recovery::staff::add(&self.db, &name, role.parse().unwrap())
+        let key = mfa_recovery::staff::add(&self.db, &name, role.parse().unwrap(), None)
             .await
             .unwrap();
         key.expose_secret().to_owned()

@@ -155,3 +155,116 @@ async fn staff_add_prints_the_key_alone_on_the_last_line_and_stores_only_its_has
         .status
         .success());
 }
+
+#[tokio::test]
+async fn failed_staff_authentications_are_audited_and_limited_per_address() {
+    let app = TestApp::spawn().await;
+    let support = app.staff_key("sam", "support").await;
+    let list = "/v1/support/recoveries?username=someone";
+    let budget = mfa_recovery::staff::AUTH_FAILURES_PER_IP_PER_HOUR;
+    for _ in 0..budget {
+        assert_problem(
+            app.get_with_key(list, "mfr_guess").await,
+            401,
+            "unauthorized",
+        )
+        .await;
+    }
+    // The address has spent its budget: even a valid key from there waits for the next hour.
+    let limited = app.get_with_key(list, &support).await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_problem(limited, 429, "rate_limited").await;
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "SELECT outcome, ip FROM audit_events WHERE action = 'staff.auth_failed' ORDER BY seq",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        [
+            ("rejected".to_owned(), "127.0.0.1".to_owned()),
+            ("limited".to_owned(), "127.0.0.1".to_owned())
+        ],
+        "the first failure and the one that spent the budget, not one event per failure"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_staff_key_is_refused_and_the_cli_sets_expiry() {
+    let app = TestApp::spawn().await;
+    let name = mfa_recovery::domain::StaffName::parse("temp").unwrap();
+    let expired = mfa_recovery::staff::add(
+        &app.db,
+        &name,
+        mfa_recovery::domain::StaffRole::Support,
+        Some(std::time::Duration::ZERO),
+    )
+    .await
+    .unwrap();
+    use secrecy::ExposeSecret;
+    assert_problem(
+        app.get_with_key("/v1/support/recoveries?username=x", expired.expose_secret())
+            .await,
+        401,
+        "unauthorized",
+    )
+    .await;
+
+    let out = app.cli(&[
+        "staff",
+        "add",
+        "--name",
+        "kim",
+        "--role",
+        "support",
+        "--expires-in",
+        "90d",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let ok = app
+        .get_with_key("/v1/support/recoveries?username=x", &key)
+        .await;
+    assert_eq!(ok.status(), 200);
+    let days: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM expires_at - now())::float8 / 86400 FROM staff_keys WHERE name = 'kim'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!((89.9..=90.0).contains(&days), "{days}");
+    let bad = app.cli(&[
+        "staff",
+        "add",
+        "--name",
+        "lee",
+        "--role",
+        "support",
+        "--expires-in",
+        "soon",
+    ]);
+    assert!(!bad.status.success());
+}
+
+#[tokio::test]
+async fn revoking_a_name_without_an_active_key_fails_and_is_audited_as_failed() {
+    let app = TestApp::spawn().await;
+    let out = app.cli(&["staff", "revoke", "--name", "nobody"]);
+    assert!(!out.status.success());
+    let outcome: String =
+        sqlx::query_scalar("SELECT outcome FROM audit_events WHERE action = 'staff.revoked'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(outcome, "failed");
+}

@@ -23,6 +23,10 @@ What is added to moto, and why:
   MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true so that codes are checked at all.
 * AdminRespondToAuthChallenge(MFA_SETUP) completes only after the session's token was verified,
   as in AWS (moto signs the user in regardless).
+* The ContextData of each AdminInitiateAuth (the end user's address and headers, which AWS feeds
+  to its threat protection) is kept per user and readable at
+  GET /_harness/cognito/{pool_id}/context-data/{username}, so a test can check what the service
+  tells Cognito about the client (moto ignores it).
 * A read-only view of the mail SES accepted (GET /_harness/ses/messages), so tests read the
   emailed code the way a user reads their inbox.
 * POST /_harness/cognito/{pool_id}/without-delete-software-token makes AdminDeleteSoftwareToken
@@ -151,6 +155,18 @@ def admin_initiate_auth(self, user_pool_id, client_id, auth_flow, auth_parameter
 
 Backend.admin_initiate_auth = admin_initiate_auth
 
+CONTEXT_DATA: dict[tuple[str, str], dict] = {}
+_moto_admin_initiate_auth_response = CognitoIdpResponse.admin_initiate_auth
+
+
+def admin_initiate_auth_response(self):
+    username = (self._get_param("AuthParameters") or {}).get("USERNAME", "")
+    CONTEXT_DATA[(self._get_param("UserPoolId"), username)] = self._get_param("ContextData")
+    return _moto_admin_initiate_auth_response(self)
+
+
+CognitoIdpResponse.admin_initiate_auth = admin_initiate_auth_response
+
 
 def _user_of(self, access_token, session):
     """The user an AccessToken or a Session belongs to, as AWS resolves either."""
@@ -263,6 +279,10 @@ def harness(environ, start_response):
                     )
         response = Response(json.dumps(messages), mimetype="application/json")
         return response(environ, start_response)
+    if request.path.startswith("/_harness/cognito/") and "/context-data/" in request.path:
+        pool_id, username = request.path[len("/_harness/cognito/"):].split("/context-data/", 1)
+        body = json.dumps(CONTEXT_DATA.get((pool_id, username)))
+        return Response(body, mimetype="application/json")(environ, start_response)
     prefix, suffix = "/_harness/cognito/", "/without-delete-software-token"
     if request.path.startswith(prefix) and request.path.endswith(suffix):
         POOLS_WITHOUT_DELETE_TOKEN.add(request.path[len(prefix) : -len(suffix)])
