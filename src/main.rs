@@ -77,12 +77,27 @@ enum ExportFormat {
     Csv,
 }
 
-async fn database() -> anyhow::Result<sqlx::PgPool> {
+async fn connect() -> anyhow::Result<sqlx::PgPool> {
     let settings = DatabaseSettings::load().context("invalid settings")?;
-    let db = store::connect(&settings)
+    store::connect(&settings)
         .await
-        .context("connecting to the database")?;
-    store::migrate(&db).await.context("applying migrations")?;
+        .context("connecting to the database")
+}
+
+/// The database of the administrative commands: it must already hold the current schema. Only
+/// `migrate` (and `serve`) create or change it, so that a command pointed at the wrong database
+/// says so instead of creating an empty log there and calling it intact.
+async fn database() -> anyhow::Result<sqlx::PgPool> {
+    let db = connect().await?;
+    let pending = store::pending_migrations(&db)
+        .await
+        .context("reading the applied migrations")?;
+    if !pending.is_empty() {
+        anyhow::bail!(
+            "the database in DATABASE_URL does not hold the current mfa-recovery schema ({} migration(s) not applied): point DATABASE_URL at the service's database, or run `mfa-recovery migrate` first",
+            pending.len()
+        );
+    }
     Ok(db)
 }
 
@@ -100,7 +115,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate => {
             telemetry::init(LogFormat::Pretty);
-            database().await?;
+            store::migrate(&connect().await?)
+                .await
+                .context("applying migrations")?;
             tracing::info!("migrations applied");
         }
         Command::Staff(StaffCommand::Add {

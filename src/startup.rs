@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing_actix_web::TracingLogger;
 
-use crate::cognito::{Cognito, IdentityProvider};
+use crate::cognito::{Cognito, IdentityProvider, IdpError};
 use crate::mail::templates::PoolKind;
 use crate::mail::SesMailer;
 use crate::recovery::{self, CodeHasher, RecoveryService};
@@ -75,6 +75,11 @@ impl Application {
                     mfa_optional: mode != "ON",
                 }
             }
+            // No such pool, or no permission: nothing would work; say so and stop.
+            Err(IdpError::Refused { code, .. }) => anyhow::bail!(
+                "COGNITO_USER_POOL_ID {}: Cognito refused to let the service read the user pool ({code}); check the pool id, AWS_REGION and the IAM policy",
+                settings.cognito.user_pool_id
+            ),
             Err(err) => {
                 tracing::warn!(error = %err, "could not read the user pool MFA configuration at start");
                 PoolKind::default()

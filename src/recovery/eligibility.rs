@@ -39,14 +39,21 @@ pub fn eligibility(user: Option<UserProfile>) -> Result<Eligible, Ineligible> {
     Ok(Eligible { email })
 }
 
+/// Refusals of AdminGetUser that mean "no such user": a name Cognito rejects outright (invalid
+/// characters). `UserNotFoundException` is already a `None` from the port. Every other refusal
+/// (no such pool, no permission) is the operator's to fix and is never taken for an unknown user.
+const NOT_A_USER: [&str; 1] = ["InvalidParameterException"];
+
 impl RecoveryService {
-    /// The user a typed name designates. Cognito rejects some names outright (invalid
-    /// characters): those are no user either.
+    /// The user a typed name designates, or `None` when the pool has no such user.
     pub(super) async fn lookup(&self, username: &str) -> Result<Option<UserProfile>, IdpError> {
         match self.idp.find_user(username).await {
-            Ok(user) => Ok(user),
-            Err(IdpError::Refused { .. }) => Ok(None),
-            Err(err) => Err(err),
+            Err(IdpError::Refused { code, .. }) if NOT_A_USER.contains(&code.as_str()) => Ok(None),
+            Err(err @ IdpError::Refused { .. }) => {
+                self.pool_refused(&err);
+                Err(err)
+            }
+            other => other,
         }
     }
 }

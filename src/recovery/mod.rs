@@ -19,7 +19,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 
-use crate::cognito::IdentityProvider;
+use crate::cognito::{IdentityProvider, IdpError};
 use crate::mail::templates::PoolKind;
 use crate::mail::Mailer;
 use crate::settings::RecoverySettings;
@@ -45,7 +45,20 @@ pub struct RecoveryService {
     pool: PoolKind,
     /// Wakes the job loops of this instance as soon as a job is queued.
     wakeup: Arc<Notify>,
+    /// Whether the user pool could be read when last asked (readiness).
+    pool_check: std::sync::Mutex<PoolCheck>,
 }
+
+/// The last answer to "can the service read its user pool?".
+#[derive(Clone, Copy)]
+struct PoolCheck {
+    at: Option<std::time::Instant>,
+    readable: bool,
+}
+
+/// How long a readiness answer about the pool is reused (probes come every few seconds; Cognito
+/// is not asked that often).
+const POOL_CHECK_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl RecoveryService {
     pub fn new(
@@ -64,7 +77,47 @@ impl RecoveryService {
             rules,
             pool,
             wakeup: Arc::new(Notify::new()),
+            pool_check: std::sync::Mutex::new(PoolCheck {
+                at: None,
+                readable: true,
+            }),
         }
+    }
+
+    /// Whether the service can read its user pool: `false` once Cognito refused to (no such
+    /// pool, no permission), until it answers again. An unreachable Cognito says nothing
+    /// about the configuration and keeps the last answer.
+    pub async fn pool_readable(&self) -> bool {
+        let last = *self.pool_check.lock().expect("not poisoned");
+        if last.at.is_some_and(|at| at.elapsed() < POOL_CHECK_TTL) {
+            return last.readable;
+        }
+        let readable = match self.idp.mfa_configuration().await {
+            Ok(_) => true,
+            Err(err @ IdpError::Refused { .. }) => {
+                self.pool_refused(&err);
+                false
+            }
+            Err(IdpError::Unavailable { .. }) => last.readable,
+        };
+        *self.pool_check.lock().expect("not poisoned") = PoolCheck {
+            at: Some(std::time::Instant::now()),
+            readable,
+        };
+        readable
+    }
+
+    /// Cognito refused to let the service read its pool: loud, counted, and not ready.
+    fn pool_refused(&self, err: &IdpError) {
+        if let IdpError::Refused { operation, code } = err {
+            metrics::counter!("identity_provider_refusals_total", "operation" => *operation, "code" => code.clone())
+                .increment(1);
+            tracing::error!(%operation, %code, "Cognito refused to let the service read its user pool: check COGNITO_USER_POOL_ID, AWS_REGION and the IAM policy");
+        }
+        *self.pool_check.lock().expect("not poisoned") = PoolCheck {
+            at: Some(std::time::Instant::now()),
+            readable: false,
+        };
     }
 
     /// What the job loops wait on.

@@ -10,27 +10,37 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// The service can do its work: the database answers (within 2 s).
+/// The service can do its work: the database answers (within 2 s) and Cognito lets it read its
+/// user pool.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses(
     (status = 200, description = "Ready"),
-    (status = 503, description = "`not_ready`: the database does not answer", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "`not_ready`: the database does not answer, or the user pool cannot be read", body = Problem, content_type = "application/problem+json"),
 ))]
-pub async fn readyz(db: web::Data<PgPool>) -> HttpResponse {
+pub async fn readyz(
+    db: web::Data<PgPool>,
+    service: web::Data<crate::recovery::RecoveryService>,
+) -> HttpResponse {
     let answered = tokio::time::timeout(
         std::time::Duration::from_secs(2),
         sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(db.get_ref()),
     )
     .await;
-    match answered {
-        Ok(Ok(_)) => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
-        _ => ApiError::new(
+    let not_ready = |detail: &str| {
+        ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "not_ready",
             "Not ready",
-            "The database does not answer.",
+            detail,
         )
-        .error_response(),
+        .error_response()
+    };
+    if !matches!(answered, Ok(Ok(_))) {
+        return not_ready("The database does not answer.");
     }
+    if !service.pool_readable().await {
+        return not_ready("Cognito refuses to let the service read its user pool: check COGNITO_USER_POOL_ID, AWS_REGION and the IAM policy.");
+    }
+    HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
 }
 
 /// Prometheus text exposition of the process's metrics, with the queue and email-budget gauges

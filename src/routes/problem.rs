@@ -5,6 +5,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::cognito::IdpError;
 use crate::recovery::{ConfirmError, EnrollmentError, Ineligible, RequestError, SupportError};
 pub use crate::telemetry::log_unexpected;
 
@@ -265,11 +266,15 @@ impl From<SupportError> for ApiError {
             ),
             SupportError::IdentityProviderUnavailable(ref source) => {
                 log_unexpected("Cognito unavailable for the support desk", source);
+                let detail = match source {
+                    IdpError::Refused { .. } => "The identity provider refuses to let the service read the user pool, so nothing was queued. This is a configuration problem: tell the operator.",
+                    IdpError::Unavailable { .. } => "The identity provider could not be reached. Nothing was queued: try again shortly.",
+                };
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "identity_provider_unavailable",
                     "Identity provider unavailable",
-                    "The identity provider could not be reached. Nothing was queued: try again shortly.",
+                    detail,
                 )
                 .retry_after(IDP_RETRY_AFTER_SECONDS)
             }

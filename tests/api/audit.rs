@@ -446,3 +446,38 @@ async fn the_service_runs_with_only_the_documented_grants_and_that_role_cannot_r
     }
     limited.close().await;
 }
+
+#[tokio::test]
+async fn admin_commands_refuse_a_database_without_the_schema_and_leave_it_untouched() {
+    let app = TestApp::spawn().await;
+    let empty = crate::helpers::create_database(&app.env.admin_db_url).await;
+    for args in [
+        &["audit", "verify"][..],
+        &["audit", "export", "--format", "jsonl"],
+        &["staff", "add", "--name", "sam", "--role", "support"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mfa-recovery"))
+            .args(args)
+            .env("DATABASE_URL", &empty)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "{args:?} succeeded on an empty database"
+        );
+        assert!(
+            stderr.contains("DATABASE_URL") && stderr.contains("mfa-recovery migrate"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let db = sqlx::PgPool::connect(&empty).await.unwrap();
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(tables, 0, "no schema was created");
+}

@@ -306,6 +306,12 @@ async fn cognito_is_told_the_real_client_address_and_user_agent_at_the_password_
         .await
         .unwrap();
     assert_eq!(context["IpAddress"], "127.0.0.1", "{context}");
-    assert_eq!(context["HttpHeaders"][0]["headerName"], "User-Agent", "{context}");
-    assert_eq!(context["HttpHeaders"][0]["headerValue"], "RecoveryTest/1.0", "{context}");
+    assert_eq!(
+        context["HttpHeaders"][0]["headerName"], "User-Agent",
+        "{context}"
+    );
+    assert_eq!(
+        context["HttpHeaders"][0]["headerValue"], "RecoveryTest/1.0",
+        "{context}"
+    );
 }

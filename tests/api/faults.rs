@@ -103,3 +103,79 @@ async fn without_admin_delete_software_token_an_optional_pool_still_resets_throu
     );
     assert_eq!(app.sign_in(&user).await, SignIn::Tokens);
 }
+
+/// A wrong pool id or a missing IAM permission looks to Cognito like a refusal, not like an
+/// unknown user: it must never be taken for one.
+#[tokio::test]
+async fn a_pool_the_service_cannot_read_is_loud_and_never_taken_for_an_unknown_user() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("sam", "support").await;
+    let user = app.create_user().await;
+    app.cognito
+        .delete_user_pool()
+        .user_pool_id(&app.pool_id)
+        .send()
+        .await
+        .expect("delete_user_pool");
+
+    assert_eq!(app.request_recovery(&user.username).await.status(), 202);
+    app.run_pending_jobs().await;
+    let actions = app.actions(&user.username).await;
+    assert!(
+        actions.contains(&"recovery.code_send_failed".to_owned())
+            && !actions.contains(&"recovery.not_eligible".to_owned()),
+        "retried, not recorded as an unknown user: {actions:?}"
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM recoveries")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "requested", "still waiting for a retry");
+
+    let support = app
+        .post_with_key(
+            "/v1/support/recoveries",
+            &key,
+            serde_json::json!({"username": user.username, "reason": "T-1"}),
+        )
+        .await;
+    let body = assert_problem(support, 503, "identity_provider_unavailable").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("operator"),
+        "{body}"
+    );
+
+    let ready = app
+        .http
+        .get(format!("{}/readyz", app.admin_address))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(ready, 503, "not_ready").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("COGNITO_USER_POOL_ID"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn serve_refuses_to_start_with_a_pool_it_cannot_read_and_names_the_setting() {
+    let app = TestApp::spawn().await;
+    let mut vars = app.settings_env.clone();
+    vars.insert(
+        "COGNITO_USER_POOL_ID".into(),
+        "us-east-1_doesnotexist".into(),
+    );
+    let settings = mfa_recovery::settings::Settings::load_from(vars).unwrap();
+    let err = match mfa_recovery::startup::Application::build(settings).await {
+        Ok(_) => panic!("the service started with a pool it cannot read"),
+        Err(err) => err.to_string(),
+    };
+    assert!(
+        err.contains("COGNITO_USER_POOL_ID") && err.contains("us-east-1_doesnotexist"),
+        "{err}"
+    );
+}
