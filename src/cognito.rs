@@ -47,6 +47,16 @@ impl EnrollmentCredential {
         }
     }
 
+    /// The credential for the next step: Cognito answers a session-based step with a new
+    /// `Session`; an access token stays valid.
+    fn next(&self, session: Option<&str>) -> Self {
+        match (self, session) {
+            (Self::Session(_), Some(next)) => Self::Session(SecretString::from(next)),
+            (Self::Session(s), None) => Self::Session(s.clone()),
+            (Self::AccessToken(t), _) => Self::AccessToken(t.clone()),
+        }
+    }
+
     fn access_token(&self) -> Option<String> {
         match self {
             Self::AccessToken(t) => Some(t.expose_secret().to_owned()),
@@ -464,18 +474,9 @@ impl IdentityProvider for Cognito {
             operation: "AssociateSoftwareToken",
             code: "NoSecretCode".to_owned(),
         })?;
-        let credential = match (credential, output.session()) {
-            (EnrollmentCredential::Session(_), Some(next)) => {
-                EnrollmentCredential::Session(SecretString::from(next))
-            }
-            (EnrollmentCredential::Session(s), None) => EnrollmentCredential::Session(s.clone()),
-            (EnrollmentCredential::AccessToken(t), _) => {
-                EnrollmentCredential::AccessToken(t.clone())
-            }
-        };
         Ok(Association {
             secret_code: SecretString::from(secret_code),
-            credential,
+            credential: credential.next(output.session()),
         })
     }
 
@@ -512,15 +513,7 @@ impl IdentityProvider for Cognito {
         if output.status() != Some(&VerifySoftwareTokenResponseType::Success) {
             return Ok(TotpCheck::Mismatch);
         }
-        Ok(TotpCheck::Verified(match (credential, output.session()) {
-            (EnrollmentCredential::Session(_), Some(next)) => {
-                EnrollmentCredential::Session(SecretString::from(next))
-            }
-            (EnrollmentCredential::Session(s), None) => EnrollmentCredential::Session(s.clone()),
-            (EnrollmentCredential::AccessToken(t), _) => {
-                EnrollmentCredential::AccessToken(t.clone())
-            }
-        }))
+        Ok(TotpCheck::Verified(credential.next(output.session())))
     }
 
     #[tracing::instrument(skip(self, session))]

@@ -56,108 +56,59 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
         .app_data(query_config())
         .app_data(form_config())
         .service(
-            web::resource("/recover")
+            endpoint("/recover")
                 .route(web::get().to(pages::recover::start))
-                .route(web::post().to(pages::recover::request))
-                .default_service(web::to(method_not_allowed)),
+                .route(web::post().to(pages::recover::request)),
         )
+        .service(endpoint("/recover/code").route(web::get().to(pages::recover::have_code)))
+        .service(endpoint("/recover/confirm").route(web::post().to(pages::recover::confirm)))
         .service(
-            web::resource("/recover/code")
-                .route(web::get().to(pages::recover::have_code))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/recover/confirm")
-                .route(web::post().to(pages::recover::confirm))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/recover/enrol")
+            endpoint("/recover/enrol")
                 .route(web::get().to(pages::recover::resume_form))
-                .route(web::post().to(pages::recover::resume))
-                .default_service(web::to(method_not_allowed)),
+                .route(web::post().to(pages::recover::resume)),
         )
+        .service(endpoint("/recover/enrollment").route(web::post().to(pages::recover::enrol)))
+        .service(endpoint("/assets/pages.css").route(web::get().to(pages::recover::stylesheet)))
         .service(
-            web::resource("/recover/enrollment")
-                .route(web::post().to(pages::recover::enrol))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/assets/pages.css")
-                .route(web::get().to(pages::recover::stylesheet))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/v1/recovery")
+            endpoint("/v1/recovery")
                 .wrap(cors(cors_origins))
-                .route(web::post().to(recovery::request))
-                .default_service(web::to(method_not_allowed)),
+                .route(web::post().to(recovery::request)),
         )
         .service(
-            web::resource("/v1/recovery/confirm")
+            endpoint("/v1/recovery/confirm")
                 .wrap(cors(cors_origins))
-                .route(web::post().to(recovery::confirm))
-                .default_service(web::to(method_not_allowed)),
+                .route(web::post().to(recovery::confirm)),
         )
         .service(
-            web::resource("/v1/recovery/enrollment")
+            endpoint("/v1/recovery/enrollment")
                 .wrap(cors(cors_origins))
-                .route(web::post().to(recovery::resume_enrollment))
-                .default_service(web::to(method_not_allowed)),
+                .route(web::post().to(recovery::resume_enrollment)),
         )
         .service(
-            web::resource("/v1/recovery/enrollment/verify")
+            endpoint("/v1/recovery/enrollment/verify")
                 .wrap(cors(cors_origins))
-                .route(web::post().to(recovery::verify_enrollment))
-                .default_service(web::to(method_not_allowed)),
+                .route(web::post().to(recovery::verify_enrollment)),
         )
         .service(
-            web::resource("/v1/recovery/cancel")
+            endpoint("/v1/recovery/cancel")
                 .route(web::get().to(cancel::show))
-                .route(web::post().to(cancel::cancel))
-                .default_service(web::to(method_not_allowed)),
+                .route(web::post().to(cancel::cancel)),
         )
         .service(
-            web::resource("/v1/support/recoveries")
+            endpoint("/v1/support/recoveries")
                 .route(web::post().to(support::start))
-                .route(web::get().to(support::list))
-                .default_service(web::to(method_not_allowed)),
+                .route(web::get().to(support::list)),
         )
         .service(
-            web::resource("/v1/support/recoveries/{recovery_id}/cancel")
-                .route(web::post().to(support::cancel))
-                .default_service(web::to(method_not_allowed)),
+            endpoint("/v1/support/recoveries/{recovery_id}/cancel")
+                .route(web::post().to(support::cancel)),
         )
-        .service(
-            web::resource("/v1/audit/events")
-                .route(web::get().to(audit::events))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/v1/audit/verify")
-                .route(web::get().to(audit::verify))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/healthz")
-                .route(web::get().to(health::healthz))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/openapi.json")
-                .route(web::get().to(openapi::document))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/docs")
-                .route(web::get().to(openapi::page))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/readyz")
-                .route(web::get().to(health::readyz))
-                .default_service(web::to(method_not_allowed)),
-        );
+        .service(endpoint("/v1/audit/events").route(web::get().to(audit::events)))
+        .service(endpoint("/v1/audit/verify").route(web::get().to(audit::verify)))
+        .service(endpoint("/healthz").route(web::get().to(health::healthz)))
+        .service(endpoint("/openapi.json").route(web::get().to(openapi::document)))
+        .service(endpoint("/docs").route(web::get().to(openapi::page)))
+        .service(endpoint("/readyz").route(web::get().to(health::readyz)));
 }
 
 /// Browsers get a page in words; API clients a problem.
@@ -165,21 +116,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
 /// Metrics tell what happened to each kind of request, so they are not served on the public
 /// listener at all: there they would tell eligible names from unknown ones.
 pub fn configure_admin(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/metrics")
-            .route(web::get().to(health::metrics))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/healthz")
-            .route(web::get().to(health::healthz))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/readyz")
-            .route(web::get().to(health::readyz))
-            .default_service(web::to(method_not_allowed)),
-    );
+    cfg.service(endpoint("/metrics").route(web::get().to(health::metrics)))
+        .service(endpoint("/healthz").route(web::get().to(health::healthz)))
+        .service(endpoint("/readyz").route(web::get().to(health::readyz)));
 }
 
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
@@ -193,6 +132,11 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
         "There is no such endpoint.",
     )
     .error_response()
+}
+
+/// A path of the service: any method it has no route for answers 405.
+fn endpoint(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
 }
 
 async fn method_not_allowed() -> HttpResponse {
