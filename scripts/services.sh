@@ -21,12 +21,16 @@ as_pg() {
 }
 
 stop() {
-  if [ -f "$STATE/pg/PG_VERSION" ]; then
-    as_pg "$PG_BIN/pg_ctl" -D "$STATE/pg" -m immediate stop >/dev/null 2>&1 || true
+  # The cluster lives in $STATE/pg, or where `pgdir` says (see start).
+  local pgdir="$STATE/pg"
+  [ -f "$STATE/pgdir" ] && pgdir=$(cat "$STATE/pgdir")
+  if [ -f "$pgdir/PG_VERSION" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$pgdir" -m immediate stop >/dev/null 2>&1 || true
   fi
   if [ -f "$STATE/moto.pid" ]; then
     kill "$(cat "$STATE/moto.pid")" 2>/dev/null || true
   fi
+  [ "$pgdir" = "$STATE/pg" ] || rm -rf "$(dirname "$pgdir")"
   rm -rf "$STATE"
 }
 
@@ -37,15 +41,28 @@ start() {
   pg_port=$(free_port)
   moto_port=$(free_port)
 
-  mkdir -p "$STATE/pg" "$STATE/pgsock"
+  local pgdir="$STATE/pg" sockdir="$STATE/pgsock"
   if [ "$(id -u)" -eq 0 ]; then
-    chown postgres "$STATE" "$STATE/pg" "$STATE/pgsock"
+    chown postgres "$STATE"
+    # The postgres user must be able to reach the cluster: a checkout under a directory it
+    # cannot enter (root's home, mode 700) gets its cluster in a directory of its own in /tmp.
+    if ! runuser -u postgres -- test -x "$STATE"; then
+      pgdir=$(mktemp -d /tmp/mfa-recovery-pg.XXXXXX)
+      sockdir="$pgdir/sock"
+      pgdir="$pgdir/data"
+      echo "services: $STATE is out of the postgres user's reach; the cluster lives in ${pgdir%/data}" >&2
+    fi
   fi
-  as_pg "$PG_BIN/initdb" -D "$STATE/pg" -U postgres -A trust --no-sync >"$STATE/initdb.log" 2>&1 \
+  echo "$pgdir" >"$STATE/pgdir"
+  mkdir -p "$pgdir" "$sockdir"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$pgdir" "$sockdir" "$(dirname "$pgdir")"
+  fi
+  as_pg "$PG_BIN/initdb" -D "$pgdir" -U postgres -A trust --no-sync >"$STATE/initdb.log" 2>&1 \
     || { cat "$STATE/initdb.log" >&2; exit 1; }
   # A test server: durability is traded for speed (fsync off), and it listens on loopback only.
-  as_pg "$PG_BIN/pg_ctl" -D "$STATE/pg" -l "$STATE/pg/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $STATE/pgsock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+  as_pg "$PG_BIN/pg_ctl" -D "$pgdir" -l "$pgdir/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $sockdir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
     start >/dev/null
 
   .venv/bin/python tests/emulator/moto_server.py "$moto_port" >"$STATE/moto.log" 2>&1 &
