@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use secrecy::ExposeSecret;
 
 use mfa_recovery::audit::{self, export};
-use mfa_recovery::domain::{StaffName, StaffRole};
+use mfa_recovery::domain::{parse_instant, StaffName, StaffRole};
 use mfa_recovery::settings::{DatabaseSettings, LogFormat, Settings};
 use mfa_recovery::staff;
 use mfa_recovery::startup::Application;
@@ -63,10 +63,10 @@ enum AuditCommand {
         #[arg(long, value_enum)]
         format: ExportFormat,
         /// Events at or after this instant (RFC 3339).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_instant)]
         since: Option<DateTime<Utc>>,
         /// Events before this instant (RFC 3339).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_instant)]
         until: Option<DateTime<Utc>>,
     },
 }

@@ -481,3 +481,36 @@ async fn admin_commands_refuse_a_database_without_the_schema_and_leave_it_untouc
     .unwrap();
     assert_eq!(tables, 0, "no schema was created");
 }
+
+#[tokio::test]
+async fn the_cli_explains_a_bad_instant_as_the_api_does() {
+    let app = TestApp::spawn().await;
+    let out = app.cli(&[
+        "audit",
+        "export",
+        "--format",
+        "jsonl",
+        "--since",
+        "yesterday",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--since")
+            && stderr.contains("RFC 3339")
+            && stderr.contains("2026-01-31T00:00:00Z"),
+        "{stderr}"
+    );
+    let key = app.staff_key("ada", "auditor").await;
+    let body = assert_problem(
+        app.get_with_key("/v1/audit/events?since=yesterday", &key)
+            .await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("RFC 3339"),
+        "{body}"
+    );
+}

@@ -6,6 +6,7 @@ use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::{self, AuditFilter, AuditRecord, CsvExport, Verification};
+use crate::domain::parse_instant;
 use crate::routes::auth::{Auditor, StaffAuthErrors};
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
@@ -43,15 +44,7 @@ pub struct EventPage {
 
 fn timestamp(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
     value
-        .map(|v| {
-            DateTime::parse_from_rfc3339(v)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| {
-                    ApiError::invalid_request(format!(
-                        "{name} must be an RFC 3339 timestamp, such as 2026-01-31T00:00:00Z"
-                    ))
-                })
-        })
+        .map(|v| parse_instant(v).map_err(|e| ApiError::invalid_request(format!("{name} {e}"))))
         .transpose()
 }
 
