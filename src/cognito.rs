@@ -201,6 +201,29 @@ impl Cognito {
             .map_err(|e| classify("AdminInitiateAuth", e))
     }
 
+    /// AdminSetUserMFAPreference with only the software-token settings: enabled and preferred,
+    /// or neither.
+    async fn set_totp_preference(&self, username: &str, on: bool) -> Result<(), IdpError> {
+        timed_call(
+            "cognito",
+            "AdminSetUserMFAPreference",
+            self.client
+                .admin_set_user_mfa_preference()
+                .user_pool_id(&self.settings.user_pool_id)
+                .username(username)
+                .software_token_mfa_settings(
+                    SoftwareTokenMfaSettingsType::builder()
+                        .enabled(on)
+                        .preferred_mfa(on)
+                        .build(),
+                )
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("AdminSetUserMFAPreference", e))?;
+        Ok(())
+    }
+
     /// SECRET_HASH = Base64(HMAC-SHA256(client secret, username + client id)), as Cognito
     /// requires for app clients that have a secret.
     fn secret_hash(&self, username: &str) -> Option<String> {
@@ -370,24 +393,7 @@ impl IdentityProvider for Cognito {
 
     #[tracing::instrument(skip(self))]
     async fn disable_totp_preference(&self, username: &str) -> Result<(), IdpError> {
-        timed_call(
-            "cognito",
-            "AdminSetUserMFAPreference",
-            self.client
-                .admin_set_user_mfa_preference()
-                .user_pool_id(&self.settings.user_pool_id)
-                .username(username)
-                .software_token_mfa_settings(
-                    SoftwareTokenMfaSettingsType::builder()
-                        .enabled(false)
-                        .preferred_mfa(false)
-                        .build(),
-                )
-                .send(),
-        )
-        .await
-        .map_err(|e| classify("AdminSetUserMFAPreference", e))?;
-        Ok(())
+        self.set_totp_preference(username, false).await
     }
 
     #[tracing::instrument(skip(self))]
@@ -542,24 +548,7 @@ impl IdentityProvider for Cognito {
 
     #[tracing::instrument(skip(self))]
     async fn prefer_totp(&self, username: &str) -> Result<(), IdpError> {
-        timed_call(
-            "cognito",
-            "AdminSetUserMFAPreference",
-            self.client
-                .admin_set_user_mfa_preference()
-                .user_pool_id(&self.settings.user_pool_id)
-                .username(username)
-                .software_token_mfa_settings(
-                    SoftwareTokenMfaSettingsType::builder()
-                        .enabled(true)
-                        .preferred_mfa(true)
-                        .build(),
-                )
-                .send(),
-        )
-        .await
-        .map_err(|e| classify("AdminSetUserMFAPreference", e))?;
-        Ok(())
+        self.set_totp_preference(username, true).await
     }
 }
 

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::domain::{random_token, token_digest, Actor, EmailAddress, Initiator, RecoveryStatus};
+use crate::cognito::UserProfile;
+use crate::domain::{random_token, token_digest, Actor, Initiator, RecoveryStatus};
 use crate::mail::{templates, Email};
 use crate::store::recoveries::{self, RecoveryRow};
 use crate::worker::JobError;
@@ -39,11 +40,13 @@ impl RecoveryService {
                 .recovery(recovery.id)
                 .detail(detail)
         };
-        let Some(email) = self.email_on_file(&recovery).await? else {
+        let user = self.user_of(&recovery).await?;
+        let Some(email) = user.as_ref().and_then(|u| u.verified_email.clone()) else {
             let detail = "reset notice: no verified email on file".to_owned();
             audit::append(conn, event(Outcome::Skipped, detail)).await?;
             return Ok(());
         };
+        let has_totp = user.is_some_and(|u| u.totp_enabled);
         let started_by = match &recovery.initiated_by {
             Initiator::Staff(name) => format!("the support desk (agent {name})"),
             Initiator::User => "you, on the account recovery page".to_owned(),
@@ -81,7 +84,12 @@ impl RecoveryService {
             }
             (RecoveryStatus::Scheduled, None) => return Ok(()),
             _ => {
-                let enrol_url = self.enrol_link(conn, &recovery).await?;
+                // The link never replaces an authenticator the account has again.
+                let enrol_url = if has_totp {
+                    None
+                } else {
+                    self.enrol_link(conn, &recovery).await?
+                };
                 let message = templates::ResetNoticeEmail {
                     at: utc(recovery.finished_at.unwrap_or_else(Utc::now)),
                     ip,
@@ -102,9 +110,9 @@ impl RecoveryService {
     }
 
     /// The one-time link that resumes the new authenticator's enrollment, for the reset-applied
-    /// notice: only while the account has no authenticator (the user did not finish on the
-    /// page, or the reset waited), and only where the password is checked and the service's
-    /// address is known. It works once, for `ENROLLMENT_LINK_HOURS`.
+    /// notice of an account that has no authenticator (the user did not finish on the page, or
+    /// the reset waited), where the password is checked and the service's address is known. It
+    /// works once, for `ENROLLMENT_LINK_HOURS`.
     async fn enrol_link(
         &self,
         conn: &mut PgConnection,
@@ -114,14 +122,6 @@ impl RecoveryService {
             return Ok(None);
         };
         if !self.rules.require_password {
-            return Ok(None);
-        }
-        let user = self
-            .idp
-            .find_user(recovery.account())
-            .await
-            .map_err(|e| JobError::transient("looking up the user for a notice", e))?;
-        if user.is_none_or(|u| u.totp_enabled) {
             return Ok(None);
         }
         let token = random_token();
@@ -145,7 +145,11 @@ impl RecoveryService {
         let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
             return Ok(());
         };
-        let Some(email) = self.email_on_file(&recovery).await? else {
+        let Some(email) = self
+            .user_of(&recovery)
+            .await?
+            .and_then(|u| u.verified_email)
+        else {
             return Ok(());
         };
         let hint = email.masked();
@@ -189,16 +193,11 @@ impl RecoveryService {
         Ok(id)
     }
 
-    /// The verified address on file for the recovery's account, if any.
-    async fn email_on_file(
-        &self,
-        recovery: &RecoveryRow,
-    ) -> Result<Option<EmailAddress>, JobError> {
-        let user = self
-            .idp
+    /// The recovery's account as Cognito has it now.
+    async fn user_of(&self, recovery: &RecoveryRow) -> Result<Option<UserProfile>, JobError> {
+        self.idp
             .find_user(recovery.account())
             .await
-            .map_err(|e| JobError::transient("looking up the address for a notice", e))?;
-        Ok(user.and_then(|u| u.verified_email))
+            .map_err(|e| JobError::transient("looking up the user for a notice", e))
     }
 }

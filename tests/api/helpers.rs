@@ -575,13 +575,7 @@ impl TestApp {
     pub async fn run_pending_jobs(&self) {
         for _ in 0..1000 {
             self.worker.run_pending_jobs().await.expect("jobs run");
-            let due: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM jobs WHERE finished_at IS NULL AND run_at <= now()",
-            )
-            .fetch_one(&self.db)
-            .await
-            .unwrap();
-            if due == 0 {
+            if due_jobs(&self.db).await == 0 {
                 return;
             }
             // Held by one of the service's own loops: it finishes soon.
@@ -694,17 +688,19 @@ impl TestApp {
     }
 }
 
+/// Jobs due by now that have not finished (running ones included).
+async fn due_jobs(db: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM jobs WHERE finished_at IS NULL AND run_at <= now()")
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
 /// Waits (up to 20 s) until the jobs due in `db` are done: for a database whose jobs another
 /// process (a `RunningBinary`) runs.
 pub async fn wait_until_jobs_done(db: &PgPool) {
     for _ in 0..1000 {
-        let due: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM jobs WHERE finished_at IS NULL AND run_at <= now()",
-        )
-        .fetch_one(db)
-        .await
-        .unwrap();
-        if due == 0 {
+        if due_jobs(db).await == 0 {
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
