@@ -9,3 +9,5 @@ GRANT SELECT ON staff_keys TO mfa_recovery;
 GRANT USAGE ON SEQUENCE jobs_id_seq TO mfa_recovery;
 GRANT SELECT, INSERT, UPDATE, DELETE ON rate_limits TO mfa_recovery;
 GRANT SELECT ON _sqlx_migrations TO mfa_recovery;
+GRANT SELECT, INSERT, UPDATE, DELETE ON confirm_attempts TO mfa_recovery;
+GRANT USAGE ON SEQUENCE confirm_attempts_id_seq TO mfa_recovery;

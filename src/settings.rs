@@ -291,9 +291,16 @@ pub struct RecoverySettings {
     pub code_ttl: Duration,
     pub max_attempts: u32,
     pub require_password: bool,
+    /// Self-service recovery emails one account receives per hour, whoever asks; one client
+    /// address block gets at most one fewer.
     pub requests_per_user_per_hour: u32,
+    /// ... and per 24 hours; one client address block gets at most half.
+    pub emails_per_user_per_day: u32,
+    /// Recoveries the support desk may start for one account per 24 hours (counted apart).
+    pub support_requests_per_user_per_day: u32,
     pub requests_per_ip_per_hour: u32,
-    /// Wrong confirmations one account may make per day, across its recoveries.
+    /// Wrong confirmations one account may take in 24 hours (rolling), across its recoveries and
+    /// addresses; one client address block gets at most half. At most 100 (NIST SP 800-63B-4).
     pub failed_confirms_per_account_per_day: u32,
     /// Past one recovery's worth of wrong confirmations, each further one waits this long,
     /// doubled each time.
@@ -322,6 +329,8 @@ struct RawRecovery {
     recovery_max_attempts: u32,
     recovery_require_password: bool,
     recovery_requests_per_user_per_hour: u32,
+    recovery_emails_per_user_per_day: u32,
+    support_recoveries_per_user_per_day: u32,
     recovery_requests_per_ip_per_hour: u32,
     recovery_failed_confirms_per_account_per_day: u32,
     recovery_failed_confirm_delay_seconds: u64,
@@ -366,15 +375,29 @@ impl TryFrom<RawRecovery> for RecoverySettings {
                 raw.recovery_requests_per_user_per_hour,
                 1,
             )?,
+            emails_per_user_per_day: at_least(
+                "RECOVERY_EMAILS_PER_USER_PER_DAY",
+                raw.recovery_emails_per_user_per_day,
+                1,
+            )?,
+            support_requests_per_user_per_day: at_least(
+                "SUPPORT_RECOVERIES_PER_USER_PER_DAY",
+                raw.support_recoveries_per_user_per_day,
+                1,
+            )?,
             requests_per_ip_per_hour: at_least(
                 "RECOVERY_REQUESTS_PER_IP_PER_HOUR",
                 raw.recovery_requests_per_ip_per_hour,
                 1,
             )?,
-            failed_confirms_per_account_per_day: at_least(
+            failed_confirms_per_account_per_day: at_most(
                 "RECOVERY_FAILED_CONFIRMS_PER_ACCOUNT_PER_DAY",
-                raw.recovery_failed_confirms_per_account_per_day,
-                1,
+                at_least(
+                    "RECOVERY_FAILED_CONFIRMS_PER_ACCOUNT_PER_DAY",
+                    raw.recovery_failed_confirms_per_account_per_day,
+                    1,
+                )?,
+                100,
             )?,
             failed_confirm_delay: Duration::from_secs(raw.recovery_failed_confirm_delay_seconds),
             emails_per_hour: at_least("RECOVERY_EMAILS_PER_HOUR", raw.recovery_emails_per_hour, 1)?,

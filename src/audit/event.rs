@@ -26,6 +26,7 @@ closed_vocabulary! {
         NotificationSent = "notification.sent",
         NotificationFailed = "notification.failed",
         SupportLookup = "support.lookup",
+        LockCleared = "support.lock_cleared",
         AuditRead = "audit.read",
         StaffAdded = "staff.added",
         StaffRevoked = "staff.revoked",

@@ -35,3 +35,14 @@ pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
+
+impl ClientInfo {
+    /// The address block limits count this client in (see `limit_key`); `unknown` when the
+    /// request did not come over TCP.
+    pub fn address_block(&self) -> String {
+        self.ip
+            .as_deref()
+            .and_then(|ip| ip.parse().ok())
+            .map_or_else(|| "unknown".to_owned(), limit_key)
+    }
+}

@@ -40,8 +40,9 @@ closed_vocabulary! {
 use RecoveryStatus::*;
 
 impl RecoveryStatus {
-    /// A confirmation is judged against the newest issued recovery in one of these states.
-    pub const CONFIRMABLE: &'static [Self] = &[CodeSent, NotEligible, Resetting, Locked];
+    /// A confirmation is judged against every unexpired issued recovery of the name in one of
+    /// these states (a `not_eligible` one stands in for a code that was never sent).
+    pub const LIVE: &'static [Self] = &[CodeSent, NotEligible, Resetting];
 
     /// The code hash is kept only while the code can still be used.
     pub fn keeps_code_hash(self) -> bool {

@@ -8,13 +8,16 @@ use sqlx::PgConnection;
 
 use super::enrollment::Enrollment;
 use super::jobs::{ApplyReset, LockNotice, ResetNotice};
+use super::limits::{AttemptRefused, Reservation};
 use super::reset::{ResetError, Resetting};
 use super::{HashError, LimitError, RecoveryService};
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::cognito::{IdpError, PasswordCheck};
 use crate::domain::{Actor, ClientInfo, RecoveryCode, RecoveryStatus, Transition, Username};
+use crate::store::attempts;
 use crate::store::recoveries::{self, RecoveryRow};
 use crate::worker;
+use uuid::Uuid;
 
 /// How long one confirmation may hold a recovery while it applies the reset in Cognito; a
 /// holder that dies lets go after this, so a retry with the same code can complete.
@@ -68,6 +71,19 @@ impl ConfirmError {
     }
 }
 
+/// One confirmation attempt, reserved.
+struct Attempt {
+    /// The account it is judged against.
+    account: String,
+    /// The client address block it came from.
+    prefix: String,
+    reservation: Reservation,
+    /// The live recoveries requested from the same block (their attempts were counted).
+    own: Vec<Uuid>,
+    /// The newest live recovery of the name, which audit events refer to.
+    newest: Option<Uuid>,
+}
+
 /// What a successful confirmation did.
 pub enum ConfirmOutcome {
     /// The authenticator was removed and read back, and the user signed out everywhere; with
@@ -116,72 +132,91 @@ impl RecoveryService {
                 LimitError::Unavailable(e) => ConfirmError::LimitsUnavailable(e),
             })?;
 
-        // 1. Find the recovery and count this attempt before anything is compared, in a
-        //    transaction of its own: concurrent guesses are each counted, and a crash later
-        //    cannot un-count one.
+        // 1. Count this attempt before anything is compared, in a transaction of its own: the
+        //    account's limits are read and the attempt reserved under one lock, so concurrent
+        //    guesses are each counted and none skips a delay, and a crash later cannot un-count
+        //    one. Attempts count per client address block: one address cannot lock or use up
+        //    what the owner gets elsewhere.
+        let prefix = client.address_block();
         let mut tx = self.db.begin().await?;
-        let Some(recovery) = recoveries::lock_newest_confirmable(&mut tx, username).await? else {
-            audit::append(&mut tx, failed("no open recovery for this name")).await?;
-            tx.commit().await?;
-            // The same argon2 work as for a name that has a recovery.
-            self.hasher.verify(&confirmation.code, None).await?;
-            return Err(ConfirmError::Invalid);
-        };
-        tracing::Span::current().record("recovery_id", tracing::field::display(recovery.id));
-        // NIST SP 800-63B-4 §4.2: recovery codes expire.
-        if recovery.expires_at <= Utc::now() {
-            audit::append(&mut tx, failed("expired").recovery(recovery.id)).await?;
-            tx.commit().await?;
-            self.hasher.verify(&confirmation.code, None).await?;
-            return Err(ConfirmError::Invalid);
-        }
-        if recovery.status == RecoveryStatus::Locked {
-            audit::append(&mut tx, failed("locked").recovery(recovery.id)).await?;
-            tx.commit().await?;
-            return Err(ConfirmError::Locked);
-        }
-        match self.confirm_throttle(&mut tx, recovery.account()).await {
-            Ok(()) => {}
-            Err(LimitError::Limited { retry_after }) => {
-                metrics::counter!("rate_limit_rejections_total", "limit" => "account_confirms")
-                    .increment(1);
-                let detail =
-                    format!("account throttled for {retry_after} s after wrong confirmations");
-                audit::append(&mut tx, failed(&detail).recovery(recovery.id)).await?;
+        let live = recoveries::live_for(&mut tx, username).await?;
+        let account = live
+            .first()
+            .map_or(username, RecoveryRow::account)
+            .to_owned();
+        let newest = live.first().map(|r| r.id);
+        let reservation = match self.reserve_attempt(&mut tx, &account, &prefix).await? {
+            Ok(reservation) => reservation,
+            Err(refused) => {
+                let (err, detail) = match refused {
+                    AttemptRefused::Locked => (
+                        ConfirmError::Locked,
+                        "locked after too many wrong confirmations from this address".to_owned(),
+                    ),
+                    AttemptRefused::Throttled { retry_after, why } => {
+                        metrics::counter!("rate_limit_rejections_total", "limit" => "account_confirms")
+                            .increment(1);
+                        (
+                            ConfirmError::Throttled { retry_after },
+                            format!("{why}; retry in {retry_after} s"),
+                        )
+                    }
+                };
+                let mut event = failed(&detail);
+                if let Some(id) = newest {
+                    event = event.recovery(id);
+                }
+                audit::append(&mut tx, event).await?;
                 tx.commit().await?;
-                return Err(ConfirmError::Throttled { retry_after });
+                return Err(err);
             }
-            Err(LimitError::Unavailable(e)) => return Err(ConfirmError::LimitsUnavailable(e)),
-        }
-        let attempts = recoveries::count_attempt(&mut tx, recovery.id).await?;
-        if attempts > self.max_attempts() {
-            // Over the limit while earlier attempts are still being judged. The recovery locks
-            // only once that many attempts have failed: a right code in flight still completes.
-            let detail = format!("over the limit of {} attempts", self.max_attempts());
-            audit::append(&mut tx, failed(&detail).recovery(recovery.id)).await?;
-            tx.commit().await?;
-            return Err(ConfirmError::Locked);
+        };
+        let own: Vec<Uuid> = live
+            .iter()
+            .filter(|r| r.request_prefix.as_deref() == Some(prefix.as_str()))
+            .map(|r| r.id)
+            .collect();
+        for id in &own {
+            recoveries::count_attempt(&mut tx, *id).await?;
         }
         tx.commit().await?;
+        let attempt = Attempt {
+            account,
+            prefix,
+            reservation,
+            own,
+            newest,
+        };
 
-        // 2. Compare. The password is checked only once the code is right, so that a guesser
-        //    without the code learns nothing about the password.
-        let code_right = self
-            .hasher
-            .verify(&confirmation.code, recovery.code_hash.as_deref())
-            .await?;
-        if !code_right {
-            let why = match recovery.status {
-                RecoveryStatus::NotEligible => "no code was issued to this name",
-                _ => "wrong code",
-            };
-            return self.failed_attempt(&recovery, attempts, client, why).await;
+        // 2. Compare with every live code of the name, all of them whatever matches, so that the
+        //    time taken depends only on how many are live (the same for every name asked for
+        //    the same way), and with none live, the same argon2 work as one. The password is
+        //    checked only once a code is right, so that a guesser learns nothing about it.
+        let mut matched: Option<&RecoveryRow> = None;
+        for recovery in &live {
+            let right = self
+                .hasher
+                .verify(&confirmation.code, recovery.code_hash.as_deref())
+                .await?;
+            if right && matched.is_none() {
+                matched = Some(recovery);
+            }
         }
+        if live.is_empty() {
+            self.hasher.verify(&confirmation.code, None).await?;
+        }
+        let Some(recovery) = matched else {
+            let why = match live.first().map(|r| r.status) {
+                None => "no live recovery for this name",
+                Some(RecoveryStatus::NotEligible) => "no code was issued to this name",
+                Some(_) => "wrong code",
+            };
+            return self.failed_attempt(&attempt, client, why).await;
+        };
+        tracing::Span::current().record("recovery_id", tracing::field::display(recovery.id));
         if self.rules.require_password {
             let Some(password) = &confirmation.password else {
-                return self
-                    .failed_attempt(&recovery, attempts, client, "no password")
-                    .await;
+                return self.failed_attempt(&attempt, client, "no password").await;
             };
             match self
                 .idp
@@ -191,10 +226,14 @@ impl RecoveryService {
                 Ok(PasswordCheck::Correct) => {}
                 Ok(PasswordCheck::Wrong) => {
                     return self
-                        .failed_attempt(&recovery, attempts, client, "wrong password")
+                        .failed_attempt(&attempt, client, "wrong password")
                         .await;
                 }
-                Err(err) => return Err(self.unavailable(&recovery, client, err, false).await?),
+                Err(err) => {
+                    return Err(self
+                        .unavailable(recovery, &attempt, client, err, false)
+                        .await?)
+                }
             }
         }
 
@@ -206,28 +245,29 @@ impl RecoveryService {
             audit::append(&mut conn, failed("code already used").recovery(recovery.id)).await?;
             return Err(ConfirmError::Invalid);
         }
+        attempts::succeeded(&mut conn, attempt.reservation.id).await?;
         drop(conn);
 
         // 4. With a waiting period, schedule the reset; otherwise apply it in Cognito and prove it.
         if !self.rules.reset_delay.is_zero() {
-            return self.schedule_reset(&recovery, client).await;
+            return self.schedule_reset(recovery, client).await;
         }
         let resetting = Resetting {
-            recovery: &recovery,
+            recovery,
             actor: &actor,
             client,
         };
         match self.reset(&resetting).await {
             Ok(()) => {
                 let enrollment = match &confirmation.password {
-                    Some(password) => self.start_enrollment(&recovery, password, client).await,
+                    Some(password) => self.start_enrollment(recovery, password, client).await,
                     None => None,
                 };
                 Ok(ConfirmOutcome::Reset { enrollment })
             }
-            Err(ResetError::Unavailable(err)) => {
-                Err(self.unavailable(&recovery, client, err, true).await?)
-            }
+            Err(ResetError::Unavailable(err)) => Err(self
+                .unavailable(recovery, &attempt, client, err, true)
+                .await?),
             Err(ResetError::NotApplied(why)) => Err(ConfirmError::ResetNotApplied(why)),
             Err(ResetError::Store(err)) => Err(ConfirmError::Store(err)),
         }
@@ -247,6 +287,7 @@ impl RecoveryService {
             .ok_or(ConfirmError::Invalid)?;
         worker::enqueue::<ResetNotice>(&mut tx, recovery.id).await?;
         worker::enqueue_at::<ApplyReset>(&mut tx, recovery.id, reset_at).await?;
+        self.recovery_decided(&mut tx, recovery, client).await?;
         audit::append(
             &mut tx,
             AuditEvent::new(Action::MfaResetScheduled, &Actor::User, Outcome::Scheduled)
@@ -264,65 +305,64 @@ impl RecoveryService {
         Ok(ConfirmOutcome::Scheduled { reset_at })
     }
 
-    fn max_attempts(&self) -> i32 {
-        i32::try_from(self.rules.max_attempts).unwrap_or(i32::MAX)
-    }
-
-    /// A wrong code or password: counted against the account's daily budget, recorded, and at
-    /// the last allowed attempt the recovery locks.
+    /// A wrong code or password. It was counted when reserved; here it is recorded, and when
+    /// it is the last one allowed from its address block, that block's own codes lock.
     async fn failed_attempt(
         &self,
-        recovery: &RecoveryRow,
-        attempts: i32,
+        attempt: &Attempt,
         client: &ClientInfo,
         why: &str,
     ) -> Result<ConfirmOutcome, ConfirmError> {
+        let max = self.budgets().attempts_per_code;
+        let n = attempt.reservation.failures_since_code;
         let mut tx = self.db.begin().await?;
         // Row changes first, audit events last (the audit chain lock is held to commit).
-        self.count_failed_confirm(&mut tx, recovery.account())
-            .await?;
-        let locked = attempts >= self.max_attempts()
-            && recoveries::apply(&mut tx, recovery.id, Transition::Lock)
-                .await?
-                .applied();
-        audit::append(
-            &mut tx,
-            AuditEvent::new(Action::ConfirmFailed, &Actor::User, Outcome::Rejected)
-                .username(&recovery.username)
-                .recovery(recovery.id)
-                .client(client)
-                .detail(format!(
-                    "{why} (attempt {attempts} of {})",
-                    self.max_attempts()
-                )),
-        )
-        .await?;
-        if locked {
-            self.recovery_locked(&mut tx, recovery, client).await?;
+        let locked = if n >= max {
+            recoveries::lock_from_prefix(&mut tx, &attempt.account, &attempt.prefix).await?
+        } else {
+            Vec::new()
+        };
+        let mut event = AuditEvent::new(Action::ConfirmFailed, &Actor::User, Outcome::Rejected)
+            .username(&attempt.account)
+            .client(client)
+            .detail(format!("{why} (attempt {n} of {max} from this address)"));
+        if let Some(id) = attempt.newest {
+            event = event.recovery(id);
         }
+        audit::append(&mut tx, event).await?;
+        self.recoveries_locked(&mut tx, &locked, client).await?;
         tx.commit().await?;
         Err(ConfirmError::Invalid)
     }
 
-    /// The recovery just locked: audited, and its owner told (a name without an account has
-    /// no one to tell; the job finds that out, so this path is the same for every name).
-    async fn recovery_locked(
+    /// Recoveries just locked: each audited, and their owner told once, about the newest (a name
+    /// without an account has no one to tell; the job finds that out, so this path is the same
+    /// for every name).
+    async fn recoveries_locked(
         &self,
         conn: &mut PgConnection,
-        recovery: &RecoveryRow,
+        locked: &[RecoveryRow],
         client: &ClientInfo,
     ) -> Result<(), sqlx::Error> {
-        recoveries::set_locked_ip(conn, recovery.id, client.ip.as_deref()).await?;
-        worker::enqueue::<LockNotice>(conn, recovery.id).await?;
-        audit::append(
-            conn,
-            AuditEvent::new(Action::Locked, &Actor::User, Outcome::Locked)
-                .username(&recovery.username)
-                .recovery(recovery.id)
-                .client(client)
-                .detail(format!("{} wrong attempts", self.max_attempts())),
-        )
-        .await?;
+        let Some(newest) = locked.first() else {
+            return Ok(());
+        };
+        recoveries::set_locked_ip(conn, newest.id, client.ip.as_deref()).await?;
+        worker::enqueue::<LockNotice>(conn, newest.id).await?;
+        for recovery in locked {
+            audit::append(
+                conn,
+                AuditEvent::new(Action::Locked, &Actor::User, Outcome::Locked)
+                    .username(&recovery.username)
+                    .recovery(recovery.id)
+                    .client(client)
+                    .detail(format!(
+                        "{} wrong attempts from this address",
+                        self.budgets().attempts_per_code
+                    )),
+            )
+            .await?;
+        }
         self.wakeup.notify_one();
         Ok(())
     }
@@ -332,13 +372,17 @@ impl RecoveryService {
     async fn unavailable(
         &self,
         recovery: &RecoveryRow,
+        attempt: &Attempt,
         client: &ClientInfo,
         err: IdpError,
         claimed: bool,
     ) -> Result<ConfirmError, ConfirmError> {
         tracing::warn!(error = %err, "Cognito unavailable during confirmation");
         let mut tx = self.db.begin().await?;
-        recoveries::refund_attempt(&mut tx, recovery.id).await?;
+        attempts::refund(&mut tx, attempt.reservation.id).await?;
+        for id in &attempt.own {
+            recoveries::refund_attempt(&mut tx, *id).await?;
+        }
         let action = if claimed {
             let released =
                 recoveries::apply(&mut tx, recovery.id, Transition::ReleaseClaim).await?;

@@ -22,6 +22,8 @@ pub enum Ineligible {
 /// A user who may receive a recovery code, and where it goes.
 #[derive(Debug, Clone)]
 pub struct Eligible {
+    /// The user's Cognito username (the account whatever alias was typed).
+    pub username: String,
     /// Where the code goes.
     pub email: EmailAddress,
 }
@@ -36,7 +38,10 @@ pub fn eligibility(user: Option<UserProfile>) -> Result<Eligible, Ineligible> {
         return Err(Ineligible::NoTotpAuthenticator);
     }
     let email = user.verified_email.ok_or(Ineligible::NoVerifiedEmail)?;
-    Ok(Eligible { email })
+    Ok(Eligible {
+        username: user.username,
+        email,
+    })
 }
 
 /// Refusals of AdminGetUser that mean "no such user": a name Cognito rejects outright (invalid

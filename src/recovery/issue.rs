@@ -5,11 +5,12 @@
 use sqlx::PgConnection;
 
 use super::eligibility::{eligibility, Eligible};
+use super::limits::email_refused;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::domain::{ClientInfo, RecoveryCode, Transition};
+use crate::domain::{ClientInfo, Initiator, RecoveryCode, Transition};
 use crate::mail::templates;
-use crate::store::recoveries::{self, Issued, RecoveryRow};
+use crate::store::recoveries::{self, Issued, RecoveryRow, Superseding};
 use crate::worker::JobError;
 
 impl RecoveryService {
@@ -35,6 +36,9 @@ impl RecoveryService {
             .map_or(recovery.username.as_str(), |u| u.username.as_str())
             .to_owned();
         recoveries::lock_account(conn, &account_key).await?;
+        // A new code replaces only the codes asked for from the same place: a request from
+        // elsewhere never kills the owner's live code.
+        let same_origin = Superseding::SameOrigin(recovery.request_prefix.as_deref());
         let event = |action: Action, outcome: Outcome| {
             AuditEvent::new(action, &actor, outcome)
                 .username(&recovery.username)
@@ -42,25 +46,29 @@ impl RecoveryService {
                 .client(&client)
         };
 
-        // The hourly limit counts the account's issued recoveries, whichever alias was typed and
-        // whether or not the name exists, so that it does not tell those apart either.
-        let issued = recoveries::issued_in_last_hour(conn, &account_key).await?;
-        if issued >= i64::from(self.rules.requests_per_user_per_hour) {
-            metrics::counter!("rate_limit_rejections_total", "limit" => "account_emails")
-                .increment(1);
-            if recoveries::mark_rate_limited(conn, recovery.id, &account_key)
-                .await?
-                .applied()
-            {
-                let detail =
-                    format!("{issued} recoveries issued for this account in the last hour");
-                audit::append(
-                    conn,
-                    event(Action::RateLimited, Outcome::Limited).detail(detail),
-                )
-                .await?;
+        // The account's email limits count its issued recoveries, whichever alias was typed and
+        // whether or not the name exists, so that they do not tell those apart either. A
+        // self-service request spends its address block's share; the support desk's requests
+        // were counted against their own quota when they were made.
+        if recovery.initiated_by == Initiator::User {
+            let counts =
+                recoveries::issue_counts(conn, &account_key, recovery.request_prefix.as_deref())
+                    .await?;
+            if let Some(why) = email_refused(&self.budgets(), &counts) {
+                metrics::counter!("rate_limit_rejections_total", "limit" => "account_emails")
+                    .increment(1);
+                if recoveries::mark_rate_limited(conn, recovery.id, &account_key)
+                    .await?
+                    .applied()
+                {
+                    audit::append(
+                        conn,
+                        event(Action::RateLimited, Outcome::Limited).detail(why),
+                    )
+                    .await?;
+                }
+                return Ok(());
             }
-            return Ok(());
         }
 
         let ttl_seconds = i64::try_from(self.rules.code_ttl.as_secs()).unwrap_or(i64::MAX);
@@ -76,7 +84,7 @@ impl RecoveryService {
                     ttl_seconds,
                 };
                 if recoveries::mark_issued(conn, issued).await?.applied() {
-                    self.supersede(conn, &recovery, &account_key, &client)
+                    self.supersede(conn, &recovery, &account_key, &client, same_origin)
                         .await?;
                     audit::append(
                         conn,
@@ -147,7 +155,7 @@ impl RecoveryService {
                 "the recovery left `requested` while its row was locked",
             ));
         }
-        self.supersede(conn, &recovery, &account_key, &client)
+        self.supersede(conn, &recovery, &account_key, &client, same_origin)
             .await?;
         let detail = format!("code emailed to {hint} (SES message {message_id})");
         audit::append(conn, event(Action::CodeSent, Outcome::Sent).detail(detail)).await?;
@@ -156,16 +164,17 @@ impl RecoveryService {
         Ok(())
     }
 
-    /// Older recoveries of the account stop being usable, each audited.
-    async fn supersede(
+    /// Other recoveries of the account in `scope` stop being usable, each audited.
+    pub(super) async fn supersede(
         &self,
         conn: &mut PgConnection,
         recovery: &RecoveryRow,
         account_key: &str,
         client: &ClientInfo,
+        scope: Superseding<'_>,
     ) -> Result<(), sqlx::Error> {
         let actor = recovery.initiated_by.actor();
-        for old in recoveries::supersede_others(conn, account_key, recovery.id).await? {
+        for old in recoveries::supersede_others(conn, account_key, recovery.id, scope).await? {
             audit::append(
                 conn,
                 AuditEvent::new(Action::Superseded, &actor, Outcome::Superseded)

@@ -4,13 +4,144 @@
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::{limit_key, Actor, ClientInfo};
+use crate::settings::RecoverySettings;
+use crate::store::attempts::{self, AttemptStats};
 use crate::store::limits;
+use crate::store::recoveries::IssueCounts;
 
 const HOUR: i64 = 3600;
 const EMAIL_BUDGET_KEY: &str = "emails:global";
-const DAY: i64 = 86_400;
 /// No growing delay is longer than this.
 const MAX_CONFIRM_DELAY_SECONDS: f64 = 3600.0;
+
+/// What one account, and one client address block within it, may use. Every window is rolling.
+/// An address block's share is always below the account's ceiling, so that what one address does
+/// never uses up what the owner's own request from another address gets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budgets {
+    /// Self-service emails per account per hour (`RECOVERY_REQUESTS_PER_USER_PER_HOUR`).
+    pub emails_per_hour: i64,
+    /// ... one address block's share: one fewer (at least one).
+    pub emails_per_hour_per_block: i64,
+    /// Self-service emails per account per 24 hours (`RECOVERY_EMAILS_PER_USER_PER_DAY`).
+    pub emails_per_day: i64,
+    /// ... one address block's share: half (at least one).
+    pub emails_per_day_per_block: i64,
+    /// Wrong confirmations from one block since its last code, before its codes lock.
+    pub attempts_per_code: i64,
+    /// Wrong confirmations per account per 24 hours, from every address.
+    pub failures_per_day: i64,
+    /// ... one address block's share: half (at least one).
+    pub failures_per_day_per_block: i64,
+    /// Past `attempts_per_code` failures in the window, each further attempt from the block
+    /// waits this long, doubled each time.
+    pub delay_seconds: f64,
+}
+
+impl From<&RecoverySettings> for Budgets {
+    fn from(rules: &RecoverySettings) -> Self {
+        let hour = i64::from(rules.requests_per_user_per_hour);
+        let day = i64::from(rules.emails_per_user_per_day);
+        let failures = i64::from(rules.failed_confirms_per_account_per_day);
+        Self {
+            emails_per_hour: hour,
+            emails_per_hour_per_block: (hour - 1).max(1),
+            emails_per_day: day,
+            emails_per_day_per_block: (day / 2).max(1),
+            attempts_per_code: i64::from(rules.max_attempts),
+            failures_per_day: failures,
+            failures_per_day_per_block: (failures / 2).max(1),
+            delay_seconds: rules.failed_confirm_delay.as_secs_f64(),
+        }
+    }
+}
+
+/// Why an address block may not try a confirmation now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptRefused {
+    /// Its codes locked after too many wrong confirmations; a new code opens it again.
+    Locked,
+    /// Too many wrong confirmations lately: retry after this many seconds.
+    Throttled { retry_after: u64, why: String },
+}
+
+/// A confirmation attempt counted before anything is compared.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Reservation {
+    pub id: i64,
+    /// Wrong confirmations from the block since its last code, this one included if it fails.
+    pub failures_since_code: i64,
+}
+
+fn seconds(s: f64) -> u64 {
+    s.ceil().max(1.0) as u64
+}
+
+/// The rule for confirmation attempts (a pure function of the counts, tested below).
+pub(super) fn attempt_allowed(b: &Budgets, s: &AttemptStats) -> Result<(), AttemptRefused> {
+    if s.account_failures >= b.failures_per_day {
+        return Err(AttemptRefused::Throttled {
+            retry_after: seconds(s.account_frees_in),
+            why: format!(
+                "{} wrong confirmations for this account in 24 h",
+                s.account_failures
+            ),
+        });
+    }
+    if s.prefix_failures >= b.failures_per_day_per_block {
+        return Err(AttemptRefused::Throttled {
+            retry_after: seconds(s.prefix_frees_in),
+            why: format!(
+                "{} wrong confirmations from this address in 24 h",
+                s.prefix_failures
+            ),
+        });
+    }
+    if s.prefix_failures_since_code >= b.attempts_per_code {
+        return Err(AttemptRefused::Locked);
+    }
+    if s.prefix_failures >= b.attempts_per_code {
+        let doublings = i32::try_from(s.prefix_failures - b.attempts_per_code)
+            .unwrap_or(i32::MAX)
+            .min(30);
+        let delay = (b.delay_seconds * 2f64.powi(doublings)).min(MAX_CONFIRM_DELAY_SECONDS);
+        let since_last = s.since_last_prefix_failure.unwrap_or(f64::INFINITY);
+        if since_last < delay {
+            return Err(AttemptRefused::Throttled {
+                retry_after: seconds(delay - since_last),
+                why: format!("waiting {delay} s after repeated wrong confirmations"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The rule for self-service emails: why this one may not go out, if it may not.
+pub(super) fn email_refused(b: &Budgets, c: &IssueCounts) -> Option<String> {
+    if c.account_hour >= b.emails_per_hour {
+        Some(format!(
+            "{} codes sent to this account in the last hour",
+            c.account_hour
+        ))
+    } else if c.account_day >= b.emails_per_day {
+        Some(format!(
+            "{} codes sent to this account in 24 h",
+            c.account_day
+        ))
+    } else if c.prefix_hour >= b.emails_per_hour_per_block {
+        Some(format!(
+            "{} codes sent to this account for this address in the last hour",
+            c.prefix_hour
+        ))
+    } else if c.prefix_day >= b.emails_per_day_per_block {
+        Some(format!(
+            "{} codes sent to this account for this address in 24 h",
+            c.prefix_day
+        ))
+    } else {
+        None
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LimitError {
@@ -60,48 +191,30 @@ impl RecoveryService {
         })
     }
 
-    /// Whether the account may try another confirmation now: a day's budget of wrong
-    /// confirmations across all its recoveries, and past one recovery's worth, a delay that
-    /// doubles with each further failure (OWASP ASVS 5.0 §6.3.1).
-    pub(super) async fn confirm_throttle(
+    /// Whether a confirmation from `prefix` may be judged for `account` now, and if so its
+    /// reservation: the attempt counts as a failure from here on, until it proves right. Reading
+    /// and reserving happen under the account's lock, so concurrent guesses cannot skip a delay.
+    pub(super) async fn reserve_attempt(
         &self,
         conn: &mut sqlx::PgConnection,
         account: &str,
-    ) -> Result<(), LimitError> {
-        let key = format!("confirm_failures:{account}");
-        let Some((failures, since_last, resets_in)) = limits::peek(conn, &key, DAY)
-            .await
-            .map_err(LimitError::Unavailable)?
-        else {
-            return Ok(());
-        };
-        if failures >= i64::from(self.rules.failed_confirms_per_account_per_day) {
-            return Err(LimitError::Limited {
-                retry_after: resets_in,
-            });
+        prefix: &str,
+    ) -> Result<Result<Reservation, AttemptRefused>, sqlx::Error> {
+        crate::store::recoveries::lock_account(conn, account).await?;
+        let stats = attempts::stats(conn, account, prefix).await?;
+        if let Err(refused) = attempt_allowed(&self.budgets(), &stats) {
+            return Ok(Err(refused));
         }
-        let free = i64::from(self.rules.max_attempts);
-        if failures >= free {
-            let doublings = i32::try_from(failures - free).unwrap_or(i32::MAX).min(30);
-            let delay = (self.rules.failed_confirm_delay.as_secs_f64() * 2f64.powi(doublings))
-                .min(MAX_CONFIRM_DELAY_SECONDS);
-            if since_last < delay {
-                return Err(LimitError::Limited {
-                    retry_after: (delay - since_last).ceil() as u64,
-                });
-            }
-        }
-        Ok(())
+        let id = attempts::reserve(conn, account, prefix).await?;
+        Ok(Ok(Reservation {
+            id,
+            failures_since_code: stats.prefix_failures_since_code + 1,
+        }))
     }
 
-    /// Records a wrong confirmation against the account's daily budget.
-    pub(super) async fn count_failed_confirm(
-        &self,
-        conn: &mut sqlx::PgConnection,
-        account: &str,
-    ) -> Result<(), sqlx::Error> {
-        limits::hit(conn, &format!("confirm_failures:{account}"), DAY).await?;
-        Ok(())
+    /// What one account and one address block may use, from the settings.
+    pub(super) fn budgets(&self) -> Budgets {
+        Budgets::from(&self.rules)
     }
 
     /// Takes one email from the hourly budget of all instances; false when it is spent. On a
@@ -129,5 +242,110 @@ impl RecoveryService {
         metrics::gauge!("email_budget_used_this_hour").set(used as f64);
         metrics::gauge!("email_budget_per_hour").set(f64::from(self.rules.emails_per_hour));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budgets() -> Budgets {
+        Budgets {
+            emails_per_hour: 3,
+            emails_per_hour_per_block: 2,
+            emails_per_day: 10,
+            emails_per_day_per_block: 5,
+            attempts_per_code: 5,
+            failures_per_day: 20,
+            failures_per_day_per_block: 10,
+            delay_seconds: 30.0,
+        }
+    }
+
+    #[test]
+    fn one_address_block_never_uses_up_the_accounts_emails() {
+        let b = budgets();
+        let attacker = IssueCounts {
+            account_hour: 2,
+            account_day: 5,
+            prefix_hour: 2,
+            prefix_day: 5,
+        };
+        assert!(
+            email_refused(&b, &attacker).is_some(),
+            "the attacker's share is spent"
+        );
+        let owner = IssueCounts {
+            prefix_hour: 0,
+            prefix_day: 0,
+            ..attacker
+        };
+        assert_eq!(email_refused(&b, &owner), None, "the owner still gets one");
+        let ceiling = IssueCounts {
+            account_hour: 3,
+            ..owner
+        };
+        assert!(email_refused(&b, &ceiling).is_some(), "the ceiling holds");
+    }
+
+    #[test]
+    fn one_address_block_never_uses_up_the_accounts_wrong_guesses() {
+        let b = budgets();
+        let attacker = AttemptStats {
+            account_failures: 10,
+            prefix_failures: 10,
+            prefix_failures_since_code: 0,
+            since_last_prefix_failure: Some(1e6),
+            ..AttemptStats::default()
+        };
+        assert!(matches!(
+            attempt_allowed(&b, &attacker),
+            Err(AttemptRefused::Throttled { .. })
+        ));
+        let owner = AttemptStats {
+            prefix_failures: 0,
+            since_last_prefix_failure: None,
+            ..attacker
+        };
+        assert_eq!(attempt_allowed(&b, &owner), Ok(()));
+        assert!(b.failures_per_day <= 100, "NIST SP 800-63B-4");
+    }
+
+    #[test]
+    fn a_block_locks_after_its_attempts_and_a_new_code_waits_a_growing_delay() {
+        let b = budgets();
+        let locked = AttemptStats {
+            account_failures: 5,
+            prefix_failures: 5,
+            prefix_failures_since_code: 5,
+            since_last_prefix_failure: Some(1e6),
+            ..AttemptStats::default()
+        };
+        assert_eq!(attempt_allowed(&b, &locked), Err(AttemptRefused::Locked));
+        let new_code = AttemptStats {
+            prefix_failures_since_code: 0,
+            since_last_prefix_failure: Some(10.0),
+            ..locked
+        };
+        assert_eq!(
+            attempt_allowed(&b, &new_code),
+            Err(AttemptRefused::Throttled {
+                retry_after: 20,
+                why: "waiting 30 s after repeated wrong confirmations".into()
+            })
+        );
+        let later = AttemptStats {
+            prefix_failures: 7,
+            since_last_prefix_failure: Some(100.0),
+            ..new_code
+        };
+        // 30 s doubled twice is 120 s.
+        assert!(matches!(
+            attempt_allowed(&b, &later),
+            Err(AttemptRefused::Throttled {
+                retry_after: 20,
+                ..
+            })
+        ));
     }
 }

@@ -14,6 +14,8 @@ use crate::worker;
 
 pub struct RecoveryRequest {
     pub username: Username,
+    /// The Cognito username, when the caller already looked the user up (the support desk).
+    pub account_key: Option<String>,
     pub initiator: Initiator,
     /// Why staff started it (a ticket number); `None` for self-service.
     pub reason: Option<String>,
@@ -26,6 +28,9 @@ pub enum RequestError {
     RateLimited { retry_after: u64 },
     #[error("the limit counters are unavailable")]
     LimitsUnavailable(#[source] sqlx::Error),
+    /// The support desk already started its day's quota of recoveries for this account.
+    #[error("{started} recoveries were started by support for this account in 24 h")]
+    SupportQuotaSpent { started: i64 },
     #[error("the recovery could not be recorded")]
     Store(#[from] sqlx::Error),
 }
@@ -49,32 +54,47 @@ impl RecoveryService {
         client: ClientInfo,
     ) -> Result<Uuid, RequestError> {
         self.limit_client("request", &client).await?;
-        Ok(self
-            .record_request(RecoveryRequest {
-                username,
-                initiator: Initiator::User,
-                reason: None,
-                client,
-            })
-            .await?)
+        self.record_request(RecoveryRequest {
+            username,
+            account_key: None,
+            initiator: Initiator::User,
+            reason: None,
+            client,
+        })
+        .await
     }
 
-    /// Records the request and queues its processing (staff requests come here directly: they
-    /// are authenticated and accountable, so no per-address limit applies).
+    /// Records the request and queues its processing. Staff requests come here directly: they
+    /// are authenticated and accountable, so no per-address limit applies, but the support
+    /// desk's own daily quota per account does (checked under the account's lock, so that
+    /// concurrent requests cannot pass it together).
     #[tracing::instrument(skip_all, fields(recovery_id))]
     pub(super) async fn record_request(
         &self,
         request: RecoveryRequest,
-    ) -> Result<Uuid, sqlx::Error> {
+    ) -> Result<Uuid, RequestError> {
         let id = Uuid::new_v4();
         tracing::Span::current().record("recovery_id", tracing::field::display(id));
         let ttl = chrono::Duration::from_std(self.rules.code_ttl).unwrap_or(chrono::Duration::MAX);
         let mut tx = self.db.begin().await?;
+        if let (Initiator::Staff(_), Some(account)) = (&request.initiator, &request.account_key) {
+            recoveries::lock_account(&mut tx, account).await?;
+            let started = recoveries::support_requests_last_day(&mut tx, account).await?;
+            if started >= i64::from(self.rules.support_requests_per_user_per_day) {
+                return Err(RequestError::SupportQuotaSpent { started });
+            }
+        }
+        let prefix = match request.initiator {
+            Initiator::User => Some(request.client.address_block()),
+            Initiator::Staff(_) => None,
+        };
         recoveries::insert(
             &mut tx,
             NewRecovery {
                 id,
                 username: request.username.as_str(),
+                account_key: request.account_key.as_deref(),
+                request_prefix: prefix.as_deref(),
                 initiated_by: &request.initiator,
                 reason: request.reason.as_deref(),
                 expires_at: Utc::now() + ttl,

@@ -10,7 +10,8 @@ use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::cognito::{IdpError, TokenRemoval};
 use crate::domain::{Actor, ClientInfo, Transition};
-use crate::store::recoveries::{self, RecoveryRow};
+use crate::store::attempts;
+use crate::store::recoveries::{self, RecoveryRow, Superseding};
 use crate::worker::{self, JobError};
 
 /// A recovery claimed for its reset (status `resetting`), and who is applying it.
@@ -108,6 +109,20 @@ impl RecoveryService {
         ))
     }
 
+    /// The owner proved code and password and this recovery goes on (applied, or scheduled):
+    /// every other code of the account stops working, and its count of wrong confirmations
+    /// starts again (NIST SP 800-63B-4 limits consecutive failures).
+    pub(super) async fn recovery_decided(
+        &self,
+        conn: &mut PgConnection,
+        recovery: &RecoveryRow,
+        client: &ClientInfo,
+    ) -> Result<(), sqlx::Error> {
+        attempts::clear(conn, recovery.account()).await?;
+        self.supersede(conn, recovery, recovery.account(), client, Superseding::All)
+            .await
+    }
+
     /// The reset was applied and read back: the recovery completes, with its audit events and
     /// the notice to the user, in one transaction.
     async fn record_reset(
@@ -132,6 +147,7 @@ impl RecoveryService {
             return Ok(());
         }
         worker::enqueue::<ResetNotice>(&mut tx, recovery.id).await?;
+        self.recovery_decided(&mut tx, recovery, client).await?;
         let done = |action: Action, detail: String| {
             AuditEvent::new(action, actor, Outcome::Success)
                 .username(recovery.account())

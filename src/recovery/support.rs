@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::eligibility::{eligibility, Ineligible};
-use super::{RecoveryRequest, RecoveryService};
+use super::{RecoveryRequest, RecoveryService, RequestError};
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::cognito::IdpError;
 use crate::domain::{
     token_digest, Actor, ClientInfo, Initiator, RecoveryStatus, StaffName, Transition, Username,
 };
+use crate::store::attempts;
 use crate::store::recoveries::{self, RecoveryRow};
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +21,11 @@ pub enum SupportError {
     NotEligible(Ineligible),
     #[error("no such recovery")]
     RecoveryNotFound,
+    /// The support desk's own daily quota of recoveries for this account is spent.
+    #[error(
+        "{started} recoveries were started for this user in the last 24 hours (at most {per_day})"
+    )]
+    QuotaSpent { started: i64, per_day: u32 },
     #[error("the recovery is {0} and can no longer be cancelled")]
     NotCancellable(RecoveryStatus),
     #[error("the identity provider is unavailable")]
@@ -111,15 +117,68 @@ impl RecoveryService {
         let recovery_id = self
             .record_request(RecoveryRequest {
                 username,
+                account_key: Some(eligible.username.clone()),
                 initiator: Initiator::Staff(staff.clone()),
                 reason: Some(reason),
                 client,
             })
-            .await?;
+            .await
+            .map_err(|err| match err {
+                RequestError::SupportQuotaSpent { started } => SupportError::QuotaSpent {
+                    started,
+                    per_day: self.rules.support_requests_per_user_per_day,
+                },
+                RequestError::Store(e) | RequestError::LimitsUnavailable(e) => {
+                    SupportError::Store(e)
+                }
+                RequestError::RateLimited { .. } => {
+                    unreachable!("support requests are not limited per address")
+                }
+            })?;
         Ok(Queued {
             recovery_id,
             email_hint: eligible.email.masked(),
         })
+    }
+
+    /// Clears the user's count of wrong confirmations, from every address: locked codes stay
+    /// locked, but a new code (the user's or one support starts) can be confirmed at once.
+    /// Returns how many failures were forgotten.
+    pub async fn clear_lock(
+        &self,
+        staff: &StaffName,
+        username: Username,
+        reason: String,
+        client: &ClientInfo,
+    ) -> Result<u64, SupportError> {
+        let user = self
+            .lookup(username.as_str())
+            .await
+            .map_err(SupportError::IdentityProviderUnavailable)?
+            .ok_or(SupportError::NotEligible(Ineligible::UnknownUser))?;
+        let mut tx = self.db.begin().await?;
+        recoveries::lock_account(&mut tx, &user.username).await?;
+        let mut cleared = attempts::clear(&mut tx, &user.username).await?;
+        if username.as_str() != user.username {
+            // Guesses typed with an alias before any code was issued for it.
+            cleared += attempts::clear(&mut tx, username.as_str()).await?;
+        }
+        audit::append(
+            &mut tx,
+            AuditEvent::new(
+                Action::LockCleared,
+                &Actor::Staff(staff.clone()),
+                Outcome::Success,
+            )
+            .username(&user.username)
+            .client(client)
+            .detail(format!(
+                "{cleared} wrong confirmations forgotten; reason: {reason}"
+            )),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(cleared)
     }
 
     /// The user's recoveries, newest first, under whichever of their names they were started.
@@ -214,6 +273,7 @@ impl RecoveryService {
     pub async fn purge_expired_codes(&self) -> Result<u64, sqlx::Error> {
         let mut conn = self.db.acquire().await?;
         crate::store::limits::purge_old(&mut conn).await?;
+        crate::store::attempts::purge_old(&mut conn).await?;
         let sealed = crate::store::enrollments::purge_expired(&mut conn).await?;
         Ok(recoveries::purge_expired_hashes(&mut conn).await? + sealed)
     }

@@ -103,6 +103,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
             endpoint("/v1/support/recoveries/{recovery_id}/cancel")
                 .route(web::post().to(support::cancel)),
         )
+        .service(endpoint("/v1/support/unlock").route(web::post().to(support::unlock)))
         .service(endpoint("/v1/audit/events").route(web::get().to(audit::events)))
         .service(endpoint("/v1/audit/verify").route(web::get().to(audit::verify)))
         .service(endpoint("/healthz").route(web::get().to(health::healthz)))

@@ -38,6 +38,7 @@ impl Modify for StaffKey {
         support::start,
         support::list,
         support::cancel,
+        support::unlock,
         audit::events,
         audit::verify,
         health::healthz,

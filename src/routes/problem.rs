@@ -161,6 +161,8 @@ impl From<RequestError> for ApiError {
         match err {
             RequestError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
             RequestError::LimitsUnavailable(ref e) => ApiError::limits_unavailable(e),
+            // Only support requests have a quota, and they map `SupportError::QuotaSpent`.
+            RequestError::SupportQuotaSpent { .. } => ApiError::rate_limited(DAY_SECONDS),
             RequestError::Store(ref e) => {
                 log_unexpected("recording a recovery request failed", e);
                 ApiError::internal()
@@ -168,6 +170,8 @@ impl From<RequestError> for ApiError {
         }
     }
 }
+
+const DAY_SECONDS: u64 = 86_400;
 
 /// How long a client should wait before retrying when Cognito is unreachable.
 const IDP_RETRY_AFTER_SECONDS: u64 = 30;
@@ -185,7 +189,7 @@ impl From<ConfirmError> for ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
                 "Too many attempts",
-                "This recovery is locked after too many wrong attempts. Request a new code later.",
+                "Too many wrong codes were typed from this network, so its codes are locked. Request a new code, or ask support to clear the lock.",
             ),
             ConfirmError::Throttled { retry_after } => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -252,6 +256,13 @@ impl From<SupportError> for ApiError {
                 "User disabled",
                 "The user is disabled in Cognito, so no code is sent. Enable the user first if the recovery is legitimate.",
             ),
+            SupportError::QuotaSpent { .. } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many recoveries for this user",
+                detail,
+            )
+            .retry_after(DAY_SECONDS),
             SupportError::RecoveryNotFound => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "recovery_not_found",

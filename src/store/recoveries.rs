@@ -24,6 +24,8 @@ pub struct RecoveryRow {
     pub expires_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub request_ip: Option<String>,
+    /// The client address block the request came from (`None` when staff started it).
+    pub request_prefix: Option<String>,
     pub user_agent: Option<String>,
     pub completed_ip: Option<String>,
     pub locked_ip: Option<String>,
@@ -53,22 +55,27 @@ impl std::fmt::Debug for RecoveryRow {
 }
 
 const COLUMNS: &str = "id, username, account_key, email_hint, status, initiated_by, reason, code_hash, \
-     attempts, created_at, issued_at, expires_at, finished_at, request_ip, user_agent, completed_ip, locked_ip, reset_at";
+     attempts, created_at, issued_at, expires_at, finished_at, request_ip, request_prefix, user_agent, completed_ip, \
+     locked_ip, reset_at";
 
 pub struct NewRecovery<'a> {
     pub id: Uuid,
     pub username: &'a str,
+    /// The Cognito username when it is already known (support requests look the user up first).
+    pub account_key: Option<&'a str>,
     pub initiated_by: &'a Initiator,
     pub reason: Option<&'a str>,
     pub expires_at: DateTime<Utc>,
     pub request_ip: Option<&'a str>,
+    pub request_prefix: Option<&'a str>,
     pub user_agent: Option<&'a str>,
 }
 
 pub async fn insert(conn: &mut PgConnection, new: NewRecovery<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO recoveries (id, username, status, initiated_by, reason, expires_at, request_ip, user_agent)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO recoveries (id, username, status, initiated_by, reason, expires_at, request_ip, user_agent,
+                                 account_key, request_prefix)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(new.id)
     .bind(new.username)
@@ -78,6 +85,8 @@ pub async fn insert(conn: &mut PgConnection, new: NewRecovery<'_>) -> Result<(),
     .bind(new.expires_at)
     .bind(new.request_ip)
     .bind(new.user_agent)
+    .bind(new.account_key)
+    .bind(new.request_prefix)
     .execute(conn)
     .await?;
     Ok(())
@@ -109,17 +118,52 @@ pub async fn lock_account(conn: &mut PgConnection, account_key: &str) -> Result<
     Ok(())
 }
 
-/// Recoveries issued for the account (a code sent, or the same step for an ineligible name)
-/// in the last hour.
-pub async fn issued_in_last_hour(
+/// How many recoveries of the account were issued lately (a code sent, or the same step for an
+/// ineligible name), by whom and from where.
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
+pub struct IssueCounts {
+    /// Self-service recoveries issued in the last hour, from every address.
+    pub account_hour: i64,
+    /// ... and in the last 24 hours.
+    pub account_day: i64,
+    /// Self-service recoveries issued in the last hour to requests from this address block.
+    pub prefix_hour: i64,
+    /// ... and in the last 24 hours.
+    pub prefix_day: i64,
+}
+
+pub async fn issue_counts(
+    conn: &mut PgConnection,
+    account_key: &str,
+    prefix: Option<&str>,
+) -> Result<IssueCounts, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE issued_at > now() - interval '1 hour') AS account_hour,
+                count(*) AS account_day,
+                count(*) FILTER (WHERE issued_at > now() - interval '1 hour'
+                                 AND request_prefix IS NOT DISTINCT FROM $3) AS prefix_hour,
+                count(*) FILTER (WHERE request_prefix IS NOT DISTINCT FROM $3) AS prefix_day
+         FROM recoveries
+         WHERE account_key = $1 AND initiated_by = $2 AND issued_at > now() - interval '1 day'",
+    )
+    .bind(account_key)
+    .bind(Initiator::User)
+    .bind(prefix)
+    .fetch_one(conn)
+    .await
+}
+
+/// Recoveries the support desk started for the account in the last 24 hours.
+pub async fn support_requests_last_day(
     conn: &mut PgConnection,
     account_key: &str,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT count(*) FROM recoveries
-         WHERE account_key = $1 AND issued_at > now() - interval '1 hour'",
+         WHERE account_key = $1 AND initiated_by <> $2 AND created_at > now() - interval '1 day'",
     )
     .bind(account_key)
+    .bind(Initiator::User)
     .fetch_one(conn)
     .await
 }
@@ -209,42 +253,89 @@ pub async fn mark_issued(
     Ok(moved(result))
 }
 
-/// Every older recovery of the account that could still be confirmed stops being usable;
-/// returns their ids.
+/// Which other recoveries of an account stop being usable.
+#[derive(Debug, Clone, Copy)]
+pub enum Superseding<'a> {
+    /// Those requested from the same address block (`None`: those the support desk started),
+    /// when a new code goes out: a request from elsewhere never kills the owner's code.
+    SameOrigin(Option<&'a str>),
+    /// All of them, once the account's reset is done.
+    All,
+}
+
+/// Every other recovery of the account in `scope` that could still be confirmed stops being
+/// usable; returns their ids.
 pub async fn supersede_others(
     conn: &mut PgConnection,
     account_key: &str,
     keep: Uuid,
+    scope: Superseding<'_>,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     let t = Transition::Supersede;
+    let (all, prefix) = match scope {
+        Superseding::SameOrigin(prefix) => (false, prefix),
+        Superseding::All => (true, None),
+    };
     sqlx::query_scalar(
         "UPDATE recoveries SET status = $4, code_hash = NULL, finished_at = now()
          WHERE account_key = $1 AND id <> $2 AND status = ANY($3)
+           AND ($5 OR request_prefix IS NOT DISTINCT FROM $6)
          RETURNING id",
     )
     .bind(account_key)
     .bind(keep)
     .bind(t.from())
     .bind(t.to())
+    .bind(all)
+    .bind(prefix)
     .fetch_all(conn)
     .await
 }
 
-/// The recovery a confirmation for `username` is judged against: the newest issued one that
-/// has not ended, whichever of its names (typed or canonical) is given. Row-locked.
-pub async fn lock_newest_confirmable(
+/// The live recoveries of the account requested from `prefix` lock (too many wrong
+/// confirmations from there); returns them.
+pub async fn lock_from_prefix(
+    conn: &mut PgConnection,
+    account_key: &str,
+    prefix: &str,
+) -> Result<Vec<RecoveryRow>, sqlx::Error> {
+    let t = Transition::Lock;
+    sqlx::query_as(&format!(
+        "UPDATE recoveries SET status = $4, code_hash = NULL, claimed_until = NULL, finished_at = now()
+         WHERE account_key = $1 AND request_prefix = $2 AND status = ANY($3)
+           AND expires_at > now()
+         RETURNING {COLUMNS}"
+    ))
+    .bind(account_key)
+    .bind(prefix)
+    .bind(t.from())
+    .bind(t.to())
+    .fetch_all(conn)
+    .await
+}
+
+/// At most this many live recoveries are compared per confirmation (each costs one argon2
+/// verification); the issuing limits keep far fewer alive.
+pub const MAX_LIVE: i64 = 8;
+
+/// The recoveries a confirmation for `username` is judged against: every issued one that has
+/// neither ended nor expired, whichever of its names (typed or canonical) is given, newest first.
+/// Not row-locked: the account's advisory lock orders attempts, and every change of state is a
+/// conditional statement of its own.
+pub async fn live_for(
     conn: &mut PgConnection,
     username: &str,
-) -> Result<Option<RecoveryRow>, sqlx::Error> {
+) -> Result<Vec<RecoveryRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM recoveries
          WHERE (username = $1 OR account_key = $1) AND issued_at IS NOT NULL
-           AND status = ANY($2)
-         ORDER BY issued_at DESC, created_at DESC LIMIT 1 FOR UPDATE"
+           AND status = ANY($2) AND expires_at > now()
+         ORDER BY issued_at DESC, created_at DESC LIMIT $3"
     ))
     .bind(username)
-    .bind(RecoveryStatus::CONFIRMABLE)
-    .fetch_optional(conn)
+    .bind(RecoveryStatus::LIVE)
+    .bind(MAX_LIVE)
+    .fetch_all(conn)
     .await
 }
 

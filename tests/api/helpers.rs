@@ -95,6 +95,11 @@ impl AppOptions {
         self.env.push((name, value.to_string()));
         self
     }
+
+    /// The test client is a trusted proxy: `*_from` calls pose as other client addresses.
+    pub fn behind_proxy(self) -> Self {
+        self.set("TRUSTED_PROXIES", "127.0.0.1/32")
+    }
 }
 
 pub struct TestUser {
@@ -520,6 +525,34 @@ impl TestApp {
         .await
     }
 
+    /// A request from the client address `ip` (needs `AppOptions::behind_proxy`).
+    pub async fn request_recovery_from(&self, username: &str, ip: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/v1/recovery", self.address))
+            .header("x-forwarded-for", ip)
+            .json(&serde_json::json!({ "username": username }))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// A confirmation from the client address `ip` (needs `AppOptions::behind_proxy`).
+    pub async fn confirm_from(
+        &self,
+        username: &str,
+        code: &str,
+        password: &str,
+        ip: &str,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("{}/v1/recovery/confirm", self.address))
+            .header("x-forwarded-for", ip)
+            .json(&serde_json::json!({ "username": username, "code": code, "password": password }))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// Confirms with the right code and password and asserts the reset, showing the problem
     /// body when it did not happen.
     pub async fn confirm_ok(&self, username: &str, code: &str, password: &str) {
@@ -561,6 +594,15 @@ impl TestApp {
     }
 
     /// Requests a recovery and returns the code from the email it produces.
+    /// The code emailed for a request from the client address `ip` (needs `behind_proxy`).
+    pub async fn code_from(&self, user: &TestUser, ip: &str) -> String {
+        self.run_pending_jobs().await;
+        let before = self.emails_to(&user.email).await.len();
+        let response = self.request_recovery_from(&user.username, ip).await;
+        assert_eq!(response.status(), 202);
+        self.wait_for_email(&user.email, before + 1).await.code()
+    }
+
     pub async fn code_for(&self, user: &TestUser) -> String {
         // Notices still queued would otherwise be taken for the code's email.
         self.run_pending_jobs().await;

@@ -116,23 +116,29 @@ async fn users_without_totp_or_without_a_verified_email_and_unknown_names_get_no
 
 #[tokio::test]
 async fn an_account_gets_at_most_the_hourly_number_of_emails_and_every_request_still_gets_202() {
-    let app =
-        TestApp::spawn_with(AppOptions::default().set("RECOVERY_REQUESTS_PER_USER_PER_HOUR", 3))
-            .await;
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .behind_proxy()
+            .set("RECOVERY_REQUESTS_PER_USER_PER_HOUR", 3),
+    )
+    .await;
     let user = app.create_user().await;
-    for _ in 0..8 {
-        let response = app.request_recovery(&user.username).await;
-        assert_eq!(response.status(), 202);
-        app.run_pending_jobs().await;
+    // One address gets one fewer than the account's three; the ceiling holds for all of them.
+    for (ip, requests, emails) in [("203.0.113.7", 8, 2), ("198.51.100.9", 2, 3)] {
+        for _ in 0..requests {
+            let response = app.request_recovery_from(&user.username, ip).await;
+            assert_eq!(response.status(), 202);
+            app.run_pending_jobs().await;
+        }
+        assert_eq!(app.emails_to(&user.email).await.len(), emails, "after {ip}");
     }
-    assert_eq!(app.emails_to(&user.email).await.len(), 3);
     let limited = app
         .audit_trail(&user.username)
         .await
         .into_iter()
         .filter(|(a, _)| a == "recovery.rate_limited")
         .count();
-    assert_eq!(limited, 5);
+    assert_eq!(limited, 7);
 }
 
 #[tokio::test]

@@ -100,6 +100,7 @@ impl From<recovery::RecoverySummary> for RecoverySummary {
         StaffAuthErrors,
         (status = 404, description = "`user_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`no_verified_email`, `no_totp_authenticator` or `user_disabled`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: support already started its daily quota of recoveries for this user (`SUPPORT_RECOVERIES_PER_USER_PER_DAY`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`identity_provider_unavailable`", body = Problem, content_type = "application/problem+json"),
@@ -183,4 +184,46 @@ pub async fn cancel(
     let id = Uuid::parse_str(&path).map_err(|_| ApiError::from(SupportError::RecoveryNotFound))?;
     let recovery = service.cancel(&staff.name, id, &client_info(&req)).await?;
     Ok(HttpResponse::Ok().json(RecoverySummary::from(recovery)))
+}
+
+/// What clearing a lock did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LockCleared {
+    pub status: &'static str,
+    /// Wrong confirmations forgotten, from every address.
+    pub failures_cleared: u64,
+}
+
+/// Clear a user's lock: forgets their wrong confirmations from every address, so that a new
+/// code can be confirmed at once. Locked codes stay locked; the user requests a new one (or
+/// support starts one). Needs a reason, like every support action.
+#[utoipa::path(
+    post, path = "/v1/support/unlock", tag = "support",
+    request_body = StartBody,
+    security(("staff_key" = [])),
+    responses(
+        (status = 200, description = "Cleared", body = LockCleared),
+        (status = 400, description = "`invalid_request` (reason required)", body = Problem, content_type = "application/problem+json"),
+        StaffAuthErrors,
+        (status = 404, description = "`user_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`identity_provider_unavailable`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn unlock(
+    req: HttpRequest,
+    Support(staff): Support,
+    body: web::Json<StartBody>,
+    service: web::Data<RecoveryService>,
+) -> Result<HttpResponse, ApiError> {
+    let username = parse_username(&body.username)?;
+    let reason = parse_reason(&body.reason)?;
+    let failures_cleared = service
+        .clear_lock(&staff.name, username, reason, &client_info(&req))
+        .await?;
+    Ok(HttpResponse::Ok().json(LockCleared {
+        status: "cleared",
+        failures_cleared,
+    }))
 }
