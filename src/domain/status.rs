@@ -112,7 +112,9 @@ impl Transition {
                 &[Requested]
             }
             Self::Supersede => &[Requested, CodeSent, NotEligible],
-            Self::Lock => &[CodeSent, NotEligible],
+            // From the moment it is requested, the same for every name (a code still on its
+            // way locks too, and is then never sent).
+            Self::Lock => &[Requested, CodeSent, NotEligible],
             Self::ClaimForReset => &[CodeSent, Resetting],
             Self::ReleaseClaim
             | Self::Schedule

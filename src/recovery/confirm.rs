@@ -75,6 +75,8 @@ impl ConfirmError {
 struct Attempt {
     /// The account it is judged against.
     account: String,
+    /// The name as typed.
+    name: String,
     /// The client address block it came from.
     prefix: String,
     reservation: Reservation,
@@ -145,7 +147,10 @@ impl RecoveryService {
             .map_or(username, RecoveryRow::account)
             .to_owned();
         let newest = live.first().map(|r| r.id);
-        let reservation = match self.reserve_attempt(&mut tx, &account, &prefix).await? {
+        let reservation = match self
+            .reserve_attempt(&mut tx, &account, username, &prefix)
+            .await?
+        {
             Ok(reservation) => reservation,
             Err(refused) => {
                 let (err, detail) = match refused {
@@ -182,6 +187,7 @@ impl RecoveryService {
         tx.commit().await?;
         let attempt = Attempt {
             account,
+            name: username.to_owned(),
             prefix,
             reservation,
             own,
@@ -318,7 +324,8 @@ impl RecoveryService {
         let mut tx = self.db.begin().await?;
         // Row changes first, audit events last (the audit chain lock is held to commit).
         let locked = if n >= max {
-            recoveries::lock_from_prefix(&mut tx, &attempt.account, &attempt.prefix).await?
+            recoveries::lock_from_prefix(&mut tx, &attempt.account, &attempt.name, &attempt.prefix)
+                .await?
         } else {
             Vec::new()
         };

@@ -198,10 +198,11 @@ impl RecoveryService {
         &self,
         conn: &mut sqlx::PgConnection,
         account: &str,
+        name: &str,
         prefix: &str,
     ) -> Result<Result<Reservation, AttemptRefused>, sqlx::Error> {
         crate::store::recoveries::lock_account(conn, account).await?;
-        let stats = attempts::stats(conn, account, prefix).await?;
+        let stats = attempts::stats(conn, account, name, prefix).await?;
         if let Err(refused) = attempt_allowed(&self.budgets(), &stats) {
             return Ok(Err(refused));
         }

@@ -15,7 +15,7 @@ pub struct AttemptStats {
     pub prefix_failures: i64,
     /// Seconds until this block's oldest counted failure leaves the window.
     pub prefix_frees_in: f64,
-    /// Wrong confirmations from this block since it was last sent a code for the account.
+    /// Wrong confirmations from this block since it last asked for a code for the account.
     pub prefix_failures_since_code: i64,
     /// Seconds since this block's last wrong confirmation (`None`: none counted).
     pub since_last_prefix_failure: Option<f64>,
@@ -23,11 +23,13 @@ pub struct AttemptStats {
 
 const WINDOW: &str = "interval '1 day'";
 
-/// What counts against the next attempt. Take the account's advisory lock first
-/// (`recoveries::lock_account`): reading and reserving are then one atomic step.
+/// What counts against the next attempt for `account` (as typed: `name`). Take the account's
+/// advisory lock first (`recoveries::lock_account`): reading and reserving are then one atomic
+/// step.
 pub async fn stats(
     conn: &mut PgConnection,
     account: &str,
+    name: &str,
     prefix: &str,
 ) -> Result<AttemptStats, sqlx::Error> {
     sqlx::query_as(&format!(
@@ -35,8 +37,10 @@ pub async fn stats(
              SELECT prefix, at FROM confirm_attempts
              WHERE account_key = $1 AND failed AND at > now() - {WINDOW}
          ), last_code AS (
-             SELECT max(issued_at) AS at FROM recoveries
-             WHERE account_key = $1 AND request_prefix = $2
+             -- The block's last request, from the moment it was made (whether and when its code
+             -- went out must not matter: that would tell real names from unknown ones).
+             SELECT max(created_at) AS at FROM recoveries
+             WHERE (account_key = $1 OR username = $3) AND request_prefix = $2
          )
          SELECT count(*) AS account_failures,
                 coalesce(extract(epoch FROM min(at) + {WINDOW} - now()), 0)::float8
@@ -53,6 +57,7 @@ pub async fn stats(
     ))
     .bind(account)
     .bind(prefix)
+    .bind(name)
     .fetch_one(conn)
     .await
 }

@@ -292,17 +292,19 @@ pub async fn supersede_others(
     .await
 }
 
-/// The live recoveries of the account requested from `prefix` lock (too many wrong
-/// confirmations from there); returns them.
+/// The open recoveries of the account (as typed: `name`) requested from `prefix` lock (too
+/// many wrong confirmations from there), those whose code is still on its way included;
+/// returns them, newest first.
 pub async fn lock_from_prefix(
     conn: &mut PgConnection,
     account_key: &str,
+    name: &str,
     prefix: &str,
 ) -> Result<Vec<RecoveryRow>, sqlx::Error> {
     let t = Transition::Lock;
-    sqlx::query_as(&format!(
+    let mut locked: Vec<RecoveryRow> = sqlx::query_as(&format!(
         "UPDATE recoveries SET status = $4, code_hash = NULL, claimed_until = NULL, finished_at = now()
-         WHERE account_key = $1 AND request_prefix = $2 AND status = ANY($3)
+         WHERE (account_key = $1 OR username = $5) AND request_prefix = $2 AND status = ANY($3)
            AND expires_at > now()
          RETURNING {COLUMNS}"
     ))
@@ -310,8 +312,11 @@ pub async fn lock_from_prefix(
     .bind(prefix)
     .bind(t.from())
     .bind(t.to())
+    .bind(name)
     .fetch_all(conn)
-    .await
+    .await?;
+    locked.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    Ok(locked)
 }
 
 /// At most this many live recoveries are compared per confirmation (each costs one argon2

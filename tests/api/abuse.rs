@@ -290,6 +290,57 @@ async fn a_ghost_lock_sends_nothing_and_answers_like_a_real_one() {
     assert_eq!(sent, 0);
 }
 
+#[tokio::test]
+async fn a_recovery_counts_and_locks_from_the_moment_it_is_requested_for_every_name() {
+    let app = TestApp::spawn_with(AppOptions::default().behind_proxy()).await;
+    let user = app.create_user().await;
+    // Cognito answers slowly, so the guesses land while both names are still being looked up.
+    app.proxy.slow_down(std::time::Duration::from_millis(1500));
+    let names = [
+        (user.username.clone(), "203.0.113.10"),
+        ("nobody-at-all".to_owned(), "203.0.113.11"),
+    ];
+    for (name, ip) in &names {
+        assert_eq!(app.request_recovery_from(name, ip).await.status(), 202);
+        for _ in 0..5 {
+            let response = app.confirm_from(name, "12345678", "pw", ip).await;
+            assert_eq!(response.status(), 400, "{name}");
+        }
+    }
+    app.proxy.slow_down(std::time::Duration::ZERO);
+    crate::helpers::wait_until_jobs_done(&app.db).await;
+    let mut answers = Vec::new();
+    for (name, ip) in &names {
+        let response = app.confirm_from(name, "12345678", "pw", ip).await;
+        answers.push((
+            response.status().as_u16(),
+            response.headers().get("retry-after").is_some(),
+            response.text().await.unwrap(),
+        ));
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "a real and an unknown name answer alike"
+    );
+    assert_eq!((answers[0].0, answers[0].1), (429, false), "locked");
+    // The code that was on its way locked too (it may have been sent while the guesses
+    // waited for the job): the owner is told, and that code does not work.
+    let emails = app.emails_to(&user.email).await;
+    assert!(emails
+        .iter()
+        .any(|e| e.subject.as_deref().unwrap().contains("locked")));
+    let codes: Vec<String> = emails
+        .iter()
+        .filter_map(|e| crate::helpers::find_code(e.body.as_deref().unwrap()))
+        .collect();
+    for code in codes {
+        let response = app
+            .confirm_from(&user.username, &code, &user.password, names[0].1)
+            .await;
+        assert_problem(response, 429, "too_many_attempts").await;
+    }
+}
+
 fn waiting_period(seconds: u64) -> AppOptions {
     AppOptions::default()
         .set("RECOVERY_RESET_DELAY_SECONDS", seconds)
