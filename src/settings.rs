@@ -400,7 +400,8 @@ impl TryFrom<RawRecovery> for RecoverySettings {
                 100,
             )?,
             failed_confirm_delay: Duration::from_secs(raw.recovery_failed_confirm_delay_seconds),
-            emails_per_hour: at_least("RECOVERY_EMAILS_PER_HOUR", raw.recovery_emails_per_hour, 1)?,
+            // A tenth (at least one) is kept for notices, so codes need at least two.
+            emails_per_hour: at_least("RECOVERY_EMAILS_PER_HOUR", raw.recovery_emails_per_hour, 2)?,
             reset_delay: Duration::from_secs(raw.recovery_reset_delay_seconds),
             public_base_url,
             trusted_proxies,
@@ -772,7 +773,9 @@ mod tests {
             ("RETENTION_INTERVAL_SECONDS", "0", "1"),
             ("RECOVERY_MAX_ATTEMPTS", "0", "1"),
             ("RECOVERY_CODE_TTL_SECONDS", "0", "1"),
-            ("RECOVERY_EMAILS_PER_HOUR", "0", "1"),
+            ("RECOVERY_EMAILS_PER_HOUR", "1", "2"),
+            ("RECOVERY_FAILED_CONFIRMS_PER_ACCOUNT_PER_DAY", "101", "100"),
+            ("RECOVERY_EMAILS_PER_USER_PER_DAY", "0", "1"),
             ("ARGON2_MEMORY_KIB", "1024", "19456"),
         ] {
             let mut v = vars(&BASE);

@@ -5,7 +5,7 @@
 use sqlx::PgConnection;
 
 use super::eligibility::{eligibility, Eligible};
-use super::limits::email_refused;
+use super::limits::{email_refused, EmailKind};
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::{ClientInfo, Initiator, RecoveryCode, Transition};
@@ -27,6 +27,13 @@ impl RecoveryService {
         }
         let actor = recovery.initiated_by.actor();
         let client = client_of(&recovery);
+        // The SES budget of all instances, less the notices' reserve: once spent, no code goes
+        // out this hour, and every name is told apart from none (decided before any lookup).
+        if self.codes_budget_spent().await?.is_some() {
+            return self
+                .email_budget_spent(conn, &recovery, &recovery.username, &client)
+                .await;
+        }
         let user = self
             .lookup(&recovery.username)
             .await
@@ -97,21 +104,12 @@ impl RecoveryService {
                 return Ok(());
             }
         };
-        // The SES budget of all instances: past it, no code goes out this hour (recorded).
-        if !self.email_budget_left().await? {
-            if recoveries::mark_rate_limited(conn, recovery.id, &account_key)
-                .await?
-                .applied()
-            {
-                let detail = "the hourly email budget of the service is spent";
-                audit::append(
-                    conn,
-                    event(Action::RateLimited, Outcome::Limited).detail(detail),
-                )
-                .await?;
-                tracing::warn!("hourly email budget spent: a recovery code was not sent");
-            }
-            return Ok(());
+        // Taken only now, for a code about to go out; another instance may have taken the last
+        // one since the check above, which is then recorded the same way.
+        if !self.take_email(EmailKind::Code).await? {
+            return self
+                .email_budget_spent(conn, &recovery, &account_key, &client)
+                .await;
         }
         let hint = email.masked();
         let code = RecoveryCode::generate();
@@ -161,6 +159,36 @@ impl RecoveryService {
         audit::append(conn, event(Action::CodeSent, Outcome::Sent).detail(detail)).await?;
         metrics::counter!("recovery_codes_total", "outcome" => "sent").increment(1);
         tracing::info!(email = %hint, "recovery code sent");
+        Ok(())
+    }
+
+    /// No code goes out this hour: the service's email budget is spent (recorded).
+    async fn email_budget_spent(
+        &self,
+        conn: &mut PgConnection,
+        recovery: &RecoveryRow,
+        account_key: &str,
+        client: &ClientInfo,
+    ) -> Result<(), JobError> {
+        if recoveries::mark_rate_limited(conn, recovery.id, account_key)
+            .await?
+            .applied()
+        {
+            audit::append(
+                conn,
+                AuditEvent::new(
+                    Action::RateLimited,
+                    &recovery.initiated_by.actor(),
+                    Outcome::Limited,
+                )
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .client(client)
+                .detail("the hourly email budget of the service is spent"),
+            )
+            .await?;
+            tracing::warn!("hourly email budget spent: a recovery was not sent a code");
+        }
         Ok(())
     }
 

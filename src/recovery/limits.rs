@@ -14,6 +14,35 @@ const EMAIL_BUDGET_KEY: &str = "emails:global";
 /// No growing delay is longer than this.
 const MAX_CONFIRM_DELAY_SECONDS: f64 = 3600.0;
 
+/// What an email is for: codes may not use the reserve kept for notices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum EmailKind {
+    Code,
+    Notice,
+}
+
+/// The hourly email budget of all instances (`RECOVERY_EMAILS_PER_HOUR`), split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct EmailBudget {
+    pub per_hour: i64,
+    /// Codes stop here: a tenth (at least one) is kept for notices, which tell owners what
+    /// happened to their account and must not be crowded out by a flood of requests.
+    pub for_codes: i64,
+    /// The warning goes out when this many are used (80 %).
+    pub warn_at: i64,
+}
+
+impl EmailBudget {
+    pub fn new(per_hour: u32) -> Self {
+        let per_hour = i64::from(per_hour);
+        Self {
+            per_hour,
+            for_codes: per_hour - (per_hour / 10).max(1),
+            warn_at: (per_hour * 4 / 5).max(1),
+        }
+    }
+}
+
 /// What one account, and one client address block within it, may use. Every window is rolling.
 /// An address block's share is always below the account's ceiling, so that what one address does
 /// never uses up what the owner's own request from another address gets.
@@ -218,12 +247,46 @@ impl RecoveryService {
         Budgets::from(&self.rules)
     }
 
-    /// Takes one email from the hourly budget of all instances; false when it is spent. On a
-    /// connection of its own, so that the shared counter is not held while the email is sent.
-    pub(super) async fn email_budget_left(&self) -> Result<bool, sqlx::Error> {
+    /// Whether codes may still go out this hour: the hourly email budget of all instances,
+    /// less the reserve kept for notices. Asked for every name alike, before anyone is looked
+    /// up, so that a spent budget treats real and unknown names the same.
+    /// `Some(seconds until the hour's budget starts again)` when spent.
+    pub(super) async fn codes_budget_spent(&self) -> Result<Option<u64>, sqlx::Error> {
+        let mut conn = self.db.acquire().await?;
+        let Some((used, _, resets_in)) = limits::peek(&mut conn, EMAIL_BUDGET_KEY, HOUR).await?
+        else {
+            return Ok(None);
+        };
+        if used < EmailBudget::new(self.rules.emails_per_hour).for_codes {
+            return Ok(None);
+        }
+        metrics::counter!("rate_limit_rejections_total", "limit" => "global_emails").increment(1);
+        Ok(Some(resets_in))
+    }
+
+    /// Takes one email from the hourly budget of all instances; false when it is spent (for a
+    /// code, when only the notices' reserve is left). On a connection of its own, so that the
+    /// shared counter is not held while the email is sent. Past 80 % of the budget, says so
+    /// once an hour (an ERROR log and `email_budget_warnings_total`), well before codes stop.
+    pub(super) async fn take_email(&self, kind: EmailKind) -> Result<bool, sqlx::Error> {
+        let budget = EmailBudget::new(self.rules.emails_per_hour);
         let mut conn = self.db.acquire().await?;
         let hit = limits::hit(&mut conn, EMAIL_BUDGET_KEY, HOUR).await?;
-        let left = hit.hits <= i64::from(self.rules.emails_per_hour);
+        if hit.hits == budget.warn_at {
+            metrics::counter!("email_budget_warnings_total").increment(1);
+            tracing::error!(
+                used = hit.hits,
+                per_hour = budget.per_hour,
+                "the hourly email budget (RECOVERY_EMAILS_PER_HOUR) is 80 % used: codes stop at {}, notices at {}",
+                budget.for_codes,
+                budget.per_hour
+            );
+        }
+        let limit = match kind {
+            EmailKind::Code => budget.for_codes,
+            EmailKind::Notice => budget.per_hour,
+        };
+        let left = hit.hits <= limit;
         if !left {
             metrics::counter!("rate_limit_rejections_total", "limit" => "global_emails")
                 .increment(1);
@@ -261,6 +324,14 @@ mod tests {
             failures_per_day_per_block: 10,
             delay_seconds: 30.0,
         }
+    }
+
+    #[test]
+    fn a_tenth_of_the_email_budget_is_kept_for_notices_and_the_warning_comes_first() {
+        let b = EmailBudget::new(1000);
+        assert_eq!((b.for_codes, b.warn_at), (900, 800));
+        let small = EmailBudget::new(2);
+        assert_eq!((small.for_codes, small.warn_at), (1, 1));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use secrecy::ExposeSecret;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::limits::EmailKind;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::cognito::UserProfile;
@@ -178,7 +179,7 @@ impl RecoveryService {
     /// Sends a notice; when the hourly budget is spent it waits for a later try (notices matter
     /// more than speed).
     async fn send_notice(&self, email: Email) -> Result<String, JobError> {
-        if !self.email_budget_left().await? {
+        if !self.take_email(EmailKind::Notice).await? {
             return Err(JobError::transient(
                 "sending a notice",
                 "the hourly email budget is spent",

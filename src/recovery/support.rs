@@ -21,6 +21,9 @@ pub enum SupportError {
     NotEligible(Ineligible),
     #[error("no such recovery")]
     RecoveryNotFound,
+    /// The service's hourly email budget (`RECOVERY_EMAILS_PER_HOUR`) is spent.
+    #[error("the service's hourly email budget is spent; retry in {retry_after} s")]
+    EmailBudgetSpent { retry_after: u64 },
     /// The support desk's own daily quota of recoveries for this account is spent.
     #[error(
         "{started} recoveries were started for this user in the last 24 hours (at most {per_day})"
@@ -98,6 +101,11 @@ impl RecoveryService {
             .lookup(username.as_str())
             .await
             .map_err(SupportError::IdentityProviderUnavailable)?;
+        // The service's hourly email budget is shared by every instance: when it is spent, say
+        // so now rather than queue a recovery that would get no code.
+        if let Some(retry_after) = self.codes_budget_spent().await? {
+            return Err(SupportError::EmailBudgetSpent { retry_after });
+        }
         let eligible = match eligibility(user) {
             Ok(eligible) => eligible,
             Err(ineligible) => {

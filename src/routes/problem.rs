@@ -256,6 +256,13 @@ impl From<SupportError> for ApiError {
                 "User disabled",
                 "The user is disabled in Cognito, so no code is sent. Enable the user first if the recovery is legitimate.",
             ),
+            SupportError::EmailBudgetSpent { retry_after } => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "email_budget_spent",
+                "Email budget spent",
+                format!("{detail}. No code could be sent now; nothing was queued."),
+            )
+            .retry_after(retry_after),
             SupportError::QuotaSpent { .. } => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",

@@ -527,3 +527,94 @@ async fn when_the_limit_store_fails_requests_are_refused_not_waved_through() {
         .unwrap();
     assert_eq!(recorded, 0);
 }
+
+/// Sets this hour's count of emails sent by the service.
+async fn emails_used_this_hour(db: &sqlx::PgPool, used: i32) {
+    sqlx::query(
+        "INSERT INTO rate_limits (key, window_start, hits)
+         VALUES ('emails:global', date_trunc('hour', now()), $1)
+         ON CONFLICT (key, window_start) DO UPDATE SET hits = $1",
+    )
+    .bind(used)
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_spent_email_budget_treats_every_name_alike_and_keeps_a_reserve_for_notices() {
+    // Ten an hour: codes stop at nine, the last one is kept for notices.
+    let app = TestApp::spawn_with(AppOptions::default().set("RECOVERY_EMAILS_PER_HOUR", 10)).await;
+    let owner = app.create_user().await;
+    let other = app.create_user().await;
+    let code = app.code_for(&owner).await;
+    emails_used_this_hour(&app.db, 9).await;
+
+    for name in [other.username.as_str(), "nobody-at-all"] {
+        assert_eq!(app.request_recovery(name).await.status(), 202);
+    }
+    app.run_pending_jobs().await;
+    assert_eq!(
+        app.actions(&other.username).await,
+        app.actions("nobody-at-all").await,
+        "a real and an unknown name are recorded alike"
+    );
+    assert_eq!(
+        app.actions("nobody-at-all").await,
+        ["recovery.requested", "recovery.rate_limited"]
+    );
+    assert!(app.emails_to(&other.email).await.is_empty());
+
+    // The support desk is told now, not handed a recovery that will get no code.
+    let key = app.staff_key("sam", "support").await;
+    let response = app
+        .post_with_key(
+            "/v1/support/recoveries",
+            &key,
+            serde_json::json!({"username": other.username, "reason": "ticket T-5"}),
+        )
+        .await;
+    assert!(response.headers().contains_key("retry-after"));
+    assert_problem(response, 503, "email_budget_spent").await;
+
+    // The owner's reset still gets its notice, from the reserve.
+    app.confirm_ok(&owner.username, &code, &owner.password)
+        .await;
+    let notice = app.wait_for_email(&owner.email, 2).await;
+    assert!(
+        notice.subject.as_deref().unwrap().contains("authenticator"),
+        "{:?}",
+        notice.subject
+    );
+}
+
+#[tokio::test]
+async fn the_service_warns_well_before_the_email_budget_runs_out() {
+    let app = TestApp::spawn_with(AppOptions::default().set("RECOVERY_EMAILS_PER_HOUR", 10)).await;
+    let user = app.create_user().await;
+    let (binary, db) = app.start_binary().await;
+    emails_used_this_hour(&db, 7).await;
+    let response = app
+        .http
+        .post(format!("{}/v1/recovery", binary.address))
+        .json(&serde_json::json!({"username": user.username}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    app.wait_for_email(&user.email, 1).await;
+    binary.wait_for_output("80 % used").await;
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", binary.admin_address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("email_budget_warnings_total 1"),
+        "{metrics}"
+    );
+}

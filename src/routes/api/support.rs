@@ -103,7 +103,7 @@ impl From<recovery::RecoverySummary> for RecoverySummary {
         (status = 429, description = "`rate_limited`: support already started its daily quota of recoveries for this user (`SUPPORT_RECOVERIES_PER_USER_PER_DAY`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`identity_provider_unavailable`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`identity_provider_unavailable`, or `email_budget_spent` (the service's hourly email budget, `RECOVERY_EMAILS_PER_HOUR`, is spent; `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn start(
