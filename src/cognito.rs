@@ -128,6 +128,9 @@ pub trait IdentityProvider: Send + Sync + 'static {
     async fn sign_out_everywhere(&self, username: &str) -> Result<(), IdpError>;
     /// The pool's MFA configuration (`OFF`, `OPTIONAL` or `ON`).
     async fn mfa_configuration(&self) -> Result<String, IdpError>;
+    /// DescribeUserPool's `UsernameConfiguration.CaseSensitive` (Cognito's default, true, when
+    /// the pool has none): whether `Alice` and `alice` are two users.
+    async fn usernames_case_sensitive(&self) -> Result<bool, IdpError>;
     /// Signs in with the password (ADMIN_USER_PASSWORD_AUTH) to enrol a new authenticator:
     /// the MFA_SETUP session or the access token; `None` when Cognito asks for anything else
     /// (another factor, a new password) or refuses the password.
@@ -426,6 +429,23 @@ impl IdentityProvider for Cognito {
         Ok(config
             .mfa_configuration()
             .map_or_else(|| "OFF".to_owned(), |m| m.as_str().to_owned()))
+    }
+
+    async fn usernames_case_sensitive(&self) -> Result<bool, IdpError> {
+        let described = timed_call(
+            "cognito",
+            "DescribeUserPool",
+            self.client
+                .describe_user_pool()
+                .user_pool_id(&self.settings.user_pool_id)
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("DescribeUserPool", e))?;
+        Ok(described
+            .user_pool()
+            .and_then(|pool| pool.username_configuration())
+            .is_none_or(|config| config.case_sensitive()))
     }
 
     #[tracing::instrument(skip(self, password, client))]

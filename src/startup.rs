@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use tracing_actix_web::TracingLogger;
 
 use crate::cognito::{Cognito, IdentityProvider, IdpError};
+use crate::domain::NameKeys;
 use crate::mail::templates::PoolKind;
 use crate::mail::SesMailer;
 use crate::recovery::{self, CodeHasher, RecoveryService};
@@ -85,6 +86,22 @@ impl Application {
                 PoolKind::default()
             }
         };
+        // Whether `Alice` and `alice` are one user decides how every name is keyed. Unreadable
+        // now, Cognito's own default (case-sensitive) is assumed: folding case in a pool that
+        // tells them apart would let one user's recovery answer to another's name.
+        let case_sensitive = match cognito.usernames_case_sensitive().await {
+            Ok(sensitive) => sensitive,
+            Err(IdpError::Refused { code, .. }) => anyhow::bail!(
+                "COGNITO_USER_POOL_ID {}: Cognito refused DescribeUserPool ({code}); check the pool id and that the IAM policy allows cognito-idp:DescribeUserPool",
+                settings.cognito.user_pool_id
+            ),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the user pool's username case sensitivity at start; assuming case-sensitive");
+                true
+            }
+        };
+        tracing::info!(case_sensitive, "user pool usernames");
+        let names = NameKeys::new(&settings.hashing.pepper, case_sensitive);
         let mailer = SesMailer::new(
             aws_sdk_sesv2::Client::new(&sdk),
             settings.ses_from_address.clone(),
@@ -97,6 +114,7 @@ impl Application {
             hasher,
             settings.recovery.clone(),
             pool,
+            names.clone(),
         ));
         let worker = Arc::new(Worker::new(
             db.clone(),
@@ -129,6 +147,7 @@ impl Application {
         let admin_port = admin_listener.local_addr()?.port();
         let db = web::Data::new(db);
         let rules = web::Data::new(settings.recovery.clone());
+        let names = web::Data::new(names);
         let pages = web::Data::new(routes::pages::PagesConfig {
             cookies: routes::pages::CookieConfig::new(
                 &settings.hashing.pepper,
@@ -147,6 +166,7 @@ impl Application {
                 .app_data(service.clone())
                 .app_data(db.clone())
                 .app_data(rules.clone())
+                .app_data(names.clone())
                 .app_data(pages.clone())
                 .configure(|cfg| routes::configure(cfg, &cors_origins))
                 .default_service(web::to(routes::not_found))

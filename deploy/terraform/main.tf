@@ -22,6 +22,11 @@ resource "aws_cognito_user_pool" "users" {
   software_token_mfa_configuration { enabled = true }
   auto_verified_attributes = ["email"]
   username_attributes      = ["email"]
+  # Alice@x.com and alice@x.com are one user (AWS's advice); the service reads this at start and
+  # keys every name the same way.
+  username_configuration {
+    case_sensitive = false
+  }
   account_recovery_setting {
     recovery_mechanism {
       name     = "verified_email"
@@ -77,6 +82,7 @@ resource "aws_iam_role_policy" "mfa_recovery" {
           "cognito-idp:AdminUserGlobalSignOut",
           "cognito-idp:AdminRespondToAuthChallenge",
           "cognito-idp:GetUserPoolMfaConfig",
+          "cognito-idp:DescribeUserPool",
         ]
         Resource = aws_cognito_user_pool.users.arn
       },

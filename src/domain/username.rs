@@ -1,8 +1,9 @@
 use unicode_normalization::UnicodeNormalization;
 
-/// A Cognito username or an alias the pool accepts (such as the email address), normalised:
-/// Unicode NFKC, then trimmed, so that look-alike spellings (full-width letters, ligatures,
-/// odd spaces) are one name for limits, lookups and the audit log.
+/// A Cognito username or an alias the pool accepts (such as the email address), as the user
+/// typed it, trimmed: that is what Cognito is asked about (NFKC could turn one real username
+/// into another: `ﬁle` and `file` are two users). Limits, superseding and matching use its
+/// normal form (`NameKeys`), the same for every name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Username(String);
 
@@ -21,9 +22,9 @@ impl Username {
     pub const MAX_CHARS: usize = 128;
 
     pub fn parse(input: &str) -> Result<Self, UsernameError> {
-        let normalised: String = input.nfkc().collect();
-        let trimmed = normalised.trim();
-        if trimmed.is_empty() {
+        let trimmed = input.trim();
+        let normalised: String = trimmed.nfkc().collect();
+        if normalised.trim().is_empty() {
             return Err(UsernameError::Empty);
         }
         if trimmed.chars().count() > Self::MAX_CHARS {
@@ -38,6 +39,19 @@ impl Username {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The one form limits and matching key on: Unicode NFKC, trimmed, and lower-cased when the
+    /// pool ignores case, so that look-alike spellings (full-width letters, ligatures, odd
+    /// spaces, capitals) are one name whether or not it exists.
+    pub fn normal_form(&self, case_sensitive: bool) -> String {
+        let normalised: String = self.0.nfkc().collect();
+        let trimmed = normalised.trim();
+        if case_sensitive {
+            trimmed.to_owned()
+        } else {
+            trimmed.to_lowercase()
+        }
     }
 }
 
@@ -62,14 +76,24 @@ mod tests {
     }
 
     #[test]
-    fn look_alike_spellings_normalise_to_one_name() {
-        assert_eq!(Username::parse("ａｌｉｃｅ").unwrap().as_str(), "alice");
+    fn look_alike_spellings_have_one_normal_form_but_are_kept_as_typed() {
+        let normal = |s: &str| Username::parse(s).unwrap().normal_form(true);
+        assert_eq!(normal("ａｌｉｃｅ"), "alice");
+        assert_eq!(normal("\u{3000}alice\u{3000}"), "alice");
+        assert_eq!(normal("ﬁona"), "fiona");
+        assert_eq!(normal("Zoe\u{0308}"), "Zoë");
+        assert_eq!(Username::parse("ﬁona").unwrap().as_str(), "ﬁona");
         assert_eq!(
             Username::parse("\u{3000}alice\u{3000}").unwrap().as_str(),
             "alice"
         );
-        assert_eq!(Username::parse("ﬁona").unwrap().as_str(), "fiona");
-        assert_eq!(Username::parse("Zoe\u{0308}").unwrap().as_str(), "Zoë");
+    }
+
+    #[test]
+    fn case_is_folded_only_for_a_pool_that_ignores_it() {
+        let name = Username::parse("Alice@Example.com").unwrap();
+        assert_eq!(name.normal_form(false), "alice@example.com");
+        assert_eq!(name.normal_form(true), "Alice@Example.com");
     }
 
     #[test]

@@ -73,10 +73,10 @@ impl ConfirmError {
 
 /// One confirmation attempt, reserved.
 struct Attempt {
-    /// The account it is judged against.
-    account: String,
-    /// The name as typed.
-    name: String,
+    /// The key of the name it was typed with: what its limits count against.
+    name_key: String,
+    /// How the name is recorded.
+    display: String,
     /// The client address block it came from.
     prefix: String,
     reservation: Reservation,
@@ -120,12 +120,6 @@ impl RecoveryService {
         let actor = Actor::User;
         let client = &confirmation.client;
         let username = confirmation.username.as_str();
-        let failed = |detail: &str| {
-            AuditEvent::new(Action::ConfirmFailed, &actor, Outcome::Rejected)
-                .username(username)
-                .client(client)
-                .detail(detail.to_owned())
-        };
 
         self.limit_client("confirm", client)
             .await
@@ -141,16 +135,22 @@ impl RecoveryService {
         //    what the owner gets elsewhere.
         let prefix = client.address_block();
         let mut tx = self.db.begin().await?;
-        let live = recoveries::live_for(&mut tx, username).await?;
-        let account = live
-            .first()
-            .map_or(username, RecoveryRow::account)
-            .to_owned();
+        let name_key = self.names.key(&confirmation.username);
+        let live = recoveries::live_for(&mut tx, &name_key, username).await?;
+        // The name is recorded as the user's Cognito username once a recovery showed it is one,
+        // redacted otherwise (it may be anything: a typo, a password typed in the wrong field).
+        let display = live.first().map_or_else(
+            || self.names.redacted(&confirmation.username),
+            |r| r.username.clone(),
+        );
+        let failed = |detail: &str| {
+            AuditEvent::new(Action::ConfirmFailed, &actor, Outcome::Rejected)
+                .username(&display)
+                .client(client)
+                .detail(detail.to_owned())
+        };
         let newest = live.first().map(|r| r.id);
-        let reservation = match self
-            .reserve_attempt(&mut tx, &account, username, &prefix)
-            .await?
-        {
+        let reservation = match self.reserve_attempt(&mut tx, &name_key, &prefix).await? {
             Ok(reservation) => reservation,
             Err(refused) => {
                 let (err, detail) = match refused {
@@ -186,8 +186,8 @@ impl RecoveryService {
         }
         tx.commit().await?;
         let attempt = Attempt {
-            account,
-            name: username.to_owned(),
+            name_key,
+            display: display.clone(),
             prefix,
             reservation,
             own,
@@ -324,13 +324,12 @@ impl RecoveryService {
         let mut tx = self.db.begin().await?;
         // Row changes first, audit events last (the audit chain lock is held to commit).
         let locked = if n >= max {
-            recoveries::lock_from_prefix(&mut tx, &attempt.account, &attempt.name, &attempt.prefix)
-                .await?
+            recoveries::lock_from_prefix(&mut tx, &attempt.name_key, &attempt.prefix).await?
         } else {
             Vec::new()
         };
         let mut event = AuditEvent::new(Action::ConfirmFailed, &Actor::User, Outcome::Rejected)
-            .username(&attempt.account)
+            .username(&attempt.display)
             .client(client)
             .detail(format!("{why} (attempt {n} of {max} from this address)"));
         if let Some(id) = attempt.newest {

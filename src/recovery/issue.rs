@@ -27,46 +27,58 @@ impl RecoveryService {
         }
         let actor = recovery.initiated_by.actor();
         let client = client_of(&recovery);
+        let name_key = self.name_key_of(&recovery);
         // The SES budget of all instances, less the notices' reserve: once spent, no code goes
-        // out this hour, and every name is told apart from none (decided before any lookup).
+        // out this hour, and every name is treated alike (decided before any lookup).
         if self.codes_budget_spent().await?.is_some() {
             return self
-                .email_budget_spent(conn, &recovery, &recovery.username, &client)
+                .email_budget_spent(conn, &recovery, None, &recovery.username, &client)
                 .await;
         }
+        // Cognito is asked about the name as typed.
         let user = self
-            .lookup(&recovery.username)
+            .lookup(recovery.account())
             .await
             .map_err(|e| JobError::transient("looking the user up", e))?;
-        let account_key = user
-            .as_ref()
-            .map_or(recovery.username.as_str(), |u| u.username.as_str())
-            .to_owned();
-        recoveries::lock_account(conn, &account_key).await?;
-        // A new code replaces only the codes asked for from the same place: a request from
-        // elsewhere never kills the owner's live code.
-        let same_origin = Superseding::SameOrigin(recovery.request_prefix.as_deref());
+        // From here on a user's name is recorded as their Cognito username; any other name stays
+        // redacted.
+        let account_key = user.as_ref().map(|u| u.username.clone());
+        let display = account_key
+            .clone()
+            .unwrap_or_else(|| recovery.username.clone());
+        recoveries::lock_account(conn, &name_key).await?;
+        // A new code replaces only the codes asked for with this name from the same place: a
+        // request from elsewhere never kills the owner's live code.
+        let same_origin = Superseding::SameOrigin {
+            name_key: &name_key,
+            prefix: recovery.request_prefix.as_deref(),
+        };
         let event = |action: Action, outcome: Outcome| {
             AuditEvent::new(action, &actor, outcome)
-                .username(&recovery.username)
+                .username(&display)
                 .recovery(recovery.id)
                 .client(&client)
         };
 
-        // The account's email limits count its issued recoveries, whichever alias was typed and
-        // whether or not the name exists, so that they do not tell those apart either. A
+        // The email limits count the issued recoveries of the name (by its key), whether or not
+        // it is a user's, so that they do not tell those apart either. A
         // self-service request spends its address block's share; the support desk's requests
         // were counted against their own quota when they were made.
         if recovery.initiated_by == Initiator::User {
             let counts =
-                recoveries::issue_counts(conn, &account_key, recovery.request_prefix.as_deref())
+                recoveries::issue_counts(conn, &name_key, recovery.request_prefix.as_deref())
                     .await?;
             if let Some(why) = email_refused(&self.budgets(), &counts) {
                 metrics::counter!("rate_limit_rejections_total", "limit" => "account_emails")
                     .increment(1);
-                if recoveries::mark_rate_limited(conn, recovery.id, &account_key)
-                    .await?
-                    .applied()
+                if recoveries::mark_rate_limited(
+                    conn,
+                    recovery.id,
+                    account_key.as_deref(),
+                    &display,
+                )
+                .await?
+                .applied()
                 {
                     audit::append(
                         conn,
@@ -84,14 +96,15 @@ impl RecoveryService {
             Err(reason) => {
                 let issued = Issued {
                     id: recovery.id,
-                    account_key: &account_key,
+                    account_key: account_key.as_deref(),
+                    username: &display,
                     transition: Transition::NotEligible,
                     code_hash: None,
                     email_hint: None,
                     ttl_seconds,
                 };
                 if recoveries::mark_issued(conn, issued).await?.applied() {
-                    self.supersede(conn, &recovery, &account_key, &client, same_origin)
+                    self.supersede(conn, &recovery, &display, &client, same_origin)
                         .await?;
                     audit::append(
                         conn,
@@ -108,7 +121,7 @@ impl RecoveryService {
         // one since the check above, which is then recorded the same way.
         if !self.take_email(EmailKind::Code).await? {
             return self
-                .email_budget_spent(conn, &recovery, &account_key, &client)
+                .email_budget_spent(conn, &recovery, account_key.as_deref(), &display, &client)
                 .await;
         }
         let hint = email.masked();
@@ -140,7 +153,8 @@ impl RecoveryService {
             .map_err(|e| JobError::transient("sending the code email", e))?;
         let issued = Issued {
             id: recovery.id,
-            account_key: &account_key,
+            account_key: account_key.as_deref(),
+            username: &display,
             transition: Transition::CodeSent,
             code_hash: Some(&code_hash),
             email_hint: Some(&hint),
@@ -153,7 +167,7 @@ impl RecoveryService {
                 "the recovery left `requested` while its row was locked",
             ));
         }
-        self.supersede(conn, &recovery, &account_key, &client, same_origin)
+        self.supersede(conn, &recovery, &display, &client, same_origin)
             .await?;
         let detail = format!("code emailed to {hint} (SES message {message_id})");
         audit::append(conn, event(Action::CodeSent, Outcome::Sent).detail(detail)).await?;
@@ -167,10 +181,11 @@ impl RecoveryService {
         &self,
         conn: &mut PgConnection,
         recovery: &RecoveryRow,
-        account_key: &str,
+        account_key: Option<&str>,
+        display: &str,
         client: &ClientInfo,
     ) -> Result<(), JobError> {
-        if recoveries::mark_rate_limited(conn, recovery.id, account_key)
+        if recoveries::mark_rate_limited(conn, recovery.id, account_key, display)
             .await?
             .applied()
         {
@@ -181,7 +196,7 @@ impl RecoveryService {
                     &recovery.initiated_by.actor(),
                     Outcome::Limited,
                 )
-                .username(&recovery.username)
+                .username(display)
                 .recovery(recovery.id)
                 .client(client)
                 .detail("the hourly email budget of the service is spent"),
@@ -192,21 +207,21 @@ impl RecoveryService {
         Ok(())
     }
 
-    /// Other recoveries of the account in `scope` stop being usable, each audited.
+    /// Other recoveries in `scope` stop being usable, each audited (under the name `display`).
     pub(super) async fn supersede(
         &self,
         conn: &mut PgConnection,
         recovery: &RecoveryRow,
-        account_key: &str,
+        display: &str,
         client: &ClientInfo,
         scope: Superseding<'_>,
     ) -> Result<(), sqlx::Error> {
         let actor = recovery.initiated_by.actor();
-        for old in recoveries::supersede_others(conn, account_key, recovery.id, scope).await? {
+        for old in recoveries::supersede_others(conn, recovery.id, scope).await? {
             audit::append(
                 conn,
                 AuditEvent::new(Action::Superseded, &actor, Outcome::Superseded)
-                    .username(&recovery.username)
+                    .username(display)
                     .recovery(old)
                     .client(client)
                     .detail(format!("replaced by recovery {}", recovery.id)),
@@ -214,6 +229,17 @@ impl RecoveryService {
             .await?;
         }
         Ok(())
+    }
+}
+
+impl RecoveryService {
+    /// The key limits and matching use for the recovery's name (computed for recoveries
+    /// recorded before names were keyed).
+    pub(super) fn name_key_of(&self, recovery: &RecoveryRow) -> String {
+        recovery.name_key.clone().unwrap_or_else(|| {
+            crate::domain::Username::parse(&recovery.username)
+                .map_or_else(|_| recovery.username.clone(), |name| self.names.key(&name))
+        })
     }
 }
 

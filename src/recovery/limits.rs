@@ -220,22 +220,21 @@ impl RecoveryService {
         })
     }
 
-    /// Whether a confirmation from `prefix` may be judged for `account` now, and if so its
+    /// Whether a confirmation from `prefix` may be judged for the name keyed `name_key` now, and if so its
     /// reservation: the attempt counts as a failure from here on, until it proves right. Reading
     /// and reserving happen under the account's lock, so concurrent guesses cannot skip a delay.
     pub(super) async fn reserve_attempt(
         &self,
         conn: &mut sqlx::PgConnection,
-        account: &str,
-        name: &str,
+        name_key: &str,
         prefix: &str,
     ) -> Result<Result<Reservation, AttemptRefused>, sqlx::Error> {
-        crate::store::recoveries::lock_account(conn, account).await?;
-        let stats = attempts::stats(conn, account, name, prefix).await?;
+        crate::store::recoveries::lock_account(conn, name_key).await?;
+        let stats = attempts::stats(conn, name_key, prefix).await?;
         if let Err(refused) = attempt_allowed(&self.budgets(), &stats) {
             return Ok(Err(refused));
         }
-        let id = attempts::reserve(conn, account, prefix).await?;
+        let id = attempts::reserve(conn, name_key, prefix).await?;
         Ok(Ok(Reservation {
             id,
             failures_since_code: stats.prefix_failures_since_code + 1,

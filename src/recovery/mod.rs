@@ -20,6 +20,7 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use crate::cognito::{IdentityProvider, IdpError};
+use crate::domain::NameKeys;
 use crate::mail::templates::PoolKind;
 use crate::mail::Mailer;
 use crate::settings::RecoverySettings;
@@ -43,6 +44,8 @@ pub struct RecoveryService {
     rules: RecoverySettings,
     /// What the pool does at the next sign-in of a user without an authenticator, read at start.
     pool: PoolKind,
+    /// How typed names are keyed and, until they prove to be users', recorded.
+    names: NameKeys,
     /// Wakes the job loops of this instance as soon as a job is queued.
     wakeup: Arc<Notify>,
     /// Whether the user pool could be read when last asked (readiness).
@@ -68,6 +71,7 @@ impl RecoveryService {
         hasher: CodeHasher,
         rules: RecoverySettings,
         pool: PoolKind,
+        names: NameKeys,
     ) -> Self {
         Self {
             db,
@@ -76,6 +80,7 @@ impl RecoveryService {
             hasher,
             rules,
             pool,
+            names,
             wakeup: Arc::new(Notify::new()),
             pool_check: std::sync::Mutex::new(PoolCheck {
                 at: None,

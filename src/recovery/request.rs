@@ -88,11 +88,23 @@ impl RecoveryService {
             Initiator::User => Some(request.client.address_block()),
             Initiator::Staff(_) => None,
         };
+        // Until Cognito has shown the name is a user's, it is kept redacted (the name as typed
+        // only until the job has looked it up).
+        let display = match &request.account_key {
+            Some(account) => account.clone(),
+            None => self.names.redacted(&request.username),
+        };
+        let name_key = self.names.key(&request.username);
         recoveries::insert(
             &mut tx,
             NewRecovery {
                 id,
-                username: request.username.as_str(),
+                username: &display,
+                name_key: &name_key,
+                typed_name: request
+                    .account_key
+                    .is_none()
+                    .then_some(request.username.as_str()),
                 account_key: request.account_key.as_deref(),
                 request_prefix: prefix.as_deref(),
                 initiated_by: &request.initiator,
@@ -106,7 +118,7 @@ impl RecoveryService {
         worker::enqueue::<IssueCode>(&mut tx, id).await?;
         let actor = request.initiator.actor();
         let mut event = AuditEvent::new(Action::RecoveryRequested, &actor, Outcome::Accepted)
-            .username(request.username.as_str())
+            .username(&display)
             .recovery(id)
             .client(&request.client);
         if let Some(reason) = &request.reason {

@@ -118,9 +118,15 @@ impl RecoveryService {
         recovery: &RecoveryRow,
         client: &ClientInfo,
     ) -> Result<(), sqlx::Error> {
-        attempts::clear(conn, recovery.account()).await?;
-        self.supersede(conn, recovery, recovery.account(), client, Superseding::All)
-            .await
+        attempts::clear(conn, &self.name_key_of(recovery)).await?;
+        self.supersede(
+            conn,
+            recovery,
+            &recovery.username,
+            client,
+            Superseding::Account(recovery.account()),
+        )
+        .await
     }
 
     /// The reset was applied and read back: the recovery completes, with its audit events and

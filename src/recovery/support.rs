@@ -101,6 +101,7 @@ impl RecoveryService {
             .lookup(username.as_str())
             .await
             .map_err(SupportError::IdentityProviderUnavailable)?;
+        let known = user.as_ref().map(|u| u.username.clone());
         // The service's hourly email budget is shared by every instance: when it is spent, say
         // so now rather than queue a recovery that would get no code.
         if let Some(retry_after) = self.codes_budget_spent().await? {
@@ -110,11 +111,13 @@ impl RecoveryService {
             Ok(eligible) => eligible,
             Err(ineligible) => {
                 let actor = Actor::Staff(staff.clone());
+                // A user's Cognito username, or a name that is no one's, redacted.
+                let display = known.unwrap_or_else(|| self.names.redacted(&username));
                 let mut conn = self.db.acquire().await?;
                 audit::append(
                     &mut conn,
                     AuditEvent::new(Action::NotEligible, &actor, Outcome::NoEmail)
-                        .username(username.as_str())
+                        .username(&display)
                         .client(&client)
                         .detail(format!("{ineligible}; reason: {reason}")),
                 )
@@ -164,12 +167,18 @@ impl RecoveryService {
             .await
             .map_err(SupportError::IdentityProviderUnavailable)?
             .ok_or(SupportError::NotEligible(Ineligible::UnknownUser))?;
+        // Wrong confirmations count against the name they were typed with: the one support
+        // typed, and the user's Cognito username.
+        let mut keys = vec![self.names.key(&username)];
+        if let Ok(own) = Username::parse(&user.username) {
+            keys.push(self.names.key(&own));
+        }
+        keys.dedup();
         let mut tx = self.db.begin().await?;
-        recoveries::lock_account(&mut tx, &user.username).await?;
-        let mut cleared = attempts::clear(&mut tx, &user.username).await?;
-        if username.as_str() != user.username {
-            // Guesses typed with an alias before any code was issued for it.
-            cleared += attempts::clear(&mut tx, username.as_str()).await?;
+        let mut cleared = 0;
+        for key in &keys {
+            recoveries::lock_account(&mut tx, key).await?;
+            cleared += attempts::clear(&mut tx, key).await?;
         }
         audit::append(
             &mut tx,
@@ -197,7 +206,8 @@ impl RecoveryService {
         client: &ClientInfo,
     ) -> Result<Vec<RecoverySummary>, SupportError> {
         let mut tx = self.db.begin().await?;
-        let rows = recoveries::list_for(&mut tx, username.as_str()).await?;
+        let rows =
+            recoveries::list_for(&mut tx, &self.names.key(username), username.as_str()).await?;
         audit::append(
             &mut tx,
             AuditEvent::new(
@@ -205,7 +215,7 @@ impl RecoveryService {
                 &Actor::Staff(staff.clone()),
                 Outcome::Success,
             )
-            .username(username.as_str())
+            .username(&self.names.redacted(username))
             .client(client)
             .detail(format!("{} recoveries listed", rows.len())),
         )
@@ -282,6 +292,7 @@ impl RecoveryService {
         let mut conn = self.db.acquire().await?;
         crate::store::limits::purge_old(&mut conn).await?;
         crate::store::attempts::purge_old(&mut conn).await?;
+        recoveries::purge_typed_names(&mut conn).await?;
         let sealed = crate::store::enrollments::purge_expired(&mut conn).await?;
         Ok(recoveries::purge_expired_hashes(&mut conn).await? + sealed)
     }

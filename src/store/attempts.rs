@@ -23,13 +23,12 @@ pub struct AttemptStats {
 
 const WINDOW: &str = "interval '1 day'";
 
-/// What counts against the next attempt for `account` (as typed: `name`). Take the account's
+/// What counts against the next attempt with the name whose key is `name_key`. Take its
 /// advisory lock first (`recoveries::lock_account`): reading and reserving are then one atomic
 /// step.
 pub async fn stats(
     conn: &mut PgConnection,
-    account: &str,
-    name: &str,
+    name_key: &str,
     prefix: &str,
 ) -> Result<AttemptStats, sqlx::Error> {
     sqlx::query_as(&format!(
@@ -40,24 +39,23 @@ pub async fn stats(
              -- The block's last request, from the moment it was made (whether and when its code
              -- went out must not matter: that would tell real names from unknown ones).
              SELECT max(created_at) AS at FROM recoveries
-             WHERE (account_key = $1 OR username = $3) AND request_prefix = $2
+             WHERE name_key = $1 AND request_prefix = $2
          )
          SELECT count(*) AS account_failures,
-                coalesce(extract(epoch FROM min(at) + {WINDOW} - now()), 0)::float8
+                coalesce(extract(epoch FROM min(at) + {WINDOW} - clock_timestamp()), 0)::float8
                     AS account_frees_in,
                 count(*) FILTER (WHERE prefix = $2) AS prefix_failures,
-                coalesce(extract(epoch FROM min(at) FILTER (WHERE prefix = $2) + {WINDOW} - now()), 0)::float8
+                coalesce(extract(epoch FROM min(at) FILTER (WHERE prefix = $2) + {WINDOW} - clock_timestamp()), 0)::float8
                     AS prefix_frees_in,
                 count(*) FILTER (WHERE prefix = $2
                                  AND at > coalesce((SELECT at FROM last_code), '-infinity'))
                     AS prefix_failures_since_code,
-                extract(epoch FROM now() - max(at) FILTER (WHERE prefix = $2))::float8
+                extract(epoch FROM clock_timestamp() - max(at) FILTER (WHERE prefix = $2))::float8
                     AS since_last_prefix_failure
          FROM counted"
     ))
-    .bind(account)
+    .bind(name_key)
     .bind(prefix)
-    .bind(name)
     .fetch_one(conn)
     .await
 }
@@ -69,7 +67,10 @@ pub async fn reserve(
     prefix: &str,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO confirm_attempts (account_key, prefix) VALUES ($1, $2) RETURNING id",
+        // The moment of the reservation, not of its transaction's start (which may have waited
+        // for the lock): delays are measured between reservations.
+        "INSERT INTO confirm_attempts (account_key, prefix, at) VALUES ($1, $2, clock_timestamp())
+         RETURNING id",
     )
     .bind(account)
     .bind(prefix)

@@ -90,6 +90,9 @@ const COLUMNS: &str =
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub username: Option<String>,
+    /// How `username` is recorded while it is not known to be a user's (redacted): events under
+    /// either form match.
+    pub username_redacted: Option<String>,
     pub action: Option<String>,
     /// Inclusive.
     pub since: Option<DateTime<Utc>>,
@@ -110,7 +113,7 @@ impl AuditFilter {
 }
 
 const FILTERED: &str = "FROM audit_events
-     WHERE ($1::text IS NULL OR username = $1)
+     WHERE ($1::text IS NULL OR username = $1 OR username = $6)
        AND ($2::text IS NULL OR action = $2)
        AND ($3::timestamptz IS NULL OR at >= $3)
        AND ($4::timestamptz IS NULL OR at < $4)
@@ -120,7 +123,7 @@ const FILTERED: &str = "FROM audit_events
 type AuditQuery<'q> =
     sqlx::query::QueryAs<'q, sqlx::Postgres, AuditRow, sqlx::postgres::PgArguments>;
 
-/// Binds $1..$5 of `FILTERED`.
+/// Binds $1..$6 of `FILTERED`.
 fn bind_filter<'q>(query: AuditQuery<'q>, filter: &'q AuditFilter) -> AuditQuery<'q> {
     query
         .bind(&filter.username)
@@ -128,6 +131,7 @@ fn bind_filter<'q>(query: AuditQuery<'q>, filter: &'q AuditFilter) -> AuditQuery
         .bind(filter.since)
         .bind(filter.until)
         .bind(filter.after)
+        .bind(&filter.username_redacted)
 }
 
 /// Events matching the filter in `seq` order, at most `limit`.
@@ -136,7 +140,7 @@ pub async fn query(
     filter: &AuditFilter,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} {FILTERED} LIMIT $6");
+    let sql = format!("SELECT {COLUMNS} {FILTERED} LIMIT $7");
     bind_filter(sqlx::query_as(&sql), filter)
         .bind(limit)
         .fetch_all(pool)

@@ -12,7 +12,12 @@ use crate::domain::{Initiator, Moved, RecoveryStatus, Transition};
 pub struct RecoveryRow {
     pub id: Uuid,
     pub username: String,
+    /// The Cognito username once the name proved to be a user's.
     pub account_key: Option<String>,
+    /// The keyed hash of the name's normal form (see `domain::NameKeys`).
+    pub name_key: Option<String>,
+    /// The name as typed, until the job has looked it up.
+    pub typed_name: Option<String>,
     pub email_hint: Option<String>,
     pub status: RecoveryStatus,
     pub initiated_by: Initiator,
@@ -36,7 +41,10 @@ impl RecoveryRow {
     /// The Cognito username the recovery acts on: the account's own name once it was looked
     /// up, the name as typed before.
     pub fn account(&self) -> &str {
-        self.account_key.as_deref().unwrap_or(&self.username)
+        self.account_key
+            .as_deref()
+            .or(self.typed_name.as_deref())
+            .unwrap_or(&self.username)
     }
 }
 
@@ -54,13 +62,17 @@ impl std::fmt::Debug for RecoveryRow {
     }
 }
 
-const COLUMNS: &str = "id, username, account_key, email_hint, status, initiated_by, reason, code_hash, \
+const COLUMNS: &str = "id, username, account_key, name_key, typed_name, email_hint, status, initiated_by, reason, code_hash, \
      attempts, created_at, issued_at, expires_at, finished_at, request_ip, request_prefix, user_agent, completed_ip, \
      locked_ip, reset_at";
 
 pub struct NewRecovery<'a> {
     pub id: Uuid,
+    /// How the name is recorded: the Cognito username when known, else redacted.
     pub username: &'a str,
+    pub name_key: &'a str,
+    /// The name as typed, for the job's lookup (`None` when the account is already known).
+    pub typed_name: Option<&'a str>,
     /// The Cognito username when it is already known (support requests look the user up first).
     pub account_key: Option<&'a str>,
     pub initiated_by: &'a Initiator,
@@ -74,8 +86,8 @@ pub struct NewRecovery<'a> {
 pub async fn insert(conn: &mut PgConnection, new: NewRecovery<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO recoveries (id, username, status, initiated_by, reason, expires_at, request_ip, user_agent,
-                                 account_key, request_prefix)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                 account_key, request_prefix, name_key, typed_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(new.id)
     .bind(new.username)
@@ -87,6 +99,8 @@ pub async fn insert(conn: &mut PgConnection, new: NewRecovery<'_>) -> Result<(),
     .bind(new.user_agent)
     .bind(new.account_key)
     .bind(new.request_prefix)
+    .bind(new.name_key)
+    .bind(new.typed_name)
     .execute(conn)
     .await?;
     Ok(())
@@ -108,11 +122,12 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<RecoveryRo
     .await
 }
 
-/// Serialises the issuing of codes for one account across every instance of the service, so
-/// that the per-account hourly limit and superseding cannot race. Released at commit.
-pub async fn lock_account(conn: &mut PgConnection, account_key: &str) -> Result<(), sqlx::Error> {
+/// Serialises what counts against one name (issuing codes, confirmation attempts) across every
+/// instance of the service, so that limits and superseding cannot race. Keyed by `name_key`
+/// (or, for the support desk's quota, the Cognito username). Released at commit.
+pub async fn lock_account(conn: &mut PgConnection, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7301))")
-        .bind(account_key)
+        .bind(key)
         .execute(conn)
         .await?;
     Ok(())
@@ -134,7 +149,7 @@ pub struct IssueCounts {
 
 pub async fn issue_counts(
     conn: &mut PgConnection,
-    account_key: &str,
+    name_key: &str,
     prefix: Option<&str>,
 ) -> Result<IssueCounts, sqlx::Error> {
     sqlx::query_as(
@@ -144,9 +159,9 @@ pub async fn issue_counts(
                                  AND request_prefix IS NOT DISTINCT FROM $3) AS prefix_hour,
                 count(*) FILTER (WHERE request_prefix IS NOT DISTINCT FROM $3) AS prefix_day
          FROM recoveries
-         WHERE account_key = $1 AND initiated_by = $2 AND issued_at > now() - interval '1 day'",
+         WHERE name_key = $1 AND initiated_by = $2 AND issued_at > now() - interval '1 day'",
     )
-    .bind(account_key)
+    .bind(name_key)
     .bind(Initiator::User)
     .bind(prefix)
     .fetch_one(conn)
@@ -198,21 +213,24 @@ pub async fn apply(
     Ok(moved(result))
 }
 
-/// Over the account's email limit: the recovery ends without a code.
+/// Over an email limit: the recovery ends without a code (and the typed name goes).
 pub async fn mark_rate_limited(
     conn: &mut PgConnection,
     id: Uuid,
-    account_key: &str,
+    account_key: Option<&str>,
+    username: &str,
 ) -> Result<Moved, sqlx::Error> {
     let t = Transition::RateLimited;
     let result = sqlx::query(
-        "UPDATE recoveries SET status = $3, account_key = $4, finished_at = now()
+        "UPDATE recoveries
+         SET status = $3, account_key = $4, username = $5, typed_name = NULL, finished_at = now()
          WHERE id = $1 AND status = ANY($2)",
     )
     .bind(id)
     .bind(t.from())
     .bind(t.to())
     .bind(account_key)
+    .bind(username)
     .execute(conn)
     .await?;
     Ok(moved(result))
@@ -220,7 +238,10 @@ pub async fn mark_rate_limited(
 
 pub struct Issued<'a> {
     pub id: Uuid,
-    pub account_key: &'a str,
+    /// The Cognito username, for a name that is a user's.
+    pub account_key: Option<&'a str>,
+    /// How the name is recorded from now on.
+    pub username: &'a str,
     /// `Transition::CodeSent`, or `Transition::NotEligible` (no hash, no hint).
     pub transition: Transition,
     pub code_hash: Option<&'a str>,
@@ -238,7 +259,8 @@ pub async fn mark_issued(
     let result = sqlx::query(
         "UPDATE recoveries
          SET status = $3, account_key = $4, code_hash = $5, email_hint = $6, issued_at = now(),
-             expires_at = now() + make_interval(secs => $7), attempts = 0
+             expires_at = now() + make_interval(secs => $7), attempts = 0,
+             username = $8, typed_name = NULL
          WHERE id = $1 AND status = ANY($2)",
     )
     .bind(issued.id)
@@ -248,74 +270,76 @@ pub async fn mark_issued(
     .bind(issued.code_hash)
     .bind(issued.email_hint)
     .bind(issued.ttl_seconds as f64)
+    .bind(issued.username)
     .execute(conn)
     .await?;
     Ok(moved(result))
 }
 
-/// Which other recoveries of an account stop being usable.
+/// Which other recoveries stop being usable.
 #[derive(Debug, Clone, Copy)]
 pub enum Superseding<'a> {
-    /// Those requested from the same address block (`None`: those the support desk started),
-    /// when a new code goes out: a request from elsewhere never kills the owner's code.
-    SameOrigin(Option<&'a str>),
-    /// All of them, once the account's reset is done.
-    All,
+    /// Those asked for with the same name from the same address block (`None`: those the
+    /// support desk started), when a new code goes out: a request from elsewhere never kills
+    /// the owner's code.
+    SameOrigin {
+        name_key: &'a str,
+        prefix: Option<&'a str>,
+    },
+    /// All of the account's, whatever name they were asked for with, once its reset is done.
+    Account(&'a str),
 }
 
-/// Every other recovery of the account in `scope` that could still be confirmed stops being
-/// usable; returns their ids.
+/// Every other recovery in `scope` that could still be confirmed stops being usable; returns
+/// their ids.
 pub async fn supersede_others(
     conn: &mut PgConnection,
-    account_key: &str,
     keep: Uuid,
     scope: Superseding<'_>,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     let t = Transition::Supersede;
-    let (all, prefix) = match scope {
-        Superseding::SameOrigin(prefix) => (false, prefix),
-        Superseding::All => (true, None),
+    let (name_key, prefix, account) = match scope {
+        Superseding::SameOrigin { name_key, prefix } => (Some(name_key), prefix, None),
+        Superseding::Account(account) => (None, None, Some(account)),
     };
     sqlx::query_scalar(
-        "UPDATE recoveries SET status = $4, code_hash = NULL, finished_at = now()
-         WHERE account_key = $1 AND id <> $2 AND status = ANY($3)
-           AND ($5 OR request_prefix IS NOT DISTINCT FROM $6)
+        "UPDATE recoveries SET status = $3, code_hash = NULL, typed_name = NULL, finished_at = now()
+         WHERE id <> $1 AND status = ANY($2)
+           AND (($4::text IS NOT NULL AND name_key = $4 AND request_prefix IS NOT DISTINCT FROM $5)
+                OR account_key = $6)
          RETURNING id",
     )
-    .bind(account_key)
     .bind(keep)
     .bind(t.from())
     .bind(t.to())
-    .bind(all)
+    .bind(name_key)
     .bind(prefix)
+    .bind(account)
     .fetch_all(conn)
     .await
 }
 
-/// The open recoveries of the account (as typed: `name`) requested from `prefix` lock (too
-/// many wrong confirmations from there), those whose code is still on its way included;
-/// returns them, newest first.
+/// The open recoveries of the name requested from `prefix` lock (too many wrong confirmations
+/// from there), those whose code is still on its way included; returns them, newest first.
 pub async fn lock_from_prefix(
     conn: &mut PgConnection,
-    account_key: &str,
-    name: &str,
+    name_key: &str,
     prefix: &str,
 ) -> Result<Vec<RecoveryRow>, sqlx::Error> {
     let t = Transition::Lock;
     let mut locked: Vec<RecoveryRow> = sqlx::query_as(&format!(
         "UPDATE recoveries SET status = $4, code_hash = NULL, claimed_until = NULL, finished_at = now()
-         WHERE (account_key = $1 OR username = $5) AND request_prefix = $2 AND status = ANY($3)
+         WHERE name_key = $1 AND request_prefix = $2 AND status = ANY($3)
            AND expires_at > now()
          RETURNING {COLUMNS}"
     ))
-    .bind(account_key)
+    .bind(name_key)
     .bind(prefix)
     .bind(t.from())
     .bind(t.to())
-    .bind(name)
     .fetch_all(conn)
     .await?;
-    locked.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    locked.sort_by_key(|r| std::cmp::Reverse(r.created_at));
     Ok(locked)
 }
 
@@ -323,23 +347,26 @@ pub async fn lock_from_prefix(
 /// verification); the issuing limits keep far fewer alive.
 pub const MAX_LIVE: i64 = 8;
 
-/// The recoveries a confirmation for `username` is judged against: every issued one that has
-/// neither ended nor expired, whichever of its names (typed or canonical) is given, newest first.
+/// The recoveries a confirmation for a name is judged against: every issued one that has
+/// neither ended nor expired, asked for with this name (by its key) or belonging to the user
+/// whose Cognito username it is, newest first.
 /// Not row-locked: the account's advisory lock orders attempts, and every change of state is a
 /// conditional statement of its own.
 pub async fn live_for(
     conn: &mut PgConnection,
-    username: &str,
+    name_key: &str,
+    typed: &str,
 ) -> Result<Vec<RecoveryRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM recoveries
-         WHERE (username = $1 OR account_key = $1) AND issued_at IS NOT NULL
+         WHERE (name_key = $1 OR account_key = $4) AND issued_at IS NOT NULL
            AND status = ANY($2) AND expires_at > now()
          ORDER BY issued_at DESC, created_at DESC LIMIT $3"
     ))
-    .bind(username)
+    .bind(name_key)
     .bind(RecoveryStatus::LIVE)
     .bind(MAX_LIVE)
+    .bind(typed)
     .fetch_all(conn)
     .await
 }
@@ -468,15 +495,29 @@ pub async fn claim_for_reset(
 /// A user's recoveries under either of their names, newest first.
 pub async fn list_for(
     conn: &mut PgConnection,
-    username: &str,
+    name_key: &str,
+    typed: &str,
 ) -> Result<Vec<RecoveryRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM recoveries WHERE username = $1 OR account_key = $1
+        "SELECT {COLUMNS} FROM recoveries WHERE name_key = $1 OR account_key = $2
          ORDER BY created_at DESC LIMIT 100"
     ))
-    .bind(username)
+    .bind(name_key)
+    .bind(typed)
     .fetch_all(conn)
     .await
+}
+
+/// Forgets names as typed that were never looked up (a recovery that locked or was cancelled
+/// before its job ran) once a day has passed; returns how many.
+pub async fn purge_typed_names(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE recoveries SET typed_name = NULL
+         WHERE typed_name IS NOT NULL AND created_at < now() - interval '1 day'",
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 /// Deletes the hashes of codes that expired unused; returns how many.

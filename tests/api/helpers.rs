@@ -13,7 +13,7 @@ use aws_sdk_cognitoidentityprovider::config::Credentials;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, ExplicitAuthFlowsType, MessageActionType,
     SoftwareTokenMfaConfigType, SoftwareTokenMfaSettingsType, UserPoolMfaType,
-    UsernameAttributeType,
+    UsernameAttributeType, UsernameConfigurationType,
 };
 use mfa_recovery::recovery::RecoveryService;
 use mfa_recovery::settings::Settings;
@@ -60,6 +60,8 @@ pub struct AppOptions {
     pub email_as_username: bool,
     /// The app client has a secret, so every AdminInitiateAuth needs a SECRET_HASH.
     pub client_secret: bool,
+    /// The pool ignores the case of usernames (`UsernameConfiguration.CaseSensitive` false).
+    pub case_insensitive: bool,
     /// Setting overrides, by environment-variable name.
     pub env: Vec<(&'static str, String)>,
 }
@@ -70,6 +72,7 @@ impl Default for AppOptions {
             mfa: PoolMfa::Required,
             email_as_username: false,
             client_secret: false,
+            case_insensitive: false,
             env: Vec::new(),
         }
     }
@@ -88,6 +91,11 @@ impl AppOptions {
 
     pub fn client_secret(mut self) -> Self {
         self.client_secret = true;
+        self
+    }
+
+    pub fn case_insensitive(mut self) -> Self {
+        self.case_insensitive = true;
         self
     }
 
@@ -113,6 +121,8 @@ pub struct TestUser {
 pub struct UserOptions {
     pub totp: bool,
     pub email_verified: bool,
+    /// The Cognito username, instead of a generated `user-…`.
+    pub username: Option<String>,
 }
 
 impl Default for UserOptions {
@@ -120,6 +130,7 @@ impl Default for UserOptions {
         Self {
             totp: true,
             email_verified: true,
+            username: None,
         }
     }
 }
@@ -194,6 +205,7 @@ pub struct TestApp {
     pub client_id: String,
     pub client_secret: Option<String>,
     pub email_as_username: bool,
+    pub case_insensitive: bool,
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
     pub http: reqwest::Client,
     pub proxy: FaultProxy,
@@ -286,6 +298,7 @@ impl TestApp {
             client_id,
             client_secret,
             email_as_username: options.email_as_username,
+            case_insensitive: options.case_insensitive,
             cognito,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
@@ -307,7 +320,9 @@ impl TestApp {
         let email = format!("{}@example.com", &id[..16]);
         let mut user = TestUser {
             // In a pool that signs in with email, the email is what the user types.
-            username: if self.email_as_username {
+            username: if let Some(name) = &options.username {
+                name.clone()
+            } else if self.email_as_username {
                 email.clone()
             } else {
                 format!("user-{}", &id[..12])
@@ -669,12 +684,24 @@ impl TestApp {
     }
 
     /// (action, outcome) of every audit event about `username`, in order.
+    /// The events about a name: under it, or under its redacted form (how the service records
+    /// a name until it proves to be a user's).
     pub async fn audit_trail(&self, username: &str) -> Vec<(String, String)> {
-        sqlx::query_as("SELECT action, outcome FROM audit_events WHERE username = $1 ORDER BY seq")
-            .bind(username)
-            .fetch_all(&self.db)
-            .await
-            .unwrap()
+        sqlx::query_as(
+            "SELECT action, outcome FROM audit_events WHERE username = $1 OR username = $2
+             ORDER BY seq",
+        )
+        .bind(username)
+        .bind(self.redacted(username))
+        .fetch_all(&self.db)
+        .await
+        .unwrap()
+    }
+
+    /// How the service records `name` while it is not known to be a user's.
+    pub fn redacted(&self, name: &str) -> String {
+        mfa_recovery::domain::NameKeys::new(&PEPPER.to_owned().into(), !self.case_insensitive)
+            .redacted(&mfa_recovery::domain::Username::parse(name).unwrap())
     }
 
     /// A fresh staff key with `role`, made the way `mfa-recovery staff add` makes one.
@@ -774,6 +801,14 @@ async fn create_pool(
         .mfa_configuration(mode.clone());
     if options.email_as_username {
         pool = pool.username_attributes(UsernameAttributeType::Email);
+    }
+    if options.case_insensitive {
+        pool = pool.username_configuration(
+            UsernameConfigurationType::builder()
+                .case_sensitive(false)
+                .build()
+                .unwrap(),
+        );
     }
     let pool = pool.send().await.expect("create_user_pool");
     let pool_id = pool.user_pool().and_then(|p| p.id()).unwrap().to_owned();

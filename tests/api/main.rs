@@ -12,6 +12,7 @@ mod faults;
 mod fuzz;
 mod health;
 mod helpers;
+mod names;
 mod openapi;
 mod operations;
 mod request;

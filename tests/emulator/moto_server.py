@@ -29,6 +29,9 @@ What is added to moto, and why:
   tells Cognito about the client (moto ignores it).
 * A read-only view of the mail SES accepted (GET /_harness/ses/messages), so tests read the
   emailed code the way a user reads their inbox.
+* Case-insensitive usernames: a pool created with UsernameConfiguration {CaseSensitive: false}
+  finds `Alice`, `ALICE` and `alice` (and the email alias in any case) as one user, as AWS
+  documents for UsernameConfigurationType; moto compares names exactly whatever the setting.
 * POST /_harness/cognito/{pool_id}/without-delete-software-token makes AdminDeleteSoftwareToken
   unknown for that one pool, as in a region or SDK that predates it (per pool, so tests running
   in parallel do not see each other's faults).
@@ -65,6 +68,28 @@ from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
 
 Backend = cognito_models.CognitoIdpBackend
+_exact_get_user = cognito_models.CognitoIdpUserPool._get_user
+
+
+def _get_user(self, username):
+    """AWS: with CaseSensitive false, "users can sign in using username, USERNAME, or
+    UserName"; the email and preferred_username aliases are case-insensitive too."""
+    user = _exact_get_user(self, username)
+    config = self.extended_config.get("UsernameConfiguration") or {}
+    if user or config.get("CaseSensitive", True) or not isinstance(username, str):
+        return user
+    folded = username.lower()
+    aliases = self.extended_config.get("UsernameAttributes") or []
+    for candidate in self.users.values():
+        if candidate.username.lower() == folded:
+            return candidate
+        attrs = cognito_models.flatten_attrs(candidate.attributes)
+        if any((attrs.get(a) or "").lower() == folded for a in aliases):
+            return candidate
+    return None
+
+
+cognito_models.CognitoIdpUserPool._get_user = _get_user
 POOLS_WITHOUT_DELETE_TOKEN: set[str] = set()
 
 

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::{self, AuditFilter, AuditRecord, CsvExport, Verification};
-use crate::domain::parse_instant;
+use crate::domain::{parse_instant, NameKeys, Username};
 use crate::routes::auth::{Auditor, StaffAuthErrors};
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
@@ -16,7 +16,8 @@ const MAX_LIMIT: i64 = 1000;
 
 #[derive(Deserialize, IntoParams)]
 pub struct EventsQuery {
-    /// Only events about this username.
+    /// Only events about this username: a user's Cognito username, or a name as typed (names
+    /// are recorded redacted until they prove to be a user's; both forms match).
     username: Option<String>,
     /// Only events with this action (such as `mfa.reset`).
     action: Option<String>,
@@ -77,6 +78,7 @@ impl EventsQuery {
         };
         let filter = AuditFilter {
             username: non_empty(&self.username),
+            username_redacted: None,
             action: non_empty(&self.action),
             since: timestamp("since", self.since.as_deref().filter(|v| !v.is_empty()))?,
             until: timestamp("until", self.until.as_deref().filter(|v| !v.is_empty()))?,
@@ -113,8 +115,15 @@ pub async fn events(
     Auditor(auditor): Auditor,
     query: web::Query<EventsQuery>,
     db: web::Data<PgPool>,
+    names: web::Data<NameKeys>,
 ) -> Result<HttpResponse, ApiError> {
-    let (filter, limit) = query.parse()?;
+    let (mut filter, limit) = query.parse()?;
+    // A name asked for before it proved to be a user's (or never did) is recorded redacted.
+    filter.username_redacted = filter
+        .username
+        .as_deref()
+        .and_then(|name| Username::parse(name).ok())
+        .map(|name| names.redacted(&name));
     let events = audit::read_events(&db, &auditor.name, &client_info(&req), &filter, limit).await?;
     let next = (events.len() as i64 == limit)
         .then(|| events.last().map(|e| e.seq.to_string()))
