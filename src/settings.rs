@@ -474,6 +474,9 @@ pub struct HashingSettings {
     pub parallelism: u32,
     /// Hashes computed at once (a semaphore): one per core keeps the HTTP workers responsive.
     pub concurrency: usize,
+    /// How long a hash may wait for a slot; past it the request is refused with 503 (a flood of
+    /// confirmations then costs its senders, not everyone's latency).
+    pub queue_timeout: Duration,
 }
 
 impl std::fmt::Debug for HashingSettings {
@@ -484,6 +487,7 @@ impl std::fmt::Debug for HashingSettings {
             .field("iterations", &self.iterations)
             .field("parallelism", &self.parallelism)
             .field("concurrency", &self.concurrency)
+            .field("queue_timeout", &self.queue_timeout)
             .finish()
     }
 }
@@ -495,6 +499,7 @@ struct RawHashing {
     argon2_iterations: u32,
     argon2_parallelism: u32,
     hash_concurrency: usize,
+    hash_queue_timeout_ms: u64,
 }
 
 impl TryFrom<(AppEnv, RawHashing)> for HashingSettings {
@@ -543,6 +548,11 @@ impl TryFrom<(AppEnv, RawHashing)> for HashingSettings {
                 0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
                 n => n,
             },
+            queue_timeout: Duration::from_millis(at_least(
+                "HASH_QUEUE_TIMEOUT_MS",
+                raw.hash_queue_timeout_ms,
+                1,
+            )?),
         })
     }
 }

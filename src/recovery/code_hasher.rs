@@ -16,6 +16,9 @@ pub enum HashError {
     Argon2(String),
     #[error("the hashing task was lost")]
     Task(#[from] tokio::task::JoinError),
+    /// Every hashing slot stayed busy for the whole queue timeout.
+    #[error("every hashing slot is busy")]
+    Busy,
 }
 
 #[derive(Clone)]
@@ -29,6 +32,8 @@ struct Inner {
     /// argon2 at OWASP cost takes ~20 ms of a core: without a bound, a burst of confirmations
     /// occupies every blocking thread and starves the rest of the service.
     permits: Semaphore,
+    /// How long to wait for a permit: the queue in front of the semaphore is bounded in time.
+    queue_timeout: std::time::Duration,
     /// Compared against when there is no code to compare with, so that a confirmation for a
     /// name without a code costs the same as one with.
     dummy_hash: String,
@@ -47,6 +52,7 @@ impl CodeHasher {
             pepper: settings.pepper.clone(),
             params,
             permits: Semaphore::new(settings.concurrency.max(1)),
+            queue_timeout: settings.queue_timeout,
             dummy_hash: String::new(),
         };
         inner.dummy_hash = inner.hash(RecoveryCode::generate().expose())?;
@@ -86,12 +92,13 @@ impl CodeHasher {
         operation: &'static str,
         work: impl FnOnce(&Inner) -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
+        let Ok(permit) =
+            tokio::time::timeout(self.inner.queue_timeout, self.inner.permits.acquire()).await
+        else {
+            metrics::counter!("argon2_queue_timeouts_total").increment(1);
+            return Err(HashError::Busy);
+        };
+        let _permit = permit.expect("the semaphore is never closed");
         let inner = Arc::clone(&self.inner);
         let started = std::time::Instant::now();
         let result = tokio::task::spawn_blocking(move || work(&inner)).await?;
@@ -142,6 +149,7 @@ mod tests {
             iterations: 2,
             parallelism: 1,
             concurrency: 2,
+            queue_timeout: std::time::Duration::from_secs(5),
         })
         .unwrap()
     }
@@ -170,6 +178,26 @@ mod tests {
             .unwrap();
         let h = hasher("second-pepper-second-pepper-second-pepper");
         assert!(!h.verify(&code, Some(&stored)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_hash_that_waits_too_long_for_a_slot_is_refused_not_queued() {
+        let h = CodeHasher::new(&HashingSettings {
+            pepper: SecretString::from("pepper-pepper-pepper-pepper-pepper"),
+            memory_kib: 19456,
+            iterations: 2,
+            parallelism: 1,
+            concurrency: 1,
+            queue_timeout: std::time::Duration::from_millis(1),
+        })
+        .unwrap();
+        let code = RecoveryCode::generate();
+        let results = futures::future::join_all((0..4).map(|_| h.verify(&code, None))).await;
+        assert!(results.iter().any(|r| r.is_ok()), "the first one runs");
+        assert!(
+            results.iter().any(|r| matches!(r, Err(HashError::Busy))),
+            "the others do not wait 20 ms each"
+        );
     }
 
     #[tokio::test]

@@ -54,6 +54,9 @@ pub enum ConfirmError {
     Store(#[from] sqlx::Error),
     #[error("hashing failed")]
     Hashing(#[from] HashError),
+    /// Every hashing slot stayed busy: nothing was judged and the attempt was given back.
+    #[error("the service is busy")]
+    Busy,
 }
 
 impl ConfirmError {
@@ -66,6 +69,7 @@ impl ConfirmError {
             Self::RateLimited { .. } => "rate_limited",
             Self::IdentityProviderUnavailable(_) => "identity_provider_unavailable",
             Self::ResetNotApplied(_) => "reset_not_applied",
+            Self::Busy => "busy",
             Self::LimitsUnavailable(_) | Self::Store(_) | Self::Hashing(_) => "error",
         }
     }
@@ -198,19 +202,15 @@ impl RecoveryService {
         //    time taken depends only on how many are live (the same for every name asked for
         //    the same way), and with none live, the same argon2 work as one. The password is
         //    checked only once a code is right, so that a guesser learns nothing about it.
-        let mut matched: Option<&RecoveryRow> = None;
-        for recovery in &live {
-            let right = self
-                .hasher
-                .verify(&confirmation.code, recovery.code_hash.as_deref())
-                .await?;
-            if right && matched.is_none() {
-                matched = Some(recovery);
+        let matched = match self.compare(&confirmation.code, &live).await {
+            Ok(matched) => matched,
+            Err(HashError::Busy) => {
+                // Nothing was judged: the attempt is given back.
+                self.give_back(&attempt).await?;
+                return Err(ConfirmError::Busy);
             }
-        }
-        if live.is_empty() {
-            self.hasher.verify(&confirmation.code, None).await?;
-        }
+            Err(err) => return Err(err.into()),
+        };
         let Some(recovery) = matched else {
             let why = match live.first().map(|r| r.status) {
                 None => "no live recovery for this name",
@@ -311,6 +311,39 @@ impl RecoveryService {
         Ok(ConfirmOutcome::Scheduled { reset_at })
     }
 
+    /// The live recovery whose code this is, comparing with every one of them (and with a
+    /// dummy when there is none).
+    async fn compare<'a>(
+        &self,
+        code: &RecoveryCode,
+        live: &'a [RecoveryRow],
+    ) -> Result<Option<&'a RecoveryRow>, HashError> {
+        let mut matched = None;
+        for recovery in live {
+            let right = self
+                .hasher
+                .verify(code, recovery.code_hash.as_deref())
+                .await?;
+            if right && matched.is_none() {
+                matched = Some(recovery);
+            }
+        }
+        if live.is_empty() {
+            self.hasher.verify(code, None).await?;
+        }
+        Ok(matched)
+    }
+
+    /// An attempt that was never judged stops counting.
+    async fn give_back(&self, attempt: &Attempt) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.begin().await?;
+        attempts::refund(&mut tx, attempt.reservation.id).await?;
+        for id in &attempt.own {
+            recoveries::refund_attempt(&mut tx, *id).await?;
+        }
+        tx.commit().await
+    }
+
     /// A wrong code or password. It was counted when reserved; here it is recorded, and when
     /// it is the last one allowed from its address block, that block's own codes lock.
     async fn failed_attempt(
@@ -384,11 +417,8 @@ impl RecoveryService {
         claimed: bool,
     ) -> Result<ConfirmError, ConfirmError> {
         tracing::warn!(error = %err, "Cognito unavailable during confirmation");
+        self.give_back(attempt).await?;
         let mut tx = self.db.begin().await?;
-        attempts::refund(&mut tx, attempt.reservation.id).await?;
-        for id in &attempt.own {
-            recoveries::refund_attempt(&mut tx, *id).await?;
-        }
         let action = if claimed {
             let released =
                 recoveries::apply(&mut tx, recovery.id, Transition::ReleaseClaim).await?;

@@ -190,6 +190,11 @@ impl RecoveryService {
         let Some(ip) = client.ip.as_deref().and_then(|ip| ip.parse().ok()) else {
             return Ok(()); // not over TCP (never the case behind actix's TCP listener)
         };
+        if let Some(retry_after) = self.prelimit.check(endpoint, ip) {
+            metrics::counter!("rate_limit_rejections_total", "limit" => format!("address_{endpoint}_in_memory"))
+                .increment(1);
+            return Err(LimitError::Limited { retry_after });
+        }
         let mut conn = self.db.acquire().await.map_err(LimitError::Unavailable)?;
         let key = format!("ip:{endpoint}:{}", limit_key(ip));
         let hit = limits::hit(&mut conn, &key, HOUR)
@@ -215,6 +220,7 @@ impl RecoveryService {
             .await
             .map_err(LimitError::Unavailable)?;
         }
+        self.prelimit.refused(endpoint, ip, hit.resets_in);
         Err(LimitError::Limited {
             retry_after: hit.resets_in,
         })

@@ -10,6 +10,7 @@ mod issue;
 pub mod jobs;
 mod limits;
 mod notices;
+mod prelimit;
 mod request;
 mod reset;
 mod support;
@@ -46,6 +47,8 @@ pub struct RecoveryService {
     pool: PoolKind,
     /// How typed names are keyed and, until they prove to be users', recorded.
     names: NameKeys,
+    /// The in-memory limit in front of the shared per-address counters.
+    prelimit: prelimit::PreLimit,
     /// Wakes the job loops of this instance as soon as a job is queued.
     wakeup: Arc<Notify>,
     /// Whether the user pool could be read when last asked (readiness).
@@ -73,6 +76,7 @@ impl RecoveryService {
         pool: PoolKind,
         names: NameKeys,
     ) -> Self {
+        let prelimit = prelimit::PreLimit::new(rules.requests_per_ip_per_hour);
         Self {
             db,
             idp,
@@ -81,6 +85,7 @@ impl RecoveryService {
             rules,
             pool,
             names,
+            prelimit,
             wakeup: Arc::new(Notify::new()),
             pool_check: std::sync::Mutex::new(PoolCheck {
                 at: None,

@@ -102,6 +102,17 @@ impl ApiError {
     }
 
     /// The limit counters cannot be read: refuse rather than serve unlimited (fail closed).
+    /// Every hashing slot stayed busy (`HASH_QUEUE_TIMEOUT_MS`): nothing was judged.
+    pub fn busy() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service busy",
+            "The service is busy. Nothing was checked and your code is still valid: try again in a few seconds.",
+        )
+        .retry_after(BUSY_RETRY_AFTER_SECONDS)
+    }
+
     pub fn limits_unavailable(err: &sqlx::Error) -> Self {
         log_unexpected("the rate-limit store failed; refusing the request", err);
         Self::new(
@@ -172,6 +183,8 @@ impl From<RequestError> for ApiError {
 }
 
 const DAY_SECONDS: u64 = 86_400;
+/// A flood of confirmations passes within seconds.
+const BUSY_RETRY_AFTER_SECONDS: u64 = 2;
 
 /// How long a client should wait before retrying when Cognito is unreachable.
 const IDP_RETRY_AFTER_SECONDS: u64 = 30;
@@ -220,6 +233,7 @@ impl From<ConfirmError> for ApiError {
                 log_unexpected("confirmation failed in the database", e);
                 ApiError::internal()
             }
+            ConfirmError::Busy => ApiError::busy(),
             ConfirmError::Hashing(ref e) => {
                 log_unexpected("confirmation failed while hashing", e);
                 ApiError::internal()

@@ -623,3 +623,78 @@ async fn the_service_warns_well_before_the_email_budget_runs_out() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn a_flood_from_one_address_stops_reaching_the_database_once_refused() {
+    let app =
+        TestApp::spawn_with(AppOptions::default().set("RECOVERY_REQUESTS_PER_IP_PER_HOUR", 2))
+            .await;
+    let statuses = [202, 202, 429];
+    for (i, expected) in statuses.iter().enumerate() {
+        let response = app.request_recovery(&format!("flood-{i}")).await;
+        assert_eq!(response.status(), *expected);
+    }
+    for i in 0..20 {
+        let response = app.request_recovery(&format!("more-{i}")).await;
+        assert!(retry_after(&response) > 0);
+        assert_problem(response, 429, "rate_limited").await;
+    }
+    let hits: i32 =
+        sqlx::query_scalar("SELECT hits FROM rate_limits WHERE key LIKE 'ip:request:%'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(hits, 3, "the 20 later requests were turned away in memory");
+}
+
+#[tokio::test]
+async fn rotating_through_the_64s_of_one_ipv6_network_is_limited_too() {
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .behind_proxy()
+            .set("RECOVERY_REQUESTS_PER_IP_PER_HOUR", 1),
+    )
+    .await;
+    // One request an hour per /64; a /56 gets four /64s' worth.
+    for i in 0..4 {
+        let ip = format!("2001:db8:7:{i}::1");
+        assert_eq!(
+            app.request_recovery_from("someone", &ip).await.status(),
+            202,
+            "{ip}"
+        );
+    }
+    let response = app
+        .request_recovery_from("someone", "2001:db8:7:4::1")
+        .await;
+    assert_problem(response, 429, "rate_limited").await;
+    assert_eq!(
+        app.request_recovery_from("someone", "2001:db8:8:0::1")
+            .await
+            .status(),
+        202,
+        "another /48"
+    );
+}
+
+#[tokio::test]
+async fn confirmations_that_find_every_hashing_slot_busy_get_503_and_their_attempt_back() {
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .set("HASH_CONCURRENCY", 1)
+            .set("HASH_QUEUE_TIMEOUT_MS", 1),
+    )
+    .await;
+    let guesses = (0..5).map(|_| app.confirm("busy-name", "12345678", "pw"));
+    let responses = futures::future::join_all(guesses).await;
+    let judged = responses.iter().filter(|r| r.status() == 400).count();
+    let busy: Vec<&reqwest::Response> = responses.iter().filter(|r| r.status() == 503).collect();
+    assert!(judged >= 1 && !busy.is_empty(), "{judged} judged");
+    assert_eq!(judged + busy.len(), 5);
+    assert!(busy.iter().all(|r| retry_after(r) > 0));
+    let counted: i64 = sqlx::query_scalar("SELECT count(*) FROM confirm_attempts WHERE failed")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(counted as usize, judged, "busy attempts were given back");
+}

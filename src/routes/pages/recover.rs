@@ -321,6 +321,7 @@ pub async fn confirm(
         Err(ConfirmError::ResetNotApplied(_)) => {
             (StatusCode::BAD_GATEWAY, EN.reset_failed.to_owned())
         }
+        Err(ConfirmError::Busy) => (StatusCode::SERVICE_UNAVAILABLE, EN.busy.to_owned()),
         Err(err) => {
             crate::telemetry::log_unexpected("a confirmation from a page failed", &err);
             (StatusCode::INTERNAL_SERVER_ERROR, EN.internal.to_owned())
