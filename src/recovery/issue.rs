@@ -1,6 +1,7 @@
 //! Issuing the code of a requested recovery (run by the `IssueCode` job): the user is looked up,
-//! the account's limits are applied, and an eligible user is emailed a fresh code; every other
-//! name gets a recovery that behaves the same towards confirmations but has no code.
+//! the limits are applied, and an eligible user is emailed a fresh code, committed before it is
+//! sent; every other name gets a recovery that behaves the same towards confirmations but has
+//! no code.
 
 use sqlx::PgConnection;
 
@@ -8,32 +9,96 @@ use super::eligibility::{eligibility, Eligible};
 use super::limits::{email_refused, EmailKind};
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::domain::{ClientInfo, Initiator, RecoveryCode, Transition};
-use crate::mail::templates;
+use crate::domain::{
+    ClientInfo, EmailAddress, Initiator, RecoveryCode, RecoveryStatus, Transition,
+};
+use crate::mail::{templates, Email};
 use crate::store::recoveries::{self, Issued, RecoveryRow, Superseding};
 use crate::worker::JobError;
 
+/// A code ready to go out: its hash is committed, its email rendered.
+struct Prepared {
+    message: Email,
+    hash: String,
+    hint: String,
+    /// How the name is recorded.
+    display: String,
+}
+
 impl RecoveryService {
+    /// Codes go out in the order commit, send, mark sent: the hash is committed (on a
+    /// connection of its own) before the email leaves, so a code works the moment it arrives.
+    /// A send that fails, or a crash between the send and the mark, runs this job again, and it
+    /// sends a fresh code (the unmarked one stops working). `conn` is the job's transaction: the
+    /// mark commits with the job's end.
     pub(super) async fn issue_code(
         &self,
         conn: &mut PgConnection,
         recovery_id: uuid::Uuid,
     ) -> Result<(), JobError> {
-        let Some(recovery) = recoveries::lock(conn, recovery_id).await? else {
+        let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
             return Ok(());
         };
-        if !Transition::CodeSent.applies_to(recovery.status) {
-            return Ok(()); // already handled, or cancelled meanwhile
+        let prepared = match recovery.status {
+            RecoveryStatus::Requested => self.decide(&recovery).await?,
+            RecoveryStatus::CodeSent if recovery.code_delivered_at.is_none() => {
+                self.reissue(&recovery).await?
+            }
+            _ => None, // already handled, or cancelled meanwhile
+        };
+        let Some(prepared) = prepared else {
+            return Ok(());
+        };
+        let message_id = self
+            .mailer
+            .send(prepared.message)
+            .await
+            .map_err(|e| JobError::transient("sending the code email", e))?;
+        if !recoveries::mark_delivered(conn, recovery.id, &prepared.hash)
+            .await?
+            .applied()
+        {
+            // Replaced or ended meanwhile (a support cancel, a lock): the email went out all
+            // the same, and is recorded.
+            tracing::warn!("the code was no longer the recovery's when its email was sent");
         }
-        let actor = recovery.initiated_by.actor();
         let client = client_of(&recovery);
-        let name_key = self.name_key_of(&recovery);
+        let detail = format!(
+            "code emailed to {} (SES message {message_id})",
+            prepared.hint
+        );
+        audit::append(
+            conn,
+            AuditEvent::new(
+                Action::CodeSent,
+                &recovery.initiated_by.actor(),
+                Outcome::Sent,
+            )
+            .username(&prepared.display)
+            .recovery(recovery.id)
+            .client(&client)
+            .detail(detail),
+        )
+        .await?;
+        metrics::counter!("recovery_codes_total", "outcome" => "sent").increment(1);
+        tracing::info!(email = %prepared.hint, "recovery code sent");
+        Ok(())
+    }
+
+    /// The recovery's first turn: the user is looked up, the limits applied, and either the
+    /// recovery ends here (recorded and committed) or its code is committed, ready to send.
+    async fn decide(&self, recovery: &RecoveryRow) -> Result<Option<Prepared>, JobError> {
+        let actor = recovery.initiated_by.actor();
+        let client = client_of(recovery);
+        let name_key = self.name_key_of(recovery);
         // The SES budget of all instances, less the notices' reserve: once spent, no code goes
         // out this hour, and every name is treated alike (decided before any lookup).
         if self.codes_budget_spent().await?.is_some() {
-            return self
-                .email_budget_spent(conn, &recovery, None, &recovery.username, &client)
-                .await;
+            let mut tx = self.db.begin().await?;
+            self.email_budget_spent(&mut tx, recovery, None, &recovery.username, &client)
+                .await?;
+            tx.commit().await?;
+            return Ok(None);
         }
         // Cognito is asked about the name as typed.
         let user = self
@@ -46,7 +111,21 @@ impl RecoveryService {
         let display = account_key
             .clone()
             .unwrap_or_else(|| recovery.username.clone());
-        recoveries::lock_account(conn, &name_key).await?;
+        let eligible = eligibility(user);
+        // An eligible user's code is made and hashed before any lock is taken.
+        let fresh = match &eligible {
+            Ok(Eligible { email, .. }) => Some(self.fresh_code(email, &display).await?),
+            Err(_) => None,
+        };
+
+        let mut tx = self.db.begin().await?;
+        let Some(row) = recoveries::lock(&mut tx, recovery.id).await? else {
+            return Ok(None);
+        };
+        if !Transition::CodeSent.applies_to(row.status) {
+            return Ok(None); // locked or cancelled while the user was looked up
+        }
+        recoveries::lock_account(&mut tx, &name_key).await?;
         // A new code replaces only the codes asked for with this name from the same place: a
         // request from elsewhere never kills the owner's live code.
         let same_origin = Superseding::SameOrigin {
@@ -61,18 +140,18 @@ impl RecoveryService {
         };
 
         // The email limits count the issued recoveries of the name (by its key), whether or not
-        // it is a user's, so that they do not tell those apart either. A
-        // self-service request spends its address block's share; the support desk's requests
-        // were counted against their own quota when they were made.
+        // it is a user's, so that they do not tell those apart either. A self-service request
+        // spends its address block's share; the support desk's requests were counted against
+        // their own quota when they were made.
         if recovery.initiated_by == Initiator::User {
             let counts =
-                recoveries::issue_counts(conn, &name_key, recovery.request_prefix.as_deref())
+                recoveries::issue_counts(&mut tx, &name_key, recovery.request_prefix.as_deref())
                     .await?;
             if let Some(why) = email_refused(&self.budgets(), &counts) {
                 metrics::counter!("rate_limit_rejections_total", "limit" => "account_emails")
                     .increment(1);
                 if recoveries::mark_rate_limited(
-                    conn,
+                    &mut tx,
                     recovery.id,
                     account_key.as_deref(),
                     &display,
@@ -81,52 +160,105 @@ impl RecoveryService {
                 .applied()
                 {
                     audit::append(
-                        conn,
+                        &mut tx,
                         event(Action::RateLimited, Outcome::Limited).detail(why),
                     )
                     .await?;
                 }
-                return Ok(());
+                tx.commit().await?;
+                return Ok(None);
             }
         }
 
-        let ttl_seconds = i64::try_from(self.rules.code_ttl.as_secs()).unwrap_or(i64::MAX);
-        let Eligible { email, .. } = match eligibility(user) {
-            Ok(eligible) => eligible,
-            Err(reason) => {
-                let issued = Issued {
-                    id: recovery.id,
-                    account_key: account_key.as_deref(),
-                    username: &display,
-                    transition: Transition::NotEligible,
-                    code_hash: None,
-                    email_hint: None,
-                    ttl_seconds,
-                };
-                if recoveries::mark_issued(conn, issued).await?.applied() {
-                    self.supersede(conn, &recovery, &display, &client, same_origin)
-                        .await?;
-                    audit::append(
-                        conn,
-                        event(Action::NotEligible, Outcome::NoEmail).detail(reason.to_string()),
-                    )
+        let ttl_seconds = self.code_ttl_seconds();
+        let Some(prepared) = fresh else {
+            let reason = eligible.err().map(|r| r.to_string()).unwrap_or_default();
+            let issued = Issued {
+                id: recovery.id,
+                account_key: account_key.as_deref(),
+                username: &display,
+                transition: Transition::NotEligible,
+                code_hash: None,
+                email_hint: None,
+                ttl_seconds,
+            };
+            if recoveries::mark_issued(&mut tx, issued).await?.applied() {
+                self.supersede(&mut tx, recovery, &display, &client, same_origin)
                     .await?;
-                    metrics::counter!("recovery_codes_total", "outcome" => "not_eligible")
-                        .increment(1);
-                }
-                return Ok(());
+                audit::append(
+                    &mut tx,
+                    event(Action::NotEligible, Outcome::NoEmail).detail(reason),
+                )
+                .await?;
+                metrics::counter!("recovery_codes_total", "outcome" => "not_eligible").increment(1);
             }
+            tx.commit().await?;
+            return Ok(None);
         };
         // Taken only now, for a code about to go out; another instance may have taken the last
         // one since the check above, which is then recorded the same way.
         if !self.take_email(EmailKind::Code).await? {
-            return self
-                .email_budget_spent(conn, &recovery, account_key.as_deref(), &display, &client)
-                .await;
+            self.email_budget_spent(&mut tx, recovery, account_key.as_deref(), &display, &client)
+                .await?;
+            tx.commit().await?;
+            return Ok(None);
         }
-        let hint = email.masked();
+        let issued = Issued {
+            id: recovery.id,
+            account_key: account_key.as_deref(),
+            username: &display,
+            transition: Transition::CodeSent,
+            code_hash: Some(&prepared.hash),
+            email_hint: Some(&prepared.hint),
+            ttl_seconds,
+        };
+        if !recoveries::mark_issued(&mut tx, issued).await?.applied() {
+            // The row is locked and was checked above: this cannot happen without a bug.
+            return Err(JobError::transient(
+                "recording the code",
+                "the recovery left `requested` while its row was locked",
+            ));
+        }
+        self.supersede(&mut tx, recovery, &display, &client, same_origin)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(prepared))
+    }
+
+    /// A code was committed but its email never marked sent (the send failed, or the service
+    /// died before the mark): a fresh code replaces it, committed before it is sent.
+    async fn reissue(&self, recovery: &RecoveryRow) -> Result<Option<Prepared>, JobError> {
+        let user = self
+            .lookup(recovery.account())
+            .await
+            .map_err(|e| JobError::transient("looking the user up", e))?;
+        let Ok(Eligible { email, .. }) = eligibility(user) else {
+            tracing::warn!("the user can no longer be sent a code; the unsent one expires");
+            return Ok(None);
+        };
+        let prepared = self.fresh_code(&email, &recovery.username).await?;
+        if !self.take_email(EmailKind::Code).await? {
+            return Err(JobError::transient(
+                "sending the code email",
+                "the hourly email budget is spent",
+            ));
+        }
+        let mut conn = self.db.acquire().await?;
+        let replaced = recoveries::replace_undelivered_code(
+            &mut conn,
+            recovery.id,
+            &prepared.hash,
+            self.code_ttl_seconds(),
+        )
+        .await?;
+        Ok(replaced.applied().then_some(prepared))
+    }
+
+    /// A new code for `email`: hashed, and its email rendered. The code itself lives only in
+    /// the email.
+    async fn fresh_code(&self, email: &EmailAddress, display: &str) -> Result<Prepared, JobError> {
         let code = RecoveryCode::generate();
-        let code_hash = self
+        let hash = self
             .hasher
             .hash(&code)
             .await
@@ -143,37 +275,18 @@ impl RecoveryService {
             mfa_required: self.pool.mfa_required,
             mfa_optional: self.pool.mfa_optional,
         }
-        .render(email)
+        .render(email.clone())
         .map_err(|e| JobError::transient("rendering the code email", e))?;
-        drop(code);
-        let message_id = self
-            .mailer
-            .send(message)
-            .await
-            .map_err(|e| JobError::transient("sending the code email", e))?;
-        let issued = Issued {
-            id: recovery.id,
-            account_key: account_key.as_deref(),
-            username: &display,
-            transition: Transition::CodeSent,
-            code_hash: Some(&code_hash),
-            email_hint: Some(&hint),
-            ttl_seconds,
-        };
-        if !recoveries::mark_issued(conn, issued).await?.applied() {
-            // The row is locked and was checked above: this cannot happen without a bug.
-            return Err(JobError::transient(
-                "recording the code",
-                "the recovery left `requested` while its row was locked",
-            ));
-        }
-        self.supersede(conn, &recovery, &display, &client, same_origin)
-            .await?;
-        let detail = format!("code emailed to {hint} (SES message {message_id})");
-        audit::append(conn, event(Action::CodeSent, Outcome::Sent).detail(detail)).await?;
-        metrics::counter!("recovery_codes_total", "outcome" => "sent").increment(1);
-        tracing::info!(email = %hint, "recovery code sent");
-        Ok(())
+        Ok(Prepared {
+            message,
+            hash,
+            hint: email.masked(),
+            display: display.to_owned(),
+        })
+    }
+
+    fn code_ttl_seconds(&self) -> i64 {
+        i64::try_from(self.rules.code_ttl.as_secs()).unwrap_or(i64::MAX)
     }
 
     /// No code goes out this hour: the service's email budget is spent (recorded).

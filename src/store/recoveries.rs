@@ -35,6 +35,8 @@ pub struct RecoveryRow {
     pub completed_ip: Option<String>,
     pub locked_ip: Option<String>,
     pub reset_at: Option<DateTime<Utc>>,
+    /// When SES accepted the email with the current code (`None`: not sent yet).
+    pub code_delivered_at: Option<DateTime<Utc>>,
 }
 
 impl RecoveryRow {
@@ -64,7 +66,7 @@ impl std::fmt::Debug for RecoveryRow {
 
 const COLUMNS: &str = "id, username, account_key, name_key, typed_name, email_hint, status, initiated_by, reason, code_hash, \
      attempts, created_at, issued_at, expires_at, finished_at, request_ip, request_prefix, user_agent, completed_ip, \
-     locked_ip, reset_at";
+     locked_ip, reset_at, code_delivered_at";
 
 pub struct NewRecovery<'a> {
     pub id: Uuid,
@@ -288,6 +290,46 @@ pub enum Superseding<'a> {
     },
     /// All of the account's, whatever name they were asked for with, once its reset is done.
     Account(&'a str),
+}
+
+/// The email with this code (by its hash) was handed to SES.
+pub async fn mark_delivered(
+    conn: &mut PgConnection,
+    id: Uuid,
+    code_hash: &str,
+) -> Result<Moved, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE recoveries SET code_delivered_at = now()
+         WHERE id = $1 AND code_hash = $2 AND code_delivered_at IS NULL",
+    )
+    .bind(id)
+    .bind(code_hash)
+    .execute(conn)
+    .await?;
+    Ok(moved(result))
+}
+
+/// A code that was committed but never marked sent is replaced by a fresh one, valid for
+/// `ttl_seconds` from now (the unsent one stops working).
+pub async fn replace_undelivered_code(
+    conn: &mut PgConnection,
+    id: Uuid,
+    code_hash: &str,
+    ttl_seconds: i64,
+) -> Result<Moved, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE recoveries
+         SET code_hash = $2, issued_at = now(), expires_at = now() + make_interval(secs => $3),
+             attempts = 0
+         WHERE id = $1 AND status = $4 AND code_delivered_at IS NULL",
+    )
+    .bind(id)
+    .bind(code_hash)
+    .bind(ttl_seconds as f64)
+    .bind(RecoveryStatus::CodeSent)
+    .execute(conn)
+    .await?;
+    Ok(moved(result))
 }
 
 /// Every other recovery in `scope` that could still be confirmed stops being usable; returns

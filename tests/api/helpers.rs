@@ -662,14 +662,23 @@ impl TestApp {
     /// The real binary, with this app's pool and settings but a database of its own (so that
     /// only its own job loops run its jobs, and its metrics are its own); and that database.
     pub async fn start_binary(&self) -> (RunningBinary, PgPool) {
-        let mut vars = self.settings_env.clone();
         let db_url = create_database(&self.env.admin_db_url).await;
-        vars.insert("DATABASE_URL".into(), db_url.clone());
-        let binary = RunningBinary::start(&vars);
+        let binary = self.start_binary_on(&db_url).await;
         let db = PgPool::connect(&db_url)
             .await
             .expect("the binary's database");
         (binary, db)
+    }
+
+    /// The real binary, with this app's settings, on the database at `db_url` (to restart one).
+    /// Started off the test's runtime, which meanwhile keeps serving the fault proxy the binary
+    /// reaches AWS through (waiting for it on the runtime's one thread would stall its calls).
+    pub async fn start_binary_on(&self, db_url: &str) -> RunningBinary {
+        let mut vars = self.settings_env.clone();
+        vars.insert("DATABASE_URL".into(), db_url.to_owned());
+        tokio::task::spawn_blocking(move || RunningBinary::start(&vars))
+            .await
+            .expect("the binary starts")
     }
 
     /// Disables the user in Cognito (AdminDisableUser).

@@ -6,6 +6,7 @@ mod audit;
 mod bad_input;
 mod browser;
 mod confirm;
+mod delivery;
 mod denial;
 mod enrollment;
 mod faults;

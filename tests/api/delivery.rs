@@ -1,0 +1,100 @@
+//! Codes go out in the order commit, send, mark sent: every emailed code works the moment it
+//! arrives, and a service killed between the send and the mark sends one fresh, working code.
+
+use std::time::Duration;
+
+use crate::helpers::{create_database, find_code, wait_until_jobs_done, TestApp};
+
+/// The audit chain's lock (src/store/audit.rs): holding it stalls every audit append.
+const CHAIN_LOCK: i64 = 0x6d66_615f_6175_6469;
+
+/// Polls the inbox (without running jobs in this process) until it holds `n` emails.
+async fn inbox(app: &TestApp, email: &str, n: usize) -> Vec<String> {
+    for _ in 0..300 {
+        let emails = app.emails_to(email).await;
+        if emails.len() >= n {
+            return emails
+                .iter()
+                .map(|e| find_code(e.body.as_deref().unwrap()).expect("a code"))
+                .collect();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{email} did not receive {n} email(s)");
+}
+
+#[tokio::test]
+async fn an_emailed_code_is_committed_before_it_leaves() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    assert_eq!(app.request_recovery(&user.username).await.status(), 202);
+    // Every audit append now waits: the job cannot record its "code sent" until we let go.
+    let mut holder = app.db.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(CHAIN_LOCK)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let code = inbox(&app, &user.email, 1).await.remove(0);
+    let (status, has_hash): (String, bool) =
+        sqlx::query_as("SELECT status, code_hash IS NOT NULL FROM recoveries")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), has_hash), ("code_sent", true));
+    holder.rollback().await.unwrap();
+    app.confirm_ok(&user.username, &code, &user.password).await;
+}
+
+#[tokio::test]
+async fn a_service_killed_after_the_send_but_before_the_mark_sends_one_fresh_working_code() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let db_url = create_database(&app.env.admin_db_url).await;
+    let binary = app.start_binary_on(&db_url).await;
+    let db = sqlx::PgPool::connect(&db_url).await.unwrap();
+
+    // Every new connection to AWS waits 2 s: the lookup, then SendEmail.
+    app.proxy.slow_down(Duration::from_secs(2));
+    let seen = app.proxy.connections();
+    let response = app
+        .http
+        .post(format!("{}/v1/recovery", binary.address))
+        .json(&serde_json::json!({"username": user.username}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    app.proxy.wait_for_connection_after(seen + 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // SIGKILL while SendEmail is on its way: SES still gets it, the service never learns.
+    binary.stop();
+    let first = inbox(&app, &user.email, 1).await.remove(0);
+    app.proxy.slow_down(Duration::ZERO);
+
+    let restarted = app.start_binary_on(&db_url).await;
+
+    let codes = inbox(&app, &user.email, 2).await;
+    wait_until_jobs_done(&db).await;
+    assert_eq!(codes.len(), 2, "one fresh code after the restart");
+    let confirm = |code: &str| {
+        app.http
+            .post(format!("{}/v1/recovery/confirm", restarted.address))
+            .json(&serde_json::json!({"username": user.username, "code": code, "password": user.password}))
+            .send()
+    };
+    assert_eq!(
+        confirm(&first).await.unwrap().status(),
+        400,
+        "the unmarked code died"
+    );
+    let response = confirm(&codes[1]).await.unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let sent: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'recovery.code_sent'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(sent, 1, "the email that was marked");
+    restarted.stop();
+}
