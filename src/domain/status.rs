@@ -122,7 +122,8 @@ impl Transition {
             | Self::Complete
             | Self::FailReset => &[Resetting],
             Self::ClaimScheduled => &[Scheduled, Resetting],
-            Self::CancelBySupport => &[Requested, CodeSent, NotEligible, Locked],
+            // A scheduled reset too: the waiting period exists so that it can be stopped.
+            Self::CancelBySupport => &[Requested, CodeSent, NotEligible, Locked, Scheduled],
             Self::CancelByLink => &[Scheduled],
         }
     }
@@ -212,11 +213,12 @@ mod tests {
     }
 
     #[test]
-    fn a_reset_in_progress_or_done_cannot_be_cancelled_by_support() {
-        for s in [Resetting, Scheduled, Completed] {
+    fn a_reset_in_progress_or_done_cannot_be_cancelled_by_support_but_a_scheduled_one_can() {
+        for s in [Resetting, Completed] {
             assert!(!Transition::CancelBySupport.applies_to(s), "{s}");
         }
         assert!(Transition::CancelBySupport.applies_to(Locked));
+        assert!(Transition::CancelBySupport.applies_to(Scheduled));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use secrecy::ExposeSecret;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::jobs::ApplyReset;
 use super::limits::EmailKind;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
@@ -13,7 +14,7 @@ use crate::cognito::UserProfile;
 use crate::domain::{random_token, token_digest, Actor, Initiator, RecoveryStatus};
 use crate::mail::{templates, Email};
 use crate::store::recoveries::{self, RecoveryRow};
-use crate::worker::JobError;
+use crate::worker::{self, JobError};
 
 /// How long the enrollment link of a reset-applied notice works.
 const ENROLLMENT_LINK_HOURS: i64 = 24;
@@ -58,15 +59,22 @@ impl RecoveryService {
             .unwrap_or_else(|| "unknown".to_owned());
         let hint = email.masked();
         let (message, what) = match (recovery.status, recovery.reset_at) {
-            (RecoveryStatus::Scheduled, Some(reset_at)) => {
-                // The cancel link's token exists in clear only here and in the email; a retried
-                // job makes a new one.
+            (RecoveryStatus::Scheduled, Some(_)) if recovery.notice_sent_at.is_none() => {
+                // The cancel link's token exists in clear only here and in the email. It is
+                // committed before the email leaves (on a connection of its own), so the link
+                // works the moment it arrives and no rollback of this job can take it away; a
+                // retried job sends a new one.
                 let token = random_token();
+                let mut own = self.db.acquire().await?;
                 let stored =
-                    recoveries::set_cancel_token(conn, recovery.id, &token_digest(&token)).await?;
+                    recoveries::set_cancel_token(&mut own, recovery.id, &token_digest(&token))
+                        .await?;
+                drop(own);
                 if !stored.applied() {
                     return Ok(()); // applied or cancelled meanwhile: nothing left to stop
                 }
+                // The waiting period starts once this notice is handed to SES.
+                let reset_at = Utc::now() + self.reset_delay();
                 let base = self.rules.public_base_url.as_deref().unwrap_or_default();
                 let cancel_url =
                     format!("{base}/v1/recovery/cancel?token={}", token.expose_secret());
@@ -83,7 +91,7 @@ impl RecoveryService {
                 .map_err(|e| JobError::transient("rendering the scheduled-reset notice", e))?;
                 (message, "scheduled-reset notice with cancel link")
             }
-            (RecoveryStatus::Scheduled, None) => return Ok(()),
+            (RecoveryStatus::Scheduled, _) => return Ok(()), // already announced
             _ => {
                 // The link never replaces an authenticator the account has again.
                 let enrol_url = if has_totp {
@@ -105,9 +113,26 @@ impl RecoveryService {
             }
         };
         let message_id = self.send_notice(message).await?;
-        let detail = format!("{what} to {hint} (SES message {message_id})");
+        let mut detail = format!("{what} to {hint} (SES message {message_id})");
+        if recovery.status == RecoveryStatus::Scheduled {
+            let delay = self.reset_delay().num_milliseconds() as f64 / 1000.0;
+            if let Some(reset_at) =
+                recoveries::mark_scheduled_notice_sent(conn, recovery.id, delay).await?
+            {
+                worker::reschedule::<ApplyReset>(conn, recovery.id, reset_at).await?;
+                detail.push_str(&format!(
+                    "; the reset will be applied at {}",
+                    reset_at.to_rfc3339()
+                ));
+            }
+        }
         audit::append(conn, event(Outcome::Sent, detail)).await?;
         Ok(())
+    }
+
+    /// The waiting period of a scheduled reset.
+    fn reset_delay(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.rules.reset_delay).unwrap_or(chrono::Duration::MAX)
     }
 
     /// The one-time link that resumes the new authenticator's enrollment, for the reset-applied

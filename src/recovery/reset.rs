@@ -2,6 +2,7 @@
 //! reset: remove the authenticator in Cognito, read the result back, sign the user out
 //! everywhere, and record what happened (completed with its notice, or failed).
 
+use chrono::Utc;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -217,8 +218,26 @@ impl RecoveryService {
         let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
             return Ok(());
         };
-        if recovery.reset_at.is_none() {
+        let Some(reset_at) = recovery.reset_at else {
             return Ok(());
+        };
+        if !Transition::ClaimScheduled.applies_to(recovery.status) {
+            return Ok(()); // cancelled or applied meanwhile
+        }
+        // A reset nobody was told about is not applied: the notice with the cancel link must
+        // have been handed to SES, and its waiting period (which starts there) be over. Retried,
+        // and each try audited, until then.
+        if recovery.notice_sent_at.is_none() {
+            return Err(JobError::transient(
+                "applying the scheduled reset",
+                "its notice with the cancel link has not been sent yet, so it is not applied",
+            ));
+        }
+        if reset_at > Utc::now() {
+            return Err(JobError::transient(
+                "applying the scheduled reset",
+                "its waiting period, which started when the notice was sent, is not over",
+            ));
         }
         let mut claim = self.db.acquire().await?;
         // From `resetting` too: a run that died after claiming is picked up by the retry.

@@ -16,6 +16,24 @@ pub struct JobRow {
 }
 
 /// Queues a job that is not due before `run_at`.
+/// Moves the open job of `kind` for the recovery to `run_at`.
+pub async fn reschedule(
+    conn: &mut PgConnection,
+    kind: &str,
+    recovery_id: Uuid,
+    run_at: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE jobs SET run_at = $3 WHERE kind = $1 AND recovery_id = $2 AND finished_at IS NULL",
+    )
+    .bind(kind)
+    .bind(recovery_id)
+    .bind(run_at)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 pub async fn enqueue(
     conn: &mut PgConnection,
     kind: &str,

@@ -37,6 +37,8 @@ pub struct RecoveryRow {
     pub reset_at: Option<DateTime<Utc>>,
     /// When SES accepted the email with the current code (`None`: not sent yet).
     pub code_delivered_at: Option<DateTime<Utc>>,
+    /// When SES accepted the scheduled reset's notice (its waiting period starts there).
+    pub notice_sent_at: Option<DateTime<Utc>>,
 }
 
 impl RecoveryRow {
@@ -66,7 +68,7 @@ impl std::fmt::Debug for RecoveryRow {
 
 const COLUMNS: &str = "id, username, account_key, name_key, typed_name, email_hint, status, initiated_by, reason, code_hash, \
      attempts, created_at, issued_at, expires_at, finished_at, request_ip, request_prefix, user_agent, completed_ip, \
-     locked_ip, reset_at, code_delivered_at";
+     locked_ip, reset_at, code_delivered_at, notice_sent_at";
 
 pub struct NewRecovery<'a> {
     pub id: Uuid,
@@ -330,6 +332,26 @@ pub async fn replace_undelivered_code(
     .execute(conn)
     .await?;
     Ok(moved(result))
+}
+
+/// The scheduled reset's notice was handed to SES: its waiting period of `delay_seconds` starts
+/// now. Returns when the reset will be applied (`None`: not scheduled, or already marked).
+pub async fn mark_scheduled_notice_sent(
+    conn: &mut PgConnection,
+    id: Uuid,
+    delay_seconds: f64,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE recoveries
+         SET notice_sent_at = now(), reset_at = now() + make_interval(secs => $2)
+         WHERE id = $1 AND status = $3 AND notice_sent_at IS NULL
+         RETURNING reset_at",
+    )
+    .bind(id)
+    .bind(delay_seconds)
+    .bind(RecoveryStatus::Scheduled)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Every other recovery in `scope` that could still be confirmed stops being usable; returns

@@ -35,6 +35,15 @@ pub async fn enqueue_at<J: Job>(
     jobs::enqueue(conn, J::KIND, recovery_id, run_at).await
 }
 
+/// Moves the open job of kind `J` for the recovery to `run_at`.
+pub async fn reschedule<J: Job>(
+    conn: &mut PgConnection,
+    recovery_id: Uuid,
+    run_at: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    jobs::reschedule(conn, J::KIND, recovery_id, run_at).await
+}
+
 pub struct Worker<C> {
     db: PgPool,
     ctx: Arc<C>,

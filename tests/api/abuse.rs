@@ -369,6 +369,75 @@ fn cancel_token(body: &str) -> String {
 }
 
 #[tokio::test]
+async fn a_reset_whose_notice_never_went_out_is_not_applied() {
+    // Without the password check, scheduling needs no Cognito call: the outage hits the notice.
+    let app = TestApp::spawn_with(waiting_period(1).set("RECOVERY_REQUIRE_PASSWORD", false)).await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    app.proxy.take_down(); // SES (and Cognito) unreachable: the notice cannot go out
+    let response = app.confirm(&user.username, &code, &user.password).await;
+    assert_eq!(response.status(), 202);
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    app.run_jobs_scheduled_for_later().await;
+    app.proxy.bring_back();
+    app.assert_totp_still_asked(&user).await;
+    let retried: Vec<String> = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'mfa.reset_failed' AND outcome = 'retrying'",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        retried
+            .iter()
+            .any(|d| d.contains("notice with the cancel link has not been sent")),
+        "{retried:?}"
+    );
+    // Once the notice is out, the waiting period runs from there and the reset is applied.
+    let notice = app.wait_for_email(&user.email, 2).await;
+    assert!(
+        notice.subject.as_deref().unwrap().contains("scheduled")
+            || notice.body.as_deref().unwrap().contains("cancel")
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    app.run_jobs_scheduled_for_later().await;
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("MFA_SETUP".into())
+    );
+}
+
+#[tokio::test]
+async fn the_support_desk_can_cancel_a_scheduled_reset() {
+    let app = TestApp::spawn_with(waiting_period(60)).await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        202
+    );
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM recoveries WHERE status = 'scheduled'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let key = app.staff_key("sam", "support").await;
+    let response = app
+        .post_with_key(
+            &format!("/v1/support/recoveries/{id}/cancel"),
+            &key,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "cancelled");
+    app.run_jobs_scheduled_for_later().await;
+    app.assert_totp_still_asked(&user).await;
+}
+
+#[tokio::test]
 async fn with_a_waiting_period_the_reset_is_applied_after_the_deadline() {
     let app = TestApp::spawn_with(waiting_period(3)).await;
     let user = app.create_user().await;
