@@ -309,6 +309,9 @@ pub struct RecoverySettings {
     pub emails_per_hour: u32,
     /// A confirmed reset waits this long, cancellable from the notice; zero applies it at once.
     pub reset_delay: Duration,
+    /// How long a confirmation may hold a reset before the job that finishes resets takes it
+    /// over (after a crash, or while Cognito is unreachable).
+    pub reset_lease: Duration,
     /// Where cancel links point (the service's public address); required with a reset delay.
     pub public_base_url: Option<String>,
     pub trusted_proxies: TrustedProxies,
@@ -336,6 +339,7 @@ struct RawRecovery {
     recovery_failed_confirm_delay_seconds: u64,
     recovery_emails_per_hour: u32,
     recovery_reset_delay_seconds: u64,
+    recovery_reset_lease_seconds: u64,
     public_base_url: Option<String>,
     trusted_proxies: Option<String>,
     totp_issuer: String,
@@ -403,6 +407,11 @@ impl TryFrom<RawRecovery> for RecoverySettings {
             // A tenth (at least one) is kept for notices, so codes need at least two.
             emails_per_hour: at_least("RECOVERY_EMAILS_PER_HOUR", raw.recovery_emails_per_hour, 2)?,
             reset_delay: Duration::from_secs(raw.recovery_reset_delay_seconds),
+            reset_lease: Duration::from_secs(at_least(
+                "RECOVERY_RESET_LEASE_SECONDS",
+                raw.recovery_reset_lease_seconds,
+                1,
+            )?),
             public_base_url,
             trusted_proxies,
             totp_issuer: totp_issuer(raw.totp_issuer)?,

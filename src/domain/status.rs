@@ -44,6 +44,11 @@ impl RecoveryStatus {
     /// these states (a `not_eligible` one stands in for a code that was never sent).
     pub const LIVE: &'static [Self] = &[CodeSent, NotEligible, Resetting];
 
+    /// ... and those a confirmation's code is compared with: the live ones, and a completed one
+    /// whose code was not answered for yet (its confirmation got 503 while the service finished
+    /// the reset; the retry with the same code is answered 200).
+    pub const MATCHED: &'static [Self] = &[CodeSent, NotEligible, Resetting, Completed];
+
     /// The code hash is kept only while the code can still be used.
     pub fn keeps_code_hash(self) -> bool {
         matches!(self, CodeSent | Resetting)
@@ -86,14 +91,10 @@ pub enum Transition {
     /// A confirmation takes the recovery to apply its reset; a claim whose lease ran out may be
     /// taken over.
     ClaimForReset,
-    /// Cognito could not be reached during the reset: the code is usable again.
-    ReleaseClaim,
     /// Confirmed with a waiting period.
     Schedule,
     /// The waiting period is over: the job takes the recovery to apply its reset.
     ClaimScheduled,
-    /// Cognito could not be reached for a scheduled reset: cancellable again until the retry.
-    ReleaseScheduled,
     /// The reset was applied and read back.
     Complete,
     /// Cognito answered, but the authenticator is still there.
@@ -116,11 +117,7 @@ impl Transition {
             // way locks too, and is then never sent).
             Self::Lock => &[Requested, CodeSent, NotEligible],
             Self::ClaimForReset => &[CodeSent, Resetting],
-            Self::ReleaseClaim
-            | Self::Schedule
-            | Self::ReleaseScheduled
-            | Self::Complete
-            | Self::FailReset => &[Resetting],
+            Self::Schedule | Self::Complete | Self::FailReset => &[Resetting],
             Self::ClaimScheduled => &[Scheduled, Resetting],
             // A scheduled reset too: the waiting period exists so that it can be stopped.
             Self::CancelBySupport => &[Requested, CodeSent, NotEligible, Locked, Scheduled],
@@ -131,14 +128,14 @@ impl Transition {
     /// The state it leads to.
     pub fn to(self) -> RecoveryStatus {
         match self {
-            Self::CodeSent | Self::ReleaseClaim => CodeSent,
+            Self::CodeSent => CodeSent,
             Self::NotEligible => NotEligible,
             Self::RateLimited => RateLimited,
             Self::IssueGaveUp | Self::FailReset => Failed,
             Self::Supersede => Superseded,
             Self::Lock => Locked,
             Self::ClaimForReset | Self::ClaimScheduled => Resetting,
-            Self::Schedule | Self::ReleaseScheduled => Scheduled,
+            Self::Schedule => Scheduled,
             Self::Complete => Completed,
             Self::CancelBySupport | Self::CancelByLink => Cancelled,
         }
@@ -165,7 +162,7 @@ impl Moved {
 mod tests {
     use super::*;
 
-    const ALL_TRANSITIONS: [Transition; 15] = [
+    const ALL_TRANSITIONS: [Transition; 13] = [
         Transition::CodeSent,
         Transition::NotEligible,
         Transition::RateLimited,
@@ -173,10 +170,8 @@ mod tests {
         Transition::Supersede,
         Transition::Lock,
         Transition::ClaimForReset,
-        Transition::ReleaseClaim,
         Transition::Schedule,
         Transition::ClaimScheduled,
-        Transition::ReleaseScheduled,
         Transition::Complete,
         Transition::FailReset,
         Transition::CancelBySupport,

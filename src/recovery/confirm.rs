@@ -7,21 +7,17 @@ use secrecy::SecretString;
 use sqlx::PgConnection;
 
 use super::enrollment::Enrollment;
-use super::jobs::{ApplyReset, LockNotice, ResetNotice};
+use super::jobs::{ApplyReset, FinishReset, LockNotice, ResetNotice};
 use super::limits::{AttemptRefused, Reservation};
 use super::reset::{ResetError, Resetting};
 use super::{HashError, LimitError, RecoveryService};
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::cognito::{IdpError, PasswordCheck};
-use crate::domain::{Actor, ClientInfo, RecoveryCode, RecoveryStatus, Transition, Username};
+use crate::domain::{Actor, ClientInfo, RecoveryCode, RecoveryStatus, Username};
 use crate::store::attempts;
 use crate::store::recoveries::{self, RecoveryRow};
 use crate::worker;
 use uuid::Uuid;
-
-/// How long one confirmation may hold a recovery while it applies the reset in Cognito; a
-/// holder that dies lets go after this, so a retry with the same code can complete.
-const RESET_LEASE_SECONDS: i64 = 60;
 
 pub struct Confirmation {
     pub username: Username,
@@ -57,6 +53,9 @@ pub enum ConfirmError {
     /// Every hashing slot stayed busy: nothing was judged and the attempt was given back.
     #[error("the service is busy")]
     Busy,
+    /// Another confirmation (or the service itself) is applying this recovery's reset.
+    #[error("the reset is being applied")]
+    ResetInProgress,
 }
 
 impl ConfirmError {
@@ -70,6 +69,7 @@ impl ConfirmError {
             Self::IdentityProviderUnavailable(_) => "identity_provider_unavailable",
             Self::ResetNotApplied(_) => "reset_not_applied",
             Self::Busy => "busy",
+            Self::ResetInProgress => "reset_in_progress",
             Self::LimitsUnavailable(_) | Self::Store(_) | Self::Hashing(_) => "error",
         }
     }
@@ -235,24 +235,44 @@ impl RecoveryService {
                         .failed_attempt(&attempt, client, "wrong password")
                         .await;
                 }
-                Err(err) => {
-                    return Err(self
-                        .unavailable(recovery, &attempt, client, err, false)
-                        .await?)
-                }
+                Err(err) => return Err(self.unavailable(recovery, &attempt, client, err).await?),
             }
         }
 
-        // 3. Only one confirmation applies the reset; the others see a used code.
-        let mut conn = self.db.acquire().await?;
-        let claim =
-            recoveries::claim_for_reset(&mut conn, recovery.id, RESET_LEASE_SECONDS).await?;
+        // 3. The service already finished this reset on its own after this code's confirmation
+        //    was answered 503: the retry is answered as the reset it asked for, once.
+        if recovery.status == RecoveryStatus::Completed {
+            let mut conn = self.db.acquire().await?;
+            attempts::succeeded(&mut conn, attempt.reservation.id).await?;
+            recoveries::code_used(&mut conn, recovery.id).await?;
+            return Ok(ConfirmOutcome::Reset { enrollment: None });
+        }
+        // Only one confirmation applies the reset. Its claim queues, in the same transaction,
+        // the job that finishes the reset should this confirmation not (it dies, or Cognito
+        // stops answering after the token deletion may have been sent).
+        let lease = self.reset_lease_seconds();
+        let mut tx = self.db.begin().await?;
+        let claim = recoveries::claim_for_reset(&mut tx, recovery.id, lease).await?;
         if !claim.applied() {
-            audit::append(&mut conn, failed("code already used").recovery(recovery.id)).await?;
+            let now = recoveries::get(&mut tx, recovery.id)
+                .await?
+                .map(|r| r.status);
+            if now == Some(RecoveryStatus::Resetting) {
+                // Right code and password: this attempt does not count against anyone.
+                tx.rollback().await?;
+                self.give_back(&attempt).await?;
+                return Err(ConfirmError::ResetInProgress);
+            }
+            audit::append(&mut tx, failed("code already used").recovery(recovery.id)).await?;
+            tx.commit().await?;
             return Err(ConfirmError::Invalid);
         }
-        attempts::succeeded(&mut conn, attempt.reservation.id).await?;
-        drop(conn);
+        attempts::succeeded(&mut tx, attempt.reservation.id).await?;
+        if self.rules.reset_delay.is_zero() {
+            let due = Utc::now() + chrono::Duration::seconds(lease);
+            worker::enqueue_at::<FinishReset>(&mut tx, recovery.id, due).await?;
+        }
+        tx.commit().await?;
 
         // 4. With a waiting period, schedule the reset; otherwise apply it in Cognito and prove it.
         if !self.rules.reset_delay.is_zero() {
@@ -265,15 +285,15 @@ impl RecoveryService {
         };
         match self.reset(&resetting).await {
             Ok(()) => {
+                // Answered 200: the code is used.
+                recoveries::code_used(&mut *self.db.acquire().await?, recovery.id).await?;
                 let enrollment = match &confirmation.password {
                     Some(password) => self.start_enrollment(recovery, password, client).await,
                     None => None,
                 };
                 Ok(ConfirmOutcome::Reset { enrollment })
             }
-            Err(ResetError::Unavailable(err)) => Err(self
-                .unavailable(recovery, &attempt, client, err, true)
-                .await?),
+            Err(ResetError::Unavailable(err)) => Err(self.hand_over(recovery, client, err).await?),
             Err(ResetError::NotApplied(why)) => Err(ConfirmError::ResetNotApplied(why)),
             Err(ResetError::Store(err)) => Err(ConfirmError::Store(err)),
         }
@@ -334,13 +354,14 @@ impl RecoveryService {
         Ok(matched)
     }
 
-    /// An attempt that was never judged stops counting.
+    /// An attempt that was never judged stops counting. Recoveries first, attempts second: the
+    /// order a completing reset takes them in, so the two never wait for each other.
     async fn give_back(&self, attempt: &Attempt) -> Result<(), sqlx::Error> {
         let mut tx = self.db.begin().await?;
-        attempts::refund(&mut tx, attempt.reservation.id).await?;
         for id in &attempt.own {
             recoveries::refund_attempt(&mut tx, *id).await?;
         }
+        attempts::refund(&mut tx, attempt.reservation.id).await?;
         tx.commit().await
     }
 
@@ -406,33 +427,21 @@ impl RecoveryService {
         Ok(())
     }
 
-    /// Cognito could not be reached: nothing was decided, so the attempt is given back and a
-    /// claimed recovery released, leaving the code usable for a retry.
+    /// Cognito could not be reached before anything was decided (the password check): the
+    /// attempt is given back, leaving the code usable for a retry.
     async fn unavailable(
         &self,
         recovery: &RecoveryRow,
         attempt: &Attempt,
         client: &ClientInfo,
         err: IdpError,
-        claimed: bool,
     ) -> Result<ConfirmError, ConfirmError> {
         tracing::warn!(error = %err, "Cognito unavailable during confirmation");
         self.give_back(attempt).await?;
         let mut tx = self.db.begin().await?;
-        let action = if claimed {
-            let released =
-                recoveries::apply(&mut tx, recovery.id, Transition::ReleaseClaim).await?;
-            if !released.applied() {
-                // The lease ran out meanwhile and another confirmation took the claim over.
-                tracing::warn!("the reset claim was no longer held when released");
-            }
-            Action::MfaResetFailed
-        } else {
-            Action::ConfirmFailed
-        };
         audit::append(
             &mut tx,
-            AuditEvent::new(action, &Actor::User, Outcome::Retryable)
+            AuditEvent::new(Action::ConfirmFailed, &Actor::User, Outcome::Retryable)
                 .username(&recovery.username)
                 .recovery(recovery.id)
                 .client(client)
@@ -440,6 +449,35 @@ impl RecoveryService {
         )
         .await?;
         tx.commit().await?;
+        Ok(ConfirmError::IdentityProviderUnavailable(err))
+    }
+
+    /// Cognito stopped answering while the reset was being applied: the token deletion may have
+    /// been sent, so the recovery never goes back. Its lease goes at once and the job finishes
+    /// the reset, unasked; a retry with the same code is answered once it has.
+    async fn hand_over(
+        &self,
+        recovery: &RecoveryRow,
+        client: &ClientInfo,
+        err: IdpError,
+    ) -> Result<ConfirmError, ConfirmError> {
+        tracing::warn!(error = %err, "Cognito unavailable while applying a reset; the job finishes it");
+        let mut tx = self.db.begin().await?;
+        recoveries::hand_over_reset(&mut tx, recovery.id).await?;
+        worker::reschedule::<FinishReset>(&mut tx, recovery.id, Utc::now()).await?;
+        audit::append(
+            &mut tx,
+            AuditEvent::new(Action::MfaResetFailed, &Actor::User, Outcome::Retryable)
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .client(client)
+                .detail(format!(
+                    "{err}; the service finishes the reset on its own, and a retry with the same code is answered once it has"
+                )),
+        )
+        .await?;
+        tx.commit().await?;
+        self.wakeup.notify_one();
         Ok(ConfirmError::IdentityProviderUnavailable(err))
     }
 }

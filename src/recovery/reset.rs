@@ -10,7 +10,7 @@ use super::jobs::ResetNotice;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::cognito::{IdpError, TokenRemoval};
-use crate::domain::{Actor, ClientInfo, Transition};
+use crate::domain::{Actor, ClientInfo, RecoveryStatus, Transition};
 use crate::store::attempts;
 use crate::store::recoveries::{self, RecoveryRow, Superseding};
 use crate::worker::{self, JobError};
@@ -25,7 +25,8 @@ pub(super) struct Resetting<'a> {
 /// Why a reset did not complete.
 #[derive(Debug)]
 pub(super) enum ResetError {
-    /// Cognito could not be reached: nothing was decided, the caller releases its claim.
+    /// Cognito could not be reached. The token deletion may have been sent: the recovery stays
+    /// `resetting`, and the job that finishes resets completes it.
     Unavailable(IdpError),
     /// Cognito answered but the authenticator is still there (recorded as failed).
     NotApplied(String),
@@ -256,19 +257,68 @@ impl RecoveryService {
             actor: &Actor::System,
             client: &client,
         };
-        match self.reset(&resetting).await {
+        self.reset_or_retry(&mut claim, &resetting, "applying the scheduled reset")
+            .await
+    }
+
+    /// Finishes a reset whose confirmation let go of it (died, or gave up while Cognito was
+    /// unreachable), unasked: every step is safe to repeat. Once the token deletion may have
+    /// been sent, the recovery never goes back to a usable or failed state; this job retries
+    /// until the reset is done.
+    pub(super) async fn finish_reset(
+        &self,
+        conn: &mut PgConnection,
+        recovery_id: Uuid,
+    ) -> Result<(), JobError> {
+        let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
+            return Ok(());
+        };
+        if recovery.status != RecoveryStatus::Resetting {
+            return Ok(()); // finished by its confirmation, or scheduled
+        }
+        let mut claim = self.db.acquire().await?;
+        let lease = self.reset_lease_seconds();
+        if !recoveries::take_over_reset(&mut claim, recovery.id, lease)
+            .await?
+            .applied()
+        {
+            return Err(JobError::transient(
+                "finishing the reset",
+                "its confirmation still holds it",
+            ));
+        }
+        let client = ClientInfo {
+            ip: recovery.completed_ip.clone(),
+            user_agent: None,
+        };
+        let resetting = Resetting {
+            recovery: &recovery,
+            actor: &Actor::System,
+            client: &client,
+        };
+        self.reset_or_retry(&mut claim, &resetting, "finishing the reset")
+            .await
+    }
+
+    /// Applies the reset for a job; when Cognito is unreachable the lease goes at once and the
+    /// job retries (the recovery stays `resetting`).
+    async fn reset_or_retry(
+        &self,
+        claim: &mut PgConnection,
+        resetting: &Resetting<'_>,
+        doing: &'static str,
+    ) -> Result<(), JobError> {
+        match self.reset(resetting).await {
             Ok(()) | Err(ResetError::NotApplied(_)) => Ok(()),
             Err(ResetError::Store(err)) => Err(err.into()),
             Err(ResetError::Unavailable(err)) => {
-                // Give it back: still cancellable until the retry claims it again.
-                let released =
-                    recoveries::apply(&mut claim, recovery.id, Transition::ReleaseScheduled)
-                        .await?;
-                if !released.applied() {
-                    tracing::warn!("the scheduled reset was no longer claimed when released");
-                }
-                Err(JobError::transient("applying the scheduled reset", err))
+                recoveries::hand_over_reset(claim, resetting.recovery.id).await?;
+                Err(JobError::transient(doing, err))
             }
         }
+    }
+
+    pub(super) fn reset_lease_seconds(&self) -> i64 {
+        i64::try_from(self.rules.reset_lease.as_secs()).unwrap_or(i64::MAX)
     }
 }

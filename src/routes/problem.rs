@@ -183,6 +183,8 @@ impl From<RequestError> for ApiError {
 }
 
 const DAY_SECONDS: u64 = 86_400;
+/// A reset in progress is usually done within seconds.
+const RESET_RETRY_AFTER_SECONDS: u64 = 5;
 /// A flood of confirmations passes within seconds.
 const BUSY_RETRY_AFTER_SECONDS: u64 = 2;
 
@@ -219,7 +221,7 @@ impl From<ConfirmError> for ApiError {
                     StatusCode::SERVICE_UNAVAILABLE,
                     "identity_provider_unavailable",
                     "Identity provider unavailable",
-                    "The identity provider could not be reached. Nothing was changed and your code is still valid: try again shortly.",
+                    "The identity provider could not be reached. Your code is still valid: try again shortly. If the reset had begun, the service finishes it on its own.",
                 )
                 .retry_after(IDP_RETRY_AFTER_SECONDS)
             }
@@ -234,6 +236,13 @@ impl From<ConfirmError> for ApiError {
                 ApiError::internal()
             }
             ConfirmError::Busy => ApiError::busy(),
+            ConfirmError::ResetInProgress => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "reset_in_progress",
+                "Reset in progress",
+                "Your authenticator is being removed. Try again in a few seconds with the same code to see it done.",
+            )
+            .retry_after(RESET_RETRY_AFTER_SECONDS),
             ConfirmError::Hashing(ref e) => {
                 log_unexpected("confirmation failed while hashing", e);
                 ApiError::internal()

@@ -428,7 +428,7 @@ pub async fn live_for(
          ORDER BY issued_at DESC, created_at DESC LIMIT $3"
     ))
     .bind(name_key)
-    .bind(RecoveryStatus::LIVE)
+    .bind(RecoveryStatus::MATCHED)
     .bind(MAX_LIVE)
     .bind(typed)
     .fetch_all(conn)
@@ -453,7 +453,9 @@ pub async fn refund_attempt(conn: &mut PgConnection, id: Uuid) -> Result<(), sql
     Ok(())
 }
 
-/// The reset was applied and read back: the recovery is done and its code is gone.
+/// The reset was applied and read back: the recovery is done. Its code's hash stays until the
+/// confirmation is answered (`code_used`) or the code expires, so that someone who was answered
+/// 503 meanwhile can retry with it.
 pub async fn complete(
     conn: &mut PgConnection,
     id: Uuid,
@@ -462,7 +464,7 @@ pub async fn complete(
     let t = Transition::Complete;
     let result = sqlx::query(
         "UPDATE recoveries
-         SET status = $3, code_hash = NULL, claimed_until = NULL, finished_at = now(),
+         SET status = $3, claimed_until = NULL, finished_at = now(),
              completed_ip = coalesce($4, completed_ip), cancel_token_hash = NULL
          WHERE id = $1 AND status = ANY($2)",
     )
@@ -473,6 +475,44 @@ pub async fn complete(
     .execute(conn)
     .await?;
     Ok(moved(result))
+}
+
+/// A confirmation was answered for this code: it is used.
+pub async fn code_used(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE recoveries SET code_hash = NULL WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A reset whose holder's lease ran out is taken over (by the job that finishes it).
+pub async fn take_over_reset(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lease_seconds: i64,
+) -> Result<Moved, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE recoveries SET claimed_until = now() + make_interval(secs => $2)
+         WHERE id = $1 AND status = $3 AND (claimed_until IS NULL OR claimed_until < now())",
+    )
+    .bind(id)
+    .bind(lease_seconds as f64)
+    .bind(RecoveryStatus::Resetting)
+    .execute(conn)
+    .await?;
+    Ok(moved(result))
+}
+
+/// The holder of a reset lets its lease go at once, so that the job finishing the reset may
+/// take over without waiting (the recovery stays `resetting`: it never goes back).
+pub async fn hand_over_reset(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE recoveries SET claimed_until = now() WHERE id = $1 AND status = $2")
+        .bind(id)
+        .bind(RecoveryStatus::Resetting)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The confirmed reset waits until `now + delay_seconds`; returns when it will be applied, or
@@ -588,9 +628,9 @@ pub async fn purge_typed_names(conn: &mut PgConnection) -> Result<u64, sqlx::Err
 pub async fn purge_expired_hashes(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "UPDATE recoveries SET code_hash = NULL
-         WHERE code_hash IS NOT NULL AND expires_at < now() AND status = $1",
+         WHERE code_hash IS NOT NULL AND expires_at < now() AND status = ANY($1)",
     )
-    .bind(RecoveryStatus::CodeSent)
+    .bind([RecoveryStatus::CodeSent, RecoveryStatus::Completed])
     .execute(conn)
     .await?
     .rows_affected())

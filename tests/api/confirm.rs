@@ -224,8 +224,10 @@ async fn ten_concurrent_confirmations_of_one_code_reset_exactly_once() {
         1,
         "{statuses:?}"
     );
+    // The others are told the reset is in progress (503 with Retry-After), that the code was
+    // used, or to wait while so many attempts are in flight; never a server error.
     assert!(
-        statuses.iter().all(|s| (200..500).contains(s)),
+        statuses.iter().all(|s| *s < 500 || *s == 503),
         "{statuses:?}"
     );
     app.run_pending_jobs().await;

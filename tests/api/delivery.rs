@@ -1,9 +1,13 @@
-//! Codes go out in the order commit, send, mark sent: every emailed code works the moment it
-//! arrives, and a service killed between the send and the mark sends one fresh, working code.
+//! Crash safety. Codes go out in the order commit, send, mark sent: every emailed code works the
+//! moment it arrives, and a service killed between the send and the mark sends one fresh, working
+//! code. And a reset, once Cognito may have removed the token, always completes, unasked, even
+//! when the service is killed in the middle of it.
 
 use std::time::Duration;
 
-use crate::helpers::{create_database, find_code, wait_until_jobs_done, TestApp};
+use crate::helpers::{
+    create_database, find_code, wait_until_jobs_done, AppOptions, SignIn, TestApp,
+};
 
 /// The audit chain's lock (src/store/audit.rs): holding it stalls every audit append.
 const CHAIN_LOCK: i64 = 0x6d66_615f_6175_6469;
@@ -96,5 +100,92 @@ async fn a_service_killed_after_the_send_but_before_the_mark_sends_one_fresh_wor
             .await
             .unwrap();
     assert_eq!(sent, 1, "the email that was marked");
+    restarted.stop();
+}
+
+#[tokio::test]
+async fn a_service_killed_right_after_the_token_deletion_finishes_the_reset_on_restart() {
+    let app =
+        TestApp::spawn_with(AppOptions::default().set("RECOVERY_RESET_LEASE_SECONDS", 2)).await;
+    let user = app.create_user().await;
+    let db_url = create_database(&app.env.admin_db_url).await;
+    let binary = app.start_binary_on(&db_url).await;
+    let db = sqlx::PgPool::connect(&db_url).await.unwrap();
+    let response = app
+        .http
+        .post(format!("{}/v1/recovery", binary.address))
+        .json(&serde_json::json!({"username": user.username}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let code = inbox(&app, &user.email, 1).await.remove(0);
+
+    // Confirm; the moment Cognito has deleted the token, Cognito stops answering the service
+    // and the service is killed (SIGKILL): sessions still alive, no notice, nothing recorded.
+    let confirm = app
+        .http
+        .post(format!("{}/v1/recovery/confirm", binary.address))
+        .json(&serde_json::json!({"username": user.username, "code": code, "password": user.password}))
+        .send();
+    let confirming = tokio::spawn(confirm);
+    for _ in 0..400 {
+        if !app
+            .mfa_settings(&user)
+            .await
+            .contains(&"SOFTWARE_TOKEN_MFA".to_owned())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    app.proxy.slow_down(Duration::from_secs(30));
+    binary.stop();
+    let _ = confirming.await;
+    app.proxy.slow_down(Duration::ZERO);
+    assert!(!app
+        .mfa_settings(&user)
+        .await
+        .contains(&"SOFTWARE_TOKEN_MFA".to_owned()));
+
+    // Restarted, the service finishes the reset without being asked.
+    let restarted = app.start_binary_on(&db_url).await;
+    let notice = app.wait_for_email(&user.email, 2).await;
+    assert!(
+        notice.subject.as_deref().unwrap().contains("was removed"),
+        "{:?}",
+        notice.subject
+    );
+    wait_until_jobs_done(&db).await;
+    let count = |action: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_events WHERE action = $1")
+                .bind(action)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count("mfa.reset").await, 1);
+    assert_eq!(count("sessions.revoked").await, 1);
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("MFA_SETUP".into())
+    );
+    // The person who did everything right retries with the same code: 200, once.
+    let retry = || {
+        app.http
+            .post(format!("{}/v1/recovery/confirm", restarted.address))
+            .json(&serde_json::json!({"username": user.username, "code": code, "password": user.password}))
+            .send()
+    };
+    let response = retry().await.unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    assert_eq!(
+        retry().await.unwrap().status(),
+        400,
+        "then the code is used"
+    );
     restarted.stop();
 }

@@ -643,8 +643,13 @@ impl TestApp {
 
     /// Moves every queued job's due time to now (a reset after its waiting period, a retry
     /// after its backoff) and runs them: time passes without the test sleeping.
+    /// Time passes: every job is due, and every waiting period is over.
     pub async fn run_jobs_scheduled_for_later(&self) {
         sqlx::query("UPDATE jobs SET run_at = now() WHERE finished_at IS NULL")
+            .execute(&self.db)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE recoveries SET reset_at = now() WHERE reset_at > now()")
             .execute(&self.db)
             .await
             .unwrap();

@@ -2,6 +2,7 @@
 //! `worker::Job`, and one line in `registry`.
 
 mod apply_reset;
+mod finish_reset;
 mod issue_code;
 mod lock_notice;
 mod reset_notice;
@@ -9,6 +10,7 @@ mod reset_notice;
 use sqlx::PgConnection;
 
 pub use apply_reset::ApplyReset;
+pub use finish_reset::FinishReset;
 pub use issue_code::IssueCode;
 pub use lock_notice::LockNotice;
 pub use reset_notice::ResetNotice;
@@ -26,6 +28,7 @@ pub fn registry() -> Registry<RecoveryService> {
         .register::<ResetNotice>()
         .register::<LockNotice>()
         .register::<ApplyReset>()
+        .register::<FinishReset>()
 }
 
 /// Audits a failed run of a job as `action` (`retrying` or `gave_up`), about the job's recovery.
