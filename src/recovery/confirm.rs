@@ -252,8 +252,7 @@ impl RecoveryService {
         // stops answering after the token deletion may have been sent).
         let lease = self.reset_lease_seconds();
         let mut tx = self.db.begin().await?;
-        let claim = recoveries::claim_for_reset(&mut tx, recovery.id, lease).await?;
-        if !claim.applied() {
+        let Some(claim) = recoveries::claim_for_reset(&mut tx, recovery.id, lease).await? else {
             let now = recoveries::get(&mut tx, recovery.id)
                 .await?
                 .map(|r| r.status);
@@ -266,7 +265,7 @@ impl RecoveryService {
             audit::append(&mut tx, failed("code already used").recovery(recovery.id)).await?;
             tx.commit().await?;
             return Err(ConfirmError::Invalid);
-        }
+        };
         attempts::succeeded(&mut tx, attempt.reservation.id).await?;
         if self.rules.reset_delay.is_zero() {
             let due = Utc::now() + chrono::Duration::seconds(lease);
@@ -280,6 +279,7 @@ impl RecoveryService {
         }
         let resetting = Resetting {
             recovery,
+            claim,
             actor: &actor,
             client,
         };
@@ -293,7 +293,9 @@ impl RecoveryService {
                 };
                 Ok(ConfirmOutcome::Reset { enrollment })
             }
-            Err(ResetError::Unavailable(err)) => Err(self.hand_over(recovery, client, err).await?),
+            Err(ResetError::Unavailable(err)) => {
+                Err(self.hand_over(recovery, claim, client, err).await?)
+            }
             Err(ResetError::NotApplied(why)) => Err(ConfirmError::ResetNotApplied(why)),
             Err(ResetError::Store(err)) => Err(ConfirmError::Store(err)),
         }
@@ -458,12 +460,13 @@ impl RecoveryService {
     async fn hand_over(
         &self,
         recovery: &RecoveryRow,
+        claim: Uuid,
         client: &ClientInfo,
         err: IdpError,
     ) -> Result<ConfirmError, ConfirmError> {
         tracing::warn!(error = %err, "Cognito unavailable while applying a reset; the job finishes it");
         let mut tx = self.db.begin().await?;
-        recoveries::hand_over_reset(&mut tx, recovery.id).await?;
+        recoveries::hand_over_reset(&mut tx, recovery.id, claim).await?;
         worker::reschedule::<FinishReset>(&mut tx, recovery.id, Utc::now()).await?;
         audit::append(
             &mut tx,

@@ -18,6 +18,8 @@ use crate::worker::{self, JobError};
 /// A recovery claimed for its reset (status `resetting`), and who is applying it.
 pub(super) struct Resetting<'a> {
     pub recovery: &'a RecoveryRow,
+    /// The claim's id: every transition of the reset requires it (fencing).
+    pub claim: Uuid,
     pub actor: &'a Actor,
     pub client: &'a ClientInfo,
 }
@@ -140,18 +142,17 @@ impl RecoveryService {
     ) -> Result<(), sqlx::Error> {
         let Resetting {
             recovery,
+            claim,
             actor,
             client,
         } = resetting;
         let mut tx = self.db.begin().await?;
-        if !recoveries::complete(&mut tx, recovery.id, client.ip.as_deref())
+        if !recoveries::complete(&mut tx, recovery.id, *claim, client.ip.as_deref())
             .await?
             .applied()
         {
-            // Another holder of the claim (this one's lease ran out) completed it and recorded it.
-            tracing::warn!(
-                "the recovery was completed by another confirmation; not recorded twice"
-            );
+            // This holder's lease ran out and another took the reset over: it records it.
+            tracing::warn!("the reset was taken over by another holder; not recorded twice");
             return Ok(());
         }
         worker::enqueue::<ResetNotice>(&mut tx, recovery.id).await?;
@@ -183,11 +184,12 @@ impl RecoveryService {
     ) -> Result<(), sqlx::Error> {
         let Resetting {
             recovery,
+            claim,
             actor,
             client,
         } = resetting;
         let mut tx = self.db.begin().await?;
-        if recoveries::apply(&mut tx, recovery.id, Transition::FailReset)
+        if recoveries::fail_reset(&mut tx, recovery.id, *claim)
             .await?
             .applied()
         {
@@ -240,24 +242,24 @@ impl RecoveryService {
                 "its waiting period, which started when the notice was sent, is not over",
             ));
         }
-        let mut claim = self.db.acquire().await?;
+        let mut conn = self.db.acquire().await?;
         // From `resetting` too: a run that died after claiming is picked up by the retry.
-        if !recoveries::apply(&mut claim, recovery.id, Transition::ClaimScheduled)
-            .await?
-            .applied()
-        {
+        let Some(claim) =
+            recoveries::claim_scheduled(&mut conn, recovery.id, self.reset_lease_seconds()).await?
+        else {
             return Ok(()); // cancelled meanwhile
-        }
+        };
         let client = ClientInfo {
             ip: recovery.completed_ip.clone(),
             user_agent: None,
         };
         let resetting = Resetting {
             recovery: &recovery,
+            claim,
             actor: &Actor::System,
             client: &client,
         };
-        self.reset_or_retry(&mut claim, &resetting, "applying the scheduled reset")
+        self.reset_or_retry(&mut conn, &resetting, "applying the scheduled reset")
             .await
     }
 
@@ -276,27 +278,25 @@ impl RecoveryService {
         if recovery.status != RecoveryStatus::Resetting {
             return Ok(()); // finished by its confirmation, or scheduled
         }
-        let mut claim = self.db.acquire().await?;
+        let mut conn = self.db.acquire().await?;
         let lease = self.reset_lease_seconds();
-        if !recoveries::take_over_reset(&mut claim, recovery.id, lease)
-            .await?
-            .applied()
-        {
+        let Some(claim) = recoveries::take_over_reset(&mut conn, recovery.id, lease).await? else {
             return Err(JobError::transient(
                 "finishing the reset",
                 "its confirmation still holds it",
             ));
-        }
+        };
         let client = ClientInfo {
             ip: recovery.completed_ip.clone(),
             user_agent: None,
         };
         let resetting = Resetting {
             recovery: &recovery,
+            claim,
             actor: &Actor::System,
             client: &client,
         };
-        self.reset_or_retry(&mut claim, &resetting, "finishing the reset")
+        self.reset_or_retry(&mut conn, &resetting, "finishing the reset")
             .await
     }
 
@@ -304,7 +304,7 @@ impl RecoveryService {
     /// job retries (the recovery stays `resetting`).
     async fn reset_or_retry(
         &self,
-        claim: &mut PgConnection,
+        conn: &mut PgConnection,
         resetting: &Resetting<'_>,
         doing: &'static str,
     ) -> Result<(), JobError> {
@@ -312,7 +312,7 @@ impl RecoveryService {
             Ok(()) | Err(ResetError::NotApplied(_)) => Ok(()),
             Err(ResetError::Store(err)) => Err(err.into()),
             Err(ResetError::Unavailable(err)) => {
-                recoveries::hand_over_reset(claim, resetting.recovery.id).await?;
+                recoveries::hand_over_reset(conn, resetting.recovery.id, resetting.claim).await?;
                 Err(JobError::transient(doing, err))
             }
         }

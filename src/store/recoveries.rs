@@ -459,6 +459,7 @@ pub async fn refund_attempt(conn: &mut PgConnection, id: Uuid) -> Result<(), sql
 pub async fn complete(
     conn: &mut PgConnection,
     id: Uuid,
+    claim: Uuid,
     ip: Option<&str>,
 ) -> Result<Moved, sqlx::Error> {
     let t = Transition::Complete;
@@ -466,12 +467,13 @@ pub async fn complete(
         "UPDATE recoveries
          SET status = $3, claimed_until = NULL, finished_at = now(),
              completed_ip = coalesce($4, completed_ip), cancel_token_hash = NULL
-         WHERE id = $1 AND status = ANY($2)",
+         WHERE id = $1 AND status = ANY($2) AND claim_id = $5",
     )
     .bind(id)
     .bind(t.from())
     .bind(t.to())
     .bind(ip)
+    .bind(claim)
     .execute(conn)
     .await?;
     Ok(moved(result))
@@ -491,28 +493,58 @@ pub async fn take_over_reset(
     conn: &mut PgConnection,
     id: Uuid,
     lease_seconds: i64,
-) -> Result<Moved, sqlx::Error> {
-    let result = sqlx::query(
-        "UPDATE recoveries SET claimed_until = now() + make_interval(secs => $2)
-         WHERE id = $1 AND status = $3 AND (claimed_until IS NULL OR claimed_until < now())",
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE recoveries
+         SET claimed_until = now() + make_interval(secs => $2), claim_id = gen_random_uuid()
+         WHERE id = $1 AND status = $3 AND (claimed_until IS NULL OR claimed_until < now())
+         RETURNING claim_id",
     )
     .bind(id)
     .bind(lease_seconds as f64)
     .bind(RecoveryStatus::Resetting)
-    .execute(conn)
-    .await?;
-    Ok(moved(result))
+    .fetch_optional(conn)
+    .await
 }
 
 /// The holder of a reset lets its lease go at once, so that the job finishing the reset may
 /// take over without waiting (the recovery stays `resetting`: it never goes back).
-pub async fn hand_over_reset(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE recoveries SET claimed_until = now() WHERE id = $1 AND status = $2")
-        .bind(id)
-        .bind(RecoveryStatus::Resetting)
-        .execute(conn)
-        .await?;
+pub async fn hand_over_reset(
+    conn: &mut PgConnection,
+    id: Uuid,
+    claim: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE recoveries SET claimed_until = now()
+         WHERE id = $1 AND status = $2 AND claim_id = $3",
+    )
+    .bind(id)
+    .bind(RecoveryStatus::Resetting)
+    .bind(claim)
+    .execute(conn)
+    .await?;
     Ok(())
+}
+
+/// The reset failed (Cognito answered, but the read-back disagrees), by the holder of `claim`.
+pub async fn fail_reset(
+    conn: &mut PgConnection,
+    id: Uuid,
+    claim: Uuid,
+) -> Result<Moved, sqlx::Error> {
+    let t = Transition::FailReset;
+    let result = sqlx::query(
+        "UPDATE recoveries
+         SET status = $3, code_hash = NULL, claimed_until = NULL, finished_at = now()
+         WHERE id = $1 AND status = ANY($2) AND claim_id = $4",
+    )
+    .bind(id)
+    .bind(t.from())
+    .bind(t.to())
+    .bind(claim)
+    .execute(conn)
+    .await?;
+    Ok(moved(result))
 }
 
 /// The confirmed reset waits until `now + delay_seconds`; returns when it will be applied, or
@@ -574,26 +606,53 @@ pub async fn cancel_scheduled(
     .await
 }
 
-/// Takes the recovery for applying its reset: only one confirmation can hold it at a time. A
-/// holder that died lets go when its lease runs out, so a retry with the same code completes.
+/// Takes the recovery for applying its reset: only one holder at a time, known by the claim id
+/// returned (the fencing token every later transition of the reset requires). A holder that
+/// died lets go when its lease runs out.
 pub async fn claim_for_reset(
     conn: &mut PgConnection,
     id: Uuid,
     lease_seconds: i64,
-) -> Result<Moved, sqlx::Error> {
+) -> Result<Option<Uuid>, sqlx::Error> {
     let t = Transition::ClaimForReset;
-    let result = sqlx::query(
-        "UPDATE recoveries SET status = $3, claimed_until = now() + make_interval(secs => $4)
+    sqlx::query_scalar(
+        "UPDATE recoveries
+         SET status = $3, claimed_until = now() + make_interval(secs => $4),
+             claim_id = gen_random_uuid()
          WHERE id = $1 AND expires_at > now() AND status = ANY($2)
-           AND (status <> $3 OR claimed_until < now())",
+           AND (status <> $3 OR claimed_until < now())
+         RETURNING claim_id",
     )
     .bind(id)
     .bind(t.from())
     .bind(t.to())
     .bind(lease_seconds as f64)
-    .execute(conn)
-    .await?;
-    Ok(moved(result))
+    .fetch_optional(conn)
+    .await
+}
+
+/// Takes a scheduled reset whose waiting period is over for applying it (or one whose previous
+/// holder's lease ran out); returns the claim's id.
+pub async fn claim_scheduled(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lease_seconds: i64,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let t = Transition::ClaimScheduled;
+    sqlx::query_scalar(
+        "UPDATE recoveries
+         SET status = $3, claimed_until = now() + make_interval(secs => $4),
+             claim_id = gen_random_uuid()
+         WHERE id = $1 AND status = ANY($2)
+           AND (status <> $3 OR claimed_until IS NULL OR claimed_until < now())
+         RETURNING claim_id",
+    )
+    .bind(id)
+    .bind(t.from())
+    .bind(t.to())
+    .bind(lease_seconds as f64)
+    .fetch_optional(conn)
+    .await
 }
 
 /// A user's recoveries under either of their names, newest first.

@@ -189,3 +189,52 @@ async fn a_service_killed_right_after_the_token_deletion_finishes_the_reset_on_r
     );
     restarted.stop();
 }
+
+#[tokio::test]
+async fn a_holder_whose_lease_ran_out_cannot_complete_fail_or_release_a_reset_taken_over() {
+    use mfa_recovery::store::recoveries;
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    app.code_for(&user).await;
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM recoveries")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let mut conn = app.db.acquire().await.unwrap();
+    let stale = recoveries::claim_for_reset(&mut conn, id, 1)
+        .await
+        .unwrap()
+        .expect("claimed");
+    assert!(recoveries::claim_for_reset(&mut conn, id, 1)
+        .await
+        .unwrap()
+        .is_none());
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let fresh = recoveries::take_over_reset(&mut conn, id, 60)
+        .await
+        .unwrap()
+        .expect("taken over once the lease ran out");
+    // The stale holder's writes are all refused: its claim id is no longer the recovery's.
+    assert!(!recoveries::fail_reset(&mut conn, id, stale)
+        .await
+        .unwrap()
+        .applied());
+    assert!(!recoveries::complete(&mut conn, id, stale, None)
+        .await
+        .unwrap()
+        .applied());
+    recoveries::hand_over_reset(&mut conn, id, stale)
+        .await
+        .unwrap();
+    assert!(
+        recoveries::take_over_reset(&mut conn, id, 60)
+            .await
+            .unwrap()
+            .is_none(),
+        "the new holder's lease is intact"
+    );
+    assert!(recoveries::complete(&mut conn, id, fresh, None)
+        .await
+        .unwrap()
+        .applied());
+}
