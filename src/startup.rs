@@ -55,12 +55,35 @@ pub async fn aws_sdk_config(aws: &AwsSettings) -> aws_config::SdkConfig {
     loader.load().await
 }
 
+/// How long resolving the AWS credentials at start may take (instance metadata included).
+const CREDENTIALS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Nothing works without AWS credentials: they are resolved once at start through the standard
+/// chain (environment, profile, web identity, container, instance metadata), and when none is
+/// found the service stops with one line saying so, instead of starting and failing every call.
+async fn check_credentials(sdk: &aws_config::SdkConfig) -> anyhow::Result<()> {
+    use aws_sdk_cognitoidentityprovider::config::ProvideCredentials;
+    let hint = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run with an IAM role (web identity, ECS task role or EC2 instance profile)";
+    let Some(provider) = sdk.credentials_provider() else {
+        anyhow::bail!("no AWS credentials: {hint}");
+    };
+    match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(err)) => anyhow::bail!("no AWS credentials were found ({err}): {hint}"),
+        Err(_) => anyhow::bail!(
+            "no AWS credentials within {} s: {hint}",
+            CREDENTIALS_TIMEOUT.as_secs()
+        ),
+    }
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = store::connect(&settings.database).await?;
         store::migrate(&db).await?;
 
         let sdk = aws_sdk_config(&settings.aws).await;
+        check_credentials(&sdk).await?;
         let cognito = Cognito::new(
             aws_sdk_cognitoidentityprovider::Client::new(&sdk),
             settings.cognito.clone(),

@@ -179,3 +179,44 @@ async fn serve_refuses_to_start_with_a_pool_it_cannot_read_and_names_the_setting
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn serve_refuses_to_start_without_aws_credentials_and_says_so_in_one_line() {
+    let app = TestApp::spawn().await;
+    let mut vars = app.settings_env.clone();
+    // No credentials anywhere in the chain (and no instance metadata to ask, as off EC2).
+    vars.insert("AWS_EC2_METADATA_DISABLED".into(), "true".into());
+    vars.insert("LOG_FORMAT".into(), "json".into());
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mfa-recovery"))
+            .arg("serve")
+            .env_clear()
+            .envs(&vars)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        for _ in 0..600 {
+            if child.try_wait().unwrap().is_some() {
+                return child.wait_with_output().unwrap();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        panic!("the service started without AWS credentials");
+    })
+    .await
+    .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("AWS credentials"))
+        .unwrap_or_else(|| panic!("no line names the missing credentials: {stderr}"));
+    assert!(line.contains("AWS_ACCESS_KEY_ID"), "{line}");
+    let warnings = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| l.contains("\"WARN\""))
+        .count();
+    assert!(warnings <= 2, "{}", String::from_utf8_lossy(&output.stdout));
+}
