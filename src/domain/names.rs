@@ -50,23 +50,24 @@ impl NameKeys {
 
     /// What limits and matching key on: HMAC-SHA256 of the name's normal form, in hex.
     pub fn key(&self, name: &Username) -> String {
+        self.key_of(&name.normal_form(self.case_sensitive))
+    }
+
+    /// How a name not known to be a user's is recorded: `al…#3f9a1c2b7d4e`.
+    pub fn redacted(&self, name: &Username) -> String {
+        let normal = name.normal_form(self.case_sensitive);
+        let prefix: String = normal.chars().take(PREFIX_CHARS).collect();
+        format!("{prefix}…#{}", &self.key_of(&normal)[..SHORT_HASH_HEX])
+    }
+
+    fn key_of(&self, normal_form: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("32-byte key");
-        mac.update(name.normal_form(self.case_sensitive).as_bytes());
+        mac.update(normal_form.as_bytes());
         mac.finalize()
             .into_bytes()
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
-    }
-
-    /// How a name not known to be a user's is recorded: `al…#3f9a1c2b7d4e`.
-    pub fn redacted(&self, name: &Username) -> String {
-        let prefix: String = name
-            .normal_form(self.case_sensitive)
-            .chars()
-            .take(PREFIX_CHARS)
-            .collect();
-        format!("{prefix}…#{}", &self.key(name)[..SHORT_HASH_HEX])
     }
 }
 

@@ -115,7 +115,7 @@ impl RecoveryService {
         let message_id = self.send_notice(message).await?;
         let mut detail = format!("{what} to {hint} (SES message {message_id})");
         if recovery.status == RecoveryStatus::Scheduled {
-            let delay = self.reset_delay().num_milliseconds() as f64 / 1000.0;
+            let delay = self.rules.reset_delay.as_secs_f64();
             if let Some(reset_at) =
                 recoveries::mark_scheduled_notice_sent(conn, recovery.id, delay).await?
             {

@@ -249,17 +249,7 @@ impl RecoveryService {
         else {
             return Ok(()); // cancelled meanwhile
         };
-        let client = ClientInfo {
-            ip: recovery.completed_ip.clone(),
-            user_agent: None,
-        };
-        let resetting = Resetting {
-            recovery: &recovery,
-            claim,
-            actor: &Actor::System,
-            client: &client,
-        };
-        self.reset_or_retry(&mut conn, &resetting, "applying the scheduled reset")
+        self.reset_or_retry(&mut conn, &recovery, claim, "applying the scheduled reset")
             .await
     }
 
@@ -286,33 +276,35 @@ impl RecoveryService {
                 "its confirmation still holds it",
             ));
         };
+        self.reset_or_retry(&mut conn, &recovery, claim, "finishing the reset")
+            .await
+    }
+
+    /// Applies a claimed reset for a job (the system acts, for the address the confirmation came
+    /// from); when Cognito is unreachable the lease goes at once and the job retries (the
+    /// recovery stays `resetting`).
+    async fn reset_or_retry(
+        &self,
+        conn: &mut PgConnection,
+        recovery: &RecoveryRow,
+        claim: Uuid,
+        doing: &'static str,
+    ) -> Result<(), JobError> {
         let client = ClientInfo {
             ip: recovery.completed_ip.clone(),
             user_agent: None,
         };
         let resetting = Resetting {
-            recovery: &recovery,
+            recovery,
             claim,
             actor: &Actor::System,
             client: &client,
         };
-        self.reset_or_retry(&mut conn, &resetting, "finishing the reset")
-            .await
-    }
-
-    /// Applies the reset for a job; when Cognito is unreachable the lease goes at once and the
-    /// job retries (the recovery stays `resetting`).
-    async fn reset_or_retry(
-        &self,
-        conn: &mut PgConnection,
-        resetting: &Resetting<'_>,
-        doing: &'static str,
-    ) -> Result<(), JobError> {
-        match self.reset(resetting).await {
+        match self.reset(&resetting).await {
             Ok(()) | Err(ResetError::NotApplied(_)) => Ok(()),
             Err(ResetError::Store(err)) => Err(err.into()),
             Err(ResetError::Unavailable(err)) => {
-                recoveries::hand_over_reset(conn, resetting.recovery.id, resetting.claim).await?;
+                recoveries::hand_over_reset(conn, recovery.id, claim).await?;
                 Err(JobError::transient(doing, err))
             }
         }

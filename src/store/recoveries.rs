@@ -488,23 +488,14 @@ pub async fn code_used(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Er
     Ok(())
 }
 
-/// A reset whose holder's lease ran out is taken over (by the job that finishes it).
+/// A reset whose holder's lease ran out is taken over (by the job that finishes it); returns
+/// the new claim's id.
 pub async fn take_over_reset(
     conn: &mut PgConnection,
     id: Uuid,
     lease_seconds: i64,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE recoveries
-         SET claimed_until = now() + make_interval(secs => $2), claim_id = gen_random_uuid()
-         WHERE id = $1 AND status = $3 AND (claimed_until IS NULL OR claimed_until < now())
-         RETURNING claim_id",
-    )
-    .bind(id)
-    .bind(lease_seconds as f64)
-    .bind(RecoveryStatus::Resetting)
-    .fetch_optional(conn)
-    .await
+    claim(conn, id, &[RecoveryStatus::Resetting], lease_seconds, false).await
 }
 
 /// The holder of a reset lets its lease go at once, so that the job finishing the reset may
@@ -614,20 +605,13 @@ pub async fn claim_for_reset(
     id: Uuid,
     lease_seconds: i64,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    let t = Transition::ClaimForReset;
-    sqlx::query_scalar(
-        "UPDATE recoveries
-         SET status = $3, claimed_until = now() + make_interval(secs => $4),
-             claim_id = gen_random_uuid()
-         WHERE id = $1 AND expires_at > now() AND status = ANY($2)
-           AND (status <> $3 OR claimed_until < now())
-         RETURNING claim_id",
+    claim(
+        conn,
+        id,
+        Transition::ClaimForReset.from(),
+        lease_seconds,
+        true,
     )
-    .bind(id)
-    .bind(t.from())
-    .bind(t.to())
-    .bind(lease_seconds as f64)
-    .fetch_optional(conn)
     .await
 }
 
@@ -638,19 +622,39 @@ pub async fn claim_scheduled(
     id: Uuid,
     lease_seconds: i64,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    let t = Transition::ClaimScheduled;
+    claim(
+        conn,
+        id,
+        Transition::ClaimScheduled.from(),
+        lease_seconds,
+        false,
+    )
+    .await
+}
+
+/// The one claim of a reset: from one of `from` into `resetting`, unless another holder's lease
+/// is still running (and, for a confirmation, only while its code lives), with a lease of
+/// `lease_seconds` and a fresh claim id.
+async fn claim(
+    conn: &mut PgConnection,
+    id: Uuid,
+    from: &[RecoveryStatus],
+    lease_seconds: i64,
+    code_must_be_live: bool,
+) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE recoveries
          SET status = $3, claimed_until = now() + make_interval(secs => $4),
              claim_id = gen_random_uuid()
-         WHERE id = $1 AND status = ANY($2)
+         WHERE id = $1 AND status = ANY($2) AND (NOT $5 OR expires_at > now())
            AND (status <> $3 OR claimed_until IS NULL OR claimed_until < now())
          RETURNING claim_id",
     )
     .bind(id)
-    .bind(t.from())
-    .bind(t.to())
+    .bind(from)
+    .bind(RecoveryStatus::Resetting)
     .bind(lease_seconds as f64)
+    .bind(code_must_be_live)
     .fetch_optional(conn)
     .await
 }
