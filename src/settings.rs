@@ -255,6 +255,9 @@ pub struct AwsSettings {
     pub attempt_timeout: Duration,
     pub operation_timeout: Duration,
     pub max_attempts: u32,
+    /// How long `serve` keeps asking an unreachable or throttling Cognito for the pool's
+    /// settings at start before it gives up and exits.
+    pub startup_wait: Duration,
 }
 
 #[derive(Deserialize)]
@@ -265,6 +268,7 @@ struct RawAws {
     aws_attempt_timeout_ms: u64,
     aws_operation_timeout_ms: u64,
     aws_max_attempts: u32,
+    aws_startup_wait_seconds: u64,
 }
 
 impl TryFrom<RawAws> for AwsSettings {
@@ -279,6 +283,7 @@ impl TryFrom<RawAws> for AwsSettings {
             attempt_timeout: millis("AWS_ATTEMPT_TIMEOUT_MS", raw.aws_attempt_timeout_ms)?,
             operation_timeout: millis("AWS_OPERATION_TIMEOUT_MS", raw.aws_operation_timeout_ms)?,
             max_attempts: at_least("AWS_MAX_ATTEMPTS", raw.aws_max_attempts, 1)?,
+            startup_wait: Duration::from_secs(raw.aws_startup_wait_seconds),
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
@@ -77,6 +78,43 @@ async fn check_credentials(sdk: &aws_config::SdkConfig) -> anyhow::Result<()> {
     }
 }
 
+/// Asks Cognito for something the service cannot start without, again and again (backoff
+/// doubling from 1 s, at most 10 s apart) while Cognito is unreachable or throttles, for up to
+/// `wait`. A refusal is returned at once: asking again would not change it.
+async fn at_start<T, F, Fut>(
+    operation: &'static str,
+    wait: Duration,
+    mut ask: F,
+) -> Result<T, IdpError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, IdpError>>,
+{
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut pause = Duration::from_secs(1);
+    loop {
+        match ask().await {
+            Err(err @ IdpError::Unavailable { .. }) => {
+                let now = tokio::time::Instant::now();
+                if now >= deadline {
+                    return Err(err);
+                }
+                tracing::warn!(%operation, error = %err, retry_in_seconds = pause.as_secs(), "Cognito did not answer at start; asking again");
+                tokio::time::sleep(pause.min(deadline - now)).await;
+                pause = (pause * 2).min(Duration::from_secs(10));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn unreachable_at_start(pool_id: &str, wait: Duration, err: &IdpError) -> String {
+    format!(
+        "COGNITO_USER_POOL_ID {pool_id}: Cognito did not answer within AWS_STARTUP_WAIT_SECONDS ({} s) at start ({err}); check the network path to Cognito (AWS_REGION, AWS_ENDPOINT_URL, VPC endpoints) and try again",
+        wait.as_secs()
+    )
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = store::connect(&settings.database).await?;
@@ -88,40 +126,32 @@ impl Application {
             aws_sdk_cognitoidentityprovider::Client::new(&sdk),
             settings.cognito.clone(),
         );
-        let pool = match cognito.mfa_configuration().await {
-            Ok(mode) => {
-                tracing::info!(user_pool = %settings.cognito.user_pool_id, mfa_configuration = %mode, "user pool MFA configuration");
-                if mode == "ON" {
-                    tracing::info!("MFA is required in this pool: a reset deletes the software token (AdminDeleteSoftwareToken) and the next sign-in enrols a new one");
-                }
-                PoolKind {
-                    mfa_required: mode == "ON",
-                    mfa_optional: mode != "ON",
-                }
-            }
+        let wait = settings.aws.startup_wait;
+        let pool_id = &settings.cognito.user_pool_id;
+        let mode = match at_start("GetUserPoolMfaConfig", wait, || cognito.mfa_configuration()).await {
+            Ok(mode) => mode,
             // No such pool, or no permission: nothing would work; say so and stop.
             Err(IdpError::Refused { code, .. }) => anyhow::bail!(
-                "COGNITO_USER_POOL_ID {}: Cognito refused to let the service read the user pool ({code}); check the pool id, AWS_REGION and the IAM policy",
-                settings.cognito.user_pool_id
+                "COGNITO_USER_POOL_ID {pool_id}: Cognito refused to let the service read the user pool ({code}); check the pool id, AWS_REGION and the IAM policy"
             ),
-            Err(err) => {
-                tracing::warn!(error = %err, "could not read the user pool MFA configuration at start");
-                PoolKind::default()
-            }
+            Err(err) => anyhow::bail!(unreachable_at_start(pool_id, wait, &err)),
         };
-        // Whether `Alice` and `alice` are one user decides how every name is keyed. Unreadable
-        // now, Cognito's own default (case-sensitive) is assumed: folding case in a pool that
-        // tells them apart would let one user's recovery answer to another's name.
-        let case_sensitive = match cognito.usernames_case_sensitive().await {
+        tracing::info!(user_pool = %pool_id, mfa_configuration = %mode, "user pool MFA configuration");
+        if mode == "ON" {
+            tracing::info!("MFA is required in this pool: a reset deletes the software token (AdminDeleteSoftwareToken) and the next sign-in enrols a new one");
+        }
+        let pool = PoolKind {
+            mfa_required: mode == "ON",
+            mfa_optional: mode != "ON",
+        };
+        // Whether `Alice` and `alice` are one user decides how every name is keyed: the service
+        // does not start without knowing it.
+        let case_sensitive = match at_start("DescribeUserPool", wait, || cognito.usernames_case_sensitive()).await {
             Ok(sensitive) => sensitive,
             Err(IdpError::Refused { code, .. }) => anyhow::bail!(
-                "COGNITO_USER_POOL_ID {}: Cognito refused DescribeUserPool ({code}); check the pool id and that the IAM policy allows cognito-idp:DescribeUserPool",
-                settings.cognito.user_pool_id
+                "COGNITO_USER_POOL_ID {pool_id}: Cognito refused DescribeUserPool ({code}); check the pool id and that the IAM policy allows cognito-idp:DescribeUserPool"
             ),
-            Err(err) => {
-                tracing::warn!(error = %err, "could not read the user pool's username case sensitivity at start; assuming case-sensitive");
-                true
-            }
+            Err(err) => anyhow::bail!(unreachable_at_start(pool_id, wait, &err)),
         };
         tracing::info!(case_sensitive, "user pool usernames");
         let names = NameKeys::new(&settings.hashing.pepper, case_sensitive);

@@ -51,6 +51,10 @@ pub trait Job: Send + Sync + 'static {
     const KIND: &'static str;
     /// What every run is given (the service whose rules the job applies).
     type Context: Send + Sync + 'static;
+    /// Whether the worker gives up after `JOB_MAX_ATTEMPTS` failed runs. A job whose giving up
+    /// would leave something half done (a reset Cognito may have applied) says `false`: it is
+    /// retried, at most `MAX_RETRY_DELAY` apart, until it succeeds.
+    const GIVES_UP: bool = true;
 
     async fn run(
         ctx: &Self::Context,
@@ -79,6 +83,7 @@ type FailedFn<C> = for<'a> fn(
 pub(super) struct Entry<C> {
     pub run: RunFn<C>,
     pub failed: FailedFn<C>,
+    pub gives_up: bool,
 }
 
 fn run_erased<'a, J: Job>(
@@ -122,6 +127,7 @@ impl<C: Send + Sync + 'static> Registry<C> {
             Entry {
                 run: run_erased::<J>,
                 failed: failed_erased::<J>,
+                gives_up: J::GIVES_UP,
             },
         ));
         self

@@ -116,8 +116,9 @@ impl<C: Send + Sync + 'static> Worker<C> {
         Ok(ran)
     }
 
-    /// Schedules a retry with exponential backoff, or gives up after the configured number of
-    /// attempts; either way the job's own `failed` records it. Nothing is dropped silently.
+    /// Schedules a retry with exponential backoff and jitter, or gives up after the configured
+    /// number of attempts (unless the job's kind never gives up); either way the job's own
+    /// `failed` records it. Nothing is dropped silently.
     async fn job_failed(
         &self,
         conn: &mut PgConnection,
@@ -125,13 +126,18 @@ impl<C: Send + Sync + 'static> Worker<C> {
         err: &JobError,
     ) -> Result<(), sqlx::Error> {
         let attempts = job.attempts + 1;
-        let gave_up = u32::try_from(attempts).unwrap_or(u32::MAX) >= self.settings.job_max_attempts;
+        let gives_up = self
+            .registry
+            .get(&job.kind)
+            .is_none_or(|entry| entry.gives_up);
+        let gave_up = gives_up
+            && u32::try_from(attempts).unwrap_or(u32::MAX) >= self.settings.job_max_attempts;
         let error = error_chain(err);
         if gave_up {
             tracing::error!(job_id = job.id, kind = %job.kind, recovery_id = %job.recovery_id, attempts, %error, "job failed for good");
             jobs::finish(conn, job.id, JobEnd::GaveUp).await?;
         } else {
-            let delay = self.settings.retry_base.as_secs_f64() * 2f64.powi(attempts - 1);
+            let delay = retry_delay(self.settings.retry_base, attempts);
             tracing::warn!(job_id = job.id, kind = %job.kind, recovery_id = %job.recovery_id, attempts, retry_in_seconds = delay, %error, "job failed; will retry");
             jobs::retry_later(conn, job.id, delay, &error).await?;
         }
@@ -167,6 +173,18 @@ impl<C: Send + Sync + 'static> Worker<C> {
     }
 }
 
+/// The longest wait between two runs of a failing job.
+pub const MAX_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Seconds before the next run of a job that failed `attempts` times: `base` doubled per failed
+/// run, at most `MAX_RETRY_DELAY`, then a random part of it taken off (between none and half),
+/// so that jobs that failed together (an outage) do not all retry at the same moment.
+fn retry_delay(base: std::time::Duration, attempts: i32) -> f64 {
+    let doubled = base.as_secs_f64() * 2f64.powi((attempts - 1).clamp(0, 30));
+    let capped = doubled.min(MAX_RETRY_DELAY.as_secs_f64());
+    capped * (1.0 - rand::random::<f64>() / 2.0)
+}
+
 /// Runs `task` every `interval` until shutdown, in every instance (it must be idempotent),
 /// logging what it did and any failure.
 pub async fn every<F, Fut>(
@@ -188,5 +206,30 @@ pub async fn every<F, Fut>(
             () = tokio::time::sleep(interval) => {}
             _ = shutdown.changed() => break,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{retry_delay, MAX_RETRY_DELAY};
+
+    #[test]
+    fn retries_back_off_doubling_with_jitter_and_never_wait_longer_than_the_cap() {
+        let base = Duration::from_secs(5);
+        for attempts in 1..=40 {
+            let full = (5.0 * 2f64.powi(attempts - 1)).min(MAX_RETRY_DELAY.as_secs_f64());
+            for _ in 0..50 {
+                let delay = retry_delay(base, attempts);
+                assert!(
+                    delay > full / 2.0 - 1e-9 && delay <= full,
+                    "{attempts}: {delay}"
+                );
+            }
+        }
+        // Jitter: two jobs that failed together do not come back at the same moment.
+        let delays: Vec<f64> = (0..20).map(|_| retry_delay(base, 3)).collect();
+        assert!(delays.iter().any(|d| (d - delays[0]).abs() > 1e-6));
     }
 }

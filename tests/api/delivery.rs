@@ -5,8 +5,11 @@
 
 use std::time::Duration;
 
+use sqlx::PgPool;
+
 use crate::helpers::{
-    create_database, find_code, wait_until_jobs_done, AppOptions, SignIn, TestApp,
+    create_database, find_code, wait_until_jobs_done, AppOptions, Fault, Rule, RunningBinary,
+    SignIn, TestApp, TestUser,
 };
 
 /// The audit chain's lock (src/store/audit.rs): holding it stalls every audit append.
@@ -50,144 +53,216 @@ async fn an_emailed_code_is_committed_before_it_leaves() {
     app.confirm_ok(&user.username, &code, &user.password).await;
 }
 
-#[tokio::test]
-async fn a_service_killed_after_the_send_but_before_the_mark_sends_one_fresh_working_code() {
+/// The real binary on a database of its own, killed (SIGKILL) and restarted by the test; its
+/// jobs run in it, not in the test.
+struct Crashable {
+    db_url: String,
+    db: PgPool,
+    binary: Option<RunningBinary>,
+}
+
+impl Crashable {
+    async fn start(app: &TestApp) -> Self {
+        let db_url = create_database(&app.env.admin_db_url).await;
+        let binary = app.start_binary_on(&db_url).await;
+        let db = PgPool::connect(&db_url).await.unwrap();
+        Self {
+            db_url,
+            db,
+            binary: Some(binary),
+        }
+    }
+
+    fn post(
+        &self,
+        app: &TestApp,
+        path: &str,
+        body: serde_json::Value,
+    ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + 'static {
+        let address = &self.binary.as_ref().expect("running").address;
+        app.http.post(format!("{address}{path}")).json(&body).send()
+    }
+
+    async fn request(&self, app: &TestApp, user: &TestUser) -> u16 {
+        let body = serde_json::json!({"username": user.username});
+        let response = self.post(app, "/v1/recovery", body).await.unwrap();
+        response.status().as_u16()
+    }
+
+    fn confirm(
+        &self,
+        app: &TestApp,
+        user: &TestUser,
+        code: &str,
+    ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + 'static {
+        let body =
+            serde_json::json!({"username": user.username, "code": code, "password": user.password});
+        self.post(app, "/v1/recovery/confirm", body)
+    }
+
+    fn kill(&mut self) {
+        self.binary.take().expect("running").stop();
+    }
+
+    async fn restart(&mut self, app: &TestApp) {
+        self.binary = Some(app.start_binary_on(&self.db_url).await);
+    }
+
+    async fn count(&self, action: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = $1")
+            .bind(action)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+}
+
+/// Kills the service while the call `rule` holds is at the emulator's door (or its answer on
+/// the way back), during the issuing of a code; after a restart the inbox holds `emails` code
+/// emails in all, the last one works and every earlier one does not.
+async fn killed_while_issuing_a_code(rule: Rule, emails: usize) {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
-    let db_url = create_database(&app.env.admin_db_url).await;
-    let binary = app.start_binary_on(&db_url).await;
-    let db = sqlx::PgPool::connect(&db_url).await.unwrap();
+    let mut service = Crashable::start(&app).await;
+    let operation = rule.operation().to_owned();
+    app.proxy.inject(rule);
+    assert_eq!(service.request(&app, &user).await, 202);
+    app.proxy.wait_until_held(&operation).await;
+    service.kill();
+    app.proxy.clear();
 
-    // Every new connection to AWS waits 2 s: the lookup, then SendEmail.
-    app.proxy.slow_down(Duration::from_secs(2));
-    let seen = app.proxy.connections();
-    let response = app
-        .http
-        .post(format!("{}/v1/recovery", binary.address))
-        .json(&serde_json::json!({"username": user.username}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    app.proxy.wait_for_connection_after(seen + 1).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    // SIGKILL while SendEmail is on its way: SES still gets it, the service never learns.
-    binary.stop();
-    let first = inbox(&app, &user.email, 1).await.remove(0);
-    app.proxy.slow_down(Duration::ZERO);
-
-    let restarted = app.start_binary_on(&db_url).await;
-
-    let codes = inbox(&app, &user.email, 2).await;
-    wait_until_jobs_done(&db).await;
-    assert_eq!(codes.len(), 2, "one fresh code after the restart");
-    let confirm = |code: &str| {
-        app.http
-            .post(format!("{}/v1/recovery/confirm", restarted.address))
-            .json(&serde_json::json!({"username": user.username, "code": code, "password": user.password}))
-            .send()
-    };
+    service.restart(&app).await;
+    let codes = inbox(&app, &user.email, emails).await;
+    wait_until_jobs_done(&service.db).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.emails_to(&user.email).await.len(), emails);
     assert_eq!(
-        confirm(&first).await.unwrap().status(),
-        400,
-        "the unmarked code died"
+        service.count("recovery.code_sent").await,
+        1,
+        "the email that was marked"
     );
-    let response = confirm(&codes[1]).await.unwrap();
+    let (last, earlier) = codes.split_last().unwrap();
+    for code in earlier {
+        let response = service.confirm(&app, &user, code).await.unwrap();
+        assert_eq!(response.status(), 400, "an unmarked code died");
+    }
+    let response = service.confirm(&app, &user, last).await.unwrap();
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    let sent: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'recovery.code_sent'")
-            .fetch_one(&db)
-            .await
-            .unwrap();
-    assert_eq!(sent, 1, "the email that was marked");
-    restarted.stop();
+    service.kill();
 }
 
 #[tokio::test]
-async fn a_service_killed_right_after_the_token_deletion_finishes_the_reset_on_restart() {
+async fn a_service_killed_during_the_lookup_before_a_code_is_issued_sends_one_working_code() {
+    killed_while_issuing_a_code(Rule::new("AdminGetUser", Fault::HoldAnswer), 1).await;
+}
+
+#[tokio::test]
+async fn a_service_killed_before_the_send_sends_one_working_code() {
+    killed_while_issuing_a_code(Rule::new("SendEmail", Fault::HoldCall), 1).await;
+}
+
+#[tokio::test]
+async fn a_service_killed_after_the_send_but_before_the_mark_sends_one_fresh_working_code() {
+    // SES got the email, the service never learnt: that code dies, a fresh one follows.
+    killed_while_issuing_a_code(Rule::new("SendEmail", Fault::HoldAnswer), 2).await;
+}
+
+/// Kills the service at one Cognito step of a confirmed reset (the call `rule` holds); after a
+/// restart the reset completes unasked, exactly once: one `mfa.reset`, one `sessions.revoked`,
+/// one notice, the lost phone's authenticator gone, and the person who did everything right
+/// gets 200 when they retry with the same code.
+async fn killed_during_a_reset(rule: Rule) {
     let app =
         TestApp::spawn_with(AppOptions::default().set("RECOVERY_RESET_LEASE_SECONDS", 2)).await;
     let user = app.create_user().await;
-    let db_url = create_database(&app.env.admin_db_url).await;
-    let binary = app.start_binary_on(&db_url).await;
-    let db = sqlx::PgPool::connect(&db_url).await.unwrap();
-    let response = app
-        .http
-        .post(format!("{}/v1/recovery", binary.address))
-        .json(&serde_json::json!({"username": user.username}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
+    let mut service = Crashable::start(&app).await;
+    assert_eq!(service.request(&app, &user).await, 202);
     let code = inbox(&app, &user.email, 1).await.remove(0);
 
-    // Confirm; the moment Cognito has deleted the token, Cognito stops answering the service
-    // and the service is killed (SIGKILL): sessions still alive, no notice, nothing recorded.
-    let confirm = app
-        .http
-        .post(format!("{}/v1/recovery/confirm", binary.address))
-        .json(&serde_json::json!({"username": user.username, "code": code, "password": user.password}))
-        .send();
-    let confirming = tokio::spawn(confirm);
-    for _ in 0..400 {
-        if !app
-            .mfa_settings(&user)
-            .await
-            .contains(&"SOFTWARE_TOKEN_MFA".to_owned())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    app.proxy.slow_down(Duration::from_secs(30));
-    binary.stop();
+    let operation = rule.operation().to_owned();
+    app.proxy.inject(rule);
+    let confirming = tokio::spawn(service.confirm(&app, &user, &code));
+    app.proxy.wait_until_held(&operation).await;
+    service.kill();
     let _ = confirming.await;
-    app.proxy.slow_down(Duration::ZERO);
-    assert!(!app
-        .mfa_settings(&user)
-        .await
-        .contains(&"SOFTWARE_TOKEN_MFA".to_owned()));
+    app.proxy.clear();
 
-    // Restarted, the service finishes the reset without being asked.
-    let restarted = app.start_binary_on(&db_url).await;
+    service.restart(&app).await;
     let notice = app.wait_for_email(&user.email, 2).await;
     assert!(
         notice.subject.as_deref().unwrap().contains("was removed"),
         "{:?}",
         notice.subject
     );
-    wait_until_jobs_done(&db).await;
-    let count = |action: &'static str| {
-        let db = db.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_events WHERE action = $1")
-                .bind(action)
-                .fetch_one(&db)
-                .await
-                .unwrap()
-        }
-    };
-    assert_eq!(count("mfa.reset").await, 1);
-    assert_eq!(count("sessions.revoked").await, 1);
+    wait_until_jobs_done(&service.db).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(service.count("mfa.reset").await, 1);
+    assert_eq!(service.count("sessions.revoked").await, 1);
+    assert_eq!(app.emails_to(&user.email).await.len(), 2, "one notice");
     assert_eq!(
         app.sign_in(&user).await,
         SignIn::Challenge("MFA_SETUP".into())
     );
-    // The person who did everything right retries with the same code: 200, once.
-    let retry = || {
-        app.http
-            .post(format!("{}/v1/recovery/confirm", restarted.address))
-            .json(&serde_json::json!({"username": user.username, "code": code, "password": user.password}))
-            .send()
-    };
-    let response = retry().await.unwrap();
+    let response = service.confirm(&app, &user, &code).await.unwrap();
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    assert_eq!(
-        retry().await.unwrap().status(),
-        400,
-        "then the code is used"
-    );
-    restarted.stop();
+    let response = service.confirm(&app, &user, &code).await.unwrap();
+    assert_eq!(response.status(), 400, "then the code is used");
+    service.kill();
+}
+
+#[tokio::test]
+async fn a_service_killed_before_the_token_deletion_finishes_the_reset_on_restart() {
+    killed_during_a_reset(Rule::new("AdminDeleteSoftwareToken", Fault::HoldCall)).await;
+}
+
+#[tokio::test]
+async fn a_service_killed_right_after_the_token_deletion_finishes_the_reset_on_restart() {
+    killed_during_a_reset(Rule::new("AdminDeleteSoftwareToken", Fault::HoldAnswer)).await;
+}
+
+#[tokio::test]
+async fn a_service_killed_after_the_preference_change_finishes_the_reset_on_restart() {
+    killed_during_a_reset(Rule::new("AdminSetUserMFAPreference", Fault::HoldAnswer)).await;
+}
+
+#[tokio::test]
+async fn a_service_killed_during_the_read_back_finishes_the_reset_on_restart() {
+    // A confirmation's one AdminGetUser reads the reset back.
+    killed_during_a_reset(Rule::new("AdminGetUser", Fault::HoldAnswer)).await;
+}
+
+#[tokio::test]
+async fn a_service_killed_before_the_sign_out_finishes_the_reset_on_restart() {
+    killed_during_a_reset(Rule::new("AdminUserGlobalSignOut", Fault::HoldCall)).await;
+}
+
+#[tokio::test]
+async fn a_service_killed_after_the_sign_out_finishes_the_reset_on_restart() {
+    killed_during_a_reset(Rule::new("AdminUserGlobalSignOut", Fault::HoldAnswer)).await;
+}
+
+#[tokio::test]
+async fn a_service_killed_during_the_password_check_changes_nothing_and_the_code_still_works() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let mut service = Crashable::start(&app).await;
+    assert_eq!(service.request(&app, &user).await, 202);
+    let code = inbox(&app, &user.email, 1).await.remove(0);
+    app.proxy
+        .inject(Rule::new("AdminInitiateAuth", Fault::HoldAnswer));
+    let confirming = tokio::spawn(service.confirm(&app, &user, &code));
+    app.proxy.wait_until_held("AdminInitiateAuth").await;
+    service.kill();
+    let _ = confirming.await;
+    app.proxy.clear();
+
+    service.restart(&app).await;
+    wait_until_jobs_done(&service.db).await;
+    app.assert_totp_still_asked(&user).await;
+    assert_eq!(service.count("mfa.reset").await, 0);
+    let response = service.confirm(&app, &user, &code).await.unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    service.kill();
 }
 
 #[tokio::test]

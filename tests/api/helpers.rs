@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -21,9 +20,9 @@ use mfa_recovery::startup::Application;
 use mfa_recovery::worker::Worker;
 use serde::Deserialize;
 use sqlx::{Connection, PgConnection, PgPool};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::broadcast;
 use uuid::Uuid;
+
+pub use crate::proxy::{Fault, FaultProxy, Rule};
 
 pub const FROM_ADDRESS: &str = "no-reply@recovery.test";
 pub const PEPPER: &str = "integration-test-pepper-0123456789abcdef";
@@ -866,98 +865,6 @@ pub async fn create_database(admin_url: &str) -> String {
         .expect("create database");
     let base = admin_url.rsplit_once('/').expect("url has a database").0;
     format!("{base}/{name}")
-}
-
-/// A TCP relay between the service and the emulator that a test can take down and bring back:
-/// while down, every connection is cut and new ones are closed at once, as when Cognito is
-/// unreachable.
-pub struct FaultProxy {
-    port: u16,
-    /// Connections accepted so far.
-    accepted: Arc<std::sync::atomic::AtomicU64>,
-    down: Arc<AtomicBool>,
-    delay_ms: Arc<std::sync::atomic::AtomicU64>,
-    cut: broadcast::Sender<()>,
-}
-
-impl FaultProxy {
-    async fn start(upstream: &str) -> Self {
-        let upstream = upstream.trim_start_matches("http://").to_owned();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let down = Arc::new(AtomicBool::new(false));
-        let delay_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let accepted = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let (cut, _) = broadcast::channel(16);
-        let (d, c, delay) = (Arc::clone(&down), cut.clone(), Arc::clone(&delay_ms));
-        let count = Arc::clone(&accepted);
-        tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                count.fetch_add(1, Ordering::SeqCst);
-                if d.load(Ordering::SeqCst) {
-                    drop(inbound);
-                    continue;
-                }
-                let upstream = upstream.clone();
-                let mut cut = c.subscribe();
-                let wait = Duration::from_millis(delay.load(Ordering::SeqCst));
-                tokio::spawn(async move {
-                    tokio::time::sleep(wait).await;
-                    let Ok(mut outbound) = TcpStream::connect(&upstream).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = cut.recv() => {}
-                    }
-                });
-            }
-        });
-        Self {
-            port,
-            accepted,
-            down,
-            delay_ms,
-            cut,
-        }
-    }
-
-    /// Connections accepted so far.
-    pub fn connections(&self) -> u64 {
-        self.accepted.load(Ordering::SeqCst)
-    }
-
-    /// Waits (up to 20 s) until a connection beyond the first `seen` arrives.
-    pub async fn wait_for_connection_after(&self, seen: u64) {
-        for _ in 0..2000 {
-            if self.connections() > seen {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("no new connection reached the AWS proxy");
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub fn take_down(&self) {
-        self.down.store(true, Ordering::SeqCst);
-        let _ = self.cut.send(());
-    }
-
-    /// Every new connection waits this long before it reaches the emulator; open ones are cut
-    /// so that the next call opens a new one.
-    pub fn slow_down(&self, delay: Duration) {
-        self.delay_ms
-            .store(delay.as_millis() as u64, Ordering::SeqCst);
-        let _ = self.cut.send(());
-    }
-
-    pub fn bring_back(&self) {
-        self.down.store(false, Ordering::SeqCst);
-    }
 }
 
 /// Asserts a problem+json error with the given status and code.

@@ -15,6 +15,9 @@ pub struct FinishReset;
 impl Job for FinishReset {
     const KIND: &'static str = "finish_reset";
     type Context = RecoveryService;
+    /// Giving up would leave a reset half done (the token may be gone, sessions alive, no
+    /// notice): it is retried until it completes.
+    const GIVES_UP: bool = false;
 
     async fn run(
         service: &RecoveryService,
