@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Starts (or stops) a throwaway PostgreSQL 15 cluster and the AWS emulator on 127.0.0.1.
-#   scripts/services.sh start   -> writes $SERVICES_DIR/env with the addresses to source
+#   scripts/services.sh start            -> writes $SERVICES_DIR/env with the addresses to source
 #   scripts/services.sh stop
+#   scripts/services.sh start-postgres   -> PostgreSQL only, keeping every acknowledged commit
+#                                           through a crash (tests that crash their own server)
+#   scripts/services.sh crash-postgres   -> stops it as a crash would (immediate: no checkpoint,
+#                                           every connection cut; it recovers from its WAL)
+#   scripts/services.sh resume-postgres  -> starts it again on the same port
 # Both listen on free loopback ports and keep all their state in $SERVICES_DIR (default
 # .services/default). The tests, the demo and the benchmark each use a directory of their own,
 # so that running the tests does not stop a demo in the same checkout.
@@ -34,12 +39,17 @@ stop() {
   rm -rf "$STATE"
 }
 
-start() {
+pg_start() {
+  local pgdir
+  pgdir=$(cat "$STATE/pgdir")
+  as_pg "$PG_BIN/pg_ctl" -D "$pgdir" -l "$pgdir/server.log" -w -t 60 -o "$(cat "$STATE/pgopts")" start >/dev/null
+}
+
+start_postgres() {
   stop
   mkdir -p "$STATE"
-  local pg_port moto_port
+  local pg_port
   pg_port=$(free_port)
-  moto_port=$(free_port)
 
   local pgdir="$STATE/pg" sockdir="$STATE/pgsock"
   if [ "$(id -u)" -eq 0 ]; then
@@ -60,11 +70,27 @@ start() {
   fi
   as_pg "$PG_BIN/initdb" -D "$pgdir" -U postgres -A trust --no-sync >"$STATE/initdb.log" 2>&1 \
     || { cat "$STATE/initdb.log" >&2; exit 1; }
-  # A test server: durability is traded for speed (fsync off), and it listens on loopback only.
-  as_pg "$PG_BIN/pg_ctl" -D "$pgdir" -l "$pgdir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $sockdir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
-    start >/dev/null
+  # A test server, on loopback only. It survives its own crash (crash-postgres) with every
+  # acknowledged commit, as a production server does: commits wait for their WAL to be written
+  # (synchronous_commit). Only a crash of the machine would lose data (fsync off, for speed),
+  # and the test servers never see one. The suite's shared server (`start`) trades even that
+  # for speed (synchronous_commit off): it is never crashed.
+  local commit=off
+  [ "${1:-}" = durable ] && commit=on
+  echo "-c listen_addresses=127.0.0.1 -p $pg_port -k $sockdir -c fsync=off -c synchronous_commit=$commit -c full_page_writes=off -c max_connections=400" >"$STATE/pgopts"
+  pg_start
 
+  cat >"$STATE/env" <<ENV
+export TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/postgres
+export TEST_PG_BIN=$PG_BIN
+ENV
+  echo "services: PostgreSQL on 127.0.0.1:$pg_port" >&2
+}
+
+start() {
+  start_postgres
+  local moto_port
+  moto_port=$(free_port)
   .venv/bin/python tests/emulator/moto_server.py "$moto_port" >"$STATE/moto.log" 2>&1 &
   echo $! >"$STATE/moto.pid"
   for _ in $(seq 1 100); do
@@ -76,20 +102,21 @@ start() {
   python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$moto_port/_harness/ses/messages', timeout=2)" \
     || { echo "services: the emulator did not start" >&2; cat "$STATE/moto.log" >&2; exit 1; }
 
-  cat >"$STATE/env" <<ENV
-export TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/postgres
+  cat >>"$STATE/env" <<ENV
 export TEST_AWS_ENDPOINT=http://127.0.0.1:$moto_port
-export TEST_PG_BIN=$PG_BIN
 export TEST_SCHEMATHESIS=$PWD/.venv/bin/schemathesis
 export AWS_ACCESS_KEY_ID=testing
 export AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=us-east-1
 ENV
-  echo "services: PostgreSQL on 127.0.0.1:$pg_port, AWS emulator on 127.0.0.1:$moto_port" >&2
+  echo "services: AWS emulator on 127.0.0.1:$moto_port" >&2
 }
 
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  start-postgres) start_postgres durable ;;
+  crash-postgres) as_pg "$PG_BIN/pg_ctl" -D "$(cat "$STATE/pgdir")" -m immediate -w stop >/dev/null ;;
+  resume-postgres) pg_start ;;
+  *) echo "usage: $0 start|stop|start-postgres|crash-postgres|resume-postgres" >&2; exit 2 ;;
 esac

@@ -11,9 +11,13 @@ use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::cognito::{IdpError, TokenRemoval};
 use crate::domain::{Actor, ClientInfo, RecoveryStatus, Transition};
-use crate::store::attempts;
 use crate::store::recoveries::{self, RecoveryRow, Superseding};
+use crate::store::{self, attempts};
 use crate::worker::{self, JobError};
+
+/// How long the outcome of a reset Cognito applied is written again while the database cannot
+/// be reached (a restart), before the reset is left to its `finish_reset` job.
+const RECORD_WITHIN: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// A recovery claimed for its reset (status `resetting`), and who is applying it.
 pub(super) struct Resetting<'a> {
@@ -41,16 +45,20 @@ impl RecoveryService {
     pub(super) async fn reset(&self, resetting: &Resetting<'_>) -> Result<(), ResetError> {
         match self.reset_in_cognito(resetting.recovery.account()).await {
             Ok(detail) => {
-                self.record_reset(resetting, detail)
-                    .await
-                    .map_err(ResetError::Store)?;
+                store::retry_while_unavailable(RECORD_WITHIN, || {
+                    self.record_reset(resetting, detail.clone())
+                })
+                .await
+                .map_err(ResetError::Store)?;
                 tracing::info!("TOTP authenticator removed and read back");
                 Ok(())
             }
             Err(ResetError::NotApplied(why)) => {
-                self.record_reset_not_applied(resetting, &why)
-                    .await
-                    .map_err(ResetError::Store)?;
+                store::retry_while_unavailable(RECORD_WITHIN, || {
+                    self.record_reset_not_applied(resetting, &why)
+                })
+                .await
+                .map_err(ResetError::Store)?;
                 Err(ResetError::NotApplied(why))
             }
             Err(err) => Err(err),

@@ -113,6 +113,22 @@ impl ApiError {
         .retry_after(BUSY_RETRY_AFTER_SECONDS)
     }
 
+    /// The database failed while `doing`: 503 with `Retry-After` while it cannot be reached
+    /// (the service reconnects by itself), 500 for anything else. Logged either way.
+    pub fn store(doing: &str, err: &sqlx::Error) -> Self {
+        log_unexpected(doing, err);
+        if !crate::store::unavailable(err) {
+            return Self::internal();
+        }
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service unavailable",
+            "The service cannot reach its database right now. Try again in a few seconds.",
+        )
+        .retry_after(DATABASE_RETRY_AFTER_SECONDS)
+    }
+
     pub fn limits_unavailable(err: &sqlx::Error) -> Self {
         log_unexpected("the rate-limit store failed; refusing the request", err);
         Self::new(
@@ -174,15 +190,14 @@ impl From<RequestError> for ApiError {
             RequestError::LimitsUnavailable(ref e) => ApiError::limits_unavailable(e),
             // Only support requests have a quota, and they map `SupportError::QuotaSpent`.
             RequestError::SupportQuotaSpent { .. } => ApiError::rate_limited(DAY_SECONDS),
-            RequestError::Store(ref e) => {
-                log_unexpected("recording a recovery request failed", e);
-                ApiError::internal()
-            }
+            RequestError::Store(ref e) => ApiError::store("recording a recovery request failed", e),
         }
     }
 }
 
 const DAY_SECONDS: u64 = 86_400;
+/// How long a client waits before retrying while the database cannot be reached.
+const DATABASE_RETRY_AFTER_SECONDS: u64 = 5;
 /// A reset in progress is usually done within seconds.
 const RESET_RETRY_AFTER_SECONDS: u64 = 5;
 /// A flood of confirmations passes within seconds.
@@ -232,8 +247,7 @@ impl From<ConfirmError> for ApiError {
                 "The identity provider did not remove the authenticator, so nothing was reset. Contact support; the attempt was recorded.",
             ),
             ConfirmError::Store(ref e) => {
-                log_unexpected("confirmation failed in the database", e);
-                ApiError::internal()
+                ApiError::store("confirmation failed in the database", e)
             }
             ConfirmError::Busy => ApiError::busy(),
             ConfirmError::ResetInProgress => ApiError::new(
@@ -320,8 +334,7 @@ impl From<SupportError> for ApiError {
                 .retry_after(IDP_RETRY_AFTER_SECONDS)
             }
             SupportError::Store(ref e) => {
-                log_unexpected("support desk request failed in the database", e);
-                ApiError::internal()
+                ApiError::store("support desk request failed in the database", e)
             }
         }
     }
@@ -361,8 +374,7 @@ impl From<EnrollmentError> for ApiError {
                 "The identity provider accepted the code but did not make the app your sign-in factor. Sign in to set it up, or contact support; the attempt was recorded.",
             ),
             EnrollmentError::Store(ref e) => {
-                log_unexpected("enrollment failed in the database", e);
-                ApiError::internal()
+                ApiError::store("enrollment failed in the database", e)
             }
         }
     }
@@ -370,7 +382,6 @@ impl From<EnrollmentError> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
-        log_unexpected("database error", &err);
-        ApiError::internal()
+        ApiError::store("database error", &err)
     }
 }

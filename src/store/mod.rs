@@ -27,6 +27,51 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error>
         .await
 }
 
+/// Whether `err` means the database cannot be reached right now (down, restarting, its
+/// connections cut, no connection free in time) rather than a fault in a query: a request
+/// meeting it is answered 503 with `Retry-After`, and the pool reconnects by itself once the
+/// database is back.
+pub fn unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // 08: connection exception; 57P: operator intervention (shutting down, crash
+        // recovery, cannot connect now); 53300: too many connections.
+        sqlx::Error::Database(e) => e
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+        _ => false,
+    }
+}
+
+/// Runs `write` again while the database cannot be reached, for up to `within` (pauses from
+/// 250 ms, doubling, at most 2 s): for a write that must follow something already done outside
+/// the database (a reset Cognito applied), so that a database restart delays it instead of
+/// leaving it to a lease running out. Any other error, or the last one, is returned.
+pub async fn retry_while_unavailable<T, F, Fut>(
+    within: Duration,
+    mut write: F,
+) -> Result<T, sqlx::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match write().await {
+            Err(err) if unavailable(&err) && tokio::time::Instant::now() + pause < deadline => {
+                tracing::warn!(error = %err, "the database cannot be reached; writing again shortly");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The versions of this binary's migrations that the database has not applied (all of them
 /// when it holds no schema at all).
 pub async fn pending_migrations(pool: &PgPool) -> Result<Vec<i64>, sqlx::Error> {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use crate::helpers::{
-    create_database, find_code, wait_until_jobs_done, AppOptions, Fault, Rule, RunningBinary,
-    SignIn, TestApp, TestUser,
+    assert_problem, create_database, find_code, wait_until_jobs_done, AppOptions, Fault, Rule,
+    RunningBinary, SignIn, TestApp, TestUser,
 };
 
 /// The audit chain's lock (src/store/audit.rs): holding it stalls every audit append.
@@ -63,7 +63,12 @@ struct Crashable {
 
 impl Crashable {
     async fn start(app: &TestApp) -> Self {
-        let db_url = create_database(&app.env.admin_db_url).await;
+        Self::start_on(app, &app.env.admin_db_url).await
+    }
+
+    /// On a fresh database of the PostgreSQL server that `admin_url` reaches.
+    async fn start_on(app: &TestApp, admin_url: &str) -> Self {
+        let db_url = create_database(admin_url).await;
         let binary = app.start_binary_on(&db_url).await;
         let db = PgPool::connect(&db_url).await.unwrap();
         Self {
@@ -312,4 +317,182 @@ async fn a_holder_whose_lease_ran_out_cannot_complete_fail_or_release_a_reset_ta
         .await
         .unwrap()
         .applied());
+}
+
+/// A PostgreSQL server of the test's own (`scripts/services.sh start-postgres`), which it may
+/// crash and start again without disturbing the other tests' server.
+struct OwnPostgres {
+    dir: std::path::PathBuf,
+    admin_url: String,
+}
+
+fn services(dir: &std::path::Path, command: &str) {
+    let status =
+        std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/services.sh"))
+            .arg(command)
+            .env("SERVICES_DIR", dir)
+            .status()
+            .expect("scripts/services.sh runs");
+    assert!(status.success(), "services.sh {command}");
+}
+
+impl OwnPostgres {
+    /// Runs `scripts/services.sh command` for this server, off the test's runtime.
+    async fn services(&self, command: &'static str) {
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || services(&dir, command))
+            .await
+            .unwrap();
+    }
+
+    async fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!("mfa-pg-{}", uuid::Uuid::new_v4().simple()));
+        tokio::task::spawn_blocking(move || {
+            let mut pg = Self {
+                dir,
+                admin_url: String::new(),
+            };
+            services(&pg.dir, "start-postgres");
+            let env = std::fs::read_to_string(pg.dir.join("env")).unwrap();
+            pg.admin_url = env
+                .lines()
+                .find_map(|l| l.strip_prefix("export TEST_DATABASE_URL="))
+                .expect("the server's address")
+                .to_owned();
+            pg
+        })
+        .await
+        .unwrap()
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        services(&self.dir, "stop");
+    }
+}
+
+/// What the service's probe says: its status code.
+async fn readyz(app: &TestApp, service: &Crashable) -> u16 {
+    let address = &service.binary.as_ref().unwrap().admin_address;
+    match app.http.get(format!("{address}/readyz")).send().await {
+        Ok(response) => response.status().as_u16(),
+        Err(_) => 0,
+    }
+}
+
+/// One user's whole recovery against `service`, as a person does it: ask (again while the
+/// service says 503), wait for the email, confirm with the newest code (again while it says
+/// 503, or with a newer code when one came). Returns the confirm's final status.
+async fn recover(app: &TestApp, address: String, user: TestUser) -> u16 {
+    let post = |path: &'static str, body: serde_json::Value| {
+        app.http
+            .post(format!("{address}{path}"))
+            .timeout(Duration::from_secs(15))
+            .json(&body)
+            .send()
+    };
+    let status =
+        |r: reqwest::Result<reqwest::Response>| r.map(|r| r.status().as_u16()).unwrap_or(0);
+    for _ in 0..100 {
+        match status(
+            post(
+                "/v1/recovery",
+                serde_json::json!({"username": user.username}),
+            )
+            .await,
+        ) {
+            202 => break,
+            503 | 0 => tokio::time::sleep(Duration::from_millis(200)).await,
+            other => panic!("request answered {other}"),
+        }
+    }
+    let mut last = 0;
+    for _ in 0..150 {
+        let emails = app.emails_to(&user.email).await;
+        let Some(newest) = emails.last() else {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        };
+        let body = serde_json::json!({"username": user.username, "code": newest.code(), "password": user.password});
+        last = status(post("/v1/recovery/confirm", body).await);
+        match last {
+            200 => return 200,
+            // Unavailable, or a newer code superseded this one (a request whose answer the
+            // crash cut was recorded after all): as a person would, try again.
+            503 | 0 | 400 => tokio::time::sleep(Duration::from_millis(200)).await,
+            other => return other,
+        }
+    }
+    last
+}
+
+#[tokio::test]
+async fn the_service_rides_out_a_postgresql_crash_without_a_restart_and_loses_nothing() {
+    let app = TestApp::spawn().await;
+    let pg = OwnPostgres::start().await;
+    let service = Crashable::start_on(&app, &pg.admin_url).await;
+    let mut users = Vec::new();
+    for _ in 0..6 {
+        users.push(app.create_user().await);
+    }
+    let address = service.binary.as_ref().unwrap().address.clone();
+    let flows: Vec<_> = users
+        .iter()
+        .map(|user| recover(&app, address.clone(), user.clone()))
+        .collect();
+    let crash = async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        pg.services("crash-postgres").await;
+        // The probe tells the truth; a request is answered 503, never 500, never left hanging.
+        assert_eq!(readyz(&app, &service).await, 503);
+        let response = app
+            .http
+            .post(format!("{address}/v1/recovery"))
+            .json(&serde_json::json!({"username": users[0].username}))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.headers().contains_key("retry-after"));
+        assert_problem(response, 503, "service_unavailable").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        pg.services("resume-postgres").await;
+        // Ready again without a restart of its own.
+        for _ in 0..100 {
+            if readyz(&app, &service).await == 200 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("not ready again after PostgreSQL came back");
+    };
+    let (statuses, ()) = tokio::join!(futures::future::join_all(flows), crash);
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+
+    wait_until_jobs_done(&service.db).await;
+    assert_eq!(service.count("mfa.reset").await, 6, "each reset once");
+    assert_eq!(service.count("sessions.revoked").await, 6);
+    let half_done: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM recoveries WHERE status = 'resetting'")
+            .fetch_one(&service.db)
+            .await
+            .unwrap();
+    assert_eq!(half_done, 0);
+    for user in &users {
+        assert_eq!(
+            app.sign_in(user).await,
+            SignIn::Challenge("MFA_SETUP".into())
+        );
+    }
+    let verify = std::process::Command::new(env!("CARGO_BIN_EXE_mfa-recovery"))
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", &service.db_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
 }

@@ -109,6 +109,7 @@ impl AppOptions {
     }
 }
 
+#[derive(Clone)]
 pub struct TestUser {
     pub username: String,
     pub email: String,

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::helpers::{create_database, RunningBinary, TestApp, PEPPER};
+use crate::helpers::{create_database, TestApp, PEPPER};
 
 fn pg_dump(app: &TestApp, db_url: &str) -> String {
     let output = Command::new(format!("{}/pg_dump", app.env.pg_bin))
@@ -23,9 +23,7 @@ async fn codes_passwords_and_the_pepper_are_absent_from_logs_and_from_a_database
     let user = app.create_user().await;
     // The binary gets a database of its own, so that only it handles this recovery.
     let db_url = create_database(&app.env.admin_db_url).await;
-    let mut vars = app.settings_env.clone();
-    vars.insert("DATABASE_URL".into(), db_url.clone());
-    let binary = RunningBinary::start(&vars);
+    let binary = app.start_binary_on(&db_url).await;
     let post = |path: &str, body: serde_json::Value| {
         app.http
             .post(format!("{}{path}", binary.address))
