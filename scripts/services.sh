@@ -4,6 +4,7 @@
 #   scripts/services.sh stop
 #   scripts/services.sh start-postgres   -> PostgreSQL only, keeping every acknowledged commit
 #                                           through a crash (tests that crash their own server)
+#   scripts/services.sh start-emulator   -> the emulator alongside (after start-postgres)
 #   scripts/services.sh crash-postgres   -> stops it as a crash would (immediate: no checkpoint,
 #                                           every connection cut; it recovers from its WAL)
 #   scripts/services.sh resume-postgres  -> starts it again on the same port
@@ -87,8 +88,7 @@ ENV
   echo "services: PostgreSQL on 127.0.0.1:$pg_port" >&2
 }
 
-start() {
-  start_postgres
+start_emulator() {
   local moto_port
   moto_port=$(free_port)
   .venv/bin/python tests/emulator/moto_server.py "$moto_port" >"$STATE/moto.log" 2>&1 &
@@ -112,11 +112,17 @@ ENV
   echo "services: AWS emulator on 127.0.0.1:$moto_port" >&2
 }
 
+start() {
+  start_postgres
+  start_emulator
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   start-postgres) start_postgres durable ;;
+  start-emulator) start_emulator ;;
   crash-postgres) as_pg "$PG_BIN/pg_ctl" -D "$(cat "$STATE/pgdir")" -m immediate -w stop >/dev/null ;;
   resume-postgres) pg_start ;;
-  *) echo "usage: $0 start|stop|start-postgres|crash-postgres|resume-postgres" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|start-postgres|start-emulator|crash-postgres|resume-postgres" >&2; exit 2 ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and integration tests against a real PostgreSQL server and the
-# AWS emulator, both installed if needed and started here on 127.0.0.1, stopped at the end.
-#   scripts/test.sh [extra cargo test arguments]
+# AWS emulator, both installed if needed and started here on 127.0.0.1, stopped at the end;
+# then a 30 s soak (scripts/soak.sh).
+#   scripts/test.sh [extra cargo test arguments: then without the soak]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +14,8 @@ scripts/services.sh start
 source "$SERVICES_DIR/env"
 
 cargo test --locked "$@"
+# Then the soak, in its short form (the whole suite only): recoveries at once while the service
+# is killed and PostgreSQL crashed at random; it fails on anything duplicated, lost or half done.
+if [ $# -eq 0 ]; then
+  scripts/soak.sh --seconds "${SOAK_SECONDS:-30}"
+fi
