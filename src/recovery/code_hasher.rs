@@ -1,9 +1,10 @@
-//! argon2id hashing of recovery codes, keyed with the pepper, off the async executor.
+//! argon2id hashing of recovery codes, keyed with the pepper, off the async executor, in a
+//! fixed pool of reusable working memories (one per hashing slot).
 
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
@@ -37,6 +38,10 @@ struct Inner {
     /// Compared against when there is no code to compare with, so that a confirmation for a
     /// name without a code costs the same as one with.
     dummy_hash: String,
+    /// argon2's working memory (`memory_kib` each), one per hashing slot, reused by every
+    /// hash: the service's memory stays flat however many blocking threads have run argon2
+    /// (memory allocated anew per hash stays with the allocator's per-thread arenas).
+    memories: std::sync::Mutex<Vec<Vec<Block>>>,
 }
 
 impl CodeHasher {
@@ -54,6 +59,7 @@ impl CodeHasher {
             permits: Semaphore::new(settings.concurrency.max(1)),
             queue_timeout: settings.queue_timeout,
             dummy_hash: String::new(),
+            memories: std::sync::Mutex::new(Vec::new()),
         };
         inner.dummy_hash = inner.hash(RecoveryCode::generate().expose())?;
         Ok(Self {
@@ -109,33 +115,91 @@ impl CodeHasher {
 }
 
 impl Inner {
-    fn argon2(&self) -> Result<Argon2<'_>, HashError> {
+    fn argon2(&self, params: Params) -> Result<Argon2<'_>, HashError> {
         Argon2::new_with_secret(
             self.pepper.expose_secret().as_bytes(),
             Algorithm::Argon2id,
             Version::V0x13,
-            self.params.clone(),
+            params,
         )
-        .map_err(|e| HashError::Argon2(e.to_string()))
+        .map_err(argon2_error)
+    }
+
+    /// Runs argon2 into `out` in one of the reusable working memories. The permit held by the
+    /// caller guarantees one is free; a hash made with a larger memory cost than configured
+    /// (stored before a change of settings) grows the memory it is given.
+    fn compute(
+        &self,
+        params: Params,
+        digits: &str,
+        salt: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), HashError> {
+        let blocks = params.block_count();
+        let mut memory = self
+            .memories
+            .lock()
+            .expect("not poisoned")
+            .pop()
+            .unwrap_or_default();
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        let result = self.argon2(params)?.hash_password_into_with_memory(
+            digits.as_bytes(),
+            salt,
+            out,
+            &mut memory[..blocks],
+        );
+        self.memories.lock().expect("not poisoned").push(memory);
+        result.map_err(argon2_error)
     }
 
     fn hash(&self, digits: &str) -> Result<String, HashError> {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        self.argon2()?
-            .hash_password(digits.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| HashError::Argon2(e.to_string()))
+        let mut salt_bytes = [0u8; 64];
+        let salt_bytes = salt
+            .as_salt()
+            .decode_b64(&mut salt_bytes)
+            .map_err(argon2_error)?;
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        self.compute(self.params.clone(), digits, salt_bytes, &mut out)?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&self.params).map_err(argon2_error)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&out).map_err(argon2_error)?),
+        };
+        Ok(phc.to_string())
     }
 
+    /// Recomputes the stored hash's argon2id (with its own parameters and salt) and compares
+    /// the outputs in constant time (`Output`'s equality).
     fn verify(&self, digits: &str, stored: &str) -> Result<bool, HashError> {
-        let parsed = PasswordHash::new(stored).map_err(|e| HashError::Argon2(e.to_string()))?;
-        // The comparison inside verify_password is constant-time.
-        match self.argon2()?.verify_password(digits.as_bytes(), &parsed) {
-            Ok(()) => Ok(true),
-            Err(argon2::password_hash::Error::Password) => Ok(false),
-            Err(e) => Err(HashError::Argon2(e.to_string())),
+        let parsed = PasswordHash::new(stored).map_err(argon2_error)?;
+        if parsed.algorithm != Algorithm::Argon2id.ident()
+            || parsed.version.is_some_and(|v| v != u32::from(Version::V0x13))
+        {
+            return Err(HashError::Argon2(format!(
+                "not an argon2id v19 hash: {}",
+                parsed.algorithm
+            )));
         }
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return Err(HashError::Argon2("a hash without salt or output".into()));
+        };
+        let params = Params::try_from(&parsed).map_err(argon2_error)?;
+        let mut salt_bytes = [0u8; 64];
+        let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(argon2_error)?;
+        let mut out = vec![0u8; expected.len()];
+        self.compute(params, digits, salt_bytes, &mut out)?;
+        Ok(Output::new(&out).map_err(argon2_error)? == expected)
     }
+}
+
+fn argon2_error(err: impl std::fmt::Display) -> HashError {
+    HashError::Argon2(err.to_string())
 }
 
 #[cfg(test)]
@@ -198,6 +262,65 @@ mod tests {
             results.iter().any(|r| matches!(r, Err(HashError::Busy))),
             "the others do not wait 20 ms each"
         );
+    }
+
+    /// Hashes stored before the reusable memories (made by the library's `hash_password`) still
+    /// verify, and the library verifies the new ones: the stored format did not change.
+    #[tokio::test]
+    async fn hashes_are_interchangeable_with_the_argon2_crates_own() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let pepper = "pepper-pepper-pepper-pepper-pepper";
+        let h = hasher(pepper);
+        let library = Argon2::new_with_secret(
+            pepper.as_bytes(),
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(19456, 2, 1, None).unwrap(),
+        )
+        .unwrap();
+        let code = RecoveryCode::parse("12345678").unwrap();
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        let old = library
+            .hash_password(b"12345678", &salt)
+            .unwrap()
+            .to_string();
+        assert!(h.verify(&code, Some(&old)).await.unwrap());
+        let other = RecoveryCode::parse("87654321").unwrap();
+        assert!(!h.verify(&other, Some(&old)).await.unwrap());
+
+        let new = h.hash(&code).await.unwrap();
+        let parsed = PasswordHash::new(&new).unwrap();
+        assert!(library.verify_password(b"12345678", &parsed).is_ok());
+        assert!(library.verify_password(b"87654321", &parsed).is_err());
+        // A hash made with other parameters (settings changed since) verifies with its own.
+        let cheaper = Argon2::new_with_secret(
+            pepper.as_bytes(),
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8192, 3, 1, None).unwrap(),
+        )
+        .unwrap()
+        .hash_password(b"12345678", &salt)
+        .unwrap()
+        .to_string();
+        assert!(h.verify(&code, Some(&cheaper)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_working_memories_are_reused_one_per_slot() {
+        let h = hasher("pepper-pepper-pepper-pepper-pepper");
+        let code = RecoveryCode::generate();
+        let all = (0..16).map(|_| h.verify(&code, None));
+        for result in futures::future::join_all(all).await {
+            result.unwrap();
+        }
+        let memories = h.inner.memories.lock().unwrap();
+        assert!(
+            (1..=2).contains(&memories.len()),
+            "{} memories kept for 2 slots",
+            memories.len()
+        );
+        assert!(memories.iter().all(|m| m.len() == 19456));
     }
 
     #[tokio::test]

@@ -13,11 +13,14 @@ async fn post_raw(
     request.send().await.unwrap()
 }
 
+/// Path, content type, body, expected status and problem code.
+type Case<'a> = (&'a str, Option<&'a str>, Vec<u8>, u16, &'a str);
+
 #[tokio::test]
 async fn malformed_bodies_are_4xx_problems_never_server_errors() {
     let app = TestApp::spawn().await;
     let json = Some("application/json");
-    let cases: Vec<(&str, Option<&str>, Vec<u8>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "/v1/recovery",
             json,
