@@ -78,7 +78,9 @@ start_postgres() {
   # for speed (synchronous_commit off): it is never crashed.
   local commit=off
   [ "${1:-}" = durable ] && commit=on
-  echo "-c listen_addresses=127.0.0.1 -p $pg_port -k $sockdir -c fsync=off -c synchronous_commit=$commit -c full_page_writes=off -c max_connections=400" >"$STATE/pgopts"
+  # PG_FSYNC=on (the benchmark): durable against a machine crash too, as in production.
+  local fsync=${PG_FSYNC:-off}
+  echo "-c listen_addresses=127.0.0.1 -p $pg_port -k $sockdir -c fsync=$fsync -c synchronous_commit=$commit -c full_page_writes=$fsync -c max_connections=400" >"$STATE/pgopts"
   pg_start
 
   cat >"$STATE/env" <<ENV

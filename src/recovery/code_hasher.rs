@@ -179,7 +179,9 @@ impl Inner {
     fn verify(&self, digits: &str, stored: &str) -> Result<bool, HashError> {
         let parsed = PasswordHash::new(stored).map_err(argon2_error)?;
         if parsed.algorithm != Algorithm::Argon2id.ident()
-            || parsed.version.is_some_and(|v| v != u32::from(Version::V0x13))
+            || parsed
+                .version
+                .is_some_and(|v| v != u32::from(Version::V0x13))
         {
             return Err(HashError::Argon2(format!(
                 "not an argon2id v19 hash: {}",
