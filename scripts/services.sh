@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-STATE=${SERVICES_DIR:-$PWD/.services/default}
+STATE=$(realpath -m "${SERVICES_DIR:-$PWD/.services/default}")
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -23,7 +23,8 @@ free_port() {
 
 # PostgreSQL refuses to run as root: as root, run it as the postgres user.
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /, which it can always enter (the checkout may be out of its reach); paths are absolute.
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 stop() {
