@@ -3,6 +3,9 @@
 -- append-only triggers and the hash chain guard against everyone else.
 GRANT SELECT, INSERT ON audit_events TO mfa_recovery;
 GRANT USAGE ON SEQUENCE audit_events_seq_seq TO mfa_recovery;
+-- Events are recorded pending, then moved into the chain by the sequencer (never updated).
+GRANT SELECT, INSERT, DELETE ON audit_pending TO mfa_recovery;
+GRANT USAGE ON SEQUENCE audit_pending_id_seq TO mfa_recovery;
 GRANT SELECT, INSERT, UPDATE ON recoveries, jobs, enrollments TO mfa_recovery;
 -- Staff keys are added and revoked by the owner (the CLI); the service only reads them.
 GRANT SELECT ON staff_keys TO mfa_recovery;

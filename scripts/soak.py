@@ -286,7 +286,8 @@ def main():
     for t in threads:
         t.join()
 
-    # Settle: every instance up, every due job done (jobs retried later are made due).
+    # Settle: every instance up, every due job done (jobs retried later are made due), every
+    # recorded audit event chained.
     for _ in range(300):
         if all(i.ready() for i in instances):
             break
@@ -294,7 +295,8 @@ def main():
     for _ in range(600):
         postgres.query(db_url, "UPDATE jobs SET run_at = now() WHERE finished_at IS NULL")
         open_jobs = int(postgres.query(db_url, "SELECT count(*) FROM jobs WHERE finished_at IS NULL")[0][0])
-        if open_jobs == 0:
+        pending = int(postgres.query(db_url, "SELECT count(*) FROM audit_pending")[0][0])
+        if open_jobs == 0 and pending == 0:
             break
         time.sleep(0.2)
 

@@ -142,8 +142,15 @@ async fn main() -> anyhow::Result<()> {
             let result = audit::verify_chain(&database().await?).await?;
             match result.first_bad_seq {
                 None => println!(
-                    "audit verify: intact, {} events, head {}",
-                    result.events, result.head
+                    "audit verify: intact, {} events, head {}{}",
+                    result.events,
+                    result.head,
+                    match result.pending {
+                        0 => String::new(),
+                        n => format!(
+                            " ({n} recorded events not chained yet: a running service chains them)"
+                        ),
+                    }
                 ),
                 Some(seq) => {
                     eprintln!(

@@ -581,6 +581,9 @@ pub struct WorkerSettings {
     pub retry_base: Duration,
     /// How often expired code hashes are purged.
     pub retention_interval: Duration,
+    /// How often the sequencer chains recorded audit events: the longest an event waits to be
+    /// chained, give or take one batch.
+    pub audit_chain_interval: Duration,
 }
 
 #[derive(Deserialize)]
@@ -589,6 +592,7 @@ struct RawWorker {
     job_max_attempts: u32,
     job_retry_base_seconds: u64,
     retention_interval_seconds: u64,
+    audit_chain_interval_ms: u64,
 }
 
 impl TryFrom<RawWorker> for WorkerSettings {
@@ -607,6 +611,11 @@ impl TryFrom<RawWorker> for WorkerSettings {
                 "RETENTION_INTERVAL_SECONDS",
                 raw.retention_interval_seconds,
                 1,
+            )?),
+            audit_chain_interval: Duration::from_millis(at_least(
+                "AUDIT_CHAIN_INTERVAL_MS",
+                raw.audit_chain_interval_ms,
+                10,
             )?),
         })
     }

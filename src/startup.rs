@@ -21,7 +21,7 @@ use crate::mail::SesMailer;
 use crate::recovery::{self, CodeHasher, RecoveryService};
 use crate::settings::{AppEnv, AwsSettings, Settings};
 use crate::worker::{self, Worker};
-use crate::{routes, store, telemetry};
+use crate::{audit, routes, store, telemetry};
 
 /// Job loops per instance; each holds one job (and one database connection) at a time.
 const JOB_LOOPS: usize = 2;
@@ -192,6 +192,12 @@ impl Application {
                 let service = retention.clone();
                 async move { service.purge_expired_codes().await }
             },
+        )));
+
+        workers.push(tokio::spawn(audit::run_sequencer(
+            db.clone(),
+            settings.worker.audit_chain_interval,
+            stop.clone(),
         )));
 
         let listener = TcpListener::bind(&settings.server.bind_addr)?;

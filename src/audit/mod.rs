@@ -9,7 +9,7 @@ pub mod export;
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use futures::TryStreamExt;
 use serde::Serialize;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 pub use chain::{chain_hash, ChainVerifier, Unsealed, Verification, GENESIS};
@@ -18,7 +18,7 @@ pub use export::CsvExport;
 pub use store::AuditFilter;
 
 use crate::domain::{Actor, ClientInfo, StaffName};
-use crate::store::audit::{self as store, AuditRow, NewAuditRow};
+use crate::store::audit::{self as store, AuditRow, NewPendingRow};
 
 /// One stored audit event, as auditors see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -60,52 +60,114 @@ impl From<AuditRow> for AuditRecord {
     }
 }
 
-/// Appends the event, chained to the last one; returns its `seq`. Runs in a (nested)
-/// transaction of its own, so the chain lock is held even when `conn` is not in one. The lock
-/// is held until the caller's transaction commits: append events after the transaction's row
-/// changes, never before a row lock, or two transactions could wait on each other.
-pub async fn append(conn: &mut PgConnection, event: AuditEvent<'_>) -> Result<i64, sqlx::Error> {
-    let mut tx = conn.begin().await?;
-    store::lock_chain(&mut tx).await?;
-    let previous = store::last_hash(&mut tx).await?;
-    let seq = store::next_seq(&mut tx).await?;
-    // PostgreSQL keeps microseconds: hash exactly what is stored.
-    let at = Utc::now().trunc_subsecs(6);
+/// Records `event` in the caller's transaction, so that the change and its event commit
+/// together (or neither does): one plain INSERT, no lock. The sequencer chains it shortly after
+/// (`AUDIT_CHAIN_INTERVAL_MS`).
+pub async fn append(conn: &mut PgConnection, event: AuditEvent<'_>) -> Result<(), sqlx::Error> {
     let actor = event.actor.as_audit_string();
-    let ip = event.client.and_then(|c| c.ip.as_deref());
-    let user_agent = event.client.and_then(|c| c.user_agent.as_deref());
-    let unsealed = Unsealed {
-        seq,
-        at,
+    let row = NewPendingRow {
+        at: Utc::now().trunc_subsecs(6),
         action: event.action.as_str(),
         actor: &actor,
         username: event.username,
         recovery_id: event.recovery_id,
-        ip,
-        user_agent,
+        ip: event.client.and_then(|c| c.ip.as_deref()),
+        user_agent: event.client.and_then(|c| c.user_agent.as_deref()),
         outcome: event.outcome.as_str(),
         detail: event.detail.as_deref(),
     };
-    let hash = chain_hash(previous.as_deref().unwrap_or(GENESIS), &unsealed);
-    let row = NewAuditRow {
-        seq,
-        at,
-        action: unsealed.action,
-        actor: &actor,
-        username: event.username,
-        recovery_id: event.recovery_id,
-        ip,
-        user_agent,
-        outcome: unsealed.outcome,
-        detail: unsealed.detail,
-        hash: &hash,
-    };
-    store::insert(&mut tx, &row).await?;
-    tx.commit().await?;
-    Ok(seq)
+    store::insert_pending(conn, &row).await
 }
 
-/// Walks the whole chain from the first event.
+/// Events chained per transaction at most: one commit (one WAL flush) for all of them.
+pub const CHAIN_BATCH: i64 = 1000;
+
+/// The sequencer's step: chains the oldest pending events (at most `CHAIN_BATCH`) after the
+/// chain's committed end, in one transaction under the chain's lock. Returns how many it
+/// chained; 0 as well when another sequencer holds the lock (it is chaining them).
+pub async fn chain_pending(db: &PgPool) -> Result<usize, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    if !store::try_lock_chain(&mut tx).await? {
+        return Ok(0);
+    }
+    let pending = store::take_pending(&mut tx, CHAIN_BATCH).await?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let last = store::last(&mut tx).await?;
+    let seqs = store::next_seqs(&mut tx, pending.len() as i64).await?;
+    let mut previous = last
+        .map(|(_, hash)| hash)
+        .unwrap_or_else(|| GENESIS.to_owned());
+    let mut hashes = Vec::with_capacity(pending.len());
+    for (event, seq) in pending.iter().zip(&seqs) {
+        let hash = chain_hash(
+            &previous,
+            &Unsealed {
+                seq: *seq,
+                at: event.at,
+                action: &event.action,
+                actor: &event.actor,
+                username: event.username.as_deref(),
+                recovery_id: event.recovery_id,
+                ip: event.ip.as_deref(),
+                user_agent: event.user_agent.as_deref(),
+                outcome: &event.outcome,
+                detail: event.detail.as_deref(),
+            },
+        );
+        previous.clone_from(&hash);
+        hashes.push(hash);
+    }
+    store::insert_chained(&mut tx, &pending, &seqs, &hashes).await?;
+    tx.commit().await?;
+    Ok(pending.len())
+}
+
+/// Chains every pending event now (what the sequencer does over time), for tests and the final
+/// flush of a stopping instance. While another sequencer holds the chain's lock it waits for it,
+/// for up to 30 s; returns how many this call chained.
+pub async fn chain_all_pending(db: &PgPool) -> Result<usize, sqlx::Error> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut chained = 0;
+    loop {
+        let n = chain_pending(db).await?;
+        chained += n;
+        if n == 0 {
+            if store::pending_count(db).await? == 0 || tokio::time::Instant::now() > deadline {
+                return Ok(chained);
+            }
+            // Another sequencer holds the lock: it is chaining them.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The sequencer, in every instance: every `interval`, chains what is pending. Only one
+/// instance chains at a time (the chain's lock, tried, not waited for); when it dies, the next
+/// one to try takes over.
+pub async fn run_sequencer(
+    db: PgPool,
+    interval: std::time::Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        match chain_pending(&db).await {
+            // A full batch: more may be waiting.
+            Ok(n) if n as i64 == CHAIN_BATCH => continue,
+            Ok(_) => {}
+            Err(err) => crate::telemetry::log_unexpected("chaining audit events failed", &err),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    // Stopping: chain what this instance recorded last, if the database lets it in time.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), chain_all_pending(&db)).await;
+}
+
+/// Walks the whole chain from the first event, and counts the events not chained yet.
 pub async fn verify_chain(db: &PgPool) -> Result<Verification, sqlx::Error> {
     let filter = AuditFilter::default();
     let mut events = store::stream(db, &filter);
@@ -113,7 +175,9 @@ pub async fn verify_chain(db: &PgPool) -> Result<Verification, sqlx::Error> {
     while let Some(row) = events.try_next().await? {
         verifier.push(&row);
     }
-    Ok(verifier.finish())
+    let mut verification = verifier.finish();
+    verification.pending = u64::try_from(store::pending_count(db).await?).unwrap_or(0);
+    Ok(verification)
 }
 
 /// A page of events for an auditor. Every query of the log is itself recorded (`audit.read`).

@@ -81,7 +81,7 @@ async fn audit_admin(
     outcome: Outcome,
     name: &StaffName,
     detail: String,
-) -> Result<i64, sqlx::Error> {
+) -> Result<(), sqlx::Error> {
     audit::append(
         conn,
         AuditEvent::new(action, &Actor::System, outcome).detail(format!("staff:{name}: {detail}")),

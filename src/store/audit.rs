@@ -1,4 +1,5 @@
-//! The audit log's SQL: appending under the chain lock, and reading events back in `seq` order.
+//! The audit log's SQL: recording events (pending), chaining them under the chain lock, and
+//! reading chained events back in `seq` order.
 //! The rules (chaining, verification, who may read) live in `crate::audit`.
 
 use chrono::{DateTime, Utc};
@@ -22,9 +23,23 @@ pub struct AuditRow {
     pub hash: String,
 }
 
-/// An event to insert, its hash computed.
-pub struct NewAuditRow<'a> {
-    pub seq: i64,
+/// An event recorded by a change, not chained yet.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub actor: String,
+    pub username: Option<String>,
+    pub recovery_id: Option<Uuid>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+/// An event to record.
+pub struct NewPendingRow<'a> {
     pub at: DateTime<Utc>,
     pub action: &'a str,
     pub actor: &'a str,
@@ -34,40 +49,17 @@ pub struct NewAuditRow<'a> {
     pub user_agent: Option<&'a str>,
     pub outcome: &'a str,
     pub detail: Option<&'a str>,
-    pub hash: &'a str,
 }
 
-/// Every appender, in every instance, takes this transaction-level lock, so that each event is
-/// chained to the last committed one.
-const CHAIN_LOCK: i64 = 0x6d66_615f_6175_6469; // "mfa_audi"
-
-pub async fn lock_chain(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(CHAIN_LOCK)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// The hash of the last event, if there is one.
-pub async fn last_hash(conn: &mut PgConnection) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(conn)
-        .await
-}
-
-pub async fn next_seq(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('audit_events', 'seq'))")
-        .fetch_one(conn)
-        .await
-}
-
-pub async fn insert(conn: &mut PgConnection, row: &NewAuditRow<'_>) -> Result<(), sqlx::Error> {
+/// Records an event in the caller's transaction: one plain INSERT, no lock.
+pub async fn insert_pending(
+    conn: &mut PgConnection,
+    row: &NewPendingRow<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO audit_events (seq, at, action, actor, username, recovery_id, ip, user_agent, outcome, detail, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO audit_pending (at, action, actor, username, recovery_id, ip, user_agent, outcome, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(row.seq)
     .bind(row.at)
     .bind(row.action)
     .bind(row.actor)
@@ -77,10 +69,95 @@ pub async fn insert(conn: &mut PgConnection, row: &NewAuditRow<'_>) -> Result<()
     .bind(row.user_agent)
     .bind(row.outcome)
     .bind(row.detail)
-    .bind(row.hash)
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The chain's lock: whoever chains holds it for its transaction, so that one sequencer at a
+/// time (in any instance) extends the chain from its committed end.
+const CHAIN_LOCK: i64 = 0x6d66_615f_6175_6469; // "mfa_audi"
+
+/// Takes the chain's lock for this transaction if it is free; `false` when another sequencer
+/// holds it (it is chaining: nothing to do here).
+pub async fn try_lock_chain(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(CHAIN_LOCK)
+        .fetch_one(conn)
+        .await
+}
+
+/// The oldest pending events (in the order they were recorded), at most `limit`. No row lock
+/// is needed: only the holder of the chain's lock reads and deletes pending events.
+pub async fn take_pending(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<PendingRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, at, action, actor, username, recovery_id, ip, user_agent, outcome, detail
+         FROM audit_pending ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// How many events are recorded but not chained yet.
+pub async fn pending_count(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM audit_pending")
+        .fetch_one(pool)
+        .await
+}
+
+/// The last chained event's seq and hash, if there is one.
+pub async fn last(conn: &mut PgConnection) -> Result<Option<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(conn)
+        .await
+}
+
+/// Moves chained events from pending to the chain, in one statement each way.
+pub async fn insert_chained(
+    conn: &mut PgConnection,
+    pending: &[PendingRow],
+    seqs: &[i64],
+    hashes: &[String],
+) -> Result<(), sqlx::Error> {
+    let column = |f: fn(&PendingRow) -> Option<String>| pending.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(
+        "INSERT INTO audit_events (seq, at, action, actor, username, recovery_id, ip, user_agent, outcome, detail, hash)
+         SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
+                              $6::uuid[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+         ORDER BY 1",
+    )
+    .bind(seqs)
+    .bind(pending.iter().map(|p| p.at).collect::<Vec<_>>())
+    .bind(column(|p| Some(p.action.clone())))
+    .bind(column(|p| Some(p.actor.clone())))
+    .bind(column(|p| p.username.clone()))
+    .bind(pending.iter().map(|p| p.recovery_id).collect::<Vec<_>>())
+    .bind(column(|p| p.ip.clone()))
+    .bind(column(|p| p.user_agent.clone()))
+    .bind(column(|p| Some(p.outcome.clone())))
+    .bind(column(|p| p.detail.clone()))
+    .bind(hashes)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM audit_pending WHERE id = ANY($1)")
+        .bind(pending.iter().map(|p| p.id).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// `n` fresh seqs, in increasing order.
+pub async fn next_seqs(conn: &mut PgConnection, n: i64) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT nextval(pg_get_serial_sequence('audit_events', 'seq')) FROM generate_series(1, $1) ORDER BY 1",
+    )
+    .bind(n)
+    .fetch_all(conn)
+    .await
 }
 
 const COLUMNS: &str =

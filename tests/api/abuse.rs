@@ -52,6 +52,7 @@ async fn a_client_address_over_its_hourly_limit_gets_429_with_retry_after_on_bot
     let response = app.confirm("someone-0", "12345678", "pw").await;
     assert!(retry_after(&response) >= 1);
     assert_problem(response, 429, "rate_limited").await;
+    app.chained().await;
     let events: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_events WHERE action = 'recovery.rate_limited'",
     )
@@ -72,6 +73,7 @@ async fn x_forwarded_for_is_ignored_from_untrusted_peers() {
         request_from(&app, "c", Some("198.51.100.3")).await.status(),
     ];
     assert_eq!(statuses.map(|s| s.as_u16()), [202, 202, 429]);
+    app.chained().await;
     let ips: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT ip FROM audit_events WHERE ip IS NOT NULL")
             .fetch_all(&app.db)
@@ -110,6 +112,7 @@ async fn x_forwarded_for_is_honoured_from_a_trusted_proxy() {
             .status(),
         429
     );
+    app.chained().await;
     let ip: String = sqlx::query_scalar("SELECT ip FROM audit_events WHERE username = $1")
         .bind(app.redacted("user-1"))
         .fetch_one(&app.db)
@@ -287,6 +290,7 @@ async fn a_ghost_lock_sends_nothing_and_answers_like_a_real_one() {
     )
     .await;
     app.run_pending_jobs().await;
+    app.chained().await;
     let sent: i64 =
         sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'notification.sent'")
             .fetch_one(&app.db)
@@ -381,6 +385,7 @@ async fn a_reset_whose_notice_never_went_out_is_not_applied() {
     app.run_jobs_scheduled_for_later().await;
     app.proxy.bring_back();
     app.assert_totp_still_asked(&user).await;
+    app.chained().await;
     let retried: Vec<String> = sqlx::query_scalar(
         "SELECT detail FROM audit_events WHERE action = 'mfa.reset_failed' AND outcome = 'retrying'",
     )

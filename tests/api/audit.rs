@@ -19,9 +19,11 @@ async fn some_history(app: &TestApp) {
         app.request_recovery(name).await;
     }
     app.run_pending_jobs().await;
+    app.chained().await;
 }
 
 async fn api_verify(app: &TestApp, key: &str) -> serde_json::Value {
+    app.chained().await;
     let response = app.get_with_key("/v1/audit/verify", key).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
@@ -53,6 +55,7 @@ async fn tamper(app: &TestApp, statements: &[String]) {
 use sqlx::Connection;
 
 async fn seqs(app: &TestApp) -> Vec<i64> {
+    app.chained().await;
     sqlx::query_scalar("SELECT seq FROM audit_events ORDER BY seq")
         .fetch_all(&app.db)
         .await
@@ -197,6 +200,8 @@ async fn auditors_filter_and_page_through_events_and_each_query_is_itself_audite
         let app = &app;
         let key = key.clone();
         async move {
+            // The previous query's own `audit.read` event too.
+            app.chained().await;
             let response = app
                 .get_with_key(&format!("/v1/audit/events{query}"), &key)
                 .await;
@@ -292,6 +297,7 @@ async fn csv_exports_quote_hostile_values_and_neutralise_formulas() {
         .unwrap();
     }
     drop(conn);
+    app.chained().await;
 
     let response = app
         .http
@@ -513,4 +519,81 @@ async fn the_cli_explains_a_bad_instant_as_the_api_does() {
         body["detail"].as_str().unwrap().contains("RFC 3339"),
         "{body}"
     );
+}
+
+/// The chain's lock (src/store/audit.rs): only the sequencer takes it.
+const CHAIN_LOCK: i64 = 0x6d66_615f_6175_6469;
+
+#[tokio::test]
+async fn a_request_records_its_event_without_waiting_for_the_chain() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("ada", "auditor").await;
+    // Whoever chains is stuck: requests are still answered, their events recorded.
+    let mut holder = app.db.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(CHAIN_LOCK)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    for name in ["someone-1", "someone-2", "someone-3"] {
+        let response = app
+            .http
+            .post(format!("{}/v1/recovery", app.address))
+            .timeout(std::time::Duration::from_secs(5))
+            .json(&serde_json::json!({"username": name}))
+            .send()
+            .await
+            .expect("answered while the chain is locked");
+        assert_eq!(response.status(), 202);
+    }
+    let response = app.get_with_key("/v1/audit/verify", &key).await;
+    let before: serde_json::Value = response.json().await.unwrap();
+    assert!(before["pending"].as_u64().unwrap() >= 3, "{before}");
+    holder.rollback().await.unwrap();
+
+    // Chained once the lock is free: in order, intact, nothing left pending (once the jobs
+    // those requests queued, which record events of their own, are done).
+    app.run_pending_jobs().await;
+    let after = api_verify(&app, &key).await;
+    assert_eq!(after["intact"], true, "{after}");
+    assert_eq!(after["pending"], 0, "{after}");
+    assert!(
+        after["events"].as_u64().unwrap() >= before["events"].as_u64().unwrap() + 3,
+        "{after}"
+    );
+}
+
+#[tokio::test]
+async fn the_sequencer_chains_recorded_events_within_its_interval() {
+    let app = TestApp::spawn_with(AppOptions::default().set("AUDIT_CHAIN_INTERVAL_MS", 100)).await;
+    app.request_recovery("someone").await;
+    for _ in 0..100 {
+        let chained: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM audit_events WHERE action = 'recovery.requested'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        if chained == 1 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the event was not chained within 5 s");
+}
+
+#[tokio::test]
+async fn nothing_can_be_slipped_into_the_chain_out_of_order() {
+    let app = TestApp::spawn().await;
+    some_history(&app).await;
+    let all = seqs(&app).await;
+    let err = sqlx::query(
+        "INSERT INTO audit_events (seq, at, action, actor, outcome, hash)
+         VALUES ($1, now(), 'recovery.requested', 'user', 'accepted', 'x')",
+    )
+    .bind(all[1])
+    .execute(&app.db)
+    .await
+    .expect_err("an event before the end of the chain");
+    assert!(err.to_string().contains("only grows at its end"), "{err}");
 }

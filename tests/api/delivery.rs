@@ -12,9 +12,6 @@ use crate::helpers::{
     RunningBinary, SignIn, TestApp, TestUser,
 };
 
-/// The audit chain's lock (src/store/audit.rs): holding it stalls every audit append.
-const CHAIN_LOCK: i64 = 0x6d66_615f_6175_6469;
-
 /// Polls the inbox (without running jobs in this process) until it holds `n` emails.
 async fn inbox(app: &TestApp, email: &str, n: usize) -> Vec<String> {
     for _ in 0..300 {
@@ -35,10 +32,10 @@ async fn an_emailed_code_is_committed_before_it_leaves() {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
     assert_eq!(app.request_recovery(&user.username).await.status(), 202);
-    // Every audit append now waits: the job cannot record its "code sent" until we let go.
+    // Every audit event recorded now waits: the job cannot record its "code sent" (nor mark
+    // the code sent) until we let go.
     let mut holder = app.db.begin().await.unwrap();
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(CHAIN_LOCK)
+    sqlx::query("LOCK TABLE audit_pending IN EXCLUSIVE MODE")
         .execute(&mut *holder)
         .await
         .unwrap();
@@ -114,6 +111,9 @@ impl Crashable {
     }
 
     async fn count(&self, action: &str) -> i64 {
+        mfa_recovery::audit::chain_all_pending(&self.db)
+            .await
+            .unwrap();
         sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = $1")
             .bind(action)
             .fetch_one(&self.db)

@@ -203,6 +203,7 @@ async fn the_enrollment_token_secret_and_cognito_session_are_never_stored_in_cle
     let token = enrollment["token"].as_str().unwrap().to_owned();
     let secret = secret_of(&enrollment);
     // Every text and byte column of every table, as one dump.
+    app.chained().await;
     let dump: String = sqlx::query_scalar(
         "SELECT string_agg(t::text, ' ') FROM (
              SELECT r::text AS t FROM recoveries r UNION ALL

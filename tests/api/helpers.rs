@@ -700,7 +700,16 @@ impl TestApp {
     /// (action, outcome) of every audit event about `username`, in order.
     /// The events about a name: under it, or under its redacted form (how the service records
     /// a name until it proves to be a user's).
+    /// Chains every recorded audit event now (the service's sequencer does it within
+    /// `AUDIT_CHAIN_INTERVAL_MS`): for tests that read `audit_events` right after an action.
+    pub async fn chained(&self) {
+        mfa_recovery::audit::chain_all_pending(&self.db)
+            .await
+            .expect("audit events chained");
+    }
+
     pub async fn audit_trail(&self, username: &str) -> Vec<(String, String)> {
+        self.chained().await;
         sqlx::query_as(
             "SELECT action, outcome FROM audit_events WHERE username = $1 OR username = $2
              ORDER BY seq",

@@ -86,6 +86,7 @@ async fn a_name_that_is_no_ones_is_never_recorded_in_full() {
     app.run_pending_jobs().await;
     assert_eq!(app.confirm(typed, "12345678", "pw").await.status(), 400);
 
+    app.chained().await;
     let in_audit: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_events
          WHERE strpos(lower(coalesce(username, '') || coalesce(detail, '')), 'hunter2') > 0",
@@ -105,6 +106,7 @@ async fn a_name_that_is_no_ones_is_never_recorded_in_full() {
         in_recoveries, 0,
         "the typed name goes once it was looked up"
     );
+    app.chained().await;
     let recorded: Vec<String> = sqlx::query_scalar("SELECT DISTINCT username FROM audit_events")
         .fetch_all(&app.db)
         .await
@@ -141,6 +143,7 @@ async fn a_users_name_is_recorded_in_full_once_cognito_showed_it_is_theirs() {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
     app.code_for(&user).await;
+    app.chained().await;
     let under_name: Vec<String> =
         sqlx::query_scalar("SELECT action FROM audit_events WHERE username = $1 ORDER BY seq")
             .bind(&user.username)

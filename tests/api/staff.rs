@@ -174,6 +174,7 @@ async fn failed_staff_authentications_are_audited_and_limited_per_address() {
     let limited = app.get_with_key(list, &support).await;
     assert!(limited.headers().contains_key("retry-after"));
     assert_problem(limited, 429, "rate_limited").await;
+    app.chained().await;
     let audited: Vec<(String, String)> = sqlx::query_as(
         "SELECT outcome, ip FROM audit_events WHERE action = 'staff.auth_failed' ORDER BY seq",
     )
@@ -261,6 +262,7 @@ async fn revoking_a_name_without_an_active_key_fails_and_is_audited_as_failed() 
     let app = TestApp::spawn().await;
     let out = app.cli(&["staff", "revoke", "--name", "nobody"]);
     assert!(!out.status.success());
+    app.chained().await;
     let outcome: String =
         sqlx::query_scalar("SELECT outcome FROM audit_events WHERE action = 'staff.revoked'")
             .fetch_one(&app.db)

@@ -37,6 +37,7 @@ async fn a_support_triggered_recovery_completes_through_the_users_own_confirmati
     assert!(notice.contains("support desk (agent sam)"), "{notice}");
 
     // The agent's name and reason are on the events they caused.
+    app.chained().await;
     let (actor, detail): (String, String) = sqlx::query_as(
         "SELECT actor, detail FROM audit_events WHERE action = 'recovery.requested' AND username = $1",
     )
@@ -46,6 +47,7 @@ async fn a_support_triggered_recovery_completes_through_the_users_own_confirmati
     .unwrap();
     assert_eq!(actor, "staff:sam");
     assert!(detail.contains("T-1234"));
+    app.chained().await;
     let code_sent_actor: String = sqlx::query_scalar(
         "SELECT actor FROM audit_events WHERE action = 'recovery.code_sent' AND username = $1",
     )
@@ -213,6 +215,7 @@ async fn support_lists_a_users_recoveries_without_codes_and_can_cancel_an_open_o
         "recovery_not_found",
     )
     .await;
+    app.chained().await;
     let actor: String =
         sqlx::query_scalar("SELECT actor FROM audit_events WHERE action = 'recovery.cancelled'")
             .fetch_one(&app.db)

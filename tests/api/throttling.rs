@@ -23,6 +23,7 @@ fn retry_after(response: &reqwest::Response) -> Option<u64> {
 }
 
 async fn count(app: &TestApp, action: &str) -> i64 {
+    app.chained().await;
     sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = $1")
         .bind(action)
         .fetch_one(&app.db)
