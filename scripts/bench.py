@@ -22,12 +22,11 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from emulator_seed import create_user, seed_pool  # noqa: E402
-from soak import free_port  # noqa: E402
+from soak import free_port, http  # noqa: E402
 
 SENDER = "no-reply@bench.test"
 
@@ -55,19 +54,6 @@ request = function()
                                         ["x-forwarded-for"] = ip}, body)
 end
 """
-
-
-def http(method, url, body=None, timeout=10):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as err:
-        return err.code
-    except OSError:
-        return 0
 
 
 def rss_mib(pid):
@@ -134,7 +120,7 @@ def start_service(binary, env, n):
                       f"bench-service-{n}.log")
     service.port = port
     for _ in range(600):
-        if http("GET", f"http://127.0.0.1:{admin}/readyz", timeout=2) == 200:
+        if http("GET", f"http://127.0.0.1:{admin}/readyz", timeout=2)[0] == 200:
             return service
         time.sleep(0.1)
     raise RuntimeError("the service did not become ready")
