@@ -204,9 +204,22 @@ async fn support_lists_a_users_recoveries_without_codes_and_can_cancel_an_open_o
         "recovery_not_cancellable",
     )
     .await;
-    assert_problem(
+    // A malformed id is a bad request, and says what is expected; an unknown one is not found.
+    let body = assert_problem(
         app.post_with_key(
             "/v1/support/recoveries/not-a-uuid/cancel",
+            &key,
+            serde_json::json!({}),
+        )
+        .await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("UUID"), "{body}");
+    assert_problem(
+        app.post_with_key(
+            &format!("/v1/support/recoveries/{}/cancel", uuid::Uuid::new_v4()),
             &key,
             serde_json::json!({}),
         )

@@ -170,6 +170,7 @@ pub async fn list(
     security(("staff_key" = [])),
     responses(
         (status = 200, description = "Cancelled", body = RecoverySummary),
+        (status = 400, description = "`invalid_request`: `recovery_id` is not a UUID", body = Problem, content_type = "application/problem+json"),
         StaffAuthErrors,
         (status = 404, description = "`recovery_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`recovery_not_cancellable`", body = Problem, content_type = "application/problem+json"),
@@ -181,7 +182,11 @@ pub async fn cancel(
     path: web::Path<String>,
     service: web::Data<RecoveryService>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = Uuid::parse_str(&path).map_err(|_| ApiError::from(SupportError::RecoveryNotFound))?;
+    let id = Uuid::parse_str(&path).map_err(|_| {
+        ApiError::invalid_request(
+            "recovery_id must be a recovery's id, a UUID such as 5f0c1a52-9d3e-4b7a-8c61-2f4e9a0b7d13, as listed by GET /v1/support/recoveries.",
+        )
+    })?;
     let recovery = service.cancel(&staff.name, id, &client_info(&req)).await?;
     Ok(HttpResponse::Ok().json(RecoverySummary::from(recovery)))
 }
