@@ -5,7 +5,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::domain::Username;
-use crate::recovery::{self, RecoveryService, SupportError};
+use crate::recovery::{self, RecoveryService};
 use crate::routes::auth::{StaffAuthErrors, Support};
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
