@@ -79,9 +79,12 @@ enum ExportFormat {
 
 async fn connect() -> anyhow::Result<sqlx::PgPool> {
     let settings = DatabaseSettings::load().context("invalid settings")?;
-    store::connect(&settings)
-        .await
-        .context("connecting to the database")
+    store::connect(&settings).await.with_context(|| {
+        format!(
+            "connecting to the database at {} (DATABASE_URL)",
+            store::describe(&settings)
+        )
+    })
 }
 
 /// The database of the administrative commands: it must already hold the current schema. Only

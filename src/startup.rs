@@ -2,6 +2,8 @@
 //! on its listener, and the job loops.
 
 use std::net::TcpListener;
+
+use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -117,7 +119,12 @@ fn unreachable_at_start(pool_id: &str, wait: Duration, err: &IdpError) -> String
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = store::connect(&settings.database).await?;
+        let db = store::connect(&settings.database).await.with_context(|| {
+            format!(
+                "connecting to the database at {} (DATABASE_URL)",
+                store::describe(&settings.database)
+            )
+        })?;
         store::migrate(&db).await?;
 
         let sdk = aws_sdk_config(&settings.aws).await;

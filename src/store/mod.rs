@@ -18,6 +18,19 @@ use crate::settings::DatabaseSettings;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// Where `DATABASE_URL` points, for messages: `host:port/database`, never the password.
+pub fn describe(settings: &DatabaseSettings) -> String {
+    match PgConnectOptions::from_str(settings.url.expose_secret()) {
+        Ok(options) => format!(
+            "{}:{}/{}",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or("(default database)")
+        ),
+        Err(_) => "(an unreadable DATABASE_URL)".to_owned(),
+    }
+}
+
 pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
     let options = PgConnectOptions::from_str(settings.url.expose_secret())?;
     PgPoolOptions::new()

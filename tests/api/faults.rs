@@ -220,3 +220,28 @@ async fn serve_refuses_to_start_without_aws_credentials_and_says_so_in_one_line(
         .count();
     assert!(warnings <= 2, "{}", String::from_utf8_lossy(&output.stdout));
 }
+
+#[tokio::test]
+async fn serve_names_the_database_it_cannot_reach_without_its_password() {
+    let app = TestApp::spawn().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut vars = app.settings_env.clone();
+    vars.insert(
+        "DATABASE_URL".into(),
+        format!("postgres://svc:secret-pw@127.0.0.1:{port}/recovery"),
+    );
+    let settings = mfa_recovery::settings::Settings::load_from(vars).unwrap();
+    let err = match mfa_recovery::startup::Application::build(settings).await {
+        Ok(_) => panic!("the service started without its database"),
+        Err(err) => format!("{err:#}"),
+    };
+    assert!(
+        err.contains(&format!("127.0.0.1:{port}/recovery")) && err.contains("DATABASE_URL"),
+        "{err}"
+    );
+    assert!(!err.contains("secret-pw"), "{err}");
+}
