@@ -1,4 +1,4 @@
-use crate::helpers::{assert_problem, AppOptions, SignIn, TestApp};
+use crate::helpers::{assert_problem, refused_start, AppOptions, SignIn, TestApp};
 
 #[tokio::test]
 async fn when_cognito_is_unreachable_confirm_answers_503_and_the_code_still_works_afterwards() {
@@ -169,11 +169,7 @@ async fn serve_refuses_to_start_with_a_pool_it_cannot_read_and_names_the_setting
         "COGNITO_USER_POOL_ID".into(),
         "us-east-1_doesnotexist".into(),
     );
-    let settings = mfa_recovery::settings::Settings::load_from(vars).unwrap();
-    let err = match mfa_recovery::startup::Application::build(settings).await {
-        Ok(_) => panic!("the service started with a pool it cannot read"),
-        Err(err) => err.to_string(),
-    };
+    let err = refused_start(vars).await;
     assert!(
         err.contains("COGNITO_USER_POOL_ID") && err.contains("us-east-1_doesnotexist"),
         "{err}"
@@ -234,11 +230,7 @@ async fn serve_names_the_database_it_cannot_reach_without_its_password() {
         "DATABASE_URL".into(),
         format!("postgres://svc:secret-pw@127.0.0.1:{port}/recovery"),
     );
-    let settings = mfa_recovery::settings::Settings::load_from(vars).unwrap();
-    let err = match mfa_recovery::startup::Application::build(settings).await {
-        Ok(_) => panic!("the service started without its database"),
-        Err(err) => format!("{err:#}"),
-    };
+    let err = refused_start(vars).await;
     assert!(
         err.contains(&format!("127.0.0.1:{port}/recovery")) && err.contains("DATABASE_URL"),
         "{err}"

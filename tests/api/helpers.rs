@@ -877,6 +877,16 @@ pub async fn create_database(admin_url: &str) -> String {
     format!("{base}/{name}")
 }
 
+/// Builds the service with `vars` as its settings, expecting it to refuse to start; the error
+/// it stops with, with its context.
+pub async fn refused_start(vars: HashMap<String, String>) -> String {
+    let settings = Settings::load_from(vars).expect("valid settings");
+    match Application::build(settings).await {
+        Ok(_) => panic!("the service started"),
+        Err(err) => format!("{err:#}"),
+    }
+}
+
 /// Asserts a problem+json error with the given status and code.
 pub async fn assert_problem(
     response: reqwest::Response,

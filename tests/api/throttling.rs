@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::helpers::{
-    assert_problem, totp_now, AppOptions, Fault, Rule, SignIn, TestApp, TestUser,
+    assert_problem, refused_start, totp_now, AppOptions, Fault, Rule, SignIn, TestApp, TestUser,
 };
 
 /// Cognito or SES throttles the call (`TooManyRequestsException`); the call never reaches AWS
@@ -312,11 +312,7 @@ async fn serve_gives_up_on_a_cognito_that_never_answers_and_names_the_setting() 
         .inject(Rule::new("GetUserPoolMfaConfig", Fault::Throttle));
     let mut vars = app.settings_env.clone();
     vars.insert("AWS_STARTUP_WAIT_SECONDS".into(), "2".into());
-    let settings = mfa_recovery::settings::Settings::load_from(vars).unwrap();
-    let err = match mfa_recovery::startup::Application::build(settings).await {
-        Ok(_) => panic!("the service started without reading its pool"),
-        Err(err) => err.to_string(),
-    };
+    let err = refused_start(vars).await;
     assert!(
         err.contains("AWS_STARTUP_WAIT_SECONDS") && err.contains("did not answer"),
         "{err}"
