@@ -86,6 +86,10 @@ pub const CHAIN_BATCH: i64 = 1000;
 /// chain's committed end, in one transaction under the chain's lock. Returns how many it
 /// chained; 0 as well when another sequencer holds the lock (it is chaining them).
 pub async fn chain_pending(db: &PgPool) -> Result<usize, sqlx::Error> {
+    // Idle: one query, no transaction or lock.
+    if !store::any_pending(db).await? {
+        return Ok(0);
+    }
     let mut tx = db.begin().await?;
     if !store::try_lock_chain(&mut tx).await? {
         return Ok(0);

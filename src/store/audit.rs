@@ -102,6 +102,13 @@ pub async fn take_pending(
     .await
 }
 
+/// Whether any event waits to be chained: one cheap query for an idle sequencer's tick.
+pub async fn any_pending(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM audit_pending)")
+        .fetch_one(pool)
+        .await
+}
+
 /// How many events are recorded but not chained yet.
 pub async fn pending_count(pool: &PgPool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM audit_pending")
