@@ -19,6 +19,7 @@ pub use store::AuditFilter;
 
 use crate::domain::{Actor, ClientInfo, StaffName};
 use crate::store::audit::{self as store, AuditRow, NewPendingRow};
+use crate::store::Writes;
 
 /// One stored audit event, as auditors see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -64,19 +65,25 @@ impl From<AuditRow> for AuditRecord {
 /// together (or neither does): one plain INSERT, no lock. The sequencer chains it shortly after
 /// (`AUDIT_CHAIN_INTERVAL_MS`).
 pub async fn append(conn: &mut PgConnection, event: AuditEvent<'_>) -> Result<(), sqlx::Error> {
-    let actor = event.actor.as_audit_string();
+    let mut writes = Writes::default();
+    append_with(&mut writes, &event);
+    writes.execute(conn).await
+}
+
+/// Adds the recording of `event` to `writes`, to be sent with the change it records.
+pub fn append_with<'a>(writes: &mut Writes<'a>, event: &AuditEvent<'a>) {
     let row = NewPendingRow {
         at: Utc::now().trunc_subsecs(6),
         action: event.action.as_str(),
-        actor: &actor,
+        actor: event.actor.as_audit_string(),
         username: event.username,
         recovery_id: event.recovery_id,
         ip: event.client.and_then(|c| c.ip.as_deref()),
         user_agent: event.client.and_then(|c| c.user_agent.as_deref()),
         outcome: event.outcome.as_str(),
-        detail: event.detail.as_deref(),
+        detail: event.detail.clone(),
     };
-    store::insert_pending(conn, &row).await
+    store::insert_pending_with(writes, row);
 }
 
 /// Events chained per transaction at most: one commit (one WAL flush) for all of them.

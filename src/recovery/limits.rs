@@ -6,8 +6,8 @@ use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::{limit_key, Actor, ClientInfo};
 use crate::settings::RecoverySettings;
 use crate::store::attempts::{self, AttemptStats};
-use crate::store::limits;
 use crate::store::recoveries::IssueCounts;
+use crate::store::{limits, Writes};
 
 const HOUR: i64 = 3600;
 const EMAIL_BUDGET_KEY: &str = "emails:global";
@@ -102,6 +102,11 @@ pub(super) struct Reservation {
     pub failures_since_code: i64,
 }
 
+/// The client's address, when it came over TCP (always, behind actix's TCP listener).
+fn client_ip(client: &ClientInfo) -> Option<std::net::IpAddr> {
+    client.ip.as_deref().and_then(|ip| ip.parse().ok())
+}
+
 fn seconds(s: f64) -> u64 {
     s.ceil().max(1.0) as u64
 }
@@ -187,20 +192,82 @@ impl RecoveryService {
         endpoint: &'static str,
         client: &ClientInfo,
     ) -> Result<(), LimitError> {
-        let Some(ip) = client.ip.as_deref().and_then(|ip| ip.parse().ok()) else {
-            return Ok(()); // not over TCP (never the case behind actix's TCP listener)
+        self.prelimit_client(endpoint, client)?;
+        let mut conn = self.db.acquire().await.map_err(LimitError::Unavailable)?;
+        self.count_client(&mut conn, endpoint, client).await
+    }
+
+    /// The in-memory part of `limit_client`: turns away, without a database round trip, an
+    /// address the shared counters refused lately.
+    pub(super) fn prelimit_client(
+        &self,
+        endpoint: &'static str,
+        client: &ClientInfo,
+    ) -> Result<(), LimitError> {
+        let Some(ip) = client_ip(client) else {
+            return Ok(());
         };
         if let Some(retry_after) = self.prelimit.check(endpoint, ip) {
             metrics::counter!("rate_limit_rejections_total", "limit" => format!("address_{endpoint}_in_memory"))
                 .increment(1);
             return Err(LimitError::Limited { retry_after });
         }
-        let mut conn = self.db.acquire().await.map_err(LimitError::Unavailable)?;
-        let key = format!("ip:{endpoint}:{}", limit_key(ip));
-        let hit = limits::hit(&mut conn, &key, HOUR)
+        Ok(())
+    }
+
+    /// The shared part of `limit_client`: counts the request in PostgreSQL, on the caller's
+    /// connection.
+    pub(super) async fn count_client(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        endpoint: &'static str,
+        client: &ClientInfo,
+    ) -> Result<(), LimitError> {
+        let mut writes = Writes::default();
+        if !self.count_client_with(&mut writes, endpoint, client) {
+            return Ok(()); // not over TCP (never the case behind actix's TCP listener)
+        }
+        let hit = limits::hit_of(writes, conn)
             .await
             .map_err(LimitError::Unavailable)?;
-        let limit = i64::from(self.rules.requests_per_ip_per_hour);
+        self.judge_client(conn, endpoint, client, hit).await
+    }
+
+    /// Adds the count of this request against its client address to `writes`, first: the writes
+    /// added after it happen only when the address is within its limit. False when there is no
+    /// address to count.
+    pub(super) fn count_client_with(
+        &self,
+        writes: &mut Writes<'_>,
+        endpoint: &'static str,
+        client: &ClientInfo,
+    ) -> bool {
+        let Some(ip) = client_ip(client) else {
+            return false;
+        };
+        limits::hit_with(
+            writes,
+            format!("ip:{endpoint}:{}", limit_key(ip)),
+            HOUR,
+            self.client_limit(),
+        );
+        true
+    }
+
+    fn client_limit(&self) -> i64 {
+        i64::from(self.rules.requests_per_ip_per_hour)
+    }
+
+    /// Whether the counted request is within its address's limit; when it is not, says so (once
+    /// per window in the audit log) and remembers it in memory until the window ends.
+    pub(super) async fn judge_client(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        endpoint: &'static str,
+        client: &ClientInfo,
+        hit: limits::Hit,
+    ) -> Result<(), LimitError> {
+        let limit = self.client_limit();
         if hit.hits <= limit {
             return Ok(());
         }
@@ -210,7 +277,7 @@ impl RecoveryService {
         // not become a flood of audit rows.
         if hit.hits == limit + 1 {
             audit::append(
-                &mut conn,
+                conn,
                 AuditEvent::new(Action::RateLimited, &Actor::User, Outcome::Limited)
                     .client(client)
                     .detail(format!(
@@ -220,7 +287,9 @@ impl RecoveryService {
             .await
             .map_err(LimitError::Unavailable)?;
         }
-        self.prelimit.refused(endpoint, ip, hit.resets_in);
+        if let Some(ip) = client_ip(client) {
+            self.prelimit.refused(endpoint, ip, hit.resets_in);
+        }
         Err(LimitError::Limited {
             retry_after: hit.resets_in,
         })

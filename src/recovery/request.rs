@@ -3,6 +3,7 @@
 //! code, in one transaction.
 
 use chrono::Utc;
+use sqlx::{Acquire, PgConnection};
 use uuid::Uuid;
 
 use super::jobs::IssueCode;
@@ -10,6 +11,7 @@ use super::{LimitError, RecoveryService};
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::{ClientInfo, Initiator, Username};
 use crate::store::recoveries::{self, NewRecovery};
+use crate::store::{limits, Writes};
 use crate::worker;
 
 pub struct RecoveryRequest {
@@ -45,7 +47,8 @@ impl From<LimitError> for RequestError {
 }
 
 impl RecoveryService {
-    /// A request at the public door: counted against the client address, then recorded.
+    /// A request at the public door: counted against the client address and recorded, in one
+    /// round trip on one pooled connection (taking and giving back a connection costs two more).
     /// Deliberately does no Cognito, SES or argon2 work: the answer, and how long it takes, is
     /// the same for every username.
     pub async fn request(
@@ -53,37 +56,39 @@ impl RecoveryService {
         username: Username,
         client: ClientInfo,
     ) -> Result<Uuid, RequestError> {
-        self.limit_client("request", &client).await?;
-        self.record_request(RecoveryRequest {
-            username,
-            account_key: None,
-            initiator: Initiator::User,
-            reason: None,
-            client,
-        })
+        self.prelimit_client("request", &client)?;
+        let mut conn = self
+            .db
+            .acquire()
+            .await
+            .map_err(RequestError::LimitsUnavailable)?;
+        self.record_request(
+            &mut conn,
+            RecoveryRequest {
+                username,
+                account_key: None,
+                initiator: Initiator::User,
+                reason: None,
+                client,
+            },
+        )
         .await
     }
 
-    /// Records the request and queues its processing. Staff requests come here directly: they
-    /// are authenticated and accountable, so no per-address limit applies, but the support
-    /// desk's own daily quota per account does (checked under the account's lock, so that
-    /// concurrent requests cannot pass it together).
+    /// Records the request and queues its processing. A self-service request is counted against
+    /// its client address in the same statement, and recorded only when within the limit. Staff
+    /// requests come here directly: they are authenticated and accountable, so no per-address
+    /// limit applies, but the support desk's own daily quota per account does (checked under the
+    /// account's lock, so that concurrent requests cannot pass it together).
     #[tracing::instrument(skip_all, fields(recovery_id))]
     pub(super) async fn record_request(
         &self,
+        conn: &mut PgConnection,
         request: RecoveryRequest,
     ) -> Result<Uuid, RequestError> {
         let id = Uuid::new_v4();
         tracing::Span::current().record("recovery_id", tracing::field::display(id));
         let ttl = chrono::Duration::from_std(self.rules.code_ttl).unwrap_or(chrono::Duration::MAX);
-        let mut tx = self.db.begin().await?;
-        if let (Initiator::Staff(_), Some(account)) = (&request.initiator, &request.account_key) {
-            recoveries::lock_account(&mut tx, account).await?;
-            let started = recoveries::support_requests_last_day(&mut tx, account).await?;
-            if started >= i64::from(self.rules.support_requests_per_user_per_day) {
-                return Err(RequestError::SupportQuotaSpent { started });
-            }
-        }
         let prefix = match request.initiator {
             Initiator::User => Some(request.client.address_block()),
             Initiator::Staff(_) => None,
@@ -95,8 +100,15 @@ impl RecoveryService {
             None => self.names.redacted(&request.username),
         };
         let name_key = self.names.key(&request.username);
+        let actor = request.initiator.actor();
+        // The count against the client address (self-service only), then the recovery, its
+        // job and its audit event, made only when the address is within its limit: one
+        // statement, one round trip.
+        let mut writes = Writes::default();
+        let counted = request.initiator == Initiator::User
+            && self.count_client_with(&mut writes, "request", &request.client);
         recoveries::insert(
-            &mut tx,
+            &mut writes,
             NewRecovery {
                 id,
                 username: &display,
@@ -113,10 +125,8 @@ impl RecoveryService {
                 request_ip: request.client.ip.as_deref(),
                 user_agent: request.client.user_agent.as_deref(),
             },
-        )
-        .await?;
-        worker::enqueue::<IssueCode>(&mut tx, id).await?;
-        let actor = request.initiator.actor();
+        );
+        worker::enqueue_with::<IssueCode>(&mut writes, id);
         let mut event = AuditEvent::new(Action::RecoveryRequested, &actor, Outcome::Accepted)
             .username(&display)
             .recovery(id)
@@ -124,8 +134,27 @@ impl RecoveryService {
         if let Some(reason) = &request.reason {
             event = event.detail(format!("reason: {reason}"));
         }
-        audit::append(&mut tx, event).await?;
-        tx.commit().await?;
+        audit::append_with(&mut writes, &event);
+        match (&request.initiator, &request.account_key) {
+            (Initiator::Staff(_), Some(account)) => {
+                let mut tx = conn.begin().await?;
+                recoveries::lock_account(&mut tx, account).await?;
+                let started = recoveries::support_requests_last_day(&mut tx, account).await?;
+                if started >= i64::from(self.rules.support_requests_per_user_per_day) {
+                    return Err(RequestError::SupportQuotaSpent { started });
+                }
+                writes.execute(&mut tx).await?;
+                tx.commit().await?;
+            }
+            _ if counted => {
+                let hit = limits::hit_of(writes, conn)
+                    .await
+                    .map_err(RequestError::LimitsUnavailable)?;
+                self.judge_client(conn, "request", &request.client, hit)
+                    .await?;
+            }
+            _ => writes.execute(conn).await?,
+        }
         metrics::counter!("recovery_requests_total", "initiated_by" => request.initiator.kind())
             .increment(1);
         self.wakeup.notify_one();

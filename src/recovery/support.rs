@@ -126,13 +126,16 @@ impl RecoveryService {
             }
         };
         let recovery_id = self
-            .record_request(RecoveryRequest {
-                username,
-                account_key: Some(eligible.username.clone()),
-                initiator: Initiator::Staff(staff.clone()),
-                reason: Some(reason),
-                client,
-            })
+            .record_request(
+                &mut *self.db.acquire().await?,
+                RecoveryRequest {
+                    username,
+                    account_key: Some(eligible.username.clone()),
+                    initiator: Initiator::Staff(staff.clone()),
+                    reason: Some(reason),
+                    client,
+                },
+            )
             .await
             .map_err(|err| match err {
                 RequestError::SupportQuotaSpent { started } => SupportError::QuotaSpent {

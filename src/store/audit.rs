@@ -7,6 +7,8 @@ use futures::stream::BoxStream;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::Writes;
+
 /// One stored event.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditRow {
@@ -42,36 +44,43 @@ pub struct PendingRow {
 pub struct NewPendingRow<'a> {
     pub at: DateTime<Utc>,
     pub action: &'a str,
-    pub actor: &'a str,
+    pub actor: String,
     pub username: Option<&'a str>,
     pub recovery_id: Option<Uuid>,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
     pub outcome: &'a str,
-    pub detail: Option<&'a str>,
+    pub detail: Option<String>,
+}
+
+/// Adds the recording of an event to `writes`: one plain INSERT, no lock.
+pub fn insert_pending_with<'a>(writes: &mut Writes<'a>, row: NewPendingRow<'a>) {
+    writes.add(|sql| {
+        sql.push(
+            "INSERT INTO audit_pending (at, action, actor, username, recovery_id, ip, user_agent, outcome, detail) SELECT ",
+        );
+        sql.separated(", ")
+            .push_bind(row.at)
+            .push_bind(row.action)
+            .push_bind(row.actor)
+            .push_bind(row.username)
+            .push_bind(row.recovery_id)
+            .push_bind(row.ip)
+            .push_bind(row.user_agent)
+            .push_bind(row.outcome)
+            .push_bind(row.detail)
+            ;
+    });
 }
 
 /// Records an event in the caller's transaction: one plain INSERT, no lock.
 pub async fn insert_pending(
     conn: &mut PgConnection,
-    row: &NewPendingRow<'_>,
+    row: NewPendingRow<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_pending (at, action, actor, username, recovery_id, ip, user_agent, outcome, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(row.at)
-    .bind(row.action)
-    .bind(row.actor)
-    .bind(row.username)
-    .bind(row.recovery_id)
-    .bind(row.ip)
-    .bind(row.user_agent)
-    .bind(row.outcome)
-    .bind(row.detail)
-    .execute(conn)
-    .await?;
-    Ok(())
+    let mut writes = Writes::default();
+    insert_pending_with(&mut writes, row);
+    writes.execute(conn).await
 }
 
 /// The chain's lock: whoever chains holds it for its transaction, so that one sequencer at a

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::Writes;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobRow {
     pub id: i64,
@@ -34,20 +36,31 @@ pub async fn reschedule(
     .rows_affected())
 }
 
-pub async fn enqueue(
-    conn: &mut PgConnection,
-    kind: &str,
+/// Adds the queuing of a job to `writes`.
+pub fn enqueue_with<'a>(
+    writes: &mut Writes<'a>,
+    kind: &'static str,
     recovery_id: Uuid,
     run_at: DateTime<Utc>,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO jobs (kind, recovery_id, run_at) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(kind)
-    .bind(recovery_id)
-    .bind(run_at)
-    .fetch_one(conn)
-    .await
+) {
+    writes.add(|sql| {
+        sql.push("INSERT INTO jobs (kind, recovery_id, run_at) SELECT ");
+        sql.separated(", ")
+            .push_bind(kind)
+            .push_bind(recovery_id)
+            .push_bind(run_at);
+    });
+}
+
+pub async fn enqueue(
+    conn: &mut PgConnection,
+    kind: &'static str,
+    recovery_id: Uuid,
+    run_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let mut writes = Writes::default();
+    enqueue_with(&mut writes, kind, recovery_id, run_at);
+    writes.execute(conn).await
 }
 
 /// The oldest due job of one of `kinds` that nobody else holds, locked until the caller's

@@ -1,5 +1,7 @@
 use sqlx::PgConnection;
 
+use super::Writes;
+
 /// A counter after one more hit.
 #[derive(Debug, Clone, Copy)]
 pub struct Hit {
@@ -15,17 +17,35 @@ pub async fn hit(
     key: &str,
     window_seconds: i64,
 ) -> Result<Hit, sqlx::Error> {
-    let (hits, resets_in): (i32, i64) = sqlx::query_as(
-        "INSERT INTO rate_limits (key, window_start, hits)
-         VALUES ($1, to_timestamp(floor(extract(epoch FROM now()) / $2) * $2), 1)
-         ON CONFLICT (key, window_start)
-             DO UPDATE SET hits = rate_limits.hits + 1, last_hit = now()
-         RETURNING hits, ceil(extract(epoch FROM window_start) + $2 - extract(epoch FROM now()))::bigint",
-    )
-    .bind(key)
-    .bind(window_seconds)
-    .fetch_one(conn)
-    .await?;
+    let mut writes = Writes::default();
+    hit_with(&mut writes, key.to_owned(), window_seconds, i64::MAX);
+    hit_of(writes, conn).await
+}
+
+/// Adds one hit against `key` to `writes`; the writes added after it happen only when the count
+/// is at most `limit` (an over-limit request still counts, and writes nothing else).
+pub fn hit_with(writes: &mut Writes<'_>, key: String, window_seconds: i64, limit: i64) {
+    let counter = writes.add(|sql| {
+        sql.push("INSERT INTO rate_limits (key, window_start, hits) SELECT ")
+            .push_bind(key)
+            .push(", to_timestamp(floor(extract(epoch FROM now()) / ")
+            .push_bind(window_seconds)
+            .push(") * ")
+            .push_bind(window_seconds)
+            .push(
+                "), 1 ON CONFLICT (key, window_start)
+                     DO UPDATE SET hits = rate_limits.hits + 1, last_hit = now()
+                 RETURNING hits, ceil(extract(epoch FROM window_start) + ",
+            )
+            .push_bind(window_seconds)
+            .push(" - extract(epoch FROM now()))::bigint AS resets_in");
+    });
+    writes.only_within(counter, limit);
+}
+
+/// Sends `writes` (which counted a hit with `hit_with`) and returns the count.
+pub async fn hit_of(writes: Writes<'_>, conn: &mut PgConnection) -> Result<Hit, sqlx::Error> {
+    let (hits, resets_in): (i32, i64) = writes.execute_answering(conn).await?;
     Ok(Hit {
         hits: i64::from(hits),
         resets_in: resets_in.max(1) as u64,

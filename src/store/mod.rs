@@ -7,6 +7,9 @@ pub mod jobs;
 pub mod limits;
 pub mod recoveries;
 pub mod staff;
+mod writes;
+
+pub use writes::Writes;
 
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

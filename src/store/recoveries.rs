@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::Writes;
 use crate::domain::{Initiator, Moved, RecoveryStatus, Transition};
 
 #[derive(Clone, sqlx::FromRow)]
@@ -87,27 +88,28 @@ pub struct NewRecovery<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-pub async fn insert(conn: &mut PgConnection, new: NewRecovery<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO recoveries (id, username, status, initiated_by, reason, expires_at, request_ip, user_agent,
-                                 account_key, request_prefix, name_key, typed_name)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(new.id)
-    .bind(new.username)
-    .bind(RecoveryStatus::Requested)
-    .bind(new.initiated_by)
-    .bind(new.reason)
-    .bind(new.expires_at)
-    .bind(new.request_ip)
-    .bind(new.user_agent)
-    .bind(new.account_key)
-    .bind(new.request_prefix)
-    .bind(new.name_key)
-    .bind(new.typed_name)
-    .execute(conn)
-    .await?;
-    Ok(())
+/// Adds the insertion of a new recovery to `writes`.
+pub fn insert<'a>(writes: &mut Writes<'a>, new: NewRecovery<'a>) {
+    writes.add(|sql| {
+        sql.push(
+            "INSERT INTO recoveries (id, username, status, initiated_by, reason, expires_at, request_ip, user_agent,
+                                     account_key, request_prefix, name_key, typed_name) SELECT ",
+        );
+        sql.separated(", ")
+            .push_bind(new.id)
+            .push_bind(new.username)
+            .push_bind(RecoveryStatus::Requested)
+            .push_bind(new.initiated_by)
+            .push_bind(new.reason)
+            .push_bind(new.expires_at)
+            .push_bind(new.request_ip)
+            .push_bind(new.user_agent)
+            .push_bind(new.account_key)
+            .push_bind(new.request_prefix)
+            .push_bind(new.name_key)
+            .push_bind(new.typed_name)
+            ;
+    });
 }
 
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<RecoveryRow>, sqlx::Error> {

@@ -16,14 +16,20 @@ pub use job::{Failure, Job, JobError, JobRow, Registry};
 
 use crate::settings::WorkerSettings;
 use crate::store::jobs::{self, JobEnd};
+use crate::store::Writes;
 use crate::telemetry::{error_chain, log_unexpected};
 
 /// Queues a job of kind `J` for the recovery, due now, in the caller's transaction.
 pub async fn enqueue<J: Job>(
     conn: &mut PgConnection,
     recovery_id: Uuid,
-) -> Result<i64, sqlx::Error> {
+) -> Result<(), sqlx::Error> {
     jobs::enqueue(conn, J::KIND, recovery_id, Utc::now()).await
+}
+
+/// Adds the queuing of a job of kind `J` for the recovery, due now, to `writes`.
+pub fn enqueue_with<J: Job>(writes: &mut Writes<'_>, recovery_id: Uuid) {
+    jobs::enqueue_with(writes, J::KIND, recovery_id, Utc::now());
 }
 
 /// Queues a job of kind `J` that is not due before `run_at`.
@@ -31,7 +37,7 @@ pub async fn enqueue_at<J: Job>(
     conn: &mut PgConnection,
     recovery_id: Uuid,
     run_at: DateTime<Utc>,
-) -> Result<i64, sqlx::Error> {
+) -> Result<(), sqlx::Error> {
     jobs::enqueue(conn, J::KIND, recovery_id, run_at).await
 }
 

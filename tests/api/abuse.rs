@@ -41,6 +41,14 @@ async fn a_client_address_over_its_hourly_limit_gets_429_with_retry_after_on_bot
     let wait = retry_after(&response);
     assert!((1..=3600).contains(&wait), "{wait}");
     assert_problem(response, 429, "rate_limited").await;
+    // The refused request is counted, and records nothing else: no recovery, no job.
+    let (recoveries, jobs): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM recoveries), (SELECT count(*) FROM jobs WHERE kind = 'issue_code')",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((recoveries, jobs), (3, 3));
 
     // The confirmation endpoint has its own budget per address.
     for _ in 0..3 {
