@@ -7,6 +7,9 @@
 //!                     at most ARGON2_THREADS blocking threads at once, 200
 //!
 //! Settings: BIND_ADDR (127.0.0.1:0), DATABASE_URL, ARGON2_THREADS (2). Prints `port N`.
+//!
+//! `baseline probe URL SECONDS` is the benchmark's latency probe instead: GETs on one kept-alive
+//! connection, 10 ms apart, for SECONDS; prints `p50 X p99 Y` in milliseconds.
 
 use std::sync::Arc;
 
@@ -57,8 +60,40 @@ async fn argon2(slots: web::Data<Arc<Semaphore>>) -> HttpResponse {
     }
 }
 
+/// Paced GETs on one connection: what a load balancer's health check sees.
+async fn probe(url: &str, seconds: u64) {
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let mut latencies = Vec::new();
+    while std::time::Instant::now() < deadline {
+        let started = std::time::Instant::now();
+        let answered = client
+            .get(url)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status());
+        let took = started.elapsed().as_secs_f64() * 1000.0;
+        latencies.push(if answered.is_ok() {
+            took
+        } else {
+            f64::INFINITY
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies[((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1)];
+    println!("p50 {:.2} p99 {:.2}", at(0.5), at(0.99));
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, mode, url, seconds] = args.as_slice() {
+        if mode == "probe" {
+            probe(url, seconds.parse().expect("SECONDS is a number")).await;
+            return Ok(());
+        }
+    }
     let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
     let db = PgPoolOptions::new()
         .max_connections(20)

@@ -1,7 +1,8 @@
-//! argon2id hashing of recovery codes, keyed with the pepper, off the async executor, in a
-//! fixed pool of reusable working memories (one per hashing slot).
+//! argon2id hashing of recovery codes, keyed with the pepper, off the async executor: on a fixed
+//! set of dedicated threads (one per hashing slot), each with one reusable working memory, at a
+//! lower CPU priority than the threads that answer requests.
 
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -15,8 +16,8 @@ use crate::settings::HashingSettings;
 pub enum HashError {
     #[error("argon2 failed: {0}")]
     Argon2(String),
-    #[error("the hashing task was lost")]
-    Task(#[from] tokio::task::JoinError),
+    #[error("the hashing thread was lost")]
+    Lost,
     /// Every hashing slot stayed busy for the whole queue timeout.
     #[error("every hashing slot is busy")]
     Busy,
@@ -27,21 +28,30 @@ pub struct CodeHasher {
     inner: Arc<Inner>,
 }
 
+/// Work for a hashing slot's thread, given that thread's working memory.
+type SlotWork = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// How much lower than the rest of the service the hashing threads run (Linux `nice`): with
+/// argon2 saturating every core, the threads that answer requests and probes still get a core
+/// within a scheduler tick instead of queueing behind a 20 ms hash.
+const SLOT_NICE: i32 = 10;
+
 struct Inner {
     pepper: SecretString,
     params: Params,
     /// argon2 at OWASP cost takes ~20 ms of a core: without a bound, a burst of confirmations
-    /// occupies every blocking thread and starves the rest of the service.
+    /// occupies every core and starves the rest of the service. One permit per slot thread.
     permits: Semaphore,
     /// How long to wait for a permit: the queue in front of the semaphore is bounded in time.
     queue_timeout: std::time::Duration,
     /// Compared against when there is no code to compare with, so that a confirmation for a
     /// name without a code costs the same as one with.
     dummy_hash: String,
-    /// argon2's working memory (`memory_kib` each), one per hashing slot, reused by every
-    /// hash: the service's memory stays flat however many blocking threads have run argon2
-    /// (memory allocated anew per hash stays with the allocator's per-thread arenas).
-    memories: std::sync::Mutex<Vec<Vec<Block>>>,
+    /// To the slot threads. Each keeps one working memory (`memory_kib`) for every hash it
+    /// makes, so the service's memory stays flat; they end when the hasher is dropped.
+    slots: mpsc::Sender<SlotWork>,
+    /// How many times a slot's working memory was allocated (or grown): once per slot.
+    allocations: std::sync::atomic::AtomicUsize,
 }
 
 impl CodeHasher {
@@ -53,15 +63,26 @@ impl CodeHasher {
             None,
         )
         .map_err(|e| HashError::Argon2(e.to_string()))?;
+        let slots = settings.concurrency.max(1);
+        let (sender, receiver) = mpsc::channel::<SlotWork>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..slots {
+            let receiver = Arc::clone(&receiver);
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || run_slot(&receiver))
+                .map_err(|e| HashError::Argon2(format!("starting a hashing thread: {e}")))?;
+        }
         let mut inner = Inner {
             pepper: settings.pepper.clone(),
             params,
-            permits: Semaphore::new(settings.concurrency.max(1)),
+            permits: Semaphore::new(slots),
             queue_timeout: settings.queue_timeout,
             dummy_hash: String::new(),
-            memories: std::sync::Mutex::new(Vec::new()),
+            slots: sender,
+            allocations: Default::default(),
         };
-        inner.dummy_hash = inner.hash(RecoveryCode::generate().expose())?;
+        inner.dummy_hash = inner.hash(RecoveryCode::generate().expose(), &mut Vec::new())?;
         Ok(Self {
             inner: Arc::new(inner),
         })
@@ -70,8 +91,10 @@ impl CodeHasher {
     /// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) to store.
     pub async fn hash(&self, code: &RecoveryCode) -> Result<String, HashError> {
         let digits = SecretString::from(code.expose());
-        self.blocking("hash", move |inner| inner.hash(digits.expose_secret()))
-            .await?
+        self.on_a_slot("hash", move |inner, memory| {
+            inner.hash(digits.expose_secret(), memory)
+        })
+        .await?
     }
 
     /// Whether `code` matches `stored`. With no stored hash, the same work is done against a
@@ -83,20 +106,23 @@ impl CodeHasher {
     ) -> Result<bool, HashError> {
         let digits = SecretString::from(code.expose());
         let stored = stored.map(str::to_owned);
-        self.blocking("verify", move |inner| {
+        self.on_a_slot("verify", move |inner, memory| {
             let matches = inner.verify(
                 digits.expose_secret(),
                 stored.as_deref().unwrap_or(&inner.dummy_hash),
+                memory,
             )?;
             Ok(matches && stored.is_some())
         })
         .await?
     }
 
-    async fn blocking<T: Send + 'static>(
+    /// Runs `work` on a free slot thread, once a permit says one is free (waiting at most the
+    /// queue timeout for it).
+    async fn on_a_slot<T: Send + 'static>(
         &self,
         operation: &'static str,
-        work: impl FnOnce(&Inner) -> T + Send + 'static,
+        work: impl FnOnce(&Inner, &mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, HashError> {
         let Ok(permit) =
             tokio::time::timeout(self.inner.queue_timeout, self.inner.permits.acquire()).await
@@ -106,13 +132,47 @@ impl CodeHasher {
         };
         let _permit = permit.expect("the semaphore is never closed");
         let inner = Arc::clone(&self.inner);
+        let (answer, answered) = tokio::sync::oneshot::channel();
         let started = std::time::Instant::now();
-        let result = tokio::task::spawn_blocking(move || work(&inner)).await?;
+        self.inner
+            .slots
+            .send(Box::new(move |memory| {
+                let _ = answer.send(work(&inner, memory));
+            }))
+            .map_err(|_| HashError::Lost)?;
+        let result = answered.await.map_err(|_| HashError::Lost)?;
         metrics::histogram!("argon2_duration_seconds", "operation" => operation)
             .record(started.elapsed().as_secs_f64());
         Ok(result)
     }
 }
+
+/// A slot thread: at a lower priority, runs the work sent to it, one at a time, in its one
+/// working memory (allocated at its first hash), until the hasher is dropped.
+fn run_slot(receiver: &Mutex<mpsc::Receiver<SlotWork>>) {
+    lower_this_threads_priority();
+    let mut memory = Vec::new();
+    loop {
+        let next = receiver.lock().map(|r| r.recv());
+        match next {
+            Ok(Ok(work)) => work(&mut memory),
+            _ => return,
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lower_this_threads_priority() {
+    // On Linux, `nice` is per thread: PRIO_PROCESS with 0 names the calling thread.
+    // SAFETY: setpriority only reads its integer arguments.
+    let failed = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, SLOT_NICE) } != 0;
+    if failed {
+        tracing::warn!("could not lower the hashing threads' priority; they run at the normal one");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_this_threads_priority() {}
 
 impl Inner {
     fn argon2(&self, params: Params) -> Result<Argon2<'_>, HashError> {
@@ -125,37 +185,28 @@ impl Inner {
         .map_err(argon2_error)
     }
 
-    /// Runs argon2 into `out` in one of the reusable working memories. The permit held by the
-    /// caller guarantees one is free; a hash made with a larger memory cost than configured
-    /// (stored before a change of settings) grows the memory it is given.
+    /// Runs argon2 into `out` in the slot's working memory. A hash made with a larger memory
+    /// cost than configured (stored before a change of settings) grows the memory.
     fn compute(
         &self,
         params: Params,
         digits: &str,
         salt: &[u8],
         out: &mut [u8],
+        memory: &mut Vec<Block>,
     ) -> Result<(), HashError> {
         let blocks = params.block_count();
-        let mut memory = self
-            .memories
-            .lock()
-            .expect("not poisoned")
-            .pop()
-            .unwrap_or_default();
         if memory.len() < blocks {
             memory.resize(blocks, Block::default());
+            self.allocations
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
-        let result = self.argon2(params)?.hash_password_into_with_memory(
-            digits.as_bytes(),
-            salt,
-            out,
-            &mut memory[..blocks],
-        );
-        self.memories.lock().expect("not poisoned").push(memory);
-        result.map_err(argon2_error)
+        self.argon2(params)?
+            .hash_password_into_with_memory(digits.as_bytes(), salt, out, &mut memory[..blocks])
+            .map_err(argon2_error)
     }
 
-    fn hash(&self, digits: &str) -> Result<String, HashError> {
+    fn hash(&self, digits: &str, memory: &mut Vec<Block>) -> Result<String, HashError> {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
         let mut salt_bytes = [0u8; 64];
         let salt_bytes = salt
@@ -163,7 +214,7 @@ impl Inner {
             .decode_b64(&mut salt_bytes)
             .map_err(argon2_error)?;
         let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-        self.compute(self.params.clone(), digits, salt_bytes, &mut out)?;
+        self.compute(self.params.clone(), digits, salt_bytes, &mut out, memory)?;
         let phc = PasswordHash {
             algorithm: Algorithm::Argon2id.ident(),
             version: Some(Version::V0x13.into()),
@@ -176,7 +227,12 @@ impl Inner {
 
     /// Recomputes the stored hash's argon2id (with its own parameters and salt) and compares
     /// the outputs in constant time (`Output`'s equality).
-    fn verify(&self, digits: &str, stored: &str) -> Result<bool, HashError> {
+    fn verify(
+        &self,
+        digits: &str,
+        stored: &str,
+        memory: &mut Vec<Block>,
+    ) -> Result<bool, HashError> {
         let parsed = PasswordHash::new(stored).map_err(argon2_error)?;
         if parsed.algorithm != Algorithm::Argon2id.ident()
             || parsed
@@ -195,7 +251,7 @@ impl Inner {
         let mut salt_bytes = [0u8; 64];
         let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(argon2_error)?;
         let mut out = vec![0u8; expected.len()];
-        self.compute(params, digits, salt_bytes, &mut out)?;
+        self.compute(params, digits, salt_bytes, &mut out, memory)?;
         Ok(Output::new(&out).map_err(argon2_error)? == expected)
     }
 }
@@ -309,20 +365,43 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_working_memories_are_reused_one_per_slot() {
+    async fn hashes_run_on_one_lower_priority_thread_per_slot_each_with_one_memory() {
         let h = hasher("pepper-pepper-pepper-pepper-pepper");
         let code = RecoveryCode::generate();
         let all = (0..16).map(|_| h.verify(&code, None));
         for result in futures::future::join_all(all).await {
             result.unwrap();
         }
-        let memories = h.inner.memories.lock().unwrap();
+        // new() hashed its dummy once outside the slots; the 16 hashes allocated one memory
+        // per slot at most.
+        let allocations = h
+            .inner
+            .allocations
+            .load(std::sync::atomic::Ordering::Relaxed);
         assert!(
-            (1..=2).contains(&memories.len()),
-            "{} memories kept for 2 slots",
-            memories.len()
+            (2..=3).contains(&allocations),
+            "{allocations} memories allocated for 2 slots and the dummy"
         );
-        assert!(memories.iter().all(|m| m.len() == 19456));
+        // The slot threads run at nice 10 (field 19 of /proc/<pid>/task/<tid>/stat).
+        let mut nice = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task").unwrap() {
+            let dir = task.unwrap().path();
+            let name = std::fs::read_to_string(dir.join("comm")).unwrap();
+            if name.trim() == "argon2-0" || name.trim() == "argon2-1" {
+                let stat = std::fs::read_to_string(dir.join("stat")).unwrap();
+                let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+                nice.push(
+                    after_name
+                        .split(' ')
+                        .nth(16)
+                        .unwrap()
+                        .parse::<i32>()
+                        .unwrap(),
+                );
+            }
+        }
+        assert!(nice.len() >= 2, "slot threads: {nice:?}");
+        assert!(nice.iter().all(|n| *n == SLOT_NICE), "{nice:?}");
     }
 
     #[tokio::test]
