@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -60,15 +61,48 @@ pub enum SettingsError {
     #[error("setting {0} is required")]
     Missing(&'static str),
     #[error("setting {name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
+    Invalid { name: String, reason: String },
     #[error("could not read the settings: {0}")]
     Load(#[from] config::ConfigError),
+    /// Every mistake found, so that one start reports them all.
+    #[error("{} settings are wrong:\n  {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
+    Several(Vec<SettingsError>),
 }
 
-fn invalid(name: &'static str, reason: impl Into<String>) -> SettingsError {
+fn invalid(name: &str, reason: impl Into<String>) -> SettingsError {
     SettingsError::Invalid {
-        name,
+        name: name.to_owned(),
         reason: reason.into(),
+    }
+}
+
+/// Collects the mistakes of several independent checks, so that all of them are reported.
+#[derive(Default)]
+struct Mistakes(Vec<SettingsError>);
+
+impl Mistakes {
+    /// The value, or `None` with its mistake noted.
+    fn take<T>(&mut self, checked: Result<T, SettingsError>) -> Option<T> {
+        match checked {
+            Ok(value) => Some(value),
+            Err(SettingsError::Several(all)) => {
+                self.0.extend(all);
+                None
+            }
+            Err(err) => {
+                self.0.push(err);
+                None
+            }
+        }
+    }
+
+    /// Err with every mistake noted (one alone as itself), if there is any.
+    fn check(self) -> Result<(), SettingsError> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(self.0.into_iter().next().expect("one")),
+            _ => Err(SettingsError::Several(self.0)),
+        }
     }
 }
 
@@ -144,17 +178,44 @@ pub struct ServerSettings {
 struct RawServer {
     bind_addr: String,
     admin_bind_addr: String,
-    log_format: LogFormat,
+    log_format: String,
+}
+
+/// A listen address: `IP:port` (or `localhost:port`).
+fn listen_addr(name: &str, value: String) -> Result<String, SettingsError> {
+    let valid = value.parse::<std::net::SocketAddr>().is_ok()
+        || value.rsplit_once(':').is_some_and(|(host, port)| {
+            host.eq_ignore_ascii_case("localhost") && port.parse::<u16>().is_ok()
+        });
+    if !valid {
+        return Err(invalid(
+            name,
+            format!("must be an address and a port, such as 127.0.0.1:8080, 0.0.0.0:8080 or [::]:8080, not `{value}`"),
+        ));
+    }
+    Ok(value)
 }
 
 impl TryFrom<RawServer> for ServerSettings {
     type Error = SettingsError;
 
     fn try_from(raw: RawServer) -> Result<Self, SettingsError> {
+        let mut mistakes = Mistakes::default();
+        let bind_addr = mistakes.take(listen_addr("BIND_ADDR", raw.bind_addr));
+        let admin_bind_addr = mistakes.take(listen_addr("ADMIN_BIND_ADDR", raw.admin_bind_addr));
+        let log_format = mistakes.take(match raw.log_format.trim().to_ascii_lowercase().as_str() {
+            "pretty" => Ok(LogFormat::Pretty),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(invalid(
+                "LOG_FORMAT",
+                format!("must be `pretty` or `json`, not `{}`", raw.log_format),
+            )),
+        });
+        mistakes.check()?;
         Ok(Self {
-            bind_addr: raw.bind_addr,
-            admin_bind_addr: raw.admin_bind_addr,
-            log_format: raw.log_format,
+            bind_addr: bind_addr.expect("checked"),
+            admin_bind_addr: admin_bind_addr.expect("checked"),
+            log_format: log_format.expect("checked"),
         })
     }
 }
@@ -178,12 +239,31 @@ impl TryFrom<RawDatabase> for DatabaseSettings {
     type Error = SettingsError;
 
     fn try_from(raw: RawDatabase) -> Result<Self, SettingsError> {
+        let mut mistakes = Mistakes::default();
+        let url = mistakes.take(
+            raw.database_url
+                .ok_or(SettingsError::Missing("DATABASE_URL"))
+                .and_then(|url| {
+                    // The value is not repeated: it may hold a password.
+                    match sqlx::postgres::PgConnectOptions::from_str(url.expose_secret()) {
+                        Ok(_) => Ok(url),
+                        Err(_) => Err(invalid(
+                            "DATABASE_URL",
+                            "must be a PostgreSQL URL, such as postgres://user:password@host:5432/database",
+                        )),
+                    }
+                }),
+        );
+        // A job loop and a request each hold one.
+        let max_connections = mistakes.take(at_least(
+            "DATABASE_MAX_CONNECTIONS",
+            raw.database_max_connections,
+            2,
+        ));
+        mistakes.check()?;
         Ok(Self {
-            url: raw
-                .database_url
-                .ok_or(SettingsError::Missing("DATABASE_URL"))?,
-            // A job loop and a request each hold one.
-            max_connections: at_least("DATABASE_MAX_CONNECTIONS", raw.database_max_connections, 2)?,
+            url: url.expect("checked"),
+            max_connections: max_connections.expect("checked"),
         })
     }
 }
@@ -549,7 +629,7 @@ impl TryFrom<(AppEnv, RawHashing)> for HashingSettings {
         let owasp = " (OWASP's minimum for argon2id is m=19456, t=2, p=1)";
         let floor = |name, value, min| {
             at_least(name, value, min).map_err(|e| match e {
-                SettingsError::Invalid { name, reason } => invalid(name, reason + owasp),
+                SettingsError::Invalid { name, reason } => invalid(&name, reason + owasp),
                 other => other,
             })
         };
@@ -633,16 +713,30 @@ impl Settings {
     /// As `load`, with `vars` standing for the environment (tests pass their own).
     pub fn load_from(vars: HashMap<String, String>) -> Result<Self, SettingsError> {
         let (app_env, layers) = Layers::read(vars)?;
+        let mut mistakes = Mistakes::default();
+        let database = mistakes.take(layers.section::<RawDatabase, _>());
+        let server = mistakes.take(layers.section::<RawServer, _>());
+        let cognito = mistakes.take(layers.section::<RawCognito, _>());
+        let ses = mistakes.take(layers.raw().and_then(ses_from_address));
+        let aws = mistakes.take(layers.section::<RawAws, _>());
+        let recovery = mistakes.take(layers.section::<RawRecovery, _>());
+        let hashing = mistakes.take(
+            layers
+                .raw::<RawHashing>()
+                .and_then(|raw| HashingSettings::try_from((app_env, raw))),
+        );
+        let worker = mistakes.take(layers.section::<RawWorker, _>());
+        mistakes.check()?;
         let settings = Self {
             app_env,
-            database: layers.section::<RawDatabase, _>()?,
-            server: layers.section::<RawServer, _>()?,
-            cognito: layers.section::<RawCognito, _>()?,
-            ses_from_address: ses_from_address(layers.raw()?)?,
-            aws: layers.section::<RawAws, _>()?,
-            recovery: layers.section::<RawRecovery, _>()?,
-            hashing: HashingSettings::try_from((app_env, layers.raw::<RawHashing>()?))?,
-            worker: layers.section::<RawWorker, _>()?,
+            database: database.expect("checked"),
+            server: server.expect("checked"),
+            cognito: cognito.expect("checked"),
+            ses_from_address: ses.expect("checked"),
+            aws: aws.expect("checked"),
+            recovery: recovery.expect("checked"),
+            hashing: hashing.expect("checked"),
+            worker: worker.expect("checked"),
         };
         // The development pepper is public: only a service nobody else can reach may use it.
         if settings.hashing.pepper.expose_secret() == LOCAL_DEV_PEPPER
@@ -667,7 +761,12 @@ impl Settings {
 }
 
 /// `config/default.toml`, then `config/$APP_ENV.toml`, then the environment.
-struct Layers(config::Config);
+struct Layers {
+    config: config::Config,
+    /// `config/default.toml` alone: what a wrongly typed value is replaced with while looking
+    /// for further mistakes.
+    defaults: config::Config,
+}
 
 impl Layers {
     fn read(vars: HashMap<String, String>) -> Result<(AppEnv, Self), SettingsError> {
@@ -687,19 +786,61 @@ impl Layers {
         // Empty variables count as unset, as most deployment tools write them for "no value".
         let vars: config::Map<String, String> =
             vars.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        let defaults = config::File::from(dir.join("default.toml")).required(true);
         let config = config::Config::builder()
-            .add_source(config::File::from(dir.join("default.toml")).required(true))
+            .add_source(defaults.clone())
             .add_source(
                 config::File::from(dir.join(format!("{}.toml", app_env.as_str()))).required(false),
             )
             .add_source(config::Environment::default().source(Some(vars)))
             .build()?;
-        Ok((app_env, Self(config)))
+        let defaults = config::Config::builder().add_source(defaults).build()?;
+        Ok((app_env, Self { config, defaults }))
     }
 
-    /// One section's keys, as written.
+    /// One section's keys, as written. A value of the wrong type (`RECOVERY_MAX_ATTEMPTS=five`)
+    /// is reported by its variable's name; then the section is read again with that key at its
+    /// default, to report every such mistake at once.
     fn raw<R: DeserializeOwned>(&self) -> Result<R, SettingsError> {
-        Ok(self.0.clone().try_deserialize()?)
+        let mut config = self.config.clone();
+        let mut mistakes = Mistakes::default();
+        loop {
+            match config.clone().try_deserialize::<R>() {
+                Ok(raw) => {
+                    mistakes.check()?;
+                    return Ok(raw);
+                }
+                Err(config::ConfigError::Type {
+                    key: Some(key),
+                    unexpected,
+                    expected,
+                    ..
+                }) if mistakes.0.len() < 100 => {
+                    // `string "five"` is shown as `five`, as it was written.
+                    let unexpected = unexpected.to_string();
+                    let shown = match unexpected.strip_prefix("string \"") {
+                        Some(value) => format!("`{}`", value.trim_end_matches('"')),
+                        None => unexpected,
+                    };
+                    mistakes.0.push(invalid(
+                        &key.to_ascii_uppercase(),
+                        format!("must be {expected}, not {shown}"),
+                    ));
+                    let default = self
+                        .defaults
+                        .get::<config::Value>(&key)
+                        .unwrap_or_else(|_| config::Value::new(None, config::ValueKind::Nil));
+                    config = config::Config::builder()
+                        .add_source(config)
+                        .set_override(key, default)?
+                        .build()?;
+                }
+                Err(err) => {
+                    mistakes.0.push(err.into());
+                    return Err(mistakes.check().expect_err("a mistake"));
+                }
+            }
+        }
     }
 
     /// One section, checked.
@@ -794,6 +935,41 @@ mod tests {
         );
         let s = Settings::load_from(v).unwrap();
         assert!(!format!("{s:?}").contains("pepper-value-that-must-stay-hidden"));
+    }
+
+    #[test]
+    fn every_wrong_setting_is_reported_at_once_by_its_variable_with_what_is_allowed() {
+        let mut v = vars(&BASE);
+        for (name, value) in [
+            ("BIND_ADDR", "localhost"),
+            ("LOG_FORMAT", "text"),
+            ("RECOVERY_MAX_ATTEMPTS", "five"),
+            ("RECOVERY_CODE_TTL_SECONDS", "ten minutes"),
+            ("DATABASE_URL", "notaurl"),
+        ] {
+            v.insert(name.into(), value.into());
+        }
+        let err = Settings::load_from(v).unwrap_err().to_string();
+        assert!(err.starts_with("5 settings are wrong:\n"), "{err}");
+        for line in [
+            "setting BIND_ADDR is invalid: must be an address and a port, such as 127.0.0.1:8080, 0.0.0.0:8080 or [::]:8080, not `localhost`",
+            "setting LOG_FORMAT is invalid: must be `pretty` or `json`, not `text`",
+            "setting RECOVERY_MAX_ATTEMPTS is invalid: must be an integer, not `five`",
+            "setting RECOVERY_CODE_TTL_SECONDS is invalid: must be an integer, not `ten minutes`",
+            "setting DATABASE_URL is invalid: must be a PostgreSQL URL, such as postgres://user:password@host:5432/database",
+        ] {
+            assert!(err.contains(line), "missing {line:?} in:\n{err}");
+        }
+        assert!(!err.contains("recovery_max_attempts"), "no TOML key: {err}");
+    }
+
+    #[test]
+    fn a_database_url_that_does_not_parse_is_not_repeated() {
+        let mut v = vars(&BASE);
+        v.insert("DATABASE_URL".into(), "postgres//admin:hunter2@db".into());
+        let err = Settings::load_from(v).unwrap_err().to_string();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]

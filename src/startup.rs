@@ -119,6 +119,15 @@ fn unreachable_at_start(pool_id: &str, wait: Duration, err: &IdpError) -> String
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // First, so that a port in use is reported before the database and Cognito are.
+        let listen = |addr: &str, setting: &str| {
+            TcpListener::bind(addr).with_context(|| format!("listening on {addr} ({setting})"))
+        };
+        let listener = listen(&settings.server.bind_addr, "BIND_ADDR")?;
+        let port = listener.local_addr()?.port();
+        let admin_listener = listen(&settings.server.admin_bind_addr, "ADMIN_BIND_ADDR")?;
+        let admin_port = admin_listener.local_addr()?.port();
+
         let db = store::connect(&settings.database).await.with_context(|| {
             format!(
                 "connecting to the database at {} (DATABASE_URL)",
@@ -207,10 +216,6 @@ impl Application {
             stop.clone(),
         )));
 
-        let listener = TcpListener::bind(&settings.server.bind_addr)?;
-        let port = listener.local_addr()?.port();
-        let admin_listener = TcpListener::bind(&settings.server.admin_bind_addr)?;
-        let admin_port = admin_listener.local_addr()?.port();
         let db = web::Data::new(db);
         let rules = web::Data::new(settings.recovery.clone());
         let names = web::Data::new(names);

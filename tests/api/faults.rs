@@ -237,3 +237,23 @@ async fn serve_names_the_database_it_cannot_reach_without_its_password() {
     );
     assert!(!err.contains("secret-pw"), "{err}");
 }
+
+#[tokio::test]
+async fn a_port_in_use_is_reported_by_its_setting_before_the_database_is_tried() {
+    let app = TestApp::spawn().await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let mut vars = app.settings_env.clone();
+    vars.insert("BIND_ADDR".into(), addr.clone());
+    // Nothing listens here: had the database been tried first, its error would be the one.
+    vars.insert(
+        "DATABASE_URL".into(),
+        "postgres://svc@127.0.0.1:1/recovery".into(),
+    );
+    let err = refused_start(vars).await;
+    assert!(
+        err.starts_with(&format!("listening on {addr} (BIND_ADDR)")),
+        "{err}"
+    );
+    assert!(!err.contains("database"), "{err}");
+}
