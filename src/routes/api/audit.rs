@@ -102,9 +102,11 @@ fn wants_csv(req: &HttpRequest) -> bool {
     params(EventsQuery),
     security(("staff_key" = [])),
     responses(
-        (status = 200, description = "Events", content(
+        (status = 200, description = "Events. As CSV, the next page's cursor is in `X-Next-Cursor`", content(
             (EventPage = "application/json"),
             (String = "text/csv"),
+        ), headers(
+            ("X-Next-Cursor" = String, description = "CSV only: pass as `after` for the next page; absent on the last page"),
         )),
         (status = 400, description = "`invalid_request`", body = Problem, content_type = "application/problem+json"),
         StaffAuthErrors,
