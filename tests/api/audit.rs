@@ -315,6 +315,10 @@ async fn csv_exports_quote_hostile_values_and_neutralise_formulas() {
         .to_str()
         .unwrap()
         .starts_with("text/csv"));
+    assert!(
+        response.headers().get("x-next-cursor").is_none(),
+        "one page: no cursor"
+    );
     let body = response.text().await.unwrap();
     let mut reader = csv::Reader::from_reader(body.as_bytes());
     let headers = reader.headers().unwrap().clone();
@@ -322,6 +326,30 @@ async fn csv_exports_quote_hostile_values_and_neutralise_formulas() {
     let usernames: Vec<String> = reader.records().map(|r| r.unwrap()[4].to_owned()).collect();
     let expected: Vec<&str> = hostile.iter().map(|(_, e)| *e).collect();
     assert_eq!(usernames, expected);
+
+    // CSV pages carry their cursor in X-Next-Cursor: two events a page, then the next two.
+    let page = |after: Option<String>| {
+        let mut url = format!(
+            "{}/v1/audit/events?action=recovery.requested&limit=2",
+            app.address
+        );
+        if let Some(after) = after {
+            url.push_str(&format!("&after={after}"));
+        }
+        app.http
+            .get(url)
+            .bearer_auth(&key)
+            .header("accept", "text/csv")
+            .send()
+    };
+    let first = page(None).await.unwrap();
+    let cursor = first.headers()["x-next-cursor"].to_str().unwrap().to_owned();
+    let second = page(Some(cursor)).await.unwrap().text().await.unwrap();
+    let names: Vec<String> = csv::Reader::from_reader(second.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[4].to_owned())
+        .collect();
+    assert_eq!(names, expected[2..4]);
 
     // The CLI export says the same.
     let out = app.cli(&["audit", "export", "--format", "csv"]);
