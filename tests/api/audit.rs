@@ -343,7 +343,10 @@ async fn csv_exports_quote_hostile_values_and_neutralise_formulas() {
             .send()
     };
     let first = page(None).await.unwrap();
-    let cursor = first.headers()["x-next-cursor"].to_str().unwrap().to_owned();
+    let cursor = first.headers()["x-next-cursor"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let second = page(Some(cursor)).await.unwrap().text().await.unwrap();
     let names: Vec<String> = csv::Reader::from_reader(second.as_bytes())
         .records()

@@ -925,6 +925,15 @@ pub struct RunningBinary {
     pub admin_address: String,
 }
 
+/// A binary a test did not stop (or a test that failed half-way) is killed with it, so that no
+/// service outlives its test.
+impl Drop for RunningBinary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl RunningBinary {
     pub fn start(vars: &std::collections::HashMap<String, String>) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mfa-recovery"))

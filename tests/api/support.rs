@@ -1,4 +1,4 @@
-use crate::helpers::{assert_problem, TestApp, UserOptions};
+use crate::helpers::{assert_problem, AppOptions, TestApp, UserOptions};
 
 #[tokio::test]
 async fn a_support_triggered_recovery_completes_through_the_users_own_confirmation() {
@@ -235,4 +235,63 @@ async fn support_lists_a_users_recoveries_without_codes_and_can_cancel_an_open_o
             .await
             .unwrap();
     assert_eq!(actor, "staff:sam");
+}
+
+/// The user's own hourly email limit is spent silently at the public door (its answer is the
+/// same for everyone); the support desk's request is counted against its own quota, so its
+/// `queued` is true: the code goes out, and the list says so.
+#[tokio::test]
+async fn support_is_not_told_queued_for_a_code_that_never_goes_out() {
+    let app =
+        TestApp::spawn_with(AppOptions::default().set("RECOVERY_REQUESTS_PER_USER_PER_HOUR", 3))
+            .await;
+    let key = app.staff_key("sam", "support").await;
+    let user = app.create_user().await;
+    // Three an hour for the account, two of them from one address block: the third is limited.
+    for _ in 0..3 {
+        assert_eq!(app.request_recovery(&user.username).await.status(), 202);
+        app.run_pending_jobs().await;
+    }
+    assert_eq!(app.emails_to(&user.email).await.len(), 2);
+
+    let response = app
+        .post_with_key(
+            "/v1/support/recoveries",
+            &key,
+            serde_json::json!({"username": user.username, "reason": "ticket T-9"}),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "queued");
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.run_pending_jobs().await;
+    assert_eq!(
+        app.emails_to(&user.email).await.len(),
+        3,
+        "the code went out"
+    );
+    let listed: serde_json::Value = app
+        .get_with_key(
+            &format!("/v1/support/recoveries?username={}", user.username),
+            &key,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let statuses: Vec<&str> = listed["recoveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    let ours = listed["recoveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["recovery_id"] == id.as_str())
+        .unwrap();
+    assert_eq!(ours["status"], "code_sent", "{statuses:?}");
+    assert!(statuses.contains(&"rate_limited"), "{statuses:?}");
 }
