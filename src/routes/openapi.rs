@@ -66,56 +66,157 @@ pub async fn document() -> HttpResponse {
 #[derive(Template)]
 #[template(path = "docs.html")]
 struct DocsPage {
+    description: String,
     operations: Vec<Operation>,
 }
 
 struct Operation {
     method: String,
     path: String,
+    /// HTML (see `inline_markdown`).
     summary: String,
+    description: String,
     auth: bool,
+    parameters: Vec<Field>,
+    body: Vec<Field>,
     responses: Vec<(String, String)>,
+}
+
+/// A parameter or a member of the JSON body.
+struct Field {
+    name: String,
+    place: String,
+    kind: String,
+    required: bool,
+    /// HTML (see `inline_markdown`).
+    description: String,
+}
+
+/// The little Markdown the annotations use, as HTML: text is escaped, `code` spans become
+/// `<code>`, and a blank line starts a new paragraph.
+fn inline_markdown(text: &str) -> String {
+    let mut html = String::new();
+    for (n, paragraph) in text.trim().split("\n\n").enumerate() {
+        if n > 0 {
+            html.push_str("</p><p>");
+        }
+        for (i, part) in paragraph.split('`').enumerate() {
+            let escaped = askama::MarkupDisplay::new_unsafe(part, askama::Html).to_string();
+            if i % 2 == 1 {
+                html.push_str("<code>");
+                html.push_str(&escaped);
+                html.push_str("</code>");
+            } else {
+                html.push_str(&escaped);
+            }
+        }
+    }
+    html
+}
+
+/// The schema's type as a reader wants it: `string`, `integer`, `string or null`.
+fn kind(schema: &serde_json::Value) -> String {
+    match &schema["type"] {
+        serde_json::Value::String(t) => t.clone(),
+        serde_json::Value::Array(types) => types
+            .iter()
+            .filter_map(|t| t.as_str())
+            .filter(|t| *t != "null")
+            .collect::<Vec<_>>()
+            .join(" or "),
+        _ => "object".to_owned(),
+    }
+}
+
+/// The members of the operation's JSON body, from its schema in `components`.
+fn body_fields(doc: &serde_json::Value, op: &serde_json::Value) -> Vec<Field> {
+    let Some(reference) =
+        op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
+    else {
+        return Vec::new();
+    };
+    let name = reference.rsplit('/').next().unwrap_or_default();
+    let schema = &doc["components"]["schemas"][name];
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str())
+        .collect();
+    schema["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(member, property)| Field {
+            name: member.clone(),
+            place: "body".to_owned(),
+            kind: kind(property),
+            required: required.contains(&member.as_str()),
+            description: inline_markdown(property["description"].as_str().unwrap_or_default()),
+        })
+        .collect()
 }
 
 /// `GET /docs`: the document as a page a person can read.
 pub async fn page() -> HttpResponse {
-    let doc = ApiDoc::openapi();
-    let value = serde_json::to_value(&doc).unwrap_or_default();
+    let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     let mut operations = Vec::new();
-    if let Some(paths) = value["paths"].as_object() {
-        for (path, item) in paths {
-            for (method, op) in item.as_object().into_iter().flatten() {
-                let responses = op["responses"]
-                    .as_object()
-                    .map(|r| {
-                        r.iter()
-                            .map(|(status, resp)| {
-                                (
-                                    status.clone(),
-                                    resp["description"].as_str().unwrap_or_default().to_owned(),
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                operations.push(Operation {
-                    method: method.to_uppercase(),
-                    path: path.clone(),
-                    summary: op["summary"]
-                        .as_str()
-                        .or(op["description"].as_str())
-                        .unwrap_or_default()
-                        .to_owned(),
-                    auth: op.get("security").is_some(),
-                    responses,
-                });
-            }
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let parameters = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| Field {
+                    name: p["name"].as_str().unwrap_or_default().to_owned(),
+                    place: p["in"].as_str().unwrap_or_default().to_owned(),
+                    kind: kind(&p["schema"]),
+                    required: p["required"].as_bool().unwrap_or(false),
+                    description: inline_markdown(p["description"].as_str().unwrap_or_default()),
+                })
+                .collect();
+            let responses = op["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(status, response)| {
+                    let description = response["description"].as_str().unwrap_or_default();
+                    (status.clone(), inline_markdown(description))
+                })
+                .collect();
+            operations.push(Operation {
+                method: method.to_uppercase(),
+                path: path.clone(),
+                summary: inline_markdown(op["summary"].as_str().unwrap_or_default()),
+                description: inline_markdown(op["description"].as_str().unwrap_or_default()),
+                auth: op.get("security").is_some(),
+                parameters,
+                body: body_fields(&doc, op),
+                responses,
+            });
         }
     }
-    match (DocsPage { operations }).render() {
+    let page = DocsPage {
+        description: inline_markdown(doc["info"]["description"].as_str().unwrap_or_default()),
+        operations,
+    };
+    match page.render() {
         Ok(html) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .body(html),
         Err(_) => super::problem::ApiError::internal().error_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inline_markdown;
+
+    #[test]
+    fn annotations_render_code_spans_and_paragraphs_and_escape_everything_else() {
+        assert_eq!(
+            inline_markdown("Use `a<b>` & go.\n\nNext"),
+            "Use <code>a&lt;b&gt;</code> &amp; go.</p><p>Next"
+        );
     }
 }

@@ -35,6 +35,16 @@ async fn the_openapi_document_covers_every_endpoint_of_the_contract() {
     ] {
         let op = &doc["paths"][path][method];
         assert!(op.is_object(), "{method} {path} is documented");
+        // A parameter is in the path exactly when the path names it; the others are queries.
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            let name = param["name"].as_str().unwrap();
+            let expected = if path.contains(&format!("{{{name}}}")) {
+                "path"
+            } else {
+                "query"
+            };
+            assert_eq!(param["in"], expected, "{method} {path} {name}");
+        }
         // Every error answer of a JSON endpoint is a documented problem.
         for (status, response) in op["responses"].as_object().unwrap() {
             let problem =
@@ -119,5 +129,28 @@ async fn the_docs_page_renders_offline_without_scripts() {
     assert!(
         !html.contains("<script") && !html.contains("src=\"http"),
         "no scripts, no remote assets"
+    );
+    // Markdown is rendered, not shown raw.
+    assert!(!html.contains('`'), "raw backticks left in the page");
+    assert!(html.contains("<code>X-Next-Cursor</code>"), "{html}");
+    // The members of a JSON body and the query parameters, each with its meaning.
+    let confirm = html
+        .split("<section>")
+        .find(|s| s.contains("POST /v1/recovery/confirm"))
+        .unwrap();
+    for row in [
+        "<td><code>username</code></td><td>body</td><td>string</td><td>yes</td>",
+        "<td><code>code</code></td><td>body</td><td>string</td><td>yes</td><td>The 8-digit code from the email: <code>12345678</code>",
+        "<td><code>password</code></td><td>body</td><td>string</td><td>no</td>",
+    ] {
+        assert!(confirm.contains(row), "{row} in {confirm}");
+    }
+    let events = html
+        .split("<section>")
+        .find(|s| s.contains("GET /v1/audit/events"))
+        .unwrap();
+    assert!(
+        events.contains("<td><code>since</code></td><td>query</td><td>string</td><td>no</td>"),
+        "{events}"
     );
 }

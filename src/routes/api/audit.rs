@@ -15,6 +15,7 @@ const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Only events about this username: a user's Cognito username, or a name as typed (names
     /// are recorded redacted until they prove to be a user's; both forms match).

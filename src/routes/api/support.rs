@@ -121,6 +121,7 @@ pub async fn start(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The user's name or alias.
     username: Option<String>,

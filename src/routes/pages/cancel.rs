@@ -39,6 +39,7 @@ fn page(status: StatusCode, title: &str, message: &str, token: Option<&str>) -> 
 const INVALID: &str = "This link is not valid: it was already used, or the removal was already applied or cancelled. If you did not ask for a recovery, change your password and contact support.";
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokenQuery {
     /// The token from the notice's link.
     #[param(pattern = "^[A-Za-z0-9_-]{43}$")]
