@@ -38,6 +38,19 @@ pub struct ApiError {
     headers: Vec<(header::HeaderName, String)>,
 }
 
+/// `text` with a capital first letter and a final full stop.
+fn sentence(text: String) -> String {
+    let mut chars = text.trim().chars();
+    let Some(first) = chars.next() else {
+        return text;
+    };
+    let mut out: String = first.to_uppercase().chain(chars).collect();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
 impl ApiError {
     pub fn new(
         status: StatusCode,
@@ -54,12 +67,14 @@ impl ApiError {
         }
     }
 
+    /// `detail` is made a sentence (a capital letter, a full stop), so that the domain's
+    /// messages ("username must not be empty") read like every other detail.
     pub fn invalid_request(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "Invalid request",
-            detail,
+            sentence(detail.into()),
         )
     }
 

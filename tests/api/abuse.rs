@@ -509,6 +509,21 @@ async fn a_cancelled_waiting_period_never_applies() {
     assert!(csp.contains("default-src 'none'"), "{csp}");
     let html = page.text().await.unwrap();
     assert!(html.contains("<form method=\"post\"") && html.contains(&token));
+    // A mangled link is an invalid link, shown as a page.
+    let mangled = app
+        .http
+        .get(format!(
+            "{}/v1/recovery/cancel?token=a&token=b",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mangled.status(), 400);
+    assert!(mangled.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
 
     let response = app
         .http

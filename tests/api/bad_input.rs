@@ -150,8 +150,30 @@ async fn malformed_bodies_are_4xx_problems_never_server_errors() {
             status,
             "{path} {content_type:?} {shown}"
         );
-        assert_problem(response, status, code).await;
+        let problem = assert_problem(response, status, code).await;
+        // Every detail is a sentence a person can read out.
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with(char::is_uppercase) && detail.ends_with('.'),
+            "{path} {shown}: {detail:?}"
+        );
     }
+    let detail = |response: reqwest::Response| async {
+        assert_problem(response, 400, "invalid_request").await["detail"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let missing_password = post_raw(
+        &app,
+        "/v1/recovery/confirm",
+        json,
+        br#"{"username": "alice", "code": "12345678"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(detail(missing_password).await, "The password is required.");
+    let empty_name = post_raw(&app, "/v1/recovery", json, br#"{"username": " "}"#.to_vec()).await;
+    assert_eq!(detail(empty_name).await, "Username must not be empty.");
 }
 
 #[tokio::test]

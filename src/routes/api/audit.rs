@@ -46,7 +46,10 @@ pub struct EventPage {
 
 fn timestamp(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
     value
-        .map(|v| parse_instant(v).map_err(|e| ApiError::invalid_request(format!("{name} {e}"))))
+        .map(|v| {
+            parse_instant(v)
+                .map_err(|e| ApiError::invalid_request(format!("The `{name}` parameter {e}.")))
+        })
         .transpose()
 }
 
@@ -67,14 +70,16 @@ impl EventsQuery {
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
                 .ok_or_else(|| {
                     ApiError::invalid_request(format!(
-                        "limit must be a whole number from 1 to {MAX_LIMIT}"
+                        "The `limit` parameter must be a whole number from 1 to {MAX_LIMIT}."
                     ))
                 })?,
         };
         let after = match self.after.as_deref() {
             None | Some("") => None,
             Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                ApiError::invalid_request("after must be a cursor returned as `next`")
+                ApiError::invalid_request(
+                    "The `after` parameter must be a cursor returned as `next`.",
+                )
             })?),
         };
         let filter = AuditFilter {

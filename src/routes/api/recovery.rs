@@ -146,7 +146,7 @@ pub async fn confirm(
     let code =
         RecoveryCode::parse(&body.code).map_err(|e| ApiError::invalid_request(e.to_string()))?;
     if rules.require_password && body.password.is_none() {
-        return Err(ApiError::invalid_request("password is required"));
+        return Err(ApiError::invalid_request("The password is required."));
     }
     let outcome = service
         .confirm(Confirmation {

@@ -29,7 +29,7 @@ fn parse_reason(input: &str) -> Result<String, ApiError> {
         || reason.chars().any(char::is_control)
     {
         return Err(ApiError::invalid_request(format!(
-            "reason is required: 1 to {REASON_MAX_CHARS} characters, such as a ticket number, without control characters"
+            "A reason is required: 1 to {REASON_MAX_CHARS} characters, such as a ticket number, without control characters."
         )));
     }
     Ok(reason.to_owned())
@@ -153,7 +153,7 @@ pub async fn list(
     let username = query
         .username
         .as_deref()
-        .ok_or_else(|| ApiError::invalid_request("the username query parameter is required"))?;
+        .ok_or_else(|| ApiError::invalid_request("The `username` query parameter is required."))?;
     let username = parse_username(username)?;
     let recoveries = service
         .recoveries_of(&staff.name, &username, &client_info(&req))

@@ -56,8 +56,11 @@ pub struct TokenQuery {
         (status = 400, description = "The link is not valid", body = String, content_type = "text/html"),
     )
 )]
-pub async fn show(query: web::Query<TokenQuery>) -> HttpResponse {
-    match query.token.as_deref().filter(|t| is_token(t)) {
+pub async fn show(query: Option<web::Query<TokenQuery>>) -> HttpResponse {
+    // A mangled link (a query string that does not parse) is an invalid link too: a page for
+    // the person who clicked it, not JSON.
+    let token = query.as_ref().and_then(|q| q.token.as_deref());
+    match token.filter(|t| is_token(t)) {
         Some(token) => page(
             StatusCode::OK,
             "Stop the removal of your authenticator?",
