@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput;
+use aws_sdk_cognitoidentityprovider::operation::get_user_pool_mfa_config::GetUserPoolMfaConfigOutput;
 use aws_sdk_cognitoidentityprovider::types::{
     AuthFlowType, ChallengeNameType, ContextDataType, HttpHeader, SoftwareTokenMfaSettingsType,
     VerifySoftwareTokenResponseType,
@@ -93,6 +94,15 @@ pub enum TokenRemoval {
     Refused(String),
 }
 
+/// What the preflight reads of the app client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppClient {
+    pub explicit_auth_flows: Vec<String>,
+    pub has_secret: bool,
+    /// Minutes a sign-in session (such as `MFA_SETUP`'s) stays valid; Cognito's default is 3.
+    pub auth_session_validity_minutes: Option<i32>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum IdpError {
     #[error("Cognito could not be reached for {operation}")]
@@ -128,6 +138,10 @@ pub trait IdentityProvider: Send + Sync + 'static {
     async fn sign_out_everywhere(&self, username: &str) -> Result<(), IdpError>;
     /// The pool's MFA configuration (`OFF`, `OPTIONAL` or `ON`).
     async fn mfa_configuration(&self) -> Result<String, IdpError>;
+    /// Whether the pool offers authenticator apps (`SoftwareTokenMfaConfiguration.Enabled`).
+    async fn software_tokens_enabled(&self) -> Result<bool, IdpError>;
+    /// DescribeUserPoolClient of `COGNITO_CLIENT_ID`, for the preflight (`None` without one).
+    async fn app_client(&self) -> Result<Option<AppClient>, IdpError>;
     /// DescribeUserPool's `UsernameConfiguration.CaseSensitive` (Cognito's default, true, when
     /// the pool has none): whether `Alice` and `alice` are two users.
     async fn usernames_case_sensitive(&self) -> Result<bool, IdpError>;
@@ -225,6 +239,20 @@ impl Cognito {
         .await
         .map_err(|e| classify("AdminSetUserMFAPreference", e))?;
         Ok(())
+    }
+
+    /// GetUserPoolMfaConfig.
+    async fn pool_mfa_config(&self) -> Result<GetUserPoolMfaConfigOutput, IdpError> {
+        timed_call(
+            "cognito",
+            "GetUserPoolMfaConfig",
+            self.client
+                .get_user_pool_mfa_config()
+                .user_pool_id(&self.settings.user_pool_id)
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("GetUserPoolMfaConfig", e))
     }
 
     /// SECRET_HASH = Base64(HMAC-SHA256(client secret, username + client id)), as Cognito
@@ -416,19 +444,49 @@ impl IdentityProvider for Cognito {
     }
 
     async fn mfa_configuration(&self) -> Result<String, IdpError> {
-        let config = timed_call(
+        Ok(self
+            .pool_mfa_config()
+            .await?
+            .mfa_configuration()
+            .map_or_else(|| "OFF".to_owned(), |m| m.as_str().to_owned()))
+    }
+
+    async fn software_tokens_enabled(&self) -> Result<bool, IdpError> {
+        Ok(self
+            .pool_mfa_config()
+            .await?
+            .software_token_mfa_configuration()
+            .map(|c| c.enabled())
+            .unwrap_or(false))
+    }
+
+    async fn app_client(&self) -> Result<Option<AppClient>, IdpError> {
+        let Some(client_id) = self.settings.client_id.as_deref() else {
+            return Ok(None);
+        };
+        let described = timed_call(
             "cognito",
-            "GetUserPoolMfaConfig",
+            "DescribeUserPoolClient",
             self.client
-                .get_user_pool_mfa_config()
+                .describe_user_pool_client()
                 .user_pool_id(&self.settings.user_pool_id)
+                .client_id(client_id)
                 .send(),
         )
         .await
-        .map_err(|e| classify("GetUserPoolMfaConfig", e))?;
-        Ok(config
-            .mfa_configuration()
-            .map_or_else(|| "OFF".to_owned(), |m| m.as_str().to_owned()))
+        .map_err(|e| classify("DescribeUserPoolClient", e))?;
+        let Some(client) = described.user_pool_client() else {
+            return Ok(None);
+        };
+        Ok(Some(AppClient {
+            explicit_auth_flows: client
+                .explicit_auth_flows()
+                .iter()
+                .map(|f| f.as_str().to_owned())
+                .collect(),
+            has_secret: client.client_secret().is_some_and(|s| !s.is_empty()),
+            auth_session_validity_minutes: client.auth_session_validity(),
+        }))
     }
 
     async fn usernames_case_sensitive(&self) -> Result<bool, IdpError> {

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod cognito;
+pub mod doctor;
 pub mod domain;
 pub mod mail;
 pub mod recovery;

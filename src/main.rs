@@ -33,6 +33,9 @@ enum Command {
     /// Check and export the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Check the user pool, its app client, the SES sender and the database against what the
+    /// service needs; prints each finding with its fix. Exit 0 when ready, 1 otherwise.
+    Doctor,
 }
 
 #[derive(Subcommand)]
@@ -115,6 +118,17 @@ async fn main() -> anyhow::Result<()> {
                 .await?
                 .run_until_stopped()
                 .await?;
+        }
+        Command::Doctor => {
+            let settings = Settings::load().context("invalid settings")?;
+            telemetry::init(LogFormat::Pretty);
+            let findings = mfa_recovery::startup::doctor(&settings).await?;
+            print!("{}", mfa_recovery::doctor::report(&findings));
+            if mfa_recovery::doctor::fatal(&findings) {
+                println!("not ready: fix the FAIL lines above");
+                std::process::exit(1);
+            }
+            println!("ready");
         }
         Command::Migrate => {
             telemetry::init(LogFormat::Pretty);

@@ -23,7 +23,7 @@ use crate::mail::SesMailer;
 use crate::recovery::{self, CodeHasher, RecoveryService};
 use crate::settings::{AppEnv, AwsSettings, Settings};
 use crate::worker::{self, Worker};
-use crate::{audit, routes, store, telemetry};
+use crate::{audit, doctor, routes, store, telemetry};
 
 /// Job loops per instance; each holds one job (and one database connection) at a time.
 const JOB_LOOPS: usize = 2;
@@ -110,6 +110,71 @@ where
     }
 }
 
+/// Each finding of the preflight as a log line at its level.
+fn log_findings(findings: &[doctor::Finding]) {
+    for f in findings {
+        let fix = f.fix.as_deref().unwrap_or("");
+        match f.level {
+            doctor::Level::Ok => tracing::info!(check = f.check, "preflight: {}", f.detail),
+            doctor::Level::Warn => tracing::warn!(check = f.check, fix, "preflight: {}", f.detail),
+            doctor::Level::Fatal => {
+                tracing::error!(check = f.check, fix, "preflight: {}", f.detail)
+            }
+        }
+    }
+}
+
+/// `mfa-recovery doctor`: the preflight `serve` runs at start, plus the database: whether it is
+/// reachable and holds the current schema (the doctor changes nothing).
+pub async fn doctor(settings: &Settings) -> anyhow::Result<Vec<doctor::Finding>> {
+    let mut findings = Vec::new();
+    let where_ = store::describe(&settings.database);
+    let database = match store::connect(&settings.database).await {
+        Ok(db) => match store::pending_migrations(&db).await {
+            Ok(pending) if pending.is_empty() => doctor::Finding {
+                level: doctor::Level::Ok,
+                check: "database",
+                detail: format!("{where_} holds the current schema"),
+                fix: None,
+            },
+            Ok(pending) => doctor::Finding {
+                level: doctor::Level::Warn,
+                check: "database",
+                detail: format!("{where_} lacks {} migration(s) of this version", pending.len()),
+                fix: Some("run `mfa-recovery migrate` with the owner role (serve applies them when its role may)".to_owned()),
+            },
+            Err(err) => doctor::Finding {
+                level: doctor::Level::Fatal,
+                check: "database",
+                detail: format!("{where_} cannot be read: {err}"),
+                fix: Some("grant the service's role its rights (deploy/ lists them)".to_owned()),
+            },
+        },
+        Err(err) => doctor::Finding {
+            level: doctor::Level::Fatal,
+            check: "database",
+            detail: format!("cannot connect to {where_} (DATABASE_URL): {err}"),
+            fix: Some("check DATABASE_URL, the network path and the role's password".to_owned()),
+        },
+    };
+    findings.push(database);
+    let sdk = aws_sdk_config(&settings.aws).await;
+    check_credentials(&sdk).await?;
+    let cognito = Cognito::new(
+        aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+        settings.cognito.clone(),
+    );
+    let mailer = SesMailer::new(
+        aws_sdk_sesv2::Client::new(&sdk),
+        settings.ses_from_address.clone(),
+    );
+    findings.extend(doctor::assess(
+        &doctor::gather(&cognito, &mailer).await,
+        settings,
+    ));
+    Ok(findings)
+}
+
 fn unreachable_at_start(pool_id: &str, wait: Duration, err: &IdpError) -> String {
     format!(
         "COGNITO_USER_POOL_ID {pool_id}: Cognito did not answer within AWS_STARTUP_WAIT_SECONDS ({} s) at start ({err}); check the network path to Cognito (AWS_REGION, AWS_ENDPOINT_URL, VPC endpoints) and try again",
@@ -175,6 +240,19 @@ impl Application {
             aws_sdk_sesv2::Client::new(&sdk),
             settings.ses_from_address.clone(),
         );
+        // The preflight (`mfa-recovery doctor`): logged, and fatal findings stop the start.
+        let findings = doctor::assess(&doctor::gather(&cognito, &mailer).await, &settings);
+        log_findings(&findings);
+        if doctor::fatal(&findings) {
+            let fatal: Vec<_> = findings
+                .into_iter()
+                .filter(|f| f.level == doctor::Level::Fatal)
+                .collect();
+            anyhow::bail!(
+                "the preflight found what keeps recoveries from working (`mfa-recovery doctor` checks again):\n{}",
+                doctor::report(&fatal)
+            );
+        }
         let hasher = CodeHasher::new(&settings.hashing)?;
         let service = web::Data::new(RecoveryService::new(
             db.clone(),

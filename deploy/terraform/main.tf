@@ -83,6 +83,7 @@ resource "aws_iam_role_policy" "mfa_recovery" {
           "cognito-idp:AdminRespondToAuthChallenge",
           "cognito-idp:GetUserPoolMfaConfig",
           "cognito-idp:DescribeUserPool",
+          "cognito-idp:DescribeUserPoolClient",
         ]
         Resource = aws_cognito_user_pool.users.arn
       },
@@ -91,6 +92,12 @@ resource "aws_iam_role_policy" "mfa_recovery" {
         Action    = "ses:SendEmail"
         Resource  = "arn:aws:ses:${var.region}:${data.aws_caller_identity.current.account_id}:identity/${var.from_address}"
         Condition = { StringEquals = { "ses:FromAddress" = var.from_address } }
+      },
+      {
+        # The preflight (`mfa-recovery doctor`, and `serve` at start) checks the sender is verified.
+        Effect   = "Allow"
+        Action   = "ses:GetEmailIdentity"
+        Resource = "arn:aws:ses:${var.region}:${data.aws_caller_identity.current.account_id}:identity/${var.from_address}"
       },
     ]
   })

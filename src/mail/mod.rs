@@ -29,4 +29,7 @@ pub enum MailError {
 pub trait Mailer: Send + Sync + 'static {
     /// Sends the email; returns the provider's message id.
     async fn send(&self, email: Email) -> Result<String, MailError>;
+    /// Whether the provider lets the service send from its address: an identity for the
+    /// address, or for its domain, that is verified.
+    async fn sender_verified(&self) -> Result<bool, MailError>;
 }

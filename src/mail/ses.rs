@@ -25,8 +25,66 @@ fn content(data: String) -> Result<Content, MailError> {
         .map_err(|e| MailError::Rejected(e.to_string()))
 }
 
+/// An SES error as a `MailError`: throttling and SES's own faults are "unavailable" (try
+/// again), anything else is a refusal, named by its code.
+fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static, R>(
+    err: SdkError<E, R>,
+) -> MailError
+where
+    SdkError<E, R>: std::error::Error + Send + Sync + 'static,
+{
+    match err {
+        SdkError::ServiceError(err) => {
+            let code = err.err().code().unwrap_or("Unknown").to_owned();
+            if matches!(
+                code.as_str(),
+                "TooManyRequestsException"
+                    | "LimitExceededException"
+                    | "InternalFailure"
+                    | "ServiceUnavailable"
+            ) {
+                MailError::Unavailable(Box::new(err.into_err()))
+            } else {
+                MailError::Rejected(code)
+            }
+        }
+        other => MailError::Unavailable(Box::new(other)),
+    }
+}
+
+impl SesMailer {
+    /// GetEmailIdentity: `Some(verified)` for an identity SES has, `None` when it has none.
+    async fn identity_verified(&self, identity: &str) -> Result<Option<bool>, MailError> {
+        let request = self.client.get_email_identity().email_identity(identity);
+        match timed_call("ses", "GetEmailIdentity", request.send()).await {
+            Ok(found) => Ok(Some(
+                found.verified_for_sending_status()
+                    || found
+                        .verification_status()
+                        .is_some_and(|s| s.as_str() == "SUCCESS"),
+            )),
+            Err(SdkError::ServiceError(err)) if err.err().code() == Some("NotFoundException") => {
+                Ok(None)
+            }
+            Err(err) => Err(classify(err)),
+        }
+    }
+}
+
 #[async_trait]
 impl Mailer for SesMailer {
+    async fn sender_verified(&self) -> Result<bool, MailError> {
+        if let Some(verified) = self.identity_verified(&self.from).await? {
+            if verified {
+                return Ok(true);
+            }
+        }
+        match self.from.rsplit_once('@') {
+            Some((_, domain)) => Ok(self.identity_verified(domain).await?.unwrap_or(false)),
+            None => Ok(false),
+        }
+    }
+
     #[tracing::instrument(skip_all)]
     async fn send(&self, email: Email) -> Result<String, MailError> {
         let message = Message::builder()
@@ -48,24 +106,9 @@ impl Mailer for SesMailer {
                     .build(),
             )
             .content(EmailContent::builder().simple(message).build());
-        let result = timed_call("ses", "SendEmail", request.send()).await;
-        match result {
-            Ok(output) => Ok(output.message_id().unwrap_or_default().to_owned()),
-            Err(SdkError::ServiceError(err)) => {
-                let code = err.err().code().unwrap_or("Unknown").to_owned();
-                if matches!(
-                    code.as_str(),
-                    "TooManyRequestsException"
-                        | "LimitExceededException"
-                        | "InternalFailure"
-                        | "ServiceUnavailable"
-                ) {
-                    Err(MailError::Unavailable(Box::new(err.into_err())))
-                } else {
-                    Err(MailError::Rejected(code))
-                }
-            }
-            Err(other) => Err(MailError::Unavailable(Box::new(other))),
-        }
+        timed_call("ses", "SendEmail", request.send())
+            .await
+            .map(|output| output.message_id().unwrap_or_default().to_owned())
+            .map_err(classify)
     }
 }

@@ -8,6 +8,7 @@ mod browser;
 mod confirm;
 mod delivery;
 mod denial;
+mod doctor;
 mod enrollment;
 mod faults;
 mod fuzz;

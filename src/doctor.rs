@@ -1,0 +1,303 @@
+//! The preflight (`mfa-recovery doctor`, and `serve` at start): reads the user pool, the app
+//! client and the sender's SES identity, and says what in them keeps recoveries from working,
+//! each finding with its fix. Gathering (`gather`) asks AWS; judging (`assess`) is a pure
+//! function of what was read and the settings.
+
+use crate::cognito::{AppClient, IdentityProvider, IdpError};
+use crate::mail::{MailError, Mailer};
+use crate::settings::Settings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Ok,
+    /// Works, with a catch, or could not be checked.
+    Warn,
+    /// Recoveries cannot work: `serve` refuses to start, `doctor` exits 1.
+    Fatal,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Warn => "warn",
+            Self::Fatal => "FAIL",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub level: Level,
+    pub check: &'static str,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+fn finding(level: Level, check: &'static str, detail: impl Into<String>) -> Finding {
+    Finding {
+        level,
+        check,
+        detail: detail.into(),
+        fix: None,
+    }
+}
+
+impl Finding {
+    fn fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
+    }
+}
+
+/// What was read from AWS.
+pub struct Facts {
+    pub mfa_mode: Result<String, IdpError>,
+    pub software_tokens: Result<bool, IdpError>,
+    pub app_client: Result<Option<AppClient>, IdpError>,
+    pub sender_verified: Result<bool, MailError>,
+}
+
+pub async fn gather(idp: &dyn IdentityProvider, mailer: &dyn Mailer) -> Facts {
+    Facts {
+        mfa_mode: idp.mfa_configuration().await,
+        software_tokens: idp.software_tokens_enabled().await,
+        app_client: idp.app_client().await,
+        sender_verified: mailer.sender_verified().await,
+    }
+}
+
+/// A read that failed: a permission the service lacks for this check (it can still work) or
+/// an answer that did not come.
+fn unchecked(
+    check: &'static str,
+    what: &str,
+    permission: &str,
+    err: &dyn std::fmt::Display,
+) -> Finding {
+    finding(Level::Warn, check, format!("could not read {what}: {err}")).fix(format!(
+        "allow {permission} in the service's IAM policy (deploy/iam-policy.json), or try again"
+    ))
+}
+
+/// The findings, worst first within each check's order.
+pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
+    let pool_id = &settings.cognito.user_pool_id;
+    let mut findings = Vec::new();
+
+    let required = match &facts.mfa_mode {
+        Ok(mode) if mode == "OFF" => {
+            findings.push(
+                finding(Level::Warn, "pool MFA", format!("MFA is OFF in {pool_id}: no user has an authenticator to lose, so every request finds no one eligible"))
+                    .fix("set the pool's MFA to OPTIONAL or ON, with authenticator apps (TOTP) enabled"),
+            );
+            false
+        }
+        Ok(mode) => {
+            let what = if mode == "ON" {
+                "required: a reset deletes the authenticator and the next sign-in enrols a new one (MFA_SETUP)"
+            } else {
+                "optional: after a reset the account is password-only until a new authenticator is enrolled"
+            };
+            findings.push(finding(
+                Level::Ok,
+                "pool MFA",
+                format!("{mode} in {pool_id}, {what}"),
+            ));
+            mode == "ON"
+        }
+        Err(IdpError::Refused { code, .. }) => {
+            findings.push(
+                finding(Level::Fatal, "pool MFA", format!("Cognito refused to let the service read {pool_id} ({code})"))
+                    .fix("check COGNITO_USER_POOL_ID and AWS_REGION, and allow cognito-idp:GetUserPoolMfaConfig"),
+            );
+            false
+        }
+        Err(err) => {
+            findings.push(unchecked(
+                "pool MFA",
+                "the pool's MFA configuration",
+                "cognito-idp:GetUserPoolMfaConfig",
+                err,
+            ));
+            false
+        }
+    };
+
+    match &facts.software_tokens {
+        Ok(true) => findings.push(finding(Level::Ok, "authenticator apps", "TOTP is enabled in the pool")),
+        Ok(false) => findings.push(
+            finding(Level::Fatal, "authenticator apps", "TOTP (software token MFA) is not enabled in the pool: nobody has one to recover, and no new one can be enrolled")
+                .fix("enable it: SetUserPoolMfaConfig with SoftwareTokenMfaConfiguration Enabled=true"),
+        ),
+        // Read with the pool's MFA configuration: its refusal is reported there.
+        Err(IdpError::Refused { .. }) => {}
+        Err(err) => findings.push(unchecked("authenticator apps", "the pool's MFA configuration", "cognito-idp:GetUserPoolMfaConfig", err)),
+    }
+
+    match &facts.app_client {
+        Ok(Some(client)) => {
+            let flows = &client.explicit_auth_flows;
+            let admin_password = flows
+                .iter()
+                .any(|f| f == "ALLOW_ADMIN_USER_PASSWORD_AUTH" || f == "ADMIN_NO_SRP_AUTH");
+            if settings.recovery.require_password && !admin_password {
+                findings.push(
+                    finding(Level::Fatal, "app client", format!("COGNITO_CLIENT_ID's client does not allow ALLOW_ADMIN_USER_PASSWORD_AUTH (it allows {}): every password check, so every confirmation, would fail", if flows.is_empty() { "none".to_owned() } else { flows.join(", ") }))
+                        .fix("add ALLOW_ADMIN_USER_PASSWORD_AUTH to the app client's ExplicitAuthFlows"),
+                );
+            } else {
+                findings.push(finding(Level::Ok, "app client", "allows the service's password check (ALLOW_ADMIN_USER_PASSWORD_AUTH)"));
+            }
+            match (client.has_secret, settings.cognito.client_secret.is_some()) {
+                (true, false) => findings.push(
+                    finding(Level::Fatal, "app client secret", "the app client has a secret and COGNITO_CLIENT_SECRET is not set: Cognito refuses every sign-in without it")
+                        .fix("set COGNITO_CLIENT_SECRET to the app client's secret"),
+                ),
+                (false, true) => findings.push(
+                    finding(Level::Warn, "app client secret", "COGNITO_CLIENT_SECRET is set but the app client has no secret")
+                        .fix("unset COGNITO_CLIENT_SECRET, or point COGNITO_CLIENT_ID at the client it belongs to"),
+                ),
+                _ => findings.push(finding(Level::Ok, "app client secret", "matches COGNITO_CLIENT_SECRET")),
+            }
+            let session_seconds = u64::try_from(client.auth_session_validity_minutes.unwrap_or(3)).unwrap_or(0) * 60;
+            let ttl = settings.recovery.enrollment_ttl.as_secs();
+            if required && ttl > session_seconds {
+                findings.push(
+                    finding(Level::Warn, "enrollment time", format!("ENROLLMENT_TTL_SECONDS is {ttl} s but the app client's AuthSessionValidity is {session_seconds} s: in a pool that requires MFA an enrollment ends when its MFA_SETUP session does"))
+                        .fix(format!("raise the app client's AuthSessionValidity to {} minutes (at most 15), or lower ENROLLMENT_TTL_SECONDS", ttl.div_ceil(60))),
+                );
+            } else {
+                findings.push(finding(Level::Ok, "enrollment time", format!("ENROLLMENT_TTL_SECONDS ({ttl} s) fits the app client's sign-in sessions ({session_seconds} s)")));
+            }
+        }
+        Ok(None) => findings.push(
+            finding(Level::Warn, "app client", "no COGNITO_CLIENT_ID: no password is checked and no new authenticator is offered after a reset")
+                .fix("set COGNITO_CLIENT_ID to an app client allowing ALLOW_ADMIN_USER_PASSWORD_AUTH"),
+        ),
+        Err(IdpError::Refused { code, .. }) if code == "ResourceNotFoundException" => findings.push(
+            finding(Level::Fatal, "app client", "the pool has no app client with COGNITO_CLIENT_ID's id")
+                .fix("set COGNITO_CLIENT_ID to an app client of COGNITO_USER_POOL_ID"),
+        ),
+        Err(err) => findings.push(unchecked("app client", "the app client", "cognito-idp:DescribeUserPoolClient", err)),
+    }
+
+    let sender = &settings.ses_from_address;
+    match &facts.sender_verified {
+        Ok(true) => findings.push(finding(Level::Ok, "SES sender", format!("{sender} may send (a verified identity for it or its domain)"))),
+        Ok(false) => findings.push(
+            finding(Level::Fatal, "SES sender", format!("SES has no verified identity for SES_FROM_ADDRESS ({sender}) or its domain in this region: no code can be sent"))
+                .fix("verify the address or its domain in SES in AWS_REGION (and request production access to send to any address)"),
+        ),
+        Err(err) => findings.push(unchecked("SES sender", "the sender's SES identity", "ses:GetEmailIdentity", err)),
+    }
+    findings
+}
+
+/// Whether any finding keeps recoveries from working.
+pub fn fatal(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.level == Level::Fatal)
+}
+
+/// The findings as a table for a terminal: level, check, what was found, and the fix.
+pub fn report(findings: &[Finding]) -> String {
+    let width = findings.iter().map(|f| f.check.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for f in findings {
+        out.push_str(&format!(
+            "{:<4}  {:<width$}  {}\n",
+            f.level.as_str(),
+            f.check,
+            f.detail
+        ));
+        if let Some(fix) = &f.fix {
+            out.push_str(&format!("{:<4}  {:<width$}  fix: {fix}\n", "", ""));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(extra: &[(&str, &str)]) -> Settings {
+        let mut vars: std::collections::HashMap<String, String> = [
+            ("DATABASE_URL", "postgres://localhost/x"),
+            ("COGNITO_USER_POOL_ID", "us-east-1_abc"),
+            ("COGNITO_CLIENT_ID", "client"),
+            ("SES_FROM_ADDRESS", "no-reply@example.com"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Settings::load_from(vars).unwrap()
+    }
+
+    fn ready() -> Facts {
+        Facts {
+            mfa_mode: Ok("ON".into()),
+            software_tokens: Ok(true),
+            app_client: Ok(Some(AppClient {
+                explicit_auth_flows: vec!["ALLOW_ADMIN_USER_PASSWORD_AUTH".into()],
+                has_secret: false,
+                auth_session_validity_minutes: Some(15),
+            })),
+            sender_verified: Ok(true),
+        }
+    }
+
+    fn levels(findings: &[Finding]) -> Vec<(&'static str, Level)> {
+        findings.iter().map(|f| (f.check, f.level)).collect()
+    }
+
+    #[test]
+    fn a_ready_pool_has_no_finding_above_ok() {
+        let findings = assess(&ready(), &settings(&[]));
+        assert!(
+            findings.iter().all(|f| f.level == Level::Ok),
+            "{findings:?}"
+        );
+    }
+
+    #[test]
+    fn a_secret_the_service_lacks_is_fatal_and_a_short_session_is_a_warning() {
+        let mut facts = ready();
+        facts.app_client = Ok(Some(AppClient {
+            explicit_auth_flows: vec!["ALLOW_ADMIN_USER_PASSWORD_AUTH".into()],
+            has_secret: true,
+            auth_session_validity_minutes: None,
+        }));
+        let findings = assess(&facts, &settings(&[("ENROLLMENT_TTL_SECONDS", "600")]));
+        let found = levels(&findings);
+        assert!(
+            found.contains(&("app client secret", Level::Fatal)),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&("enrollment time", Level::Warn)),
+            "{found:?}"
+        );
+        assert!(fatal(&findings));
+    }
+
+    #[test]
+    fn a_check_the_service_may_not_make_is_a_warning_not_a_refusal_to_start() {
+        let mut facts = ready();
+        facts.app_client = Err(IdpError::Refused {
+            operation: "DescribeUserPoolClient",
+            code: "AccessDeniedException".into(),
+        });
+        facts.sender_verified = Err(MailError::Rejected("AccessDeniedException".into()));
+        let findings = assess(&facts, &settings(&[]));
+        assert!(!fatal(&findings), "{findings:?}");
+        let unchecked: Vec<_> = findings.iter().filter(|f| f.level == Level::Warn).collect();
+        assert_eq!(unchecked.len(), 2, "{findings:?}");
+        assert!(unchecked.iter().any(|f| f
+            .fix
+            .as_deref()
+            .unwrap_or("")
+            .contains("ses:GetEmailIdentity")));
+    }
+}
