@@ -261,6 +261,9 @@ async fn auditors_filter_and_page_through_events_and_each_query_is_itself_audite
         "?limit=x",
         "?since=yesterday",
         "?after=-4",
+        // PostgreSQL's text holds no NUL: once a 500 (found by schemathesis).
+        "?username=a%00b",
+        "?action=mfa%00reset",
     ] {
         assert_problem(
             app.get_with_key(&format!("/v1/audit/events{bad}"), &key)

@@ -53,11 +53,15 @@ fn timestamp(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, A
         .transpose()
 }
 
-fn non_empty(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
+/// A text filter: absent when empty; refused with control characters (PostgreSQL's text holds
+/// no NUL, and no name or action has them).
+fn text(name: &str, value: &Option<String>) -> Result<Option<String>, ApiError> {
+    match value.as_deref().filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().any(char::is_control) => Err(ApiError::invalid_request(format!(
+            "The `{name}` parameter must not contain control characters."
+        ))),
+        other => Ok(other.map(str::to_owned)),
+    }
 }
 
 impl EventsQuery {
@@ -83,9 +87,9 @@ impl EventsQuery {
             })?),
         };
         let filter = AuditFilter {
-            username: non_empty(&self.username),
+            username: text("username", &self.username)?,
             username_redacted: None,
-            action: non_empty(&self.action),
+            action: text("action", &self.action)?,
             since: timestamp("since", self.since.as_deref().filter(|v| !v.is_empty()))?,
             until: timestamp("until", self.until.as_deref().filter(|v| !v.is_empty()))?,
             after,
