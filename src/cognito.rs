@@ -136,6 +136,10 @@ pub trait IdentityProvider: Send + Sync + 'static {
     async fn disable_totp_preference(&self, username: &str) -> Result<(), IdpError>;
     /// AdminUserGlobalSignOut: every refresh token of the user is revoked.
     async fn sign_out_everywhere(&self, username: &str) -> Result<(), IdpError>;
+    /// AdminListDevices, every page: the keys of the user's remembered devices.
+    async fn list_devices(&self, username: &str) -> Result<Vec<String>, IdpError>;
+    /// AdminForgetDevice: the device no longer skips MFA (`Ok` too when it was already gone).
+    async fn forget_device(&self, username: &str, device_key: &str) -> Result<(), IdpError>;
     /// The pool's MFA configuration (`OFF`, `OPTIONAL` or `ON`).
     async fn mfa_configuration(&self) -> Result<String, IdpError>;
     /// Whether the pool offers authenticator apps (`SoftwareTokenMfaConfiguration.Enabled`).
@@ -449,6 +453,56 @@ impl IdentityProvider for Cognito {
             .await?
             .mfa_configuration()
             .map_or_else(|| "OFF".to_owned(), |m| m.as_str().to_owned()))
+    }
+
+    async fn list_devices(&self, username: &str) -> Result<Vec<String>, IdpError> {
+        let mut keys = Vec::new();
+        let mut page: Option<String> = None;
+        loop {
+            let listed = timed_call(
+                "cognito",
+                "AdminListDevices",
+                self.client
+                    .admin_list_devices()
+                    .user_pool_id(&self.settings.user_pool_id)
+                    .username(username)
+                    .limit(60)
+                    .set_pagination_token(page.take())
+                    .send(),
+            )
+            .await
+            .map_err(|e| classify("AdminListDevices", e))?;
+            keys.extend(
+                listed
+                    .devices()
+                    .iter()
+                    .filter_map(|d| d.device_key().map(str::to_owned)),
+            );
+            match listed.pagination_token() {
+                Some(next) if !next.is_empty() => page = Some(next.to_owned()),
+                _ => return Ok(keys),
+            }
+        }
+    }
+
+    async fn forget_device(&self, username: &str, device_key: &str) -> Result<(), IdpError> {
+        let forgotten = timed_call(
+            "cognito",
+            "AdminForgetDevice",
+            self.client
+                .admin_forget_device()
+                .user_pool_id(&self.settings.user_pool_id)
+                .username(username)
+                .device_key(device_key)
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("AdminForgetDevice", e));
+        match forgotten {
+            // Forgotten by an earlier run of the same reset.
+            Err(IdpError::Refused { code, .. }) if code == "ResourceNotFoundException" => Ok(()),
+            other => other.map(|_| ()),
+        }
     }
 
     async fn software_tokens_enabled(&self) -> Result<bool, IdpError> {

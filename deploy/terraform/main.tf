@@ -84,6 +84,8 @@ resource "aws_iam_role_policy" "mfa_recovery" {
           "cognito-idp:GetUserPoolMfaConfig",
           "cognito-idp:DescribeUserPool",
           "cognito-idp:DescribeUserPoolClient",
+          "cognito-idp:AdminListDevices",
+          "cognito-idp:AdminForgetDevice",
         ]
         Resource = aws_cognito_user_pool.users.arn
       },

@@ -20,6 +20,7 @@ closed_vocabulary! {
         MfaResetFailed = "mfa.reset_failed",
         MfaResetScheduled = "mfa.reset_scheduled",
         SessionsRevoked = "sessions.revoked",
+        DevicesForgotten = "devices.forgotten",
         EnrollmentStarted = "mfa.enrollment_started",
         EnrollmentFailed = "mfa.enrollment_failed",
         Enrolled = "mfa.enrolled",

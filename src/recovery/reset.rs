@@ -28,6 +28,17 @@ pub(super) struct Resetting<'a> {
     pub client: &'a ClientInfo,
 }
 
+/// What became of the user's remembered devices (which skip MFA, and may include the lost
+/// phone) in a reset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Devices {
+    /// This many were forgotten, and none is listed any more.
+    Forgotten(usize),
+    /// Cognito refused to list or forget them (such as a missing IAM permission): the reset is
+    /// still recorded, and says so.
+    NotChecked(String),
+}
+
 /// Why a reset did not complete.
 #[derive(Debug)]
 pub(super) enum ResetError {
@@ -44,9 +55,9 @@ impl RecoveryService {
     /// and `sessions.revoked` are audited and the notice is queued, in one transaction.
     pub(super) async fn reset(&self, resetting: &Resetting<'_>) -> Result<(), ResetError> {
         match self.reset_in_cognito(resetting.recovery.account()).await {
-            Ok(detail) => {
+            Ok((detail, devices)) => {
                 store::retry_while_unavailable(RECORD_WITHIN, || {
-                    self.record_reset(resetting, detail.clone())
+                    self.record_reset(resetting, detail.clone(), devices.clone())
                 })
                 .await
                 .map_err(ResetError::Store)?;
@@ -66,9 +77,10 @@ impl RecoveryService {
     }
 
     /// AdminDeleteSoftwareToken, AdminSetUserMFAPreference (TOTP off), AdminGetUser to read the
-    /// result back, AdminUserGlobalSignOut. Every step is safe to repeat, so a reset retried
-    /// after an outage completes what an earlier one started.
-    async fn reset_in_cognito(&self, account: &str) -> Result<String, ResetError> {
+    /// result back, the remembered devices forgotten and read back, AdminUserGlobalSignOut.
+    /// Every step is safe to repeat, so a reset retried after an outage completes what an
+    /// earlier one started.
+    async fn reset_in_cognito(&self, account: &str) -> Result<(String, Devices), ResetError> {
         let removal = self
             .idp
             .delete_software_token(account)
@@ -107,6 +119,7 @@ impl RecoveryService {
             }
             Some(_) => {}
         }
+        let devices = self.forget_devices(account).await?;
         match self.idp.sign_out_everywhere(account).await {
             Ok(()) => {}
             Err(IdpError::Refused { code, .. }) => {
@@ -116,9 +129,43 @@ impl RecoveryService {
             }
             Err(err) => return Err(ResetError::Unavailable(err)),
         }
-        Ok(format!(
-            "{removal_text}; {preference}; read back: SOFTWARE_TOKEN_MFA no longer listed"
+        Ok((
+            format!("{removal_text}; {preference}; read back: SOFTWARE_TOKEN_MFA no longer listed"),
+            devices,
         ))
+    }
+
+    /// AdminListDevices (every page), AdminForgetDevice for each, and AdminListDevices again to
+    /// read back that none is left. A device forgotten by an earlier run of the same reset is
+    /// simply no longer listed.
+    async fn forget_devices(&self, account: &str) -> Result<Devices, ResetError> {
+        let refused = |code: String, operation: &str| {
+            Ok(Devices::NotChecked(format!("{operation} refused ({code})")))
+        };
+        let listed = match self.idp.list_devices(account).await {
+            Ok(keys) => keys,
+            Err(IdpError::Refused { code, .. }) => return refused(code, "AdminListDevices"),
+            Err(err) => return Err(ResetError::Unavailable(err)),
+        };
+        for key in &listed {
+            match self.idp.forget_device(account, key).await {
+                Ok(()) => {}
+                Err(IdpError::Refused { code, .. }) => return refused(code, "AdminForgetDevice"),
+                Err(err) => return Err(ResetError::Unavailable(err)),
+            }
+        }
+        let left = self
+            .idp
+            .list_devices(account)
+            .await
+            .map_err(ResetError::Unavailable)?;
+        if !left.is_empty() {
+            return Err(ResetError::NotApplied(format!(
+                "TOTP removed but {} remembered device(s) are still listed after AdminForgetDevice",
+                left.len()
+            )));
+        }
+        Ok(Devices::Forgotten(listed.len()))
     }
 
     /// The owner proved code and password and this recovery goes on (applied, or scheduled):
@@ -147,6 +194,7 @@ impl RecoveryService {
         &self,
         resetting: &Resetting<'_>,
         detail: String,
+        devices: Devices,
     ) -> Result<(), sqlx::Error> {
         let Resetting {
             recovery,
@@ -173,6 +221,21 @@ impl RecoveryService {
                 .detail(detail)
         };
         audit::append(&mut tx, done(Action::MfaReset, detail)).await?;
+        let devices_event = match devices {
+            Devices::Forgotten(n) => done(
+                Action::DevicesForgotten,
+                format!("{n} remembered device(s) forgotten (AdminForgetDevice); read back: none listed"),
+            ),
+            Devices::NotChecked(why) => {
+                tracing::error!(reason = %why, "remembered devices could not be forgotten; allow cognito-idp:AdminListDevices and AdminForgetDevice");
+                AuditEvent::new(Action::DevicesForgotten, actor, Outcome::Failed)
+                    .username(recovery.account())
+                    .recovery(recovery.id)
+                    .client(client)
+                    .detail(format!("remembered devices not checked: {why}"))
+            }
+        };
+        audit::append(&mut tx, devices_event).await?;
         audit::append(
             &mut tx,
             done(Action::SessionsRevoked, "AdminUserGlobalSignOut".to_owned()),

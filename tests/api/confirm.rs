@@ -41,13 +41,14 @@ async fn a_user_who_lost_their_phone_gets_back_in_and_enrols_a_new_authenticator
     app.run_pending_jobs().await;
     let mut actions = app.actions(&user.username).await;
     // The notice (a job) and the enrollment's start (in the confirmation) run side by side.
-    let last_two: std::collections::BTreeSet<String> = actions.split_off(4).into_iter().collect();
+    let last_two: std::collections::BTreeSet<String> = actions.split_off(5).into_iter().collect();
     assert_eq!(
         actions,
         [
             "recovery.requested",
             "recovery.code_sent",
             "mfa.reset",
+            "devices.forgotten",
             "sessions.revoked",
         ]
     );
@@ -315,5 +316,44 @@ async fn cognito_is_told_the_real_client_address_and_user_agent_at_the_password_
     assert_eq!(
         context["HttpHeaders"][0]["headerValue"], "RecoveryTest/1.0",
         "{context}"
+    );
+}
+
+/// A remembered device skips MFA, and the lost phone may be one: a reset forgets every one of
+/// them (through AdminListDevices' pages) and reads back that none is left.
+#[tokio::test]
+async fn a_reset_forgets_every_remembered_device_and_reads_back_that_none_is_left() {
+    let app = TestApp::spawn().await;
+    let two = app.create_user().await;
+    assert_eq!(app.remember_devices(&two, 2).await.len(), 2);
+    // More than one page of AdminListDevices (60 a page).
+    let many = app.create_user().await;
+    assert_eq!(app.remember_devices(&many, 61).await.len(), 61);
+    let untouched = app.create_user().await;
+    app.remember_devices(&untouched, 1).await;
+
+    for (user, count) in [(&two, 2), (&many, 61)] {
+        let code = app.code_for(user).await;
+        let response = app.confirm(&user.username, &code, &user.password).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(app.devices(user).await, Vec::<String>::new());
+        app.chained().await;
+        let (outcome, detail): (String, String) = sqlx::query_as(
+            "SELECT outcome, detail FROM audit_events WHERE action = 'devices.forgotten' AND username = $1",
+        )
+        .bind(&user.username)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(outcome, "success");
+        assert!(
+            detail.starts_with(&format!("{count} remembered device(s) forgotten")),
+            "{detail}"
+        );
+    }
+    assert_eq!(
+        app.devices(&untouched).await.len(),
+        1,
+        "only the recovered users' devices"
     );
 }

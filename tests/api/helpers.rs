@@ -456,6 +456,37 @@ impl TestApp {
             .unwrap();
     }
 
+    /// Gives the user `count` remembered devices in the emulator (as `count` phones and laptops
+    /// that skip MFA would); returns the keys of all the user's devices.
+    pub async fn remember_devices(&self, user: &TestUser, count: usize) -> Vec<String> {
+        self.http
+            .post(format!(
+                "{}/_harness/cognito/{}/devices/{}?count={count}",
+                self.env.aws_endpoint, self.pool_id, user.username
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The keys of the user's remembered devices in the emulator.
+    pub async fn devices(&self, user: &TestUser) -> Vec<String> {
+        self.http
+            .get(format!(
+                "{}/_harness/cognito/{}/devices/{}",
+                self.env.aws_endpoint, self.pool_id, user.username
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// What the user meets when signing in with their password.
     pub async fn sign_in(&self, user: &TestUser) -> SignIn {
         let auth = self.admin_auth(user).await.expect("sign in");

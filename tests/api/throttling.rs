@@ -73,6 +73,9 @@ async fn confirm_through(operation: &str, fault: Fault) {
     // One failed run would be the last of a job that gives up: the reset's does not.
     let app = TestApp::spawn_with(AppOptions::default().set("JOB_MAX_ATTEMPTS", 1)).await;
     let user = app.create_user().await;
+    // Remembered devices, so that every step of the reset has work to do, more than once (a
+    // forget whose answer was lost still forgot its device).
+    app.remember_devices(&user, 2).await;
     let code = app.code_for(&user).await;
     app.proxy.inject(Rule::new(operation, fault));
     let response = app.confirm(&user.username, &code, &user.password).await;
@@ -112,6 +115,8 @@ async fn confirm_through(operation: &str, fault: Fault) {
     app.run_pending_jobs().await;
     assert_eq!(count(&app, "mfa.reset").await, 1, "{case}");
     assert_eq!(count(&app, "sessions.revoked").await, 1, "{case}");
+    assert_eq!(count(&app, "devices.forgotten").await, 1, "{case}");
+    assert!(app.devices(&user).await.is_empty(), "{case}");
     assert_eq!(
         app.sign_in(&user).await,
         SignIn::Challenge("MFA_SETUP".into()),
@@ -144,6 +149,18 @@ async fn a_reset_meeting_a_throttled_or_dropped_preference_change_completes_once
 async fn a_reset_meeting_a_throttled_or_dropped_read_back_completes_once_cognito_answers() {
     for fault in FAULTS {
         confirm_through("AdminGetUser", fault).await;
+    }
+}
+
+#[tokio::test]
+async fn a_reset_meeting_throttled_or_dropped_device_calls_completes_once_cognito_answers() {
+    for fault in FAULTS {
+        confirm_through("AdminListDevices", fault).await;
+    }
+    // A forget whose answer is lost still forgot its device, so the reset gets further with
+    // each try even while answers are lost: only the faults that stop the call are "lasting".
+    for fault in [Fault::Throttle, Fault::DropCall] {
+        confirm_through("AdminForgetDevice", fault).await;
     }
 }
 

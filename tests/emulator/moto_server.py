@@ -32,6 +32,13 @@ What is added to moto, and why:
 * Case-insensitive usernames: a pool created with UsernameConfiguration {CaseSensitive: false}
   finds `Alice`, `ALICE` and `alice` (and the email alias in any case) as one user, as AWS
   documents for UsernameConfigurationType; moto compares names exactly whatever the setting.
+* Remembered devices: AdminListDevices and AdminForgetDevice, which moto lacks. AWS: a device
+  a user confirmed and remembered skips MFA at sign-in until it is forgotten; AdminListDevices
+  returns a user's devices, at most `Limit` (1 to 60, default 60) a page with a
+  `PaginationToken` for the next; AdminForgetDevice removes one (ResourceNotFoundException for a
+  device the user does not have). The device flow itself (ConfirmDevice with SRP verifiers) is
+  not modelled: POST /_harness/cognito/{pool_id}/devices/{username}?count=N gives the user N
+  remembered devices, as N phones and laptops would.
 * POST /_harness/cognito/{pool_id}/without-delete-software-token makes AdminDeleteSoftwareToken
   unknown for that one pool, as in a region or SDK that predates it (per pool, so tests running
   in parallel do not see each other's faults).
@@ -284,8 +291,68 @@ def respond_to_auth_challenge(self, session, client_id, challenge_name, challeng
 Backend.respond_to_auth_challenge = respond_to_auth_challenge
 
 
+# Remembered devices per (pool, username): {DeviceKey: device}, in the order they were added.
+DEVICES: dict[tuple[str, str], dict[str, dict]] = {}
+
+
+def _devices(backend, user_pool_id, username):
+    user = backend.admin_get_user(user_pool_id, username)  # UserNotFoundException as in AWS
+    return DEVICES.setdefault((user_pool_id, user.username), {})
+
+
+def admin_list_devices_response(self):
+    devices = list(_devices(self.backend, self._get_param("UserPoolId"), self._get_param("Username")).values())
+    limit = int(self._get_param("Limit") or 60)
+    if not 0 <= limit <= 60:
+        raise InvalidParameterException("Limit must be between 0 and 60")
+    start = int(self._get_param("PaginationToken") or 0)
+    page = devices[start : start + limit]
+    answer = {"Devices": page}
+    if start + limit < len(devices):
+        answer["PaginationToken"] = str(start + limit)
+    return json.dumps(answer)
+
+
+def admin_forget_device_response(self):
+    devices = _devices(self.backend, self._get_param("UserPoolId"), self._get_param("Username"))
+    if devices.pop(self._get_param("DeviceKey"), None) is None:
+        raise ResourceNotFoundError("Device does not exist.")
+    return ""
+
+
+CognitoIdpResponse.admin_list_devices = admin_list_devices_response
+CognitoIdpResponse.admin_forget_device = admin_forget_device_response
+
+
+def _remember_devices(pool_id, username, count):
+    backend = next(
+        b for account in cognito_models.cognitoidp_backends.values() for b in account.values()
+        if pool_id in b.user_pools
+    )
+    devices = _devices(backend, pool_id, username)
+    for n in range(count):
+        key = f"{backend.region_name}_{secrets.token_hex(16)}"
+        devices[key] = {
+            "DeviceKey": key,
+            "DeviceAttributes": [
+                {"Name": "device_status", "Value": "valid"},
+                {"Name": "device_name", "Value": f"device {len(devices) + 1}"},
+                {"Name": "dev:device_remembered_status", "Value": "remembered"},
+            ],
+            "DeviceCreateDate": 1.7e9,
+            "DeviceLastModifiedDate": 1.7e9,
+            "DeviceLastAuthenticatedDate": 1.7e9,
+        }
+
+
 def harness(environ, start_response):
     request = Request(environ)
+    if request.path.startswith("/_harness/cognito/") and "/devices/" in request.path:
+        pool_id, username = request.path[len("/_harness/cognito/"):].split("/devices/", 1)
+        if request.method == "POST":
+            _remember_devices(pool_id, username, int(request.args.get("count", "1")))
+        body = json.dumps(sorted(DEVICES.get((pool_id, username), {})))
+        return Response(body, mimetype="application/json")(environ, start_response)
     if request.path == "/_harness/ses/messages":
         messages = []
         for account_backends in ses_backends.values():
