@@ -94,6 +94,22 @@ pub enum TokenRemoval {
     Refused(String),
 }
 
+/// AdminGetUserAuthFactors' answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthFactors {
+    /// `UserMFASettingList`: `SOFTWARE_TOKEN_MFA`, `SMS_MFA`, `EMAIL_OTP`.
+    pub mfa: Vec<String>,
+    /// `ConfiguredUserAuthFactors`: `PASSWORD`, `SMS_OTP`, `EMAIL_OTP`, `WEB_AUTHN`.
+    pub sign_in: Vec<String>,
+}
+
+impl AuthFactors {
+    /// A passkey is registered; no admin API removes one.
+    pub fn has_passkey(&self) -> bool {
+        self.sign_in.iter().any(|f| f == "WEB_AUTHN")
+    }
+}
+
 /// What the preflight reads of the app client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppClient {
@@ -136,6 +152,8 @@ pub trait IdentityProvider: Send + Sync + 'static {
     async fn disable_totp_preference(&self, username: &str) -> Result<(), IdpError>;
     /// AdminUserGlobalSignOut: every refresh token of the user is revoked.
     async fn sign_out_everywhere(&self, username: &str) -> Result<(), IdpError>;
+    /// AdminGetUserAuthFactors: every way the user can still sign in or pass MFA.
+    async fn auth_factors(&self, username: &str) -> Result<AuthFactors, IdpError>;
     /// AdminListDevices, every page: the keys of the user's remembered devices.
     async fn list_devices(&self, username: &str) -> Result<Vec<String>, IdpError>;
     /// AdminForgetDevice: the device no longer skips MFA (`Ok` too when it was already gone).
@@ -272,7 +290,7 @@ impl Cognito {
     }
 }
 
-const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
+pub const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
 
 /// Throttling, Cognito's internal errors, 5xx and every failure to get an answer at all are
 /// "unavailable": the caller may retry later and nothing was decided.
@@ -453,6 +471,28 @@ impl IdentityProvider for Cognito {
             .await?
             .mfa_configuration()
             .map_or_else(|| "OFF".to_owned(), |m| m.as_str().to_owned()))
+    }
+
+    async fn auth_factors(&self, username: &str) -> Result<AuthFactors, IdpError> {
+        let factors = timed_call(
+            "cognito",
+            "AdminGetUserAuthFactors",
+            self.client
+                .admin_get_user_auth_factors()
+                .user_pool_id(&self.settings.user_pool_id)
+                .username(username)
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("AdminGetUserAuthFactors", e))?;
+        Ok(AuthFactors {
+            mfa: factors.user_mfa_setting_list().to_vec(),
+            sign_in: factors
+                .configured_user_auth_factors()
+                .iter()
+                .map(|f| f.as_str().to_owned())
+                .collect(),
+        })
     }
 
     async fn list_devices(&self, username: &str) -> Result<Vec<String>, IdpError> {

@@ -84,6 +84,7 @@ resource "aws_iam_role_policy" "mfa_recovery" {
           "cognito-idp:GetUserPoolMfaConfig",
           "cognito-idp:DescribeUserPool",
           "cognito-idp:DescribeUserPoolClient",
+          "cognito-idp:AdminGetUserAuthFactors",
           "cognito-idp:AdminListDevices",
           "cognito-idp:AdminForgetDevice",
         ]

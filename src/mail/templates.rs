@@ -73,6 +73,9 @@ pub struct ResetNoticeEmail {
     pub mfa_optional: bool,
     /// The one-time link that resumes setting up a new authenticator, while there is none.
     pub enrol_url: Option<String>,
+    /// A passkey is still registered (no admin API removes one): the owner is asked to remove
+    /// it if it lived on the lost phone.
+    pub passkey_remains: bool,
 }
 email!(ResetNoticeEmail: "reset_notice/subject.txt", "reset_notice/body.txt", "reset_notice/body.html");
 
@@ -143,6 +146,7 @@ mod tests {
                 mfa_required,
                 mfa_optional,
                 enrol_url: None,
+                passkey_remains: false,
             }
             .render(to())
             .unwrap();
@@ -172,6 +176,7 @@ mod tests {
             mfa_required: true,
             mfa_optional: false,
             enrol_url: None,
+            passkey_remains: false,
         }
         .render(to())
         .unwrap();

@@ -10,7 +10,7 @@ use super::jobs::ApplyReset;
 use super::limits::EmailKind;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::cognito::UserProfile;
+use crate::cognito::{IdpError, UserProfile};
 use crate::domain::{random_token, token_digest, Actor, Initiator, RecoveryStatus};
 use crate::mail::{templates, Email};
 use crate::store::recoveries::{self, RecoveryRow};
@@ -49,6 +49,17 @@ impl RecoveryService {
             return Ok(());
         };
         let has_totp = user.is_some_and(|u| u.totp_enabled);
+        let passkey_remains = match self.idp.auth_factors(recovery.account()).await {
+            Ok(factors) => factors.has_passkey(),
+            // Not allowed to read them (an older IAM policy): the notice cannot say.
+            Err(IdpError::Refused { .. }) => false,
+            Err(err) => {
+                return Err(JobError::transient(
+                    "reading the user's sign-in factors",
+                    err,
+                ))
+            }
+        };
         let started_by = match &recovery.initiated_by {
             Initiator::Staff(name) => format!("the support desk (agent {name})"),
             Initiator::User => "you, on the account recovery page".to_owned(),
@@ -104,6 +115,7 @@ impl RecoveryService {
                     ip,
                     started_by,
                     enrol_url,
+                    passkey_remains,
                     mfa_required: self.pool.mfa_required,
                     mfa_optional: self.pool.mfa_optional,
                 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::jobs::ResetNotice;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::cognito::{IdpError, TokenRemoval};
+use crate::cognito::{AuthFactors, IdpError, TokenRemoval, SOFTWARE_TOKEN_MFA};
 use crate::domain::{Actor, ClientInfo, RecoveryStatus, Transition};
 use crate::store::recoveries::{self, RecoveryRow, Superseding};
 use crate::store::{self, attempts};
@@ -48,6 +48,26 @@ pub(super) enum ResetError {
     /// Cognito answered but the authenticator is still there (recorded as failed).
     NotApplied(String),
     Store(sqlx::Error),
+}
+
+/// What the user can still sign in or pass MFA with, for the audit detail.
+fn remaining_factors(factors: &AuthFactors) -> String {
+    let list = |items: &[String]| {
+        if items.is_empty() {
+            "none".to_owned()
+        } else {
+            items.join(", ")
+        }
+    };
+    let mut text = format!(
+        "factors left: {}; MFA left: {}",
+        list(&factors.sign_in),
+        list(&factors.mfa)
+    );
+    if factors.has_passkey() {
+        text.push_str(" (a passkey stays: no admin API removes one; the notice asks the owner to remove it if it was on the lost phone)");
+    }
+    text
 }
 
 impl RecoveryService {
@@ -119,6 +139,20 @@ impl RecoveryService {
             }
             Some(_) => {}
         }
+        // Every factor read back: TOTP must be gone from the MFA factors too, and what is left is
+        // said (a passkey on the lost phone cannot be removed by any admin API).
+        let factors = match self.idp.auth_factors(account).await {
+            Ok(f) if f.mfa.iter().any(|m| m == SOFTWARE_TOKEN_MFA) => {
+                return Err(ResetError::NotApplied(format!(
+                    "SOFTWARE_TOKEN_MFA is still listed by AdminGetUserAuthFactors after the reset ({removal_text}; {preference})"
+                )))
+            }
+            Ok(f) => remaining_factors(&f),
+            Err(IdpError::Refused { code, .. }) => {
+                format!("remaining factors not read (AdminGetUserAuthFactors refused: {code})")
+            }
+            Err(err) => return Err(ResetError::Unavailable(err)),
+        };
         let devices = self.forget_devices(account).await?;
         match self.idp.sign_out_everywhere(account).await {
             Ok(()) => {}
@@ -130,7 +164,9 @@ impl RecoveryService {
             Err(err) => return Err(ResetError::Unavailable(err)),
         }
         Ok((
-            format!("{removal_text}; {preference}; read back: SOFTWARE_TOKEN_MFA no longer listed"),
+            format!(
+                "{removal_text}; {preference}; read back: SOFTWARE_TOKEN_MFA no longer listed; {factors}"
+            ),
             devices,
         ))
     }

@@ -357,3 +357,48 @@ async fn a_reset_forgets_every_remembered_device_and_reads_back_that_none_is_lef
         "only the recovered users' devices"
     );
 }
+
+/// No admin API removes a passkey: the reset reads every factor back, says in the audit what is
+/// left, and the notice asks the owner to remove a passkey that lived on the lost phone.
+#[tokio::test]
+async fn a_passkey_that_remains_is_said_in_the_audit_and_the_notice_and_not_pretended_away() {
+    let app = TestApp::spawn().await;
+    let with = app.create_user().await;
+    app.register_passkey(&with).await;
+    let without = app.create_user().await;
+    for user in [&with, &without] {
+        let code = app.code_for(user).await;
+        let response = app.confirm(&user.username, &code, &user.password).await;
+        assert_eq!(response.status(), 200);
+    }
+    app.chained().await;
+    let detail = |name: String| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT detail FROM audit_events WHERE action = 'mfa.reset' AND username = $1",
+            )
+            .bind(name)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    let kept = detail(with.username.clone()).await;
+    assert!(
+        kept.contains("factors left: PASSWORD, WEB_AUTHN; MFA left: none (a passkey stays"),
+        "{kept}"
+    );
+    let plain = detail(without.username.clone()).await;
+    assert!(
+        plain.contains("factors left: PASSWORD; MFA left: none"),
+        "{plain}"
+    );
+    assert!(!plain.contains("passkey"), "{plain}");
+
+    let passkey_line = "A passkey is still registered on your account";
+    let notice = app.wait_for_email(&with.email, 2).await.body.unwrap();
+    assert!(notice.contains(passkey_line), "{notice}");
+    let notice = app.wait_for_email(&without.email, 2).await.body.unwrap();
+    assert!(!notice.contains(passkey_line), "{notice}");
+}

@@ -472,6 +472,20 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Registers a passkey (WEB_AUTHN) for the user in the emulator.
+    pub async fn register_passkey(&self, user: &TestUser) {
+        self.http
+            .post(format!(
+                "{}/_harness/cognito/{}/passkeys/{}",
+                self.env.aws_endpoint, self.pool_id, user.username
+            ))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+    }
+
     /// The keys of the user's remembered devices in the emulator.
     pub async fn devices(&self, user: &TestUser) -> Vec<String> {
         self.http

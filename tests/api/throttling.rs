@@ -153,6 +153,13 @@ async fn a_reset_meeting_a_throttled_or_dropped_read_back_completes_once_cognito
 }
 
 #[tokio::test]
+async fn a_reset_meeting_a_throttled_or_dropped_factor_read_back_completes_once_cognito_answers() {
+    for fault in FAULTS {
+        confirm_through("AdminGetUserAuthFactors", fault).await;
+    }
+}
+
+#[tokio::test]
 async fn a_reset_meeting_throttled_or_dropped_device_calls_completes_once_cognito_answers() {
     for fault in FAULTS {
         confirm_through("AdminListDevices", fault).await;

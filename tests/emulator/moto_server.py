@@ -39,6 +39,11 @@ What is added to moto, and why:
   device the user does not have). The device flow itself (ConfirmDevice with SRP verifiers) is
   not modelled: POST /_harness/cognito/{pool_id}/devices/{username}?count=N gives the user N
   remembered devices, as N phones and laptops would.
+* AdminGetUserAuthFactors, which moto lacks. AWS: the user's MFA factors (UserMFASettingList,
+  PreferredMfaSetting) and the sign-in factors configured for them (ConfiguredUserAuthFactors:
+  PASSWORD, SMS_OTP, EMAIL_OTP, WEB_AUTHN). Passkeys are not modelled by moto: POST
+  /_harness/cognito/{pool_id}/passkeys/{username} registers one (WEB_AUTHN). There is no admin
+  API that deletes a passkey, in AWS as here.
 * POST /_harness/cognito/{pool_id}/without-delete-software-token makes AdminDeleteSoftwareToken
   unknown for that one pool, as in a region or SDK that predates it (per pool, so tests running
   in parallel do not see each other's faults).
@@ -320,6 +325,31 @@ def admin_forget_device_response(self):
     return ""
 
 
+# Users with a registered passkey, per (pool, username).
+PASSKEYS: set[tuple[str, str]] = set()
+
+
+def admin_get_user_auth_factors_response(self):
+    pool_id = self._get_param("UserPoolId")
+    user = self.backend.admin_get_user(pool_id, self._get_param("Username"))
+    mfa = []
+    if user.software_token_mfa_enabled:
+        mfa.append("SOFTWARE_TOKEN_MFA")
+    if user.sms_mfa_enabled:
+        mfa.append("SMS_MFA")
+    configured = ["PASSWORD"]
+    if user.sms_mfa_enabled:
+        configured.append("SMS_OTP")
+    if (pool_id, user.username) in PASSKEYS:
+        configured.append("WEB_AUTHN")
+    answer = {"Username": user.username, "UserMFASettingList": mfa,
+              "ConfiguredUserAuthFactors": configured}
+    if user.preferred_mfa_setting:
+        answer["PreferredMfaSetting"] = user.preferred_mfa_setting
+    return json.dumps(answer)
+
+
+CognitoIdpResponse.admin_get_user_auth_factors = admin_get_user_auth_factors_response
 CognitoIdpResponse.admin_list_devices = admin_list_devices_response
 CognitoIdpResponse.admin_forget_device = admin_forget_device_response
 
@@ -347,6 +377,9 @@ def _remember_devices(pool_id, username, count):
 
 def harness(environ, start_response):
     request = Request(environ)
+    if request.path.startswith("/_harness/cognito/") and "/passkeys/" in request.path:
+        PASSKEYS.add(tuple(request.path[len("/_harness/cognito/"):].split("/passkeys/", 1)))
+        return Response("{}", mimetype="application/json")(environ, start_response)
     if request.path.startswith("/_harness/cognito/") and "/devices/" in request.path:
         pool_id, username = request.path[len("/_harness/cognito/"):].split("/devices/", 1)
         if request.method == "POST":
