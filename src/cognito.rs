@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput;
+use aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolOutput;
 use aws_sdk_cognitoidentityprovider::operation::get_user_pool_mfa_config::GetUserPoolMfaConfigOutput;
 use aws_sdk_cognitoidentityprovider::types::{
     AuthFlowType, ChallengeNameType, ContextDataType, HttpHeader, SoftwareTokenMfaSettingsType,
@@ -110,6 +111,16 @@ impl AuthFactors {
     }
 }
 
+/// Whether the pool lets devices be remembered, so that they skip MFA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceRemembering {
+    Off,
+    /// The user chooses, device by device.
+    UserOptIn,
+    /// Every device that signs in is remembered.
+    Always,
+}
+
 /// What the preflight reads of the app client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppClient {
@@ -162,6 +173,9 @@ pub trait IdentityProvider: Send + Sync + 'static {
     async fn mfa_configuration(&self) -> Result<String, IdpError>;
     /// Whether the pool offers authenticator apps (`SoftwareTokenMfaConfiguration.Enabled`).
     async fn software_tokens_enabled(&self) -> Result<bool, IdpError>;
+    /// DescribeUserPool's `DeviceConfiguration`: whether devices can be remembered (and so skip
+    /// MFA), for the preflight.
+    async fn device_remembering(&self) -> Result<DeviceRemembering, IdpError>;
     /// DescribeUserPoolClient of `COGNITO_CLIENT_ID`, for the preflight (`None` without one).
     async fn app_client(&self) -> Result<Option<AppClient>, IdpError>;
     /// DescribeUserPool's `UsernameConfiguration.CaseSensitive` (Cognito's default, true, when
@@ -261,6 +275,20 @@ impl Cognito {
         .await
         .map_err(|e| classify("AdminSetUserMFAPreference", e))?;
         Ok(())
+    }
+
+    /// DescribeUserPool.
+    async fn describe_pool(&self) -> Result<DescribeUserPoolOutput, IdpError> {
+        timed_call(
+            "cognito",
+            "DescribeUserPool",
+            self.client
+                .describe_user_pool()
+                .user_pool_id(&self.settings.user_pool_id)
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("DescribeUserPool", e))
     }
 
     /// GetUserPoolMfaConfig.
@@ -495,6 +523,16 @@ impl IdentityProvider for Cognito {
         })
     }
 
+    async fn device_remembering(&self) -> Result<DeviceRemembering, IdpError> {
+        let described = self.describe_pool().await?;
+        let config = described.user_pool().and_then(|p| p.device_configuration());
+        Ok(match config {
+            None => DeviceRemembering::Off,
+            Some(c) if c.device_only_remembered_on_user_prompt() => DeviceRemembering::UserOptIn,
+            Some(_) => DeviceRemembering::Always,
+        })
+    }
+
     async fn list_devices(&self, username: &str) -> Result<Vec<String>, IdpError> {
         let mut keys = Vec::new();
         let mut page: Option<String> = None;
@@ -584,17 +622,9 @@ impl IdentityProvider for Cognito {
     }
 
     async fn usernames_case_sensitive(&self) -> Result<bool, IdpError> {
-        let described = timed_call(
-            "cognito",
-            "DescribeUserPool",
-            self.client
-                .describe_user_pool()
-                .user_pool_id(&self.settings.user_pool_id)
-                .send(),
-        )
-        .await
-        .map_err(|e| classify("DescribeUserPool", e))?;
-        Ok(described
+        Ok(self
+            .describe_pool()
+            .await?
             .user_pool()
             .and_then(|pool| pool.username_configuration())
             .is_none_or(|config| config.case_sensitive()))

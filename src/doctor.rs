@@ -3,7 +3,7 @@
 //! each finding with its fix. Gathering (`gather`) asks AWS; judging (`assess`) is a pure
 //! function of what was read and the settings.
 
-use crate::cognito::{AppClient, IdentityProvider, IdpError};
+use crate::cognito::{AppClient, DeviceRemembering, IdentityProvider, IdpError};
 use crate::mail::{MailError, Mailer};
 use crate::settings::Settings;
 
@@ -54,6 +54,7 @@ impl Finding {
 pub struct Facts {
     pub mfa_mode: Result<String, IdpError>,
     pub software_tokens: Result<bool, IdpError>,
+    pub device_remembering: Result<DeviceRemembering, IdpError>,
     pub app_client: Result<Option<AppClient>, IdpError>,
     pub sender_verified: Result<bool, MailError>,
 }
@@ -62,6 +63,7 @@ pub async fn gather(idp: &dyn IdentityProvider, mailer: &dyn Mailer) -> Facts {
     Facts {
         mfa_mode: idp.mfa_configuration().await,
         software_tokens: idp.software_tokens_enabled().await,
+        device_remembering: idp.device_remembering().await,
         app_client: idp.app_client().await,
         sender_verified: mailer.sender_verified().await,
     }
@@ -133,6 +135,32 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
         // Read with the pool's MFA configuration: its refusal is reported there.
         Err(IdpError::Refused { .. }) => {}
         Err(err) => findings.push(unchecked("authenticator apps", "the pool's MFA configuration", "cognito-idp:GetUserPoolMfaConfig", err)),
+    }
+
+    let remembering = match &facts.device_remembering {
+        Ok(DeviceRemembering::Off) => Some("off: no device skips MFA"),
+        Ok(DeviceRemembering::UserOptIn) => {
+            Some("on, when the user opts in: such a device skips MFA")
+        }
+        Ok(DeviceRemembering::Always) => {
+            Some("on for every device: each one that signed in skips MFA")
+        }
+        Err(err) => {
+            findings.push(unchecked(
+                "remembered devices",
+                "the pool's device configuration",
+                "cognito-idp:DescribeUserPool",
+                err,
+            ));
+            None
+        }
+    };
+    if let Some(mode) = remembering {
+        findings.push(finding(
+            Level::Ok,
+            "remembered devices",
+            format!("{mode}; every recovery forgets the user's remembered devices and reads back that none is left"),
+        ));
     }
 
     match &facts.app_client {
@@ -239,6 +267,7 @@ mod tests {
         Facts {
             mfa_mode: Ok("ON".into()),
             software_tokens: Ok(true),
+            device_remembering: Ok(DeviceRemembering::UserOptIn),
             app_client: Ok(Some(AppClient {
                 explicit_auth_flows: vec!["ALLOW_ADMIN_USER_PASSWORD_AUTH".into()],
                 has_secret: false,

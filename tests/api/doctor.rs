@@ -39,6 +39,7 @@ async fn doctor_passes_a_well_configured_pool() {
         "database",
         "pool MFA",
         "authenticator apps",
+        "remembered devices",
         "app client",
         "SES sender",
     ] {
