@@ -3,8 +3,6 @@
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput;
-use aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolOutput;
-use aws_sdk_cognitoidentityprovider::operation::get_user_pool_mfa_config::GetUserPoolMfaConfigOutput;
 use aws_sdk_cognitoidentityprovider::types::{
     AuthFlowType, ChallengeNameType, ContextDataType, HttpHeader, SoftwareTokenMfaSettingsType,
     VerifySoftwareTokenResponseType,
@@ -111,6 +109,25 @@ impl AuthFactors {
     }
 }
 
+/// What GetUserPoolMfaConfig says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolMfa {
+    /// `OFF`, `OPTIONAL` or `ON`.
+    pub mode: String,
+    /// `SoftwareTokenMfaConfiguration.Enabled`: the pool offers authenticator apps.
+    pub software_tokens: bool,
+}
+
+/// What DescribeUserPool says that the service needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolDescription {
+    /// `UsernameConfiguration.CaseSensitive` (Cognito's default, true, when the pool has
+    /// none): whether `Alice` and `alice` are two users.
+    pub case_sensitive: bool,
+    /// `DeviceConfiguration`: whether devices can be remembered (and so skip MFA).
+    pub device_remembering: DeviceRemembering,
+}
+
 /// Whether the pool lets devices be remembered, so that they skip MFA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceRemembering {
@@ -169,18 +186,12 @@ pub trait IdentityProvider: Send + Sync + 'static {
     async fn list_devices(&self, username: &str) -> Result<Vec<String>, IdpError>;
     /// AdminForgetDevice: the device no longer skips MFA (`Ok` too when it was already gone).
     async fn forget_device(&self, username: &str, device_key: &str) -> Result<(), IdpError>;
-    /// The pool's MFA configuration (`OFF`, `OPTIONAL` or `ON`).
-    async fn mfa_configuration(&self) -> Result<String, IdpError>;
-    /// Whether the pool offers authenticator apps (`SoftwareTokenMfaConfiguration.Enabled`).
-    async fn software_tokens_enabled(&self) -> Result<bool, IdpError>;
-    /// DescribeUserPool's `DeviceConfiguration`: whether devices can be remembered (and so skip
-    /// MFA), for the preflight.
-    async fn device_remembering(&self) -> Result<DeviceRemembering, IdpError>;
+    /// GetUserPoolMfaConfig: the pool's MFA mode and whether it offers authenticator apps.
+    async fn mfa_config(&self) -> Result<PoolMfa, IdpError>;
+    /// DescribeUserPool: how names are compared and whether devices are remembered.
+    async fn pool_description(&self) -> Result<PoolDescription, IdpError>;
     /// DescribeUserPoolClient of `COGNITO_CLIENT_ID`, for the preflight (`None` without one).
     async fn app_client(&self) -> Result<Option<AppClient>, IdpError>;
-    /// DescribeUserPool's `UsernameConfiguration.CaseSensitive` (Cognito's default, true, when
-    /// the pool has none): whether `Alice` and `alice` are two users.
-    async fn usernames_case_sensitive(&self) -> Result<bool, IdpError>;
     /// Signs in with the password (ADMIN_USER_PASSWORD_AUTH) to enrol a new authenticator:
     /// the MFA_SETUP session or the access token; `None` when Cognito asks for anything else
     /// (another factor, a new password) or refuses the password.
@@ -275,34 +286,6 @@ impl Cognito {
         .await
         .map_err(|e| classify("AdminSetUserMFAPreference", e))?;
         Ok(())
-    }
-
-    /// DescribeUserPool.
-    async fn describe_pool(&self) -> Result<DescribeUserPoolOutput, IdpError> {
-        timed_call(
-            "cognito",
-            "DescribeUserPool",
-            self.client
-                .describe_user_pool()
-                .user_pool_id(&self.settings.user_pool_id)
-                .send(),
-        )
-        .await
-        .map_err(|e| classify("DescribeUserPool", e))
-    }
-
-    /// GetUserPoolMfaConfig.
-    async fn pool_mfa_config(&self) -> Result<GetUserPoolMfaConfigOutput, IdpError> {
-        timed_call(
-            "cognito",
-            "GetUserPoolMfaConfig",
-            self.client
-                .get_user_pool_mfa_config()
-                .user_pool_id(&self.settings.user_pool_id)
-                .send(),
-        )
-        .await
-        .map_err(|e| classify("GetUserPoolMfaConfig", e))
     }
 
     /// SECRET_HASH = Base64(HMAC-SHA256(client secret, username + client id)), as Cognito
@@ -493,12 +476,25 @@ impl IdentityProvider for Cognito {
         Ok(())
     }
 
-    async fn mfa_configuration(&self) -> Result<String, IdpError> {
-        Ok(self
-            .pool_mfa_config()
-            .await?
-            .mfa_configuration()
-            .map_or_else(|| "OFF".to_owned(), |m| m.as_str().to_owned()))
+    async fn mfa_config(&self) -> Result<PoolMfa, IdpError> {
+        let config = timed_call(
+            "cognito",
+            "GetUserPoolMfaConfig",
+            self.client
+                .get_user_pool_mfa_config()
+                .user_pool_id(&self.settings.user_pool_id)
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("GetUserPoolMfaConfig", e))?;
+        Ok(PoolMfa {
+            mode: config
+                .mfa_configuration()
+                .map_or_else(|| "OFF".to_owned(), |m| m.as_str().to_owned()),
+            software_tokens: config
+                .software_token_mfa_configuration()
+                .is_some_and(|c| c.enabled()),
+        })
     }
 
     async fn auth_factors(&self, username: &str) -> Result<AuthFactors, IdpError> {
@@ -520,16 +516,6 @@ impl IdentityProvider for Cognito {
                 .iter()
                 .map(|f| f.as_str().to_owned())
                 .collect(),
-        })
-    }
-
-    async fn device_remembering(&self) -> Result<DeviceRemembering, IdpError> {
-        let described = self.describe_pool().await?;
-        let config = described.user_pool().and_then(|p| p.device_configuration());
-        Ok(match config {
-            None => DeviceRemembering::Off,
-            Some(c) if c.device_only_remembered_on_user_prompt() => DeviceRemembering::UserOptIn,
-            Some(_) => DeviceRemembering::Always,
         })
     }
 
@@ -583,15 +569,6 @@ impl IdentityProvider for Cognito {
         }
     }
 
-    async fn software_tokens_enabled(&self) -> Result<bool, IdpError> {
-        Ok(self
-            .pool_mfa_config()
-            .await?
-            .software_token_mfa_configuration()
-            .map(|c| c.enabled())
-            .unwrap_or(false))
-    }
-
     async fn app_client(&self) -> Result<Option<AppClient>, IdpError> {
         let Some(client_id) = self.settings.client_id.as_deref() else {
             return Ok(None);
@@ -621,13 +598,30 @@ impl IdentityProvider for Cognito {
         }))
     }
 
-    async fn usernames_case_sensitive(&self) -> Result<bool, IdpError> {
-        Ok(self
-            .describe_pool()
-            .await?
-            .user_pool()
-            .and_then(|pool| pool.username_configuration())
-            .is_none_or(|config| config.case_sensitive()))
+    async fn pool_description(&self) -> Result<PoolDescription, IdpError> {
+        let described = timed_call(
+            "cognito",
+            "DescribeUserPool",
+            self.client
+                .describe_user_pool()
+                .user_pool_id(&self.settings.user_pool_id)
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("DescribeUserPool", e))?;
+        let pool = described.user_pool();
+        Ok(PoolDescription {
+            case_sensitive: pool
+                .and_then(|p| p.username_configuration())
+                .is_none_or(|config| config.case_sensitive()),
+            device_remembering: match pool.and_then(|p| p.device_configuration()) {
+                None => DeviceRemembering::Off,
+                Some(c) if c.device_only_remembered_on_user_prompt() => {
+                    DeviceRemembering::UserOptIn
+                }
+                Some(_) => DeviceRemembering::Always,
+            },
+        })
     }
 
     #[tracing::instrument(skip(self, password, client))]

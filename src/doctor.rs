@@ -3,7 +3,9 @@
 //! each finding with its fix. Gathering (`gather`) asks AWS; judging (`assess`) is a pure
 //! function of what was read and the settings.
 
-use crate::cognito::{AppClient, DeviceRemembering, IdentityProvider, IdpError};
+use crate::cognito::{
+    AppClient, DeviceRemembering, IdentityProvider, IdpError, PoolDescription, PoolMfa,
+};
 use crate::mail::{MailError, Mailer};
 use crate::settings::Settings;
 
@@ -52,18 +54,33 @@ impl Finding {
 
 /// What was read from AWS.
 pub struct Facts {
-    pub mfa_mode: Result<String, IdpError>,
-    pub software_tokens: Result<bool, IdpError>,
-    pub device_remembering: Result<DeviceRemembering, IdpError>,
+    pub mfa: Result<PoolMfa, IdpError>,
+    pub pool: Result<PoolDescription, IdpError>,
     pub app_client: Result<Option<AppClient>, IdpError>,
     pub sender_verified: Result<bool, MailError>,
 }
 
 pub async fn gather(idp: &dyn IdentityProvider, mailer: &dyn Mailer) -> Facts {
+    gather_with(
+        idp,
+        mailer,
+        idp.mfa_config().await,
+        idp.pool_description().await,
+    )
+    .await
+}
+
+/// As `gather`, with the pool's MFA configuration and description already read (by `serve`,
+/// which needs them to start), so that they are not read again.
+pub async fn gather_with(
+    idp: &dyn IdentityProvider,
+    mailer: &dyn Mailer,
+    mfa: Result<PoolMfa, IdpError>,
+    pool: Result<PoolDescription, IdpError>,
+) -> Facts {
     Facts {
-        mfa_mode: idp.mfa_configuration().await,
-        software_tokens: idp.software_tokens_enabled().await,
-        device_remembering: idp.device_remembering().await,
+        mfa,
+        pool,
         app_client: idp.app_client().await,
         sender_verified: mailer.sender_verified().await,
     }
@@ -87,7 +104,7 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
     let pool_id = &settings.cognito.user_pool_id;
     let mut findings = Vec::new();
 
-    let required = match &facts.mfa_mode {
+    let required = match facts.mfa.as_ref().map(|m| &m.mode) {
         Ok(mode) if mode == "OFF" => {
             findings.push(
                 finding(Level::Warn, "pool MFA", format!("MFA is OFF in {pool_id}: no user has an authenticator to lose, so every request finds no one eligible"))
@@ -126,18 +143,17 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
         }
     };
 
-    match &facts.software_tokens {
+    // Read with the pool's MFA mode: a failed read is reported there.
+    match facts.mfa.as_ref().map(|m| m.software_tokens) {
         Ok(true) => findings.push(finding(Level::Ok, "authenticator apps", "TOTP is enabled in the pool")),
         Ok(false) => findings.push(
             finding(Level::Fatal, "authenticator apps", "TOTP (software token MFA) is not enabled in the pool: nobody has one to recover, and no new one can be enrolled")
                 .fix("enable it: SetUserPoolMfaConfig with SoftwareTokenMfaConfiguration Enabled=true"),
         ),
-        // Read with the pool's MFA configuration: its refusal is reported there.
-        Err(IdpError::Refused { .. }) => {}
-        Err(err) => findings.push(unchecked("authenticator apps", "the pool's MFA configuration", "cognito-idp:GetUserPoolMfaConfig", err)),
+        Err(_) => {}
     }
 
-    let remembering = match &facts.device_remembering {
+    let remembering = match facts.pool.as_ref().map(|p| p.device_remembering) {
         Ok(DeviceRemembering::Off) => Some("off: no device skips MFA"),
         Ok(DeviceRemembering::UserOptIn) => {
             Some("on, when the user opts in: such a device skips MFA")
@@ -265,9 +281,14 @@ mod tests {
 
     fn ready() -> Facts {
         Facts {
-            mfa_mode: Ok("ON".into()),
-            software_tokens: Ok(true),
-            device_remembering: Ok(DeviceRemembering::UserOptIn),
+            mfa: Ok(PoolMfa {
+                mode: "ON".into(),
+                software_tokens: true,
+            }),
+            pool: Ok(PoolDescription {
+                case_sensitive: true,
+                device_remembering: DeviceRemembering::UserOptIn,
+            }),
             app_client: Ok(Some(AppClient {
                 explicit_auth_flows: vec!["ALLOW_ADMIN_USER_PASSWORD_AUTH".into()],
                 has_secret: false,

@@ -209,14 +209,15 @@ impl Application {
         );
         let wait = settings.aws.startup_wait;
         let pool_id = &settings.cognito.user_pool_id;
-        let mode = match at_start("GetUserPoolMfaConfig", wait, || cognito.mfa_configuration()).await {
-            Ok(mode) => mode,
+        let mfa = match at_start("GetUserPoolMfaConfig", wait, || cognito.mfa_config()).await {
+            Ok(mfa) => mfa,
             // No such pool, or no permission: nothing would work; say so and stop.
             Err(IdpError::Refused { code, .. }) => anyhow::bail!(
                 "COGNITO_USER_POOL_ID {pool_id}: Cognito refused to let the service read the user pool ({code}); check the pool id, AWS_REGION and the IAM policy"
             ),
             Err(err) => anyhow::bail!(unreachable_at_start(pool_id, wait, &err)),
         };
+        let mode = &mfa.mode;
         tracing::info!(user_pool = %pool_id, mfa_configuration = %mode, "user pool MFA configuration");
         if mode == "ON" {
             tracing::info!("MFA is required in this pool: a reset deletes the software token (AdminDeleteSoftwareToken) and the next sign-in enrols a new one");
@@ -227,13 +228,14 @@ impl Application {
         };
         // Whether `Alice` and `alice` are one user decides how every name is keyed: the service
         // does not start without knowing it.
-        let case_sensitive = match at_start("DescribeUserPool", wait, || cognito.usernames_case_sensitive()).await {
-            Ok(sensitive) => sensitive,
+        let described = match at_start("DescribeUserPool", wait, || cognito.pool_description()).await {
+            Ok(described) => described,
             Err(IdpError::Refused { code, .. }) => anyhow::bail!(
                 "COGNITO_USER_POOL_ID {pool_id}: Cognito refused DescribeUserPool ({code}); check the pool id and that the IAM policy allows cognito-idp:DescribeUserPool"
             ),
             Err(err) => anyhow::bail!(unreachable_at_start(pool_id, wait, &err)),
         };
+        let case_sensitive = described.case_sensitive;
         tracing::info!(case_sensitive, "user pool usernames");
         let names = NameKeys::new(&settings.hashing.pepper, case_sensitive);
         let mailer = SesMailer::new(
@@ -241,7 +243,8 @@ impl Application {
             settings.ses_from_address.clone(),
         );
         // The preflight (`mfa-recovery doctor`): logged, and fatal findings stop the start.
-        let findings = doctor::assess(&doctor::gather(&cognito, &mailer).await, &settings);
+        let facts = doctor::gather_with(&cognito, &mailer, Ok(mfa.clone()), Ok(described)).await;
+        let findings = doctor::assess(&facts, &settings);
         log_findings(&findings);
         if doctor::fatal(&findings) {
             let fatal: Vec<_> = findings

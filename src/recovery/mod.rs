@@ -102,7 +102,7 @@ impl RecoveryService {
         if last.at.is_some_and(|at| at.elapsed() < POOL_CHECK_TTL) {
             return last.readable;
         }
-        let readable = match self.idp.mfa_configuration().await {
+        let readable = match self.idp.mfa_config().await {
             Ok(_) => true,
             Err(err @ IdpError::Refused { .. }) => {
                 self.pool_refused(&err);

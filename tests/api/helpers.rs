@@ -442,31 +442,36 @@ impl TestApp {
         request.send().await.map_err(|e| format!("{e:?}"))
     }
 
-    /// Makes AdminDeleteSoftwareToken unknown in this test's pool, as in a region without it.
-    pub async fn without_delete_software_token(&self) {
+    /// A call to the emulator's test harness for this app's pool
+    /// (`/_harness/cognito/{pool_id}/{path}`); panics unless it succeeds.
+    async fn harness(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
         self.http
-            .post(format!(
-                "{}/_harness/cognito/{}/without-delete-software-token",
-                self.env.aws_endpoint, self.pool_id
-            ))
+            .request(
+                method,
+                format!(
+                    "{}/_harness/cognito/{}/{path}",
+                    self.env.aws_endpoint, self.pool_id
+                ),
+            )
             .send()
             .await
             .unwrap()
             .error_for_status()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Makes AdminDeleteSoftwareToken unknown in this test's pool, as in a region without it.
+    pub async fn without_delete_software_token(&self) {
+        self.harness(reqwest::Method::POST, "without-delete-software-token")
+            .await;
     }
 
     /// Gives the user `count` remembered devices in the emulator (as `count` phones and laptops
     /// that skip MFA would); returns the keys of all the user's devices.
     pub async fn remember_devices(&self, user: &TestUser, count: usize) -> Vec<String> {
-        self.http
-            .post(format!(
-                "{}/_harness/cognito/{}/devices/{}?count={count}",
-                self.env.aws_endpoint, self.pool_id, user.username
-            ))
-            .send()
+        let path = format!("devices/{}?count={count}", user.username);
+        self.harness(reqwest::Method::POST, &path)
             .await
-            .unwrap()
             .json()
             .await
             .unwrap()
@@ -474,28 +479,15 @@ impl TestApp {
 
     /// Registers a passkey (WEB_AUTHN) for the user in the emulator.
     pub async fn register_passkey(&self, user: &TestUser) {
-        self.http
-            .post(format!(
-                "{}/_harness/cognito/{}/passkeys/{}",
-                self.env.aws_endpoint, self.pool_id, user.username
-            ))
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap();
+        let path = format!("passkeys/{}", user.username);
+        self.harness(reqwest::Method::POST, &path).await;
     }
 
     /// The keys of the user's remembered devices in the emulator.
     pub async fn devices(&self, user: &TestUser) -> Vec<String> {
-        self.http
-            .get(format!(
-                "{}/_harness/cognito/{}/devices/{}",
-                self.env.aws_endpoint, self.pool_id, user.username
-            ))
-            .send()
+        let path = format!("devices/{}", user.username);
+        self.harness(reqwest::Method::GET, &path)
             .await
-            .unwrap()
             .json()
             .await
             .unwrap()
