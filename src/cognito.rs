@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput;
 use aws_sdk_cognitoidentityprovider::types::{
-    AuthFlowType, ChallengeNameType, ContextDataType, HttpHeader, SoftwareTokenMfaSettingsType,
-    VerifySoftwareTokenResponseType,
+    AuthFlowType, ChallengeNameType, ContextDataType, HttpHeader, SmsMfaSettingsType,
+    SoftwareTokenMfaSettingsType, VerifySoftwareTokenResponseType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use base64::Engine;
@@ -28,6 +28,10 @@ pub struct UserProfile {
     pub totp_enabled: bool,
     /// SOFTWARE_TOKEN_MFA is the user's preferred MFA: sign-ins ask for its code.
     pub totp_preferred: bool,
+    /// The user lists SMS_MFA: sign-ins may ask for a code sent by SMS.
+    pub sms_enabled: bool,
+    /// `phone_number`, when `phone_number_verified` is true (E.164, such as +14155550100).
+    pub verified_phone: Option<String>,
 }
 
 /// What lets the service associate a new authenticator for a user who just signed in with
@@ -178,6 +182,11 @@ pub trait IdentityProvider: Send + Sync + 'static {
     async fn delete_software_token(&self, username: &str) -> Result<TokenRemoval, IdpError>;
     /// AdminSetUserMFAPreference with only the software-token settings, both false.
     async fn disable_totp_preference(&self, username: &str) -> Result<(), IdpError>;
+    /// AdminSetUserMFAPreference with only the SMS settings, both false. In a pool that
+    /// requires MFA, Cognito answers 200 and keeps SMS MFA on.
+    async fn disable_sms_mfa(&self, username: &str) -> Result<(), IdpError>;
+    /// AdminDeleteUserAttributes `phone_number`: SMS codes have nowhere to go.
+    async fn remove_phone_number(&self, username: &str) -> Result<(), IdpError>;
     /// AdminUserGlobalSignOut: every refresh token of the user is revoked.
     async fn sign_out_everywhere(&self, username: &str) -> Result<(), IdpError>;
     /// AdminGetUserAuthFactors: every way the user can still sign in or pass MFA.
@@ -265,26 +274,32 @@ impl Cognito {
             .map_err(|e| classify("AdminInitiateAuth", e))
     }
 
-    /// AdminSetUserMFAPreference with only the software-token settings: enabled and preferred,
+    /// AdminSetUserMFAPreference with the settings of one factor only: enabled and preferred,
     /// or neither.
-    async fn set_totp_preference(&self, username: &str, on: bool) -> Result<(), IdpError> {
-        timed_call(
-            "cognito",
-            "AdminSetUserMFAPreference",
-            self.client
-                .admin_set_user_mfa_preference()
-                .user_pool_id(&self.settings.user_pool_id)
-                .username(username)
-                .software_token_mfa_settings(
-                    SoftwareTokenMfaSettingsType::builder()
-                        .enabled(on)
-                        .preferred_mfa(on)
-                        .build(),
-                )
-                .send(),
-        )
-        .await
-        .map_err(|e| classify("AdminSetUserMFAPreference", e))?;
+    async fn set_preference(&self, username: &str, factor: &str, on: bool) -> Result<(), IdpError> {
+        let mut request = self
+            .client
+            .admin_set_user_mfa_preference()
+            .user_pool_id(&self.settings.user_pool_id)
+            .username(username);
+        request = if factor == SMS_MFA {
+            request.sms_mfa_settings(
+                SmsMfaSettingsType::builder()
+                    .enabled(on)
+                    .preferred_mfa(on)
+                    .build(),
+            )
+        } else {
+            request.software_token_mfa_settings(
+                SoftwareTokenMfaSettingsType::builder()
+                    .enabled(on)
+                    .preferred_mfa(on)
+                    .build(),
+            )
+        };
+        timed_call("cognito", "AdminSetUserMFAPreference", request.send())
+            .await
+            .map_err(|e| classify("AdminSetUserMFAPreference", e))?;
         Ok(())
     }
 
@@ -302,6 +317,8 @@ impl Cognito {
 }
 
 pub const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
+pub const SMS_MFA: &str = "SMS_MFA";
+pub const EMAIL_OTP: &str = "EMAIL_OTP";
 
 /// Throttling, Cognito's internal errors, 5xx and every failure to get an answer at all are
 /// "unavailable": the caller may retry later and nothing was decided.
@@ -400,15 +417,22 @@ impl IdentityProvider for Cognito {
             (Some(email), Some("true")) => EmailAddress::parse(email).ok(),
             _ => None,
         };
+        let verified_phone = match (
+            attribute("phone_number"),
+            attribute("phone_number_verified"),
+        ) {
+            (Some(phone), Some("true")) => Some(phone.to_owned()),
+            _ => None,
+        };
+        let lists = |factor: &str| user.user_mfa_setting_list().iter().any(|m| m == factor);
         Ok(Some(UserProfile {
             username: user.username().to_owned(),
             enabled: user.enabled(),
             verified_email,
-            totp_enabled: user
-                .user_mfa_setting_list()
-                .iter()
-                .any(|m| m == SOFTWARE_TOKEN_MFA),
+            totp_enabled: lists(SOFTWARE_TOKEN_MFA),
             totp_preferred: user.preferred_mfa_setting() == Some(SOFTWARE_TOKEN_MFA),
+            sms_enabled: lists(SMS_MFA),
+            verified_phone,
         }))
     }
 
@@ -457,7 +481,30 @@ impl IdentityProvider for Cognito {
 
     #[tracing::instrument(skip(self))]
     async fn disable_totp_preference(&self, username: &str) -> Result<(), IdpError> {
-        self.set_totp_preference(username, false).await
+        self.set_preference(username, SOFTWARE_TOKEN_MFA, false)
+            .await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn disable_sms_mfa(&self, username: &str) -> Result<(), IdpError> {
+        self.set_preference(username, SMS_MFA, false).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn remove_phone_number(&self, username: &str) -> Result<(), IdpError> {
+        timed_call(
+            "cognito",
+            "AdminDeleteUserAttributes",
+            self.client
+                .admin_delete_user_attributes()
+                .user_pool_id(&self.settings.user_pool_id)
+                .username(username)
+                .user_attribute_names("phone_number")
+                .send(),
+        )
+        .await
+        .map_err(|e| classify("AdminDeleteUserAttributes", e))?;
+        Ok(())
     }
 
     #[tracing::instrument(skip(self))]
@@ -744,7 +791,8 @@ impl IdentityProvider for Cognito {
 
     #[tracing::instrument(skip(self))]
     async fn prefer_totp(&self, username: &str) -> Result<(), IdpError> {
-        self.set_totp_preference(username, true).await
+        self.set_preference(username, SOFTWARE_TOKEN_MFA, true)
+            .await
     }
 }
 

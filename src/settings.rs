@@ -14,7 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::domain::TrustedProxies;
+use crate::domain::{RecoveryFactors, TrustedProxies};
 
 /// Used only with `APP_ENV=local` when `CODE_PEPPER` is unset, so a developer can start the
 /// service with no secrets; production refuses to start without a real pepper.
@@ -409,6 +409,10 @@ pub struct RecoverySettings {
     pub app_sign_in_url: Option<String>,
     /// Origins whose pages may call the end-user endpoints from the browser (CORS).
     pub cors_allowed_origins: Vec<String>,
+    /// The MFA factors a recovery replaces (`RECOVERY_FACTORS`).
+    pub factors: RecoveryFactors,
+    /// Notices also go as a short SMS (Amazon SNS) to a verified phone number.
+    pub notify_sms: bool,
 }
 
 #[derive(Deserialize)]
@@ -431,6 +435,8 @@ struct RawRecovery {
     enrollment_ttl_seconds: u64,
     app_sign_in_url: Option<String>,
     cors_allowed_origins: Option<String>,
+    recovery_factors: String,
+    notify_sms: bool,
 }
 
 impl TryFrom<RawRecovery> for RecoverySettings {
@@ -451,7 +457,11 @@ impl TryFrom<RawRecovery> for RecoverySettings {
                 "is required while RECOVERY_RESET_DELAY_SECONDS is set (cancel links point to it)",
             ));
         }
+        let factors = RecoveryFactors::parse(&raw.recovery_factors)
+            .map_err(|reason| invalid("RECOVERY_FACTORS", reason))?;
         Ok(Self {
+            factors,
+            notify_sms: raw.notify_sms,
             code_ttl: Duration::from_secs(at_least(
                 "RECOVERY_CODE_TTL_SECONDS",
                 raw.recovery_code_ttl_seconds,
@@ -802,14 +812,18 @@ impl Layers {
     /// is reported by its variable's name; then the section is read again with that key at its
     /// default, to report every such mistake at once.
     fn raw<R: DeserializeOwned>(&self) -> Result<R, SettingsError> {
+        let (raw, mistakes) = self.raw_and_mistakes()?;
+        mistakes.check()?;
+        Ok(raw)
+    }
+
+    /// The section with every wrongly typed key at its default, and those keys' mistakes.
+    fn raw_and_mistakes<R: DeserializeOwned>(&self) -> Result<(R, Mistakes), SettingsError> {
         let mut config = self.config.clone();
         let mut mistakes = Mistakes::default();
         loop {
             match config.clone().try_deserialize::<R>() {
-                Ok(raw) => {
-                    mistakes.check()?;
-                    return Ok(raw);
-                }
+                Ok(raw) => return Ok((raw, mistakes)),
                 Err(config::ConfigError::Type {
                     key: Some(key),
                     unexpected,
@@ -843,11 +857,15 @@ impl Layers {
         }
     }
 
-    /// One section, checked.
+    /// One section, checked: the values' mistakes are reported with the types' (the wrongly
+    /// typed keys checked at their defaults).
     fn section<R: DeserializeOwned, S: TryFrom<R, Error = SettingsError>>(
         &self,
     ) -> Result<S, SettingsError> {
-        S::try_from(self.raw()?)
+        let (raw, mut mistakes) = self.raw_and_mistakes()?;
+        let section = mistakes.take(S::try_from(raw));
+        mistakes.check()?;
+        Ok(section.expect("checked"))
     }
 }
 
@@ -946,17 +964,21 @@ mod tests {
             ("RECOVERY_MAX_ATTEMPTS", "five"),
             ("RECOVERY_CODE_TTL_SECONDS", "ten minutes"),
             ("DATABASE_URL", "notaurl"),
+            ("RECOVERY_FACTORS", "sms"),
+            ("NOTIFY_SMS", "maybe"),
         ] {
             v.insert(name.into(), value.into());
         }
         let err = Settings::load_from(v).unwrap_err().to_string();
-        assert!(err.starts_with("5 settings are wrong:\n"), "{err}");
+        assert!(err.starts_with("7 settings are wrong:\n"), "{err}");
         for line in [
             "setting BIND_ADDR is invalid: must be an address and a port, such as 127.0.0.1:8080, 0.0.0.0:8080 or [::]:8080, not `localhost`",
             "setting LOG_FORMAT is invalid: must be `pretty` or `json`, not `text`",
             "setting RECOVERY_MAX_ATTEMPTS is invalid: must be an integer, not `five`",
             "setting RECOVERY_CODE_TTL_SECONDS is invalid: must be an integer, not `ten minutes`",
             "setting DATABASE_URL is invalid: must be a PostgreSQL URL, such as postgres://user:password@host:5432/database",
+            "setting RECOVERY_FACTORS is invalid: must be `totp` or `totp,sms` (a recovery always replaces the authenticator app), not `sms`",
+            "setting NOTIFY_SMS is invalid: must be a boolean, not `maybe`",
         ] {
             assert!(err.contains(line), "missing {line:?} in:\n{err}");
         }

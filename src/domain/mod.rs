@@ -5,6 +5,7 @@ mod vocabulary;
 
 mod client_address;
 mod email;
+mod factors;
 mod initiator;
 mod instant;
 mod names;
@@ -21,6 +22,7 @@ pub use vocabulary::UnknownName;
 
 pub use client_address::{limit_key, TrustedProxies};
 pub use email::EmailAddress;
+pub use factors::RecoveryFactors;
 pub use initiator::{Actor, Initiator};
 pub use instant::{parse_instant, InstantError};
 pub use names::NameKeys;

@@ -76,6 +76,10 @@ pub struct ResetNoticeEmail {
     /// A passkey is still registered (no admin API removes one): the owner is asked to remove
     /// it if it lived on the lost phone.
     pub passkey_remains: bool,
+    /// SMS MFA was turned off with the authenticator: the owner is asked to set a new number.
+    pub sms_removed: bool,
+    /// Email MFA stays (the recovery just proved the mailbox): said, so that nobody wonders.
+    pub email_mfa_remains: bool,
 }
 email!(ResetNoticeEmail: "reset_notice/subject.txt", "reset_notice/body.txt", "reset_notice/body.html");
 
@@ -147,6 +151,8 @@ mod tests {
                 mfa_optional,
                 enrol_url: None,
                 passkey_remains: false,
+                sms_removed: false,
+                email_mfa_remains: false,
             }
             .render(to())
             .unwrap();
@@ -177,6 +183,8 @@ mod tests {
             mfa_optional: false,
             enrol_url: None,
             passkey_remains: false,
+            sms_removed: false,
+            email_mfa_remains: false,
         }
         .render(to())
         .unwrap();

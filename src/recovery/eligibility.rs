@@ -3,7 +3,7 @@
 
 use super::RecoveryService;
 use crate::cognito::{IdpError, UserProfile};
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, RecoveryFactors};
 
 /// Why a name gets no code. Auditors see it; the public requester never does (the support
 /// desk, being authenticated, is told).
@@ -13,8 +13,9 @@ pub enum Ineligible {
     UnknownUser,
     #[error("user disabled")]
     Disabled,
-    #[error("no TOTP authenticator")]
-    NoTotpAuthenticator,
+    /// None of the factors the service recovers (`RECOVERY_FACTORS`): nothing to recover.
+    #[error("{}", .0.missing())]
+    NothingToRecover(RecoveryFactors),
     #[error("no verified email")]
     NoVerifiedEmail,
 }
@@ -28,14 +29,20 @@ pub struct Eligible {
     pub email: EmailAddress,
 }
 
-/// The one rule: an enabled user with a TOTP authenticator and a verified email.
-pub fn eligibility(user: Option<UserProfile>) -> Result<Eligible, Ineligible> {
+/// The one rule: an enabled user with a verified email and a factor the service recovers (a
+/// TOTP authenticator; SMS MFA too when `RECOVERY_FACTORS` lists `sms`). The factors are
+/// AdminGetUser's `UserMFASettingList`, the same list AdminGetUserAuthFactors returns, so the
+/// lookup takes one call.
+pub fn eligibility(
+    user: Option<UserProfile>,
+    factors: RecoveryFactors,
+) -> Result<Eligible, Ineligible> {
     let user = user.ok_or(Ineligible::UnknownUser)?;
     if !user.enabled {
         return Err(Ineligible::Disabled);
     }
-    if !user.totp_enabled {
-        return Err(Ineligible::NoTotpAuthenticator);
+    if !(factors.totp && user.totp_enabled || factors.sms && user.sms_enabled) {
+        return Err(Ineligible::NothingToRecover(factors));
     }
     let email = user.verified_email.ok_or(Ineligible::NoVerifiedEmail)?;
     Ok(Eligible {
@@ -74,24 +81,38 @@ mod tests {
             verified_email: Some(EmailAddress::parse("jane@example.com").unwrap()),
             totp_enabled: true,
             totp_preferred: true,
+            sms_enabled: false,
+            verified_phone: None,
         }
     }
 
+    const TOTP: RecoveryFactors = RecoveryFactors {
+        totp: true,
+        sms: false,
+    };
+    const BOTH: RecoveryFactors = RecoveryFactors {
+        totp: true,
+        sms: true,
+    };
+
     #[test]
     fn an_enabled_user_with_totp_and_a_verified_email_is_eligible() {
-        let eligible = eligibility(Some(user())).unwrap();
+        let eligible = eligibility(Some(user()), TOTP).unwrap();
         assert_eq!(eligible.email.as_str(), "jane@example.com");
     }
 
     #[test]
     fn each_missing_condition_is_named() {
-        assert_eq!(eligibility(None).unwrap_err(), Ineligible::UnknownUser);
+        assert_eq!(
+            eligibility(None, TOTP).unwrap_err(),
+            Ineligible::UnknownUser
+        );
         let disabled = UserProfile {
             enabled: false,
             ..user()
         };
         assert_eq!(
-            eligibility(Some(disabled)).unwrap_err(),
+            eligibility(Some(disabled), TOTP).unwrap_err(),
             Ineligible::Disabled
         );
         let no_totp = UserProfile {
@@ -99,16 +120,45 @@ mod tests {
             ..user()
         };
         assert_eq!(
-            eligibility(Some(no_totp)).unwrap_err(),
-            Ineligible::NoTotpAuthenticator
+            eligibility(Some(no_totp), TOTP).unwrap_err(),
+            Ineligible::NothingToRecover(TOTP)
+        );
+        assert_eq!(
+            Ineligible::NothingToRecover(TOTP).to_string(),
+            "no TOTP authenticator"
         );
         let no_email = UserProfile {
             verified_email: None,
             ..user()
         };
         assert_eq!(
-            eligibility(Some(no_email)).unwrap_err(),
+            eligibility(Some(no_email), TOTP).unwrap_err(),
             Ineligible::NoVerifiedEmail
         );
+    }
+
+    #[test]
+    fn sms_mfa_counts_only_when_the_operator_recovers_it() {
+        let sms_only = UserProfile {
+            totp_enabled: false,
+            totp_preferred: false,
+            sms_enabled: true,
+            ..user()
+        };
+        assert_eq!(
+            eligibility(Some(sms_only.clone()), TOTP).unwrap_err(),
+            Ineligible::NothingToRecover(TOTP)
+        );
+        assert!(eligibility(Some(sms_only), BOTH).is_ok());
+        let neither = UserProfile {
+            totp_enabled: false,
+            ..user()
+        };
+        assert_eq!(
+            eligibility(Some(neither), BOTH).unwrap_err().to_string(),
+            "neither a TOTP authenticator nor SMS MFA"
+        );
+        // TOTP alone is still recovered with `totp,sms`.
+        assert!(eligibility(Some(user()), BOTH).is_ok());
     }
 }

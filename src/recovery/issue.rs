@@ -111,7 +111,7 @@ impl RecoveryService {
         let display = account_key
             .clone()
             .unwrap_or_else(|| recovery.username.clone());
-        let eligible = eligibility(user);
+        let eligible = eligibility(user, self.rules.factors);
         // An eligible user's code is made and hashed before any lock is taken.
         let fresh = match &eligible {
             Ok(Eligible { email, .. }) => Some(self.fresh_code(email, &display).await?),
@@ -232,7 +232,7 @@ impl RecoveryService {
             .lookup(recovery.account())
             .await
             .map_err(|e| JobError::transient("looking the user up", e))?;
-        let Ok(Eligible { email, .. }) = eligibility(user) else {
+        let Ok(Eligible { email, .. }) = eligibility(user, self.rules.factors) else {
             tracing::warn!("the user can no longer be sent a code; the unsent one expires");
             return Ok(None);
         };

@@ -10,7 +10,7 @@ use super::jobs::ApplyReset;
 use super::limits::EmailKind;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::cognito::{IdpError, UserProfile};
+use crate::cognito::{AuthFactors, IdpError, UserProfile, EMAIL_OTP};
 use crate::domain::{random_token, token_digest, Actor, Initiator, RecoveryStatus};
 use crate::mail::{templates, Email};
 use crate::store::recoveries::{self, RecoveryRow};
@@ -49,10 +49,10 @@ impl RecoveryService {
             return Ok(());
         };
         let has_totp = user.is_some_and(|u| u.totp_enabled);
-        let passkey_remains = match self.idp.auth_factors(recovery.account()).await {
-            Ok(factors) => factors.has_passkey(),
+        let factors = match self.idp.auth_factors(recovery.account()).await {
+            Ok(factors) => factors,
             // Not allowed to read them (an older IAM policy): the notice cannot say.
-            Err(IdpError::Refused { .. }) => false,
+            Err(IdpError::Refused { .. }) => AuthFactors::default(),
             Err(err) => {
                 return Err(JobError::transient(
                     "reading the user's sign-in factors",
@@ -115,7 +115,9 @@ impl RecoveryService {
                     ip,
                     started_by,
                     enrol_url,
-                    passkey_remains,
+                    passkey_remains: factors.has_passkey(),
+                    sms_removed: recovery.sms_removed,
+                    email_mfa_remains: factors.mfa.iter().any(|m| m == EMAIL_OTP),
                     mfa_required: self.pool.mfa_required,
                     mfa_optional: self.pool.mfa_optional,
                 }

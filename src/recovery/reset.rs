@@ -9,7 +9,9 @@ use uuid::Uuid;
 use super::jobs::ResetNotice;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::cognito::{AuthFactors, IdpError, TokenRemoval, SOFTWARE_TOKEN_MFA};
+use crate::cognito::{
+    AuthFactors, IdpError, TokenRemoval, UserProfile, SMS_MFA, SOFTWARE_TOKEN_MFA,
+};
 use crate::domain::{Actor, ClientInfo, RecoveryStatus, Transition};
 use crate::store::recoveries::{self, RecoveryRow, Superseding};
 use crate::store::{self, attempts};
@@ -37,6 +39,17 @@ pub(super) enum Devices {
     /// Cognito refused to list or forget them (such as a missing IAM permission): the reset is
     /// still recorded, and says so.
     NotChecked(String),
+}
+
+/// What a reset did in Cognito, every part of it read back.
+#[derive(Debug, Clone)]
+pub(super) struct Applied {
+    /// For the `mfa.reset` event: each step and what is left.
+    detail: String,
+    devices: Devices,
+    /// SMS MFA was on and is off now (and, in a pool that requires MFA, its number removed):
+    /// the notice asks for a new number.
+    sms_removed: bool,
 }
 
 /// Why a reset did not complete.
@@ -75,9 +88,9 @@ impl RecoveryService {
     /// and `sessions.revoked` are audited and the notice is queued, in one transaction.
     pub(super) async fn reset(&self, resetting: &Resetting<'_>) -> Result<(), ResetError> {
         match self.reset_in_cognito(resetting.recovery.account()).await {
-            Ok((detail, devices)) => {
+            Ok(applied) => {
                 store::retry_while_unavailable(RECORD_WITHIN, || {
-                    self.record_reset(resetting, detail.clone(), devices.clone())
+                    self.record_reset(resetting, applied.clone())
                 })
                 .await
                 .map_err(ResetError::Store)?;
@@ -96,11 +109,12 @@ impl RecoveryService {
         }
     }
 
-    /// AdminDeleteSoftwareToken, AdminSetUserMFAPreference (TOTP off), AdminGetUser to read the
-    /// result back, the remembered devices forgotten and read back, AdminUserGlobalSignOut.
-    /// Every step is safe to repeat, so a reset retried after an outage completes what an
-    /// earlier one started.
-    async fn reset_in_cognito(&self, account: &str) -> Result<(String, Devices), ResetError> {
+    /// AdminDeleteSoftwareToken, AdminSetUserMFAPreference (TOTP off), SMS MFA off when
+    /// `RECOVERY_FACTORS` lists it, AdminGetUser and AdminGetUserAuthFactors to read the result
+    /// back, the remembered devices forgotten and read back, AdminUserGlobalSignOut. Every step
+    /// is safe to repeat, so a reset retried after an outage completes what an earlier one
+    /// started.
+    async fn reset_in_cognito(&self, account: &str) -> Result<Applied, ResetError> {
         let removal = self
             .idp
             .delete_software_token(account)
@@ -112,6 +126,11 @@ impl RecoveryService {
             Ok(()) => "preference cleared".to_owned(),
             Err(IdpError::Refused { code, .. }) => format!("preference refused ({code})"),
             Err(err) => return Err(ResetError::Unavailable(err)),
+        };
+        let sms = if self.rules.factors.sms {
+            self.remove_sms(account).await?
+        } else {
+            None
         };
         let after = self
             .idp
@@ -137,15 +156,28 @@ impl RecoveryService {
                      a pool that requires MFA keeps TOTP unless the token itself is deleted"
                 )))
             }
+            Some(user) if self.rules.factors.sms && user.sms_enabled => {
+                return Err(ResetError::NotApplied(
+                    "SMS_MFA is listed again after it was turned off".to_owned(),
+                ))
+            }
             Some(_) => {}
         }
-        // Every factor read back: TOTP must be gone from the MFA factors too, and what is left is
-        // said (a passkey on the lost phone cannot be removed by any admin API).
+        // Every factor read back: what the reset removed must be gone from the MFA factors too,
+        // and what is left is said (a passkey on the lost phone cannot be removed by any admin
+        // API).
+        let removed = |f: &AuthFactors, factor: &str| f.mfa.iter().any(|m| m == factor);
         let factors = match self.idp.auth_factors(account).await {
-            Ok(f) if f.mfa.iter().any(|m| m == SOFTWARE_TOKEN_MFA) => {
+            Ok(f) if removed(&f, SOFTWARE_TOKEN_MFA) => {
                 return Err(ResetError::NotApplied(format!(
                     "SOFTWARE_TOKEN_MFA is still listed by AdminGetUserAuthFactors after the reset ({removal_text}; {preference})"
                 )))
+            }
+            Ok(f) if self.rules.factors.sms && removed(&f, SMS_MFA) => {
+                return Err(ResetError::NotApplied(
+                    "SMS_MFA is still listed by AdminGetUserAuthFactors after it was turned off"
+                        .to_owned(),
+                ))
             }
             Ok(f) => remaining_factors(&f),
             Err(IdpError::Refused { code, .. }) => {
@@ -163,11 +195,64 @@ impl RecoveryService {
             }
             Err(err) => return Err(ResetError::Unavailable(err)),
         }
-        Ok((
-            format!(
-                "{removal_text}; {preference}; read back: SOFTWARE_TOKEN_MFA no longer listed; {factors}"
+        let sms_text = sms.as_deref().map(|s| format!("; {s}")).unwrap_or_default();
+        Ok(Applied {
+            detail: format!(
+                "{removal_text}; {preference}{sms_text}; read back: SOFTWARE_TOKEN_MFA no longer listed; {factors}"
             ),
             devices,
+            sms_removed: sms.is_some(),
+        })
+    }
+
+    /// SMS MFA off (AdminSetUserMFAPreference) and read back. A pool that requires MFA keeps SMS
+    /// MFA on whatever the preference says (Cognito: "You can't turn off SMS MFA for any of your
+    /// users when MFA is required"), so there the phone number is removed too, and read back.
+    /// `None` when the user has no SMS MFA (or an earlier run of this reset removed it).
+    async fn remove_sms(&self, account: &str) -> Result<Option<String>, ResetError> {
+        let sms_on = |user: Option<UserProfile>| match user {
+            Some(user) => Ok(user.sms_enabled),
+            None => Err(ResetError::NotApplied(
+                "the user no longer exists in the pool".to_owned(),
+            )),
+        };
+        let read = || async {
+            self.idp
+                .find_user(account)
+                .await
+                .map_err(ResetError::Unavailable)
+        };
+        if !sms_on(read().await?)? {
+            return Ok(None);
+        }
+        let refused = |operation: &str, code: String| {
+            ResetError::NotApplied(format!("SMS MFA not removed: {operation} refused ({code})"))
+        };
+        match self.idp.disable_sms_mfa(account).await {
+            Ok(()) => {}
+            Err(IdpError::Refused { code, .. }) => {
+                return Err(refused("AdminSetUserMFAPreference", code))
+            }
+            Err(err) => return Err(ResetError::Unavailable(err)),
+        }
+        if !sms_on(read().await?)? {
+            return Ok(Some("SMS MFA turned off".to_owned()));
+        }
+        match self.idp.remove_phone_number(account).await {
+            Ok(()) => {}
+            Err(IdpError::Refused { code, .. }) => {
+                return Err(refused("AdminDeleteUserAttributes(phone_number)", code))
+            }
+            Err(err) => return Err(ResetError::Unavailable(err)),
+        }
+        if sms_on(read().await?)? {
+            return Err(ResetError::NotApplied(
+                "SMS_MFA is still listed after the phone number was removed".to_owned(),
+            ));
+        }
+        Ok(Some(
+            "SMS MFA still on after AdminSetUserMFAPreference (the pool requires MFA): phone number removed, SMS MFA no longer listed"
+                .to_owned(),
         ))
     }
 
@@ -229,9 +314,13 @@ impl RecoveryService {
     async fn record_reset(
         &self,
         resetting: &Resetting<'_>,
-        detail: String,
-        devices: Devices,
+        applied: Applied,
     ) -> Result<(), sqlx::Error> {
+        let Applied {
+            detail,
+            devices,
+            sms_removed,
+        } = applied;
         let Resetting {
             recovery,
             claim,
@@ -239,9 +328,15 @@ impl RecoveryService {
             client,
         } = resetting;
         let mut tx = self.db.begin().await?;
-        if !recoveries::complete(&mut tx, recovery.id, *claim, client.ip.as_deref())
-            .await?
-            .applied()
+        if !recoveries::complete(
+            &mut tx,
+            recovery.id,
+            *claim,
+            client.ip.as_deref(),
+            sms_removed,
+        )
+        .await?
+        .applied()
         {
             // This holder's lease ran out and another took the reset over: it records it.
             tracing::warn!("the reset was taken over by another holder; not recorded twice");

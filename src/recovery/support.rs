@@ -107,7 +107,7 @@ impl RecoveryService {
         if let Some(retry_after) = self.codes_budget_spent().await? {
             return Err(SupportError::EmailBudgetSpent { retry_after });
         }
-        let eligible = match eligibility(user) {
+        let eligible = match eligibility(user, self.rules.factors) {
             Ok(eligible) => eligible,
             Err(ineligible) => {
                 let actor = Actor::Staff(staff.clone());

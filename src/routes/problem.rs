@@ -296,11 +296,14 @@ impl From<SupportError> for ApiError {
                 "No verified email",
                 "The user has no verified email address, so no code can be sent. Verify the address in Cognito first.",
             ),
-            SupportError::NotEligible(Ineligible::NoTotpAuthenticator) => ApiError::new(
+            SupportError::NotEligible(Ineligible::NothingToRecover(factors)) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "no_totp_authenticator",
                 "No authenticator",
-                "The user has no TOTP authenticator, so there is nothing to recover.",
+                format!(
+                    "The user has {}, so there is nothing to recover.",
+                    factors.missing()
+                ),
             ),
             SupportError::NotEligible(Ineligible::Disabled) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

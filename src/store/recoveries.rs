@@ -40,6 +40,8 @@ pub struct RecoveryRow {
     pub code_delivered_at: Option<DateTime<Utc>>,
     /// When SES accepted the scheduled reset's notice (its waiting period starts there).
     pub notice_sent_at: Option<DateTime<Utc>>,
+    /// The reset turned SMS MFA off (`RECOVERY_FACTORS=totp,sms`).
+    pub sms_removed: bool,
 }
 
 impl RecoveryRow {
@@ -69,7 +71,7 @@ impl std::fmt::Debug for RecoveryRow {
 
 const COLUMNS: &str = "id, username, account_key, name_key, typed_name, email_hint, status, initiated_by, reason, code_hash, \
      attempts, created_at, issued_at, expires_at, finished_at, request_ip, request_prefix, user_agent, completed_ip, \
-     locked_ip, reset_at, code_delivered_at, notice_sent_at";
+     locked_ip, reset_at, code_delivered_at, notice_sent_at, sms_removed";
 
 pub struct NewRecovery<'a> {
     pub id: Uuid,
@@ -463,12 +465,14 @@ pub async fn complete(
     id: Uuid,
     claim: Uuid,
     ip: Option<&str>,
+    sms_removed: bool,
 ) -> Result<Moved, sqlx::Error> {
     let t = Transition::Complete;
     let result = sqlx::query(
         "UPDATE recoveries
          SET status = $3, claimed_until = NULL, finished_at = now(),
-             completed_ip = coalesce($4, completed_ip), cancel_token_hash = NULL
+             completed_ip = coalesce($4, completed_ip), cancel_token_hash = NULL,
+             sms_removed = $6
          WHERE id = $1 AND status = ANY($2) AND claim_id = $5",
     )
     .bind(id)
@@ -476,6 +480,7 @@ pub async fn complete(
     .bind(t.to())
     .bind(ip)
     .bind(claim)
+    .bind(sms_removed)
     .execute(conn)
     .await?;
     Ok(moved(result))

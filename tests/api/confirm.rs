@@ -1,4 +1,4 @@
-use crate::helpers::{assert_problem, other_code, AppOptions, SignIn, TestApp};
+use crate::helpers::{assert_problem, other_code, AppOptions, SignIn, TestApp, UserOptions};
 
 #[tokio::test]
 async fn a_user_who_lost_their_phone_gets_back_in_and_enrols_a_new_authenticator() {
@@ -401,4 +401,114 @@ async fn a_passkey_that_remains_is_said_in_the_audit_and_the_notice_and_not_pret
     assert!(notice.contains(passkey_line), "{notice}");
     let notice = app.wait_for_email(&without.email, 2).await.body.unwrap();
     assert!(!notice.contains(passkey_line), "{notice}");
+}
+
+/// `RECOVERY_FACTORS=totp,sms`: SMS MFA went with the phone too. The reset turns it off and
+/// reads it back; in a pool that requires MFA (where Cognito keeps SMS MFA on whatever the
+/// preference says) the phone number goes as well. The notice asks for a new number.
+#[tokio::test]
+async fn with_sms_recovered_a_user_with_totp_and_sms_has_neither_after_the_reset() {
+    for optional in [false, true] {
+        let options = AppOptions::default().set("RECOVERY_FACTORS", "totp,sms");
+        let app = TestApp::spawn_with(if optional {
+            options.optional_mfa()
+        } else {
+            options
+        })
+        .await;
+        let user = app.create_user().await;
+        let phone = app.enable_sms_mfa(&user).await;
+        let mut settings = app.mfa_settings(&user).await;
+        settings.sort();
+        assert_eq!(settings, ["SMS_MFA", "SOFTWARE_TOKEN_MFA"]);
+
+        let code = app.code_for(&user).await;
+        let response = app.confirm(&user.username, &code, &user.password).await;
+        assert_eq!(response.status(), 200, "optional pool: {optional}");
+        assert_eq!(
+            app.mfa_settings(&user).await,
+            Vec::<String>::new(),
+            "optional pool: {optional}"
+        );
+        // Only a pool that requires MFA needs the number gone.
+        let kept = app.attribute(&user, "phone_number").await;
+        assert_eq!(
+            kept,
+            optional.then(|| phone.clone()),
+            "optional pool: {optional}"
+        );
+
+        app.chained().await;
+        let detail: String = sqlx::query_scalar(
+            "SELECT detail FROM audit_events WHERE action = 'mfa.reset' AND username = $1",
+        )
+        .bind(&user.username)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        let said = if optional {
+            "; SMS MFA turned off;"
+        } else {
+            "phone number removed, SMS MFA no longer listed"
+        };
+        assert!(detail.contains(said), "{detail}");
+        assert!(detail.contains("MFA left: none"), "{detail}");
+        let notice = app.wait_for_email(&user.email, 2).await.body.unwrap();
+        assert!(notice.contains("Set your new phone number"), "{notice}");
+    }
+}
+
+/// Eligibility follows `RECOVERY_FACTORS`: a user whose only MFA is SMS gets a code only when
+/// the service recovers SMS; with the default (`totp`) such a user is not eligible, and a user
+/// with both keeps SMS MFA through a reset.
+#[tokio::test]
+async fn sms_mfa_is_recovered_only_when_the_operator_opts_in() {
+    let default = TestApp::spawn().await;
+    let sms_only = default
+        .create_user_with(UserOptions {
+            totp: false,
+            ..Default::default()
+        })
+        .await;
+    default.enable_sms_mfa(&sms_only).await;
+    assert_eq!(
+        default.request_recovery(&sms_only.username).await.status(),
+        202
+    );
+    default.run_pending_jobs().await;
+    assert!(default.emails_to(&sms_only.email).await.is_empty());
+    default.chained().await;
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'recovery.not_eligible' AND username = $1",
+    )
+    .bind(&sms_only.username)
+    .fetch_one(&default.db)
+    .await
+    .unwrap();
+    assert!(detail.contains("no TOTP authenticator"), "{detail}");
+
+    let both = default.create_user().await;
+    default.enable_sms_mfa(&both).await;
+    let code = default.code_for(&both).await;
+    default
+        .confirm_ok(&both.username, &code, &both.password)
+        .await;
+    assert_eq!(default.mfa_settings(&both).await, ["SMS_MFA"]);
+    let notice = default.wait_for_email(&both.email, 2).await.body.unwrap();
+    assert!(!notice.contains("phone number"), "{notice}");
+
+    let opted_in =
+        TestApp::spawn_with(AppOptions::default().set("RECOVERY_FACTORS", "totp,sms")).await;
+    let sms_only = opted_in
+        .create_user_with(UserOptions {
+            totp: false,
+            ..Default::default()
+        })
+        .await;
+    opted_in.enable_sms_mfa(&sms_only).await;
+    let code = opted_in.code_for(&sms_only).await;
+    opted_in
+        .confirm_ok(&sms_only.username, &code, &sms_only.password)
+        .await;
+    assert_eq!(opted_in.mfa_settings(&sms_only).await, Vec::<String>::new());
 }

@@ -299,7 +299,7 @@ async fn a_holder_whose_lease_ran_out_cannot_complete_fail_or_release_a_reset_ta
         .await
         .unwrap()
         .applied());
-    assert!(!recoveries::complete(&mut conn, id, stale, None)
+    assert!(!recoveries::complete(&mut conn, id, stale, None, false)
         .await
         .unwrap()
         .applied());
@@ -313,7 +313,7 @@ async fn a_holder_whose_lease_ran_out_cannot_complete_fail_or_release_a_reset_ta
             .is_none(),
         "the new holder's lease is intact"
     );
-    assert!(recoveries::complete(&mut conn, id, fresh, None)
+    assert!(recoveries::complete(&mut conn, id, fresh, None, false)
         .await
         .unwrap()
         .applied());

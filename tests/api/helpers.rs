@@ -477,6 +477,70 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Gives the user a verified phone number and SMS MFA (as a user who set up text-message
+    /// codes on the phone they lost); returns the number.
+    pub async fn enable_sms_mfa(&self, user: &TestUser) -> String {
+        let phone = format!("+1555{:07}", rand::random::<u32>() % 10_000_000);
+        self.cognito
+            .admin_update_user_attributes()
+            .user_pool_id(&self.pool_id)
+            .username(&user.username)
+            .user_attributes(
+                AttributeType::builder()
+                    .name("phone_number")
+                    .value(&phone)
+                    .build()
+                    .unwrap(),
+            )
+            .user_attributes(
+                AttributeType::builder()
+                    .name("phone_number_verified")
+                    .value("true")
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .expect("admin_update_user_attributes");
+        self.cognito
+            .admin_set_user_mfa_preference()
+            .user_pool_id(&self.pool_id)
+            .username(&user.username)
+            .sms_mfa_settings(
+                aws_sdk_cognitoidentityprovider::types::SmsMfaSettingsType::builder()
+                    .enabled(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("admin_set_user_mfa_preference (SMS)");
+        phone
+    }
+
+    /// AdminGetUser's answer for the user.
+    async fn cognito_user(
+        &self,
+        user: &TestUser,
+    ) -> aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput {
+        self.cognito
+            .admin_get_user()
+            .user_pool_id(&self.pool_id)
+            .username(&user.username)
+            .send()
+            .await
+            .expect("admin_get_user")
+    }
+
+    /// The user's attribute `name` in Cognito, if set.
+    pub async fn attribute(&self, user: &TestUser, name: &str) -> Option<String> {
+        self.cognito_user(user)
+            .await
+            .user_attributes()
+            .iter()
+            .find(|a| a.name() == name)
+            .and_then(|a| a.value().map(str::to_owned))
+    }
+
     /// Registers a passkey (WEB_AUTHN) for the user in the emulator.
     pub async fn register_passkey(&self, user: &TestUser) {
         let path = format!("passkeys/{}", user.username);
@@ -544,13 +608,8 @@ impl TestApp {
 
     /// What AdminGetUser lists as the user's MFA settings.
     pub async fn mfa_settings(&self, user: &TestUser) -> Vec<String> {
-        self.cognito
-            .admin_get_user()
-            .user_pool_id(&self.pool_id)
-            .username(&user.username)
-            .send()
+        self.cognito_user(user)
             .await
-            .expect("admin_get_user")
             .user_mfa_setting_list()
             .to_vec()
     }

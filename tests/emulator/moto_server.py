@@ -11,6 +11,11 @@ What is added to moto, and why:
 * In a pool whose MFA is required ("ON"), AWS answers AdminSetUserMFAPreference with 200 and
   changes nothing when asked to disable TOTP; moto disables it. Modelled here so that the tests
   prove the service really removes the token instead of trusting a 200.
+* SMS MFA in a required pool: AWS documents (SMSMfaSettingsType) "You can't turn off SMS MFA for
+  any of your users when MFA is required in your user pool; you can only set the type that your
+  user prefers": AdminSetUserMFAPreference answers 200 and SMS_MFA stays listed. moto turns it off.
+  Without a phone number SMS codes have nowhere to go, so AdminDeleteUserAttributes(phone_number)
+  ends SMS MFA (and the number's verification with it), which moto does not model.
 * In a required pool, a user with no authenticator is asked to enrol at sign-in (MFA_SETUP);
   moto's ADMIN_USER_PASSWORD_AUTH flow signs such a user straight in.
 * AdminInitiateAuth checks SECRET_HASH for app clients that have a secret, as AWS does (moto
@@ -151,12 +156,32 @@ def admin_set_user_mfa_preference(
         # AWS: 200 and no change when TOTP is disabled in a pool that requires MFA.
         self.admin_get_user(user_pool_id, username)
         software_token_mfa_settings = None
+    if pool.mfa_config == "ON" and sms_mfa_settings and not sms_mfa_settings.get("Enabled"):
+        # AWS: SMS MFA cannot be turned off in a pool that requires MFA.
+        self.admin_get_user(user_pool_id, username)
+        sms_mfa_settings = None
     return _moto_set_preference(
         self, user_pool_id, username, software_token_mfa_settings, sms_mfa_settings
     )
 
 
 Backend.admin_set_user_mfa_preference = admin_set_user_mfa_preference
+
+_moto_delete_attributes = Backend.admin_delete_user_attributes
+
+
+def admin_delete_user_attributes(self, user_pool_id, username, attributes):
+    _moto_delete_attributes(self, user_pool_id, username, attributes)
+    if "phone_number" in attributes:
+        user = self.admin_get_user(user_pool_id, username)
+        if any(a["Name"] == "phone_number_verified" for a in user.attributes):
+            user.delete_attributes(["phone_number_verified"])
+        user.sms_mfa_enabled = False
+        if user.preferred_mfa_setting == "SMS_MFA":
+            user.preferred_mfa_setting = ""
+
+
+Backend.admin_delete_user_attributes = admin_delete_user_attributes
 
 _moto_admin_initiate_auth = Backend.admin_initiate_auth
 
