@@ -130,6 +130,16 @@ pub struct PoolDescription {
     pub case_sensitive: bool,
     /// `DeviceConfiguration`: whether devices can be remembered (and so skip MFA).
     pub device_remembering: DeviceRemembering,
+    /// `UserPoolTier`, the feature plan, when Cognito says it.
+    pub tier: Option<PoolTier>,
+}
+
+/// The pool's feature plan: passkeys and email MFA need Essentials or Plus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolTier {
+    Lite,
+    Essentials,
+    Plus,
 }
 
 /// Whether the pool lets devices be remembered, so that they skip MFA.
@@ -667,6 +677,12 @@ impl IdentityProvider for Cognito {
                     DeviceRemembering::UserOptIn
                 }
                 Some(_) => DeviceRemembering::Always,
+            },
+            tier: match pool.and_then(|p| p.user_pool_tier()).map(|t| t.as_str()) {
+                Some("LITE") => Some(PoolTier::Lite),
+                Some("ESSENTIALS") => Some(PoolTier::Essentials),
+                Some("PLUS") => Some(PoolTier::Plus),
+                _ => None,
             },
         })
     }

@@ -4,10 +4,12 @@
 //! function of what was read and the settings.
 
 use crate::cognito::{
-    AppClient, DeviceRemembering, IdentityProvider, IdpError, PoolDescription, PoolMfa,
+    AppClient, DeviceRemembering, IdentityProvider, IdpError, PoolDescription, PoolMfa, PoolTier,
+    TokenRemoval,
 };
 use crate::mail::{MailError, Mailer};
 use crate::settings::Settings;
+use crate::sms::{TextError, Texter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -58,12 +60,25 @@ pub struct Facts {
     pub pool: Result<PoolDescription, IdpError>,
     pub app_client: Result<Option<AppClient>, IdpError>,
     pub sender_verified: Result<bool, MailError>,
+    /// What AdminDeleteSoftwareToken answered for a name no user can have.
+    pub token_deletion: Result<TokenRemoval, IdpError>,
+    /// With `NOTIFY_SMS`: whether the account is in the SMS sandbox.
+    pub sms_sandbox: Option<Result<bool, TextError>>,
 }
 
-pub async fn gather(idp: &dyn IdentityProvider, mailer: &dyn Mailer) -> Facts {
+/// A name no Cognito user can have (usernames hold no spaces): AdminDeleteSoftwareToken for it
+/// changes nothing, and its answer says whether the operation exists where the service calls it.
+const PROBE_NAME: &str = "mfa-recovery doctor probe";
+
+pub async fn gather(
+    idp: &dyn IdentityProvider,
+    mailer: &dyn Mailer,
+    texter: Option<&dyn Texter>,
+) -> Facts {
     gather_with(
         idp,
         mailer,
+        texter,
         idp.mfa_config().await,
         idp.pool_description().await,
     )
@@ -75,14 +90,21 @@ pub async fn gather(idp: &dyn IdentityProvider, mailer: &dyn Mailer) -> Facts {
 pub async fn gather_with(
     idp: &dyn IdentityProvider,
     mailer: &dyn Mailer,
+    texter: Option<&dyn Texter>,
     mfa: Result<PoolMfa, IdpError>,
     pool: Result<PoolDescription, IdpError>,
 ) -> Facts {
+    let sms_sandbox = match texter {
+        Some(texter) => Some(texter.sandboxed().await),
+        None => None,
+    };
     Facts {
         mfa,
         pool,
         app_client: idp.app_client().await,
         sender_verified: mailer.sender_verified().await,
+        token_deletion: idp.delete_software_token(PROBE_NAME).await,
+        sms_sandbox,
     }
 }
 
@@ -151,6 +173,55 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
                 .fix("enable it: SetUserPoolMfaConfig with SoftwareTokenMfaConfiguration Enabled=true"),
         ),
         Err(_) => {}
+    }
+
+    match &facts.token_deletion {
+        Ok(TokenRemoval::Unsupported(code)) => {
+            let level = if required { Level::Fatal } else { Level::Warn };
+            let effect = if required {
+                "in a pool that requires MFA nothing else removes an authenticator, so no reset can work"
+            } else {
+                "resets fall back to turning the TOTP preference off, which leaves the authenticator registered"
+            };
+            findings.push(
+                finding(level, "token deletion", format!("AdminDeleteSoftwareToken is not available here ({code}): {effect}"))
+                    .fix("point AWS_REGION at the pool's primary region (secondary replica regions lack it) and use an SDK endpoint that has it"),
+            );
+        }
+        Ok(TokenRemoval::Refused(code)) if code.contains("AccessDenied") => {
+            findings.push(unchecked(
+                "token deletion",
+                "whether AdminDeleteSoftwareToken is available",
+                "cognito-idp:AdminDeleteSoftwareToken",
+                code,
+            ))
+        }
+        // Removed (it cannot be, for this name) or refused for the name: the operation exists.
+        Ok(_) => findings.push(finding(
+            Level::Ok,
+            "token deletion",
+            "AdminDeleteSoftwareToken is available (asked for a name no user can have)",
+        )),
+        Err(err) => findings.push(unchecked(
+            "token deletion",
+            "whether AdminDeleteSoftwareToken is available",
+            "cognito-idp:AdminDeleteSoftwareToken",
+            err,
+        )),
+    }
+
+    if let Ok(pool) = &facts.pool {
+        let (plan, what) = match pool.tier {
+            Some(PoolTier::Lite) => ("Lite", "users have no passkeys and no email MFA (those need Essentials), so a recovery leaves none behind"),
+            Some(PoolTier::Essentials) => ("Essentials", "users may also have passkeys and email MFA: a recovery leaves both (no admin API removes a passkey; email MFA goes to the mailbox the recovery proved), and the notice names them"),
+            Some(PoolTier::Plus) => ("Plus", "users may also have passkeys and email MFA: a recovery leaves both (no admin API removes a passkey; email MFA goes to the mailbox the recovery proved), and the notice names them"),
+            None => ("not reported", "DescribeUserPool names no UserPoolTier; if users have passkeys or email MFA, a recovery leaves both and the notice names them"),
+        };
+        findings.push(finding(
+            Level::Ok,
+            "feature plan",
+            format!("{plan}: {what}"),
+        ));
     }
 
     let remembering = match facts.pool.as_ref().map(|p| p.device_remembering) {
@@ -235,6 +306,16 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
         ),
         Err(err) => findings.push(unchecked("SES sender", "the sender's SES identity", "ses:GetEmailIdentity", err)),
     }
+
+    match &facts.sms_sandbox {
+        None => {}
+        Some(Ok(false)) => findings.push(finding(Level::Ok, "SMS notices", "NOTIFY_SMS: SNS may text any number (out of the SMS sandbox)")),
+        Some(Ok(true)) => findings.push(
+            finding(Level::Warn, "SMS notices", "NOTIFY_SMS is on but the account is in the SNS SMS sandbox: texts reach only the sandbox's verified numbers")
+                .fix("request SMS production access in SNS (or unset NOTIFY_SMS)"),
+        ),
+        Some(Err(err)) => findings.push(unchecked("SMS notices", "the SNS SMS sandbox status", "sns:GetSMSSandboxAccountStatus", err)),
+    }
     findings
 }
 
@@ -288,6 +369,7 @@ mod tests {
             pool: Ok(PoolDescription {
                 case_sensitive: true,
                 device_remembering: DeviceRemembering::UserOptIn,
+                tier: Some(PoolTier::Essentials),
             }),
             app_client: Ok(Some(AppClient {
                 explicit_auth_flows: vec!["ALLOW_ADMIN_USER_PASSWORD_AUTH".into()],
@@ -295,6 +377,8 @@ mod tests {
                 auth_session_validity_minutes: Some(15),
             })),
             sender_verified: Ok(true),
+            token_deletion: Ok(TokenRemoval::Refused("UserNotFoundException".into())),
+            sms_sandbox: None,
         }
     }
 
@@ -333,6 +417,43 @@ mod tests {
     }
 
     #[test]
+    fn without_admin_delete_software_token_a_required_pool_cannot_reset_and_an_optional_one_can_partly(
+    ) {
+        let mut facts = ready();
+        facts.token_deletion = Ok(TokenRemoval::Unsupported(
+            "UnknownOperationException".into(),
+        ));
+        let found = levels(&assess(&facts, &settings(&[])));
+        assert!(
+            found.contains(&("token deletion", Level::Fatal)),
+            "{found:?}"
+        );
+        facts.mfa = Ok(PoolMfa {
+            mode: "OPTIONAL".into(),
+            software_tokens: true,
+        });
+        let found = levels(&assess(&facts, &settings(&[])));
+        assert!(
+            found.contains(&("token deletion", Level::Warn)),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn sms_notices_in_the_sns_sandbox_are_a_warning_and_unchecked_without_notify_sms() {
+        let mut facts = ready();
+        assert!(!levels(&assess(&facts, &settings(&[])))
+            .iter()
+            .any(|(c, _)| *c == "SMS notices"));
+        facts.sms_sandbox = Some(Ok(true));
+        let found = levels(&assess(&facts, &settings(&[("NOTIFY_SMS", "true")])));
+        assert!(found.contains(&("SMS notices", Level::Warn)), "{found:?}");
+        facts.sms_sandbox = Some(Ok(false));
+        let found = levels(&assess(&facts, &settings(&[("NOTIFY_SMS", "true")])));
+        assert!(found.contains(&("SMS notices", Level::Ok)), "{found:?}");
+    }
+
+    #[test]
     fn a_check_the_service_may_not_make_is_a_warning_not_a_refusal_to_start() {
         let mut facts = ready();
         facts.app_client = Err(IdpError::Refused {
@@ -340,10 +461,12 @@ mod tests {
             code: "AccessDeniedException".into(),
         });
         facts.sender_verified = Err(MailError::Rejected("AccessDeniedException".into()));
+        facts.token_deletion = Ok(TokenRemoval::Refused("AccessDeniedException".into()));
+        facts.sms_sandbox = Some(Err(TextError::Rejected("AuthorizationError".into())));
         let findings = assess(&facts, &settings(&[]));
         assert!(!fatal(&findings), "{findings:?}");
         let unchecked: Vec<_> = findings.iter().filter(|f| f.level == Level::Warn).collect();
-        assert_eq!(unchecked.len(), 2, "{findings:?}");
+        assert_eq!(unchecked.len(), 4, "{findings:?}");
         assert!(unchecked.iter().any(|f| f
             .fix
             .as_deref()

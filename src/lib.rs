@@ -9,6 +9,7 @@ pub mod mail;
 pub mod recovery;
 pub mod routes;
 pub mod settings;
+pub mod sms;
 pub mod staff;
 pub mod startup;
 pub mod store;

@@ -22,6 +22,7 @@ use crate::mail::templates::PoolKind;
 use crate::mail::SesMailer;
 use crate::recovery::{self, CodeHasher, RecoveryService};
 use crate::settings::{AppEnv, AwsSettings, Settings};
+use crate::sms::{SnsTexter, Texter};
 use crate::worker::{self, Worker};
 use crate::{audit, doctor, routes, store, telemetry};
 
@@ -168,11 +169,20 @@ pub async fn doctor(settings: &Settings) -> anyhow::Result<Vec<doctor::Finding>>
         aws_sdk_sesv2::Client::new(&sdk),
         settings.ses_from_address.clone(),
     );
+    let texter = texter(settings, &sdk);
     findings.extend(doctor::assess(
-        &doctor::gather(&cognito, &mailer).await,
+        &doctor::gather(&cognito, &mailer, texter.as_deref()).await,
         settings,
     ));
     Ok(findings)
+}
+
+/// Where notices also go as texts: SNS, with `NOTIFY_SMS`.
+fn texter(settings: &Settings, sdk: &aws_config::SdkConfig) -> Option<Arc<dyn Texter>> {
+    settings
+        .recovery
+        .notify_sms
+        .then(|| Arc::new(SnsTexter::new(aws_sdk_sns::Client::new(sdk))) as Arc<dyn Texter>)
 }
 
 fn unreachable_at_start(pool_id: &str, wait: Duration, err: &IdpError) -> String {
@@ -243,7 +253,15 @@ impl Application {
             settings.ses_from_address.clone(),
         );
         // The preflight (`mfa-recovery doctor`): logged, and fatal findings stop the start.
-        let facts = doctor::gather_with(&cognito, &mailer, Ok(mfa.clone()), Ok(described)).await;
+        let texter = texter(&settings, &sdk);
+        let facts = doctor::gather_with(
+            &cognito,
+            &mailer,
+            texter.as_deref(),
+            Ok(mfa.clone()),
+            Ok(described),
+        )
+        .await;
         let findings = doctor::assess(&facts, &settings);
         log_findings(&findings);
         if doctor::fatal(&findings) {
@@ -257,7 +275,7 @@ impl Application {
             );
         }
         let hasher = CodeHasher::new(&settings.hashing)?;
-        let service = web::Data::new(RecoveryService::new(
+        let mut service = RecoveryService::new(
             db.clone(),
             Arc::new(cognito) as Arc<dyn IdentityProvider>,
             Arc::new(mailer),
@@ -265,7 +283,11 @@ impl Application {
             settings.recovery.clone(),
             pool,
             names.clone(),
-        ));
+        );
+        if let Some(texter) = texter {
+            service = service.with_texts(texter);
+        }
+        let service = web::Data::new(service);
         let worker = Arc::new(Worker::new(
             db.clone(),
             service.clone().into_inner(),

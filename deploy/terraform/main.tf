@@ -103,6 +103,13 @@ resource "aws_iam_role_policy" "mfa_recovery" {
         Action   = "ses:GetEmailIdentity"
         Resource = "arn:aws:ses:${var.region}:${data.aws_caller_identity.current.account_id}:identity/${var.from_address}"
       },
+      {
+        # Only with NOTIFY_SMS=true: notices as texts, and the preflight's SMS sandbox check.
+        # Texts to phone numbers have no resource ARN.
+        Effect   = "Allow"
+        Action   = ["sns:Publish", "sns:GetSMSSandboxAccountStatus"]
+        Resource = "*"
+      },
     ]
   })
 }

@@ -25,6 +25,7 @@ use crate::domain::NameKeys;
 use crate::mail::templates::PoolKind;
 use crate::mail::Mailer;
 use crate::settings::RecoverySettings;
+use crate::sms::Texter;
 
 pub use code_hasher::{CodeHasher, HashError};
 pub use confirm::{ConfirmError, ConfirmOutcome, Confirmation};
@@ -41,6 +42,8 @@ pub struct RecoveryService {
     db: PgPool,
     idp: Arc<dyn IdentityProvider>,
     mailer: Arc<dyn Mailer>,
+    /// Where notices also go as texts (`NOTIFY_SMS`); `None` when they do not.
+    texter: Option<Arc<dyn Texter>>,
     hasher: CodeHasher,
     rules: RecoverySettings,
     /// What the pool does at the next sign-in of a user without an authenticator, read at start.
@@ -81,6 +84,7 @@ impl RecoveryService {
             db,
             idp,
             mailer,
+            texter: None,
             hasher,
             rules,
             pool,
@@ -92,6 +96,13 @@ impl RecoveryService {
                 readable: true,
             }),
         }
+    }
+
+    /// Notices also go as texts through `texter` (`NOTIFY_SMS`).
+    #[must_use]
+    pub fn with_texts(mut self, texter: Arc<dyn Texter>) -> Self {
+        self.texter = Some(texter);
+        self
     }
 
     /// Whether the service can read its user pool: `false` once Cognito refused to (no such

@@ -6,7 +6,7 @@ use secrecy::ExposeSecret;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::jobs::ApplyReset;
+use super::jobs::{ApplyReset, TextNotice};
 use super::limits::EmailKind;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
@@ -18,6 +18,22 @@ use crate::worker::{self, JobError};
 
 /// How long the enrollment link of a reset-applied notice works.
 const ENROLLMENT_LINK_HOURS: i64 = 24;
+
+/// A phone number as the audit shows it: its last two digits only (`+*********00`).
+fn masked_phone(phone: &str) -> String {
+    let digits = phone.chars().count();
+    phone
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 0 && c == '+' || i + 2 >= digits {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
 
 fn utc(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -141,6 +157,76 @@ impl RecoveryService {
             }
         }
         audit::append(conn, event(Outcome::Sent, detail)).await?;
+        self.queue_text(conn, recovery.id).await?;
+        Ok(())
+    }
+
+    /// With `NOTIFY_SMS`, queues the text that goes with a notice SES just accepted.
+    async fn queue_text(&self, conn: &mut PgConnection, recovery_id: Uuid) -> Result<(), JobError> {
+        if self.texter.is_some() {
+            worker::enqueue::<TextNotice>(conn, recovery_id).await?;
+        }
+        Ok(())
+    }
+
+    /// The text that goes with a notice (`NOTIFY_SMS`), to the account's verified phone number:
+    /// what happened, in one or two sentences, and where to look. It names no code and no link
+    /// (a text is easy to spoof and read on a lock screen). Said after the recovery's state when
+    /// it runs: removed, scheduled, or locked.
+    pub(super) async fn send_text_notice(
+        &self,
+        conn: &mut PgConnection,
+        recovery_id: Uuid,
+    ) -> Result<(), JobError> {
+        let Some(texter) = &self.texter else {
+            return Ok(());
+        };
+        let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
+            return Ok(());
+        };
+        let name = &self.rules.totp_issuer;
+        let (text, what) = match recovery.status {
+            RecoveryStatus::Completed => (
+                format!("{name}: the authenticator app was removed from your account after a recovery. If this was not you, read the email we sent and contact support now."),
+                "reset notice",
+            ),
+            RecoveryStatus::Scheduled => (
+                format!("{name}: a recovery of your account will remove its authenticator app. If this was not you, read the email we sent now to stop it."),
+                "scheduled-reset notice",
+            ),
+            RecoveryStatus::Locked => (
+                format!("{name}: a recovery of your account was locked after wrong codes. If this was not you, read the email we sent."),
+                "lock notice",
+            ),
+            _ => return Ok(()),
+        };
+        let event = |outcome: Outcome, detail: String| {
+            AuditEvent::new(Action::NotificationSent, &Actor::System, outcome)
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .detail(detail)
+        };
+        // The number the account has now: a reset that removed SMS MFA in a pool that
+        // requires it removed the number too (it was the lost phone's).
+        let Some(phone) = self
+            .user_of(&recovery)
+            .await?
+            .and_then(|u| u.verified_phone)
+        else {
+            let detail = format!("{what} text: no verified phone number on file");
+            audit::append(conn, event(Outcome::Skipped, detail)).await?;
+            return Ok(());
+        };
+        let message_id = texter
+            .send_text(&phone, &text)
+            .await
+            .map_err(|e| JobError::transient("sending a text notice", e))?;
+        metrics::counter!("texts_sent_total").increment(1);
+        let detail = format!(
+            "{what} text to {} (SNS message {message_id})",
+            masked_phone(&phone)
+        );
+        audit::append(conn, event(Outcome::Sent, detail)).await?;
         Ok(())
     }
 
@@ -212,6 +298,7 @@ impl RecoveryService {
                 .detail(format!("lock notice to {hint} (SES message {message_id})")),
         )
         .await?;
+        self.queue_text(conn, recovery.id).await?;
         Ok(())
     }
 
@@ -239,5 +326,13 @@ impl RecoveryService {
             .find_user(recovery.account())
             .await
             .map_err(|e| JobError::transient("looking up the user for a notice", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_phone_number_shows_only_its_last_two_digits() {
+        assert_eq!(super::masked_phone("+14155550123"), "+*********23");
     }
 }

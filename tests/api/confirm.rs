@@ -512,3 +512,91 @@ async fn sms_mfa_is_recovered_only_when_the_operator_opts_in() {
         .await;
     assert_eq!(opted_in.mfa_settings(&sms_only).await, Vec::<String>::new());
 }
+
+/// `NOTIFY_SMS=true`: the reset and lock notices also go as a short text to a verified phone
+/// number, naming no code and no link; without a number the audit says why none went.
+#[tokio::test]
+async fn notices_also_go_as_texts_to_a_verified_phone_without_code_or_link() {
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .optional_mfa()
+            .set("NOTIFY_SMS", "true")
+            .set("RECOVERY_FACTORS", "totp,sms"),
+    )
+    .await;
+    let texted = |text: &str| {
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        assert!(digits.len() < 8, "no code: {text}");
+        assert!(
+            !text.contains("http") && !text.contains("www."),
+            "no link: {text}"
+        );
+        assert!(text.chars().count() <= 160, "one SMS: {text}");
+    };
+
+    // TOTP and SMS on the lost phone: both removed, and both notices.
+    let user = app.create_user().await;
+    let phone = app.enable_sms_mfa(&user).await;
+    let code = app.code_for(&user).await;
+    app.confirm_ok(&user.username, &code, &user.password).await;
+    assert_eq!(app.mfa_settings(&user).await, Vec::<String>::new());
+    let notice = app.wait_for_email(&user.email, 2).await.body.unwrap();
+    assert!(notice.contains("Set your new phone number"), "{notice}");
+    app.run_pending_jobs().await;
+    let texts = app.texts_to(&phone).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].contains("authenticator app was removed"),
+        "{}",
+        texts[0]
+    );
+    texted(&texts[0]);
+
+    // A recovery locked after wrong codes: the lock notice goes on both channels too.
+    let locked = app.create_user().await;
+    let locked_phone = app.enable_sms_mfa(&locked).await;
+    let code = app.code_for(&locked).await;
+    for _ in 0..5 {
+        app.confirm(&locked.username, &other_code(&code), &locked.password)
+            .await;
+    }
+    app.wait_for_email(&locked.email, 2).await;
+    app.run_pending_jobs().await;
+    let texts = app.texts_to(&locked_phone).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(texts[0].contains("locked"), "{}", texts[0]);
+    texted(&texts[0]);
+
+    // No verified number: no text, and the audit says why.
+    let no_phone = app.create_user().await;
+    let code = app.code_for(&no_phone).await;
+    app.confirm_ok(&no_phone.username, &code, &no_phone.password)
+        .await;
+    app.wait_for_email(&no_phone.email, 2).await;
+    app.run_pending_jobs().await;
+    app.chained().await;
+    let skipped: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'notification.sent' AND outcome = 'skipped' AND username = $1",
+    )
+    .bind(&no_phone.username)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        skipped,
+        "reset notice text: no verified phone number on file"
+    );
+}
+
+/// Without `NOTIFY_SMS` no text goes, whatever numbers the users have.
+#[tokio::test]
+async fn without_notify_sms_no_text_goes() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let phone = app.enable_sms_mfa(&user).await;
+    let code = app.code_for(&user).await;
+    app.confirm_ok(&user.username, &code, &user.password).await;
+    app.wait_for_email(&user.email, 2).await;
+    app.run_pending_jobs().await;
+    assert_eq!(app.texts_to(&phone).await, Vec::<String>::new());
+}

@@ -32,16 +32,21 @@ async fn doctor(vars: HashMap<String, String>) -> (i32, String) {
 #[tokio::test]
 async fn doctor_passes_a_well_configured_pool() {
     let app = TestApp::spawn().await;
-    let (code, out) = doctor(app.settings_env.clone()).await;
+    let mut vars = app.settings_env.clone();
+    vars.insert("NOTIFY_SMS".into(), "true".into());
+    let (code, out) = doctor(vars).await;
     assert_eq!(code, 0, "{out}");
     assert!(out.trim_end().ends_with("ready"), "{out}");
     for check in [
         "database",
         "pool MFA",
         "authenticator apps",
+        "token deletion",
+        "feature plan",
         "remembered devices",
         "app client",
         "SES sender",
+        "SMS notices",
     ] {
         assert!(
             out.lines()
@@ -135,4 +140,25 @@ async fn doctor_names_a_pool_without_authenticator_apps() {
             .any(|l| l.starts_with("warn") && l.contains("MFA is OFF")),
         "{out}"
     );
+}
+
+/// A region without AdminDeleteSoftwareToken (such as a secondary replica region): in a pool
+/// that requires MFA no reset can work there.
+#[tokio::test]
+async fn doctor_names_a_region_without_admin_delete_software_token_and_serve_refuses_it() {
+    let app = TestApp::spawn().await;
+    app.without_delete_software_token().await;
+    let (code, out) = doctor(app.settings_env.clone()).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("FAIL")
+            && l.contains("AdminDeleteSoftwareToken is not available here")),
+        "{out}"
+    );
+    assert!(
+        out.contains("fix: point AWS_REGION at the pool's primary region"),
+        "{out}"
+    );
+    let err = refused_start(app.settings_env.clone()).await;
+    assert!(err.contains("AdminDeleteSoftwareToken"), "{err}");
 }

@@ -689,6 +689,23 @@ impl TestApp {
             .collect()
     }
 
+    /// Every text SNS accepted for `phone`, oldest first.
+    pub async fn texts_to(&self, phone: &str) -> Vec<String> {
+        let all: Vec<serde_json::Value> = self
+            .http
+            .get(format!("{}/_harness/sns/texts", self.env.aws_endpoint))
+            .send()
+            .await
+            .expect("emulator answers")
+            .json()
+            .await
+            .expect("text list");
+        all.into_iter()
+            .filter(|t| t["phone"] == phone)
+            .map(|t| t["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// Runs due jobs until `address` has received `n` emails (up to 20 s, for jobs retried
     /// later); returns the n-th. Every job due by then has finished, so the code in the email
     /// is usable.

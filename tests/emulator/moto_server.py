@@ -49,6 +49,10 @@ What is added to moto, and why:
   PASSWORD, SMS_OTP, EMAIL_OTP, WEB_AUTHN). Passkeys are not modelled by moto: POST
   /_harness/cognito/{pool_id}/passkeys/{username} registers one (WEB_AUTHN). There is no admin
   API that deletes a passkey, in AWS as here.
+* GetSMSSandboxAccountStatus (SNS), which moto lacks: this emulated account is out of the SMS
+  sandbox (IsInSandbox false), as a production account is.
+* A read-only view of the texts SNS accepted for phone numbers (GET /_harness/sns/texts), which
+  moto keeps but does not show.
 * POST /_harness/cognito/{pool_id}/without-delete-software-token makes AdminDeleteSoftwareToken
   unknown for that one pool, as in a region or SDK that predates it (per pool, so tests running
   in parallel do not see each other's faults).
@@ -81,6 +85,9 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
+from moto.sns.responses import SNSResponse
+from moto.core.responses import ActionResult
 from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
 
@@ -375,6 +382,7 @@ def admin_get_user_auth_factors_response(self):
 
 
 CognitoIdpResponse.admin_get_user_auth_factors = admin_get_user_auth_factors_response
+SNSResponse.get_sms_sandbox_account_status = lambda self: ActionResult({"IsInSandbox": False})
 CognitoIdpResponse.admin_list_devices = admin_list_devices_response
 CognitoIdpResponse.admin_forget_device = admin_forget_device_response
 
@@ -411,6 +419,14 @@ def harness(environ, start_response):
             _remember_devices(pool_id, username, int(request.args.get("count", "1")))
         body = json.dumps(sorted(DEVICES.get((pool_id, username), {})))
         return Response(body, mimetype="application/json")(environ, start_response)
+    if request.path == "/_harness/sns/texts":
+        texts = [
+            {"id": message_id, "phone": phone, "message": message}
+            for account_backends in sns_backends.values()
+            for backend in account_backends.values()
+            for message_id, (phone, message) in backend.sms_messages.items()
+        ]
+        return Response(json.dumps(texts), mimetype="application/json")(environ, start_response)
     if request.path == "/_harness/ses/messages":
         messages = []
         for account_backends in ses_backends.values():

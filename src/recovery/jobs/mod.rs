@@ -6,6 +6,7 @@ mod finish_reset;
 mod issue_code;
 mod lock_notice;
 mod reset_notice;
+mod text_notice;
 
 use sqlx::PgConnection;
 
@@ -14,6 +15,7 @@ pub use finish_reset::FinishReset;
 pub use issue_code::IssueCode;
 pub use lock_notice::LockNotice;
 pub use reset_notice::ResetNotice;
+pub use text_notice::TextNotice;
 
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
@@ -27,6 +29,7 @@ pub fn registry() -> Registry<RecoveryService> {
         .register::<IssueCode>()
         .register::<ResetNotice>()
         .register::<LockNotice>()
+        .register::<TextNotice>()
         .register::<ApplyReset>()
         .register::<FinishReset>()
 }
