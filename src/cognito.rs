@@ -13,6 +13,7 @@ use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
+use crate::aws;
 use crate::domain::{ClientInfo, EmailAddress};
 use crate::settings::CognitoSettings;
 use crate::telemetry::timed_call;
@@ -279,9 +280,7 @@ impl Cognito {
         if let Some(hash) = self.secret_hash(username) {
             request = request.auth_parameters("SECRET_HASH", hash);
         }
-        timed_call("cognito", "AdminInitiateAuth", request.send())
-            .await
-            .map_err(|e| classify("AdminInitiateAuth", e))
+        call("AdminInitiateAuth", request.send()).await
     }
 
     /// AdminSetUserMFAPreference with the settings of one factor only: enabled and preferred,
@@ -307,9 +306,7 @@ impl Cognito {
                     .build(),
             )
         };
-        timed_call("cognito", "AdminSetUserMFAPreference", request.send())
-            .await
-            .map_err(|e| classify("AdminSetUserMFAPreference", e))?;
+        call("AdminSetUserMFAPreference", request.send()).await?;
         Ok(())
     }
 
@@ -332,30 +329,39 @@ pub const EMAIL_OTP: &str = "EMAIL_OTP";
 
 /// Throttling, Cognito's internal errors, 5xx and every failure to get an answer at all are
 /// "unavailable": the caller may retry later and nothing was decided.
+/// Times a Cognito call and names its failure (`classify`), under one operation name.
+async fn call<T, E, R>(
+    operation: &'static str,
+    request: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
+) -> Result<T, IdpError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    timed_call("cognito", operation, request)
+        .await
+        .map_err(|e| classify(operation, e))
+}
+
 fn classify<E, R>(operation: &'static str, err: SdkError<E, R>) -> IdpError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    if let SdkError::ServiceError(service) = &err {
-        let code = service.err().code().unwrap_or("Unknown").to_owned();
-        let transient = matches!(
-            code.as_str(),
-            "TooManyRequestsException"
-                | "ThrottlingException"
-                | "InternalErrorException"
-                | "ServiceUnavailable"
-                | "LimitExceededException"
-        );
-        if !transient {
-            return IdpError::Refused { operation, code };
-        }
-    }
-    IdpError::Unavailable {
-        operation,
-        source: Box::new(err),
+    match aws::refusal(err, TRANSIENT) {
+        Ok(code) => IdpError::Refused { operation, code },
+        Err(source) => IdpError::Unavailable { operation, source },
     }
 }
+
+/// Cognito's codes for throttling and its own faults.
+const TRANSIENT: &[&str] = &[
+    "TooManyRequestsException",
+    "ThrottlingException",
+    "InternalErrorException",
+    "ServiceUnavailable",
+    "LimitExceededException",
+];
 
 /// The end user's address and user agent, for Cognito's threat protection: without them it
 /// would judge every sign-in by the service's own address.
@@ -397,8 +403,7 @@ fn refused_code(err: &IdpError) -> Option<&str> {
 impl IdentityProvider for Cognito {
     #[tracing::instrument(skip(self))]
     async fn find_user(&self, username: &str) -> Result<Option<UserProfile>, IdpError> {
-        let result = timed_call(
-            "cognito",
+        let result = call(
             "AdminGetUser",
             self.client
                 .admin_get_user()
@@ -410,7 +415,6 @@ impl IdentityProvider for Cognito {
         let user = match result {
             Ok(user) => user,
             Err(err) => {
-                let err = classify("AdminGetUser", err);
                 return match refused_code(&err) {
                     Some("UserNotFoundException") => Ok(None),
                     _ => Err(err),
@@ -465,8 +469,7 @@ impl IdentityProvider for Cognito {
 
     #[tracing::instrument(skip(self))]
     async fn delete_software_token(&self, username: &str) -> Result<TokenRemoval, IdpError> {
-        let result = timed_call(
-            "cognito",
+        let result = call(
             "AdminDeleteSoftwareToken",
             self.client
                 .admin_delete_software_token()
@@ -477,7 +480,7 @@ impl IdentityProvider for Cognito {
         .await;
         match result {
             Ok(_) => Ok(TokenRemoval::Removed),
-            Err(err) => match classify("AdminDeleteSoftwareToken", err) {
+            Err(err) => match err {
                 IdpError::Refused { code, .. }
                     if matches!(code.as_str(), "UnknownOperationException" | "InvalidAction") =>
                 {
@@ -502,8 +505,7 @@ impl IdentityProvider for Cognito {
 
     #[tracing::instrument(skip(self))]
     async fn remove_phone_number(&self, username: &str) -> Result<(), IdpError> {
-        timed_call(
-            "cognito",
+        call(
             "AdminDeleteUserAttributes",
             self.client
                 .admin_delete_user_attributes()
@@ -512,15 +514,13 @@ impl IdentityProvider for Cognito {
                 .user_attribute_names("phone_number")
                 .send(),
         )
-        .await
-        .map_err(|e| classify("AdminDeleteUserAttributes", e))?;
+        .await?;
         Ok(())
     }
 
     #[tracing::instrument(skip(self))]
     async fn sign_out_everywhere(&self, username: &str) -> Result<(), IdpError> {
-        timed_call(
-            "cognito",
+        call(
             "AdminUserGlobalSignOut",
             self.client
                 .admin_user_global_sign_out()
@@ -528,22 +528,19 @@ impl IdentityProvider for Cognito {
                 .username(username)
                 .send(),
         )
-        .await
-        .map_err(|e| classify("AdminUserGlobalSignOut", e))?;
+        .await?;
         Ok(())
     }
 
     async fn mfa_config(&self) -> Result<PoolMfa, IdpError> {
-        let config = timed_call(
-            "cognito",
+        let config = call(
             "GetUserPoolMfaConfig",
             self.client
                 .get_user_pool_mfa_config()
                 .user_pool_id(&self.settings.user_pool_id)
                 .send(),
         )
-        .await
-        .map_err(|e| classify("GetUserPoolMfaConfig", e))?;
+        .await?;
         Ok(PoolMfa {
             mode: config
                 .mfa_configuration()
@@ -555,8 +552,7 @@ impl IdentityProvider for Cognito {
     }
 
     async fn auth_factors(&self, username: &str) -> Result<AuthFactors, IdpError> {
-        let factors = timed_call(
-            "cognito",
+        let factors = call(
             "AdminGetUserAuthFactors",
             self.client
                 .admin_get_user_auth_factors()
@@ -564,8 +560,7 @@ impl IdentityProvider for Cognito {
                 .username(username)
                 .send(),
         )
-        .await
-        .map_err(|e| classify("AdminGetUserAuthFactors", e))?;
+        .await?;
         Ok(AuthFactors {
             mfa: factors.user_mfa_setting_list().to_vec(),
             sign_in: factors
@@ -580,8 +575,7 @@ impl IdentityProvider for Cognito {
         let mut keys = Vec::new();
         let mut page: Option<String> = None;
         loop {
-            let listed = timed_call(
-                "cognito",
+            let listed = call(
                 "AdminListDevices",
                 self.client
                     .admin_list_devices()
@@ -591,8 +585,7 @@ impl IdentityProvider for Cognito {
                     .set_pagination_token(page.take())
                     .send(),
             )
-            .await
-            .map_err(|e| classify("AdminListDevices", e))?;
+            .await?;
             keys.extend(
                 listed
                     .devices()
@@ -607,8 +600,7 @@ impl IdentityProvider for Cognito {
     }
 
     async fn forget_device(&self, username: &str, device_key: &str) -> Result<(), IdpError> {
-        let forgotten = timed_call(
-            "cognito",
+        let forgotten = call(
             "AdminForgetDevice",
             self.client
                 .admin_forget_device()
@@ -617,8 +609,7 @@ impl IdentityProvider for Cognito {
                 .device_key(device_key)
                 .send(),
         )
-        .await
-        .map_err(|e| classify("AdminForgetDevice", e));
+        .await;
         match forgotten {
             // Forgotten by an earlier run of the same reset.
             Err(IdpError::Refused { code, .. }) if code == "ResourceNotFoundException" => Ok(()),
@@ -630,8 +621,7 @@ impl IdentityProvider for Cognito {
         let Some(client_id) = self.settings.client_id.as_deref() else {
             return Ok(None);
         };
-        let described = timed_call(
-            "cognito",
+        let described = call(
             "DescribeUserPoolClient",
             self.client
                 .describe_user_pool_client()
@@ -639,8 +629,7 @@ impl IdentityProvider for Cognito {
                 .client_id(client_id)
                 .send(),
         )
-        .await
-        .map_err(|e| classify("DescribeUserPoolClient", e))?;
+        .await?;
         let Some(client) = described.user_pool_client() else {
             return Ok(None);
         };
@@ -656,16 +645,14 @@ impl IdentityProvider for Cognito {
     }
 
     async fn pool_description(&self) -> Result<PoolDescription, IdpError> {
-        let described = timed_call(
-            "cognito",
+        let described = call(
             "DescribeUserPool",
             self.client
                 .describe_user_pool()
                 .user_pool_id(&self.settings.user_pool_id)
                 .send(),
         )
-        .await
-        .map_err(|e| classify("DescribeUserPool", e))?;
+        .await?;
         let pool = described.user_pool();
         Ok(PoolDescription {
             case_sensitive: pool
@@ -724,8 +711,7 @@ impl IdentityProvider for Cognito {
         &self,
         credential: &EnrollmentCredential,
     ) -> Result<Association, IdpError> {
-        let output = timed_call(
-            "cognito",
+        let output = call(
             "AssociateSoftwareToken",
             self.client
                 .associate_software_token()
@@ -733,8 +719,7 @@ impl IdentityProvider for Cognito {
                 .set_access_token(credential.access_token())
                 .send(),
         )
-        .await
-        .map_err(|e| classify("AssociateSoftwareToken", e))?;
+        .await?;
         let secret_code = output.secret_code().ok_or(IdpError::Refused {
             operation: "AssociateSoftwareToken",
             code: "NoSecretCode".to_owned(),
@@ -751,8 +736,7 @@ impl IdentityProvider for Cognito {
         credential: &EnrollmentCredential,
         code: &str,
     ) -> Result<TotpCheck, IdpError> {
-        let result = timed_call(
-            "cognito",
+        let result = call(
             "VerifySoftwareToken",
             self.client
                 .verify_software_token()
@@ -766,7 +750,6 @@ impl IdentityProvider for Cognito {
         let output = match result {
             Ok(output) => output,
             Err(err) => {
-                let err = classify("VerifySoftwareToken", err);
                 return match refused_code(&err) {
                     Some("CodeMismatchException" | "EnableSoftwareTokenMFAException") => {
                         Ok(TotpCheck::Mismatch)
@@ -799,9 +782,7 @@ impl IdentityProvider for Cognito {
             request = request.challenge_responses("SECRET_HASH", hash);
         }
         // The tokens of this sign-in are never used: dropped here.
-        timed_call("cognito", "AdminRespondToAuthChallenge", request.send())
-            .await
-            .map_err(|e| classify("AdminRespondToAuthChallenge", e))?;
+        call("AdminRespondToAuthChallenge", request.send()).await?;
         Ok(())
     }
 

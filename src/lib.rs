@@ -2,6 +2,7 @@
 //! account, safely.
 
 pub mod audit;
+pub mod aws;
 pub mod cognito;
 pub mod doctor;
 pub mod domain;

@@ -4,6 +4,7 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sesv2::Client;
 
 use super::{Email, MailError, Mailer};
+use crate::aws;
 use crate::telemetry::timed_call;
 
 pub struct SesMailer {
@@ -25,31 +26,22 @@ fn content(data: String) -> Result<Content, MailError> {
         .map_err(|e| MailError::Rejected(e.to_string()))
 }
 
-/// An SES error as a `MailError`: throttling and SES's own faults are "unavailable" (try
-/// again), anything else is a refusal, named by its code.
+/// SES's codes for throttling and its own faults: try again.
+const TRANSIENT: &[&str] = &[
+    "TooManyRequestsException",
+    "LimitExceededException",
+    "InternalFailure",
+    "ServiceUnavailable",
+];
+
+/// An SES error as a `MailError`: a refusal, named by its code, or unavailable (try again).
 fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static, R>(
     err: SdkError<E, R>,
 ) -> MailError
 where
-    SdkError<E, R>: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    match err {
-        SdkError::ServiceError(err) => {
-            let code = err.err().code().unwrap_or("Unknown").to_owned();
-            if matches!(
-                code.as_str(),
-                "TooManyRequestsException"
-                    | "LimitExceededException"
-                    | "InternalFailure"
-                    | "ServiceUnavailable"
-            ) {
-                MailError::Unavailable(Box::new(err.into_err()))
-            } else {
-                MailError::Rejected(code)
-            }
-        }
-        other => MailError::Unavailable(Box::new(other)),
-    }
+    aws::refusal(err, TRANSIENT).map_or_else(MailError::Unavailable, MailError::Rejected)
 }
 
 impl SesMailer {

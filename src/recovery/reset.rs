@@ -9,9 +9,7 @@ use uuid::Uuid;
 use super::jobs::ResetNotice;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::cognito::{
-    AuthFactors, IdpError, TokenRemoval, UserProfile, SMS_MFA, SOFTWARE_TOKEN_MFA,
-};
+use crate::cognito::{AuthFactors, IdpError, TokenRemoval, SMS_MFA, SOFTWARE_TOKEN_MFA};
 use crate::domain::{Actor, ClientInfo, RecoveryStatus, Transition};
 use crate::store::recoveries::{self, RecoveryRow, Superseding};
 use crate::store::{self, attempts};
@@ -127,11 +125,6 @@ impl RecoveryService {
             Err(IdpError::Refused { code, .. }) => format!("preference refused ({code})"),
             Err(err) => return Err(ResetError::Unavailable(err)),
         };
-        let sms = if self.rules.factors.sms {
-            self.remove_sms(account).await?
-        } else {
-            None
-        };
         let after = self
             .idp
             .find_user(account)
@@ -144,7 +137,7 @@ impl RecoveryService {
             }
             TokenRemoval::Refused(code) => format!("AdminDeleteSoftwareToken refused ({code})"),
         };
-        match after {
+        let sms_on = match after {
             None => {
                 return Err(ResetError::NotApplied(
                     "the user no longer exists in the pool".to_owned(),
@@ -156,13 +149,15 @@ impl RecoveryService {
                      a pool that requires MFA keeps TOTP unless the token itself is deleted"
                 )))
             }
-            Some(user) if self.rules.factors.sms && user.sms_enabled => {
-                return Err(ResetError::NotApplied(
-                    "SMS_MFA is listed again after it was turned off".to_owned(),
-                ))
-            }
-            Some(_) => {}
-        }
+            Some(user) => user.sms_enabled,
+        };
+        // SMS MFA too, when the operator recovers it and the read-back shows it on (an earlier
+        // run of this reset may have removed it already).
+        let sms = if self.rules.factors.sms && sms_on {
+            Some(self.remove_sms(account).await?)
+        } else {
+            None
+        };
         // Every factor read back: what the reset removed must be gone from the MFA factors too,
         // and what is left is said (a passkey on the lost phone cannot be removed by any admin
         // API).
@@ -208,23 +203,17 @@ impl RecoveryService {
     /// SMS MFA off (AdminSetUserMFAPreference) and read back. A pool that requires MFA keeps SMS
     /// MFA on whatever the preference says (Cognito: "You can't turn off SMS MFA for any of your
     /// users when MFA is required"), so there the phone number is removed too, and read back.
-    /// `None` when the user has no SMS MFA (or an earlier run of this reset removed it).
-    async fn remove_sms(&self, account: &str) -> Result<Option<String>, ResetError> {
-        let sms_on = |user: Option<UserProfile>| match user {
-            Some(user) => Ok(user.sms_enabled),
-            None => Err(ResetError::NotApplied(
-                "the user no longer exists in the pool".to_owned(),
-            )),
+    /// For a user whose read-back lists SMS MFA; says what was done.
+    async fn remove_sms(&self, account: &str) -> Result<String, ResetError> {
+        let sms_on = || async {
+            match self.idp.find_user(account).await {
+                Ok(Some(user)) => Ok(user.sms_enabled),
+                Ok(None) => Err(ResetError::NotApplied(
+                    "the user no longer exists in the pool".to_owned(),
+                )),
+                Err(err) => Err(ResetError::Unavailable(err)),
+            }
         };
-        let read = || async {
-            self.idp
-                .find_user(account)
-                .await
-                .map_err(ResetError::Unavailable)
-        };
-        if !sms_on(read().await?)? {
-            return Ok(None);
-        }
         let refused = |operation: &str, code: String| {
             ResetError::NotApplied(format!("SMS MFA not removed: {operation} refused ({code})"))
         };
@@ -235,8 +224,8 @@ impl RecoveryService {
             }
             Err(err) => return Err(ResetError::Unavailable(err)),
         }
-        if !sms_on(read().await?)? {
-            return Ok(Some("SMS MFA turned off".to_owned()));
+        if !sms_on().await? {
+            return Ok("SMS MFA turned off".to_owned());
         }
         match self.idp.remove_phone_number(account).await {
             Ok(()) => {}
@@ -245,15 +234,15 @@ impl RecoveryService {
             }
             Err(err) => return Err(ResetError::Unavailable(err)),
         }
-        if sms_on(read().await?)? {
+        if sms_on().await? {
             return Err(ResetError::NotApplied(
                 "SMS_MFA is still listed after the phone number was removed".to_owned(),
             ));
         }
-        Ok(Some(
+        Ok(
             "SMS MFA still on after AdminSetUserMFAPreference (the pool requires MFA): phone number removed, SMS MFA no longer listed"
                 .to_owned(),
-        ))
+        )
     }
 
     /// AdminListDevices (every page), AdminForgetDevice for each, and AdminListDevices again to

@@ -4,6 +4,7 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_sns::Client;
 
 use super::{TextError, Texter};
+use crate::aws;
 use crate::telemetry::timed_call;
 
 pub struct SnsTexter {
@@ -16,28 +17,22 @@ impl SnsTexter {
     }
 }
 
-/// An SNS error as a `TextError`: throttling and SNS's own faults are "unavailable" (try
-/// again), anything else is a refusal, named by its code.
+/// SNS's codes for throttling and its own faults: try again.
+const TRANSIENT: &[&str] = &[
+    "Throttling",
+    "ThrottledException",
+    "InternalError",
+    "InternalFailure",
+];
+
+/// An SNS error as a `TextError`: a refusal, named by its code, or unavailable (try again).
 fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static, R>(
     err: SdkError<E, R>,
 ) -> TextError
 where
-    SdkError<E, R>: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    match err {
-        SdkError::ServiceError(err) => {
-            let code = err.err().code().unwrap_or("Unknown").to_owned();
-            if matches!(
-                code.as_str(),
-                "Throttling" | "ThrottledException" | "InternalError" | "InternalFailure"
-            ) {
-                TextError::Unavailable(Box::new(err.into_err()))
-            } else {
-                TextError::Rejected(code)
-            }
-        }
-        other => TextError::Unavailable(Box::new(other)),
-    }
+    aws::refusal(err, TRANSIENT).map_or_else(TextError::Unavailable, TextError::Rejected)
 }
 
 #[async_trait]

@@ -337,14 +337,9 @@ async fn a_reset_forgets_every_remembered_device_and_reads_back_that_none_is_lef
         let response = app.confirm(&user.username, &code, &user.password).await;
         assert_eq!(response.status(), 200);
         assert_eq!(app.devices(user).await, Vec::<String>::new());
-        app.chained().await;
-        let (outcome, detail): (String, String) = sqlx::query_as(
-            "SELECT outcome, detail FROM audit_events WHERE action = 'devices.forgotten' AND username = $1",
-        )
-        .bind(&user.username)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+        let events = app.audit_details(&user.username, "devices.forgotten").await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        let (outcome, detail) = &events[0];
         assert_eq!(outcome, "success");
         assert!(
             detail.starts_with(&format!("{count} remembered device(s) forgotten")),
@@ -371,25 +366,12 @@ async fn a_passkey_that_remains_is_said_in_the_audit_and_the_notice_and_not_pret
         let response = app.confirm(&user.username, &code, &user.password).await;
         assert_eq!(response.status(), 200);
     }
-    app.chained().await;
-    let detail = |name: String| {
-        let db = app.db.clone();
-        async move {
-            sqlx::query_scalar::<_, String>(
-                "SELECT detail FROM audit_events WHERE action = 'mfa.reset' AND username = $1",
-            )
-            .bind(name)
-            .fetch_one(&db)
-            .await
-            .unwrap()
-        }
-    };
-    let kept = detail(with.username.clone()).await;
+    let kept = app.audit_detail(&with.username, "mfa.reset").await;
     assert!(
         kept.contains("factors left: PASSWORD, WEB_AUTHN; MFA left: none (a passkey stays"),
         "{kept}"
     );
-    let plain = detail(without.username.clone()).await;
+    let plain = app.audit_detail(&without.username, "mfa.reset").await;
     assert!(
         plain.contains("factors left: PASSWORD; MFA left: none"),
         "{plain}"
@@ -438,14 +420,7 @@ async fn with_sms_recovered_a_user_with_totp_and_sms_has_neither_after_the_reset
             "optional pool: {optional}"
         );
 
-        app.chained().await;
-        let detail: String = sqlx::query_scalar(
-            "SELECT detail FROM audit_events WHERE action = 'mfa.reset' AND username = $1",
-        )
-        .bind(&user.username)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+        let detail = app.audit_detail(&user.username, "mfa.reset").await;
         let said = if optional {
             "; SMS MFA turned off;"
         } else {
@@ -477,14 +452,9 @@ async fn sms_mfa_is_recovered_only_when_the_operator_opts_in() {
     );
     default.run_pending_jobs().await;
     assert!(default.emails_to(&sms_only.email).await.is_empty());
-    default.chained().await;
-    let detail: String = sqlx::query_scalar(
-        "SELECT detail FROM audit_events WHERE action = 'recovery.not_eligible' AND username = $1",
-    )
-    .bind(&sms_only.username)
-    .fetch_one(&default.db)
-    .await
-    .unwrap();
+    let detail = default
+        .audit_detail(&sms_only.username, "recovery.not_eligible")
+        .await;
     assert!(detail.contains("no TOTP authenticator"), "{detail}");
 
     let both = default.create_user().await;
@@ -574,17 +544,16 @@ async fn notices_also_go_as_texts_to_a_verified_phone_without_code_or_link() {
         .await;
     app.wait_for_email(&no_phone.email, 2).await;
     app.run_pending_jobs().await;
-    app.chained().await;
-    let skipped: String = sqlx::query_scalar(
-        "SELECT detail FROM audit_events WHERE action = 'notification.sent' AND outcome = 'skipped' AND username = $1",
-    )
-    .bind(&no_phone.username)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let skipped: Vec<String> = app
+        .audit_details(&no_phone.username, "notification.sent")
+        .await
+        .into_iter()
+        .filter(|(outcome, _)| outcome == "skipped")
+        .map(|(_, detail)| detail)
+        .collect();
     assert_eq!(
         skipped,
-        "reset notice text: no verified phone number on file"
+        ["reset notice text: no verified phone number on file"]
     );
 }
 

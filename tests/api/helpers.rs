@@ -834,6 +834,27 @@ impl TestApp {
         .unwrap()
     }
 
+    /// The `(outcome, detail)` of each chained event of `action` about `username`, oldest first.
+    pub async fn audit_details(&self, username: &str, action: &str) -> Vec<(String, String)> {
+        self.chained().await;
+        sqlx::query_as(
+            "SELECT outcome, coalesce(detail, '') FROM audit_events
+             WHERE action = $1 AND username = $2 ORDER BY seq",
+        )
+        .bind(action)
+        .bind(username)
+        .fetch_all(&self.db)
+        .await
+        .unwrap()
+    }
+
+    /// The detail of the one event of `action` about `username`.
+    pub async fn audit_detail(&self, username: &str, action: &str) -> String {
+        let events = self.audit_details(username, action).await;
+        assert_eq!(events.len(), 1, "one {action} event: {events:?}");
+        events.into_iter().next().unwrap().1
+    }
+
     /// How the service records `name` while it is not known to be a user's.
     pub fn redacted(&self, name: &str) -> String {
         mfa_recovery::domain::NameKeys::new(&PEPPER.to_owned().into(), !self.case_insensitive)
