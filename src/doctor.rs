@@ -7,9 +7,10 @@ use crate::cognito::{
     AppClient, DeviceRemembering, IdentityProvider, IdpError, PoolDescription, PoolMfa, PoolTier,
     TokenRemoval,
 };
-use crate::mail::{MailError, Mailer};
+use crate::mail::{MailAccount, MailError, Mailer};
 use crate::settings::Settings;
 use crate::sms::{TextError, Texter};
+use crate::store::role::RolePrivileges;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -60,6 +61,8 @@ pub struct Facts {
     pub pool: Result<PoolDescription, IdpError>,
     pub app_client: Result<Option<AppClient>, IdpError>,
     pub sender_verified: Result<bool, MailError>,
+    /// The SES account: sending enabled, and out of the sandbox.
+    pub mail_account: Result<MailAccount, MailError>,
     /// What AdminDeleteSoftwareToken answered for a name no user can have.
     pub token_deletion: Result<TokenRemoval, IdpError>,
     /// With `NOTIFY_SMS`: whether the account is in the SMS sandbox.
@@ -103,6 +106,7 @@ pub async fn gather_with(
         pool,
         app_client: idp.app_client().await,
         sender_verified: mailer.sender_verified().await,
+        mail_account: mailer.account().await,
         token_deletion: idp.delete_software_token(PROBE_NAME).await,
         sms_sandbox,
     }
@@ -307,6 +311,27 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
         Err(err) => findings.push(unchecked("SES sender", "the sender's SES identity", "ses:GetEmailIdentity", err)),
     }
 
+    let region = settings
+        .aws
+        .region
+        .as_deref()
+        .unwrap_or("the default region");
+    match &facts.mail_account {
+        Ok(account) if !account.sending_enabled => findings.push(
+            finding(Level::Fatal, "SES account", format!("SES has paused sending for this account in {region}: no code can be sent"))
+                .fix("see the SES console's reputation dashboard (and any notice from AWS) to have sending resumed"),
+        ),
+        Ok(account) if !account.production_access => findings.push(
+            finding(Level::Warn, "SES account", format!("the SES account in {region} is in the sandbox: mail reaches only verified addresses (at most 200 a day), so most users would get no code"))
+                .fix("request production access for SES in this region (SES console, Get set up)"),
+        ),
+        Ok(account) => findings.push(finding(Level::Ok, "SES account", match account.daily_quota {
+            Some(quota) if quota >= 0.0 => format!("out of the sandbox in {region}: may send to any address, {quota:.0} emails a day"),
+            _ => format!("out of the sandbox in {region}: may send to any address"),
+        })),
+        Err(err) => findings.push(unchecked("SES account", "the SES account's sending state", "ses:GetAccount", err)),
+    }
+
     match &facts.sms_sandbox {
         None => {}
         Some(Ok(false)) => findings.push(finding(Level::Ok, "SMS notices", "NOTIFY_SMS: SNS may text any number (out of the SMS sandbox)")),
@@ -317,6 +342,39 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
         Some(Err(err)) => findings.push(unchecked("SMS notices", "the SNS SMS sandbox status", "sns:GetSMSSandboxAccountStatus", err)),
     }
     findings
+}
+
+/// The database role against the grants the service needs (`config/service-role-grants.sql`):
+/// one missing is fatal (some step would fail mid-recovery); a role that could rewrite the audit
+/// log is a warning (the triggers and the hash chain still guard it).
+pub fn database_role(privileges: &RolePrivileges) -> Finding {
+    let role = &privileges.role;
+    let grants = "apply config/service-role-grants.sql (with the role's name) as the owner, after `mfa-recovery migrate`";
+    if !privileges.missing.is_empty() {
+        let missing: Vec<String> = privileges.missing.iter().map(|g| g.to_string()).collect();
+        return finding(
+            Level::Fatal,
+            "database role",
+            format!(
+                "{role} lacks {}: the recoveries that need it would fail",
+                missing.join(", ")
+            ),
+        )
+        .fix(grants);
+    }
+    match privileges.rewrites_audit {
+        Some(how) => finding(
+            Level::Warn,
+            "database role",
+            format!("{role} has every privilege the service needs, and {how}: it could rewrite the audit log (the hash chain would still show it)"),
+        )
+        .fix(format!("run the service as a role of its own with only these grants: {grants}")),
+        None => finding(
+            Level::Ok,
+            "database role",
+            format!("{role} has every privilege the service needs, and cannot rewrite the audit log"),
+        ),
+    }
 }
 
 /// Whether any finding keeps recoveries from working.
@@ -377,6 +435,11 @@ mod tests {
                 auth_session_validity_minutes: Some(15),
             })),
             sender_verified: Ok(true),
+            mail_account: Ok(MailAccount {
+                sending_enabled: true,
+                production_access: true,
+                daily_quota: Some(50_000.0),
+            }),
             token_deletion: Ok(TokenRemoval::Refused("UserNotFoundException".into())),
             sms_sandbox: None,
         }
@@ -454,6 +517,52 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_grant_is_fatal_and_a_role_that_could_rewrite_the_audit_log_a_warning() {
+        use crate::store::role::Grant;
+        let mut role = RolePrivileges {
+            role: "svc".into(),
+            missing: vec![Grant {
+                privilege: "UPDATE".into(),
+                object: "jobs".into(),
+                sequence: false,
+            }],
+            rewrites_audit: None,
+        };
+        let found = database_role(&role);
+        assert_eq!(found.level, Level::Fatal);
+        assert!(
+            found.detail.contains("svc lacks UPDATE on jobs"),
+            "{found:?}"
+        );
+        role.missing.clear();
+        assert_eq!(database_role(&role).level, Level::Ok);
+        role.rewrites_audit = Some("is a superuser");
+        assert_eq!(database_role(&role).level, Level::Warn);
+    }
+
+    #[test]
+    fn an_ses_account_in_the_sandbox_is_a_warning_and_one_that_may_not_send_is_fatal() {
+        let mut facts = ready();
+        let account = |sending_enabled, production_access| {
+            Ok(MailAccount {
+                sending_enabled,
+                production_access,
+                daily_quota: Some(200.0),
+            })
+        };
+        facts.mail_account = account(true, false);
+        let found = levels(&assess(&facts, &settings(&[])));
+        assert!(found.contains(&("SES account", Level::Warn)), "{found:?}");
+        facts.mail_account = account(false, true);
+        let findings = assess(&facts, &settings(&[]));
+        assert!(
+            levels(&findings).contains(&("SES account", Level::Fatal)),
+            "{findings:?}"
+        );
+        assert!(fatal(&findings));
+    }
+
+    #[test]
     fn a_check_the_service_may_not_make_is_a_warning_not_a_refusal_to_start() {
         let mut facts = ready();
         facts.app_client = Err(IdpError::Refused {
@@ -461,12 +570,13 @@ mod tests {
             code: "AccessDeniedException".into(),
         });
         facts.sender_verified = Err(MailError::Rejected("AccessDeniedException".into()));
+        facts.mail_account = Err(MailError::Rejected("AccessDeniedException".into()));
         facts.token_deletion = Ok(TokenRemoval::Refused("AccessDeniedException".into()));
         facts.sms_sandbox = Some(Err(TextError::Rejected("AuthorizationError".into())));
         let findings = assess(&facts, &settings(&[]));
         assert!(!fatal(&findings), "{findings:?}");
         let unchecked: Vec<_> = findings.iter().filter(|f| f.level == Level::Warn).collect();
-        assert_eq!(unchecked.len(), 4, "{findings:?}");
+        assert_eq!(unchecked.len(), 5, "{findings:?}");
         assert!(unchecked.iter().any(|f| f
             .fix
             .as_deref()

@@ -125,19 +125,23 @@ fn log_findings(findings: &[doctor::Finding]) {
     }
 }
 
-/// `mfa-recovery doctor`: the preflight `serve` runs at start, plus the database: whether it is
-/// reachable and holds the current schema (the doctor changes nothing).
+/// `mfa-recovery doctor`: the preflight `serve` runs at start (the database role's privileges
+/// included), plus whether the database is reachable and holds the current schema (the doctor
+/// changes nothing).
 pub async fn doctor(settings: &Settings) -> anyhow::Result<Vec<doctor::Finding>> {
     let mut findings = Vec::new();
     let where_ = store::describe(&settings.database);
     let database = match store::connect(&settings.database).await {
         Ok(db) => match store::pending_migrations(&db).await {
-            Ok(pending) if pending.is_empty() => doctor::Finding {
-                level: doctor::Level::Ok,
-                check: "database",
-                detail: format!("{where_} holds the current schema"),
-                fix: None,
-            },
+            Ok(pending) if pending.is_empty() => {
+                findings.push(role_finding(&db).await);
+                doctor::Finding {
+                    level: doctor::Level::Ok,
+                    check: "database",
+                    detail: format!("{where_} holds the current schema"),
+                    fix: None,
+                }
+            }
             Ok(pending) => doctor::Finding {
                 level: doctor::Level::Warn,
                 check: "database",
@@ -158,7 +162,7 @@ pub async fn doctor(settings: &Settings) -> anyhow::Result<Vec<doctor::Finding>>
             fix: Some("check DATABASE_URL, the network path and the role's password".to_owned()),
         },
     };
-    findings.push(database);
+    findings.insert(0, database);
     let sdk = aws_sdk_config(&settings.aws).await;
     check_credentials(&sdk).await?;
     let cognito = Cognito::new(
@@ -175,6 +179,19 @@ pub async fn doctor(settings: &Settings) -> anyhow::Result<Vec<doctor::Finding>>
         settings,
     ));
     Ok(findings)
+}
+
+/// The database role's privileges against those the service needs.
+async fn role_finding(db: &sqlx::PgPool) -> doctor::Finding {
+    match store::role::privileges(db).await {
+        Ok(privileges) => doctor::database_role(&privileges),
+        Err(err) => doctor::Finding {
+            level: doctor::Level::Warn,
+            check: "database role",
+            detail: format!("could not read the role's privileges: {err}"),
+            fix: Some("try again".to_owned()),
+        },
+    }
 }
 
 /// Where notices also go as texts: SNS, with `NOTIFY_SMS`.
@@ -262,7 +279,8 @@ impl Application {
             Ok(described),
         )
         .await;
-        let findings = doctor::assess(&facts, &settings);
+        let mut findings = vec![role_finding(&db).await];
+        findings.extend(doctor::assess(&facts, &settings));
         log_findings(&findings);
         if doctor::fatal(&findings) {
             let fatal: Vec<_> = findings

@@ -104,6 +104,13 @@ resource "aws_iam_role_policy" "mfa_recovery" {
         Resource = "arn:aws:ses:${var.region}:${data.aws_caller_identity.current.account_id}:identity/${var.from_address}"
       },
       {
+        # The preflight checks that the SES account may send, out of the sandbox (an
+        # account-level read: GetAccount has no resource ARN).
+        Effect   = "Allow"
+        Action   = "ses:GetAccount"
+        Resource = "*"
+      },
+      {
         # Only with NOTIFY_SMS=true: notices as texts, and the preflight's SMS sandbox check.
         # Texts to phone numbers have no resource ARN.
         Effect   = "Allow"

@@ -32,4 +32,17 @@ pub trait Mailer: Send + Sync + 'static {
     /// Whether the provider lets the service send from its address: an identity for the
     /// address, or for its domain, that is verified.
     async fn sender_verified(&self) -> Result<bool, MailError>;
+    /// What the provider lets this account do: send at all, and to any address.
+    async fn account(&self) -> Result<MailAccount, MailError>;
+}
+
+/// The sending account's state (SES: GetAccount in the configured region).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MailAccount {
+    /// Whether the account may send at all (SES pauses sending on a poor reputation).
+    pub sending_enabled: bool,
+    /// Out of the sandbox: mail may go to any address, not only to verified ones.
+    pub production_access: bool,
+    /// How many emails may go in 24 hours.
+    pub daily_quota: Option<f64>,
 }

@@ -3,7 +3,7 @@ use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sesv2::Client;
 
-use super::{Email, MailError, Mailer};
+use super::{Email, MailAccount, MailError, Mailer};
 use crate::aws;
 use crate::telemetry::timed_call;
 
@@ -75,6 +75,17 @@ impl Mailer for SesMailer {
             Some((_, domain)) => Ok(self.identity_verified(domain).await?.unwrap_or(false)),
             None => Ok(false),
         }
+    }
+
+    async fn account(&self) -> Result<MailAccount, MailError> {
+        let account = timed_call("ses", "GetAccount", self.client.get_account().send())
+            .await
+            .map_err(classify)?;
+        Ok(MailAccount {
+            sending_enabled: account.sending_enabled(),
+            production_access: account.production_access_enabled(),
+            daily_quota: account.send_quota().map(|q| q.max24_hour_send()),
+        })
     }
 
     #[tracing::instrument(skip_all)]

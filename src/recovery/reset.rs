@@ -85,7 +85,7 @@ impl RecoveryService {
     /// Applies the reset in Cognito and records it. Completed: the recovery is done, `mfa.reset`
     /// and `sessions.revoked` are audited and the notice is queued, in one transaction.
     pub(super) async fn reset(&self, resetting: &Resetting<'_>) -> Result<(), ResetError> {
-        match self.reset_in_cognito(resetting.recovery.account()).await {
+        match self.reset_in_cognito(resetting).await {
             Ok(applied) => {
                 store::retry_while_unavailable(RECORD_WITHIN, || {
                     self.record_reset(resetting, applied.clone())
@@ -112,7 +112,9 @@ impl RecoveryService {
     /// back, the remembered devices forgotten and read back, AdminUserGlobalSignOut. Every step
     /// is safe to repeat, so a reset retried after an outage completes what an earlier one
     /// started.
-    async fn reset_in_cognito(&self, account: &str) -> Result<Applied, ResetError> {
+    async fn reset_in_cognito(&self, resetting: &Resetting<'_>) -> Result<Applied, ResetError> {
+        let recovery = resetting.recovery;
+        let account = recovery.account();
         let removal = self
             .idp
             .delete_software_token(account)
@@ -154,7 +156,15 @@ impl RecoveryService {
         // SMS MFA too, when the operator recovers it and the read-back shows it on (an earlier
         // run of this reset may have removed it already).
         let sms = if self.rules.factors.sms && sms_on {
-            Some(self.remove_sms(account).await?)
+            let removed = self.remove_sms(account).await?;
+            store::retry_while_unavailable(RECORD_WITHIN, || {
+                recoveries::sms_removed(&self.db, recovery.id, resetting.claim)
+            })
+            .await
+            .map_err(ResetError::Store)?;
+            Some(removed)
+        } else if recovery.sms_removed {
+            Some("SMS MFA removed by an earlier attempt of this reset".to_owned())
         } else {
             None
         };

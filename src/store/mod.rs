@@ -6,6 +6,7 @@ pub mod enrollments;
 pub mod jobs;
 pub mod limits;
 pub mod recoveries;
+pub mod role;
 pub mod staff;
 mod writes;
 

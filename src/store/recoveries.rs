@@ -472,7 +472,7 @@ pub async fn complete(
         "UPDATE recoveries
          SET status = $3, claimed_until = NULL, finished_at = now(),
              completed_ip = coalesce($4, completed_ip), cancel_token_hash = NULL,
-             sms_removed = $6
+             sms_removed = sms_removed OR $6
          WHERE id = $1 AND status = ANY($2) AND claim_id = $5",
     )
     .bind(id)
@@ -484,6 +484,18 @@ pub async fn complete(
     .execute(conn)
     .await?;
     Ok(moved(result))
+}
+
+/// The reset under `claim` removed SMS MFA (read back), before its later steps: recorded at
+/// once, so that a reset retried after an outage, which finds SMS already off, still tells the
+/// user to set a new number.
+pub async fn sms_removed(db: &sqlx::PgPool, id: Uuid, claim: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE recoveries SET sms_removed = true WHERE id = $1 AND claim_id = $2")
+        .bind(id)
+        .bind(claim)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// A confirmation was answered for this code: it is used.

@@ -427,23 +427,8 @@ async fn hashes_of_codes_that_expired_unused_are_purged_and_audit_events_kept() 
 #[tokio::test]
 async fn the_service_runs_with_only_the_documented_grants_and_that_role_cannot_rewrite_the_log() {
     let app = TestApp::spawn().await; // migrated by the owner
-    let role = format!("svc_{}", uuid::Uuid::new_v4().simple());
-    let grants = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/config/service-role-grants.sql"
-    ))
-    .unwrap();
-    sqlx::query(&format!("CREATE ROLE {role} LOGIN"))
-        .execute(&app.db)
-        .await
-        .unwrap();
-    sqlx::raw_sql(&grants.replace("mfa_recovery", &role))
-        .execute(&app.db)
-        .await
-        .unwrap();
-
+    let role_url = app.documented_role().await;
     let mut env = app.settings_env.clone();
-    let role_url = app.db_url.replacen("postgres@", &format!("{role}@"), 1);
     env.insert("DATABASE_URL".into(), role_url.clone());
     let service = Application::build(Settings::load_from(env).unwrap())
         .await

@@ -173,13 +173,16 @@ async fn a_service_killed_after_the_send_but_before_the_mark_sends_one_fresh_wor
 }
 
 /// Kills the service at one Cognito step of a confirmed reset (the call `rule` holds); after a
-/// restart the reset completes unasked, exactly once: one `mfa.reset`, one `sessions.revoked`,
-/// one notice, the lost phone's authenticator gone, and the person who did everything right
-/// gets 200 when they retry with the same code.
+/// restart the reset completes unasked, exactly once: one `mfa.reset`, one `devices.forgotten`,
+/// one `sessions.revoked`, one notice, the lost phone's authenticator and both remembered
+/// devices gone, and the person who did everything right gets 200 when they retry with the
+/// same code.
 async fn killed_during_a_reset(rule: Rule) {
     let app =
         TestApp::spawn_with(AppOptions::default().set("RECOVERY_RESET_LEASE_SECONDS", 2)).await;
     let user = app.create_user().await;
+    // The lost phone and a laptop, both remembered: each would skip MFA.
+    assert_eq!(app.remember_devices(&user, 2).await.len(), 2);
     let mut service = Crashable::start(&app).await;
     assert_eq!(service.request(&app, &user).await, 202);
     let code = inbox(&app, &user.email, 1).await.remove(0);
@@ -202,6 +205,8 @@ async fn killed_during_a_reset(rule: Rule) {
     wait_until_jobs_done(&service.db).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(service.count("mfa.reset").await, 1);
+    assert_eq!(service.count("devices.forgotten").await, 1);
+    assert_eq!(app.devices(&user).await, Vec::<String>::new());
     assert_eq!(service.count("sessions.revoked").await, 1);
     assert_eq!(app.emails_to(&user.email).await.len(), 2, "one notice");
     assert_eq!(
@@ -234,6 +239,22 @@ async fn a_service_killed_after_the_preference_change_finishes_the_reset_on_rest
 async fn a_service_killed_during_the_read_back_finishes_the_reset_on_restart() {
     // A confirmation's one AdminGetUser reads the reset back.
     killed_during_a_reset(Rule::new("AdminGetUser", Fault::HoldAnswer)).await;
+}
+
+#[tokio::test]
+async fn a_service_killed_while_listing_remembered_devices_finishes_the_reset_on_restart() {
+    killed_during_a_reset(Rule::new("AdminListDevices", Fault::HoldAnswer)).await;
+}
+
+#[tokio::test]
+async fn a_service_killed_before_a_device_is_forgotten_finishes_the_reset_on_restart() {
+    killed_during_a_reset(Rule::new("AdminForgetDevice", Fault::HoldCall)).await;
+}
+
+#[tokio::test]
+async fn a_service_killed_after_one_of_two_devices_is_forgotten_finishes_the_reset_on_restart() {
+    // The first AdminForgetDevice reached Cognito, its answer did not reach the service.
+    killed_during_a_reset(Rule::new("AdminForgetDevice", Fault::HoldAnswer)).await;
 }
 
 #[tokio::test]

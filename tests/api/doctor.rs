@@ -46,6 +46,7 @@ async fn doctor_passes_a_well_configured_pool() {
         "remembered devices",
         "app client",
         "SES sender",
+        "SES account",
         "SMS notices",
     ] {
         assert!(
@@ -161,4 +162,88 @@ async fn doctor_names_a_region_without_admin_delete_software_token_and_serve_ref
     );
     let err = refused_start(app.settings_env.clone()).await;
     assert!(err.contains("AdminDeleteSoftwareToken"), "{err}");
+}
+
+/// An SES account in the sandbox (mail only to verified addresses) is named as a warning; one
+/// whose sending AWS paused is fatal. The emulator keeps the account's state per access key.
+#[tokio::test]
+async fn doctor_names_an_ses_account_in_the_sandbox_and_one_that_may_not_send() {
+    let app = TestApp::spawn().await;
+    for (state, exit, level, says) in [
+        ("sandbox=true", 0, "warn", "is in the sandbox"),
+        ("sending=false", 1, "FAIL", "SES has paused sending"),
+    ] {
+        let key = format!("doctor{}", uuid::Uuid::new_v4().simple());
+        app.http
+            .post(format!(
+                "{}/_harness/ses/account/{key}?{state}",
+                app.env.aws_endpoint
+            ))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+        let mut vars = app.settings_env.clone();
+        vars.insert("AWS_ACCESS_KEY_ID".into(), key);
+        let (code, out) = doctor(vars).await;
+        assert_eq!(code, exit, "{state}: {out}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(level) && l.contains("SES account") && l.contains(says)),
+            "{state}: {out}"
+        );
+    }
+}
+
+/// The database role is checked against the documented grants: a role with exactly those is
+/// ready, one lacking a grant is named with what it lacks (and `serve` refuses it), and the
+/// tests' owner role, which could rewrite the audit log, is a warning.
+#[tokio::test]
+async fn doctor_names_a_database_role_without_a_documented_grant_and_serve_refuses_it() {
+    let app = TestApp::spawn().await;
+    let (code, out) = doctor(app.settings_env.clone()).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("warn")
+            && l.contains("database role")
+            && l.contains("could rewrite the audit log")),
+        "the tests run as a superuser: {out}"
+    );
+
+    let role_url = app.documented_role().await;
+    let mut vars = app.settings_env.clone();
+    vars.insert("DATABASE_URL".into(), role_url.clone());
+    let (code, out) = doctor(vars.clone()).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("ok")
+            && l.contains("database role")
+            && l.contains("cannot rewrite the audit log")),
+        "{out}"
+    );
+
+    let role = role_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('@').next())
+        .unwrap();
+    sqlx::query(&format!("REVOKE UPDATE ON jobs FROM {role}"))
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let (code, out) = doctor(vars.clone()).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("FAIL")
+            && l.contains("database role")
+            && l.contains("lacks UPDATE on jobs")),
+        "{out}"
+    );
+    assert!(
+        out.contains("fix: apply config/service-role-grants.sql"),
+        "{out}"
+    );
+    let err = refused_start(vars).await;
+    assert!(err.contains("lacks UPDATE on jobs"), "{err}");
 }

@@ -460,6 +460,26 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A new database role holding exactly the documented grants (config/service-role-grants.sql)
+    /// on this test's database, as an operator would create it; its DATABASE_URL.
+    pub async fn documented_role(&self) -> String {
+        let role = format!("svc_{}", uuid::Uuid::new_v4().simple());
+        let grants = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/service-role-grants.sql"
+        ))
+        .unwrap();
+        sqlx::query(&format!("CREATE ROLE {role} LOGIN"))
+            .execute(&self.db)
+            .await
+            .unwrap();
+        sqlx::raw_sql(&grants.replace("mfa_recovery", &role))
+            .execute(&self.db)
+            .await
+            .unwrap();
+        self.db_url.replacen("postgres@", &format!("{role}@"), 1)
+    }
+
     /// Makes AdminDeleteSoftwareToken unknown in this test's pool, as in a region without it.
     pub async fn without_delete_software_token(&self) {
         self.harness(reqwest::Method::POST, "without-delete-software-token")

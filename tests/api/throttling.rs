@@ -342,3 +342,38 @@ async fn serve_gives_up_on_a_cognito_that_never_answers_and_names_the_setting() 
         "{err}"
     );
 }
+
+/// A reset that turned SMS MFA off and then met an outage (here: the remembered devices cannot
+/// be listed) is finished by its job, which finds SMS already off: the notice still asks for a
+/// new number, and the audit says an earlier attempt removed SMS MFA.
+#[tokio::test]
+async fn a_reset_finished_after_an_outage_still_says_sms_mfa_was_removed() {
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .optional_mfa()
+            .set("RECOVERY_FACTORS", "totp,sms")
+            .set("JOB_MAX_ATTEMPTS", 1),
+    )
+    .await;
+    let user = app.create_user().await;
+    app.enable_sms_mfa(&user).await;
+    let code = app.code_for(&user).await;
+    app.proxy
+        .inject(Rule::new("AdminListDevices", Fault::Throttle));
+    let response = app.confirm(&user.username, &code, &user.password).await;
+    assert_problem(response, 503, "identity_provider_unavailable").await;
+    assert_eq!(app.mfa_settings(&user).await, Vec::<String>::new());
+    app.proxy.clear();
+
+    for _ in 0..3 {
+        app.run_jobs_scheduled_for_later().await;
+    }
+    assert_eq!(count(&app, "mfa.reset").await, 1);
+    let detail = app.audit_detail(&user.username, "mfa.reset").await;
+    assert!(
+        detail.contains("SMS MFA removed by an earlier attempt of this reset"),
+        "{detail}"
+    );
+    let notice = app.wait_for_email(&user.email, 2).await.body.unwrap();
+    assert!(notice.contains("Set your new phone number"), "{notice}");
+}

@@ -51,6 +51,11 @@ What is added to moto, and why:
   API that deletes a passkey, in AWS as here.
 * GetSMSSandboxAccountStatus (SNS), which moto lacks: this emulated account is out of the SMS
   sandbox (IsInSandbox false), as a production account is.
+* GetAccount (SES v2), which moto lacks (it answers 404): the account is out of the sandbox with
+  sending enabled, as a production account is. AWS keeps that state per account and region; this
+  emulator has one account for every access key, so POST
+  /_harness/ses/account/{access_key_id}?sandbox=true&sending=false sets it for callers signing
+  with that key only (tests running in parallel do not see each other's accounts).
 * A read-only view of the texts SNS accepted for phone numbers (GET /_harness/sns/texts), which
   moto keeps but does not show.
 * POST /_harness/cognito/{pool_id}/without-delete-software-token makes AdminDeleteSoftwareToken
@@ -408,8 +413,44 @@ def _remember_devices(pool_id, username, count):
         }
 
 
+# SES account states set by tests, per access key id: (in the sandbox, sending enabled).
+SES_ACCOUNTS = {}
+
+
+def _access_key(request):
+    """The access key id a SigV4 request was signed with."""
+    authorization = request.headers.get("Authorization", "")
+    _, _, credential = authorization.partition("Credential=")
+    return credential.split("/", 1)[0]
+
+
+def ses_get_account(request):
+    sandbox, sending = SES_ACCOUNTS.get(_access_key(request), (False, True))
+    return {
+        "DedicatedIpAutoWarmupEnabled": False,
+        "EnforcementStatus": "HEALTHY" if sending else "SHUTDOWN",
+        "ProductionAccessEnabled": not sandbox,
+        "SendingEnabled": sending,
+        "SendQuota": {
+            "Max24HourSend": 200.0 if sandbox else 50000.0,
+            "MaxSendRate": 1.0 if sandbox else 14.0,
+            "SentLast24Hours": 0.0,
+        },
+    }
+
+
 def harness(environ, start_response):
     request = Request(environ)
+    if request.method == "GET" and request.path == "/v2/email/account":
+        body = json.dumps(ses_get_account(request))
+        return Response(body, mimetype="application/json")(environ, start_response)
+    if request.method == "POST" and request.path.startswith("/_harness/ses/account/"):
+        key = request.path[len("/_harness/ses/account/"):]
+        SES_ACCOUNTS[key] = (
+            request.args.get("sandbox") == "true",
+            request.args.get("sending") != "false",
+        )
+        return Response("{}", mimetype="application/json")(environ, start_response)
     if request.path.startswith("/_harness/cognito/") and "/passkeys/" in request.path:
         PASSKEYS.add(tuple(request.path[len("/_harness/cognito/"):].split("/passkeys/", 1)))
         return Response("{}", mimetype="application/json")(environ, start_response)
