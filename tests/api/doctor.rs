@@ -164,6 +164,85 @@ async fn doctor_names_a_region_without_admin_delete_software_token_and_serve_ref
     assert!(err.contains("AdminDeleteSoftwareToken"), "{err}");
 }
 
+/// The service's settings, signing with a fresh access key that the emulator's harness path
+/// (`{key}` in it) gave an account state of its own.
+async fn signing_with_a_key_that(app: &TestApp, path: &str) -> HashMap<String, String> {
+    let key = format!("doctor{}", uuid::Uuid::new_v4().simple());
+    let path = path.replace("{key}", &key);
+    app.http
+        .post(format!("{}/_harness/{path}", app.env.aws_endpoint))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let mut vars = app.settings_env.clone();
+    vars.insert("AWS_ACCESS_KEY_ID".into(), key);
+    vars
+}
+
+/// An account in the SNS SMS sandbox, with NOTIFY_SMS on: texts would reach only its verified
+/// numbers (a warning).
+#[tokio::test]
+async fn doctor_names_sms_notices_from_an_account_in_the_sms_sandbox() {
+    let app = TestApp::spawn().await;
+    let mut vars = signing_with_a_key_that(&app, "sns/sandbox/{key}").await;
+    vars.insert("NOTIFY_SMS".into(), "true".into());
+    let (code, out) = doctor(vars).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("warn")
+            && l.contains("SMS notices")
+            && l.contains("SNS SMS sandbox")),
+        "{out}"
+    );
+}
+
+/// An app client with a secret the service was not given (fatal: Cognito refuses every sign-in
+/// without SECRET_HASH) and sign-in sessions shorter than an enrollment (a warning in a pool
+/// that requires MFA).
+#[tokio::test]
+async fn doctor_names_a_client_secret_the_service_lacks_and_sessions_shorter_than_enrollment() {
+    let app = TestApp::spawn().await;
+    let client = app
+        .cognito
+        .create_user_pool_client()
+        .user_pool_id(&app.pool_id)
+        .client_name("with-secret")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+        .generate_secret(true)
+        .auth_session_validity(3)
+        .send()
+        .await
+        .unwrap();
+    let mut vars = app.settings_env.clone();
+    vars.insert(
+        "COGNITO_CLIENT_ID".into(),
+        client
+            .user_pool_client()
+            .unwrap()
+            .client_id()
+            .unwrap()
+            .into(),
+    );
+    vars.remove("COGNITO_CLIENT_SECRET");
+    vars.insert("ENROLLMENT_TTL_SECONDS".into(), "600".into());
+    let (code, out) = doctor(vars).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("FAIL")
+            && l.contains("app client secret")
+            && l.contains("COGNITO_CLIENT_SECRET is not set")),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with("warn")
+            && l.contains("enrollment time")
+            && l.contains("AuthSessionValidity is 180 s")),
+        "{out}"
+    );
+}
+
 /// An SES account in the sandbox (mail only to verified addresses) is named as a warning; one
 /// whose sending AWS paused is fatal. The emulator keeps the account's state per access key.
 #[tokio::test]
@@ -173,19 +252,7 @@ async fn doctor_names_an_ses_account_in_the_sandbox_and_one_that_may_not_send() 
         ("sandbox=true", 0, "warn", "is in the sandbox"),
         ("sending=false", 1, "FAIL", "SES has paused sending"),
     ] {
-        let key = format!("doctor{}", uuid::Uuid::new_v4().simple());
-        app.http
-            .post(format!(
-                "{}/_harness/ses/account/{key}?{state}",
-                app.env.aws_endpoint
-            ))
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap();
-        let mut vars = app.settings_env.clone();
-        vars.insert("AWS_ACCESS_KEY_ID".into(), key);
+        let vars = signing_with_a_key_that(&app, &format!("ses/account/{{key}}?{state}")).await;
         let (code, out) = doctor(vars).await;
         assert_eq!(code, exit, "{state}: {out}");
         assert!(

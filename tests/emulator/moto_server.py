@@ -50,7 +50,9 @@ What is added to moto, and why:
   /_harness/cognito/{pool_id}/passkeys/{username} registers one (WEB_AUTHN). There is no admin
   API that deletes a passkey, in AWS as here.
 * GetSMSSandboxAccountStatus (SNS), which moto lacks: this emulated account is out of the SMS
-  sandbox (IsInSandbox false), as a production account is.
+  sandbox (IsInSandbox false), as a production account is; POST
+  /_harness/sns/sandbox/{access_key_id} puts it in the sandbox for callers signing with that key
+  (per key, as for SES below).
 * GetAccount (SES v2), which moto lacks (it answers 404): the account is out of the sandbox with
   sending enabled, as a production account is. AWS keeps that state per account and region; this
   emulator has one account for every access key, so POST
@@ -95,6 +97,11 @@ from moto.sns.responses import SNSResponse
 from moto.core.responses import ActionResult
 from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
+
+# SES account states set by tests, per access key id: (in the sandbox, sending enabled).
+SES_ACCOUNTS = {}
+# Access key ids whose SNS account is in the SMS sandbox.
+SMS_SANDBOXED_KEYS = set()
 
 Backend = cognito_models.CognitoIdpBackend
 _exact_get_user = cognito_models.CognitoIdpUserPool._get_user
@@ -387,7 +394,9 @@ def admin_get_user_auth_factors_response(self):
 
 
 CognitoIdpResponse.admin_get_user_auth_factors = admin_get_user_auth_factors_response
-SNSResponse.get_sms_sandbox_account_status = lambda self: ActionResult({"IsInSandbox": False})
+SNSResponse.get_sms_sandbox_account_status = lambda self: ActionResult(
+    {"IsInSandbox": _access_key(self) in SMS_SANDBOXED_KEYS}
+)
 CognitoIdpResponse.admin_list_devices = admin_list_devices_response
 CognitoIdpResponse.admin_forget_device = admin_forget_device_response
 
@@ -413,12 +422,9 @@ def _remember_devices(pool_id, username, count):
         }
 
 
-# SES account states set by tests, per access key id: (in the sandbox, sending enabled).
-SES_ACCOUNTS = {}
-
-
 def _access_key(request):
-    """The access key id a SigV4 request was signed with."""
+    """The access key id a SigV4 request (werkzeug's, or moto's response object) was signed
+    with."""
     authorization = request.headers.get("Authorization", "")
     _, _, credential = authorization.partition("Credential=")
     return credential.split("/", 1)[0]
@@ -450,6 +456,9 @@ def harness(environ, start_response):
             request.args.get("sandbox") == "true",
             request.args.get("sending") != "false",
         )
+        return Response("{}", mimetype="application/json")(environ, start_response)
+    if request.method == "POST" and request.path.startswith("/_harness/sns/sandbox/"):
+        SMS_SANDBOXED_KEYS.add(request.path[len("/_harness/sns/sandbox/"):])
         return Response("{}", mimetype="application/json")(environ, start_response)
     if request.path.startswith("/_harness/cognito/") and "/passkeys/" in request.path:
         PASSKEYS.add(tuple(request.path[len("/_harness/cognito/"):].split("/passkeys/", 1)))
