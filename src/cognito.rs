@@ -121,6 +121,24 @@ pub struct PoolMfa {
     pub mode: String,
     /// `SoftwareTokenMfaConfiguration.Enabled`: the pool offers authenticator apps.
     pub software_tokens: bool,
+    /// `SmsMfaConfiguration` is set: the pool offers codes by text message.
+    pub sms: bool,
+    /// `EmailMfaConfiguration` is set: the pool offers codes by email (Essentials and Plus).
+    pub email: bool,
+}
+
+impl PoolMfa {
+    /// The MFA factors the pool offers, for messages.
+    pub fn factors(&self) -> Vec<&'static str> {
+        [
+            (self.software_tokens, "authenticator apps (TOTP)"),
+            (self.sms, "SMS"),
+            (self.email, "email"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
 }
 
 /// What DescribeUserPool says that the service needs.
@@ -548,6 +566,8 @@ impl IdentityProvider for Cognito {
             software_tokens: config
                 .software_token_mfa_configuration()
                 .is_some_and(|c| c.enabled()),
+            sms: config.sms_mfa_configuration().is_some(),
+            email: config.email_mfa_configuration().is_some(),
         })
     }
 

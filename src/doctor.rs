@@ -130,15 +130,22 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
     let pool_id = &settings.cognito.user_pool_id;
     let mut findings = Vec::new();
 
-    let required = match facts.mfa.as_ref().map(|m| &m.mode) {
-        Ok(mode) if mode == "OFF" => {
+    let required = match &facts.mfa {
+        Ok(config) if config.mode == "OFF" => {
             findings.push(
                 finding(Level::Warn, "pool MFA", format!("MFA is OFF in {pool_id}: no user has an authenticator to lose, so every request finds no one eligible"))
                     .fix("set the pool's MFA to OPTIONAL or ON, with authenticator apps (TOTP) enabled"),
             );
             false
         }
-        Ok(mode) => {
+        Ok(config) => {
+            let mode = &config.mode;
+            let factors = config.factors();
+            let offered = if factors.is_empty() {
+                "none".to_owned()
+            } else {
+                factors.join(", ")
+            };
             let what = if mode == "ON" {
                 "required: a reset deletes the authenticator and the next sign-in enrols a new one (MFA_SETUP)"
             } else {
@@ -147,7 +154,7 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
             findings.push(finding(
                 Level::Ok,
                 "pool MFA",
-                format!("{mode} in {pool_id}, {what}"),
+                format!("{mode} in {pool_id} (factors: {offered}), {what}"),
             ));
             mode == "ON"
         }
@@ -177,6 +184,17 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
                 .fix("enable it: SetUserPoolMfaConfig with SoftwareTokenMfaConfiguration Enabled=true"),
         ),
         Err(_) => {}
+    }
+
+    if settings.recovery.factors.sms {
+        match facts.mfa.as_ref().map(|m| m.sms) {
+            Ok(true) => findings.push(finding(Level::Ok, "SMS recovery", "RECOVERY_FACTORS lists sms and the pool offers SMS MFA: a recovery turns it off and asks for a new number")),
+            Ok(false) => findings.push(
+                finding(Level::Warn, "SMS recovery", "RECOVERY_FACTORS lists sms but the pool offers no SMS MFA: no user has it to recover")
+                    .fix("set RECOVERY_FACTORS=totp, or configure SMS MFA in the pool (SetUserPoolMfaConfig SmsMfaConfiguration)"),
+            ),
+            Err(_) => {}
+        }
     }
 
     match &facts.token_deletion {
@@ -423,6 +441,8 @@ mod tests {
             mfa: Ok(PoolMfa {
                 mode: "ON".into(),
                 software_tokens: true,
+                sms: false,
+                email: true,
             }),
             pool: Ok(PoolDescription {
                 case_sensitive: true,
@@ -494,6 +514,8 @@ mod tests {
         facts.mfa = Ok(PoolMfa {
             mode: "OPTIONAL".into(),
             software_tokens: true,
+            sms: false,
+            email: true,
         });
         let found = levels(&assess(&facts, &settings(&[])));
         assert!(
@@ -538,6 +560,31 @@ mod tests {
         assert_eq!(database_role(&role).level, Level::Ok);
         role.rewrites_audit = Some("is a superuser");
         assert_eq!(database_role(&role).level, Level::Warn);
+    }
+
+    #[test]
+    fn sms_recovery_in_a_pool_without_sms_mfa_is_a_warning() {
+        let mut facts = ready();
+        assert!(!levels(&assess(&facts, &settings(&[])))
+            .iter()
+            .any(|(c, _)| *c == "SMS recovery"));
+        let sms = [("RECOVERY_FACTORS", "totp,sms")];
+        let found = levels(&assess(&facts, &settings(&sms)));
+        assert!(found.contains(&("SMS recovery", Level::Warn)), "{found:?}");
+        if let Ok(mfa) = facts.mfa.as_mut() {
+            mfa.sms = true;
+        }
+        let findings = assess(&facts, &settings(&sms));
+        assert!(
+            levels(&findings).contains(&("SMS recovery", Level::Ok)),
+            "{findings:?}"
+        );
+        let pool = findings.iter().find(|f| f.check == "pool MFA").unwrap();
+        assert!(
+            pool.detail
+                .contains("(factors: authenticator apps (TOTP), SMS, email)"),
+            "{pool:?}"
+        );
     }
 
     #[test]

@@ -34,9 +34,14 @@ async fn doctor_passes_a_well_configured_pool() {
     let app = TestApp::spawn().await;
     let mut vars = app.settings_env.clone();
     vars.insert("NOTIFY_SMS".into(), "true".into());
+    vars.insert("RECOVERY_FACTORS".into(), "totp,sms".into());
     let (code, out) = doctor(vars).await;
     assert_eq!(code, 0, "{out}");
     assert!(out.trim_end().ends_with("ready"), "{out}");
+    assert!(
+        out.contains("(factors: authenticator apps (TOTP), SMS)"),
+        "{out}"
+    );
     for check in [
         "database",
         "pool MFA",
@@ -48,6 +53,7 @@ async fn doctor_passes_a_well_configured_pool() {
         "SES sender",
         "SES account",
         "SMS notices",
+        "SMS recovery",
     ] {
         assert!(
             out.lines()

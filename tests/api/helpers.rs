@@ -995,6 +995,16 @@ async fn create_pool(
         .software_token_mfa_configuration(
             SoftwareTokenMfaConfigType::builder().enabled(true).build(),
         )
+        // Codes by text message too, as a pool whose users may have SMS MFA offers them.
+        .sms_mfa_configuration(
+            aws_sdk_cognitoidentityprovider::types::SmsMfaConfigType::builder()
+                .sms_configuration(
+                    aws_sdk_cognitoidentityprovider::types::SmsConfigurationType::builder()
+                        .sns_caller_arn("arn:aws:iam::123456789012:role/cognito-sms")
+                        .build(),
+                )
+                .build(),
+        )
         .mfa_configuration(mode)
         .send()
         .await
