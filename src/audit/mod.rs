@@ -72,18 +72,27 @@ pub async fn append(conn: &mut PgConnection, event: AuditEvent<'_>) -> Result<()
 
 /// Adds the recording of `event` to `writes`, to be sent with the change it records.
 pub fn append_with<'a>(writes: &mut Writes<'a>, event: &AuditEvent<'a>) {
-    let row = NewPendingRow {
-        at: Utc::now().trunc_subsecs(6),
-        action: event.action.as_str(),
-        actor: event.actor.as_audit_string(),
-        username: event.username,
-        recovery_id: event.recovery_id,
-        ip: event.client.and_then(|c| c.ip.as_deref()),
-        user_agent: event.client.and_then(|c| c.user_agent.as_deref()),
-        outcome: event.outcome.as_str(),
-        detail: event.detail.clone(),
-    };
-    store::insert_pending_with(writes, row);
+    append_each_with(writes, std::slice::from_ref(event));
+}
+
+/// Adds the recording of `events` to `writes` (one INSERT for all), in this order.
+pub fn append_each_with<'a>(writes: &mut Writes<'a>, events: &[AuditEvent<'a>]) {
+    let at = Utc::now().trunc_subsecs(6);
+    let rows = events
+        .iter()
+        .map(|event| NewPendingRow {
+            at,
+            action: event.action.as_str(),
+            actor: event.actor.as_audit_string(),
+            username: event.username,
+            recovery_id: event.recovery_id,
+            ip: event.client.and_then(|c| c.ip.as_deref()),
+            user_agent: event.client.and_then(|c| c.user_agent.as_deref()),
+            outcome: event.outcome.as_str(),
+            detail: event.detail.clone(),
+        })
+        .collect();
+    store::insert_pending_with(writes, rows);
 }
 
 /// Events chained per transaction at most: one commit (one WAL flush) for all of them.

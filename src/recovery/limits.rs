@@ -103,6 +103,41 @@ pub(super) struct Reservation {
 }
 
 /// The client's address, when it came over TCP (always, behind actix's TCP listener).
+/// One request's count against its client address: the counter's key and the address's limit.
+#[derive(Debug, Clone)]
+pub(super) struct ClientCount {
+    pub key: String,
+    limit: i64,
+}
+
+impl ClientCount {
+    /// Adds the count to `writes`, first: the writes added after it happen only when the
+    /// address is within its limit.
+    pub fn add_to(&self, writes: &mut Writes<'_>) {
+        limits::hit_with(writes, self.key.clone(), HOUR, self.limit);
+    }
+
+    /// Whether the request this count counted is within the address's limit.
+    pub fn within(&self, hit: &limits::Hit) -> bool {
+        hit.hits <= self.limit
+    }
+
+    /// Counts each of `counts` (for distinct addresses) in one statement; each key's count.
+    pub async fn count_each(
+        conn: &mut sqlx::PgConnection,
+        counts: &[&ClientCount],
+    ) -> Result<std::collections::HashMap<String, limits::Hit>, sqlx::Error> {
+        if counts.is_empty() {
+            return Ok(Default::default());
+        }
+        let keys = counts.iter().map(|c| c.key.clone()).collect();
+        Ok(limits::hit_each(conn, keys, HOUR)
+            .await?
+            .into_iter()
+            .collect())
+    }
+}
+
 fn client_ip(client: &ClientInfo) -> Option<std::net::IpAddr> {
     client.ip.as_deref().and_then(|ip| ip.parse().ok())
 }
@@ -193,8 +228,17 @@ impl RecoveryService {
         client: &ClientInfo,
     ) -> Result<(), LimitError> {
         self.prelimit_client(endpoint, client)?;
+        let Some(count) = self.client_count(endpoint, client) else {
+            return Ok(()); // not over TCP (never the case behind actix's TCP listener)
+        };
+        let mut writes = Writes::default();
+        count.add_to(&mut writes);
         let mut conn = self.db.acquire().await.map_err(LimitError::Unavailable)?;
-        self.count_client(&mut conn, endpoint, client).await
+        let hit = limits::hit_of(writes, &mut conn)
+            .await
+            .map_err(LimitError::Unavailable)?;
+        drop(conn);
+        self.judge_client(endpoint, client, hit).await
     }
 
     /// The in-memory part of `limit_client`: turns away, without a database round trip, an
@@ -215,43 +259,16 @@ impl RecoveryService {
         Ok(())
     }
 
-    /// The shared part of `limit_client`: counts the request in PostgreSQL, on the caller's
-    /// connection.
-    pub(super) async fn count_client(
+    /// What counts this request against its client address (`None` without an address).
+    pub(super) fn client_count(
         &self,
-        conn: &mut sqlx::PgConnection,
         endpoint: &'static str,
         client: &ClientInfo,
-    ) -> Result<(), LimitError> {
-        let mut writes = Writes::default();
-        if !self.count_client_with(&mut writes, endpoint, client) {
-            return Ok(()); // not over TCP (never the case behind actix's TCP listener)
-        }
-        let hit = limits::hit_of(writes, conn)
-            .await
-            .map_err(LimitError::Unavailable)?;
-        self.judge_client(conn, endpoint, client, hit).await
-    }
-
-    /// Adds the count of this request against its client address to `writes`, first: the writes
-    /// added after it happen only when the address is within its limit. False when there is no
-    /// address to count.
-    pub(super) fn count_client_with(
-        &self,
-        writes: &mut Writes<'_>,
-        endpoint: &'static str,
-        client: &ClientInfo,
-    ) -> bool {
-        let Some(ip) = client_ip(client) else {
-            return false;
-        };
-        limits::hit_with(
-            writes,
-            format!("ip:{endpoint}:{}", limit_key(ip)),
-            HOUR,
-            self.client_limit(),
-        );
-        true
+    ) -> Option<ClientCount> {
+        client_ip(client).map(|ip| ClientCount {
+            key: format!("ip:{endpoint}:{}", limit_key(ip)),
+            limit: self.client_limit(),
+        })
     }
 
     fn client_limit(&self) -> i64 {
@@ -262,7 +279,6 @@ impl RecoveryService {
     /// per window in the audit log) and remembers it in memory until the window ends.
     pub(super) async fn judge_client(
         &self,
-        conn: &mut sqlx::PgConnection,
         endpoint: &'static str,
         client: &ClientInfo,
         hit: limits::Hit,
@@ -276,8 +292,9 @@ impl RecoveryService {
         // One audit event per address and window, not one per rejected request: a flood must
         // not become a flood of audit rows.
         if hit.hits == limit + 1 {
+            let mut conn = self.db.acquire().await.map_err(LimitError::Unavailable)?;
             audit::append(
-                conn,
+                &mut conn,
                 AuditEvent::new(Action::RateLimited, &Actor::User, Outcome::Limited)
                     .client(client)
                     .detail(format!(

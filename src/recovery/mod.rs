@@ -6,6 +6,7 @@ mod code_hasher;
 mod confirm;
 mod eligibility;
 mod enrollment;
+mod intake;
 mod issue;
 pub mod jobs;
 mod limits;
@@ -52,6 +53,8 @@ pub struct RecoveryService {
     names: NameKeys,
     /// The in-memory limit in front of the shared per-address counters.
     prelimit: prelimit::PreLimit,
+    /// Writes public requests, in batches.
+    intake: intake::Intake,
     /// Wakes the job loops of this instance as soon as a job is queued.
     wakeup: Arc<Notify>,
     /// Whether the user pool could be read when last asked (readiness).
@@ -81,6 +84,7 @@ impl RecoveryService {
     ) -> Self {
         let prelimit = prelimit::PreLimit::new(rules.requests_per_ip_per_hour);
         Self {
+            intake: intake::Intake::start(db.clone()),
             db,
             idp,
             mailer,

@@ -53,23 +53,41 @@ pub struct NewPendingRow<'a> {
     pub detail: Option<String>,
 }
 
-/// Adds the recording of an event to `writes`: one plain INSERT, no lock.
-pub fn insert_pending_with<'a>(writes: &mut Writes<'a>, row: NewPendingRow<'a>) {
+/// Adds the recording of events to `writes`: one plain INSERT (each column bound as one
+/// array), no lock. They are chained in the order given.
+pub fn insert_pending_with<'a>(writes: &mut Writes<'a>, rows: Vec<NewPendingRow<'a>>) {
+    let ats: Vec<DateTime<Utc>> = rows.iter().map(|r| r.at).collect();
+    let actions: Vec<&str> = rows.iter().map(|r| r.action).collect();
+    let usernames: Vec<Option<&str>> = rows.iter().map(|r| r.username).collect();
+    let recovery_ids: Vec<Option<Uuid>> = rows.iter().map(|r| r.recovery_id).collect();
+    let ips: Vec<Option<&str>> = rows.iter().map(|r| r.ip).collect();
+    let user_agents: Vec<Option<&str>> = rows.iter().map(|r| r.user_agent).collect();
+    let outcomes: Vec<&str> = rows.iter().map(|r| r.outcome).collect();
+    let (actors, details): (Vec<String>, Vec<Option<String>>) =
+        rows.into_iter().map(|r| (r.actor, r.detail)).unzip();
     writes.add(|sql| {
         sql.push(
-            "INSERT INTO audit_pending (at, action, actor, username, recovery_id, ip, user_agent, outcome, detail) SELECT ",
-        );
-        sql.separated(", ")
-            .push_bind(row.at)
-            .push_bind(row.action)
-            .push_bind(row.actor)
-            .push_bind(row.username)
-            .push_bind(row.recovery_id)
-            .push_bind(row.ip)
-            .push_bind(row.user_agent)
-            .push_bind(row.outcome)
-            .push_bind(row.detail)
-            ;
+            "INSERT INTO audit_pending (at, action, actor, username, recovery_id, ip, user_agent, outcome, detail)
+             SELECT * FROM unnest(",
+        )
+        .push_bind(ats)
+        .push("::timestamptz[], ")
+        .push_bind(actions)
+        .push("::text[], ")
+        .push_bind(actors)
+        .push("::text[], ")
+        .push_bind(usernames)
+        .push("::text[], ")
+        .push_bind(recovery_ids)
+        .push("::uuid[], ")
+        .push_bind(ips)
+        .push("::text[], ")
+        .push_bind(user_agents)
+        .push("::text[], ")
+        .push_bind(outcomes)
+        .push("::text[], ")
+        .push_bind(details)
+        .push("::text[])");
     });
 }
 
@@ -79,7 +97,7 @@ pub async fn insert_pending(
     row: NewPendingRow<'_>,
 ) -> Result<(), sqlx::Error> {
     let mut writes = Writes::default();
-    insert_pending_with(&mut writes, row);
+    insert_pending_with(&mut writes, vec![row]);
     writes.execute(conn).await
 }
 

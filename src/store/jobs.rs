@@ -36,19 +36,21 @@ pub async fn reschedule(
     .rows_affected())
 }
 
-/// Adds the queuing of a job to `writes`.
+/// Adds the queuing of a job of `kind` for each recovery to `writes` (one INSERT for all).
 pub fn enqueue_with<'a>(
     writes: &mut Writes<'a>,
     kind: &'static str,
-    recovery_id: Uuid,
+    recovery_ids: Vec<Uuid>,
     run_at: DateTime<Utc>,
 ) {
     writes.add(|sql| {
-        sql.push("INSERT INTO jobs (kind, recovery_id, run_at) SELECT ");
-        sql.separated(", ")
+        sql.push("INSERT INTO jobs (kind, recovery_id, run_at) SELECT ")
             .push_bind(kind)
-            .push_bind(recovery_id)
-            .push_bind(run_at);
+            .push(", recovery_id, ")
+            .push_bind(run_at)
+            .push(" FROM unnest(")
+            .push_bind(recovery_ids)
+            .push("::uuid[]) AS r(recovery_id)");
     });
 }
 
@@ -59,7 +61,7 @@ pub async fn enqueue(
     run_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let mut writes = Writes::default();
-    enqueue_with(&mut writes, kind, recovery_id, run_at);
+    enqueue_with(&mut writes, kind, vec![recovery_id], run_at);
     writes.execute(conn).await
 }
 

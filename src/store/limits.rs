@@ -25,31 +25,55 @@ pub async fn hit(
 /// Adds one hit against `key` to `writes`; the writes added after it happen only when the count
 /// is at most `limit` (an over-limit request still counts, and writes nothing else).
 pub fn hit_with(writes: &mut Writes<'_>, key: String, window_seconds: i64, limit: i64) {
-    let counter = writes.add(|sql| {
-        sql.push("INSERT INTO rate_limits (key, window_start, hits) SELECT ")
-            .push_bind(key)
-            .push(", to_timestamp(floor(extract(epoch FROM now()) / ")
-            .push_bind(window_seconds)
-            .push(") * ")
-            .push_bind(window_seconds)
-            .push(
-                "), 1 ON CONFLICT (key, window_start)
-                     DO UPDATE SET hits = rate_limits.hits + 1, last_hit = now()
-                 RETURNING hits, ceil(extract(epoch FROM window_start) + ",
-            )
-            .push_bind(window_seconds)
-            .push(" - extract(epoch FROM now()))::bigint AS resets_in");
-    });
+    let counter = writes.add(|sql| count(sql, vec![key], window_seconds));
     writes.only_within(counter, limit);
+}
+
+/// One hit against each of `keys`, in the current window: one row per key (its `key`, `hits`
+/// and `resets_in`).
+fn count(sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, keys: Vec<String>, window_seconds: i64) {
+    sql.push("INSERT INTO rate_limits (key, window_start, hits) SELECT key, to_timestamp(floor(extract(epoch FROM now()) / ")
+        .push_bind(window_seconds)
+        .push(") * ")
+        .push_bind(window_seconds)
+        .push("), 1 FROM unnest(")
+        .push_bind(keys)
+        .push(
+            "::text[]) AS k(key) ON CONFLICT (key, window_start)
+                 DO UPDATE SET hits = rate_limits.hits + 1, last_hit = now()
+             RETURNING key, hits, ceil(extract(epoch FROM window_start) + ",
+        )
+        .push_bind(window_seconds)
+        .push(" - extract(epoch FROM now()))::bigint AS resets_in");
 }
 
 /// Sends `writes` (which counted a hit with `hit_with`) and returns the count.
 pub async fn hit_of(writes: Writes<'_>, conn: &mut PgConnection) -> Result<Hit, sqlx::Error> {
-    let (hits, resets_in): (i32, i64) = writes.execute_answering(conn).await?;
-    Ok(Hit {
+    let (_, hits, resets_in): (String, i32, i64) = writes.execute_answering(conn).await?;
+    Ok(counted(hits, resets_in))
+}
+
+fn counted(hits: i32, resets_in: i64) -> Hit {
+    Hit {
         hits: i64::from(hits),
         resets_in: resets_in.max(1) as u64,
-    })
+    }
+}
+
+/// Counts one hit against each of `keys` (distinct: one statement cannot count a key twice),
+/// in one statement; each key with its count.
+pub async fn hit_each(
+    conn: &mut PgConnection,
+    keys: Vec<String>,
+    window_seconds: i64,
+) -> Result<Vec<(String, Hit)>, sqlx::Error> {
+    let mut writes = Writes::default();
+    let counter = writes.add(|sql| count(sql, keys, window_seconds));
+    let rows: Vec<(String, i32, i64)> = writes.execute_returning(conn, counter).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, hits, resets_in)| (key, counted(hits, resets_in)))
+        .collect())
 }
 
 /// The current window's count for `key` and seconds since its last hit, without counting.

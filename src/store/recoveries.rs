@@ -91,26 +91,57 @@ pub struct NewRecovery<'a> {
 }
 
 /// Adds the insertion of a new recovery to `writes`.
-pub fn insert<'a>(writes: &mut Writes<'a>, new: NewRecovery<'a>) {
+/// Adds the insertion of `new` recoveries (one statement for all: each column bound as one
+/// array) to `writes`.
+pub fn insert<'a>(writes: &mut Writes<'a>, new: &[NewRecovery<'a>]) {
+    let column = |f: fn(&NewRecovery<'a>) -> Option<&'a str>| new.iter().map(f).collect::<Vec<_>>();
+    let ids: Vec<Uuid> = new.iter().map(|n| n.id).collect();
+    let usernames = column(|n| Some(n.username));
+    let initiated_by: Vec<String> = new.iter().map(|n| n.initiated_by.stored()).collect();
+    let reasons = column(|n| n.reason);
+    let expires_at: Vec<DateTime<Utc>> = new.iter().map(|n| n.expires_at).collect();
+    let request_ips = column(|n| n.request_ip);
+    let user_agents = column(|n| n.user_agent);
+    let account_keys = column(|n| n.account_key);
+    let request_prefixes = column(|n| n.request_prefix);
+    let name_keys = column(|n| Some(n.name_key));
+    let typed_names = column(|n| n.typed_name);
     writes.add(|sql| {
         sql.push(
             "INSERT INTO recoveries (id, username, status, initiated_by, reason, expires_at, request_ip, user_agent,
-                                     account_key, request_prefix, name_key, typed_name) SELECT ",
+                                     account_key, request_prefix, name_key, typed_name)
+             SELECT id, username, ",
+        )
+        .push_bind(RecoveryStatus::Requested)
+        .push(
+            ", initiated_by, reason, expires_at, request_ip, user_agent, account_key, request_prefix,
+                    name_key, typed_name FROM unnest(",
+        )
+        .push_bind(ids)
+        .push("::uuid[], ")
+        .push_bind(usernames)
+        .push("::text[], ")
+        .push_bind(initiated_by)
+        .push("::text[], ")
+        .push_bind(reasons)
+        .push("::text[], ")
+        .push_bind(expires_at)
+        .push("::timestamptz[], ")
+        .push_bind(request_ips)
+        .push("::text[], ")
+        .push_bind(user_agents)
+        .push("::text[], ")
+        .push_bind(account_keys)
+        .push("::text[], ")
+        .push_bind(request_prefixes)
+        .push("::text[], ")
+        .push_bind(name_keys)
+        .push("::text[], ")
+        .push_bind(typed_names)
+        .push(
+            "::text[]) AS r(id, username, initiated_by, reason, expires_at, request_ip, user_agent,
+                           account_key, request_prefix, name_key, typed_name)",
         );
-        sql.separated(", ")
-            .push_bind(new.id)
-            .push_bind(new.username)
-            .push_bind(RecoveryStatus::Requested)
-            .push_bind(new.initiated_by)
-            .push_bind(new.reason)
-            .push_bind(new.expires_at)
-            .push_bind(new.request_ip)
-            .push_bind(new.user_agent)
-            .push_bind(new.account_key)
-            .push_bind(new.request_prefix)
-            .push_bind(new.name_key)
-            .push_bind(new.typed_name)
-            ;
     });
 }
 

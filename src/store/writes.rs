@@ -62,6 +62,19 @@ impl<'a> Writes<'a> {
         Ok(())
     }
 
+    /// Sends every write added, as one statement, and returns every row write `write` returned.
+    pub(super) async fn execute_returning<T>(
+        mut self,
+        conn: &mut PgConnection,
+        write: usize,
+    ) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        self.sql.push(format_args!(" SELECT * FROM write{write}"));
+        self.sql.build_query_as::<T>().fetch_all(conn).await
+    }
+
     /// Sends every write added, as one statement, and returns the row of the write named by
     /// `only_within`.
     pub(super) async fn execute_answering<T>(

@@ -27,9 +27,9 @@ pub async fn enqueue<J: Job>(
     jobs::enqueue(conn, J::KIND, recovery_id, Utc::now()).await
 }
 
-/// Adds the queuing of a job of kind `J` for the recovery, due now, to `writes`.
-pub fn enqueue_with<J: Job>(writes: &mut Writes<'_>, recovery_id: Uuid) {
-    jobs::enqueue_with(writes, J::KIND, recovery_id, Utc::now());
+/// Adds the queuing of a job of kind `J` for each recovery, due now, to `writes`.
+pub fn enqueue_with<J: Job>(writes: &mut Writes<'_>, recovery_ids: Vec<Uuid>) {
+    jobs::enqueue_with(writes, J::KIND, recovery_ids, Utc::now());
 }
 
 /// Queues a job of kind `J` that is not due before `run_at`.

@@ -14,6 +14,7 @@ mod faults;
 mod fuzz;
 mod health;
 mod helpers;
+mod intake;
 mod names;
 mod openapi;
 mod operations;

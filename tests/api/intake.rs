@@ -1,0 +1,131 @@
+//! Public requests arriving together are written in batches (one transaction for many): each is
+//! recorded exactly once, with its job and its audit event, and the per-address limit stays
+//! exact; a request whose write fails does not take the others in its batch with it.
+
+use futures::future::join_all;
+
+use crate::helpers::{AppOptions, TestApp};
+
+/// Holds every intake write (a lock on the counters) while `requests` are sent, so that they
+/// queue up and go in batches once it is released; their statuses, in order.
+async fn sent_while_intake_is_held(app: &TestApp, requests: &[(String, String)]) -> Vec<u16> {
+    let mut lock = app.db.begin().await.unwrap();
+    sqlx::query("LOCK TABLE rate_limits IN EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let sent = join_all(
+        requests
+            .iter()
+            .map(|(name, ip)| app.request_recovery_from(name, ip)),
+    );
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        lock.commit().await.unwrap();
+    };
+    let (responses, ()) = tokio::join!(sent, release);
+    responses.iter().map(|r| r.status().as_u16()).collect()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
+}
+
+/// `n` requests recorded, each once: its recovery, the job that issues its code, and its
+/// (chained) audit event.
+async fn assert_recorded(app: &TestApp, n: i64) {
+    assert_eq!(count(app, "SELECT count(*) FROM recoveries").await, n);
+    let jobs = "SELECT count(*) FROM jobs WHERE kind = 'issue_code'";
+    assert_eq!(count(app, jobs).await, n);
+    app.chained().await;
+    let events = "SELECT count(*) FROM audit_events WHERE action = 'recovery.requested'";
+    assert_eq!(count(app, events).await, n);
+}
+
+#[tokio::test]
+async fn requests_arriving_together_are_recorded_once_each_in_batches_and_limits_stay_exact() {
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .behind_proxy()
+            .set("RECOVERY_REQUESTS_PER_IP_PER_HOUR", 5),
+    )
+    .await;
+    // 40 people at 40 addresses, and 20 requests from one address whose limit is 5.
+    let mut requests: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("person-{i}"), format!("198.51.100.{i}")))
+        .collect();
+    requests.extend((0..20).map(|i| (format!("flood-{i}"), "203.0.113.9".to_owned())));
+    let statuses = sent_while_intake_is_held(&app, &requests).await;
+
+    assert!(statuses[..40].iter().all(|s| *s == 202), "{statuses:?}");
+    let flood = &statuses[40..];
+    assert_eq!(flood.iter().filter(|s| **s == 202).count(), 5, "{flood:?}");
+    assert_eq!(flood.iter().filter(|s| **s == 429).count(), 15, "{flood:?}");
+
+    assert_recorded(&app, 45).await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM audit_events WHERE action = 'recovery.rate_limited'"
+        )
+        .await,
+        1,
+        "one event per address and window"
+    );
+    // Each request's event names its own recovery.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM recoveries r JOIN audit_events e
+               ON e.recovery_id = r.id AND e.action = 'recovery.requested' AND e.username = r.username"
+        )
+        .await,
+        45
+    );
+    // Written in batches: a transaction's rows share its start time.
+    let transactions = count(&app, "SELECT count(DISTINCT created_at) FROM recoveries").await;
+    assert!(
+        transactions < 45,
+        "{transactions} transactions for 45 requests"
+    );
+}
+
+#[tokio::test]
+async fn a_request_whose_write_fails_fails_alone_and_its_batch_is_recorded() {
+    let app = TestApp::spawn_with(AppOptions::default().behind_proxy()).await;
+    // A fault in one request's write (here: a trigger refusing its name).
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF NEW.typed_name = 'poison' THEN RAISE EXCEPTION 'refused'; END IF;
+           RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_poison BEFORE INSERT ON recoveries
+           FOR EACH ROW EXECUTE FUNCTION refuse_poison();",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let mut requests: Vec<(String, String)> = (0..10)
+        .map(|i| (format!("person-{i}"), format!("198.51.100.{i}")))
+        .collect();
+    requests.insert(5, ("poison".to_owned(), "198.51.100.200".to_owned()));
+    let statuses = sent_while_intake_is_held(&app, &requests).await;
+
+    assert_eq!(statuses[5], 500, "{statuses:?}");
+    statuses
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 5)
+        .for_each(|(_, s)| assert_eq!(*s, 202, "{statuses:?}"));
+    assert_recorded(&app, 10).await;
+    // Counted once each: the failed batch counted nothing.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT coalesce(sum(hits), 0)::bigint FROM rate_limits"
+        )
+        .await,
+        10
+    );
+}
