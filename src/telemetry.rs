@@ -73,14 +73,21 @@ static PROMETHEUS: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHa
     std::sync::OnceLock::new();
 
 /// The process's Prometheus recorder (installed on first use; one per process, shared by every
-/// `Application` a test process builds). Durations are histograms with these bounds (seconds).
+/// `Application` a test process builds). Durations are histograms with these bounds (seconds);
+/// `intake_batch_size` (requests written together) has its own.
 pub fn metrics() -> metrics_exporter_prometheus::PrometheusHandle {
+    use metrics_exporter_prometheus::Matcher;
     PROMETHEUS
         .get_or_init(|| {
             metrics_exporter_prometheus::PrometheusBuilder::new()
                 .set_buckets(&[
                     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
                 ])
+                .expect("bucket bounds are given")
+                .set_buckets_for_metric(
+                    Matcher::Full("intake_batch_size".to_owned()),
+                    &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
+                )
                 .expect("bucket bounds are given")
                 .install_recorder()
                 .expect("no other metrics recorder is installed")

@@ -68,6 +68,9 @@ async fn metrics_count_requests_by_route_and_status_and_recovery_outcomes() {
         r#"aws_calls_total{service="cognito",operation="AdminDeleteSoftwareToken",outcome="ok"} 1"#,
         r#"aws_calls_total{service="ses",operation="SendEmail",outcome="ok"}"#,
         r#"argon2_duration_seconds_bucket{operation="verify","#,
+        // The one public request was written alone.
+        r#"intake_batch_size_bucket{le="1"} 1"#,
+        "intake_batch_size_count 1",
         "jobs_queue_depth",
         "jobs_oldest_age_seconds",
         "email_budget_used_this_hour",
