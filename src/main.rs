@@ -6,9 +6,9 @@ use clap::builder::PossibleValuesParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use secrecy::ExposeSecret;
 
-use mfa_recovery::audit::{self, export};
+use mfa_recovery::audit::{self, checkpoint, export};
 use mfa_recovery::domain::{parse_instant, StaffName, StaffRole};
-use mfa_recovery::settings::{DatabaseSettings, LogFormat, Settings};
+use mfa_recovery::settings::{AuditSettings, DatabaseSettings, LogFormat, Settings};
 use mfa_recovery::staff;
 use mfa_recovery::startup::Application;
 use mfa_recovery::{store, telemetry};
@@ -59,8 +59,20 @@ enum StaffCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Walk the hash chain; exit 0 when intact, 1 naming the first bad event otherwise.
-    Verify,
+    /// Walk the hash chain; exit 0 when intact, 1 naming the first bad event otherwise. With
+    /// `--checkpoint`, exit 0 only when the checkpoint's signature is valid and the chain still
+    /// holds its event with its hash and is intact to its end.
+    Verify {
+        /// A checkpoint saved from `GET /v1/audit/checkpoint` (its JSON).
+        #[arg(long)]
+        checkpoint: Option<std::path::PathBuf>,
+        /// The public key to check the checkpoint with, as `audit public-key` printed it
+        /// (default: the public half of AUDIT_SIGNING_KEY).
+        #[arg(long, requires = "checkpoint")]
+        public_key: Option<String>,
+    },
+    /// Print the public key that checks audit checkpoints (base64), and its key id.
+    PublicKey,
     /// Write events to stdout.
     Export {
         #[arg(long, value_enum)]
@@ -155,7 +167,48 @@ async fn main() -> anyhow::Result<()> {
                 n => println!("revoked {n} key(s) of {}", name.as_str()),
             }
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::PublicKey) => {
+            let key = AuditSettings::load()
+                .context("invalid settings")?
+                .signing_key
+                .verifying_key();
+            println!("{}", checkpoint::public_key_text(&key));
+            eprintln!("key id {}", checkpoint::key_id(&key));
+        }
+        Command::Audit(AuditCommand::Verify {
+            checkpoint: Some(path),
+            public_key,
+        }) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let signed: audit::Checkpoint = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{} is not a checkpoint (the JSON of GET /v1/audit/checkpoint)",
+                    path.display()
+                )
+            })?;
+            let key = match public_key {
+                Some(text) => checkpoint::parse_public_key(&text)
+                    .map_err(|e| anyhow::anyhow!("--public-key: {e}"))?,
+                None => AuditSettings::load()
+                    .context("invalid settings")?
+                    .signing_key
+                    .verifying_key(),
+            };
+            match audit::verify_checkpoint(&database().await?, &signed, &key).await? {
+                Ok(result) => println!(
+                    "audit verify: checkpoint seq {} holds; intact, {} events, head {}",
+                    signed.seq, result.events, result.head
+                ),
+                Err(problem) => {
+                    eprintln!("audit checkpoint does not hold: {problem}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::Audit(AuditCommand::Verify {
+            checkpoint: None, ..
+        }) => {
             let result = audit::verify_chain(&database().await?).await?;
             match result.first_bad_seq {
                 None => println!(

@@ -161,6 +161,7 @@ pub struct Settings {
     pub recovery: RecoverySettings,
     pub hashing: HashingSettings,
     pub worker: WorkerSettings,
+    pub audit: AuditSettings,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -662,6 +663,78 @@ impl TryFrom<(AppEnv, RawHashing)> for HashingSettings {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Audit checkpoints
+
+/// Used only with `APP_ENV=local` when `AUDIT_SIGNING_KEY` is unset: a fixed, public development
+/// seed, so that checkpoints work locally with no secrets; production refuses it.
+const LOCAL_DEV_AUDIT_SEED: [u8; 32] = *b"local-dev-audit-key-not-secret!!";
+
+/// The key that signs audit checkpoints (`AUDIT_SIGNING_KEY`: base64 of a 32-byte Ed25519
+/// seed). Its `Debug` shows only the public half.
+#[derive(Clone)]
+pub struct AuditSettings {
+    pub signing_key: ed25519_dalek::SigningKey,
+}
+
+impl std::fmt::Debug for AuditSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditSettings")
+            .field("signing_key", &"[redacted]")
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+struct RawAudit {
+    audit_signing_key: Option<SecretString>,
+}
+
+impl TryFrom<(AppEnv, RawAudit)> for AuditSettings {
+    type Error = SettingsError;
+
+    fn try_from((app_env, raw): (AppEnv, RawAudit)) -> Result<Self, SettingsError> {
+        use base64::Engine;
+        let seed: [u8; 32] = match (raw.audit_signing_key, app_env) {
+            (Some(key), _) => base64::engine::general_purpose::STANDARD
+                .decode(key.expose_secret().trim())
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .ok_or_else(|| {
+                    invalid(
+                        "AUDIT_SIGNING_KEY",
+                        "must be the base64 of a 32-byte Ed25519 seed (generate one with `openssl rand -base64 32`)",
+                    )
+                })?,
+            (None, AppEnv::Local) => LOCAL_DEV_AUDIT_SEED,
+            (None, AppEnv::Production) => return Err(SettingsError::Missing("AUDIT_SIGNING_KEY")),
+        };
+        if app_env == AppEnv::Production && seed == LOCAL_DEV_AUDIT_SEED {
+            return Err(invalid(
+                "AUDIT_SIGNING_KEY",
+                "is the public development value",
+            ));
+        }
+        Ok(Self {
+            signing_key: ed25519_dalek::SigningKey::from_bytes(&seed),
+        })
+    }
+}
+
+impl AuditSettings {
+    /// Reads the same layers as `Settings::load`, but requires only what signing needs.
+    pub fn load() -> Result<Self, SettingsError> {
+        Self::load_from(std::env::vars().collect())
+    }
+
+    pub fn load_from(vars: HashMap<String, String>) -> Result<Self, SettingsError> {
+        let (app_env, layers) = Layers::read(vars)?;
+        layers
+            .raw::<RawAudit>()
+            .and_then(|raw| Self::try_from((app_env, raw)))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Job queue
 
 #[derive(Debug, Clone)]
@@ -736,6 +809,11 @@ impl Settings {
                 .and_then(|raw| HashingSettings::try_from((app_env, raw))),
         );
         let worker = mistakes.take(layers.section::<RawWorker, _>());
+        let audit = mistakes.take(
+            layers
+                .raw::<RawAudit>()
+                .and_then(|raw| AuditSettings::try_from((app_env, raw))),
+        );
         mistakes.check()?;
         let settings = Self {
             app_env,
@@ -747,6 +825,7 @@ impl Settings {
             recovery: recovery.expect("checked"),
             hashing: hashing.expect("checked"),
             worker: worker.expect("checked"),
+            audit: audit.expect("checked"),
         };
         // The development pepper is public: only a service nobody else can reach may use it.
         if settings.hashing.pepper.expose_secret() == LOCAL_DEV_PEPPER
@@ -919,7 +998,40 @@ mod tests {
         let err = Settings::load_from(v.clone()).unwrap_err().to_string();
         assert!(err.contains("CODE_PEPPER") && err.contains("32"), "{err}");
         v.insert("CODE_PEPPER".into(), "x".repeat(32));
+        v.insert("AUDIT_SIGNING_KEY".into(), SEED_B64.into());
         assert!(Settings::load_from(v).is_ok());
+    }
+
+    /// base64 of 32 bytes of 0x07.
+    const SEED_B64: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+
+    #[test]
+    fn the_audit_signing_key_is_a_32_byte_seed_required_in_production_and_never_shown() {
+        let mut v = vars(&BASE);
+        v.insert("APP_ENV".into(), "production".into());
+        v.insert("CODE_PEPPER".into(), "p".repeat(40));
+        let err = Settings::load_from(v.clone()).unwrap_err().to_string();
+        assert!(err.contains("AUDIT_SIGNING_KEY"), "{err}");
+        for wrong in ["not base64!", "c2hvcnQ=", &"A".repeat(64)] {
+            v.insert("AUDIT_SIGNING_KEY".into(), wrong.to_owned());
+            let err = Settings::load_from(v.clone()).unwrap_err().to_string();
+            assert!(
+                err.contains("AUDIT_SIGNING_KEY") && err.contains("32-byte"),
+                "{wrong}: {err}"
+            );
+            assert!(!err.contains(wrong), "the value is not repeated: {err}");
+        }
+        use base64::Engine;
+        let dev = base64::engine::general_purpose::STANDARD.encode(LOCAL_DEV_AUDIT_SEED);
+        v.insert("AUDIT_SIGNING_KEY".into(), dev);
+        let err = Settings::load_from(v.clone()).unwrap_err().to_string();
+        assert!(err.contains("development value"), "{err}");
+        v.insert("AUDIT_SIGNING_KEY".into(), SEED_B64.into());
+        let s = Settings::load_from(v.clone()).unwrap();
+        assert_eq!(s.audit.signing_key.to_bytes(), [7u8; 32]);
+        assert!(!format!("{s:?}").contains("BwcH"));
+        // The administrative commands read only it.
+        assert!(AuditSettings::load_from(vars(&[("AUDIT_SIGNING_KEY", SEED_B64)])).is_ok());
     }
 
     #[test]

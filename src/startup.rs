@@ -340,6 +340,7 @@ impl Application {
         let db = web::Data::new(db);
         let rules = web::Data::new(settings.recovery.clone());
         let names = web::Data::new(names);
+        let audit_settings = web::Data::new(settings.audit.clone());
         let pages = web::Data::new(routes::pages::PagesConfig {
             cookies: routes::pages::CookieConfig::new(
                 &settings.hashing.pepper,
@@ -359,6 +360,7 @@ impl Application {
                 .app_data(db.clone())
                 .app_data(rules.clone())
                 .app_data(names.clone())
+                .app_data(audit_settings.clone())
                 .app_data(pages.clone())
                 .configure(|cfg| routes::configure(cfg, &cors_origins))
                 .default_service(web::to(routes::not_found))

@@ -3,6 +3,7 @@
 //! in `crate::store::audit`.
 
 mod chain;
+pub mod checkpoint;
 mod event;
 pub mod export;
 
@@ -13,6 +14,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 pub use chain::{chain_hash, ChainVerifier, Unsealed, Verification, GENESIS};
+pub use checkpoint::{Checkpoint, CheckpointError};
 pub use event::{Action, AuditEvent, Outcome};
 pub use export::CsvExport;
 pub use store::AuditFilter;
@@ -198,6 +200,62 @@ pub async fn verify_chain(db: &PgPool) -> Result<Verification, sqlx::Error> {
     let mut verification = verifier.finish();
     verification.pending = u64::try_from(store::pending_count(db).await?).unwrap_or(0);
     Ok(verification)
+}
+
+/// The chain's head now, signed with `key`.
+pub async fn checkpoint(
+    db: &PgPool,
+    key: &ed25519_dalek::SigningKey,
+) -> Result<Checkpoint, sqlx::Error> {
+    let mut conn = db.acquire().await?;
+    let (seq, head) = store::last(&mut conn)
+        .await?
+        .unwrap_or((0, GENESIS.to_owned()));
+    Ok(checkpoint::sign(key, seq, &head, Utc::now()))
+}
+
+/// A checkpoint for an auditor, recorded like every read.
+pub async fn checkpoint_for(
+    db: &PgPool,
+    key: &ed25519_dalek::SigningKey,
+    auditor: &StaffName,
+    client: &ClientInfo,
+) -> Result<Checkpoint, sqlx::Error> {
+    let signed = checkpoint(db, key).await?;
+    let detail = format!("checkpoint: seq {}", signed.seq);
+    record_read(db, auditor, client, detail).await?;
+    Ok(signed)
+}
+
+/// Whether the log still holds `signed`: a valid signature by `key`, the event `seq` with the
+/// hash `head`, and an intact chain to its end. The chain's state when it does.
+pub async fn verify_checkpoint(
+    db: &PgPool,
+    signed: &Checkpoint,
+    key: &ed25519_dalek::VerifyingKey,
+) -> Result<Result<Verification, CheckpointError>, sqlx::Error> {
+    if let Err(err) = checkpoint::check_signature(signed, key) {
+        return Ok(Err(err));
+    }
+    let filter = AuditFilter::default();
+    let mut events = store::stream(db, &filter);
+    let mut verifier = ChainVerifier::default();
+    let mut at_seq = (signed.seq == 0).then(|| GENESIS.to_owned());
+    while let Some(row) = events.try_next().await? {
+        if row.seq == signed.seq {
+            at_seq = Some(row.hash.clone());
+        }
+        verifier.push(&row);
+    }
+    let verification = verifier.finish();
+    Ok(match at_seq {
+        None => Err(CheckpointError::Missing { seq: signed.seq }),
+        Some(hash) if hash != signed.head => Err(CheckpointError::Diverged { seq: signed.seq }),
+        Some(_) => match verification.first_bad_seq {
+            Some(seq) => Err(CheckpointError::Broken { seq }),
+            None => Ok(verification),
+        },
+    })
 }
 
 /// A page of events for an auditor. Every query of the log is itself recorded (`audit.read`).

@@ -106,6 +106,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
         .service(endpoint("/v1/support/unlock").route(web::post().to(support::unlock)))
         .service(endpoint("/v1/audit/events").route(web::get().to(audit::events)))
         .service(endpoint("/v1/audit/verify").route(web::get().to(audit::verify)))
+        .service(endpoint("/v1/audit/checkpoint").route(web::get().to(audit::checkpoint)))
         .service(endpoint("/healthz").route(web::get().to(health::healthz)))
         .service(endpoint("/openapi.json").route(web::get().to(openapi::document)))
         .service(endpoint("/docs").route(web::get().to(openapi::page)))

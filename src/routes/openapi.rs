@@ -41,6 +41,7 @@ impl Modify for StaffKey {
         support::unlock,
         audit::events,
         audit::verify,
+        audit::checkpoint,
         health::healthz,
         health::readyz,
         document,

@@ -616,3 +616,127 @@ async fn nothing_can_be_slipped_into_the_chain_out_of_order() {
     .expect_err("an event before the end of the chain");
     assert!(err.to_string().contains("only grows at its end"), "{err}");
 }
+
+/// Runs `mfa-recovery audit …` with the test database and `AUDIT_SIGNING_KEY`: exit code,
+/// stdout, stderr.
+fn audit_cli(app: &TestApp, args: &[&str], signing_key: &str) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mfa-recovery"))
+        .arg("audit")
+        .args(args)
+        .env("DATABASE_URL", &app.db_url)
+        .env("AUDIT_SIGNING_KEY", signing_key)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// As the audit log's owner: runs `sql` on `audit_events` with its append-only trigger off.
+async fn as_owner_rewrite(app: &TestApp, sql: &str) {
+    for statement in [
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
+        sql,
+        "ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only",
+    ] {
+        sqlx::query(statement).execute(&app.db).await.unwrap();
+    }
+}
+
+/// A signed checkpoint proves, with the public key alone, that the log still holds its head and
+/// is intact to its end; a changed checkpoint, another key, a rewritten event or a cut tail are
+/// each named, with a non-zero exit.
+#[tokio::test]
+async fn a_signed_checkpoint_proves_the_log_was_neither_rewritten_nor_cut() {
+    // base64 of 32 bytes of 0x2a, and of 0x2b.
+    let seed = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+    let other_seed = "KysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKys=";
+    let app = TestApp::spawn_with(AppOptions::default().set("AUDIT_SIGNING_KEY", seed)).await;
+    some_history(&app).await;
+    let support = app.staff_key("sam", "support").await;
+    assert_problem(
+        app.get_with_key("/v1/audit/checkpoint", &support).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let auditor = app.staff_key("ada", "auditor").await;
+    let response = app.get_with_key("/v1/audit/checkpoint", &auditor).await;
+    assert_eq!(response.status(), 200);
+    let checkpoint: serde_json::Value = response.json().await.unwrap();
+    let (seq, head): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(checkpoint["seq"], seq, "{checkpoint}");
+    assert_eq!(checkpoint["head"], head, "{checkpoint}");
+
+    let (code, public_key, key_id) = audit_cli(&app, &["public-key"], seed);
+    assert_eq!(code, 0);
+    let public_key = public_key.trim().to_owned();
+    assert!(
+        key_id.contains(checkpoint["key_id"].as_str().unwrap()),
+        "{key_id}"
+    );
+    let (_, other_key, _) = audit_cli(&app, &["public-key"], other_seed);
+
+    let dir = std::env::temp_dir().join(format!("checkpoint-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let saved = dir.join("checkpoint.json");
+    let save = |value: &serde_json::Value| std::fs::write(&saved, value.to_string()).unwrap();
+    save(&checkpoint);
+    let file = saved.to_str().unwrap().to_owned();
+    // Only the public key is given: the auditor needs no secret.
+    let verify = |key: &str| {
+        audit_cli(
+            &app,
+            &["verify", "--checkpoint", &file, "--public-key", key],
+            "",
+        )
+    };
+
+    // The log grows after the checkpoint: it still holds.
+    app.request_recovery("someone-later").await;
+    app.chained().await;
+    let (code, out, err) = verify(&public_key);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!("checkpoint seq {seq} holds")),
+        "{out}"
+    );
+
+    let (code, _, err) = verify(other_key.trim());
+    assert_eq!(code, 1);
+    assert!(err.contains("not by this public key"), "{err}");
+
+    let mut changed = checkpoint.clone();
+    changed["seq"] = serde_json::json!(seq - 1);
+    save(&changed);
+    let (code, _, err) = verify(&public_key);
+    assert_eq!(code, 1);
+    assert!(err.contains("signature does not match"), "{err}");
+    save(&checkpoint);
+
+    as_owner_rewrite(
+        &app,
+        "UPDATE audit_events SET detail = 'nothing happened' WHERE seq = 2",
+    )
+    .await;
+    let (code, _, err) = verify(&public_key);
+    assert_eq!(code, 1);
+    assert!(err.contains("broken at event 2"), "{err}");
+
+    as_owner_rewrite(
+        &app,
+        &format!("DELETE FROM audit_events WHERE seq >= {seq}"),
+    )
+    .await;
+    let (code, _, err) = verify(&public_key);
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("no event {seq} any more")), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

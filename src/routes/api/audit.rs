@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit::{self, AuditFilter, AuditRecord, CsvExport, Verification};
+use crate::audit::{self, AuditFilter, AuditRecord, Checkpoint, CsvExport, Verification};
 use crate::domain::{parse_instant, NameKeys, Username};
 use crate::routes::auth::{Auditor, StaffAuthErrors};
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
+use crate::settings::AuditSettings;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
@@ -172,4 +173,27 @@ pub async fn verify(
 ) -> Result<HttpResponse, ApiError> {
     let verification = audit::verify_for(&db, &auditor.name, &client_info(&req)).await?;
     Ok(HttpResponse::Ok().json(verification))
+}
+
+/// The chain's head, signed with the service's Ed25519 key (`AUDIT_SIGNING_KEY`). Keep it:
+/// `mfa-recovery audit verify --checkpoint FILE` later proves, with the public key alone
+/// (`mfa-recovery audit public-key`), that the log still holds that event with that hash and is
+/// intact to its end.
+#[utoipa::path(
+    get, path = "/v1/audit/checkpoint", tag = "audit",
+    security(("staff_key" = [])),
+    responses(
+        (status = 200, description = "The chain's head, signed", body = Checkpoint),
+        StaffAuthErrors,
+    )
+)]
+pub async fn checkpoint(
+    req: HttpRequest,
+    Auditor(auditor): Auditor,
+    db: web::Data<PgPool>,
+    signing: web::Data<AuditSettings>,
+) -> Result<HttpResponse, ApiError> {
+    let signed =
+        audit::checkpoint_for(&db, &signing.signing_key, &auditor.name, &client_info(&req)).await?;
+    Ok(HttpResponse::Ok().json(signed))
 }
