@@ -123,8 +123,8 @@ pub async fn start(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// The user's name or alias (required: without it the answer is `400 invalid_request`,
-    /// read as `Option` only so that a missing name gets that problem).
+    /// The user's name or alias (required: without it the answer is `400 invalid_request`).
+    // An `Option` only so that a missing name gets that problem rather than actix's own.
     #[param(required = true)]
     username: Option<String>,
 }
