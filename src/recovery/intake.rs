@@ -54,6 +54,11 @@ impl Intake {
         Self { queue }
     }
 
+    /// Whether the writers are there to take requests (they stop only with the runtime).
+    pub fn is_open(&self) -> bool {
+        !self.queue.is_closed()
+    }
+
     /// Writes the request (with whichever others are waiting) and returns its count against its
     /// client address.
     pub async fn write(&self, prepared: Prepared) -> Written {
@@ -73,8 +78,17 @@ fn key(item: &Item) -> Option<&str> {
 }
 
 async fn writer(db: PgPool, queue: Arc<Mutex<Queue>>) {
+    use futures::FutureExt;
     while let Some(batch) = next_batch(&queue).await {
-        write(&db, batch).await;
+        // A fault in one batch must not take the writer with it: that batch's requests are
+        // answered 503 (their replies dropped), the next batch is written as usual.
+        if std::panic::AssertUnwindSafe(write(&db, batch))
+            .catch_unwind()
+            .await
+            .is_err()
+        {
+            tracing::error!("writing a batch of requests panicked; its requests were answered 503");
+        }
     }
 }
 
@@ -193,4 +207,25 @@ async fn write_together(
     }
     tx.commit().await?;
     Ok(hits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_intake_is_closed_once_its_writers_are_gone() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let intake = runtime.block_on(async {
+            let db = PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
+            Intake::start(db)
+        });
+        assert!(intake.is_open());
+        // The writers end with their runtime (as when every one of them has died).
+        drop(runtime);
+        assert!(!intake.is_open());
+    }
 }

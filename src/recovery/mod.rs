@@ -145,6 +145,11 @@ impl RecoveryService {
         };
     }
 
+    /// Whether public requests can be written (the intake's writers are running).
+    pub fn accepts_requests(&self) -> bool {
+        self.intake.is_open()
+    }
+
     /// What the job loops wait on.
     pub fn wakeup(&self) -> Arc<Notify> {
         Arc::clone(&self.wakeup)

@@ -37,6 +37,9 @@ pub async fn readyz(
     if !matches!(answered, Ok(Ok(_))) {
         return not_ready("The database does not answer.");
     }
+    if !service.accepts_requests() {
+        return not_ready("The service's request writers stopped: restart it.");
+    }
     if !service.pool_readable().await {
         return not_ready("Cognito refuses to let the service read its user pool: check COGNITO_USER_POOL_ID, AWS_REGION and the IAM policy.");
     }
