@@ -191,15 +191,24 @@ pub async fn run_sequencer(
 
 /// Walks the whole chain from the first event, and counts the events not chained yet.
 pub async fn verify_chain(db: &PgPool) -> Result<Verification, sqlx::Error> {
+    let mut verification = walk_chain(db, |_| {}).await?;
+    verification.pending = u64::try_from(store::pending_count(db).await?).unwrap_or(0);
+    Ok(verification)
+}
+
+/// Walks the whole chain in `seq` order, showing each event to `each` as it goes.
+async fn walk_chain(
+    db: &PgPool,
+    mut each: impl FnMut(&AuditRow),
+) -> Result<Verification, sqlx::Error> {
     let filter = AuditFilter::default();
     let mut events = store::stream(db, &filter);
     let mut verifier = ChainVerifier::default();
     while let Some(row) = events.try_next().await? {
+        each(&row);
         verifier.push(&row);
     }
-    let mut verification = verifier.finish();
-    verification.pending = u64::try_from(store::pending_count(db).await?).unwrap_or(0);
-    Ok(verification)
+    Ok(verifier.finish())
 }
 
 /// The chain's head now, signed with `key`.
@@ -237,17 +246,13 @@ pub async fn verify_checkpoint(
     if let Err(err) = checkpoint::check_signature(signed, key) {
         return Ok(Err(err));
     }
-    let filter = AuditFilter::default();
-    let mut events = store::stream(db, &filter);
-    let mut verifier = ChainVerifier::default();
     let mut at_seq = (signed.seq == 0).then(|| GENESIS.to_owned());
-    while let Some(row) = events.try_next().await? {
+    let verification = walk_chain(db, |row| {
         if row.seq == signed.seq {
             at_seq = Some(row.hash.clone());
         }
-        verifier.push(&row);
-    }
-    let verification = verifier.finish();
+    })
+    .await?;
     Ok(match at_seq {
         None => Err(CheckpointError::Missing { seq: signed.seq }),
         Some(hash) if hash != signed.head => Err(CheckpointError::Diverged { seq: signed.seq }),

@@ -296,15 +296,10 @@ async fn cognito_is_told_the_real_client_address_and_user_agent_at_the_password_
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    let path = format!("cognito/{}/context-data/{}", app.pool_id, user.username);
     let context: serde_json::Value = app
-        .http
-        .get(format!(
-            "{}/_harness/cognito/{}/context-data/{}",
-            app.env.aws_endpoint, app.pool_id, user.username
-        ))
-        .send()
+        .emulator(reqwest::Method::GET, &path)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

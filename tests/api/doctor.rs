@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_cognitoidentityprovider::operation::create_user_pool_client::builders::CreateUserPoolClientFluentBuilder;
 use aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType;
 
 use crate::helpers::{refused_start, TestApp};
@@ -27,6 +28,27 @@ async fn doctor(vars: HashMap<String, String>) -> (i32, String) {
             String::from_utf8_lossy(&out.stderr)
         ),
     )
+}
+
+/// The service's settings pointed at a new app client of the test's pool, made by `configure`
+/// (and without a client secret setting).
+async fn settings_with_a_new_client(
+    app: &TestApp,
+    configure: impl FnOnce(CreateUserPoolClientFluentBuilder) -> CreateUserPoolClientFluentBuilder,
+) -> HashMap<String, String> {
+    let created = configure(
+        app.cognito
+            .create_user_pool_client()
+            .user_pool_id(&app.pool_id),
+    )
+    .send()
+    .await
+    .unwrap();
+    let client_id = created.user_pool_client().unwrap().client_id().unwrap();
+    let mut vars = app.settings_env.clone();
+    vars.insert("COGNITO_CLIENT_ID".into(), client_id.into());
+    vars.remove("COGNITO_CLIENT_SECRET");
+    vars
 }
 
 #[tokio::test]
@@ -66,26 +88,12 @@ async fn doctor_passes_a_well_configured_pool() {
 #[tokio::test]
 async fn doctor_names_an_app_client_without_the_admin_password_flow_and_serve_refuses_it() {
     let app = TestApp::spawn().await;
-    let client = app
-        .cognito
-        .create_user_pool_client()
-        .user_pool_id(&app.pool_id)
-        .client_name("srp-only")
-        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserSrpAuth)
-        .send()
-        .await
-        .unwrap();
-    let mut vars = app.settings_env.clone();
-    vars.insert(
-        "COGNITO_CLIENT_ID".into(),
+    let vars = settings_with_a_new_client(&app, |client| {
         client
-            .user_pool_client()
-            .unwrap()
-            .client_id()
-            .unwrap()
-            .into(),
-    );
-    vars.remove("COGNITO_CLIENT_SECRET");
+            .client_name("srp-only")
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserSrpAuth)
+    })
+    .await;
     let (code, out) = doctor(vars.clone()).await;
     assert_eq!(code, 1, "{out}");
     let line = out
@@ -174,14 +182,8 @@ async fn doctor_names_a_region_without_admin_delete_software_token_and_serve_ref
 /// (`{key}` in it) gave an account state of its own.
 async fn signing_with_a_key_that(app: &TestApp, path: &str) -> HashMap<String, String> {
     let key = format!("doctor{}", uuid::Uuid::new_v4().simple());
-    let path = path.replace("{key}", &key);
-    app.http
-        .post(format!("{}/_harness/{path}", app.env.aws_endpoint))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
+    app.emulator(reqwest::Method::POST, &path.replace("{key}", &key))
+        .await;
     let mut vars = app.settings_env.clone();
     vars.insert("AWS_ACCESS_KEY_ID".into(), key);
     vars
@@ -210,28 +212,14 @@ async fn doctor_names_sms_notices_from_an_account_in_the_sms_sandbox() {
 #[tokio::test]
 async fn doctor_names_a_client_secret_the_service_lacks_and_sessions_shorter_than_enrollment() {
     let app = TestApp::spawn().await;
-    let client = app
-        .cognito
-        .create_user_pool_client()
-        .user_pool_id(&app.pool_id)
-        .client_name("with-secret")
-        .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
-        .generate_secret(true)
-        .auth_session_validity(3)
-        .send()
-        .await
-        .unwrap();
-    let mut vars = app.settings_env.clone();
-    vars.insert(
-        "COGNITO_CLIENT_ID".into(),
+    let mut vars = settings_with_a_new_client(&app, |client| {
         client
-            .user_pool_client()
-            .unwrap()
-            .client_id()
-            .unwrap()
-            .into(),
-    );
-    vars.remove("COGNITO_CLIENT_SECRET");
+            .client_name("with-secret")
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+            .generate_secret(true)
+            .auth_session_validity(3)
+    })
+    .await;
     vars.insert("ENROLLMENT_TTL_SECONDS".into(), "600".into());
     let (code, out) = doctor(vars).await;
     assert_eq!(code, 1, "{out}");

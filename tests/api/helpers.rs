@@ -445,19 +445,20 @@ impl TestApp {
     /// A call to the emulator's test harness for this app's pool
     /// (`/_harness/cognito/{pool_id}/{path}`); panics unless it succeeds.
     async fn harness(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
+        self.emulator(method, &format!("cognito/{}/{path}", self.pool_id))
+            .await
+    }
+
+    /// The emulator's harness at `/_harness/{path}` (what it adds for tests: mail and texts
+    /// sent, account states, faults).
+    pub async fn emulator(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
         self.http
-            .request(
-                method,
-                format!(
-                    "{}/_harness/cognito/{}/{path}",
-                    self.env.aws_endpoint, self.pool_id
-                ),
-            )
+            .request(method, format!("{}/_harness/{path}", self.env.aws_endpoint))
             .send()
             .await
-            .unwrap()
+            .expect("emulator answers")
             .error_for_status()
-            .unwrap()
+            .expect("the emulator's harness accepts it")
     }
 
     /// A new database role holding exactly the documented grants (config/service-role-grants.sql)
@@ -696,11 +697,8 @@ impl TestApp {
     /// Every email SES accepted for `address`, oldest first.
     pub async fn emails_to(&self, address: &str) -> Vec<SentEmail> {
         let all: Vec<SentEmail> = self
-            .http
-            .get(format!("{}/_harness/ses/messages", self.env.aws_endpoint))
-            .send()
+            .emulator(reqwest::Method::GET, "ses/messages")
             .await
-            .expect("emulator answers")
             .json()
             .await
             .expect("message list");
@@ -712,11 +710,8 @@ impl TestApp {
     /// Every text SNS accepted for `phone`, oldest first.
     pub async fn texts_to(&self, phone: &str) -> Vec<String> {
         let all: Vec<serde_json::Value> = self
-            .http
-            .get(format!("{}/_harness/sns/texts", self.env.aws_endpoint))
-            .send()
+            .emulator(reqwest::Method::GET, "sns/texts")
             .await
-            .expect("emulator answers")
             .json()
             .await
             .expect("text list");
