@@ -62,6 +62,10 @@ pub enum EnrollmentError {
     /// Unknown, used or expired token (or one that died after too many wrong codes).
     #[error("the enrollment is not valid: unknown, used or expired")]
     Invalid,
+    /// The link of a reset notice is unknown, used or expired, the password is wrong, or the
+    /// account already has a new authenticator: the caller is never told which.
+    #[error("the enrollment link is not valid, or the password is wrong")]
+    InvalidLink,
     #[error("the client address is over its hourly limit")]
     RateLimited { retry_after: u64 },
     #[error("the limit counters are unavailable")]
@@ -250,12 +254,12 @@ impl RecoveryService {
         let Some((recovery, attempts)) =
             recoveries::lock_by_enrol_link(&mut tx, &token_digest(&resumption.link)).await?
         else {
-            return Err(EnrollmentError::Invalid);
+            return Err(EnrollmentError::InvalidLink);
         };
         if attempts > ENROLLMENT_MAX_ATTEMPTS {
             recoveries::end_enrol_link(&mut tx, recovery.id).await?;
             tx.commit().await?;
-            return Err(EnrollmentError::Invalid);
+            return Err(EnrollmentError::InvalidLink);
         }
         tx.commit().await?;
         let user = self
@@ -266,7 +270,7 @@ impl RecoveryService {
         if user.is_some_and(|u| u.totp_enabled) {
             let mut conn = self.db.acquire().await?;
             recoveries::end_enrol_link(&mut conn, recovery.id).await?;
-            return Err(EnrollmentError::Invalid);
+            return Err(EnrollmentError::InvalidLink);
         }
         match self
             .try_start_enrollment(&recovery, &resumption.password, client)
@@ -280,7 +284,7 @@ impl RecoveryService {
             Err(StartError::NotOffered) => {
                 self.audit_start_failed(&recovery, client, &StartError::NotOffered)
                     .await;
-                Err(EnrollmentError::Invalid)
+                Err(EnrollmentError::InvalidLink)
             }
             Err(StartError::Unavailable(err)) => {
                 Err(EnrollmentError::IdentityProviderUnavailable(err))

@@ -2,6 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
 use sqlx::PgPool;
 
+use super::presentation::ProblemCode;
 use super::problem::{ApiError, Problem};
 
 /// The process is alive.
@@ -28,8 +29,7 @@ pub async fn readyz(
     let not_ready = |detail: &str| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
-            "Not ready",
+            ProblemCode::NotReady,
             detail,
         )
         .error_response()

@@ -3,8 +3,10 @@
 mod api;
 mod auth;
 mod health;
+pub(crate) mod messages;
 pub mod openapi;
 pub mod pages;
+pub mod presentation;
 pub mod problem;
 
 use api::{audit, recovery, support};
@@ -16,6 +18,7 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use crate::domain::ClientInfo;
 use crate::settings::RecoverySettings;
+use presentation::ProblemCode;
 use problem::ApiError;
 
 /// Request bodies are a few short strings; anything bigger is refused before it is read.
@@ -129,8 +132,7 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     }
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "not_found",
-        "Not found",
+        ProblemCode::NotFound,
         "There is no such endpoint.",
     )
     .error_response()
@@ -144,8 +146,7 @@ fn endpoint(path: &str) -> actix_web::Resource {
 async fn method_not_allowed() -> HttpResponse {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "Method not allowed",
+        ProblemCode::MethodNotAllowed,
         "This endpoint does not accept that method.",
     )
     .error_response()
@@ -162,14 +163,12 @@ fn json_config() -> web::JsonConfig {
                 JsonPayloadError::Overflow { .. }
                 | JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "Payload too large",
+                    ProblemCode::PayloadTooLarge,
                     format!("The request body must be at most {JSON_BODY_LIMIT} bytes."),
                 ),
                 JsonPayloadError::ContentType => ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "Unsupported media type",
+                    ProblemCode::UnsupportedMediaType,
                     "The request body must be JSON, sent as Content-Type: application/json.",
                 ),
                 JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::invalid_request(

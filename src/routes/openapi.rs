@@ -205,7 +205,9 @@ pub async fn page() -> HttpResponse {
         Ok(html) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .body(html),
-        Err(_) => super::problem::ApiError::internal().error_response(),
+        Err(err) => {
+            super::problem::ApiError::internal("rendering /docs failed", &err).error_response()
+        }
     }
 }
 

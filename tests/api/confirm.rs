@@ -1,4 +1,6 @@
-use crate::helpers::{assert_problem, other_code, AppOptions, SignIn, TestApp, UserOptions};
+use crate::helpers::{
+    assert_problem, other_code, AppOptions, Fault, Rule, SignIn, TestApp, UserOptions,
+};
 
 #[tokio::test]
 async fn a_user_who_lost_their_phone_gets_back_in_and_enrols_a_new_authenticator() {
@@ -563,4 +565,90 @@ async fn without_notify_sms_no_text_goes() {
     app.wait_for_email(&user.email, 2).await;
     app.run_pending_jobs().await;
     assert_eq!(app.texts_to(&phone).await, Vec::<String>::new());
+}
+
+/// While one confirmation is removing the authenticator, a second one with the same right code
+/// hears "in progress, try again in a few seconds" (503 with `Retry-After`), from the API and
+/// from the page alike.
+#[tokio::test]
+async fn a_confirmation_during_a_reset_in_progress_is_503_with_retry_after_on_the_page_and_the_api()
+{
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    app.proxy
+        .inject(Rule::new("AdminDeleteSoftwareToken", Fault::HoldCall));
+    let first = {
+        let (http, address) = (app.http.clone(), app.address.clone());
+        let body =
+            serde_json::json!({"username": user.username, "code": code, "password": user.password});
+        tokio::spawn(async move {
+            http.post(format!("{address}/v1/recovery/confirm"))
+                .json(&body)
+                .send()
+                .await
+        })
+    };
+    app.proxy.wait_until_held("AdminDeleteSoftwareToken").await;
+
+    let api = app.confirm(&user.username, &code, &user.password).await;
+    assert_eq!(api.headers()["retry-after"], "5");
+    let problem = assert_problem(api, 503, "reset_in_progress").await;
+    let words = problem["detail"].as_str().unwrap().to_owned();
+
+    // The page for someone who has a code: its cookie and CSRF token, then the form.
+    let form = app
+        .http
+        .get(format!("{}/recover/code", app.address))
+        .send()
+        .await
+        .unwrap();
+    let cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = form.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let page = app
+        .http
+        .post(format!("{}/recover/confirm", app.address))
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", user.username.as_str()),
+            ("ask_username", "true"),
+            ("code", code.as_str()),
+            ("password", user.password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 503);
+    assert_eq!(page.headers()["retry-after"], "5");
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = page.text().await.unwrap();
+    assert!(words.contains("being removed"), "{words}");
+    assert!(html.contains(&words.replace('\'', "&#x27;")), "{html}");
+
+    // Neither answer disturbed the reset under way: once Cognito answers (the SDK sends the
+    // dropped call again), the first confirmation finishes it.
+    app.proxy.clear();
+    let first = first.await.unwrap().unwrap();
+    assert_eq!(first.status(), 200, "{}", first.text().await.unwrap());
+    app.run_pending_jobs().await;
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("MFA_SETUP".into())
+    );
 }

@@ -142,11 +142,14 @@ pub async fn events(
         .then(|| events.last().map(|e| e.seq.to_string()))
         .flatten();
     if wants_csv(&req) {
-        let mut csv = CsvExport::new(Vec::new()).map_err(|_| ApiError::internal())?;
+        let failed = |err: &(dyn std::error::Error + 'static)| {
+            ApiError::internal("writing audit events as CSV failed", err)
+        };
+        let mut csv = CsvExport::new(Vec::new()).map_err(|e| failed(&e))?;
         for event in &events {
-            csv.write(event).map_err(|_| ApiError::internal())?;
+            csv.write(event).map_err(|e| failed(&e))?;
         }
-        let body = csv.finish().map_err(|_| ApiError::internal())?;
+        let body = csv.finish().map_err(|e| failed(&e))?;
         let mut response = HttpResponse::Ok();
         response.content_type("text/csv; charset=utf-8");
         if let Some(next) = &next {

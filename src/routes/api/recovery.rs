@@ -208,7 +208,7 @@ pub async fn resume_enrollment(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     if !is_token(body.token.expose_secret()) {
-        return Err(EnrollmentError::Invalid.into());
+        return Err(EnrollmentError::InvalidLink.into());
     }
     let enrollment = service
         .resume_enrollment(EnrollmentResumption {

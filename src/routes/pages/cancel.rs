@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::domain::is_token;
 use crate::recovery::{CancelLinkError, RecoveryService};
 use crate::routes::client_info;
+use crate::routes::presentation::{present, Present};
 use crate::routes::problem::{ApiError, Problem};
 
 #[derive(Template)]
@@ -32,11 +33,20 @@ fn page(status: StatusCode, title: &str, message: &str, token: Option<&str>) -> 
         Ok(html) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(html),
-        Err(_) => ApiError::internal().error_response(),
+        Err(err) => ApiError::internal("rendering the cancel page failed", &err).error_response(),
     }
 }
 
-const INVALID: &str = "This link is not valid: it was already used, or the removal was already applied or cancelled. If you did not ask for a recovery, change your password and contact support.";
+/// A failure as a page: the words, status and `Retry-After` of its one presentation.
+fn problem_page(err: &dyn Present) -> HttpResponse {
+    let presentation = present(err);
+    presentation.with_retry_after(page(
+        presentation.status,
+        presentation.code.title(),
+        &presentation.message.text(),
+        None,
+    ))
+}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -67,7 +77,7 @@ pub async fn show(query: Option<web::Query<TokenQuery>>) -> HttpResponse {
             "Someone confirmed a request to remove the authenticator app from your account. If it was not you, stop it here.",
             Some(token),
         ),
-        None => page(StatusCode::BAD_REQUEST, "Invalid link", INVALID, None),
+        None => problem_page(&CancelLinkError::Invalid),
     }
 }
 
@@ -130,10 +140,7 @@ pub async fn cancel(
             "The authenticator will not be removed. If you did not ask for this, change your password now: someone who knows it asked to remove your authenticator.",
             None,
         ),
-        (Err(CancelLinkError::Invalid), true) => {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_cancel_token", "Invalid cancel link", INVALID))
-        }
-        (Err(CancelLinkError::Invalid), false) => page(StatusCode::BAD_REQUEST, "Invalid link", INVALID, None),
-        (Err(CancelLinkError::Store(e)), _) => return Err(e.into()),
+        (Err(err), true) => return Err(err.into()),
+        (Err(err), false) => problem_page(&err),
     })
 }

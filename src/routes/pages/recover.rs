@@ -9,13 +9,15 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::session::{CookieConfig, PageSession, PendingEnrollment};
-use super::text::{with_minutes, Text, EN};
+use super::text::{Text, EN};
 use crate::domain::{is_token, RecoveryCode, TotpCode, Username};
 use crate::recovery::{
-    ConfirmError, ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
-    EnrollmentVerification, RecoveryService, RequestError,
+    ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
+    EnrollmentVerification, RecoveryService,
 };
 use crate::routes::client_info;
+use crate::routes::messages::Message;
+use crate::routes::presentation::{present, Present};
 
 /// What the pages need besides the use cases.
 #[derive(Clone)]
@@ -129,9 +131,23 @@ fn render(
             crate::telemetry::log_unexpected("rendering a page failed", &err);
             HttpResponse::InternalServerError()
                 .content_type("text/plain; charset=utf-8")
-                .body(EN.internal)
+                .body(Message::Internal.text())
         }
     }
+}
+
+/// A use case's failure, shown on the page of `step` with its words on `field` (`""`: the
+/// whole form): the status, words and `Retry-After` of the error's one presentation.
+fn failed(
+    err: &dyn Present,
+    session: &PageSession,
+    config: &PagesConfig,
+    step: Step,
+    field: &'static str,
+) -> HttpResponse {
+    let presentation = present(err);
+    let message = error(field, presentation.message.text());
+    presentation.with_retry_after(render(presentation.status, session, config, step, message))
 }
 
 fn error(field: &'static str, message: impl Into<String>) -> Option<FieldError> {
@@ -180,27 +196,14 @@ pub async fn request(
         return forged(&config);
     };
     let typed = form.username.trim().to_owned();
-    let again = |status, message: String| {
-        let step = Step::Start {
-            username: typed.clone(),
-        };
-        render(status, &session, &config, step, error("username", message))
-    };
     let Ok(username) = Username::parse(&form.username) else {
-        return again(StatusCode::BAD_REQUEST, EN.username_invalid.to_owned());
+        let step = Step::Start { username: typed };
+        let message = error("username", EN.username_invalid);
+        return render(StatusCode::BAD_REQUEST, &session, &config, step, message);
     };
-    match service.request(username.clone(), client_info(&req)).await {
-        Ok(_) => {}
-        Err(RequestError::RateLimited { retry_after }) => {
-            return again(
-                StatusCode::TOO_MANY_REQUESTS,
-                with_minutes(EN.address_limited, retry_after),
-            )
-        }
-        Err(err) => {
-            crate::telemetry::log_unexpected("a recovery request from a page failed", &err);
-            return again(StatusCode::SERVICE_UNAVAILABLE, EN.internal.to_owned());
-        }
+    if let Err(err) = service.request(username.clone(), client_info(&req)).await {
+        let step = Step::Start { username: typed };
+        return failed(&err, &session, &config, step, "username");
     }
     session.enrollment = None;
     let step = Step::CheckEmail {
@@ -248,37 +251,28 @@ pub async fn confirm(
     };
     let typed = form.username.trim().to_owned();
     let ask_username = form.ask_username;
-    let again = |session: &PageSession, status, field, message: String| {
-        let step = Step::CheckEmail {
-            username: typed.clone(),
-            ask_username,
-        };
-        render(status, session, &config, step, error(field, message))
+    let step = || Step::CheckEmail {
+        username: typed.clone(),
+        ask_username,
+    };
+    let again = |field, message: &str| {
+        render(
+            StatusCode::BAD_REQUEST,
+            &session,
+            &config,
+            step(),
+            error(field, message),
+        )
     };
     let Ok(username) = Username::parse(&typed) else {
-        return again(
-            &session,
-            StatusCode::BAD_REQUEST,
-            "username",
-            EN.username_invalid.to_owned(),
-        );
+        return again("username", EN.username_invalid);
     };
     let Ok(code) = RecoveryCode::parse(&form.code) else {
-        return again(
-            &session,
-            StatusCode::BAD_REQUEST,
-            "code",
-            EN.code_invalid.to_owned(),
-        );
+        return again("code", EN.code_invalid);
     };
     let password = (!form.password.is_empty()).then(|| SecretString::from(form.password));
     if config.require_password && password.is_none() {
-        return again(
-            &session,
-            StatusCode::BAD_REQUEST,
-            "password",
-            EN.password_missing.to_owned(),
-        );
+        return again("password", EN.password_missing);
     }
     let outcome = service
         .confirm(Confirmation {
@@ -288,46 +282,21 @@ pub async fn confirm(
             client: client_info(&req),
         })
         .await;
-    let (status, message) = match outcome {
+    match outcome {
         Ok(ConfirmOutcome::Reset {
             enrollment: Some(enrollment),
         }) => {
             session.enrollment = Some(PendingEnrollment::from(enrollment));
-            return enrol_page(StatusCode::OK, &session, &config, None);
+            enrol_page(StatusCode::OK, &session, &config, None)
         }
         Ok(ConfirmOutcome::Reset { enrollment: None }) => {
-            return render(StatusCode::OK, &session, &config, Step::Removed, None)
+            render(StatusCode::OK, &session, &config, Step::Removed, None)
         }
         Ok(ConfirmOutcome::Scheduled { .. }) => {
-            return render(StatusCode::OK, &session, &config, Step::Scheduled, None)
+            render(StatusCode::OK, &session, &config, Step::Scheduled, None)
         }
-        Err(ConfirmError::Invalid) => (
-            StatusCode::BAD_REQUEST,
-            EN.wrong_code_or_password.to_owned(),
-        ),
-        Err(ConfirmError::Locked) => (StatusCode::TOO_MANY_REQUESTS, EN.locked.to_owned()),
-        Err(ConfirmError::Throttled { retry_after }) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            with_minutes(EN.wait_minutes, retry_after),
-        ),
-        Err(ConfirmError::RateLimited { retry_after }) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            with_minutes(EN.address_limited, retry_after),
-        ),
-        Err(ConfirmError::IdentityProviderUnavailable(_)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            EN.cognito_unavailable.to_owned(),
-        ),
-        Err(ConfirmError::ResetNotApplied(_)) => {
-            (StatusCode::BAD_GATEWAY, EN.reset_failed.to_owned())
-        }
-        Err(ConfirmError::Busy) => (StatusCode::SERVICE_UNAVAILABLE, EN.busy.to_owned()),
-        Err(err) => {
-            crate::telemetry::log_unexpected("a confirmation from a page failed", &err);
-            (StatusCode::INTERNAL_SERVER_ERROR, EN.internal.to_owned())
-        }
-    };
-    again(&session, status, "code", message)
+        Err(err) => failed(&err, &session, &config, step(), "code"),
+    }
 }
 
 impl From<Enrollment> for PendingEnrollment {
@@ -412,12 +381,12 @@ pub async fn enrol(
         return forged(&config);
     };
     let Some(pending) = session.enrollment.clone() else {
-        return render(
-            StatusCode::BAD_REQUEST,
+        return failed(
+            &EnrollmentError::Invalid,
             &session,
             &config,
             Step::Problem,
-            error("", EN.enrollment_gone),
+            "",
         );
     };
     let Ok(code) = TotpCode::parse(&form.totp_code) else {
@@ -435,46 +404,28 @@ pub async fn enrol(
             client: client_info(&req),
         })
         .await;
-    let (status, message) = match result {
+    match result {
         Ok(()) => {
             session.enrollment = None;
-            return render(StatusCode::OK, &session, &config, Step::Enrolled, None);
+            render(StatusCode::OK, &session, &config, Step::Enrolled, None)
         }
-        Err(EnrollmentError::InvalidTotp) => (StatusCode::BAD_REQUEST, EN.totp_wrong.to_owned()),
-        Err(EnrollmentError::RateLimited { retry_after }) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            with_minutes(EN.address_limited, retry_after),
-        ),
-        Err(EnrollmentError::IdentityProviderUnavailable(_)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            EN.cognito_unavailable_enrol.to_owned(),
-        ),
-        Err(EnrollmentError::Invalid) => {
+        // This enrollment is over: the page says so, with nothing left to type.
+        Err(err @ (EnrollmentError::Invalid | EnrollmentError::NotApplied(_))) => {
             session.enrollment = None;
-            return render(
-                StatusCode::BAD_REQUEST,
-                &session,
-                &config,
-                Step::Problem,
-                error("", EN.enrollment_gone),
-            );
+            failed(&err, &session, &config, Step::Problem, "")
         }
-        Err(EnrollmentError::NotApplied(_)) => {
-            session.enrollment = None;
-            return render(
-                StatusCode::BAD_GATEWAY,
-                &session,
-                &config,
-                Step::Problem,
-                error("", EN.enrollment_failed),
-            );
-        }
+        // The same form again, the words of the failure on the code.
         Err(err) => {
-            crate::telemetry::log_unexpected("an enrollment from a page failed", &err);
-            (StatusCode::INTERNAL_SERVER_ERROR, EN.internal.to_owned())
+            let presentation = present(&err);
+            let message = error("totp_code", presentation.message.text());
+            presentation.with_retry_after(enrol_page(
+                presentation.status,
+                &session,
+                &config,
+                message,
+            ))
         }
-    };
-    enrol_page(status, &session, &config, error("totp_code", message))
+    }
 }
 
 #[derive(Deserialize)]
@@ -491,12 +442,12 @@ pub async fn resume_form(
 ) -> HttpResponse {
     let session = PageSession::new();
     if !is_token(&query.token) {
-        return render(
-            StatusCode::BAD_REQUEST,
+        return failed(
+            &EnrollmentError::InvalidLink,
             &session,
             &config,
             Step::Problem,
-            error("", EN.resume_invalid),
+            "",
         );
     }
     let step = Step::Resume {
@@ -526,46 +477,30 @@ pub async fn resume(
     let Some(mut session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
         return forged(&config);
     };
-    let again = |session: &PageSession, status, message: &str| {
-        let step = Step::Resume {
-            token: form.token.clone(),
-        };
-        render(status, session, &config, step, error("password", message))
+    let step = || Step::Resume {
+        token: form.token.clone(),
     };
     if form.password.is_empty() {
-        return again(&session, StatusCode::BAD_REQUEST, EN.password_missing);
+        let message = error("password", EN.password_missing);
+        return render(StatusCode::BAD_REQUEST, &session, &config, step(), message);
     }
-    if !is_token(&form.token) {
-        return again(&session, StatusCode::BAD_REQUEST, EN.resume_invalid);
-    }
-    let result = service
-        .resume_enrollment(EnrollmentResumption {
-            link: SecretString::from(form.token.clone()),
-            password: SecretString::from(form.password.clone()),
-            client: client_info(&req),
-        })
-        .await;
+    let result = if is_token(&form.token) {
+        service
+            .resume_enrollment(EnrollmentResumption {
+                link: SecretString::from(form.token.clone()),
+                password: SecretString::from(form.password.clone()),
+                client: client_info(&req),
+            })
+            .await
+    } else {
+        Err(EnrollmentError::InvalidLink)
+    };
     match result {
         Ok(enrollment) => {
             session.enrollment = Some(PendingEnrollment::from(enrollment));
             enrol_page(StatusCode::OK, &session, &config, None)
         }
-        Err(EnrollmentError::Invalid) => {
-            again(&session, StatusCode::BAD_REQUEST, EN.resume_invalid)
-        }
-        Err(EnrollmentError::RateLimited { retry_after }) => {
-            let message = with_minutes(EN.address_limited, retry_after);
-            again(&session, StatusCode::TOO_MANY_REQUESTS, &message)
-        }
-        Err(EnrollmentError::IdentityProviderUnavailable(_)) => again(
-            &session,
-            StatusCode::SERVICE_UNAVAILABLE,
-            EN.cognito_unavailable_enrol,
-        ),
-        Err(err) => {
-            crate::telemetry::log_unexpected("resuming an enrollment from a page failed", &err);
-            again(&session, StatusCode::INTERNAL_SERVER_ERROR, EN.internal)
-        }
+        Err(err) => failed(&err, &session, &config, step(), "password"),
     }
 }
 
@@ -595,5 +530,56 @@ pub fn not_found_page() -> HttpResponse {
             .content_type("text/html; charset=utf-8")
             .body(html),
         Err(_) => HttpResponse::NotFound().finish(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::MessageBody;
+    use actix_web::ResponseError;
+
+    use super::*;
+    use crate::routes::presentation::tests::every_error;
+    use crate::routes::problem::ApiError;
+
+    fn retry_after(response: &HttpResponse) -> Option<String> {
+        response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    /// The page and the API say the same about every failure: the same status, the same
+    /// `Retry-After`, the same words (`ResetInProgress` was a 500 without `Retry-After` on the
+    /// page while the API said 503 with one).
+    #[test]
+    fn the_page_and_the_api_agree_on_every_use_case_error() {
+        let config = PagesConfig {
+            cookies: CookieConfig::new(&SecretString::from("p".repeat(32)), false),
+            require_password: true,
+            sign_in_url: None,
+        };
+        let session = PageSession::new();
+        for (err, status, _, retry) in every_error() {
+            let api = ApiError::from_present(&*err).error_response();
+            let page = failed(&*err, &session, &config, Step::Problem, "");
+            assert_eq!(api.status().as_u16(), status, "{err}");
+            assert_eq!(page.status().as_u16(), status, "{err}");
+            assert_eq!(retry_after(&api), retry.map(|s| s.to_string()), "{err}");
+            assert_eq!(retry_after(&page), retry.map(|s| s.to_string()), "{err}");
+
+            let words = present(&*err).message.text();
+            let api: serde_json::Value =
+                serde_json::from_slice(&api.into_body().try_into_bytes().unwrap()).unwrap();
+            assert_eq!(api["detail"], words.as_str(), "{err}");
+            let html =
+                String::from_utf8(page.into_body().try_into_bytes().unwrap().to_vec()).unwrap();
+            // As askama escapes text into HTML.
+            let escaped = words
+                .replace('&', "&amp;")
+                .replace('\'', "&#x27;")
+                .replace('"', "&quot;");
+            assert!(html.contains(&escaped), "{err}: {words}");
+        }
     }
 }

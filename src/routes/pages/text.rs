@@ -1,5 +1,5 @@
-//! Every word the pages show, in one place, so that a translation is one more `Text`.
-//! `{minutes}` is filled in where a wait is named.
+//! Every word the pages show, in one place, so that a translation is one more `Text`. The
+//! words of a use case's failures are its presentation's (`routes::messages`).
 
 pub struct Text {
     pub service: &'static str,
@@ -30,7 +30,6 @@ pub struct Text {
     pub resume_title: &'static str,
     pub resume_intro: &'static str,
     pub resume_button: &'static str,
-    pub resume_invalid: &'static str,
     pub enrolled_title: &'static str,
     pub enrolled_body: &'static str,
     pub removed_title: &'static str,
@@ -44,20 +43,8 @@ pub struct Text {
     pub username_invalid: &'static str,
     pub code_invalid: &'static str,
     pub password_missing: &'static str,
-    pub wrong_code_or_password: &'static str,
-    pub locked: &'static str,
-    pub wait_minutes: &'static str,
-    pub address_limited: &'static str,
-    pub cognito_unavailable: &'static str,
-    pub busy: &'static str,
-    pub cognito_unavailable_enrol: &'static str,
-    pub reset_failed: &'static str,
     pub totp_malformed: &'static str,
-    pub totp_wrong: &'static str,
-    pub enrollment_gone: &'static str,
-    pub enrollment_failed: &'static str,
     pub session_expired: &'static str,
-    pub internal: &'static str,
     pub not_found: &'static str,
 }
 
@@ -90,7 +77,6 @@ pub const EN: Text = Text {
     resume_title: "Set up your new authenticator",
     resume_intro: "Your lost authenticator was removed. Enter your password to add your account to an authenticator app on your new phone.",
     resume_button: "Continue",
-    resume_invalid: "This link has expired or was already used, or the password is not right. If you already set up a new authenticator app, there is nothing more to do.",
     enrolled_title: "You are all set",
     enrolled_body: "Your new authenticator is ready. When you sign in, enter a code from it.",
     removed_title: "Your lost authenticator was removed",
@@ -103,24 +89,7 @@ pub const EN: Text = Text {
     username_invalid: "Enter the username or email you sign in with (up to 128 characters).",
     code_invalid: "Enter the 8 digits from the email, for example 1234 5678.",
     password_missing: "Enter your password.",
-    wrong_code_or_password: "That code or password is not right, or the code has expired or was replaced by a newer one. Check the latest email, or start again for a new code.",
-    locked: "Too many wrong attempts: this code no longer works. Start again later for a new code.",
-    wait_minutes: "Too many wrong attempts for this account. Try again in {minutes} minutes.",
-    address_limited: "Too many requests from your network. Try again in {minutes} minutes.",
-    busy: "We are very busy right now. Nothing was checked and your code still works: try again in a few seconds.",
-    cognito_unavailable: "We could not reach the sign-in service. Nothing was changed and your code still works: try again in a minute.",
-    cognito_unavailable_enrol: "We could not reach the sign-in service. Your setup is still open: try again in a minute.",
-    reset_failed: "The lost authenticator could not be removed, so nothing was changed. Please contact support; the attempt was recorded.",
     totp_malformed: "Enter the 6 digits your authenticator app shows.",
-    totp_wrong: "That code does not match. Check that the app shows this account, then type its current code.",
-    enrollment_gone: "This setup step has expired or was already used. Sign in: you will be asked to set up your authenticator app.",
-    enrollment_failed: "The sign-in service accepted the code but did not finish the setup. Sign in to set up your app, or contact support.",
     session_expired: "This form has expired, or cookies are blocked. Start again.",
-    internal: "Something went wrong on our side. Nothing was lost: please try again.",
     not_found: "There is no such page.",
 };
-
-/// `template` with `{minutes}` filled in (rounded up, at least 1).
-pub fn with_minutes(template: &str, seconds: u64) -> String {
-    template.replace("{minutes}", &seconds.div_ceil(60).max(1).to_string())
-}
