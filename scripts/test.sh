@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test: unit tests, and integration tests against a real PostgreSQL server and the
-# AWS emulator, both installed if needed and started here on 127.0.0.1, stopped at the end;
-# then a 30 s soak (scripts/soak.sh) and the benchmark's smoke run (scripts/bench.sh --smoke).
-#   scripts/test.sh [extra cargo test arguments: then without the soak]
+# Runs the lints (scripts/lint.sh: rustfmt, clippy -D warnings, cargo-deny), then every test:
+# unit tests, and integration tests against a real PostgreSQL server and the AWS emulator, both
+# installed if needed and started here on 127.0.0.1, stopped at the end; then a 30 s soak
+# (scripts/soak.sh) and the benchmark's smoke run (scripts/bench.sh --smoke).
+#   scripts/test.sh [extra cargo test arguments: then only those tests, without lints or soak]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+[ $# -gt 0 ] || scripts/lint.sh
 export SERVICES_DIR=$PWD/.services/test
 trap 'scripts/services.sh stop' EXIT
 scripts/services.sh start
