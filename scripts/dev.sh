@@ -82,7 +82,7 @@ the AWS emulator is on $TEST_AWS_ENDPOINT). Walk through a recovery for the demo
   4. Scan the QR code with an authenticator app, or let the emulator's helper play the app:
      .venv/bin/python scripts/emulator_seed.py totp KEY-FROM-THE-PAGE
      Type the 6 digits: the last page says you are all set, and a second email told the user
-     what happened. The same steps work through the JSON API (README, "The API at a glance").
+     what happened. The same steps work through the JSON API (docs/INTEGRATION.md).
 
   Each account gets at most 3 codes an hour (RECOVERY_REQUESTS_PER_USER_PER_HOUR), 2 of them
   for requests from one address: past that, a request is still answered "accepted" (the answer

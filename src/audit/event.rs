@@ -1,5 +1,5 @@
-//! What an audit event says: its action and outcome (closed vocabularies; README's list of
-//! actions is pinned to `Action::ALL` by a test), who caused it, about whom, and from where.
+//! What an audit event says: its action and outcome (closed vocabularies; docs/SECURITY.md's list
+//! of actions is pinned to `Action::ALL` by a test), who caused it, about whom, and from where.
 
 use uuid::Uuid;
 
@@ -107,13 +107,13 @@ impl<'a> AuditEvent<'a> {
 mod tests {
     use super::*;
 
-    /// The actions in README's table (its first column), in order.
-    fn readme_actions() -> Vec<String> {
-        let readme = include_str!("../../README.md");
-        let table = readme
+    /// The actions in docs/SECURITY.md's table (its first column), in order.
+    fn documented_actions() -> Vec<String> {
+        let doc = include_str!("../../docs/SECURITY.md");
+        let table = doc
             .split("| action | when | outcomes |")
             .nth(1)
-            .expect("README has the table of audit actions");
+            .expect("docs/SECURITY.md has the table of audit actions");
         table
             .lines()
             .skip(2)
@@ -128,8 +128,8 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_lists_exactly_the_audit_actions() {
-        let documented = readme_actions();
+    fn the_security_page_lists_exactly_the_audit_actions() {
+        let documented = documented_actions();
         let actual: Vec<String> = Action::ALL.iter().map(|a| a.as_str().to_owned()).collect();
         assert_eq!(documented, actual);
     }

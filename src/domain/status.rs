@@ -228,4 +228,28 @@ mod tests {
         );
         assert_eq!(Completed.label(past, now), "completed");
     }
+
+    /// docs/ARCHITECTURE.md's table of transitions says what the code does.
+    #[test]
+    fn the_architecture_pages_table_of_transitions_is_the_codes() {
+        let doc = include_str!("../../docs/ARCHITECTURE.md");
+        let section = doc
+            .split("## A recovery's states")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("docs/ARCHITECTURE.md has the section");
+        let rows: Vec<String> = section
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .map(str::to_owned)
+            .collect();
+        let expected: Vec<String> = ALL_TRANSITIONS
+            .iter()
+            .map(|t| {
+                let from: Vec<&str> = t.from().iter().map(|s| s.as_str()).collect();
+                format!("| `{t:?}` | {} | {} |", from.join(", "), t.to().as_str())
+            })
+            .collect();
+        assert_eq!(rows, expected);
+    }
 }

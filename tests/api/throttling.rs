@@ -239,7 +239,7 @@ async fn enrollment_for(app: &TestApp, user: &TestUser) -> (String, String) {
 #[tokio::test]
 async fn enrolling_the_new_authenticator_answers_503_while_cognito_throttles_and_stays_open() {
     // The calls that use Cognito's session are not retried after a lost answer here (see
-    // README, Reliability): only faults whose call never reached Cognito.
+    // docs/RELIABILITY.md): only faults whose call never reached Cognito.
     let operations = [
         ("VerifySoftwareToken", &FAULTS[..2]),
         ("AdminRespondToAuthChallenge", &FAULTS[..2]),
