@@ -23,7 +23,7 @@ use crate::mail::SesMailer;
 use crate::recovery::{self, CodeHasher, RecoveryService};
 use crate::settings::{AppEnv, AwsSettings, Settings};
 use crate::sms::{SnsTexter, Texter};
-use crate::worker::{self, Worker};
+use crate::worker::{self, Liveness, Worker};
 use crate::{audit, doctor, routes, store, telemetry};
 
 /// Job loops per instance; each holds one job (and one database connection) at a time.
@@ -317,11 +317,13 @@ impl Application {
         // Installed before any metric is recorded, so none is lost.
         telemetry::metrics();
         let (shutdown, stop) = watch::channel(false);
+        // Every background loop is watched: readiness says not ready once one has stopped.
+        let liveness = Arc::new(Liveness::default());
         let mut workers: Vec<JoinHandle<()>> = (0..JOB_LOOPS)
-            .map(|_| tokio::spawn(Arc::clone(&worker).run(stop.clone())))
+            .map(|_| tokio::spawn(liveness.watch(Arc::clone(&worker).run(stop.clone()))))
             .collect();
         let retention = service.clone();
-        workers.push(tokio::spawn(worker::every(
+        workers.push(tokio::spawn(liveness.watch(worker::every(
             "expired code hashes purged",
             settings.worker.retention_interval,
             stop.clone(),
@@ -329,13 +331,14 @@ impl Application {
                 let service = retention.clone();
                 async move { service.purge_expired_codes().await }
             },
-        )));
+        ))));
 
-        workers.push(tokio::spawn(audit::run_sequencer(
+        workers.push(tokio::spawn(liveness.watch(audit::run_sequencer(
             db.clone(),
             settings.worker.audit_chain_interval,
             stop.clone(),
-        )));
+        ))));
+        let liveness = web::Data::from(liveness);
 
         let db = web::Data::new(db);
         let rules = web::Data::new(settings.recovery.clone());
@@ -350,7 +353,8 @@ impl Application {
             sign_in_url: settings.recovery.app_sign_in_url.clone(),
         });
         let cors_origins = settings.recovery.cors_allowed_origins.clone();
-        let (admin_service, admin_db) = (service.clone(), db.clone());
+        let (admin_service, admin_db, admin_liveness) =
+            (service.clone(), db.clone(), liveness.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(telemetry::observe_request))
@@ -362,6 +366,7 @@ impl Application {
                 .app_data(names.clone())
                 .app_data(audit_settings.clone())
                 .app_data(pages.clone())
+                .app_data(liveness.clone())
                 .configure(|cfg| routes::configure(cfg, &cors_origins))
                 .default_service(web::to(routes::not_found))
         })
@@ -373,6 +378,7 @@ impl Application {
                 .wrap(routes::security_headers())
                 .app_data(admin_service.clone())
                 .app_data(admin_db.clone())
+                .app_data(admin_liveness.clone())
                 .configure(routes::configure_admin)
                 .default_service(web::to(routes::not_found))
         })

@@ -11,15 +11,17 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// The service can do its work: the database answers (within 2 s) and Cognito lets it read its
+/// The service can do its work: the database answers (within 2 s), its background loops (job
+/// loops, retention, audit sequencer) and request writers run, and Cognito lets it read its
 /// user pool.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses(
     (status = 200, description = "Ready"),
-    (status = 503, description = "`not_ready`: the database does not answer, or the user pool cannot be read", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "`not_ready`: the database does not answer, a background loop or the request writers stopped, or the user pool cannot be read", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn readyz(
     db: web::Data<PgPool>,
     service: web::Data<crate::recovery::RecoveryService>,
+    liveness: web::Data<crate::worker::Liveness>,
 ) -> HttpResponse {
     let answered = tokio::time::timeout(
         std::time::Duration::from_secs(2),
@@ -36,6 +38,9 @@ pub async fn readyz(
     };
     if !matches!(answered, Ok(Ok(_))) {
         return not_ready("The database does not answer.");
+    }
+    if !liveness.all_running() {
+        return not_ready("A background loop of the service stopped (the job loops, the retention loop or the audit sequencer): restart it.");
     }
     if !service.accepts_requests() {
         return not_ready("The service's request writers stopped: restart it.");

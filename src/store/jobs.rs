@@ -1,5 +1,5 @@
-//! The job queue's SQL. A job names its kind (the name a `worker::Job` registers under) and the
-//! recovery it works on.
+//! The job queue's SQL. A job names its kind (the name a `worker::Job` registers under), carries
+//! its payload (JSON) and, when it is about one, the recovery it works on.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -11,13 +11,15 @@ use super::Writes;
 pub struct JobRow {
     pub id: i64,
     pub kind: String,
-    pub recovery_id: Uuid,
+    /// The recovery the job is about, if any.
+    pub recovery_id: Option<Uuid>,
+    /// What the job carries, as its kind serialised it (`null` for none).
+    pub payload: serde_json::Value,
     /// Failed runs so far.
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
 }
 
-/// Queues a job that is not due before `run_at`.
 /// Moves the open job of `kind` for the recovery to `run_at`.
 pub async fn reschedule(
     conn: &mut PgConnection,
@@ -36,32 +38,38 @@ pub async fn reschedule(
     .rows_affected())
 }
 
-/// Adds the queuing of a job of `kind` for each recovery to `writes` (one INSERT for all).
+/// Adds the queuing of a job of `kind` about each of `about` (a recovery, or none), each with
+/// `payload`, not due before `run_at`, to `writes` (one INSERT for all).
 pub fn enqueue_with<'a>(
     writes: &mut Writes<'a>,
     kind: &'static str,
-    recovery_ids: Vec<Uuid>,
+    about: Vec<Option<Uuid>>,
+    payload: serde_json::Value,
     run_at: DateTime<Utc>,
 ) {
     writes.add(|sql| {
-        sql.push("INSERT INTO jobs (kind, recovery_id, run_at) SELECT ")
+        sql.push("INSERT INTO jobs (kind, recovery_id, payload, run_at) SELECT ")
             .push_bind(kind)
             .push(", recovery_id, ")
+            .push_bind(payload)
+            .push(", ")
             .push_bind(run_at)
             .push(" FROM unnest(")
-            .push_bind(recovery_ids)
+            .push_bind(about)
             .push("::uuid[]) AS r(recovery_id)");
     });
 }
 
+/// Queues one job of `kind`, about a recovery or none, not due before `run_at`.
 pub async fn enqueue(
     conn: &mut PgConnection,
     kind: &'static str,
-    recovery_id: Uuid,
+    about: Option<Uuid>,
+    payload: serde_json::Value,
     run_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let mut writes = Writes::default();
-    enqueue_with(&mut writes, kind, vec![recovery_id], run_at);
+    enqueue_with(&mut writes, kind, vec![about], payload, run_at);
     writes.execute(conn).await
 }
 
@@ -73,7 +81,7 @@ pub async fn take_due(
     kinds: &[&str],
 ) -> Result<Option<JobRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, kind, recovery_id, attempts, created_at FROM jobs
+        "SELECT id, kind, recovery_id, payload, attempts, created_at FROM jobs
          WHERE finished_at IS NULL AND run_at <= now() AND kind = ANY($1)
          ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
     )

@@ -1,8 +1,13 @@
-//! What a background job is: one type per kind, implementing `Job`, registered in one line.
+//! What a background job is: one type per kind, implementing `Job`, registered in one line. A
+//! job carries a payload of its kind's own type, stored as JSON.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 pub use crate::store::jobs::JobRow;
 
@@ -42,15 +47,28 @@ pub struct Failure<'a> {
     pub error: &'a str,
 }
 
+/// A queued job, as a run of its kind sees it.
+pub struct Queued<P> {
+    pub id: i64,
+    /// The recovery the job is about, if any.
+    pub recovery_id: Option<Uuid>,
+    pub payload: P,
+    /// Failed runs so far.
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+}
+
 /// One kind of background job. Each run gets the job's own transaction (`conn`): what it
-/// writes commits only when it returns `Ok`, so a run that fails or dies leaves nothing half
-/// written and can run again.
+/// writes commits only when it returns `Ok`, so a run that fails, panics or dies leaves nothing
+/// half written and can run again.
 #[async_trait]
 pub trait Job: Send + Sync + 'static {
     /// The name jobs of this kind are stored under.
     const KIND: &'static str;
     /// What every run is given (the service whose rules the job applies).
     type Context: Send + Sync + 'static;
+    /// What a job of this kind carries (`()` for nothing), stored as JSON.
+    type Payload: Serialize + DeserializeOwned + Send + Sync + 'static;
     /// Whether the worker gives up after `JOB_MAX_ATTEMPTS` failed runs. A job whose giving up
     /// would leave something half done (a reset Cognito may have applied) says `false`: it is
     /// retried, at most `MAX_RETRY_DELAY` apart, until it succeeds.
@@ -59,16 +77,30 @@ pub trait Job: Send + Sync + 'static {
     async fn run(
         ctx: &Self::Context,
         conn: &mut PgConnection,
-        job: &JobRow,
+        job: &Queued<Self::Payload>,
     ) -> Result<(), JobError>;
 
     /// Records a failed run (`conn` is the queue's transaction, not the rolled-back run's).
+    /// By default nothing more than the worker's own log line and the job's `last_error`.
     async fn failed(
-        ctx: &Self::Context,
-        conn: &mut PgConnection,
-        job: &JobRow,
-        failure: &Failure<'_>,
-    ) -> Result<(), sqlx::Error>;
+        _ctx: &Self::Context,
+        _conn: &mut PgConnection,
+        _job: &Queued<Self::Payload>,
+        _failure: &Failure<'_>,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+}
+
+/// The payload of `row` as kind `J`'s type.
+fn queued<J: Job>(row: &JobRow) -> Result<Queued<J::Payload>, serde_json::Error> {
+    Ok(Queued {
+        id: row.id,
+        recovery_id: row.recovery_id,
+        payload: serde_json::from_value(row.payload.clone())?,
+        attempts: row.attempts,
+        created_at: row.created_at,
+    })
 }
 
 type RunFn<C> =
@@ -89,18 +121,29 @@ pub(super) struct Entry<C> {
 fn run_erased<'a, J: Job>(
     ctx: &'a J::Context,
     conn: &'a mut PgConnection,
-    job: &'a JobRow,
+    row: &'a JobRow,
 ) -> BoxFuture<'a, Result<(), JobError>> {
-    J::run(ctx, conn, job)
+    Box::pin(async move {
+        let job = queued::<J>(row).map_err(|e| {
+            JobError::transient("the job's payload does not parse as its kind's", e)
+        })?;
+        J::run(ctx, conn, &job).await
+    })
 }
 
 fn failed_erased<'a, J: Job>(
     ctx: &'a J::Context,
     conn: &'a mut PgConnection,
-    job: &'a JobRow,
+    row: &'a JobRow,
     failure: &'a Failure<'a>,
 ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
-    J::failed(ctx, conn, job, failure)
+    Box::pin(async move {
+        match queued::<J>(row) {
+            Ok(job) => J::failed(ctx, conn, &job, failure).await,
+            // Its failure was that very payload: the worker's log and `last_error` say so.
+            Err(_) => Ok(()),
+        }
+    })
 }
 
 /// The job kinds a worker runs, by name.

@@ -4,15 +4,19 @@
 //! live in `crate::recovery`.
 
 mod job;
+mod liveness;
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use futures::FutureExt;
 use sqlx::{Acquire, PgConnection, PgPool};
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
-pub use job::{Failure, Job, JobError, JobRow, Registry};
+pub use job::{Failure, Job, JobError, JobRow, Queued, Registry};
+pub use liveness::Liveness;
 
 use crate::settings::WorkerSettings;
 use crate::store::jobs::{self, JobEnd};
@@ -20,25 +24,38 @@ use crate::store::Writes;
 use crate::telemetry::{error_chain, log_unexpected};
 
 /// Queues a job of kind `J` for the recovery, due now, in the caller's transaction.
-pub async fn enqueue<J: Job>(
+pub async fn enqueue<J: Job<Payload = ()>>(
     conn: &mut PgConnection,
     recovery_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    jobs::enqueue(conn, J::KIND, recovery_id, Utc::now()).await
+    enqueue_at::<J>(conn, recovery_id, Utc::now()).await
 }
 
 /// Adds the queuing of a job of kind `J` for each recovery, due now, to `writes`.
-pub fn enqueue_with<J: Job>(writes: &mut Writes<'_>, recovery_ids: Vec<Uuid>) {
-    jobs::enqueue_with(writes, J::KIND, recovery_ids, Utc::now());
+pub fn enqueue_with<J: Job<Payload = ()>>(writes: &mut Writes<'_>, recovery_ids: Vec<Uuid>) {
+    let about = recovery_ids.into_iter().map(Some).collect();
+    jobs::enqueue_with(writes, J::KIND, about, serde_json::Value::Null, Utc::now());
 }
 
-/// Queues a job of kind `J` that is not due before `run_at`.
-pub async fn enqueue_at<J: Job>(
+/// Queues a job of kind `J` for the recovery that is not due before `run_at`.
+pub async fn enqueue_at<J: Job<Payload = ()>>(
     conn: &mut PgConnection,
     recovery_id: Uuid,
     run_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    jobs::enqueue(conn, J::KIND, recovery_id, run_at).await
+    enqueue_payload::<J>(conn, Some(recovery_id), &(), run_at).await
+}
+
+/// Queues a job of kind `J` carrying `payload`, about a recovery or none, not due before
+/// `run_at`, in the caller's transaction.
+pub async fn enqueue_payload<J: Job>(
+    conn: &mut PgConnection,
+    about: Option<Uuid>,
+    payload: &J::Payload,
+    run_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let payload = serde_json::to_value(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    jobs::enqueue(conn, J::KIND, about, payload, run_at).await
 }
 
 /// Moves the open job of kind `J` for the recovery to `run_at`.
@@ -81,7 +98,9 @@ impl<C: Send + Sync + 'static> Worker<C> {
 
     /// Runs the oldest due job, if any; returns whether there was one. The job row stays
     /// locked for the whole run, so each job runs on one worker of one instance at a time; a
-    /// crash rolls the run back and the job runs again.
+    /// crash rolls the run back and the job runs again. A run that panics is a failed run like
+    /// any other (rolled back, retried with backoff, given up on as its kind says): it never
+    /// ends the loop that ran it.
     pub async fn run_next_job(&self) -> Result<bool, sqlx::Error> {
         let mut tx = self.db.begin().await?;
         let Some(job) = jobs::take_due(&mut tx, &self.kinds).await? else {
@@ -91,15 +110,22 @@ impl<C: Send + Sync + 'static> Worker<C> {
             .registry
             .get(&job.kind)
             .expect("only registered kinds are taken");
-        let span = tracing::info_span!("job", job_id = job.id, kind = %job.kind, recovery_id = %job.recovery_id);
+        let span = tracing::info_span!("job", job_id = job.id, kind = %job.kind, recovery_id = ?job.recovery_id);
         let outcome = {
             let mut attempt = tx.begin().await?;
-            let run = (entry.run)(&self.ctx, &mut attempt, &job);
+            let run = AssertUnwindSafe((entry.run)(&self.ctx, &mut attempt, &job)).catch_unwind();
             match tracing::Instrument::instrument(run, span).await {
-                Ok(()) => attempt.commit().await.map_err(JobError::from),
-                Err(err) => {
+                Ok(Ok(())) => attempt.commit().await.map_err(JobError::from),
+                Ok(Err(err)) => {
                     attempt.rollback().await?;
                     Err(err)
+                }
+                Err(panic) => {
+                    attempt.rollback().await?;
+                    Err(JobError::transient(
+                        "the job panicked",
+                        Panicked::from(panic),
+                    ))
                 }
             }
         };
@@ -140,11 +166,11 @@ impl<C: Send + Sync + 'static> Worker<C> {
             && u32::try_from(attempts).unwrap_or(u32::MAX) >= self.settings.job_max_attempts;
         let error = error_chain(err);
         if gave_up {
-            tracing::error!(job_id = job.id, kind = %job.kind, recovery_id = %job.recovery_id, attempts, %error, "job failed for good");
+            tracing::error!(job_id = job.id, kind = %job.kind, recovery_id = ?job.recovery_id, attempts, %error, "job failed for good");
             jobs::finish(conn, job.id, JobEnd::GaveUp).await?;
         } else {
             let delay = retry_delay(self.settings.retry_base, attempts);
-            tracing::warn!(job_id = job.id, kind = %job.kind, recovery_id = %job.recovery_id, attempts, retry_in_seconds = delay, %error, "job failed; will retry");
+            tracing::warn!(job_id = job.id, kind = %job.kind, recovery_id = ?job.recovery_id, attempts, retry_in_seconds = delay, %error, "job failed; will retry");
             jobs::retry_later(conn, job.id, delay, &error).await?;
         }
         let entry = self
@@ -176,6 +202,22 @@ impl<C: Send + Sync + 'static> Worker<C> {
                 _ = shutdown.changed() => break,
             }
         }
+    }
+}
+
+/// What a run that panicked said.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Panicked(String);
+
+impl From<Box<dyn std::any::Any + Send>> for Panicked {
+    fn from(panic: Box<dyn std::any::Any + Send>) -> Self {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned());
+        Self(message)
     }
 }
 

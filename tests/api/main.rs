@@ -15,6 +15,7 @@ mod fuzz;
 mod health;
 mod helpers;
 mod intake;
+mod jobs;
 mod names;
 mod openapi;
 mod operations;

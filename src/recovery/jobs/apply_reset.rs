@@ -1,33 +1,26 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
+use uuid::Uuid;
 
-use super::{audit_failure, RecoveryService};
+use super::{RecoveryJob, RecoveryService};
 use crate::audit::Action;
-use crate::domain::Actor;
-use crate::worker::{Failure, Job, JobError, JobRow};
+use crate::worker::JobError;
 
 /// Apply a reset whose waiting period is over.
 pub struct ApplyReset;
 
 #[async_trait]
-impl Job for ApplyReset {
+impl RecoveryJob for ApplyReset {
     const KIND: &'static str = "apply_reset";
-    type Context = RecoveryService;
+    const FAILED: Action = Action::MfaResetFailed;
 
     async fn run(
         service: &RecoveryService,
         conn: &mut PgConnection,
-        job: &JobRow,
+        recovery_id: Uuid,
+        _: DateTime<Utc>,
     ) -> Result<(), JobError> {
-        service.apply_scheduled_reset(conn, job.recovery_id).await
-    }
-
-    async fn failed(
-        _: &RecoveryService,
-        conn: &mut PgConnection,
-        job: &JobRow,
-        failure: &Failure<'_>,
-    ) -> Result<(), sqlx::Error> {
-        audit_failure(conn, job, failure, Action::MfaResetFailed, &Actor::System).await
+        service.apply_scheduled_reset(conn, recovery_id).await
     }
 }

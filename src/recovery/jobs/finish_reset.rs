@@ -1,10 +1,11 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
+use uuid::Uuid;
 
-use super::{audit_failure, RecoveryService};
+use super::{RecoveryJob, RecoveryService};
 use crate::audit::Action;
-use crate::domain::Actor;
-use crate::worker::{Failure, Job, JobError, JobRow};
+use crate::worker::JobError;
 
 /// Finish a reset a confirmation started, once its lease ran out: queued with every claim, so
 /// that a confirmation that dies, or gives up while Cognito is unreachable, after the token
@@ -12,9 +13,9 @@ use crate::worker::{Failure, Job, JobError, JobRow};
 pub struct FinishReset;
 
 #[async_trait]
-impl Job for FinishReset {
+impl RecoveryJob for FinishReset {
     const KIND: &'static str = "finish_reset";
-    type Context = RecoveryService;
+    const FAILED: Action = Action::MfaResetFailed;
     /// Giving up would leave a reset half done (the token may be gone, sessions alive, no
     /// notice): it is retried until it completes.
     const GIVES_UP: bool = false;
@@ -22,17 +23,9 @@ impl Job for FinishReset {
     async fn run(
         service: &RecoveryService,
         conn: &mut PgConnection,
-        job: &JobRow,
+        recovery_id: Uuid,
+        _: DateTime<Utc>,
     ) -> Result<(), JobError> {
-        service.finish_reset(conn, job.recovery_id).await
-    }
-
-    async fn failed(
-        _: &RecoveryService,
-        conn: &mut PgConnection,
-        job: &JobRow,
-        failure: &Failure<'_>,
-    ) -> Result<(), sqlx::Error> {
-        audit_failure(conn, job, failure, Action::MfaResetFailed, &Actor::System).await
+        service.finish_reset(conn, recovery_id).await
     }
 }

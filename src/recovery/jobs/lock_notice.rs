@@ -1,42 +1,26 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
+use uuid::Uuid;
 
-use super::{audit_failure, RecoveryService};
+use super::{RecoveryJob, RecoveryService};
 use crate::audit::Action;
-use crate::domain::Actor;
-use crate::worker::{Failure, Job, JobError, JobRow};
+use crate::worker::JobError;
 
 /// Tell the user a recovery of their account locked after too many wrong attempts.
 pub struct LockNotice;
 
 #[async_trait]
-impl Job for LockNotice {
+impl RecoveryJob for LockNotice {
     const KIND: &'static str = "lock_notice";
-    type Context = RecoveryService;
+    const FAILED: Action = Action::NotificationFailed;
 
     async fn run(
         service: &RecoveryService,
         conn: &mut PgConnection,
-        job: &JobRow,
+        recovery_id: Uuid,
+        queued_at: DateTime<Utc>,
     ) -> Result<(), JobError> {
-        service
-            .send_lock_notice(conn, job.recovery_id, job.created_at)
-            .await
-    }
-
-    async fn failed(
-        _: &RecoveryService,
-        conn: &mut PgConnection,
-        job: &JobRow,
-        failure: &Failure<'_>,
-    ) -> Result<(), sqlx::Error> {
-        audit_failure(
-            conn,
-            job,
-            failure,
-            Action::NotificationFailed,
-            &Actor::System,
-        )
-        .await
+        service.send_lock_notice(conn, recovery_id, queued_at).await
     }
 }

@@ -1,43 +1,29 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
+use uuid::Uuid;
 
-use super::{audit_failure, RecoveryService};
+use super::{RecoveryJob, RecoveryService};
 use crate::audit::Action;
-use crate::domain::Actor;
-use crate::worker::{Failure, Job, JobError, JobRow};
+use crate::worker::JobError;
 
 /// Tell the user their authenticator was removed (or, with a waiting period, when it will be
 /// and how to stop it).
 pub struct ResetNotice;
 
 #[async_trait]
-impl Job for ResetNotice {
+impl RecoveryJob for ResetNotice {
     const KIND: &'static str = "reset_notice";
-    type Context = RecoveryService;
+    const FAILED: Action = Action::NotificationFailed;
 
     async fn run(
         service: &RecoveryService,
         conn: &mut PgConnection,
-        job: &JobRow,
+        recovery_id: Uuid,
+        queued_at: DateTime<Utc>,
     ) -> Result<(), JobError> {
         service
-            .send_reset_notice(conn, job.recovery_id, job.created_at)
+            .send_reset_notice(conn, recovery_id, queued_at)
             .await
-    }
-
-    async fn failed(
-        _: &RecoveryService,
-        conn: &mut PgConnection,
-        job: &JobRow,
-        failure: &Failure<'_>,
-    ) -> Result<(), sqlx::Error> {
-        audit_failure(
-            conn,
-            job,
-            failure,
-            Action::NotificationFailed,
-            &Actor::System,
-        )
-        .await
     }
 }

@@ -1,41 +1,27 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
+use uuid::Uuid;
 
-use super::{audit_failure, RecoveryService};
+use super::{RecoveryJob, RecoveryService};
 use crate::audit::Action;
-use crate::domain::Actor;
-use crate::worker::{Failure, Job, JobError, JobRow};
+use crate::worker::JobError;
 
 /// Text the owner that a notice went to their email (`NOTIFY_SMS`): queued by the email notice
 /// once SES accepted it, so that a retried text never sends the email twice.
 pub struct TextNotice;
 
 #[async_trait]
-impl Job for TextNotice {
+impl RecoveryJob for TextNotice {
     const KIND: &'static str = "text_notice";
-    type Context = RecoveryService;
+    const FAILED: Action = Action::NotificationFailed;
 
     async fn run(
         service: &RecoveryService,
         conn: &mut PgConnection,
-        job: &JobRow,
+        recovery_id: Uuid,
+        _: DateTime<Utc>,
     ) -> Result<(), JobError> {
-        service.send_text_notice(conn, job.recovery_id).await
-    }
-
-    async fn failed(
-        _: &RecoveryService,
-        conn: &mut PgConnection,
-        job: &JobRow,
-        failure: &Failure<'_>,
-    ) -> Result<(), sqlx::Error> {
-        audit_failure(
-            conn,
-            job,
-            failure,
-            Action::NotificationFailed,
-            &Actor::System,
-        )
-        .await
+        service.send_text_notice(conn, recovery_id).await
     }
 }
