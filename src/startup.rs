@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing_actix_web::TracingLogger;
 
+use crate::clock::{Clock, SystemClock};
 use crate::cognito::{Cognito, IdentityProvider, IdpError};
 use crate::domain::NameKeys;
 use crate::mail::templates::PoolKind;
@@ -211,6 +212,15 @@ fn unreachable_at_start(pool_id: &str, wait: Duration, err: &IdpError) -> String
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// `build`, with the rules and the job queue reading the time from `clock` (tests move it
+    /// instead of sleeping).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         // First, so that a port in use is reported before the database and Cognito are.
         let listen = |addr: &str, setting: &str| {
             TcpListener::bind(addr).with_context(|| format!("listening on {addr} ({setting})"))
@@ -302,17 +312,21 @@ impl Application {
             pool,
             names.clone(),
         );
+        service = service.with_clock(Arc::clone(&clock));
         if let Some(texter) = texter {
             service = service.with_texts(texter);
         }
         let service = web::Data::new(service);
-        let worker = Arc::new(Worker::new(
-            db.clone(),
-            service.clone().into_inner(),
-            recovery::jobs::registry(),
-            settings.worker.clone(),
-            service.wakeup(),
-        ));
+        let worker = Arc::new(
+            Worker::new(
+                db.clone(),
+                service.clone().into_inner(),
+                recovery::jobs::registry(),
+                settings.worker.clone(),
+                service.wakeup(),
+            )
+            .with_clock(clock),
+        );
 
         // Installed before any metric is recorded, so none is lost.
         telemetry::metrics();

@@ -140,7 +140,7 @@ impl RecoveryService {
         let prefix = client.address_block();
         let mut tx = self.db.begin().await?;
         let name_key = self.names.key(&confirmation.username);
-        let live = recoveries::live_for(&mut tx, &name_key, username).await?;
+        let live = recoveries::live_for(&mut tx, self.now(), &name_key, username).await?;
         // The name is recorded as the user's Cognito username once a recovery showed it is one,
         // redacted otherwise (it may be anything: a typo, a password typed in the wrong field).
         let display = live.first().map_or_else(
@@ -252,7 +252,9 @@ impl RecoveryService {
         // stops answering after the token deletion may have been sent).
         let lease = self.reset_lease_seconds();
         let mut tx = self.db.begin().await?;
-        let Some(claim) = recoveries::claim_for_reset(&mut tx, recovery.id, lease).await? else {
+        let Some(claim) =
+            recoveries::claim_for_reset(&mut tx, self.now(), recovery.id, lease).await?
+        else {
             let now = recoveries::get(&mut tx, recovery.id)
                 .await?
                 .map(|r| r.status);
@@ -268,7 +270,7 @@ impl RecoveryService {
         };
         attempts::succeeded(&mut tx, attempt.reservation.id).await?;
         if self.rules.reset_delay.is_zero() {
-            let due = Utc::now() + chrono::Duration::seconds(lease);
+            let due = self.now() + chrono::Duration::seconds(lease);
             worker::enqueue_at::<FinishReset>(&mut tx, recovery.id, due).await?;
         }
         tx.commit().await?;
@@ -310,9 +312,15 @@ impl RecoveryService {
     ) -> Result<ConfirmOutcome, ConfirmError> {
         let delay = self.rules.reset_delay.as_secs_f64();
         let mut tx = self.db.begin().await?;
-        let reset_at = recoveries::schedule(&mut tx, recovery.id, delay, client.ip.as_deref())
-            .await?
-            .ok_or(ConfirmError::Invalid)?;
+        let reset_at = recoveries::schedule(
+            &mut tx,
+            self.now(),
+            recovery.id,
+            delay,
+            client.ip.as_deref(),
+        )
+        .await?
+        .ok_or(ConfirmError::Invalid)?;
         worker::enqueue::<ResetNotice>(&mut tx, recovery.id).await?;
         worker::enqueue_at::<ApplyReset>(&mut tx, recovery.id, reset_at).await?;
         self.recovery_decided(&mut tx, recovery, client).await?;
@@ -380,7 +388,8 @@ impl RecoveryService {
         let mut tx = self.db.begin().await?;
         // Row changes first, audit events last (the audit chain lock is held to commit).
         let locked = if n >= max {
-            recoveries::lock_from_prefix(&mut tx, &attempt.name_key, &attempt.prefix).await?
+            recoveries::lock_from_prefix(&mut tx, self.now(), &attempt.name_key, &attempt.prefix)
+                .await?
         } else {
             Vec::new()
         };
@@ -466,8 +475,8 @@ impl RecoveryService {
     ) -> Result<ConfirmError, ConfirmError> {
         tracing::warn!(error = %err, "Cognito unavailable while applying a reset; the job finishes it");
         let mut tx = self.db.begin().await?;
-        recoveries::hand_over_reset(&mut tx, recovery.id, claim).await?;
-        worker::reschedule::<FinishReset>(&mut tx, recovery.id, Utc::now()).await?;
+        recoveries::hand_over_reset(&mut tx, self.now(), recovery.id, claim).await?;
+        worker::reschedule::<FinishReset>(&mut tx, recovery.id, self.now()).await?;
         audit::append(
             &mut tx,
             AuditEvent::new(Action::MfaResetFailed, &Actor::User, Outcome::Retryable)

@@ -203,7 +203,7 @@ impl RecoveryService {
         let id = Uuid::new_v4();
         let ttl =
             chrono::Duration::from_std(self.rules.enrollment_ttl).unwrap_or(chrono::Duration::MAX);
-        let expires_at = Utc::now() + ttl;
+        let expires_at = self.now() + ttl;
         let sealed = Sealed::new(&association.credential, secret, false).seal(&token, id);
         let mut tx = self.db.begin().await?;
         enrollments::insert(
@@ -252,7 +252,8 @@ impl RecoveryService {
         self.limit_client("enrollment", client).await?;
         let mut tx = self.db.begin().await?;
         let Some((recovery, attempts)) =
-            recoveries::lock_by_enrol_link(&mut tx, &token_digest(&resumption.link)).await?
+            recoveries::lock_by_enrol_link(&mut tx, self.now(), &token_digest(&resumption.link))
+                .await?
         else {
             return Err(EnrollmentError::InvalidLink);
         };
@@ -306,7 +307,8 @@ impl RecoveryService {
 
         // 1. The open enrollment, its attempt counted before anything is compared.
         let mut tx = self.db.begin().await?;
-        let Some(row) = enrollments::lock_open(&mut tx, &token_digest(&verification.token)).await?
+        let Some(row) =
+            enrollments::lock_open(&mut tx, self.now(), &token_digest(&verification.token)).await?
         else {
             return Err(EnrollmentError::Invalid);
         };
@@ -317,7 +319,8 @@ impl RecoveryService {
             .ok_or(EnrollmentError::Invalid)?;
         let attempts = enrollments::count_attempt(&mut tx, row.id).await?;
         if attempts > ENROLLMENT_MAX_ATTEMPTS {
-            enrollments::finish(&mut tx, row.id, EnrollmentEnd::TooManyAttempts).await?;
+            enrollments::finish(&mut tx, self.now(), row.id, EnrollmentEnd::TooManyAttempts)
+                .await?;
             tx.commit().await?;
             return Err(EnrollmentError::Invalid);
         }
@@ -360,8 +363,13 @@ impl RecoveryService {
                     let mut tx = self.db.begin().await?;
                     let died = attempts >= ENROLLMENT_MAX_ATTEMPTS;
                     if died {
-                        enrollments::finish(&mut tx, row.id, EnrollmentEnd::TooManyAttempts)
-                            .await?;
+                        enrollments::finish(
+                            &mut tx,
+                            self.now(),
+                            row.id,
+                            EnrollmentEnd::TooManyAttempts,
+                        )
+                        .await?;
                     }
                     let detail = format!(
                         "wrong code from the new authenticator (attempt {attempts} of {ENROLLMENT_MAX_ATTEMPTS}){}",
@@ -395,7 +403,7 @@ impl RecoveryService {
         let enrolled = user.is_some_and(|u| u.totp_enabled && u.totp_preferred);
         let mut tx = self.db.begin().await?;
         if !enrolled {
-            enrollments::finish(&mut tx, row.id, EnrollmentEnd::NotApplied).await?;
+            enrollments::finish(&mut tx, self.now(), row.id, EnrollmentEnd::NotApplied).await?;
             let why =
                 "after verification, SOFTWARE_TOKEN_MFA is not the preferred factor".to_owned();
             audit::append(
@@ -407,7 +415,7 @@ impl RecoveryService {
             tracing::error!(reason = %why, "the new authenticator was not applied");
             return Err(EnrollmentError::NotApplied(why));
         }
-        enrollments::finish(&mut tx, row.id, EnrollmentEnd::Enrolled).await?;
+        enrollments::finish(&mut tx, self.now(), row.id, EnrollmentEnd::Enrolled).await?;
         let detail = "new authenticator verified; read back: SOFTWARE_TOKEN_MFA preferred; signed out everywhere".to_owned();
         audit::append(&mut tx, event(Outcome::Success, Action::Enrolled, detail)).await?;
         tx.commit().await?;

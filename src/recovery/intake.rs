@@ -183,7 +183,13 @@ async fn write_together(
     let mut tx = db.begin().await.map_err(RequestError::LimitsUnavailable)?;
     let counts: Vec<&ClientCount> = prepared.iter().filter_map(|p| p.count.as_ref()).collect();
     // Failing to count is failing closed: the request is refused (503), not waved through.
-    let counted = ClientCount::count_each(&mut tx, &counts)
+    // Counted in the window of the batch's latest request (a batch forms within milliseconds).
+    let now = prepared
+        .iter()
+        .map(|p| p.at)
+        .max()
+        .unwrap_or_else(chrono::Utc::now);
+    let counted = ClientCount::count_each(&mut tx, now, &counts)
         .await
         .map_err(RequestError::LimitsUnavailable)?;
     let hits: Vec<Option<Hit>> = prepared
@@ -202,7 +208,7 @@ async fn write_together(
         .collect();
     if !within.is_empty() {
         let mut writes = Writes::default();
-        add_requests(&mut writes, &within);
+        add_requests(&mut writes, &within, now);
         writes.execute(&mut tx).await?;
     }
     tx.commit().await?;

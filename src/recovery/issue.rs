@@ -54,7 +54,7 @@ impl RecoveryService {
             .send(prepared.message)
             .await
             .map_err(|e| JobError::transient("sending the code email", e))?;
-        if !recoveries::mark_delivered(conn, recovery.id, &prepared.hash)
+        if !recoveries::mark_delivered(conn, self.now(), recovery.id, &prepared.hash)
             .await?
             .applied()
         {
@@ -144,14 +144,19 @@ impl RecoveryService {
         // spends its address block's share; the support desk's requests were counted against
         // their own quota when they were made.
         if recovery.initiated_by == Initiator::User {
-            let counts =
-                recoveries::issue_counts(&mut tx, &name_key, recovery.request_prefix.as_deref())
-                    .await?;
+            let counts = recoveries::issue_counts(
+                &mut tx,
+                self.now(),
+                &name_key,
+                recovery.request_prefix.as_deref(),
+            )
+            .await?;
             if let Some(why) = email_refused(&self.budgets(), &counts) {
                 metrics::counter!("rate_limit_rejections_total", "limit" => "account_emails")
                     .increment(1);
                 if recoveries::mark_rate_limited(
                     &mut tx,
+                    self.now(),
                     recovery.id,
                     account_key.as_deref(),
                     &display,
@@ -182,7 +187,10 @@ impl RecoveryService {
                 email_hint: None,
                 ttl_seconds,
             };
-            if recoveries::mark_issued(&mut tx, issued).await?.applied() {
+            if recoveries::mark_issued(&mut tx, self.now(), issued)
+                .await?
+                .applied()
+            {
                 self.supersede(&mut tx, recovery, &display, &client, same_origin)
                     .await?;
                 audit::append(
@@ -212,7 +220,10 @@ impl RecoveryService {
             email_hint: Some(&prepared.hint),
             ttl_seconds,
         };
-        if !recoveries::mark_issued(&mut tx, issued).await?.applied() {
+        if !recoveries::mark_issued(&mut tx, self.now(), issued)
+            .await?
+            .applied()
+        {
             // The row is locked and was checked above: this cannot happen without a bug.
             return Err(JobError::transient(
                 "recording the code",
@@ -246,6 +257,7 @@ impl RecoveryService {
         let mut conn = self.db.acquire().await?;
         let replaced = recoveries::replace_undelivered_code(
             &mut conn,
+            self.now(),
             recovery.id,
             &prepared.hash,
             self.code_ttl_seconds(),
@@ -298,7 +310,7 @@ impl RecoveryService {
         display: &str,
         client: &ClientInfo,
     ) -> Result<(), JobError> {
-        if recoveries::mark_rate_limited(conn, recovery.id, account_key, display)
+        if recoveries::mark_rate_limited(conn, self.now(), recovery.id, account_key, display)
             .await?
             .applied()
         {
@@ -330,7 +342,7 @@ impl RecoveryService {
         scope: Superseding<'_>,
     ) -> Result<(), sqlx::Error> {
         let actor = recovery.initiated_by.actor();
-        for old in recoveries::supersede_others(conn, recovery.id, scope).await? {
+        for old in recoveries::supersede_others(conn, self.now(), recovery.id, scope).await? {
             audit::append(
                 conn,
                 AuditEvent::new(Action::Superseded, &actor, Outcome::Superseded)

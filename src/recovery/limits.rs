@@ -1,6 +1,8 @@
 //! Limits that make the public endpoints expensive to abuse, counted in Postgres so that every
 //! instance shares them. If the counters cannot be read, requests are refused (fail closed).
 
+use chrono::{DateTime, Utc};
+
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::{limit_key, Actor, ClientInfo};
@@ -102,7 +104,6 @@ pub(super) struct Reservation {
     pub failures_since_code: i64,
 }
 
-/// The client's address, when it came over TCP (always, behind actix's TCP listener).
 /// One request's count against its client address: the counter's key and the address's limit.
 #[derive(Debug, Clone)]
 pub(super) struct ClientCount {
@@ -111,10 +112,10 @@ pub(super) struct ClientCount {
 }
 
 impl ClientCount {
-    /// Adds the count to `writes`, first: the writes added after it happen only when the
-    /// address is within its limit.
-    pub fn add_to(&self, writes: &mut Writes<'_>) {
-        limits::hit_with(writes, self.key.clone(), HOUR, self.limit);
+    /// Adds the count (in the window that holds `now`) to `writes`, first: the writes added
+    /// after it happen only when the address is within its limit.
+    pub fn add_to(&self, writes: &mut Writes<'_>, now: DateTime<Utc>) {
+        limits::hit_with(writes, now, self.key.clone(), HOUR, self.limit);
     }
 
     /// Whether the request this count counted is within the address's limit.
@@ -125,13 +126,14 @@ impl ClientCount {
     /// Counts each of `counts` (for distinct addresses) in one statement; each key's count.
     pub async fn count_each(
         conn: &mut sqlx::PgConnection,
+        now: DateTime<Utc>,
         counts: &[&ClientCount],
     ) -> Result<std::collections::HashMap<String, limits::Hit>, sqlx::Error> {
         if counts.is_empty() {
             return Ok(Default::default());
         }
         let keys = counts.iter().map(|c| c.key.clone()).collect();
-        Ok(limits::hit_each(conn, keys, HOUR)
+        Ok(limits::hit_each(conn, now, keys, HOUR)
             .await?
             .into_iter()
             .collect())
@@ -232,7 +234,7 @@ impl RecoveryService {
             return Ok(()); // not over TCP (never the case behind actix's TCP listener)
         };
         let mut writes = Writes::default();
-        count.add_to(&mut writes);
+        count.add_to(&mut writes, self.now());
         let mut conn = self.db.acquire().await.map_err(LimitError::Unavailable)?;
         let hit = limits::hit_of(writes, &mut conn)
             .await
@@ -322,11 +324,11 @@ impl RecoveryService {
         prefix: &str,
     ) -> Result<Result<Reservation, AttemptRefused>, sqlx::Error> {
         crate::store::recoveries::lock_account(conn, name_key).await?;
-        let stats = attempts::stats(conn, name_key, prefix).await?;
+        let stats = attempts::stats(conn, self.now(), name_key, prefix).await?;
         if let Err(refused) = attempt_allowed(&self.budgets(), &stats) {
             return Ok(Err(refused));
         }
-        let id = attempts::reserve(conn, name_key, prefix).await?;
+        let id = attempts::reserve(conn, self.now(), name_key, prefix).await?;
         Ok(Ok(Reservation {
             id,
             failures_since_code: stats.prefix_failures_since_code + 1,
@@ -344,7 +346,8 @@ impl RecoveryService {
     /// `Some(seconds until the hour's budget starts again)` when spent.
     pub(super) async fn codes_budget_spent(&self) -> Result<Option<u64>, sqlx::Error> {
         let mut conn = self.db.acquire().await?;
-        let Some((used, _, resets_in)) = limits::peek(&mut conn, EMAIL_BUDGET_KEY, HOUR).await?
+        let Some((used, _, resets_in)) =
+            limits::peek(&mut conn, self.now(), EMAIL_BUDGET_KEY, HOUR).await?
         else {
             return Ok(None);
         };
@@ -362,7 +365,7 @@ impl RecoveryService {
     pub(super) async fn take_email(&self, kind: EmailKind) -> Result<bool, sqlx::Error> {
         let budget = EmailBudget::new(self.rules.emails_per_hour);
         let mut conn = self.db.acquire().await?;
-        let hit = limits::hit(&mut conn, EMAIL_BUDGET_KEY, HOUR).await?;
+        let hit = limits::hit(&mut conn, self.now(), EMAIL_BUDGET_KEY, HOUR).await?;
         if hit.hits == budget.warn_at {
             metrics::counter!("email_budget_warnings_total").increment(1);
             tracing::error!(
@@ -388,10 +391,10 @@ impl RecoveryService {
     /// Gauges read at scrape time: the job queue and this hour's email budget.
     pub async fn observe_gauges(&self) -> Result<(), sqlx::Error> {
         let mut conn = self.db.acquire().await?;
-        let (depth, oldest) = crate::store::jobs::due_stats(&mut conn).await?;
+        let (depth, oldest) = crate::store::jobs::due_stats(&mut conn, self.now()).await?;
         metrics::gauge!("jobs_queue_depth").set(depth as f64);
         metrics::gauge!("jobs_oldest_age_seconds").set(oldest);
-        let used = limits::peek(&mut conn, EMAIL_BUDGET_KEY, HOUR)
+        let used = limits::peek(&mut conn, self.now(), EMAIL_BUDGET_KEY, HOUR)
             .await?
             .map_or(0, |(hits, _, _)| hits);
         metrics::gauge!("email_budget_used_this_hour").set(used as f64);

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 
+use crate::clock::{Clock, SystemClock};
 use crate::cognito::{IdentityProvider, IdpError};
 use crate::domain::NameKeys;
 use crate::mail::templates::PoolKind;
@@ -59,6 +60,8 @@ pub struct RecoveryService {
     wakeup: Arc<Notify>,
     /// Whether the user pool could be read when last asked (readiness).
     pool_check: std::sync::Mutex<PoolCheck>,
+    /// What every rule that depends on the time reads it from.
+    clock: Arc<dyn Clock>,
 }
 
 /// The last answer to "can the service read its user pool?".
@@ -99,7 +102,20 @@ impl RecoveryService {
                 at: None,
                 readable: true,
             }),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The rules read the time from `clock` (tests move it instead of sleeping).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The time, as the rules see it.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     /// Notices also go as texts through `texter` (`NOTIFY_SMS`).

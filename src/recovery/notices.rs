@@ -101,7 +101,7 @@ impl RecoveryService {
                     return Ok(()); // applied or cancelled meanwhile: nothing left to stop
                 }
                 // The waiting period starts once this notice is handed to SES.
-                let reset_at = Utc::now() + self.reset_delay();
+                let reset_at = self.now() + self.reset_delay();
                 let base = self.rules.public_base_url.as_deref().unwrap_or_default();
                 let cancel_url =
                     format!("{base}/v1/recovery/cancel?token={}", token.expose_secret());
@@ -147,7 +147,7 @@ impl RecoveryService {
         if recovery.status == RecoveryStatus::Scheduled {
             let delay = self.rules.reset_delay.as_secs_f64();
             if let Some(reset_at) =
-                recoveries::mark_scheduled_notice_sent(conn, recovery.id, delay).await?
+                recoveries::mark_scheduled_notice_sent(conn, self.now(), recovery.id, delay).await?
             {
                 worker::reschedule::<ApplyReset>(conn, recovery.id, reset_at).await?;
                 detail.push_str(&format!(
@@ -251,7 +251,7 @@ impl RecoveryService {
             return Ok(None);
         }
         let token = random_token();
-        let expires_at = Utc::now() + chrono::Duration::hours(ENROLLMENT_LINK_HOURS);
+        let expires_at = self.now() + chrono::Duration::hours(ENROLLMENT_LINK_HOURS);
         let stored =
             recoveries::set_enrol_link(conn, recovery.id, &token_digest(&token), expires_at)
                 .await?;

@@ -60,6 +60,8 @@ pub(super) struct Prepared {
     initiator: Initiator,
     actor: Actor,
     reason: Option<String>,
+    /// When it was asked for, by the service's clock: what its limits count in.
+    pub at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     pub client: ClientInfo,
     /// The count against the client address (self-service only).
@@ -67,7 +69,8 @@ pub(super) struct Prepared {
 }
 
 impl Prepared {
-    fn new_recovery(&self) -> NewRecovery<'_> {
+    /// The recovery to insert, recorded as created at `now` (a batch's requests share it).
+    fn new_recovery(&self, now: DateTime<Utc>) -> NewRecovery<'_> {
         NewRecovery {
             id: self.id,
             username: &self.display,
@@ -77,6 +80,7 @@ impl Prepared {
             request_prefix: self.prefix.as_deref(),
             initiated_by: &self.initiator,
             reason: self.reason.as_deref(),
+            created_at: now,
             expires_at: self.expires_at,
             request_ip: self.client.ip.as_deref(),
             user_agent: self.client.user_agent.as_deref(),
@@ -97,8 +101,12 @@ impl Prepared {
 
 /// Adds the recording of `requests` (already within their limits) to `writes`: the recoveries,
 /// the jobs that issue their codes and their audit events, one INSERT each for all of them.
-pub(super) fn add_requests<'a>(writes: &mut Writes<'a>, requests: &[&'a Prepared]) {
-    let recoveries: Vec<NewRecovery<'a>> = requests.iter().map(|p| p.new_recovery()).collect();
+pub(super) fn add_requests<'a>(
+    writes: &mut Writes<'a>,
+    requests: &[&'a Prepared],
+    now: DateTime<Utc>,
+) {
+    let recoveries: Vec<NewRecovery<'a>> = requests.iter().map(|p| p.new_recovery(now)).collect();
     recoveries::insert(writes, &recoveries);
     worker::enqueue_with::<IssueCode>(writes, requests.iter().map(|p| p.id).collect());
     let events: Vec<AuditEvent<'a>> = requests.iter().map(|p| p.event()).collect();
@@ -152,6 +160,7 @@ impl RecoveryService {
         };
         // Until Cognito has shown the name is a user's, it is kept redacted (the name as typed
         // only until the job has looked it up).
+        let at = self.now();
         let display = match &request.account_key {
             Some(account) => account.clone(),
             None => self.names.redacted(&request.username),
@@ -169,7 +178,8 @@ impl RecoveryService {
             actor: request.initiator.actor(),
             initiator: request.initiator,
             reason: request.reason,
-            expires_at: Utc::now() + ttl,
+            at,
+            expires_at: at + ttl,
             client: request.client,
             count,
         }
@@ -188,11 +198,12 @@ impl RecoveryService {
         let prepared = self.prepare(request);
         tracing::Span::current().record("recovery_id", tracing::field::display(prepared.id));
         let mut writes = Writes::default();
-        add_requests(&mut writes, &[&prepared]);
+        add_requests(&mut writes, &[&prepared], prepared.at);
         let mut tx = conn.begin().await?;
         if let (Initiator::Staff(_), Some(account)) = (&prepared.initiator, &prepared.account_key) {
             recoveries::lock_account(&mut tx, account).await?;
-            let started = recoveries::support_requests_last_day(&mut tx, account).await?;
+            let started =
+                recoveries::support_requests_last_day(&mut tx, self.now(), account).await?;
             if started >= i64::from(self.rules.support_requests_per_user_per_day) {
                 return Err(RequestError::SupportQuotaSpent { started });
             }

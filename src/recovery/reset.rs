@@ -2,7 +2,6 @@
 //! reset: remove the authenticator in Cognito, read the result back, sign the user out
 //! everywhere, and record what happened (completed with its notice, or failed).
 
-use chrono::Utc;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -329,6 +328,7 @@ impl RecoveryService {
         let mut tx = self.db.begin().await?;
         if !recoveries::complete(
             &mut tx,
+            self.now(),
             recovery.id,
             *claim,
             client.ip.as_deref(),
@@ -390,7 +390,7 @@ impl RecoveryService {
             client,
         } = resetting;
         let mut tx = self.db.begin().await?;
-        if recoveries::fail_reset(&mut tx, recovery.id, *claim)
+        if recoveries::fail_reset(&mut tx, self.now(), recovery.id, *claim)
             .await?
             .applied()
         {
@@ -437,7 +437,7 @@ impl RecoveryService {
                 "its notice with the cancel link has not been sent yet, so it is not applied",
             ));
         }
-        if reset_at > Utc::now() {
+        if reset_at > self.now() {
             return Err(JobError::transient(
                 "applying the scheduled reset",
                 "its waiting period, which started when the notice was sent, is not over",
@@ -445,8 +445,13 @@ impl RecoveryService {
         }
         let mut conn = self.db.acquire().await?;
         // From `resetting` too: a run that died after claiming is picked up by the retry.
-        let Some(claim) =
-            recoveries::claim_scheduled(&mut conn, recovery.id, self.reset_lease_seconds()).await?
+        let Some(claim) = recoveries::claim_scheduled(
+            &mut conn,
+            self.now(),
+            recovery.id,
+            self.reset_lease_seconds(),
+        )
+        .await?
         else {
             return Ok(()); // cancelled meanwhile
         };
@@ -471,7 +476,9 @@ impl RecoveryService {
         }
         let mut conn = self.db.acquire().await?;
         let lease = self.reset_lease_seconds();
-        let Some(claim) = recoveries::take_over_reset(&mut conn, recovery.id, lease).await? else {
+        let Some(claim) =
+            recoveries::take_over_reset(&mut conn, self.now(), recovery.id, lease).await?
+        else {
             return Err(JobError::transient(
                 "finishing the reset",
                 "its confirmation still holds it",
@@ -505,7 +512,7 @@ impl RecoveryService {
             Ok(()) | Err(ResetError::NotApplied(_)) => Ok(()),
             Err(ResetError::Store(err)) => Err(err.into()),
             Err(ResetError::Unavailable(err)) => {
-                recoveries::hand_over_reset(conn, recovery.id, claim).await?;
+                recoveries::hand_over_reset(conn, self.now(), recovery.id, claim).await?;
                 Err(JobError::transient(doing, err))
             }
         }

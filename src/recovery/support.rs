@@ -59,6 +59,8 @@ pub struct RecoverySummary {
     pub recovery_id: Uuid,
     pub username: String,
     pub status: RecoveryStatus,
+    /// The status as shown: `expired` for a code that is past its expiry, else `status`.
+    pub shown_status: &'static str,
     pub initiated_by: Initiator,
     pub reason: Option<String>,
     pub email_hint: Option<String>,
@@ -68,12 +70,14 @@ pub struct RecoverySummary {
     pub attempts: i32,
 }
 
-impl From<RecoveryRow> for RecoverySummary {
-    fn from(row: RecoveryRow) -> Self {
+impl RecoverySummary {
+    /// `row` as the support desk sees it at `now`.
+    fn of(row: RecoveryRow, now: DateTime<Utc>) -> Self {
         Self {
             recovery_id: row.id,
             username: row.username,
             status: row.status,
+            shown_status: row.status.label(row.expires_at, now),
             initiated_by: row.initiated_by,
             reason: row.reason,
             email_hint: row.email_hint,
@@ -224,7 +228,11 @@ impl RecoveryService {
         )
         .await?;
         tx.commit().await?;
-        Ok(rows.into_iter().map(RecoverySummary::from).collect())
+        let now = self.now();
+        Ok(rows
+            .into_iter()
+            .map(|row| RecoverySummary::of(row, now))
+            .collect())
     }
 
     /// Cancels a recovery whose reset has not started: its code stops working at once.
@@ -238,7 +246,7 @@ impl RecoveryService {
         let row = recoveries::lock(&mut tx, id)
             .await?
             .ok_or(SupportError::RecoveryNotFound)?;
-        if !recoveries::apply(&mut tx, id, Transition::CancelBySupport)
+        if !recoveries::apply(&mut tx, self.now(), id, Transition::CancelBySupport)
             .await?
             .applied()
         {
@@ -261,7 +269,7 @@ impl RecoveryService {
             .await?
             .ok_or(SupportError::RecoveryNotFound)?;
         tx.commit().await?;
-        Ok(row.into())
+        Ok(RecoverySummary::of(row, self.now()))
     }
 
     /// The owner followed the cancel link of a scheduled reset in time: it will not be applied.
@@ -271,7 +279,7 @@ impl RecoveryService {
         client: &ClientInfo,
     ) -> Result<(), CancelLinkError> {
         let mut tx = self.db.begin().await?;
-        let row = recoveries::cancel_scheduled(&mut tx, &token_digest(token))
+        let row = recoveries::cancel_scheduled(&mut tx, self.now(), &token_digest(token))
             .await?
             .ok_or(CancelLinkError::Invalid)?;
         audit::append(
@@ -293,10 +301,11 @@ impl RecoveryService {
     /// are never purged. Returns how many secrets went.
     pub async fn purge_expired_codes(&self) -> Result<u64, sqlx::Error> {
         let mut conn = self.db.acquire().await?;
-        crate::store::limits::purge_old(&mut conn).await?;
-        crate::store::attempts::purge_old(&mut conn).await?;
-        recoveries::purge_typed_names(&mut conn).await?;
-        let sealed = crate::store::enrollments::purge_expired(&mut conn).await?;
-        Ok(recoveries::purge_expired_hashes(&mut conn).await? + sealed)
+        let now = self.now();
+        crate::store::limits::purge_old(&mut conn, now).await?;
+        crate::store::attempts::purge_old(&mut conn, now).await?;
+        recoveries::purge_typed_names(&mut conn, now).await?;
+        let sealed = crate::store::enrollments::purge_expired(&mut conn, now).await?;
+        Ok(recoveries::purge_expired_hashes(&mut conn, now).await? + sealed)
     }
 }

@@ -50,7 +50,11 @@ async fn authenticate(req: HttpRequest, role: StaffRole) -> Result<StaffMember, 
     let db = req
         .app_data::<web::Data<PgPool>>()
         .expect("the database pool is registered");
-    let member = staff::authenticate(db, key.as_ref(), &client_info(&req))
+    let now = req
+        .app_data::<web::Data<crate::recovery::RecoveryService>>()
+        .expect("the service is registered")
+        .now();
+    let member = staff::authenticate(db, now, key.as_ref(), &client_info(&req))
         .await
         .map_err(|err| match err {
             StaffAuthError::Unauthorized => ApiError::unauthorized(),

@@ -111,6 +111,7 @@ pub enum StaffAuthError {
 /// of the hour and the one that exhausts the budget, so that a flood is not a flood of events.
 pub async fn authenticate(
     pool: &PgPool,
+    now: chrono::DateTime<chrono::Utc>,
     key: Option<&SecretString>,
     client: &ClientInfo,
 ) -> Result<StaffMember, StaffAuthError> {
@@ -121,7 +122,7 @@ pub async fn authenticate(
         .and_then(|ip| ip.parse().ok())
         .map(|ip| format!("staff_auth_failures:{}", limit_key(ip)));
     if let Some(counter) = &counter {
-        if let Some((failures, _, resets_in)) = limits::peek(&mut conn, counter, HOUR).await? {
+        if let Some((failures, _, resets_in)) = limits::peek(&mut conn, now, counter, HOUR).await? {
             if failures >= AUTH_FAILURES_PER_IP_PER_HOUR {
                 return Err(StaffAuthError::Limited {
                     retry_after: resets_in,
@@ -137,7 +138,7 @@ pub async fn authenticate(
         return Ok(member);
     }
     let failures = match &counter {
-        Some(counter) => limits::hit(&mut conn, counter, HOUR).await?.hits,
+        Some(counter) => limits::hit(&mut conn, now, counter, HOUR).await?.hits,
         None => 1,
     };
     if failures == 1 || failures == AUTH_FAILURES_PER_IP_PER_HOUR {

@@ -1,6 +1,7 @@
 //! Confirmation attempts: one row each, reserved before anything is compared, counted in rolling
 //! windows per account and per client address block.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 /// The attempts that count against a confirmation from `prefix` for `account` right now (the
@@ -28,13 +29,14 @@ const WINDOW: &str = "interval '1 day'";
 /// step.
 pub async fn stats(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     name_key: &str,
     prefix: &str,
 ) -> Result<AttemptStats, sqlx::Error> {
     sqlx::query_as(&format!(
         "WITH counted AS (
              SELECT prefix, at FROM confirm_attempts
-             WHERE account_key = $1 AND failed AND at > now() - {WINDOW}
+             WHERE account_key = $1 AND failed AND at > $3 - {WINDOW}
          ), last_code AS (
              -- The block's last request, from the moment it was made (whether and when its code
              -- went out must not matter: that would tell real names from unknown ones).
@@ -42,38 +44,40 @@ pub async fn stats(
              WHERE name_key = $1 AND request_prefix = $2
          )
          SELECT count(*) AS account_failures,
-                coalesce(extract(epoch FROM min(at) + {WINDOW} - clock_timestamp()), 0)::float8
+                coalesce(extract(epoch FROM min(at) + {WINDOW} - $3), 0)::float8
                     AS account_frees_in,
                 count(*) FILTER (WHERE prefix = $2) AS prefix_failures,
-                coalesce(extract(epoch FROM min(at) FILTER (WHERE prefix = $2) + {WINDOW} - clock_timestamp()), 0)::float8
+                coalesce(extract(epoch FROM min(at) FILTER (WHERE prefix = $2) + {WINDOW} - $3), 0)::float8
                     AS prefix_frees_in,
                 count(*) FILTER (WHERE prefix = $2
                                  AND at > coalesce((SELECT at FROM last_code), '-infinity'))
                     AS prefix_failures_since_code,
-                extract(epoch FROM clock_timestamp() - max(at) FILTER (WHERE prefix = $2))::float8
+                extract(epoch FROM $3 - max(at) FILTER (WHERE prefix = $2))::float8
                     AS since_last_prefix_failure
          FROM counted"
     ))
     .bind(name_key)
     .bind(prefix)
+    .bind(now)
     .fetch_one(conn)
     .await
 }
 
-/// Counts an attempt as failed until it proves right; returns its id.
+/// Counts an attempt as failed until it proves right; returns its id. `now` is the moment of the reservation (read once the name's lock is held), not of its
+/// transaction's start: delays are measured between reservations.
 pub async fn reserve(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     account: &str,
     prefix: &str,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        // The moment of the reservation, not of its transaction's start (which may have waited
-        // for the lock): delays are measured between reservations.
-        "INSERT INTO confirm_attempts (account_key, prefix, at) VALUES ($1, $2, clock_timestamp())
+        "INSERT INTO confirm_attempts (account_key, prefix, at) VALUES ($1, $2, $3)
          RETURNING id",
     )
     .bind(account)
     .bind(prefix)
+    .bind(now)
     .fetch_one(conn)
     .await
 }
@@ -109,9 +113,10 @@ pub async fn clear(conn: &mut PgConnection, account: &str) -> Result<u64, sqlx::
 }
 
 /// Drops attempts no window counts any more.
-pub async fn purge_old(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+pub async fn purge_old(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     Ok(
-        sqlx::query("DELETE FROM confirm_attempts WHERE at < now() - interval '2 days'")
+        sqlx::query("DELETE FROM confirm_attempts WHERE at < $1 - interval '2 days'")
+            .bind(now)
             .execute(conn)
             .await?
             .rows_affected(),

@@ -53,14 +53,16 @@ pub struct EnrollmentRow {
 /// row-locked.
 pub async fn lock_open(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     token_hash: &str,
 ) -> Result<Option<EnrollmentRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, recovery_id, sealed, attempts FROM enrollments
-         WHERE token_hash = $1 AND sealed IS NOT NULL AND finished_at IS NULL AND expires_at > now()
+         WHERE token_hash = $1 AND sealed IS NOT NULL AND finished_at IS NULL AND expires_at > $2
          FOR UPDATE",
     )
     .bind(token_hash)
+    .bind(now)
     .fetch_optional(conn)
     .await
 }
@@ -86,24 +88,30 @@ pub async fn refund_attempt(conn: &mut PgConnection, id: Uuid) -> Result<(), sql
 /// The enrollment ends: its sealed credential goes with it.
 pub async fn finish(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     end: EnrollmentEnd,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE enrollments SET sealed = NULL, finished_at = now(), outcome = $2 WHERE id = $1",
+        "UPDATE enrollments SET sealed = NULL, finished_at = $3, outcome = $2 WHERE id = $1",
     )
     .bind(id)
     .bind(end)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// Drops the sealed credentials of enrollments that expired unfinished; returns how many.
-pub async fn purge_expired(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+pub async fn purge_expired(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
-        "UPDATE enrollments SET sealed = NULL WHERE sealed IS NOT NULL AND expires_at < now()",
+        "UPDATE enrollments SET sealed = NULL WHERE sealed IS NOT NULL AND expires_at < $1",
     )
+    .bind(now)
     .execute(conn)
     .await?
     .rows_affected())

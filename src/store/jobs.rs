@@ -78,14 +78,16 @@ pub async fn enqueue(
 /// without blocking.
 pub async fn take_due(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     kinds: &[&str],
 ) -> Result<Option<JobRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, kind, recovery_id, payload, attempts, created_at FROM jobs
-         WHERE finished_at IS NULL AND run_at <= now() AND kind = ANY($1)
+         WHERE finished_at IS NULL AND run_at <= $2 AND kind = ANY($1)
          ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
     )
     .bind(kinds)
+    .bind(now)
     .fetch_optional(conn)
     .await
 }
@@ -107,31 +109,38 @@ pub async fn finish(conn: &mut PgConnection, id: i64, end: JobEnd) -> Result<(),
     Ok(())
 }
 
+/// Counts a failed run and makes the job due again `delay_seconds` after `now`.
 pub async fn retry_later(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: i64,
     delay_seconds: f64,
     error: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE jobs SET attempts = attempts + 1, last_error = $3,
-                run_at = now() + make_interval(secs => $2)
+                run_at = $4 + make_interval(secs => $2)
          WHERE id = $1",
     )
     .bind(id)
     .bind(delay_seconds)
     .bind(error)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// How many jobs are due, and how long the oldest has waited (seconds).
-pub async fn due_stats(conn: &mut PgConnection) -> Result<(i64, f64), sqlx::Error> {
+/// How many jobs are due at `now`, and how long the oldest has waited (seconds).
+pub async fn due_stats(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> Result<(i64, f64), sqlx::Error> {
     sqlx::query_as(
-        "SELECT count(*), coalesce(extract(epoch FROM now() - min(run_at)), 0)::float8
-         FROM jobs WHERE finished_at IS NULL AND run_at <= now()",
+        "SELECT count(*), coalesce(extract(epoch FROM $1 - min(run_at)), 0)::float8
+         FROM jobs WHERE finished_at IS NULL AND run_at <= $1",
     )
+    .bind(now)
     .fetch_one(conn)
     .await
 }

@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use super::Writes;
@@ -10,41 +11,59 @@ pub struct Hit {
     pub resets_in: u64,
 }
 
-/// Counts one hit against `key` in the current fixed window of `window_seconds` (windows are
-/// aligned to the epoch, so every instance agrees on them).
+/// Counts one hit against `key` in the fixed window of `window_seconds` that holds `now`
+/// (windows are aligned to the epoch, so every instance agrees on them).
 pub async fn hit(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     key: &str,
     window_seconds: i64,
 ) -> Result<Hit, sqlx::Error> {
     let mut writes = Writes::default();
-    hit_with(&mut writes, key.to_owned(), window_seconds, i64::MAX);
+    hit_with(&mut writes, now, key.to_owned(), window_seconds, i64::MAX);
     hit_of(writes, conn).await
 }
 
 /// Adds one hit against `key` to `writes`; the writes added after it happen only when the count
 /// is at most `limit` (an over-limit request still counts, and writes nothing else).
-pub fn hit_with(writes: &mut Writes<'_>, key: String, window_seconds: i64, limit: i64) {
-    let counter = writes.add(|sql| count(sql, vec![key], window_seconds));
+pub fn hit_with(
+    writes: &mut Writes<'_>,
+    now: DateTime<Utc>,
+    key: String,
+    window_seconds: i64,
+    limit: i64,
+) {
+    let counter = writes.add(|sql| count(sql, now, vec![key], window_seconds));
     writes.only_within(counter, limit);
 }
 
-/// One hit against each of `keys`, in the current window: one row per key (its `key`, `hits`
-/// and `resets_in`).
-fn count(sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, keys: Vec<String>, window_seconds: i64) {
-    sql.push("INSERT INTO rate_limits (key, window_start, hits) SELECT key, to_timestamp(floor(extract(epoch FROM now()) / ")
+/// One hit against each of `keys`, in the window that holds `now`: one row per key (its `key`,
+/// `hits` and `resets_in`).
+fn count(
+    sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
+    now: DateTime<Utc>,
+    keys: Vec<String>,
+    window_seconds: i64,
+) {
+    sql.push("INSERT INTO rate_limits (key, window_start, hits, last_hit) SELECT key, to_timestamp(floor(extract(epoch FROM ")
+        .push_bind(now)
+        .push("::timestamptz) / ")
         .push_bind(window_seconds)
         .push(") * ")
         .push_bind(window_seconds)
-        .push("), 1 FROM unnest(")
+        .push("), 1, ")
+        .push_bind(now)
+        .push(" FROM unnest(")
         .push_bind(keys)
         .push(
             "::text[]) AS k(key) ON CONFLICT (key, window_start)
-                 DO UPDATE SET hits = rate_limits.hits + 1, last_hit = now()
+                 DO UPDATE SET hits = rate_limits.hits + 1, last_hit = EXCLUDED.last_hit
              RETURNING key, hits, ceil(extract(epoch FROM window_start) + ",
         )
         .push_bind(window_seconds)
-        .push(" - extract(epoch FROM now()))::bigint AS resets_in");
+        .push(" - extract(epoch FROM ")
+        .push_bind(now)
+        .push("::timestamptz))::bigint AS resets_in");
 }
 
 /// Sends `writes` (which counted a hit with `hit_with`) and returns the count.
@@ -64,11 +83,12 @@ fn counted(hits: i32, resets_in: i64) -> Hit {
 /// in one statement; each key with its count.
 pub async fn hit_each(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     keys: Vec<String>,
     window_seconds: i64,
 ) -> Result<Vec<(String, Hit)>, sqlx::Error> {
     let mut writes = Writes::default();
-    let counter = writes.add(|sql| count(sql, keys, window_seconds));
+    let counter = writes.add(|sql| count(sql, now, keys, window_seconds));
     let rows: Vec<(String, i32, i64)> = writes.execute_returning(conn, counter).await?;
     Ok(rows
         .into_iter()
@@ -76,20 +96,23 @@ pub async fn hit_each(
         .collect())
 }
 
-/// The current window's count for `key` and seconds since its last hit, without counting.
+/// The count for `key` in the window that holds `now`, and seconds since its last hit, without
+/// counting.
 pub async fn peek(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     key: &str,
     window_seconds: i64,
 ) -> Result<Option<(i64, f64, u64)>, sqlx::Error> {
     let row: Option<(i32, f64, i64)> = sqlx::query_as(
-        "SELECT hits, extract(epoch FROM now() - last_hit)::float8,
-                ceil(extract(epoch FROM window_start) + $2 - extract(epoch FROM now()))::bigint
+        "SELECT hits, extract(epoch FROM $3 - last_hit)::float8,
+                ceil(extract(epoch FROM window_start) + $2 - extract(epoch FROM $3))::bigint
          FROM rate_limits
-         WHERE key = $1 AND window_start = to_timestamp(floor(extract(epoch FROM now()) / $2) * $2)",
+         WHERE key = $1 AND window_start = to_timestamp(floor(extract(epoch FROM $3) / $2) * $2)",
     )
     .bind(key)
     .bind(window_seconds)
+    .bind(now)
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|(hits, since_last, resets_in)| {
@@ -98,9 +121,10 @@ pub async fn peek(
 }
 
 /// Drops counters of windows that ended long ago.
-pub async fn purge_old(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+pub async fn purge_old(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     Ok(
-        sqlx::query("DELETE FROM rate_limits WHERE window_start < now() - interval '2 days'")
+        sqlx::query("DELETE FROM rate_limits WHERE window_start < $1 - interval '2 days'")
+            .bind(now)
             .execute(conn)
             .await?
             .rows_affected(),

@@ -84,13 +84,14 @@ pub struct NewRecovery<'a> {
     pub account_key: Option<&'a str>,
     pub initiated_by: &'a Initiator,
     pub reason: Option<&'a str>,
+    /// When it was asked for, by the service's clock.
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub request_ip: Option<&'a str>,
     pub request_prefix: Option<&'a str>,
     pub user_agent: Option<&'a str>,
 }
 
-/// Adds the insertion of a new recovery to `writes`.
 /// Adds the insertion of `new` recoveries (one statement for all: each column bound as one
 /// array) to `writes`.
 pub fn insert<'a>(writes: &mut Writes<'a>, new: &[NewRecovery<'a>]) {
@@ -99,6 +100,7 @@ pub fn insert<'a>(writes: &mut Writes<'a>, new: &[NewRecovery<'a>]) {
     let usernames = column(|n| Some(n.username));
     let initiated_by: Vec<String> = new.iter().map(|n| n.initiated_by.stored()).collect();
     let reasons = column(|n| n.reason);
+    let created_at: Vec<DateTime<Utc>> = new.iter().map(|n| n.created_at).collect();
     let expires_at: Vec<DateTime<Utc>> = new.iter().map(|n| n.expires_at).collect();
     let request_ips = column(|n| n.request_ip);
     let user_agents = column(|n| n.user_agent);
@@ -108,14 +110,14 @@ pub fn insert<'a>(writes: &mut Writes<'a>, new: &[NewRecovery<'a>]) {
     let typed_names = column(|n| n.typed_name);
     writes.add(|sql| {
         sql.push(
-            "INSERT INTO recoveries (id, username, status, initiated_by, reason, expires_at, request_ip, user_agent,
-                                     account_key, request_prefix, name_key, typed_name)
+            "INSERT INTO recoveries (id, username, status, initiated_by, reason, created_at, expires_at,
+                                     request_ip, user_agent, account_key, request_prefix, name_key, typed_name)
              SELECT id, username, ",
         )
         .push_bind(RecoveryStatus::Requested)
         .push(
-            ", initiated_by, reason, expires_at, request_ip, user_agent, account_key, request_prefix,
-                    name_key, typed_name FROM unnest(",
+            ", initiated_by, reason, created_at, expires_at, request_ip, user_agent, account_key,
+                    request_prefix, name_key, typed_name FROM unnest(",
         )
         .push_bind(ids)
         .push("::uuid[], ")
@@ -125,6 +127,8 @@ pub fn insert<'a>(writes: &mut Writes<'a>, new: &[NewRecovery<'a>]) {
         .push("::text[], ")
         .push_bind(reasons)
         .push("::text[], ")
+        .push_bind(created_at)
+        .push("::timestamptz[], ")
         .push_bind(expires_at)
         .push("::timestamptz[], ")
         .push_bind(request_ips)
@@ -139,8 +143,8 @@ pub fn insert<'a>(writes: &mut Writes<'a>, new: &[NewRecovery<'a>]) {
         .push("::text[], ")
         .push_bind(typed_names)
         .push(
-            "::text[]) AS r(id, username, initiated_by, reason, expires_at, request_ip, user_agent,
-                           account_key, request_prefix, name_key, typed_name)",
+            "::text[]) AS r(id, username, initiated_by, reason, created_at, expires_at, request_ip,
+                           user_agent, account_key, request_prefix, name_key, typed_name)",
         );
     });
 }
@@ -188,21 +192,23 @@ pub struct IssueCounts {
 
 pub async fn issue_counts(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     name_key: &str,
     prefix: Option<&str>,
 ) -> Result<IssueCounts, sqlx::Error> {
     sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE issued_at > now() - interval '1 hour') AS account_hour,
+        "SELECT count(*) FILTER (WHERE issued_at > $4 - interval '1 hour') AS account_hour,
                 count(*) AS account_day,
-                count(*) FILTER (WHERE issued_at > now() - interval '1 hour'
+                count(*) FILTER (WHERE issued_at > $4 - interval '1 hour'
                                  AND request_prefix IS NOT DISTINCT FROM $3) AS prefix_hour,
                 count(*) FILTER (WHERE request_prefix IS NOT DISTINCT FROM $3) AS prefix_day
          FROM recoveries
-         WHERE name_key = $1 AND initiated_by = $2 AND issued_at > now() - interval '1 day'",
+         WHERE name_key = $1 AND initiated_by = $2 AND issued_at > $4 - interval '1 day'",
     )
     .bind(name_key)
     .bind(Initiator::User)
     .bind(prefix)
+    .bind(now)
     .fetch_one(conn)
     .await
 }
@@ -210,14 +216,16 @@ pub async fn issue_counts(
 /// Recoveries the support desk started for the account in the last 24 hours.
 pub async fn support_requests_last_day(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     account_key: &str,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT count(*) FROM recoveries
-         WHERE account_key = $1 AND initiated_by <> $2 AND created_at > now() - interval '1 day'",
+         WHERE account_key = $1 AND initiated_by <> $2 AND created_at > $3 - interval '1 day'",
     )
     .bind(account_key)
     .bind(Initiator::User)
+    .bind(now)
     .fetch_one(conn)
     .await
 }
@@ -230,6 +238,7 @@ fn moved(result: sqlx::postgres::PgQueryResult) -> Moved {
 /// drops the code hash; a final state records when it ended.
 pub async fn apply(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     transition: Transition,
 ) -> Result<Moved, sqlx::Error> {
@@ -239,7 +248,7 @@ pub async fn apply(
          SET status = $3,
              code_hash = CASE WHEN $4 THEN code_hash END,
              claimed_until = NULL,
-             finished_at = CASE WHEN $5 THEN now() END
+             finished_at = CASE WHEN $5 THEN $6 END
          WHERE id = $1 AND status = ANY($2)",
     )
     .bind(id)
@@ -247,6 +256,7 @@ pub async fn apply(
     .bind(to)
     .bind(to.keeps_code_hash())
     .bind(to.is_final())
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(moved(result))
@@ -255,6 +265,7 @@ pub async fn apply(
 /// Over an email limit: the recovery ends without a code (and the typed name goes).
 pub async fn mark_rate_limited(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     account_key: Option<&str>,
     username: &str,
@@ -262,7 +273,7 @@ pub async fn mark_rate_limited(
     let t = Transition::RateLimited;
     let result = sqlx::query(
         "UPDATE recoveries
-         SET status = $3, account_key = $4, username = $5, typed_name = NULL, finished_at = now()
+         SET status = $3, account_key = $4, username = $5, typed_name = NULL, finished_at = $6
          WHERE id = $1 AND status = ANY($2)",
     )
     .bind(id)
@@ -270,6 +281,7 @@ pub async fn mark_rate_limited(
     .bind(t.to())
     .bind(account_key)
     .bind(username)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(moved(result))
@@ -292,13 +304,14 @@ pub struct Issued<'a> {
 /// `ttl_seconds` from now.
 pub async fn mark_issued(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     issued: Issued<'_>,
 ) -> Result<Moved, sqlx::Error> {
     let t = issued.transition;
     let result = sqlx::query(
         "UPDATE recoveries
-         SET status = $3, account_key = $4, code_hash = $5, email_hint = $6, issued_at = now(),
-             expires_at = now() + make_interval(secs => $7), attempts = 0,
+         SET status = $3, account_key = $4, code_hash = $5, email_hint = $6, issued_at = $9,
+             expires_at = $9 + make_interval(secs => $7), attempts = 0,
              username = $8, typed_name = NULL
          WHERE id = $1 AND status = ANY($2)",
     )
@@ -310,6 +323,7 @@ pub async fn mark_issued(
     .bind(issued.email_hint)
     .bind(issued.ttl_seconds as f64)
     .bind(issued.username)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(moved(result))
@@ -332,15 +346,17 @@ pub enum Superseding<'a> {
 /// The email with this code (by its hash) was handed to SES.
 pub async fn mark_delivered(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     code_hash: &str,
 ) -> Result<Moved, sqlx::Error> {
     let result = sqlx::query(
-        "UPDATE recoveries SET code_delivered_at = now()
+        "UPDATE recoveries SET code_delivered_at = $3
          WHERE id = $1 AND code_hash = $2 AND code_delivered_at IS NULL",
     )
     .bind(id)
     .bind(code_hash)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(moved(result))
@@ -350,13 +366,14 @@ pub async fn mark_delivered(
 /// `ttl_seconds` from now (the unsent one stops working).
 pub async fn replace_undelivered_code(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     code_hash: &str,
     ttl_seconds: i64,
 ) -> Result<Moved, sqlx::Error> {
     let result = sqlx::query(
         "UPDATE recoveries
-         SET code_hash = $2, issued_at = now(), expires_at = now() + make_interval(secs => $3),
+         SET code_hash = $2, issued_at = $5, expires_at = $5 + make_interval(secs => $3),
              attempts = 0
          WHERE id = $1 AND status = $4 AND code_delivered_at IS NULL",
     )
@@ -364,6 +381,7 @@ pub async fn replace_undelivered_code(
     .bind(code_hash)
     .bind(ttl_seconds as f64)
     .bind(RecoveryStatus::CodeSent)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(moved(result))
@@ -373,18 +391,20 @@ pub async fn replace_undelivered_code(
 /// now. Returns when the reset will be applied (`None`: not scheduled, or already marked).
 pub async fn mark_scheduled_notice_sent(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     delay_seconds: f64,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE recoveries
-         SET notice_sent_at = now(), reset_at = now() + make_interval(secs => $2)
+         SET notice_sent_at = $4, reset_at = $4 + make_interval(secs => $2)
          WHERE id = $1 AND status = $3 AND notice_sent_at IS NULL
          RETURNING reset_at",
     )
     .bind(id)
     .bind(delay_seconds)
     .bind(RecoveryStatus::Scheduled)
+    .bind(now)
     .fetch_optional(conn)
     .await
 }
@@ -393,6 +413,7 @@ pub async fn mark_scheduled_notice_sent(
 /// their ids.
 pub async fn supersede_others(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     keep: Uuid,
     scope: Superseding<'_>,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
@@ -402,7 +423,7 @@ pub async fn supersede_others(
         Superseding::Account(account) => (None, None, Some(account)),
     };
     sqlx::query_scalar(
-        "UPDATE recoveries SET status = $3, code_hash = NULL, typed_name = NULL, finished_at = now()
+        "UPDATE recoveries SET status = $3, code_hash = NULL, typed_name = NULL, finished_at = $7
          WHERE id <> $1 AND status = ANY($2)
            AND (($4::text IS NOT NULL AND name_key = $4 AND request_prefix IS NOT DISTINCT FROM $5)
                 OR account_key = $6)
@@ -414,6 +435,7 @@ pub async fn supersede_others(
     .bind(name_key)
     .bind(prefix)
     .bind(account)
+    .bind(now)
     .fetch_all(conn)
     .await
 }
@@ -422,20 +444,22 @@ pub async fn supersede_others(
 /// from there), those whose code is still on its way included; returns them, newest first.
 pub async fn lock_from_prefix(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     name_key: &str,
     prefix: &str,
 ) -> Result<Vec<RecoveryRow>, sqlx::Error> {
     let t = Transition::Lock;
     let mut locked: Vec<RecoveryRow> = sqlx::query_as(&format!(
-        "UPDATE recoveries SET status = $4, code_hash = NULL, claimed_until = NULL, finished_at = now()
+        "UPDATE recoveries SET status = $4, code_hash = NULL, claimed_until = NULL, finished_at = $5
          WHERE name_key = $1 AND request_prefix = $2 AND status = ANY($3)
-           AND expires_at > now()
+           AND expires_at > $5
          RETURNING {COLUMNS}"
     ))
     .bind(name_key)
     .bind(prefix)
     .bind(t.from())
     .bind(t.to())
+    .bind(now)
     .fetch_all(conn)
     .await?;
     locked.sort_by_key(|r| std::cmp::Reverse(r.created_at));
@@ -453,19 +477,21 @@ pub const MAX_LIVE: i64 = 8;
 /// conditional statement of its own.
 pub async fn live_for(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     name_key: &str,
     typed: &str,
 ) -> Result<Vec<RecoveryRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM recoveries
          WHERE (name_key = $1 OR account_key = $4) AND issued_at IS NOT NULL
-           AND status = ANY($2) AND expires_at > now()
+           AND status = ANY($2) AND expires_at > $5
          ORDER BY issued_at DESC, created_at DESC LIMIT $3"
     ))
     .bind(name_key)
     .bind(RecoveryStatus::MATCHED)
     .bind(MAX_LIVE)
     .bind(typed)
+    .bind(now)
     .fetch_all(conn)
     .await
 }
@@ -493,6 +519,7 @@ pub async fn refund_attempt(conn: &mut PgConnection, id: Uuid) -> Result<(), sql
 /// 503 meanwhile can retry with it.
 pub async fn complete(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     claim: Uuid,
     ip: Option<&str>,
@@ -501,7 +528,7 @@ pub async fn complete(
     let t = Transition::Complete;
     let result = sqlx::query(
         "UPDATE recoveries
-         SET status = $3, claimed_until = NULL, finished_at = now(),
+         SET status = $3, claimed_until = NULL, finished_at = $7,
              completed_ip = coalesce($4, completed_ip), cancel_token_hash = NULL,
              sms_removed = sms_removed OR $6
          WHERE id = $1 AND status = ANY($2) AND claim_id = $5",
@@ -512,6 +539,7 @@ pub async fn complete(
     .bind(ip)
     .bind(claim)
     .bind(sms_removed)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(moved(result))
@@ -542,26 +570,37 @@ pub async fn code_used(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Er
 /// the new claim's id.
 pub async fn take_over_reset(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     lease_seconds: i64,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    claim(conn, id, &[RecoveryStatus::Resetting], lease_seconds, false).await
+    claim(
+        conn,
+        now,
+        id,
+        &[RecoveryStatus::Resetting],
+        lease_seconds,
+        false,
+    )
+    .await
 }
 
 /// The holder of a reset lets its lease go at once, so that the job finishing the reset may
 /// take over without waiting (the recovery stays `resetting`: it never goes back).
 pub async fn hand_over_reset(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     claim: Uuid,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE recoveries SET claimed_until = now()
+        "UPDATE recoveries SET claimed_until = $4
          WHERE id = $1 AND status = $2 AND claim_id = $3",
     )
     .bind(id)
     .bind(RecoveryStatus::Resetting)
     .bind(claim)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(())
@@ -570,19 +609,21 @@ pub async fn hand_over_reset(
 /// The reset failed (Cognito answered, but the read-back disagrees), by the holder of `claim`.
 pub async fn fail_reset(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     claim: Uuid,
 ) -> Result<Moved, sqlx::Error> {
     let t = Transition::FailReset;
     let result = sqlx::query(
         "UPDATE recoveries
-         SET status = $3, code_hash = NULL, claimed_until = NULL, finished_at = now()
+         SET status = $3, code_hash = NULL, claimed_until = NULL, finished_at = $5
          WHERE id = $1 AND status = ANY($2) AND claim_id = $4",
     )
     .bind(id)
     .bind(t.from())
     .bind(t.to())
     .bind(claim)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(moved(result))
@@ -592,6 +633,7 @@ pub async fn fail_reset(
 /// `None` when the recovery was not being reset.
 pub async fn schedule(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     delay_seconds: f64,
     ip: Option<&str>,
@@ -600,7 +642,7 @@ pub async fn schedule(
     sqlx::query_scalar(
         "UPDATE recoveries
          SET status = $3, code_hash = NULL, claimed_until = NULL, completed_ip = $5,
-             reset_at = now() + make_interval(secs => $4)
+             reset_at = $6 + make_interval(secs => $4)
          WHERE id = $1 AND status = ANY($2) RETURNING reset_at",
     )
     .bind(id)
@@ -608,6 +650,7 @@ pub async fn schedule(
     .bind(t.to())
     .bind(delay_seconds)
     .bind(ip)
+    .bind(now)
     .fetch_optional(conn)
     .await
 }
@@ -632,17 +675,19 @@ pub async fn set_cancel_token(
 /// not been applied yet.
 pub async fn cancel_scheduled(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     token_hash: &str,
 ) -> Result<Option<RecoveryRow>, sqlx::Error> {
     let t = Transition::CancelByLink;
     sqlx::query_as(&format!(
         "UPDATE recoveries
-         SET status = $3, cancel_token_hash = NULL, finished_at = now()
+         SET status = $3, cancel_token_hash = NULL, finished_at = $4
          WHERE cancel_token_hash = $1 AND status = ANY($2) RETURNING {COLUMNS}"
     ))
     .bind(token_hash)
     .bind(t.from())
     .bind(t.to())
+    .bind(now)
     .fetch_optional(conn)
     .await
 }
@@ -652,11 +697,13 @@ pub async fn cancel_scheduled(
 /// died lets go when its lease runs out.
 pub async fn claim_for_reset(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     lease_seconds: i64,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     claim(
         conn,
+        now,
         id,
         Transition::ClaimForReset.from(),
         lease_seconds,
@@ -669,11 +716,13 @@ pub async fn claim_for_reset(
 /// holder's lease ran out); returns the claim's id.
 pub async fn claim_scheduled(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     lease_seconds: i64,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     claim(
         conn,
+        now,
         id,
         Transition::ClaimScheduled.from(),
         lease_seconds,
@@ -687,6 +736,7 @@ pub async fn claim_scheduled(
 /// `lease_seconds` and a fresh claim id.
 async fn claim(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     from: &[RecoveryStatus],
     lease_seconds: i64,
@@ -694,10 +744,10 @@ async fn claim(
 ) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE recoveries
-         SET status = $3, claimed_until = now() + make_interval(secs => $4),
+         SET status = $3, claimed_until = $6 + make_interval(secs => $4),
              claim_id = gen_random_uuid()
-         WHERE id = $1 AND status = ANY($2) AND (NOT $5 OR expires_at > now())
-           AND (status <> $3 OR claimed_until IS NULL OR claimed_until < now())
+         WHERE id = $1 AND status = ANY($2) AND (NOT $5 OR expires_at > $6)
+           AND (status <> $3 OR claimed_until IS NULL OR claimed_until < $6)
          RETURNING claim_id",
     )
     .bind(id)
@@ -705,6 +755,7 @@ async fn claim(
     .bind(RecoveryStatus::Resetting)
     .bind(lease_seconds as f64)
     .bind(code_must_be_live)
+    .bind(now)
     .fetch_optional(conn)
     .await
 }
@@ -727,23 +778,31 @@ pub async fn list_for(
 
 /// Forgets names as typed that were never looked up (a recovery that locked or was cancelled
 /// before its job ran) once a day has passed; returns how many.
-pub async fn purge_typed_names(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+pub async fn purge_typed_names(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "UPDATE recoveries SET typed_name = NULL
-         WHERE typed_name IS NOT NULL AND created_at < now() - interval '1 day'",
+         WHERE typed_name IS NOT NULL AND created_at < $1 - interval '1 day'",
     )
+    .bind(now)
     .execute(conn)
     .await?
     .rows_affected())
 }
 
 /// Deletes the hashes of codes that expired unused; returns how many.
-pub async fn purge_expired_hashes(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+pub async fn purge_expired_hashes(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "UPDATE recoveries SET code_hash = NULL
-         WHERE code_hash IS NOT NULL AND expires_at < now() AND status = ANY($1)",
+         WHERE code_hash IS NOT NULL AND expires_at < $2 AND status = ANY($1)",
     )
     .bind([RecoveryStatus::CodeSent, RecoveryStatus::Completed])
+    .bind(now)
     .execute(conn)
     .await?
     .rows_affected())
@@ -787,15 +846,17 @@ pub async fn set_enrol_link(
 /// attempt of using it counted.
 pub async fn lock_by_enrol_link(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     link_hash: &str,
 ) -> Result<Option<(RecoveryRow, i32)>, sqlx::Error> {
     let row: Option<RecoveryRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM recoveries
-         WHERE enrol_link_hash = $1 AND enrol_link_expires_at > now() AND status = $2
+         WHERE enrol_link_hash = $1 AND enrol_link_expires_at > $3 AND status = $2
          FOR UPDATE"
     ))
     .bind(link_hash)
     .bind(RecoveryStatus::Completed)
+    .bind(now)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else {

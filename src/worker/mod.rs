@@ -18,6 +18,7 @@ use uuid::Uuid;
 pub use job::{Failure, Job, JobError, JobRow, Queued, Registry};
 pub use liveness::Liveness;
 
+use crate::clock::{Clock, SystemClock};
 use crate::settings::WorkerSettings;
 use crate::store::jobs::{self, JobEnd};
 use crate::store::Writes;
@@ -75,6 +76,8 @@ pub struct Worker<C> {
     settings: WorkerSettings,
     /// Notified when a job is queued in this instance, so that an idle loop starts at once.
     wakeup: Arc<Notify>,
+    /// When a job is due, and when a failed one runs again, is read from it.
+    clock: Arc<dyn Clock>,
 }
 
 impl<C: Send + Sync + 'static> Worker<C> {
@@ -93,7 +96,15 @@ impl<C: Send + Sync + 'static> Worker<C> {
             kinds,
             settings,
             wakeup,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Jobs come due by `clock` (tests move it instead of sleeping).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Runs the oldest due job, if any; returns whether there was one. The job row stays
@@ -103,7 +114,7 @@ impl<C: Send + Sync + 'static> Worker<C> {
     /// ends the loop that ran it.
     pub async fn run_next_job(&self) -> Result<bool, sqlx::Error> {
         let mut tx = self.db.begin().await?;
-        let Some(job) = jobs::take_due(&mut tx, &self.kinds).await? else {
+        let Some(job) = jobs::take_due(&mut tx, self.clock.now(), &self.kinds).await? else {
             return Ok(false);
         };
         let entry = self
@@ -171,7 +182,7 @@ impl<C: Send + Sync + 'static> Worker<C> {
         } else {
             let delay = retry_delay(self.settings.retry_base, attempts);
             tracing::warn!(job_id = job.id, kind = %job.kind, recovery_id = ?job.recovery_id, attempts, retry_in_seconds = delay, %error, "job failed; will retry");
-            jobs::retry_later(conn, job.id, delay, &error).await?;
+            jobs::retry_later(conn, self.clock.now(), job.id, delay, &error).await?;
         }
         let entry = self
             .registry

@@ -389,7 +389,7 @@ async fn a_reset_whose_notice_never_went_out_is_not_applied() {
     app.proxy.take_down(); // SES (and Cognito) unreachable: the notice cannot go out
     let response = app.confirm(&user.username, &code, &user.password).await;
     assert_eq!(response.status(), 202);
-    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    app.advance(std::time::Duration::from_secs(2)); // the waiting period passes
     app.run_jobs_scheduled_for_later().await;
     app.proxy.bring_back();
     app.assert_totp_still_asked(&user).await;
@@ -412,7 +412,7 @@ async fn a_reset_whose_notice_never_went_out_is_not_applied() {
         notice.subject.as_deref().unwrap().contains("scheduled")
             || notice.body.as_deref().unwrap().contains("cancel")
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    app.advance(std::time::Duration::from_secs(2)); // the waiting period passes
     app.run_jobs_scheduled_for_later().await;
     assert_eq!(
         app.sign_in(&user).await,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use crate::helpers::{totp_now, AppOptions, TestApp};
+use crate::helpers::{eventually, totp_now, AppOptions, TestApp};
 
 struct Browser {
     client: Client,
@@ -54,15 +54,13 @@ impl Browser {
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver runs (scripts/install-deps.sh installs it)");
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+        eventually("chromedriver listens", Duration::from_secs(10), || async {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
-                .is_ok()
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+                .ok()
+                .map(drop)
+        })
+        .await;
         let profile = tempdir::Dir::new();
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
@@ -123,13 +121,13 @@ impl Browser {
             .click()
             .await
             .unwrap();
-        for _ in 0..400 {
-            // The old page's element goes stale once the new page is there.
-            if page.tag_name().await.is_err() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        // The old page's element goes stale once the new page is there.
+        eventually(
+            "the next page replaces this one",
+            Duration::from_secs(10),
+            || async { page.tag_name().await.is_err().then_some(()) },
+        )
+        .await;
         self.client
             .wait()
             .at_most(Duration::from_secs(20))

@@ -8,23 +8,24 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use crate::helpers::{
-    assert_problem, create_database, find_code, wait_until_jobs_done, AppOptions, Fault, Rule,
-    RunningBinary, SignIn, TestApp, TestUser,
+    assert_problem, create_database, eventually, find_code, wait_until_every_job_finished,
+    wait_until_jobs_done, within_every, AppOptions, Fault, Rule, RunningBinary, SignIn, TestApp,
+    TestUser,
 };
 
 /// Polls the inbox (without running jobs in this process) until it holds `n` emails.
 async fn inbox(app: &TestApp, email: &str, n: usize) -> Vec<String> {
-    for _ in 0..300 {
+    let what = format!("{email} receives {n} email(s)");
+    eventually(&what, Duration::from_secs(15), || async {
         let emails = app.emails_to(email).await;
-        if emails.len() >= n {
-            return emails
+        (emails.len() >= n).then(|| {
+            emails
                 .iter()
                 .map(|e| find_code(e.body.as_deref().unwrap()).expect("a code"))
-                .collect();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{email} did not receive {n} email(s)");
+                .collect()
+        })
+    })
+    .await
 }
 
 #[tokio::test]
@@ -138,8 +139,8 @@ async fn killed_while_issuing_a_code(rule: Rule, emails: usize) {
 
     service.restart(&app).await;
     let codes = inbox(&app, &user.email, emails).await;
-    wait_until_jobs_done(&service.db).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Every job finished, those due later included: nothing more can be sent or recorded.
+    wait_until_every_job_finished(&service.db).await;
     assert_eq!(app.emails_to(&user.email).await.len(), emails);
     assert_eq!(
         service.count("recovery.code_sent").await,
@@ -202,8 +203,8 @@ async fn killed_during_a_reset(rule: Rule) {
         "{:?}",
         notice.subject
     );
-    wait_until_jobs_done(&service.db).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Every job finished, those due later included: nothing more can be sent or recorded.
+    wait_until_every_job_finished(&service.db).await;
     assert_eq!(service.count("mfa.reset").await, 1);
     assert_eq!(service.count("devices.forgotten").await, 1);
     assert_eq!(app.devices(&user).await, Vec::<String>::new());
@@ -302,42 +303,54 @@ async fn a_holder_whose_lease_ran_out_cannot_complete_fail_or_release_a_reset_ta
         .await
         .unwrap();
     let mut conn = app.db.acquire().await.unwrap();
-    let stale = recoveries::claim_for_reset(&mut conn, id, 1)
+    // The default lease (RECOVERY_RESET_LEASE_SECONDS), and time passed as the store is told it.
+    let lease = 60;
+    let now = chrono::Utc::now();
+    let stale = recoveries::claim_for_reset(&mut conn, now, id, lease)
         .await
         .unwrap()
         .expect("claimed");
-    assert!(recoveries::claim_for_reset(&mut conn, id, 1)
+    let during = now + chrono::Duration::seconds(lease - 1);
+    assert!(recoveries::claim_for_reset(&mut conn, during, id, lease)
         .await
         .unwrap()
         .is_none());
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
-    let fresh = recoveries::take_over_reset(&mut conn, id, 60)
+    assert!(recoveries::take_over_reset(&mut conn, during, id, lease)
+        .await
+        .unwrap()
+        .is_none());
+    let later = now + chrono::Duration::seconds(lease + 1);
+    let fresh = recoveries::take_over_reset(&mut conn, later, id, lease)
         .await
         .unwrap()
         .expect("taken over once the lease ran out");
     // The stale holder's writes are all refused: its claim id is no longer the recovery's.
-    assert!(!recoveries::fail_reset(&mut conn, id, stale)
+    assert!(!recoveries::fail_reset(&mut conn, later, id, stale)
         .await
         .unwrap()
         .applied());
-    assert!(!recoveries::complete(&mut conn, id, stale, None, false)
-        .await
-        .unwrap()
-        .applied());
-    recoveries::hand_over_reset(&mut conn, id, stale)
+    assert!(
+        !recoveries::complete(&mut conn, later, id, stale, None, false)
+            .await
+            .unwrap()
+            .applied()
+    );
+    recoveries::hand_over_reset(&mut conn, later, id, stale)
         .await
         .unwrap();
     assert!(
-        recoveries::take_over_reset(&mut conn, id, 60)
+        recoveries::take_over_reset(&mut conn, later, id, lease)
             .await
             .unwrap()
             .is_none(),
         "the new holder's lease is intact"
     );
-    assert!(recoveries::complete(&mut conn, id, fresh, None, false)
-        .await
-        .unwrap()
-        .applied());
+    assert!(
+        recoveries::complete(&mut conn, later, id, fresh, None, false)
+            .await
+            .unwrap()
+            .applied()
+    );
 }
 
 /// A PostgreSQL server of the test's own (`scripts/services.sh start-postgres`), which it may
@@ -415,7 +428,9 @@ async fn recover(app: &TestApp, address: String, user: TestUser) -> u16 {
     };
     let status =
         |r: reqwest::Result<reqwest::Response>| r.map(|r| r.status().as_u16()).unwrap_or(0);
-    for _ in 0..100 {
+    // As a person would: again a moment later while the service cannot answer.
+    let again = Duration::from_millis(200);
+    let requested = within_every(Duration::from_secs(20), again, || async {
         match status(
             post(
                 "/v1/recovery",
@@ -423,29 +438,28 @@ async fn recover(app: &TestApp, address: String, user: TestUser) -> u16 {
             )
             .await,
         ) {
-            202 => break,
-            503 | 0 => tokio::time::sleep(Duration::from_millis(200)).await,
+            202 => Some(()),
+            503 | 0 => None,
             other => panic!("request answered {other}"),
         }
-    }
-    let mut last = 0;
-    for _ in 0..150 {
+    })
+    .await;
+    assert!(requested.is_some(), "the request was never accepted");
+    let last = std::cell::Cell::new(0);
+    let confirmed = within_every(Duration::from_secs(30), again, || async {
         let emails = app.emails_to(&user.email).await;
-        let Some(newest) = emails.last() else {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            continue;
-        };
+        let newest = emails.last()?;
         let body = serde_json::json!({"username": user.username, "code": newest.code(), "password": user.password});
-        last = status(post("/v1/recovery/confirm", body).await);
-        match last {
-            200 => return 200,
+        last.set(status(post("/v1/recovery/confirm", body).await));
+        match last.get() {
             // Unavailable, or a newer code superseded this one (a request whose answer the
             // crash cut was recorded after all): as a person would, try again.
-            503 | 0 | 400 => tokio::time::sleep(Duration::from_millis(200)).await,
-            other => return other,
+            503 | 0 | 400 => None,
+            other => Some(other),
         }
-    }
-    last
+    })
+    .await;
+    confirmed.unwrap_or(last.get())
 }
 
 #[tokio::test]
@@ -463,7 +477,20 @@ async fn the_service_rides_out_a_postgresql_crash_without_a_restart_and_loses_no
         .map(|user| recover(&app, address.clone(), user.clone()))
         .collect();
     let crash = async {
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Once the recoveries are under way (a first code went out), PostgreSQL crashes.
+        eventually(
+            "a first code is emailed",
+            Duration::from_secs(20),
+            || async {
+                for user in &users {
+                    if !app.emails_to(&user.email).await.is_empty() {
+                        return Some(());
+                    }
+                }
+                None
+            },
+        )
+        .await;
         pg.services("crash-postgres").await;
         // The probe tells the truth; a request is answered 503, never 500, never left hanging.
         assert_eq!(readyz(&app, &service).await, 503);
@@ -476,16 +503,14 @@ async fn the_service_rides_out_a_postgresql_crash_without_a_restart_and_loses_no
             .unwrap();
         assert!(response.headers().contains_key("retry-after"));
         assert_problem(response, 503, "service_unavailable").await;
-        tokio::time::sleep(Duration::from_secs(1)).await;
         pg.services("resume-postgres").await;
         // Ready again without a restart of its own.
-        for _ in 0..100 {
-            if readyz(&app, &service).await == 200 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        panic!("not ready again after PostgreSQL came back");
+        eventually(
+            "ready again after PostgreSQL came back",
+            Duration::from_secs(20),
+            || async { (readyz(&app, &service).await == 200).then_some(()) },
+        )
+        .await;
     };
     let (statuses, ()) = tokio::join!(futures::future::join_all(flows), crash);
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");

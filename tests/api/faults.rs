@@ -1,4 +1,4 @@
-use crate::helpers::{assert_problem, refused_start, AppOptions, SignIn, TestApp};
+use crate::helpers::{assert_problem, refused_start, within_blocking, AppOptions, SignIn, TestApp};
 
 #[tokio::test]
 async fn when_cognito_is_unreachable_confirm_answers_503_and_the_code_still_works_afterwards() {
@@ -192,14 +192,14 @@ async fn serve_refuses_to_start_without_aws_credentials_and_says_so_in_one_line(
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("the binary runs");
-        for _ in 0..600 {
-            if child.try_wait().unwrap().is_some() {
-                return child.wait_with_output().unwrap();
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
+        let exited = within_blocking(std::time::Duration::from_secs(60), || {
+            child.try_wait().unwrap()
+        });
+        if exited.is_none() {
+            let _ = child.kill();
+            panic!("the service started without AWS credentials");
         }
-        let _ = child.kill();
-        panic!("the service started without AWS credentials");
+        child.wait_with_output().unwrap()
     })
     .await
     .unwrap();

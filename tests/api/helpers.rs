@@ -14,6 +14,7 @@ use aws_sdk_cognitoidentityprovider::types::{
     SoftwareTokenMfaConfigType, SoftwareTokenMfaSettingsType, UserPoolMfaType,
     UsernameAttributeType, UsernameConfigurationType,
 };
+use mfa_recovery::clock::{Clock, ShiftedClock};
 use mfa_recovery::recovery::RecoveryService;
 use mfa_recovery::settings::Settings;
 use mfa_recovery::startup::Application;
@@ -25,6 +26,64 @@ use uuid::Uuid;
 pub use crate::proxy::{Fault, FaultProxy, Rule};
 
 pub const FROM_ADDRESS: &str = "no-reply@recovery.test";
+
+/// How often `eventually` looks again.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Looks (every 20 ms, up to `limit`) until `check` gives a value, and returns it; `None` if it
+/// never did. With `within_blocking`, the one place the tests wait: always for something another
+/// task or process does (a job loop, the binary, the browser), never for time to pass (tests
+/// `advance` the service's clock for that).
+pub async fn within<T, F, Fut>(limit: Duration, check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    within_every(limit, POLL, check).await
+}
+
+/// `within`, looking every `every`: a person trying again, who does not retry every 20 ms.
+pub async fn within_every<T, F, Fut>(limit: Duration, every: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// `within`, for code that cannot await (a child process's exit).
+pub fn within_blocking<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = check() {
+            return Some(value);
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// `within`, and a failure naming `what` if `check` never gave a value.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    within(limit, check)
+        .await
+        .unwrap_or_else(|| panic!("{what}: not within {limit:?}"))
+}
 pub const PEPPER: &str = "integration-test-pepper-0123456789abcdef";
 
 pub struct TestEnv {
@@ -213,6 +272,8 @@ pub struct TestApp {
     pub settings_env: HashMap<String, String>,
     /// The service's job queue: tests run due jobs through it instead of waiting for the loops.
     worker: Arc<Worker<RecoveryService>>,
+    /// The service's clock: tests move it (`advance`) instead of sleeping.
+    clock: Arc<ShiftedClock>,
 }
 
 fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
@@ -281,7 +342,8 @@ impl TestApp {
             vars.insert(k.to_owned(), v);
         }
         let settings = Settings::load_from(vars.clone()).expect("test settings are valid");
-        let app = Application::build(settings)
+        let clock = ShiftedClock::new();
+        let app = Application::build_with_clock(settings, clock.clone())
             .await
             .expect("the service starts");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -308,6 +370,7 @@ impl TestApp {
             env,
             settings_env: vars,
             worker,
+            clock,
         }
     }
 
@@ -725,15 +788,13 @@ impl TestApp {
     /// later); returns the n-th. Every job due by then has finished, so the code in the email
     /// is usable.
     pub async fn wait_for_email(&self, address: &str, n: usize) -> SentEmail {
-        for _ in 0..400 {
+        let what = format!("{address} receives {n} email(s)");
+        eventually(&what, Duration::from_secs(20), || async {
             self.run_pending_jobs().await;
             let mut emails = self.emails_to(address).await;
-            if emails.len() >= n {
-                return emails.swap_remove(n - 1);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("{address} did not receive {n} email(s)");
+            (emails.len() >= n).then(|| emails.swap_remove(n - 1))
+        })
+        .await
     }
 
     /// Requests a recovery and returns the code from the email it produces.
@@ -754,19 +815,21 @@ impl TestApp {
         self.wait_for_email(&user.email, before + 1).await.code()
     }
 
+    /// Time passes for the service (its rules and its job queue) without the test waiting.
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
     /// Runs every job due by now, here (as Zero To Production's `dispatch_all_pending_emails`);
     /// a job that a background loop of the service holds is waited for. A job scheduled for
     /// later (a retry, a reset after its waiting period) is not due and not run.
     pub async fn run_pending_jobs(&self) {
-        for _ in 0..1000 {
+        // A job held by one of the service's own loops finishes soon: wait for it.
+        eventually("the due jobs finish", Duration::from_secs(20), || async {
             self.worker.run_pending_jobs().await.expect("jobs run");
-            if due_jobs(&self.db).await == 0 {
-                return;
-            }
-            // Held by one of the service's own loops: it finishes soon.
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("jobs did not finish");
+            (due_jobs(&self.db, self.clock.now()).await == 0).then_some(())
+        })
+        .await;
     }
 
     /// Moves every queued job's due time to now (a reset after its waiting period, a retry
@@ -929,24 +992,37 @@ impl TestApp {
     }
 }
 
-/// Jobs due by now that have not finished (running ones included).
-async fn due_jobs(db: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM jobs WHERE finished_at IS NULL AND run_at <= now()")
+/// Jobs due by `now` that have not finished (running ones included).
+async fn due_jobs(db: &PgPool, now: chrono::DateTime<chrono::Utc>) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM jobs WHERE finished_at IS NULL AND run_at <= $1")
+        .bind(now)
         .fetch_one(db)
         .await
         .unwrap()
 }
 
 /// Waits (up to 20 s) until the jobs due in `db` are done: for a database whose jobs another
-/// process (a `RunningBinary`) runs.
+/// process (a `RunningBinary`, on the system's clock) runs.
 pub async fn wait_until_jobs_done(db: &PgPool) {
-    for _ in 0..1000 {
-        if due_jobs(db).await == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the binary's jobs did not finish");
+    eventually(
+        "the binary's due jobs finish",
+        Duration::from_secs(20),
+        || async { (due_jobs(db, chrono::Utc::now()).await == 0).then_some(()) },
+    )
+    .await;
+}
+
+/// Waits (up to 20 s) until every job in `db` has finished, those due later included: once it
+/// has, nothing more can happen on its own (every email and every step is a job).
+pub async fn wait_until_every_job_finished(db: &PgPool) {
+    eventually("every job finishes", Duration::from_secs(20), || async {
+        let open: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE finished_at IS NULL")
+            .fetch_one(db)
+            .await
+            .unwrap();
+        (open == 0).then_some(())
+    })
+    .await;
 }
 
 /// Base64(HMAC-SHA256(client secret, username + client id)), computed here independently of the
@@ -1080,6 +1156,8 @@ pub async fn assert_problem(
 pub struct RunningBinary {
     pub child: Child,
     output: Arc<Mutex<Vec<String>>>,
+    /// The threads reading its stdout and stderr into `output`.
+    readers: Vec<std::thread::JoinHandle<()>>,
     pub address: String,
     pub admin_address: String,
 }
@@ -1106,13 +1184,14 @@ impl RunningBinary {
             .expect("the binary starts");
         let output = Arc::new(Mutex::new(Vec::new()));
         let (port_tx, port_rx) = std::sync::mpsc::channel();
+        let mut readers = Vec::new();
         for stream in [
             Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
             Box::new(child.stderr.take().unwrap()),
         ] {
             let output = Arc::clone(&output);
             let port_tx = port_tx.clone();
-            std::thread::spawn(move || {
+            readers.push(std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
                         if event["message"] == "listening" {
@@ -1124,7 +1203,7 @@ impl RunningBinary {
                     }
                     output.lock().unwrap().push(line);
                 }
-            });
+            }));
         }
         let (port, admin_port) = port_rx
             .recv_timeout(Duration::from_secs(60))
@@ -1137,6 +1216,7 @@ impl RunningBinary {
         Self {
             child,
             output,
+            readers,
             address: format!("http://127.0.0.1:{port}"),
             admin_address: format!("http://127.0.0.1:{admin_port}"),
         }
@@ -1145,7 +1225,10 @@ impl RunningBinary {
     pub fn stop(mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        std::thread::sleep(Duration::from_millis(200));
+        // Its output ends with it: every line is read once the readers are done.
+        for reader in std::mem::take(&mut self.readers) {
+            let _ = reader.join();
+        }
         let lines = self.output.lock().unwrap().join("\n");
         lines
     }
@@ -1156,14 +1239,7 @@ impl RunningBinary {
             .args(["-TERM", &pid])
             .status()
             .expect("kill runs");
-        let deadline = std::time::Instant::now() + limit;
-        while std::time::Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
+        within_blocking(limit, || self.child.try_wait().unwrap())
     }
 
     pub fn output(&self) -> String {
@@ -1172,18 +1248,16 @@ impl RunningBinary {
 
     /// Waits (up to 20 s) until a line of output contains `needle`.
     pub async fn wait_for_output(&self, needle: &str) {
-        for _ in 0..1000 {
-            if self
-                .output
+        let what = format!("a line of the binary's output contains {needle}");
+        let output = &self.output;
+        eventually(&what, Duration::from_secs(20), || async move {
+            output
                 .lock()
                 .unwrap()
                 .iter()
                 .any(|l| l.contains(needle))
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("no line contains {needle}: {}", self.output());
+                .then_some(())
+        })
+        .await;
     }
 }

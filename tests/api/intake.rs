@@ -2,12 +2,15 @@
 //! recorded exactly once, with its job and its audit event, and the per-address limit stays
 //! exact; a request whose write fails does not take the others in its batch with it.
 
+use std::time::Duration;
+
 use futures::future::join_all;
 
-use crate::helpers::{AppOptions, TestApp};
+use crate::helpers::{eventually, AppOptions, TestApp};
 
-/// Holds every intake write (a lock on the counters) while `requests` are sent, so that they
-/// queue up and go in batches once it is released; their statuses, in order.
+/// Holds every intake write (a lock on the counters) while `requests` are sent, until both of
+/// the intake's writers wait for it (so that the requests behind them queue up and go in
+/// batches once it is released); their statuses, in order.
 async fn sent_while_intake_is_held(app: &TestApp, requests: &[(String, String)]) -> Vec<u16> {
     let mut lock = app.db.begin().await.unwrap();
     sqlx::query("LOCK TABLE rate_limits IN EXCLUSIVE MODE")
@@ -20,7 +23,21 @@ async fn sent_while_intake_is_held(app: &TestApp, requests: &[(String, String)])
             .map(|(name, ip)| app.request_recovery_from(name, ip)),
     );
     let release = async {
-        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        eventually(
+            "both intake writers wait for the lock",
+            Duration::from_secs(10),
+            || async {
+                let waiting: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                )
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+                (waiting >= 2).then_some(())
+            },
+        )
+        .await;
         lock.commit().await.unwrap();
     };
     let (responses, ()) = tokio::join!(sent, release);
@@ -82,7 +99,7 @@ async fn requests_arriving_together_are_recorded_once_each_in_batches_and_limits
         .await,
         45
     );
-    // Written in batches: a transaction's rows share its start time.
+    // Written in batches: a batch's rows share its time.
     let transactions = count(&app, "SELECT count(DISTINCT created_at) FROM recoveries").await;
     assert!(
         transactions < 45,

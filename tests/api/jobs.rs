@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use tokio::sync::{watch, Notify};
 
-use crate::helpers::TestApp;
+use crate::helpers::{within, TestApp};
 
 /// A kind whose every run panics, saying what its payload says.
 struct Panics;
@@ -92,19 +92,15 @@ async fn a_job_that_panics_is_a_failed_run_and_the_loop_runs_the_next_job() {
     wakeup.notify_one();
 
     // The loop gets past the panic and runs the next job, with its payload as it was queued.
-    let mut written = None;
-    for _ in 0..500 {
-        written = sqlx::query_as::<_, (String, i64, Option<uuid::Uuid>)>(
+    let written = within(Duration::from_secs(10), || async {
+        sqlx::query_as::<_, (String, i64, Option<uuid::Uuid>)>(
             "SELECT text, count, about FROM test_notes",
         )
         .fetch_optional(&app.db)
         .await
-        .unwrap();
-        if written.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        .unwrap()
+    })
+    .await;
     assert_eq!(written, Some(("after the panic".into(), 2, None)));
     assert!(liveness.all_running(), "the loop still runs");
 

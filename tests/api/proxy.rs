@@ -14,6 +14,8 @@ use hyper::{Request, Response};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, watch};
 
+use crate::helpers::eventually;
+
 /// What the proxy does to a call of one AWS operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -154,13 +156,12 @@ impl FaultProxy {
 
     /// Waits (up to 20 s) until a connection beyond the first `seen` arrives.
     pub async fn wait_for_connection_after(&self, seen: u64) {
-        for _ in 0..2000 {
-            if self.connections() > seen {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("no new connection reached the AWS proxy");
+        eventually(
+            "a new connection reaches the AWS proxy",
+            Duration::from_secs(20),
+            || async { (self.connections() > seen).then_some(()) },
+        )
+        .await;
     }
 
     /// AWS is unreachable: every connection is cut and new ones are closed at once.
@@ -200,21 +201,12 @@ impl FaultProxy {
 
     /// Waits (up to 30 s) until a call of `operation` is held.
     pub async fn wait_until_held(&self, operation: &str) {
-        for _ in 0..3000 {
-            let held = self
-                .shared
-                .calls
-                .lock()
-                .unwrap()
-                .held
-                .get(operation)
-                .copied();
-            if held.unwrap_or(0) > 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("no call of {operation} reached the AWS proxy");
+        let what = format!("a call of {operation} is held at the AWS proxy");
+        eventually(&what, Duration::from_secs(30), || async {
+            let calls = self.shared.calls.lock().unwrap();
+            (calls.held.get(operation).copied().unwrap_or(0) > 0).then_some(())
+        })
+        .await;
     }
 }
 

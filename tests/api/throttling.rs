@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use crate::helpers::{
-    assert_problem, refused_start, totp_now, AppOptions, Fault, Rule, SignIn, TestApp, TestUser,
+    assert_problem, refused_start, totp_now, within_every, AppOptions, Fault, Rule, SignIn,
+    TestApp, TestUser,
 };
 
 /// Cognito or SES throttles the call (`TooManyRequestsException`); the call never reaches AWS
@@ -100,17 +101,18 @@ async fn confirm_through(operation: &str, fault: Fault) {
             "{case}"
         );
     }
-    let mut answered = None;
-    for _ in 0..100 {
-        let response = app.confirm(&user.username, &code, &user.password).await;
-        match response.status().as_u16() {
-            503 => tokio::time::sleep(Duration::from_millis(200)).await,
-            status => {
-                answered = Some(status);
-                break;
-            }
-        }
-    }
+    let answered = within_every(
+        Duration::from_secs(20),
+        Duration::from_millis(200),
+        || async {
+            let status = app
+                .confirm(&user.username, &code, &user.password)
+                .await
+                .status();
+            (status != 503).then_some(status.as_u16())
+        },
+    )
+    .await;
     assert_eq!(answered, Some(200), "{case}");
     app.run_pending_jobs().await;
     assert_eq!(count(&app, "mfa.reset").await, 1, "{case}");

@@ -28,7 +28,7 @@ impl RecoveryJob for IssueCode {
 
     /// Audited as done by whoever asked for the code; given up, the recovery fails.
     async fn failed(
-        _: &RecoveryService,
+        service: &RecoveryService,
         conn: &mut PgConnection,
         recovery_id: Uuid,
         failure: &Failure<'_>,
@@ -37,7 +37,9 @@ impl RecoveryJob for IssueCode {
             return Ok(());
         };
         if failure.gave_up {
-            let gave_up = recoveries::apply(conn, recovery_id, Transition::IssueGaveUp).await?;
+            let gave_up =
+                recoveries::apply(conn, service.now(), recovery_id, Transition::IssueGaveUp)
+                    .await?;
             if !gave_up.applied() {
                 tracing::warn!("the recovery had left `requested` when its code was given up");
             }

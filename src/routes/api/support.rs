@@ -77,7 +77,7 @@ impl From<recovery::RecoverySummary> for RecoverySummary {
         Self {
             recovery_id: r.recovery_id,
             username: r.username,
-            status: r.status.label(r.expires_at, Utc::now()),
+            status: r.shown_status,
             initiated_by: r.initiated_by.stored(),
             reason: r.reason,
             email_hint: r.email_hint,
