@@ -1,0 +1,169 @@
+//! Settings that hold secrets: the code pepper and hashing cost, and the audit signing key.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// Hashing
+
+#[derive(Clone)]
+pub struct HashingSettings {
+    pub pepper: SecretString,
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Hashes computed at once (a semaphore): one per core keeps the HTTP workers responsive.
+    pub concurrency: usize,
+    /// How long a hash may wait for a slot; past it the request is refused with 503 (a flood of
+    /// confirmations then costs its senders, not everyone's latency).
+    pub queue_timeout: Duration,
+}
+
+impl std::fmt::Debug for HashingSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashingSettings")
+            .field("pepper", &"[redacted]")
+            .field("memory_kib", &self.memory_kib)
+            .field("iterations", &self.iterations)
+            .field("parallelism", &self.parallelism)
+            .field("concurrency", &self.concurrency)
+            .field("queue_timeout", &self.queue_timeout)
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawHashing {
+    code_pepper: Option<SecretString>,
+    argon2_memory_kib: u32,
+    argon2_iterations: u32,
+    argon2_parallelism: u32,
+    hash_concurrency: usize,
+    hash_queue_timeout_ms: u64,
+}
+
+impl TryFrom<(AppEnv, RawHashing)> for HashingSettings {
+    type Error = SettingsError;
+
+    fn try_from((app_env, raw): (AppEnv, RawHashing)) -> Result<Self, SettingsError> {
+        let pepper = match (raw.code_pepper, app_env) {
+            (Some(pepper), _) => pepper,
+            (None, AppEnv::Local) => SecretString::from(LOCAL_DEV_PEPPER),
+            (None, AppEnv::Production) => return Err(SettingsError::Missing("CODE_PEPPER")),
+        };
+        if pepper.expose_secret().len() < MIN_PEPPER_BYTES {
+            return Err(invalid(
+                "CODE_PEPPER",
+                format!("must be at least {MIN_PEPPER_BYTES} bytes"),
+            ));
+        }
+        if app_env == AppEnv::Production && pepper.expose_secret() == LOCAL_DEV_PEPPER {
+            return Err(invalid("CODE_PEPPER", "is the public development value"));
+        }
+        // The example manifests' placeholder is long enough to pass the length check.
+        if pepper
+            .expose_secret()
+            .to_ascii_uppercase()
+            .contains("CHANGE_ME")
+        {
+            return Err(invalid(
+                "CODE_PEPPER",
+                "is a placeholder: generate one with `openssl rand -base64 48` and keep it in your secret store",
+            ));
+        }
+        // OWASP Password Storage Cheat Sheet: argon2id with at least m=19 MiB, t=2, p=1.
+        let owasp = " (OWASP's minimum for argon2id is m=19456, t=2, p=1)";
+        let floor = |name, value, min| {
+            at_least(name, value, min).map_err(|e| match e {
+                SettingsError::Invalid { name, reason } => invalid(&name, reason + owasp),
+                other => other,
+            })
+        };
+        Ok(Self {
+            pepper,
+            memory_kib: floor("ARGON2_MEMORY_KIB", raw.argon2_memory_kib, 19456)?,
+            iterations: floor("ARGON2_ITERATIONS", raw.argon2_iterations, 2)?,
+            parallelism: floor("ARGON2_PARALLELISM", raw.argon2_parallelism, 1)?,
+            concurrency: match raw.hash_concurrency {
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                n => n,
+            },
+            queue_timeout: Duration::from_millis(at_least(
+                "HASH_QUEUE_TIMEOUT_MS",
+                raw.hash_queue_timeout_ms,
+                1,
+            )?),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit checkpoints
+
+/// Used only with `APP_ENV=local` when `AUDIT_SIGNING_KEY` is unset: a fixed, public development
+/// seed, so that checkpoints work locally with no secrets; production refuses it.
+pub(super) const LOCAL_DEV_AUDIT_SEED: [u8; 32] = *b"local-dev-audit-key-not-secret!!";
+
+/// The key that signs audit checkpoints (`AUDIT_SIGNING_KEY`: base64 of a 32-byte Ed25519
+/// seed). Its `Debug` shows only the public half.
+#[derive(Clone)]
+pub struct AuditSettings {
+    pub signing_key: ed25519_dalek::SigningKey,
+}
+
+impl std::fmt::Debug for AuditSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditSettings")
+            .field("signing_key", &"[redacted]")
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawAudit {
+    audit_signing_key: Option<SecretString>,
+}
+
+impl TryFrom<(AppEnv, RawAudit)> for AuditSettings {
+    type Error = SettingsError;
+
+    fn try_from((app_env, raw): (AppEnv, RawAudit)) -> Result<Self, SettingsError> {
+        use base64::Engine;
+        let seed: [u8; 32] = match (raw.audit_signing_key, app_env) {
+            (Some(key), _) => base64::engine::general_purpose::STANDARD
+                .decode(key.expose_secret().trim())
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .ok_or_else(|| {
+                    invalid(
+                        "AUDIT_SIGNING_KEY",
+                        "must be the base64 of a 32-byte Ed25519 seed (generate one with `openssl rand -base64 32`)",
+                    )
+                })?,
+            (None, AppEnv::Local) => LOCAL_DEV_AUDIT_SEED,
+            (None, AppEnv::Production) => return Err(SettingsError::Missing("AUDIT_SIGNING_KEY")),
+        };
+        if app_env == AppEnv::Production && seed == LOCAL_DEV_AUDIT_SEED {
+            return Err(invalid(
+                "AUDIT_SIGNING_KEY",
+                "is the public development value",
+            ));
+        }
+        Ok(Self {
+            signing_key: ed25519_dalek::SigningKey::from_bytes(&seed),
+        })
+    }
+}
+
+impl AuditSettings {
+    /// Reads the same layers as `Settings::load`, but requires only what signing needs.
+    pub fn load() -> Result<Self, SettingsError> {
+        Self::load_from(std::env::vars().collect())
+    }
+
+    pub fn load_from(vars: HashMap<String, String>) -> Result<Self, SettingsError> {
+        let (app_env, layers) = Layers::read(vars)?;
+        layers
+            .raw::<RawAudit>()
+            .and_then(|raw| Self::try_from((app_env, raw)))
+    }
+}

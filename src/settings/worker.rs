@@ -1,0 +1,50 @@
+//! Settings of the job queue and the background loops.
+
+use super::*;
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub poll_interval: Duration,
+    pub job_max_attempts: u32,
+    pub retry_base: Duration,
+    /// How often expired code hashes are purged.
+    pub retention_interval: Duration,
+    /// How often the sequencer chains recorded audit events: the longest an event waits to be
+    /// chained, give or take one batch.
+    pub audit_chain_interval: Duration,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawWorker {
+    worker_poll_interval_ms: u64,
+    job_max_attempts: u32,
+    job_retry_base_seconds: u64,
+    retention_interval_seconds: u64,
+    audit_chain_interval_ms: u64,
+}
+
+impl TryFrom<RawWorker> for WorkerSettings {
+    type Error = SettingsError;
+
+    fn try_from(raw: RawWorker) -> Result<Self, SettingsError> {
+        Ok(Self {
+            poll_interval: Duration::from_millis(at_least(
+                "WORKER_POLL_INTERVAL_MS",
+                raw.worker_poll_interval_ms,
+                10,
+            )?),
+            job_max_attempts: at_least("JOB_MAX_ATTEMPTS", raw.job_max_attempts, 1)?,
+            retry_base: Duration::from_secs(raw.job_retry_base_seconds),
+            retention_interval: Duration::from_secs(at_least(
+                "RETENTION_INTERVAL_SECONDS",
+                raw.retention_interval_seconds,
+                1,
+            )?),
+            audit_chain_interval: Duration::from_millis(at_least(
+                "AUDIT_CHAIN_INTERVAL_MS",
+                raw.audit_chain_interval_ms,
+                10,
+            )?),
+        })
+    }
+}
