@@ -127,16 +127,32 @@ fn unchecked(
 
 /// The findings, worst first within each check's order.
 pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
-    let pool_id = &settings.cognito.user_pool_id;
-    let mut findings = Vec::new();
+    let required = matches!(&facts.mfa, Ok(config) if config.mode == "ON");
+    [
+        pool_mfa(facts, settings),
+        authenticator_apps(facts),
+        sms_recovery(facts, settings),
+        token_deletion(facts, required),
+        feature_plan(facts),
+        remembered_devices(facts),
+        app_client(facts, settings, required),
+        ses_sender(facts, settings),
+        ses_account(facts, settings),
+        sms_notices(facts),
+    ]
+    .concat()
+}
 
-    let required = match &facts.mfa {
+/// The pool's MFA mode and the factors it offers.
+fn pool_mfa(facts: &Facts, settings: &Settings) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let pool_id = &settings.cognito.user_pool_id;
+    match &facts.mfa {
         Ok(config) if config.mode == "OFF" => {
             findings.push(
                 finding(Level::Warn, "pool MFA", format!("MFA is OFF in {pool_id}: no user has an authenticator to lose, so every request finds no one eligible"))
                     .fix("set the pool's MFA to OPTIONAL or ON, with authenticator apps (TOTP) enabled"),
             );
-            false
         }
         Ok(config) => {
             let mode = &config.mode;
@@ -156,14 +172,12 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
                 "pool MFA",
                 format!("{mode} in {pool_id} (factors: {offered}), {what}"),
             ));
-            mode == "ON"
         }
         Err(IdpError::Refused { code, .. }) => {
             findings.push(
                 finding(Level::Fatal, "pool MFA", format!("Cognito refused to let the service read {pool_id} ({code})"))
                     .fix("check COGNITO_USER_POOL_ID and AWS_REGION, and allow cognito-idp:GetUserPoolMfaConfig"),
             );
-            false
         }
         Err(err) => {
             findings.push(unchecked(
@@ -172,10 +186,14 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
                 "cognito-idp:GetUserPoolMfaConfig",
                 err,
             ));
-            false
         }
-    };
+    }
+    findings
+}
 
+/// Whether authenticator apps (TOTP) are enabled in the pool.
+fn authenticator_apps(facts: &Facts) -> Vec<Finding> {
+    let mut findings = Vec::new();
     // Read with the pool's MFA mode: a failed read is reported there.
     match facts.mfa.as_ref().map(|m| m.software_tokens) {
         Ok(true) => findings.push(finding(Level::Ok, "authenticator apps", "TOTP is enabled in the pool")),
@@ -185,7 +203,12 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
         ),
         Err(_) => {}
     }
+    findings
+}
 
+/// With `RECOVERY_FACTORS=totp,sms`: whether the pool offers SMS MFA.
+fn sms_recovery(facts: &Facts, settings: &Settings) -> Vec<Finding> {
+    let mut findings = Vec::new();
     if settings.recovery.factors.sms {
         match facts.mfa.as_ref().map(|m| m.sms) {
             Ok(true) => findings.push(finding(Level::Ok, "SMS recovery", "RECOVERY_FACTORS lists sms and the pool offers SMS MFA: a recovery turns it off and asks for a new number")),
@@ -196,7 +219,13 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
             Err(_) => {}
         }
     }
+    findings
+}
 
+/// Whether AdminDeleteSoftwareToken exists where the service calls it (`required`: the pool
+/// requires MFA, so nothing else removes an authenticator).
+fn token_deletion(facts: &Facts, required: bool) -> Vec<Finding> {
+    let mut findings = Vec::new();
     match &facts.token_deletion {
         Ok(TokenRemoval::Unsupported(code)) => {
             let level = if required { Level::Fatal } else { Level::Warn };
@@ -231,7 +260,12 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
             err,
         )),
     }
+    findings
+}
 
+/// The pool's feature plan, and what it means for the factors a recovery leaves.
+fn feature_plan(facts: &Facts) -> Vec<Finding> {
+    let mut findings = Vec::new();
     if let Ok(pool) = &facts.pool {
         let (plan, what) = match pool.tier {
             Some(PoolTier::Lite) => ("Lite", "users have no passkeys and no email MFA (those need Essentials), so a recovery leaves none behind"),
@@ -245,7 +279,12 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
             format!("{plan}: {what}"),
         ));
     }
+    findings
+}
 
+/// The pool's device remembering, and what every recovery does about it.
+fn remembered_devices(facts: &Facts) -> Vec<Finding> {
+    let mut findings = Vec::new();
     let remembering = match facts.pool.as_ref().map(|p| p.device_remembering) {
         Ok(DeviceRemembering::Off) => Some("off: no device skips MFA"),
         Ok(DeviceRemembering::UserOptIn) => {
@@ -271,7 +310,12 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
             format!("{mode}; every recovery forgets the user's remembered devices and reads back that none is left"),
         ));
     }
+    findings
+}
 
+/// The app client: the password check's auth flow, its secret, its sessions' length.
+fn app_client(facts: &Facts, settings: &Settings, required: bool) -> Vec<Finding> {
+    let mut findings = Vec::new();
     match &facts.app_client {
         Ok(Some(client)) => {
             let flows = &client.explicit_auth_flows;
@@ -318,7 +362,12 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
         ),
         Err(err) => findings.push(unchecked("app client", "the app client", "cognito-idp:DescribeUserPoolClient", err)),
     }
+    findings
+}
 
+/// Whether SES may send from SES_FROM_ADDRESS.
+fn ses_sender(facts: &Facts, settings: &Settings) -> Vec<Finding> {
+    let mut findings = Vec::new();
     let sender = &settings.ses_from_address;
     match &facts.sender_verified {
         Ok(true) => findings.push(finding(Level::Ok, "SES sender", format!("{sender} may send (a verified identity for it or its domain)"))),
@@ -328,7 +377,12 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
         ),
         Err(err) => findings.push(unchecked("SES sender", "the sender's SES identity", "ses:GetEmailIdentity", err)),
     }
+    findings
+}
 
+/// Whether the SES account may send, and to whom.
+fn ses_account(facts: &Facts, settings: &Settings) -> Vec<Finding> {
+    let mut findings = Vec::new();
     let region = settings
         .aws
         .region
@@ -349,7 +403,12 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
         })),
         Err(err) => findings.push(unchecked("SES account", "the SES account's sending state", "ses:GetAccount", err)),
     }
+    findings
+}
 
+/// With `NOTIFY_SMS`: whether texts can reach any number.
+fn sms_notices(facts: &Facts) -> Vec<Finding> {
+    let mut findings = Vec::new();
     match &facts.sms_sandbox {
         None => {}
         Some(Ok(false)) => findings.push(finding(Level::Ok, "SMS notices", "NOTIFY_SMS: SNS may text any number (out of the SMS sandbox)")),
