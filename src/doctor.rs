@@ -3,9 +3,9 @@
 //! each finding with its fix. Gathering (`gather`) asks AWS; judging (`assess`) is a pure
 //! function of what was read and the settings.
 
-use crate::cognito::{
-    AppClient, DeviceRemembering, IdentityProvider, IdpError, PoolDescription, PoolMfa, PoolTier,
-    TokenRemoval,
+use crate::idp::{
+    AppClient, DeviceRemembering, IdentityProvider, IdpError, MfaMode, PoolDescription, PoolMfa,
+    PoolTier, TokenRemoval,
 };
 use crate::mail::{MailAccount, MailError, Mailer};
 use crate::settings::Settings;
@@ -127,7 +127,7 @@ fn unchecked(
 
 /// The findings, worst first within each check's order.
 pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
-    let required = matches!(&facts.mfa, Ok(config) if config.mode == "ON");
+    let required = matches!(&facts.mfa, Ok(config) if config.mode == MfaMode::Required);
     [
         pool_mfa(facts, settings),
         authenticator_apps(facts),
@@ -148,21 +148,21 @@ fn pool_mfa(facts: &Facts, settings: &Settings) -> Vec<Finding> {
     let mut findings = Vec::new();
     let pool_id = &settings.cognito.user_pool_id;
     match &facts.mfa {
-        Ok(config) if config.mode == "OFF" => {
+        Ok(config) if config.mode == MfaMode::Off => {
             findings.push(
                 finding(Level::Warn, "pool MFA", format!("MFA is OFF in {pool_id}: no user has an authenticator to lose, so every request finds no one eligible"))
                     .fix("set the pool's MFA to OPTIONAL or ON, with authenticator apps (TOTP) enabled"),
             );
         }
         Ok(config) => {
-            let mode = &config.mode;
+            let mode = config.mode;
             let factors = config.factors();
             let offered = if factors.is_empty() {
                 "none".to_owned()
             } else {
                 factors.join(", ")
             };
-            let what = if mode == "ON" {
+            let what = if mode == MfaMode::Required {
                 "required: a reset deletes the authenticator and the next sign-in enrols a new one (MFA_SETUP)"
             } else {
                 "optional: after a reset the account is password-only until a new authenticator is enrolled"
@@ -498,7 +498,7 @@ mod tests {
     fn ready() -> Facts {
         Facts {
             mfa: Ok(PoolMfa {
-                mode: "ON".into(),
+                mode: MfaMode::Required,
                 software_tokens: true,
                 sms: false,
                 email: true,
@@ -571,7 +571,7 @@ mod tests {
             "{found:?}"
         );
         facts.mfa = Ok(PoolMfa {
-            mode: "OPTIONAL".into(),
+            mode: MfaMode::Optional,
             software_tokens: true,
             sms: false,
             email: true,

@@ -4,9 +4,9 @@
 pub mod audit;
 pub mod aws;
 pub mod clock;
-pub mod cognito;
 pub mod doctor;
 pub mod domain;
+pub mod idp;
 pub mod mail;
 pub mod recovery;
 pub mod routes;

@@ -17,8 +17,8 @@ use tokio::task::JoinHandle;
 use tracing_actix_web::TracingLogger;
 
 use crate::clock::{Clock, SystemClock};
-use crate::cognito::{Cognito, IdentityProvider, IdpError};
 use crate::domain::NameKeys;
+use crate::idp::{Cognito, IdentityProvider, IdpError, MfaMode};
 use crate::mail::templates::PoolKind;
 use crate::mail::SesMailer;
 use crate::recovery::{self, CodeHasher, RecoveryService};
@@ -254,14 +254,14 @@ impl Application {
             ),
             Err(err) => anyhow::bail!(unreachable_at_start(pool_id, wait, &err)),
         };
-        let mode = &mfa.mode;
+        let mode = mfa.mode;
         tracing::info!(user_pool = %pool_id, mfa_configuration = %mode, "user pool MFA configuration");
-        if mode == "ON" {
+        if mode == MfaMode::Required {
             tracing::info!("MFA is required in this pool: a reset deletes the software token (AdminDeleteSoftwareToken) and the next sign-in enrols a new one");
         }
         let pool = PoolKind {
-            mfa_required: mode == "ON",
-            mfa_optional: mode != "ON",
+            mfa_required: mode == MfaMode::Required,
+            mfa_optional: mode != MfaMode::Required,
         };
         // Whether `Alice` and `alice` are one user decides how every name is keyed: the service
         // does not start without knowing it.

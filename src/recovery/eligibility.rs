@@ -2,8 +2,8 @@
 //! desk alike.
 
 use super::RecoveryService;
-use crate::cognito::{IdpError, UserProfile};
 use crate::domain::{EmailAddress, RecoveryFactors};
+use crate::idp::{IdpError, UserProfile};
 
 /// Why a name gets no code. Auditors see it; the public requester never does (the support
 /// desk, being authenticated, is told).

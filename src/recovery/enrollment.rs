@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::cognito::{EnrollmentCredential, IdpError, TotpCheck};
 use crate::domain::sealed::{open, seal};
 use crate::domain::{otpauth_uri, random_token, token_digest, Actor, ClientInfo, TotpCode};
+use crate::idp::{EnrollmentCredential, IdpError, TotpCheck};
 use crate::store::enrollments::{self, EnrollmentEnd, NewEnrollment};
 use crate::store::recoveries::{self, RecoveryRow};
 

@@ -22,8 +22,8 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use crate::clock::{Clock, SystemClock};
-use crate::cognito::{IdentityProvider, IdpError};
 use crate::domain::NameKeys;
+use crate::idp::{IdentityProvider, IdpError};
 use crate::mail::templates::PoolKind;
 use crate::mail::Mailer;
 use crate::settings::RecoverySettings;

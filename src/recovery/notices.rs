@@ -10,8 +10,8 @@ use super::jobs::{ApplyReset, TextNotice};
 use super::limits::EmailKind;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::cognito::{AuthFactors, IdpError, UserProfile, EMAIL_OTP};
 use crate::domain::{random_token, token_digest, Actor, Initiator, RecoveryStatus};
+use crate::idp::{AuthFactors, IdpError, MfaFactor, UserProfile};
 use crate::mail::{templates, Email};
 use crate::store::recoveries::{self, RecoveryRow};
 use crate::worker::{self, JobError};
@@ -133,7 +133,7 @@ impl RecoveryService {
                     enrol_url,
                     passkey_remains: factors.has_passkey(),
                     sms_removed: recovery.sms_removed,
-                    email_mfa_remains: factors.mfa.iter().any(|m| m == EMAIL_OTP),
+                    email_mfa_remains: factors.has_mfa(&MfaFactor::Email),
                     mfa_required: self.pool.mfa_required,
                     mfa_optional: self.pool.mfa_optional,
                 }

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::jobs::ResetNotice;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::cognito::{AuthFactors, IdpError, TokenRemoval, SMS_MFA, SOFTWARE_TOKEN_MFA};
 use crate::domain::{Actor, ClientInfo, RecoveryStatus, Transition};
+use crate::idp::{AuthFactors, IdpError, MfaFactor, TokenRemoval};
 use crate::store::recoveries::{self, RecoveryRow, Superseding};
 use crate::store::{self, attempts};
 use crate::worker::{self, JobError};
@@ -62,17 +62,17 @@ pub(super) enum ResetError {
 
 /// What the user can still sign in or pass MFA with, for the audit detail.
 fn remaining_factors(factors: &AuthFactors) -> String {
-    let list = |items: &[String]| {
-        if items.is_empty() {
+    let list = |names: Vec<&str>| {
+        if names.is_empty() {
             "none".to_owned()
         } else {
-            items.join(", ")
+            names.join(", ")
         }
     };
     let mut text = format!(
         "factors left: {}; MFA left: {}",
-        list(&factors.sign_in),
-        list(&factors.mfa)
+        list(factors.sign_in.iter().map(|f| f.name()).collect()),
+        list(factors.mfa.iter().map(|f| f.name()).collect())
     );
     if factors.has_passkey() {
         text.push_str(" (a passkey stays: no admin API removes one; the notice asks the owner to remove it if it was on the lost phone)");
@@ -84,7 +84,7 @@ impl RecoveryService {
     /// Applies the reset in Cognito and records it. Completed: the recovery is done, `mfa.reset`
     /// and `sessions.revoked` are audited and the notice is queued, in one transaction.
     pub(super) async fn reset(&self, resetting: &Resetting<'_>) -> Result<(), ResetError> {
-        match self.reset_in_cognito(resetting).await {
+        match self.reset_at_the_identity_provider(resetting).await {
             Ok(applied) => {
                 store::retry_while_unavailable(RECORD_WITHIN, || {
                     self.record_reset(resetting, applied.clone())
@@ -111,7 +111,10 @@ impl RecoveryService {
     /// back, the remembered devices forgotten and read back, AdminUserGlobalSignOut. Every step
     /// is safe to repeat, so a reset retried after an outage completes what an earlier one
     /// started.
-    async fn reset_in_cognito(&self, resetting: &Resetting<'_>) -> Result<Applied, ResetError> {
+    async fn reset_at_the_identity_provider(
+        &self,
+        resetting: &Resetting<'_>,
+    ) -> Result<Applied, ResetError> {
         let recovery = resetting.recovery;
         let account = recovery.account();
         let removal = self
@@ -170,14 +173,13 @@ impl RecoveryService {
         // Every factor read back: what the reset removed must be gone from the MFA factors too,
         // and what is left is said (a passkey on the lost phone cannot be removed by any admin
         // API).
-        let removed = |f: &AuthFactors, factor: &str| f.mfa.iter().any(|m| m == factor);
         let factors = match self.idp.auth_factors(account).await {
-            Ok(f) if removed(&f, SOFTWARE_TOKEN_MFA) => {
+            Ok(f) if f.has_mfa(&MfaFactor::Totp) => {
                 return Err(ResetError::NotApplied(format!(
                     "SOFTWARE_TOKEN_MFA is still listed by AdminGetUserAuthFactors after the reset ({removal_text}; {preference})"
                 )))
             }
-            Ok(f) if self.rules.factors.sms && removed(&f, SMS_MFA) => {
+            Ok(f) if self.rules.factors.sms && f.has_mfa(&MfaFactor::Sms) => {
                 return Err(ResetError::NotApplied(
                     "SMS_MFA is still listed by AdminGetUserAuthFactors after it was turned off"
                         .to_owned(),

@@ -8,10 +8,10 @@ use uuid::Uuid;
 use super::eligibility::{eligibility, Ineligible};
 use super::{RecoveryRequest, RecoveryService, RequestError};
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::cognito::IdpError;
 use crate::domain::{
     token_digest, Actor, ClientInfo, Initiator, RecoveryStatus, StaffName, Transition, Username,
 };
+use crate::idp::IdpError;
 use crate::store::attempts;
 use crate::store::recoveries::{self, RecoveryRow};
 

@@ -8,7 +8,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 
 use super::messages::Message;
-use crate::cognito::IdpError;
+use crate::idp::IdpError;
 use crate::recovery::{
     CancelLinkError, ConfirmError, EnrollmentError, Ineligible, RequestError, SupportError,
 };
