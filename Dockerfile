@@ -2,8 +2,8 @@
 # Build: docker build -t mfa-recovery .
 # Run:   docker run -e DATABASE_URL=... -e COGNITO_USER_POOL_ID=... -e COGNITO_CLIENT_ID=... \
 #          -e SES_FROM_ADDRESS=... -e CODE_PEPPER=... -e AWS_REGION=... -p 8080:8080 mfa-recovery
-# Settings are described in docs/OPERATIONS.md; AWS credentials come from the standard chain (IRSA, ECS
-# task role, instance profile, or AWS_* variables).
+# Settings are described in docs/OPERATIONS.md; AWS credentials come from the standard chain
+# (IRSA, ECS task role, instance profile, or AWS_* variables).
 
 FROM rust:1.95-slim-bookworm AS chef
 RUN cargo install cargo-chef --locked --version ^0.1

@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::text::EN;
 use crate::domain::is_token;
 use crate::recovery::{CancelLinkError, RecoveryService};
 use crate::routes::client_info;
@@ -17,6 +18,9 @@ use crate::routes::problem::{ApiError, Problem};
 #[derive(Template)]
 #[template(path = "cancel.html")]
 struct CancelPage<'a> {
+    /// For the layout: the page's language and the service's name.
+    lang: &'a str,
+    service: &'a str,
     title: &'a str,
     message: &'a str,
     token: Option<&'a str>,
@@ -24,6 +28,8 @@ struct CancelPage<'a> {
 
 fn page(status: StatusCode, title: &str, message: &str, token: Option<&str>) -> HttpResponse {
     match (CancelPage {
+        lang: EN.lang,
+        service: EN.service,
         title,
         message,
         token,

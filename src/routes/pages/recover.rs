@@ -65,6 +65,9 @@ pub struct FieldError {
 #[template(path = "pages/recover.html")]
 struct RecoverPage<'a> {
     t: &'a Text,
+    /// For the layout: the page's language and the service's name.
+    lang: &'a str,
+    service: &'a str,
     title: &'a str,
     csrf: &'a str,
     step: Step,
@@ -115,6 +118,8 @@ fn render(
     let t = &EN;
     let page = RecoverPage {
         t,
+        lang: t.lang,
+        service: t.service,
         title: title(t, &step),
         csrf: &session.csrf,
         step,
@@ -518,6 +523,8 @@ pub fn not_found_page() -> HttpResponse {
     let t = &EN;
     let page = RecoverPage {
         t,
+        lang: t.lang,
+        service: t.service,
         title: t.not_found,
         csrf: &config_less.csrf,
         step: Step::Problem,

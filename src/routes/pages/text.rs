@@ -2,6 +2,8 @@
 //! words of a use case's failures are its presentation's (`routes::messages`).
 
 pub struct Text {
+    /// The language's tag, for `<html lang>`.
+    pub lang: &'static str,
     pub service: &'static str,
     pub start_title: &'static str,
     pub start_intro: &'static str,
@@ -49,6 +51,7 @@ pub struct Text {
 }
 
 pub const EN: Text = Text {
+    lang: "en",
     service: "Account recovery",
     start_title: "Lost the phone with your authenticator app?",
     start_intro: "Enter your username. If your account can be recovered, we email you a one-time code to prove it is you.",
