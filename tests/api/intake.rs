@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use futures::future::join_all;
 
-use crate::helpers::{eventually, AppOptions, TestApp};
+use crate::helpers::{eventually, within, AppOptions, TestApp};
 
 /// Holds every intake write (a lock on the counters) while `requests` are sent, until both of
-/// the intake's writers wait for it (so that the requests behind them queue up and go in
-/// batches once it is released); their statuses, in order.
+/// the intake's writers wait for it, so that the requests behind them queue up and go in
+/// batches once it is released (or, when the first writer's batch took every request and the
+/// second has nothing to write, for at most 2 s); their statuses, in order.
 async fn sent_while_intake_is_held(app: &TestApp, requests: &[(String, String)]) -> Vec<u16> {
     let mut lock = app.db.begin().await.unwrap();
     sqlx::query("LOCK TABLE rate_limits IN EXCLUSIVE MODE")
@@ -22,22 +23,26 @@ async fn sent_while_intake_is_held(app: &TestApp, requests: &[(String, String)])
             .iter()
             .map(|(name, ip)| app.request_recovery_from(name, ip)),
     );
+    // How many of the intake's writers wait for the lock.
+    let waiting = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    };
     let release = async {
+        let one = || async { (waiting().await >= 1).then_some(()) };
         eventually(
-            "both intake writers wait for the lock",
+            "an intake writer waits for the lock",
             Duration::from_secs(10),
-            || async {
-                let waiting: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM pg_stat_activity
-                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
-                )
-                .fetch_one(&app.db)
-                .await
-                .unwrap();
-                (waiting >= 2).then_some(())
-            },
+            one,
         )
         .await;
+        let both = || async { (waiting().await >= 2).then_some(()) };
+        let _ = within(Duration::from_secs(2), both).await;
         lock.commit().await.unwrap();
     };
     let (responses, ()) = tokio::join!(sent, release);
