@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::text::EN;
+use super::text::{Text, EN};
 use crate::domain::is_token;
 use crate::recovery::{CancelLinkError, RecoveryService};
 use crate::routes::client_info;
@@ -18,6 +18,7 @@ use crate::routes::problem::{ApiError, Problem};
 #[derive(Template)]
 #[template(path = "cancel.html")]
 struct CancelPage<'a> {
+    t: &'a Text,
     /// For the layout: the page's language and the service's name.
     lang: &'a str,
     service: &'a str,
@@ -28,6 +29,7 @@ struct CancelPage<'a> {
 
 fn page(status: StatusCode, title: &str, message: &str, token: Option<&str>) -> HttpResponse {
     match (CancelPage {
+        t: &EN,
         lang: EN.lang,
         service: EN.service,
         title,
@@ -79,8 +81,8 @@ pub async fn show(query: Option<web::Query<TokenQuery>>) -> HttpResponse {
     match token.filter(|t| is_token(t)) {
         Some(token) => page(
             StatusCode::OK,
-            "Stop the removal of your authenticator?",
-            "Someone confirmed a request to remove the authenticator app from your account. If it was not you, stop it here.",
+            EN.cancel_title,
+            EN.cancel_intro,
             Some(token),
         ),
         None => problem_page(&CancelLinkError::Invalid),
@@ -139,13 +141,10 @@ pub async fn cancel(
         Err(CancelLinkError::Invalid)
     };
     Ok(match (result, json) {
-        (Ok(()), true) => HttpResponse::Ok().json(Cancelled { status: "cancelled" }),
-        (Ok(()), false) => page(
-            StatusCode::OK,
-            "Stopped",
-            "The authenticator will not be removed. If you did not ask for this, change your password now: someone who knows it asked to remove your authenticator.",
-            None,
-        ),
+        (Ok(()), true) => HttpResponse::Ok().json(Cancelled {
+            status: "cancelled",
+        }),
+        (Ok(()), false) => page(StatusCode::OK, EN.cancelled_title, EN.cancelled_body, None),
         (Err(err), true) => return Err(err.into()),
         (Err(err), false) => problem_page(&err),
     })
