@@ -69,10 +69,6 @@ pub struct Facts {
     pub sms_sandbox: Option<Result<bool, TextError>>,
 }
 
-/// A name no Cognito user can have (usernames hold no spaces): AdminDeleteSoftwareToken for it
-/// changes nothing, and its answer says whether the operation exists where the service calls it.
-const PROBE_NAME: &str = "mfa-recovery doctor probe";
-
 pub async fn gather(
     idp: &dyn IdentityProvider,
     mailer: &dyn Mailer,
@@ -107,7 +103,7 @@ pub async fn gather_with(
         app_client: idp.app_client().await,
         sender_verified: mailer.sender_verified().await,
         mail_account: mailer.account().await,
-        token_deletion: idp.delete_software_token(PROBE_NAME).await,
+        token_deletion: idp.authenticator_removal().await,
         sms_sandbox,
     }
 }

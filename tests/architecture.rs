@@ -164,7 +164,8 @@ fn without_strings(code: &str) -> String {
 }
 
 /// The identity provider is a port: the rules speak its verbs and values (`idp`), never the
-/// adapter, its vendor or the vendor's names for factors and operations.
+/// adapter, its vendor or the vendor's names for factors and operations (the factors' names reach
+/// audit details only through `MfaFactor::name`, from the port).
 #[test]
 fn the_recovery_rules_never_name_cognito_its_constants_or_its_operations() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -186,10 +187,22 @@ fn the_recovery_rules_never_name_cognito_its_constants_or_its_operations() {
         "AssociateSoftwareToken",
         "VerifySoftwareToken",
     ];
-    for file in files {
-        let code = without_strings(&code(&file));
+    for file in &files {
+        let code = without_strings(&code(file));
         for name in banned {
             assert!(!code.contains(name), "{} names {name}", file.display());
+        }
+    }
+    // Nor do their words (audit details, logs) name the provider's operations: the adapter
+    // says what it did, in `Removal::done` and in its errors.
+    for file in &files {
+        let words = code(file);
+        for operation in ["Admin", "SoftwareToken", "cognito-idp"] {
+            assert!(
+                !words.contains(operation),
+                "{} names the provider's operation {operation}…",
+                file.display()
+            );
         }
     }
     // The check sees code, not words.
@@ -210,4 +223,42 @@ fn the_cycle_check_finds_a_cycle_when_there_is_one() {
         referenced("use crate::{routes, store};\nlet x = crate::audit::append;"),
         ["audit", "routes", "store"].map(String::from).into()
     );
+}
+
+/// The port is in the recovery's verbs: none of its methods is a vendor operation renamed, and
+/// the adapter's credentials (sessions, access tokens) stay behind `EnrollmentState`.
+#[test]
+fn the_identity_port_speaks_recovery_verbs() {
+    let port = code(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/idp/mod.rs"));
+    let start = port
+        .find("pub trait IdentityProvider")
+        .expect("the port's trait");
+    let end = start + port[start..].find("\n}").expect("its end");
+    let trait_code = &port[start..end];
+    let methods: Vec<&str> = trait_code
+        .match_indices("async fn ")
+        .map(|(i, _)| {
+            let rest = &trait_code[i + "async fn ".len()..];
+            &rest[..rest.find('(').unwrap()]
+        })
+        .collect();
+    assert!(methods.contains(&"remove_authenticator") && methods.contains(&"revoke_sessions"));
+    for method in &methods {
+        for vendor in [
+            "software_token",
+            "mfa_preference",
+            "sign_out",
+            "admin_",
+            "auth_challenge",
+            "device(",
+        ] {
+            assert!(
+                !method.contains(vendor),
+                "the port's {method} is a vendor operation"
+            );
+        }
+    }
+    for leaked in ["Session(", "AccessToken", "access_token"] {
+        assert!(!trait_code.contains(leaked), "the port names {leaked}");
+    }
 }

@@ -99,6 +99,71 @@ impl Cognito {
     }
 }
 
+/// What lets the service associate a new authenticator for a user who just signed in with
+/// their password: the `Session` of an MFA_SETUP challenge (pools that require MFA), or the
+/// access token of a completed sign-in (pools where MFA is optional). Carried between steps as
+/// the port's opaque `EnrollmentState`.
+enum EnrollmentCredential {
+    Session(SecretString),
+    AccessToken(SecretString),
+}
+
+impl EnrollmentCredential {
+    fn session(&self) -> Option<String> {
+        match self {
+            Self::Session(s) => Some(s.expose_secret().to_owned()),
+            Self::AccessToken(_) => None,
+        }
+    }
+
+    fn access_token(&self) -> Option<String> {
+        match self {
+            Self::AccessToken(t) => Some(t.expose_secret().to_owned()),
+            Self::Session(_) => None,
+        }
+    }
+
+    /// The credential for the next step: Cognito answers a session-based step with a new
+    /// `Session`; an access token stays valid.
+    fn next(&self, session: Option<&str>) -> Self {
+        match (self, session) {
+            (Self::Session(_), Some(next)) => Self::Session(SecretString::from(next)),
+            (Self::Session(s), None) => Self::Session(s.clone()),
+            (Self::AccessToken(t), _) => Self::AccessToken(t.clone()),
+        }
+    }
+
+    /// As the port's opaque state: `session:` or `access_token:` and the value.
+    fn into_state(self) -> EnrollmentState {
+        let (kind, value) = match &self {
+            Self::Session(s) => ("session", s),
+            Self::AccessToken(t) => ("access_token", t),
+        };
+        EnrollmentState::from_sealed(format!("{kind}:{}", value.expose_secret()))
+    }
+
+    fn from_state(state: &EnrollmentState) -> Result<Self, IdpError> {
+        let refused = || IdpError::Refused {
+            operation: "VerifySoftwareToken",
+            code: "UnreadableEnrollmentState".to_owned(),
+        };
+        let (kind, value) = state
+            .expose_for_sealing()
+            .split_once(':')
+            .ok_or_else(refused)?;
+        let value = SecretString::from(value);
+        match kind {
+            "session" => Ok(Self::Session(value)),
+            "access_token" => Ok(Self::AccessToken(value)),
+            _ => Err(refused()),
+        }
+    }
+}
+
+/// A name no Cognito user can have (usernames hold no spaces): AdminDeleteSoftwareToken for it
+/// changes nothing, and its answer says whether the operation exists where the service calls it.
+const PROBE_NAME: &str = "mfa-recovery doctor probe";
+
 /// Cognito's names of the MFA settings a user lists.
 const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
 const SMS_MFA: &str = "SMS_MFA";
@@ -175,74 +240,7 @@ fn refused_code(err: &IdpError) -> Option<&str> {
     }
 }
 
-#[async_trait]
-impl IdentityProvider for Cognito {
-    #[tracing::instrument(skip(self))]
-    async fn find_user(&self, username: &str) -> Result<Option<UserProfile>, IdpError> {
-        let result = call(
-            "AdminGetUser",
-            self.client
-                .admin_get_user()
-                .user_pool_id(&self.settings.user_pool_id)
-                .username(username)
-                .send(),
-        )
-        .await;
-        let user = match result {
-            Ok(user) => user,
-            Err(err) => {
-                return match refused_code(&err) {
-                    Some("UserNotFoundException") => Ok(None),
-                    _ => Err(err),
-                };
-            }
-        };
-        let attribute = |name: &str| {
-            user.user_attributes()
-                .iter()
-                .find(|a| a.name() == name)
-                .and_then(|a| a.value())
-        };
-        let verified_email = match (attribute("email"), attribute("email_verified")) {
-            (Some(email), Some("true")) => EmailAddress::parse(email).ok(),
-            _ => None,
-        };
-        let verified_phone = match (
-            attribute("phone_number"),
-            attribute("phone_number_verified"),
-        ) {
-            (Some(phone), Some("true")) => Some(phone.to_owned()),
-            _ => None,
-        };
-        let lists = |factor: &str| user.user_mfa_setting_list().iter().any(|m| m == factor);
-        Ok(Some(UserProfile {
-            username: user.username().to_owned(),
-            enabled: user.enabled(),
-            verified_email,
-            totp_enabled: lists(SOFTWARE_TOKEN_MFA),
-            totp_preferred: user.preferred_mfa_setting() == Some(SOFTWARE_TOKEN_MFA),
-            sms_enabled: lists(SMS_MFA),
-            verified_phone,
-        }))
-    }
-
-    #[tracing::instrument(skip(self, password, client))]
-    async fn check_password(
-        &self,
-        username: &str,
-        password: &SecretString,
-        client: &ClientInfo,
-    ) -> Result<PasswordCheck, IdpError> {
-        match self.password_auth(username, password, client).await {
-            // A challenge (SOFTWARE_TOKEN_MFA, MFA_SETUP, ...) or tokens: the password is right.
-            Ok(_) => Ok(PasswordCheck::Correct),
-            Err(err) => match refused_code(&err) {
-                Some(code) if WRONG_PASSWORD.contains(&code) => Ok(PasswordCheck::Wrong),
-                _ => Err(err),
-            },
-        }
-    }
-
+impl Cognito {
     #[tracing::instrument(skip(self))]
     async fn delete_software_token(&self, username: &str) -> Result<TokenRemoval, IdpError> {
         let result = call(
@@ -308,30 +306,7 @@ impl IdentityProvider for Cognito {
         Ok(())
     }
 
-    async fn mfa_config(&self) -> Result<PoolMfa, IdpError> {
-        let config = call(
-            "GetUserPoolMfaConfig",
-            self.client
-                .get_user_pool_mfa_config()
-                .user_pool_id(&self.settings.user_pool_id)
-                .send(),
-        )
-        .await?;
-        Ok(PoolMfa {
-            mode: match config.mfa_configuration() {
-                Some(UserPoolMfaType::On) => MfaMode::Required,
-                Some(UserPoolMfaType::Optional) => MfaMode::Optional,
-                _ => MfaMode::Off,
-            },
-            software_tokens: config
-                .software_token_mfa_configuration()
-                .is_some_and(|c| c.enabled()),
-            sms: config.sms_mfa_configuration().is_some(),
-            email: config.email_mfa_configuration().is_some(),
-        })
-    }
-
-    async fn auth_factors(&self, username: &str) -> Result<AuthFactors, IdpError> {
+    async fn read_auth_factors(&self, username: &str) -> Result<AuthFactors, IdpError> {
         let factors = call(
             "AdminGetUserAuthFactors",
             self.client
@@ -401,6 +376,334 @@ impl IdentityProvider for Cognito {
         }
     }
 
+    #[tracing::instrument(skip(self, password, client))]
+    async fn sign_in_to_enrol(
+        &self,
+        username: &str,
+        password: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<Option<EnrollmentCredential>, IdpError> {
+        let output = match self.password_auth(username, password, client).await {
+            Ok(output) => output,
+            Err(err) => {
+                return match refused_code(&err) {
+                    Some(code) if WRONG_PASSWORD.contains(&code) => Ok(None),
+                    _ => Err(err),
+                }
+            }
+        };
+        if let Some(tokens) = output.authentication_result() {
+            return Ok(tokens
+                .access_token()
+                .map(|t| EnrollmentCredential::AccessToken(SecretString::from(t))));
+        }
+        let setup = output
+            .challenge_name()
+            .is_some_and(|c| *c == ChallengeNameType::MfaSetup);
+        Ok(match (setup, output.session()) {
+            (true, Some(session)) => {
+                Some(EnrollmentCredential::Session(SecretString::from(session)))
+            }
+            _ => None,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn associate_software_token(
+        &self,
+        credential: &EnrollmentCredential,
+    ) -> Result<(SecretString, EnrollmentCredential), IdpError> {
+        let output = call(
+            "AssociateSoftwareToken",
+            self.client
+                .associate_software_token()
+                .set_session(credential.session())
+                .set_access_token(credential.access_token())
+                .send(),
+        )
+        .await?;
+        let secret_code = output.secret_code().ok_or(IdpError::Refused {
+            operation: "AssociateSoftwareToken",
+            code: "NoSecretCode".to_owned(),
+        })?;
+        Ok((
+            SecretString::from(secret_code),
+            credential.next(output.session()),
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn verify_software_token(
+        &self,
+        credential: &EnrollmentCredential,
+        code: &str,
+    ) -> Result<Option<EnrollmentCredential>, IdpError> {
+        let result = call(
+            "VerifySoftwareToken",
+            self.client
+                .verify_software_token()
+                .set_session(credential.session())
+                .set_access_token(credential.access_token())
+                .user_code(code)
+                .friendly_device_name("mfa-recovery")
+                .send(),
+        )
+        .await;
+        let output = match result {
+            Ok(output) => output,
+            Err(err) => {
+                return match refused_code(&err) {
+                    Some("CodeMismatchException" | "EnableSoftwareTokenMFAException") => Ok(None),
+                    _ => Err(err),
+                };
+            }
+        };
+        if output.status() != Some(&VerifySoftwareTokenResponseType::Success) {
+            return Ok(None);
+        }
+        Ok(Some(credential.next(output.session())))
+    }
+
+    #[tracing::instrument(skip(self, session))]
+    async fn complete_mfa_setup(
+        &self,
+        username: &str,
+        session: &SecretString,
+    ) -> Result<(), IdpError> {
+        let mut request = self
+            .client
+            .admin_respond_to_auth_challenge()
+            .user_pool_id(&self.settings.user_pool_id)
+            .client_id(self.client_id("AdminRespondToAuthChallenge")?)
+            .challenge_name(ChallengeNameType::MfaSetup)
+            .session(session.expose_secret())
+            .challenge_responses("USERNAME", username);
+        if let Some(hash) = self.secret_hash(username) {
+            request = request.challenge_responses("SECRET_HASH", hash);
+        }
+        // The tokens of this sign-in are never used: dropped here.
+        call("AdminRespondToAuthChallenge", request.send()).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn prefer_totp(&self, username: &str) -> Result<(), IdpError> {
+        self.set_preference(username, SOFTWARE_TOKEN_MFA, true)
+            .await
+    }
+}
+
+#[async_trait]
+impl IdentityProvider for Cognito {
+    #[tracing::instrument(skip(self))]
+    async fn find_user(&self, username: &str) -> Result<Option<UserProfile>, IdpError> {
+        let result = call(
+            "AdminGetUser",
+            self.client
+                .admin_get_user()
+                .user_pool_id(&self.settings.user_pool_id)
+                .username(username)
+                .send(),
+        )
+        .await;
+        let user = match result {
+            Ok(user) => user,
+            Err(err) => {
+                return match refused_code(&err) {
+                    Some("UserNotFoundException") => Ok(None),
+                    _ => Err(err),
+                };
+            }
+        };
+        let attribute = |name: &str| {
+            user.user_attributes()
+                .iter()
+                .find(|a| a.name() == name)
+                .and_then(|a| a.value())
+        };
+        let verified_email = match (attribute("email"), attribute("email_verified")) {
+            (Some(email), Some("true")) => EmailAddress::parse(email).ok(),
+            _ => None,
+        };
+        let verified_phone = match (
+            attribute("phone_number"),
+            attribute("phone_number_verified"),
+        ) {
+            (Some(phone), Some("true")) => Some(phone.to_owned()),
+            _ => None,
+        };
+        let lists = |factor: &str| user.user_mfa_setting_list().iter().any(|m| m == factor);
+        Ok(Some(UserProfile {
+            username: user.username().to_owned(),
+            enabled: user.enabled(),
+            verified_email,
+            totp_enabled: lists(SOFTWARE_TOKEN_MFA),
+            totp_preferred: user.preferred_mfa_setting() == Some(SOFTWARE_TOKEN_MFA),
+            sms_enabled: lists(SMS_MFA),
+            verified_phone,
+        }))
+    }
+
+    #[tracing::instrument(skip(self, password, client))]
+    async fn check_password(
+        &self,
+        username: &str,
+        password: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<PasswordCheck, IdpError> {
+        match self.password_auth(username, password, client).await {
+            // A challenge (SOFTWARE_TOKEN_MFA, MFA_SETUP, ...) or tokens: the password is right.
+            Ok(_) => Ok(PasswordCheck::Correct),
+            Err(err) => match refused_code(&err) {
+                Some(code) if WRONG_PASSWORD.contains(&code) => Ok(PasswordCheck::Wrong),
+                _ => Err(err),
+            },
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn remove_authenticator(&self, username: &str) -> Result<Removal, IdpError> {
+        let removal = match self.delete_software_token(username).await? {
+            TokenRemoval::Removed => "software token deleted".to_owned(),
+            TokenRemoval::Unsupported(code) => {
+                format!("AdminDeleteSoftwareToken not available ({code})")
+            }
+            TokenRemoval::Refused(code) => format!("AdminDeleteSoftwareToken refused ({code})"),
+        };
+        // In a pool that requires MFA this answers 200 and changes nothing; the token removal
+        // above is what counts there. In an optional pool it turns TOTP off.
+        let preference = match self.disable_totp_preference(username).await {
+            Ok(()) => "preference cleared".to_owned(),
+            Err(IdpError::Refused { code, .. }) => format!("preference refused ({code})"),
+            Err(err) => return Err(err),
+        };
+        Ok(Removal {
+            done: format!("{removal}; {preference}"),
+            after: self.find_user(username).await?,
+        })
+    }
+
+    /// SMS MFA off (AdminSetUserMFAPreference) and read back. A pool that requires MFA keeps SMS
+    /// MFA on whatever the preference says (Cognito: "You can't turn off SMS MFA for any of your
+    /// users when MFA is required"), so there the phone number is removed too, and read back.
+    #[tracing::instrument(skip(self))]
+    async fn remove_sms_mfa(&self, username: &str) -> Result<Removal, IdpError> {
+        self.disable_sms_mfa(username).await?;
+        let after = self.find_user(username).await?;
+        if !after.as_ref().is_some_and(|u| u.sms_enabled) {
+            return Ok(Removal {
+                done: "SMS MFA turned off".to_owned(),
+                after,
+            });
+        }
+        self.remove_phone_number(username).await?;
+        let after = self.find_user(username).await?;
+        let read_back = if after.as_ref().is_some_and(|u| u.sms_enabled) {
+            "SMS MFA still listed"
+        } else {
+            "SMS MFA no longer listed"
+        };
+        Ok(Removal {
+            done: format!("SMS MFA still on after AdminSetUserMFAPreference (the pool requires MFA): phone number removed, {read_back}"),
+            after,
+        })
+    }
+
+    async fn remaining_factors(&self, username: &str) -> Result<AuthFactors, IdpError> {
+        self.read_auth_factors(username).await
+    }
+
+    /// AdminListDevices (every page), AdminForgetDevice for each, and AdminListDevices again to
+    /// read back. A device forgotten by an earlier run of the same reset is no longer listed.
+    #[tracing::instrument(skip(self))]
+    async fn forget_devices(&self, username: &str) -> Result<DevicesForgotten, IdpError> {
+        let listed = self.list_devices(username).await?;
+        for key in &listed {
+            self.forget_device(username, key).await?;
+        }
+        Ok(DevicesForgotten {
+            forgotten: listed.len(),
+            left: self.list_devices(username).await?.len(),
+        })
+    }
+
+    async fn revoke_sessions(&self, username: &str) -> Result<(), IdpError> {
+        self.sign_out_everywhere(username).await
+    }
+
+    /// ADMIN_USER_PASSWORD_AUTH, then AssociateSoftwareToken with the MFA_SETUP session
+    /// (required pools) or the access token (optional ones).
+    async fn begin_enrollment(
+        &self,
+        username: &str,
+        password: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<Option<EnrollmentStart>, IdpError> {
+        let Some(credential) = self.sign_in_to_enrol(username, password, client).await? else {
+            return Ok(None);
+        };
+        let (secret_code, credential) = self.associate_software_token(&credential).await?;
+        Ok(Some(EnrollmentStart {
+            secret_code,
+            state: credential.into_state(),
+        }))
+    }
+
+    async fn check_enrollment_code(
+        &self,
+        state: &EnrollmentState,
+        code: &str,
+    ) -> Result<TotpCheck, IdpError> {
+        let credential = EnrollmentCredential::from_state(state)?;
+        Ok(match self.verify_software_token(&credential, code).await? {
+            Some(next) => TotpCheck::Verified(next.into_state()),
+            None => TotpCheck::Mismatch,
+        })
+    }
+
+    /// AdminRespondToAuthChallenge(MFA_SETUP) in required pools, AdminSetUserMFAPreference (TOTP
+    /// enabled and preferred), AdminUserGlobalSignOut, AdminGetUser.
+    #[tracing::instrument(skip(self, state))]
+    async fn finish_enrollment(
+        &self,
+        username: &str,
+        state: &EnrollmentState,
+    ) -> Result<Option<UserProfile>, IdpError> {
+        if let EnrollmentCredential::Session(session) = EnrollmentCredential::from_state(state)? {
+            self.complete_mfa_setup(username, &session).await?;
+        }
+        self.prefer_totp(username).await?;
+        self.sign_out_everywhere(username).await?;
+        self.find_user(username).await
+    }
+
+    async fn authenticator_removal(&self) -> Result<TokenRemoval, IdpError> {
+        self.delete_software_token(PROBE_NAME).await
+    }
+
+    async fn mfa_config(&self) -> Result<PoolMfa, IdpError> {
+        let config = call(
+            "GetUserPoolMfaConfig",
+            self.client
+                .get_user_pool_mfa_config()
+                .user_pool_id(&self.settings.user_pool_id)
+                .send(),
+        )
+        .await?;
+        Ok(PoolMfa {
+            mode: match config.mfa_configuration() {
+                Some(UserPoolMfaType::On) => MfaMode::Required,
+                Some(UserPoolMfaType::Optional) => MfaMode::Optional,
+                _ => MfaMode::Off,
+            },
+            software_tokens: config
+                .software_token_mfa_configuration()
+                .is_some_and(|c| c.enabled()),
+            sms: config.sms_mfa_configuration().is_some(),
+            email: config.email_mfa_configuration().is_some(),
+        })
+    }
+
     async fn app_client(&self) -> Result<Option<AppClient>, IdpError> {
         let Some(client_id) = self.settings.client_id.as_deref() else {
             return Ok(None);
@@ -456,124 +759,6 @@ impl IdentityProvider for Cognito {
                 _ => None,
             },
         })
-    }
-
-    #[tracing::instrument(skip(self, password, client))]
-    async fn sign_in_to_enrol(
-        &self,
-        username: &str,
-        password: &SecretString,
-        client: &ClientInfo,
-    ) -> Result<Option<EnrollmentCredential>, IdpError> {
-        let output = match self.password_auth(username, password, client).await {
-            Ok(output) => output,
-            Err(err) => {
-                return match refused_code(&err) {
-                    Some(code) if WRONG_PASSWORD.contains(&code) => Ok(None),
-                    _ => Err(err),
-                }
-            }
-        };
-        if let Some(tokens) = output.authentication_result() {
-            return Ok(tokens
-                .access_token()
-                .map(|t| EnrollmentCredential::AccessToken(SecretString::from(t))));
-        }
-        let setup = output
-            .challenge_name()
-            .is_some_and(|c| *c == ChallengeNameType::MfaSetup);
-        Ok(match (setup, output.session()) {
-            (true, Some(session)) => {
-                Some(EnrollmentCredential::Session(SecretString::from(session)))
-            }
-            _ => None,
-        })
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn associate_software_token(
-        &self,
-        credential: &EnrollmentCredential,
-    ) -> Result<Association, IdpError> {
-        let output = call(
-            "AssociateSoftwareToken",
-            self.client
-                .associate_software_token()
-                .set_session(credential.session())
-                .set_access_token(credential.access_token())
-                .send(),
-        )
-        .await?;
-        let secret_code = output.secret_code().ok_or(IdpError::Refused {
-            operation: "AssociateSoftwareToken",
-            code: "NoSecretCode".to_owned(),
-        })?;
-        Ok(Association {
-            secret_code: SecretString::from(secret_code),
-            credential: credential.next(output.session()),
-        })
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn verify_software_token(
-        &self,
-        credential: &EnrollmentCredential,
-        code: &str,
-    ) -> Result<TotpCheck, IdpError> {
-        let result = call(
-            "VerifySoftwareToken",
-            self.client
-                .verify_software_token()
-                .set_session(credential.session())
-                .set_access_token(credential.access_token())
-                .user_code(code)
-                .friendly_device_name("mfa-recovery")
-                .send(),
-        )
-        .await;
-        let output = match result {
-            Ok(output) => output,
-            Err(err) => {
-                return match refused_code(&err) {
-                    Some("CodeMismatchException" | "EnableSoftwareTokenMFAException") => {
-                        Ok(TotpCheck::Mismatch)
-                    }
-                    _ => Err(err),
-                };
-            }
-        };
-        if output.status() != Some(&VerifySoftwareTokenResponseType::Success) {
-            return Ok(TotpCheck::Mismatch);
-        }
-        Ok(TotpCheck::Verified(credential.next(output.session())))
-    }
-
-    #[tracing::instrument(skip(self, session))]
-    async fn complete_mfa_setup(
-        &self,
-        username: &str,
-        session: &SecretString,
-    ) -> Result<(), IdpError> {
-        let mut request = self
-            .client
-            .admin_respond_to_auth_challenge()
-            .user_pool_id(&self.settings.user_pool_id)
-            .client_id(self.client_id("AdminRespondToAuthChallenge")?)
-            .challenge_name(ChallengeNameType::MfaSetup)
-            .session(session.expose_secret())
-            .challenge_responses("USERNAME", username);
-        if let Some(hash) = self.secret_hash(username) {
-            request = request.challenge_responses("SECRET_HASH", hash);
-        }
-        // The tokens of this sign-in are never used: dropped here.
-        call("AdminRespondToAuthChallenge", request.send()).await?;
-        Ok(())
-    }
-
-    #[tracing::instrument(skip(self))]
-    async fn prefer_totp(&self, username: &str) -> Result<(), IdpError> {
-        self.set_preference(username, SOFTWARE_TOKEN_MFA, true)
-            .await
     }
 }
 

@@ -3,6 +3,7 @@
 //! `cognito::Cognito`; the rules never name it.
 
 mod cognito;
+pub mod memory;
 
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
@@ -28,52 +29,53 @@ pub struct UserProfile {
     pub verified_phone: Option<String>,
 }
 
-/// What lets the service associate a new authenticator for a user who just signed in with
-/// their password: the `Session` of an MFA_SETUP challenge (pools that require MFA), or the
-/// access token of a completed sign-in (pools where MFA is optional). Never logged, never
-/// handed out, stored only sealed.
-pub enum EnrollmentCredential {
-    Session(SecretString),
-    AccessToken(SecretString),
-}
+/// Where a new authenticator's enrollment stands at the identity provider, opaque to the
+/// rules: they seal it with the enrollment token and hand it back for the next step. Never
+/// logged, never handed out.
+pub struct EnrollmentState(SecretString);
 
-impl EnrollmentCredential {
-    fn session(&self) -> Option<String> {
-        match self {
-            Self::Session(s) => Some(s.expose_secret().to_owned()),
-            Self::AccessToken(_) => None,
-        }
+impl EnrollmentState {
+    /// A state as it was sealed (`expose_for_sealing`).
+    pub fn from_sealed(state: String) -> Self {
+        Self(SecretString::from(state))
     }
 
-    /// The credential for the next step: Cognito answers a session-based step with a new
-    /// `Session`; an access token stays valid.
-    fn next(&self, session: Option<&str>) -> Self {
-        match (self, session) {
-            (Self::Session(_), Some(next)) => Self::Session(SecretString::from(next)),
-            (Self::Session(s), None) => Self::Session(s.clone()),
-            (Self::AccessToken(t), _) => Self::AccessToken(t.clone()),
-        }
-    }
-
-    fn access_token(&self) -> Option<String> {
-        match self {
-            Self::AccessToken(t) => Some(t.expose_secret().to_owned()),
-            Self::Session(_) => None,
-        }
+    /// The state as text, to be sealed and nothing else.
+    pub fn expose_for_sealing(&self) -> &str {
+        self.0.expose_secret()
     }
 }
 
-/// A new authenticator's secret (base32), and the credential to verify it with.
-pub struct Association {
+/// A new authenticator offered to a user who just signed in with their password.
+pub struct EnrollmentStart {
+    /// The new authenticator's secret (base32), for the app.
     pub secret_code: SecretString,
-    pub credential: EnrollmentCredential,
+    pub state: EnrollmentState,
 }
 
-/// What VerifySoftwareToken said of a code.
+/// What the identity provider said of a code from the new authenticator.
 pub enum TotpCheck {
-    /// The code matched: the credential to finish with (a new `Session` in MFA_SETUP).
-    Verified(EnrollmentCredential),
+    /// The code matched: the state to finish the enrollment with.
+    Verified(EnrollmentState),
     Mismatch,
+}
+
+/// A factor removed, and the user read back afterwards.
+#[derive(Debug, Clone)]
+pub struct Removal {
+    /// What was done, step by step, in the provider's words (for the audit detail).
+    pub done: String,
+    /// The user as read back after the removal; `None` when the user is gone.
+    pub after: Option<UserProfile>,
+}
+
+/// The user's remembered devices forgotten, and read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DevicesForgotten {
+    /// How many were listed, and forgotten.
+    pub forgotten: usize,
+    /// How many are still listed afterwards (none, when it worked).
+    pub left: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,9 +87,10 @@ pub enum PasswordCheck {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenRemoval {
     Removed,
-    /// AdminDeleteSoftwareToken does not exist where we called it (older region or endpoint).
+    /// The provider cannot delete an authenticator where the service calls it (such as a
+    /// region without the operation): only the MFA preference can be turned off.
     Unsupported(String),
-    /// Cognito refused it; the read-back decides whether the reset happened anyway.
+    /// The provider refused it; the read-back decides whether the reset happened anyway.
     Refused(String),
 }
 
@@ -262,6 +265,8 @@ pub struct AppClient {
     pub auth_session_validity_minutes: Option<i32>,
 }
 
+/// Why the identity provider did not do what it was asked. `operation` names the provider's
+/// own step, for logs and audit details.
 #[derive(Debug, thiserror::Error)]
 pub enum IdpError {
     #[error("Cognito could not be reached for {operation}")]
@@ -277,68 +282,75 @@ pub enum IdpError {
     },
 }
 
+/// The identity provider, in the recovery's verbs. Every verb that changes something is safe to
+/// repeat (a reset retried after an outage completes what an earlier run started), and every
+/// removal reads its result back: the rules never report what was not read back.
 #[async_trait]
 pub trait IdentityProvider: Send + Sync + 'static {
+    // Who the user is.
+
     /// The user the name or alias designates, or `None` when the pool has no such user.
     async fn find_user(&self, username: &str) -> Result<Option<UserProfile>, IdpError>;
-    /// AdminInitiateAuth with the password, on behalf of `client` (its address and user agent
-    /// go to Cognito as ContextData, so that its threat protection sees the real client).
+    /// Whether the password is the user's, checked on behalf of `client` (its address and user
+    /// agent go to the provider, so that its threat protection sees the real client).
     async fn check_password(
         &self,
         username: &str,
         password: &SecretString,
         client: &ClientInfo,
     ) -> Result<PasswordCheck, IdpError>;
-    /// AdminDeleteSoftwareToken: the TOTP registration goes, and its preference with it.
-    async fn delete_software_token(&self, username: &str) -> Result<TokenRemoval, IdpError>;
-    /// AdminSetUserMFAPreference with only the software-token settings, both false.
-    async fn disable_totp_preference(&self, username: &str) -> Result<(), IdpError>;
-    /// AdminSetUserMFAPreference with only the SMS settings, both false. In a pool that
-    /// requires MFA, Cognito answers 200 and keeps SMS MFA on.
-    async fn disable_sms_mfa(&self, username: &str) -> Result<(), IdpError>;
-    /// AdminDeleteUserAttributes `phone_number`: SMS codes have nowhere to go.
-    async fn remove_phone_number(&self, username: &str) -> Result<(), IdpError>;
-    /// AdminUserGlobalSignOut: every refresh token of the user is revoked.
-    async fn sign_out_everywhere(&self, username: &str) -> Result<(), IdpError>;
-    /// AdminGetUserAuthFactors: every way the user can still sign in or pass MFA.
-    async fn auth_factors(&self, username: &str) -> Result<AuthFactors, IdpError>;
-    /// AdminListDevices, every page: the keys of the user's remembered devices.
-    async fn list_devices(&self, username: &str) -> Result<Vec<String>, IdpError>;
-    /// AdminForgetDevice: the device no longer skips MFA (`Ok` too when it was already gone).
-    async fn forget_device(&self, username: &str, device_key: &str) -> Result<(), IdpError>;
-    /// GetUserPoolMfaConfig: the pool's MFA mode and whether it offers authenticator apps.
-    async fn mfa_config(&self) -> Result<PoolMfa, IdpError>;
-    /// DescribeUserPool: how names are compared and whether devices are remembered.
-    async fn pool_description(&self) -> Result<PoolDescription, IdpError>;
-    /// DescribeUserPoolClient of `COGNITO_CLIENT_ID`, for the preflight (`None` without one).
-    async fn app_client(&self) -> Result<Option<AppClient>, IdpError>;
-    /// Signs in with the password (ADMIN_USER_PASSWORD_AUTH) to enrol a new authenticator:
-    /// the MFA_SETUP session or the access token; `None` when Cognito asks for anything else
-    /// (another factor, a new password) or refuses the password.
-    async fn sign_in_to_enrol(
+
+    // The reset.
+
+    /// Removes the user's authenticator app (TOTP) and its preference, and reads the user back.
+    /// A refusal of one step is said in `done`; the read-back decides.
+    async fn remove_authenticator(&self, username: &str) -> Result<Removal, IdpError>;
+    /// Turns SMS MFA off and reads the user back; where the pool keeps it on whatever the
+    /// preference says (a pool that requires MFA), the phone number goes too. A refusal is an
+    /// error (`IdpError::Refused`, naming the step).
+    async fn remove_sms_mfa(&self, username: &str) -> Result<Removal, IdpError>;
+    /// Every way the user can still sign in or pass MFA, read from the provider.
+    async fn remaining_factors(&self, username: &str) -> Result<AuthFactors, IdpError>;
+    /// Forgets every remembered device (they skip MFA, and the lost phone may be one) and reads
+    /// back how many are left.
+    async fn forget_devices(&self, username: &str) -> Result<DevicesForgotten, IdpError>;
+    /// Revokes every session of the user (every refresh token).
+    async fn revoke_sessions(&self, username: &str) -> Result<(), IdpError>;
+
+    // A new authenticator.
+
+    /// Signs in with the password to enrol a new authenticator, and starts its association:
+    /// `None` when the provider asks for anything else (another factor, a new password) or
+    /// refuses the password.
+    async fn begin_enrollment(
         &self,
         username: &str,
         password: &SecretString,
         client: &ClientInfo,
-    ) -> Result<Option<EnrollmentCredential>, IdpError>;
-    /// AssociateSoftwareToken: a fresh secret for a new authenticator.
-    async fn associate_software_token(
+    ) -> Result<Option<EnrollmentStart>, IdpError>;
+    /// Checks a code from the new authenticator.
+    async fn check_enrollment_code(
         &self,
-        credential: &EnrollmentCredential,
-    ) -> Result<Association, IdpError>;
-    /// VerifySoftwareToken with a code from the new authenticator.
-    async fn verify_software_token(
-        &self,
-        credential: &EnrollmentCredential,
+        state: &EnrollmentState,
         code: &str,
     ) -> Result<TotpCheck, IdpError>;
-    /// AdminRespondToAuthChallenge(MFA_SETUP) with the verified session; the tokens it returns
-    /// are dropped.
-    async fn complete_mfa_setup(
+    /// Makes the verified authenticator the user's preferred factor, revokes every session, and
+    /// reads the user back.
+    async fn finish_enrollment(
         &self,
         username: &str,
-        session: &SecretString,
-    ) -> Result<(), IdpError>;
-    /// AdminSetUserMFAPreference: TOTP enabled and preferred.
-    async fn prefer_totp(&self, username: &str) -> Result<(), IdpError>;
+        state: &EnrollmentState,
+    ) -> Result<Option<UserProfile>, IdpError>;
+
+    // What the pool offers (capabilities), for the start and the preflight.
+
+    /// The pool's MFA mode and the factors it offers.
+    async fn mfa_config(&self) -> Result<PoolMfa, IdpError>;
+    /// How names are compared and whether devices are remembered.
+    async fn pool_description(&self) -> Result<PoolDescription, IdpError>;
+    /// The app client the service signs in with, for the preflight (`None` without one).
+    async fn app_client(&self) -> Result<Option<AppClient>, IdpError>;
+    /// Whether an authenticator can be deleted where the service calls the provider, asked
+    /// for a name no user can have (nothing changes).
+    async fn authenticator_removal(&self) -> Result<TokenRemoval, IdpError>;
 }

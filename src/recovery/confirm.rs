@@ -13,7 +13,7 @@ use super::reset::{ResetError, Resetting};
 use super::{HashError, LimitError, RecoveryService};
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::{Actor, ClientInfo, RecoveryCode, RecoveryStatus, Username};
-use crate::idp::{IdpError, PasswordCheck};
+use crate::idp::{IdentityProvider, IdpError, PasswordCheck};
 use crate::store::attempts;
 use crate::store::recoveries::{self, RecoveryRow};
 use crate::worker;
@@ -97,6 +97,27 @@ pub enum ConfirmOutcome {
     Reset { enrollment: Option<Enrollment> },
     /// The reset waits for the configured delay, cancellable from the notice.
     Scheduled { reset_at: DateTime<Utc> },
+}
+
+/// The password step of a confirmation whose code was right: passed, or failed and why (for
+/// the audit). Without `REQUIRE_PASSWORD` there is none, and the identity provider is not asked.
+async fn password_step(
+    idp: &dyn IdentityProvider,
+    required: bool,
+    account: &str,
+    password: Option<&SecretString>,
+    client: &ClientInfo,
+) -> Result<Result<(), &'static str>, IdpError> {
+    if !required {
+        return Ok(Ok(()));
+    }
+    let Some(password) = password else {
+        return Ok(Err("no password"));
+    };
+    Ok(match idp.check_password(account, password, client).await? {
+        PasswordCheck::Correct => Ok(()),
+        PasswordCheck::Wrong => Err("wrong password"),
+    })
 }
 
 impl RecoveryService {
@@ -220,23 +241,18 @@ impl RecoveryService {
             return self.failed_attempt(&attempt, client, why).await;
         };
         tracing::Span::current().record("recovery_id", tracing::field::display(recovery.id));
-        if self.rules.require_password {
-            let Some(password) = &confirmation.password else {
-                return self.failed_attempt(&attempt, client, "no password").await;
-            };
-            match self
-                .idp
-                .check_password(recovery.account(), password, client)
-                .await
-            {
-                Ok(PasswordCheck::Correct) => {}
-                Ok(PasswordCheck::Wrong) => {
-                    return self
-                        .failed_attempt(&attempt, client, "wrong password")
-                        .await;
-                }
-                Err(err) => return Err(self.unavailable(recovery, &attempt, client, err).await?),
-            }
+        match password_step(
+            self.idp.as_ref(),
+            self.rules.require_password,
+            recovery.account(),
+            confirmation.password.as_ref(),
+            client,
+        )
+        .await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => return self.failed_attempt(&attempt, client, why).await,
+            Err(err) => return Err(self.unavailable(recovery, &attempt, client, err).await?),
         }
 
         // 3. The service already finished this reset on its own after this code's confirmation
@@ -491,5 +507,71 @@ impl RecoveryService {
         tx.commit().await?;
         self.wakeup.notify_one();
         Ok(ConfirmError::IdentityProviderUnavailable(err))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::idp::memory::{verbs, MemoryIdp, MemoryUser};
+    use crate::idp::MfaMode;
+
+    fn idp() -> MemoryIdp {
+        let idp = MemoryIdp::new(MfaMode::Required);
+        idp.add_user(
+            "jane",
+            MemoryUser::with_authenticator("correct horse", "jane@example.com"),
+        );
+        idp
+    }
+
+    async fn step(
+        idp: &MemoryIdp,
+        required: bool,
+        password: Option<&str>,
+    ) -> Result<Result<(), &'static str>, IdpError> {
+        let password = password.map(SecretString::from);
+        password_step(
+            idp,
+            required,
+            "jane",
+            password.as_ref(),
+            &ClientInfo::default(),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn the_password_is_checked_with_the_identity_provider_only_when_required_and_given() {
+        let idp = idp();
+        assert_eq!(
+            step(&idp, true, Some("correct horse")).await.unwrap(),
+            Ok(())
+        );
+        assert_eq!(
+            step(&idp, true, Some("Correct horse")).await.unwrap(),
+            Err("wrong password")
+        );
+        assert_eq!(idp.calls(), [verbs::CHECK_PASSWORD, verbs::CHECK_PASSWORD]);
+
+        let idp = self::idp();
+        assert_eq!(step(&idp, true, None).await.unwrap(), Err("no password"));
+        assert_eq!(step(&idp, false, None).await.unwrap(), Ok(()));
+        assert_eq!(step(&idp, false, Some("wrong")).await.unwrap(), Ok(()));
+        assert!(
+            idp.calls().is_empty(),
+            "nobody was asked: {:?}",
+            idp.calls()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_identity_provider_decides_nothing() {
+        let idp = idp();
+        idp.unavailable_once(verbs::CHECK_PASSWORD);
+        assert!(matches!(
+            step(&idp, true, Some("correct horse")).await,
+            Err(IdpError::Unavailable { .. })
+        ));
     }
 }

@@ -12,7 +12,7 @@ use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::sealed::{open, seal};
 use crate::domain::{otpauth_uri, random_token, token_digest, Actor, ClientInfo, TotpCode};
-use crate::idp::{EnrollmentCredential, IdpError, TotpCheck};
+use crate::idp::{EnrollmentState, IdpError, MfaFactor, TotpCheck};
 use crate::store::enrollments::{self, EnrollmentEnd, NewEnrollment};
 use crate::store::recoveries::{self, RecoveryRow};
 
@@ -90,42 +90,71 @@ impl From<super::LimitError> for EnrollmentError {
 
 /// What is sealed with the enrollment token.
 #[derive(Serialize, Deserialize)]
+#[serde(from = "SealedForm")]
 struct Sealed {
-    /// `session` (MFA_SETUP) or `access_token`.
-    kind: CredentialKind,
-    credential: String,
+    /// Where the enrollment stands at the identity provider (opaque).
+    state: String,
     secret_code: String,
-    /// VerifySoftwareToken already accepted a code: a retry after an outage finishes the rest.
+    /// The identity provider already accepted a code: a retry after an outage finishes the rest.
     verified: bool,
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-enum CredentialKind {
-    Session,
-    AccessToken,
+/// The sealed forms this release opens: its own, and that of earlier releases (which kept the
+/// provider's credential as `kind` and `credential`; the provider's state is `kind:credential`),
+/// so that an enrollment started before an upgrade can be finished after it.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SealedForm {
+    Current {
+        state: String,
+        secret_code: String,
+        verified: bool,
+    },
+    Earlier {
+        kind: String,
+        credential: String,
+        secret_code: String,
+        verified: bool,
+    },
+}
+
+impl From<SealedForm> for Sealed {
+    fn from(form: SealedForm) -> Self {
+        match form {
+            SealedForm::Current {
+                state,
+                secret_code,
+                verified,
+            } => Self {
+                state,
+                secret_code,
+                verified,
+            },
+            SealedForm::Earlier {
+                kind,
+                credential,
+                secret_code,
+                verified,
+            } => Self {
+                state: format!("{kind}:{credential}"),
+                secret_code,
+                verified,
+            },
+        }
+    }
 }
 
 impl Sealed {
-    fn new(credential: &EnrollmentCredential, secret_code: &str, verified: bool) -> Self {
-        let (kind, credential) = match credential {
-            EnrollmentCredential::Session(s) => (CredentialKind::Session, s),
-            EnrollmentCredential::AccessToken(t) => (CredentialKind::AccessToken, t),
-        };
+    fn new(state: &EnrollmentState, secret_code: &str, verified: bool) -> Self {
         Self {
-            kind,
-            credential: credential.expose_secret().to_owned(),
+            state: state.expose_for_sealing().to_owned(),
             secret_code: secret_code.to_owned(),
             verified,
         }
     }
 
-    fn credential(&self) -> EnrollmentCredential {
-        let value = SecretString::from(self.credential.clone());
-        match self.kind {
-            CredentialKind::Session => EnrollmentCredential::Session(value),
-            CredentialKind::AccessToken => EnrollmentCredential::AccessToken(value),
-        }
+    fn state(&self) -> EnrollmentState {
+        EnrollmentState::from_sealed(self.state.clone())
     }
 
     fn seal(&self, token: &SecretString, id: Uuid) -> Vec<u8> {
@@ -187,24 +216,19 @@ impl RecoveryService {
         client: &ClientInfo,
     ) -> Result<Enrollment, StartError> {
         let account = recovery.account();
-        let credential = self
+        let started = self
             .idp
-            .sign_in_to_enrol(account, password, client)
+            .begin_enrollment(account, password, client)
             .await
             .map_err(StartError::Unavailable)?
             .ok_or(StartError::NotOffered)?;
-        let association = self
-            .idp
-            .associate_software_token(&credential)
-            .await
-            .map_err(StartError::Unavailable)?;
-        let secret = association.secret_code.expose_secret();
+        let secret = started.secret_code.expose_secret();
         let token = random_token();
         let id = Uuid::new_v4();
         let ttl =
             chrono::Duration::from_std(self.rules.enrollment_ttl).unwrap_or(chrono::Duration::MAX);
         let expires_at = self.now() + ttl;
-        let sealed = Sealed::new(&association.credential, secret, false).seal(&token, id);
+        let sealed = Sealed::new(&started.state, secret, false).seal(&token, id);
         let mut tx = self.db.begin().await?;
         enrollments::insert(
             &mut tx,
@@ -233,7 +257,7 @@ impl RecoveryService {
         let uri = otpauth_uri(&self.rules.totp_issuer, &recovery.username, secret);
         Ok(Enrollment {
             token,
-            secret_code: association.secret_code,
+            secret_code: started.secret_code,
             otpauth_uri: SecretString::from(uri),
             expires_at,
         })
@@ -346,16 +370,16 @@ impl RecoveryService {
 
         // 2. Cognito checks the code (once: a retry after an outage skips what is done).
         let account = recovery.account();
-        let mut credential = sealed.credential();
+        let mut state = sealed.state();
         if !sealed.verified {
             match self
                 .idp
-                .verify_software_token(&credential, verification.code.as_str())
+                .check_enrollment_code(&state, verification.code.as_str())
                 .await
             {
                 Ok(TotpCheck::Verified(next)) => {
-                    credential = next;
-                    let resealed = Sealed::new(&credential, &sealed.secret_code, true)
+                    state = next;
+                    let resealed = Sealed::new(&state, &sealed.secret_code, true)
                         .seal(&verification.token, row.id);
                     enrollments::reseal(&mut *self.db.acquire().await?, row.id, &resealed).await?;
                 }
@@ -388,15 +412,7 @@ impl RecoveryService {
         }
 
         // 3. The factor becomes the user's, sessions go, and the result is read back.
-        let finished = async {
-            if let EnrollmentCredential::Session(session) = &credential {
-                self.idp.complete_mfa_setup(account, session).await?;
-            }
-            self.idp.prefer_totp(account).await?;
-            self.idp.sign_out_everywhere(account).await?;
-            self.idp.find_user(account).await
-        };
-        let user = match finished.await {
+        let user = match self.idp.finish_enrollment(account, &state).await {
             Ok(user) => user,
             Err(err) => return Err(unavailable(err).await?),
         };
@@ -404,8 +420,10 @@ impl RecoveryService {
         let mut tx = self.db.begin().await?;
         if !enrolled {
             enrollments::finish(&mut tx, self.now(), row.id, EnrollmentEnd::NotApplied).await?;
-            let why =
-                "after verification, SOFTWARE_TOKEN_MFA is not the preferred factor".to_owned();
+            let why = format!(
+                "after verification, {} is not the preferred factor",
+                MfaFactor::Totp.name()
+            );
             audit::append(
                 &mut tx,
                 event(Outcome::Failed, Action::EnrollmentFailed, why.clone()),
@@ -416,11 +434,40 @@ impl RecoveryService {
             return Err(EnrollmentError::NotApplied(why));
         }
         enrollments::finish(&mut tx, self.now(), row.id, EnrollmentEnd::Enrolled).await?;
-        let detail = "new authenticator verified; read back: SOFTWARE_TOKEN_MFA preferred; signed out everywhere".to_owned();
+        let detail = format!(
+            "new authenticator verified; read back: {} preferred; signed out everywhere",
+            MfaFactor::Totp.name()
+        );
         audit::append(&mut tx, event(Outcome::Success, Action::Enrolled, detail)).await?;
         tx.commit().await?;
         metrics::counter!("mfa_enrollments_total", "outcome" => "enrolled").increment(1);
         tracing::info!("new authenticator enrolled and read back");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_enrollment_sealed_by_an_earlier_release_still_opens() {
+        let token = SecretString::from("token");
+        let id = Uuid::new_v4();
+        let earlier = serde_json::json!({
+            "kind": "session", "credential": "abc", "secret_code": "S", "verified": true
+        });
+        let sealed = seal(
+            &token,
+            id.as_bytes(),
+            &serde_json::to_vec(&earlier).unwrap(),
+        );
+        let opened = Sealed::open(&token, id, &sealed).expect("opens");
+        assert_eq!(opened.state, "session:abc");
+        assert!(opened.verified);
+
+        let current = Sealed::new(&EnrollmentState::from_sealed("x:y".into()), "S", false);
+        let reopened = Sealed::open(&token, id, &current.seal(&token, id)).expect("opens");
+        assert_eq!((reopened.state.as_str(), reopened.verified), ("x:y", false));
     }
 }

@@ -12,6 +12,7 @@ pub mod jobs;
 mod limits;
 mod notices;
 mod prelimit;
+mod removal;
 mod request;
 mod reset;
 mod support;

@@ -65,7 +65,7 @@ impl RecoveryService {
             return Ok(());
         };
         let has_totp = user.is_some_and(|u| u.totp_enabled);
-        let factors = match self.idp.auth_factors(recovery.account()).await {
+        let factors = match self.idp.remaining_factors(recovery.account()).await {
             Ok(factors) => factors,
             // Not allowed to read them (an older IAM policy): the notice cannot say.
             Err(IdpError::Refused { .. }) => AuthFactors::default(),

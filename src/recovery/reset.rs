@@ -1,15 +1,17 @@
 //! The one reset sequence, used by a confirmation and by the job that applies a scheduled
-//! reset: remove the authenticator in Cognito, read the result back, sign the user out
-//! everywhere, and record what happened (completed with its notice, or failed).
+//! reset: remove the authenticator at the identity provider, read the result back, sign the
+//! user out everywhere (`removal`), and record what happened (completed with its notice, or
+//! failed).
 
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::jobs::ResetNotice;
+use super::removal::{self, Applied, Devices};
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::{Actor, ClientInfo, RecoveryStatus, Transition};
-use crate::idp::{AuthFactors, IdpError, MfaFactor, TokenRemoval};
+use crate::idp::IdpError;
 use crate::store::recoveries::{self, RecoveryRow, Superseding};
 use crate::store::{self, attempts};
 use crate::worker::{self, JobError};
@@ -27,28 +29,6 @@ pub(super) struct Resetting<'a> {
     pub client: &'a ClientInfo,
 }
 
-/// What became of the user's remembered devices (which skip MFA, and may include the lost
-/// phone) in a reset.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Devices {
-    /// This many were forgotten, and none is listed any more.
-    Forgotten(usize),
-    /// Cognito refused to list or forget them (such as a missing IAM permission): the reset is
-    /// still recorded, and says so.
-    NotChecked(String),
-}
-
-/// What a reset did in Cognito, every part of it read back.
-#[derive(Debug, Clone)]
-pub(super) struct Applied {
-    /// For the `mfa.reset` event: each step and what is left.
-    detail: String,
-    devices: Devices,
-    /// SMS MFA was on and is off now (and, in a pool that requires MFA, its number removed):
-    /// the notice asks for a new number.
-    sms_removed: bool,
-}
-
 /// Why a reset did not complete.
 #[derive(Debug)]
 pub(super) enum ResetError {
@@ -58,26 +38,6 @@ pub(super) enum ResetError {
     /// Cognito answered but the authenticator is still there (recorded as failed).
     NotApplied(String),
     Store(sqlx::Error),
-}
-
-/// What the user can still sign in or pass MFA with, for the audit detail.
-fn remaining_factors(factors: &AuthFactors) -> String {
-    let list = |names: Vec<&str>| {
-        if names.is_empty() {
-            "none".to_owned()
-        } else {
-            names.join(", ")
-        }
-    };
-    let mut text = format!(
-        "factors left: {}; MFA left: {}",
-        list(factors.sign_in.iter().map(|f| f.name()).collect()),
-        list(factors.mfa.iter().map(|f| f.name()).collect())
-    );
-    if factors.has_passkey() {
-        text.push_str(" (a passkey stays: no admin API removes one; the notice asks the owner to remove it if it was on the lost phone)");
-    }
-    text
 }
 
 impl RecoveryService {
@@ -106,187 +66,32 @@ impl RecoveryService {
         }
     }
 
-    /// AdminDeleteSoftwareToken, AdminSetUserMFAPreference (TOTP off), SMS MFA off when
-    /// `RECOVERY_FACTORS` lists it, AdminGetUser and AdminGetUserAuthFactors to read the result
-    /// back, the remembered devices forgotten and read back, AdminUserGlobalSignOut. Every step
-    /// is safe to repeat, so a reset retried after an outage completes what an earlier one
-    /// started.
+    /// The reset at the identity provider (`removal`), with what must survive a crash recorded
+    /// between its halves: that this run removed SMS MFA, so that a retry's notice still asks
+    /// for a new number.
     async fn reset_at_the_identity_provider(
         &self,
         resetting: &Resetting<'_>,
     ) -> Result<Applied, ResetError> {
         let recovery = resetting.recovery;
         let account = recovery.account();
-        let removal = self
-            .idp
-            .delete_software_token(account)
-            .await
-            .map_err(ResetError::Unavailable)?;
-        // In a pool that requires MFA this answers 200 and changes nothing; the token removal
-        // above is what counts there. In an optional pool it turns TOTP off.
-        let preference = match self.idp.disable_totp_preference(account).await {
-            Ok(()) => "preference cleared".to_owned(),
-            Err(IdpError::Refused { code, .. }) => format!("preference refused ({code})"),
-            Err(err) => return Err(ResetError::Unavailable(err)),
-        };
-        let after = self
-            .idp
-            .find_user(account)
-            .await
-            .map_err(ResetError::Unavailable)?;
-        let removal_text = match &removal {
-            TokenRemoval::Removed => "software token deleted".to_owned(),
-            TokenRemoval::Unsupported(code) => {
-                format!("AdminDeleteSoftwareToken not available ({code})")
-            }
-            TokenRemoval::Refused(code) => format!("AdminDeleteSoftwareToken refused ({code})"),
-        };
-        let sms_on = match after {
-            None => {
-                return Err(ResetError::NotApplied(
-                    "the user no longer exists in the pool".to_owned(),
-                ))
-            }
-            Some(user) if user.totp_enabled => {
-                return Err(ResetError::NotApplied(format!(
-                    "SOFTWARE_TOKEN_MFA is still listed after the reset ({removal_text}; {preference}); \
-                     a pool that requires MFA keeps TOTP unless the token itself is deleted"
-                )))
-            }
-            Some(user) => user.sms_enabled,
-        };
-        // SMS MFA too, when the operator recovers it and the read-back shows it on (an earlier
-        // run of this reset may have removed it already).
-        let sms = if self.rules.factors.sms && sms_on {
-            let removed = self.remove_sms(account).await?;
+        let recover_sms = self.rules.factors.sms;
+        let removed = removal::remove_factors(self.idp.as_ref(), account, recover_sms).await?;
+        if removed.sms.is_some() {
             store::retry_while_unavailable(RECORD_WITHIN, || {
                 recoveries::sms_removed(&self.db, recovery.id, resetting.claim)
             })
             .await
             .map_err(ResetError::Store)?;
-            Some(removed)
-        } else if recovery.sms_removed {
-            Some("SMS MFA removed by an earlier attempt of this reset".to_owned())
-        } else {
-            None
-        };
-        // Every factor read back: what the reset removed must be gone from the MFA factors too,
-        // and what is left is said (a passkey on the lost phone cannot be removed by any admin
-        // API).
-        let factors = match self.idp.auth_factors(account).await {
-            Ok(f) if f.has_mfa(&MfaFactor::Totp) => {
-                return Err(ResetError::NotApplied(format!(
-                    "SOFTWARE_TOKEN_MFA is still listed by AdminGetUserAuthFactors after the reset ({removal_text}; {preference})"
-                )))
-            }
-            Ok(f) if self.rules.factors.sms && f.has_mfa(&MfaFactor::Sms) => {
-                return Err(ResetError::NotApplied(
-                    "SMS_MFA is still listed by AdminGetUserAuthFactors after it was turned off"
-                        .to_owned(),
-                ))
-            }
-            Ok(f) => remaining_factors(&f),
-            Err(IdpError::Refused { code, .. }) => {
-                format!("remaining factors not read (AdminGetUserAuthFactors refused: {code})")
-            }
-            Err(err) => return Err(ResetError::Unavailable(err)),
-        };
-        let devices = self.forget_devices(account).await?;
-        match self.idp.sign_out_everywhere(account).await {
-            Ok(()) => {}
-            Err(IdpError::Refused { code, .. }) => {
-                return Err(ResetError::NotApplied(format!(
-                    "TOTP removed but AdminUserGlobalSignOut was refused ({code})"
-                )))
-            }
-            Err(err) => return Err(ResetError::Unavailable(err)),
         }
-        let sms_text = sms.as_deref().map(|s| format!("; {s}")).unwrap_or_default();
-        Ok(Applied {
-            detail: format!(
-                "{removal_text}; {preference}{sms_text}; read back: SOFTWARE_TOKEN_MFA no longer listed; {factors}"
-            ),
-            devices,
-            sms_removed: sms.is_some(),
-        })
-    }
-
-    /// SMS MFA off (AdminSetUserMFAPreference) and read back. A pool that requires MFA keeps SMS
-    /// MFA on whatever the preference says (Cognito: "You can't turn off SMS MFA for any of your
-    /// users when MFA is required"), so there the phone number is removed too, and read back.
-    /// For a user whose read-back lists SMS MFA; says what was done.
-    async fn remove_sms(&self, account: &str) -> Result<String, ResetError> {
-        let sms_on = || async {
-            match self.idp.find_user(account).await {
-                Ok(Some(user)) => Ok(user.sms_enabled),
-                Ok(None) => Err(ResetError::NotApplied(
-                    "the user no longer exists in the pool".to_owned(),
-                )),
-                Err(err) => Err(ResetError::Unavailable(err)),
-            }
-        };
-        let refused = |operation: &str, code: String| {
-            ResetError::NotApplied(format!("SMS MFA not removed: {operation} refused ({code})"))
-        };
-        match self.idp.disable_sms_mfa(account).await {
-            Ok(()) => {}
-            Err(IdpError::Refused { code, .. }) => {
-                return Err(refused("AdminSetUserMFAPreference", code))
-            }
-            Err(err) => return Err(ResetError::Unavailable(err)),
-        }
-        if !sms_on().await? {
-            return Ok("SMS MFA turned off".to_owned());
-        }
-        match self.idp.remove_phone_number(account).await {
-            Ok(()) => {}
-            Err(IdpError::Refused { code, .. }) => {
-                return Err(refused("AdminDeleteUserAttributes(phone_number)", code))
-            }
-            Err(err) => return Err(ResetError::Unavailable(err)),
-        }
-        if sms_on().await? {
-            return Err(ResetError::NotApplied(
-                "SMS_MFA is still listed after the phone number was removed".to_owned(),
-            ));
-        }
-        Ok(
-            "SMS MFA still on after AdminSetUserMFAPreference (the pool requires MFA): phone number removed, SMS MFA no longer listed"
-                .to_owned(),
+        removal::read_back_and_sign_out(
+            self.idp.as_ref(),
+            account,
+            recover_sms,
+            removed,
+            recovery.sms_removed,
         )
-    }
-
-    /// AdminListDevices (every page), AdminForgetDevice for each, and AdminListDevices again to
-    /// read back that none is left. A device forgotten by an earlier run of the same reset is
-    /// simply no longer listed.
-    async fn forget_devices(&self, account: &str) -> Result<Devices, ResetError> {
-        let refused = |code: String, operation: &str| {
-            Ok(Devices::NotChecked(format!("{operation} refused ({code})")))
-        };
-        let listed = match self.idp.list_devices(account).await {
-            Ok(keys) => keys,
-            Err(IdpError::Refused { code, .. }) => return refused(code, "AdminListDevices"),
-            Err(err) => return Err(ResetError::Unavailable(err)),
-        };
-        for key in &listed {
-            match self.idp.forget_device(account, key).await {
-                Ok(()) => {}
-                Err(IdpError::Refused { code, .. }) => return refused(code, "AdminForgetDevice"),
-                Err(err) => return Err(ResetError::Unavailable(err)),
-            }
-        }
-        let left = self
-            .idp
-            .list_devices(account)
-            .await
-            .map_err(ResetError::Unavailable)?;
-        if !left.is_empty() {
-            return Err(ResetError::NotApplied(format!(
-                "TOTP removed but {} remembered device(s) are still listed after AdminForgetDevice",
-                left.len()
-            )));
-        }
-        Ok(Devices::Forgotten(listed.len()))
+        .await
     }
 
     /// The owner proved code and password and this recovery goes on (applied, or scheduled):
@@ -356,10 +161,10 @@ impl RecoveryService {
         let devices_event = match devices {
             Devices::Forgotten(n) => done(
                 Action::DevicesForgotten,
-                format!("{n} remembered device(s) forgotten (AdminForgetDevice); read back: none listed"),
+                format!("{n} remembered device(s) forgotten; read back: none listed"),
             ),
             Devices::NotChecked(why) => {
-                tracing::error!(reason = %why, "remembered devices could not be forgotten; allow cognito-idp:AdminListDevices and AdminForgetDevice");
+                tracing::error!(reason = %why, "remembered devices could not be forgotten: the service may not list or forget them (see the IAM policy in docs/OPERATIONS.md)");
                 AuditEvent::new(Action::DevicesForgotten, actor, Outcome::Failed)
                     .username(recovery.account())
                     .recovery(recovery.id)
@@ -370,7 +175,10 @@ impl RecoveryService {
         audit::append(&mut tx, devices_event).await?;
         audit::append(
             &mut tx,
-            done(Action::SessionsRevoked, "AdminUserGlobalSignOut".to_owned()),
+            done(
+                Action::SessionsRevoked,
+                "every session signed out".to_owned(),
+            ),
         )
         .await?;
         tx.commit().await?;
