@@ -510,7 +510,10 @@ impl IdentityProvider for Cognito {
             Ok(user) => user,
             Err(err) => {
                 return match refused_code(&err) {
-                    Some("UserNotFoundException") => Ok(None),
+                    // No such user, or a name Cognito rejects outright (invalid characters).
+                    // Every other refusal (no such pool, no permission) is the operator's to
+                    // fix, and never taken for an unknown user.
+                    Some("UserNotFoundException" | "InvalidParameterException") => Ok(None),
                     _ => Err(err),
                 };
             }

@@ -289,7 +289,8 @@ pub enum IdpError {
 pub trait IdentityProvider: Send + Sync + 'static {
     // Who the user is.
 
-    /// The user the name or alias designates, or `None` when the pool has no such user.
+    /// The user the name or alias designates, or `None` when the pool has no such user (or
+    /// could not hold one by that name).
     async fn find_user(&self, username: &str) -> Result<Option<UserProfile>, IdpError>;
     /// Whether the password is the user's, checked on behalf of `client` (its address and user
     /// agent go to the provider, so that its threat protection sees the real client).

@@ -146,7 +146,8 @@ impl RecoveryService {
         let client = &confirmation.client;
         let username = confirmation.username.as_str();
 
-        self.limit_client("confirm", client)
+        self.limits
+            .limit_client("confirm", client)
             .await
             .map_err(|e| match e {
                 LimitError::Limited { retry_after } => ConfirmError::RateLimited { retry_after },
@@ -175,7 +176,11 @@ impl RecoveryService {
                 .detail(detail.to_owned())
         };
         let newest = live.first().map(|r| r.id);
-        let reservation = match self.reserve_attempt(&mut tx, &name_key, &prefix).await? {
+        let reservation = match self
+            .limits
+            .reserve_attempt(&mut tx, &name_key, &prefix)
+            .await?
+        {
             Ok(reservation) => reservation,
             Err(refused) => {
                 let (err, detail) = match refused {
@@ -399,7 +404,7 @@ impl RecoveryService {
         client: &ClientInfo,
         why: &str,
     ) -> Result<ConfirmOutcome, ConfirmError> {
-        let max = self.budgets().attempts_per_code;
+        let max = self.limits.budgets().attempts_per_code;
         let n = attempt.reservation.failures_since_code;
         let mut tx = self.db.begin().await?;
         // Row changes first, audit events last (the audit chain lock is held to commit).
@@ -445,7 +450,7 @@ impl RecoveryService {
                     .client(client)
                     .detail(format!(
                         "{} wrong attempts from this address",
-                        self.budgets().attempts_per_code
+                        self.limits.budgets().attempts_per_code
                     )),
             )
             .await?;

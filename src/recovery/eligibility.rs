@@ -51,22 +51,16 @@ pub fn eligibility(
     })
 }
 
-/// Refusals of AdminGetUser that mean "no such user": a name Cognito rejects outright (invalid
-/// characters). `UserNotFoundException` is already a `None` from the port. Every other refusal
-/// (no such pool, no permission) is the operator's to fix and is never taken for an unknown user.
-const NOT_A_USER: [&str; 1] = ["InvalidParameterException"];
-
 impl RecoveryService {
-    /// The user a typed name designates, or `None` when the pool has no such user.
+    /// The user a typed name designates, or `None` when the pool has no such user. A refusal
+    /// (no such pool, no permission) is the operator's to fix: never taken for an unknown user,
+    /// and the service is not ready until the pool can be read again.
     pub(super) async fn lookup(&self, username: &str) -> Result<Option<UserProfile>, IdpError> {
-        match self.idp.find_user(username).await {
-            Err(IdpError::Refused { code, .. }) if NOT_A_USER.contains(&code.as_str()) => Ok(None),
-            Err(err @ IdpError::Refused { .. }) => {
-                self.pool_refused(&err);
-                Err(err)
-            }
-            other => other,
+        let user = self.idp.find_user(username).await;
+        if let Err(err @ IdpError::Refused { .. }) = &user {
+            self.readiness.pool_refused(err);
         }
+        user
     }
 }
 

@@ -273,7 +273,7 @@ impl RecoveryService {
         resumption: EnrollmentResumption,
     ) -> Result<Enrollment, EnrollmentError> {
         let client = &resumption.client;
-        self.limit_client("enrollment", client).await?;
+        self.limits.limit_client("enrollment", client).await?;
         let mut tx = self.db.begin().await?;
         let Some((recovery, attempts)) =
             recoveries::lock_by_enrol_link(&mut tx, self.now(), &token_digest(&resumption.link))
@@ -327,7 +327,7 @@ impl RecoveryService {
         verification: EnrollmentVerification,
     ) -> Result<(), EnrollmentError> {
         let client = &verification.client;
-        self.limit_client("enrollment", client).await?;
+        self.limits.limit_client("enrollment", client).await?;
 
         // 1. The open enrollment, its attempt counted before anything is compared.
         let mut tx = self.db.begin().await?;

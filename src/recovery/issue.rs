@@ -50,8 +50,8 @@ impl RecoveryService {
             return Ok(());
         };
         let message_id = self
-            .mailer
-            .send(prepared.message)
+            .notifier
+            .email(prepared.message)
             .await
             .map_err(|e| JobError::transient("sending the code email", e))?;
         if !recoveries::mark_delivered(conn, self.now(), recovery.id, &prepared.hash)
@@ -93,7 +93,7 @@ impl RecoveryService {
         let name_key = self.name_key_of(recovery);
         // The SES budget of all instances, less the notices' reserve: once spent, no code goes
         // out this hour, and every name is treated alike (decided before any lookup).
-        if self.codes_budget_spent().await?.is_some() {
+        if self.limits.codes_budget_spent().await?.is_some() {
             let mut tx = self.db.begin().await?;
             self.email_budget_spent(&mut tx, recovery, None, &recovery.username, &client)
                 .await?;
@@ -151,7 +151,7 @@ impl RecoveryService {
                 recovery.request_prefix.as_deref(),
             )
             .await?;
-            if let Some(why) = email_refused(&self.budgets(), &counts) {
+            if let Some(why) = email_refused(&self.limits.budgets(), &counts) {
                 metrics::counter!("rate_limit_rejections_total", "limit" => "account_emails")
                     .increment(1);
                 if recoveries::mark_rate_limited(
@@ -205,7 +205,7 @@ impl RecoveryService {
         };
         // Taken only now, for a code about to go out; another instance may have taken the last
         // one since the check above, which is then recorded the same way.
-        if !self.take_email(EmailKind::Code).await? {
+        if !self.limits.take_email(EmailKind::Code).await? {
             self.email_budget_spent(&mut tx, recovery, account_key.as_deref(), &display, &client)
                 .await?;
             tx.commit().await?;
@@ -248,7 +248,7 @@ impl RecoveryService {
             return Ok(None);
         };
         let prepared = self.fresh_code(&email, &recovery.username).await?;
-        if !self.take_email(EmailKind::Code).await? {
+        if !self.limits.take_email(EmailKind::Code).await? {
             return Err(JobError::transient(
                 "sending the code email",
                 "the hourly email budget is spent",

@@ -1,10 +1,14 @@
 //! Limits that make the public endpoints expensive to abuse, counted in Postgres so that every
 //! instance shares them. If the counters cannot be read, requests are refused (fail closed).
 
-use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
-use super::RecoveryService;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use super::prelimit::PreLimit;
 use crate::audit::{self, Action, AuditEvent, Outcome};
+use crate::clock::Clock;
 use crate::domain::{limit_key, Actor, ClientInfo};
 use crate::settings::RecoverySettings;
 use crate::store::attempts::{self, AttemptStats};
@@ -222,9 +226,42 @@ pub enum LimitError {
     Unavailable(#[source] sqlx::Error),
 }
 
-impl RecoveryService {
+/// The limits, as one value the use cases receive: the shared counters in Postgres, the
+/// in-memory pre-limit in front of them, and the budgets from the settings.
+pub(super) struct Limits {
+    db: PgPool,
+    prelimit: PreLimit,
+    budgets: Budgets,
+    /// One client address's requests per endpoint per hour (`RECOVERY_REQUESTS_PER_IP_PER_HOUR`).
+    per_address_per_hour: u32,
+    /// Emails of all instances per hour (`RECOVERY_EMAILS_PER_HOUR`).
+    emails_per_hour: u32,
+    clock: Arc<dyn Clock>,
+}
+
+impl Limits {
+    pub fn new(db: PgPool, rules: &RecoverySettings, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            db,
+            prelimit: PreLimit::new(rules.requests_per_ip_per_hour),
+            budgets: Budgets::from(rules),
+            per_address_per_hour: rules.requests_per_ip_per_hour,
+            emails_per_hour: rules.emails_per_hour,
+            clock,
+        }
+    }
+
+    /// The same limits, reading the time from `clock`.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// Counts this request against its client address (per endpoint, per hour).
-    pub(super) async fn limit_client(
+    pub async fn limit_client(
         &self,
         endpoint: &'static str,
         client: &ClientInfo,
@@ -245,7 +282,7 @@ impl RecoveryService {
 
     /// The in-memory part of `limit_client`: turns away, without a database round trip, an
     /// address the shared counters refused lately.
-    pub(super) fn prelimit_client(
+    pub fn prelimit_client(
         &self,
         endpoint: &'static str,
         client: &ClientInfo,
@@ -262,11 +299,7 @@ impl RecoveryService {
     }
 
     /// What counts this request against its client address (`None` without an address).
-    pub(super) fn client_count(
-        &self,
-        endpoint: &'static str,
-        client: &ClientInfo,
-    ) -> Option<ClientCount> {
+    pub fn client_count(&self, endpoint: &'static str, client: &ClientInfo) -> Option<ClientCount> {
         client_ip(client).map(|ip| ClientCount {
             key: format!("ip:{endpoint}:{}", limit_key(ip)),
             limit: self.client_limit(),
@@ -274,12 +307,12 @@ impl RecoveryService {
     }
 
     fn client_limit(&self) -> i64 {
-        i64::from(self.rules.requests_per_ip_per_hour)
+        i64::from(self.per_address_per_hour)
     }
 
     /// Whether the counted request is within its address's limit; when it is not, says so (once
     /// per window in the audit log) and remembers it in memory until the window ends.
-    pub(super) async fn judge_client(
+    pub async fn judge_client(
         &self,
         endpoint: &'static str,
         client: &ClientInfo,
@@ -317,7 +350,7 @@ impl RecoveryService {
     /// Whether a confirmation from `prefix` may be judged for the name keyed `name_key` now, and if so its
     /// reservation: the attempt counts as a failure from here on, until it proves right. Reading
     /// and reserving happen under the account's lock, so concurrent guesses cannot skip a delay.
-    pub(super) async fn reserve_attempt(
+    pub async fn reserve_attempt(
         &self,
         conn: &mut sqlx::PgConnection,
         name_key: &str,
@@ -336,22 +369,22 @@ impl RecoveryService {
     }
 
     /// What one account and one address block may use, from the settings.
-    pub(super) fn budgets(&self) -> Budgets {
-        Budgets::from(&self.rules)
+    pub fn budgets(&self) -> Budgets {
+        self.budgets
     }
 
     /// Whether codes may still go out this hour: the hourly email budget of all instances,
     /// less the reserve kept for notices. Asked for every name alike, before anyone is looked
     /// up, so that a spent budget treats real and unknown names the same.
     /// `Some(seconds until the hour's budget starts again)` when spent.
-    pub(super) async fn codes_budget_spent(&self) -> Result<Option<u64>, sqlx::Error> {
+    pub async fn codes_budget_spent(&self) -> Result<Option<u64>, sqlx::Error> {
         let mut conn = self.db.acquire().await?;
         let Some((used, _, resets_in)) =
             limits::peek(&mut conn, self.now(), EMAIL_BUDGET_KEY, HOUR).await?
         else {
             return Ok(None);
         };
-        if used < EmailBudget::new(self.rules.emails_per_hour).for_codes {
+        if used < EmailBudget::new(self.emails_per_hour).for_codes {
             return Ok(None);
         }
         metrics::counter!("rate_limit_rejections_total", "limit" => "global_emails").increment(1);
@@ -362,8 +395,8 @@ impl RecoveryService {
     /// code, when only the notices' reserve is left). On a connection of its own, so that the
     /// shared counter is not held while the email is sent. Past 80 % of the budget, says so
     /// once an hour (an ERROR log and `email_budget_warnings_total`), well before codes stop.
-    pub(super) async fn take_email(&self, kind: EmailKind) -> Result<bool, sqlx::Error> {
-        let budget = EmailBudget::new(self.rules.emails_per_hour);
+    pub async fn take_email(&self, kind: EmailKind) -> Result<bool, sqlx::Error> {
+        let budget = EmailBudget::new(self.emails_per_hour);
         let mut conn = self.db.acquire().await?;
         let hit = limits::hit(&mut conn, self.now(), EMAIL_BUDGET_KEY, HOUR).await?;
         if hit.hits == budget.warn_at {
@@ -398,7 +431,7 @@ impl RecoveryService {
             .await?
             .map_or(0, |(hits, _, _)| hits);
         metrics::gauge!("email_budget_used_this_hour").set(used as f64);
-        metrics::gauge!("email_budget_per_hour").set(f64::from(self.rules.emails_per_hour));
+        metrics::gauge!("email_budget_per_hour").set(f64::from(self.emails_per_hour));
         Ok(())
     }
 }

@@ -11,7 +11,9 @@ mod issue;
 pub mod jobs;
 mod limits;
 mod notices;
+mod notifier;
 mod prelimit;
+mod readiness;
 mod removal;
 mod request;
 mod reset;
@@ -24,7 +26,7 @@ use tokio::sync::Notify;
 
 use crate::clock::{Clock, SystemClock};
 use crate::domain::NameKeys;
-use crate::idp::{IdentityProvider, IdpError};
+use crate::idp::IdentityProvider;
 use crate::mail::templates::PoolKind;
 use crate::mail::Mailer;
 use crate::settings::RecoverySettings;
@@ -38,43 +40,35 @@ pub use enrollment::{
     ENROLLMENT_MAX_ATTEMPTS,
 };
 pub use limits::LimitError;
+pub use readiness::Readiness;
 pub use request::{RecoveryRequest, RequestError};
 pub use support::{CancelLinkError, Queued, RecoverySummary, SupportError};
 
+/// The recovery's use cases, and the components they receive: the store, the identity
+/// provider, where messages go (`notifier`), the limits, the intake of public requests, and
+/// readiness. Each use case is one file (`request`, `issue`, `confirm`, ...).
 pub struct RecoveryService {
     db: PgPool,
     idp: Arc<dyn IdentityProvider>,
-    mailer: Arc<dyn Mailer>,
-    /// Where notices also go as texts (`NOTIFY_SMS`); `None` when they do not.
-    texter: Option<Arc<dyn Texter>>,
+    /// Email, and texts with `NOTIFY_SMS`.
+    notifier: notifier::Notifier,
+    /// The shared per-address and per-account counters, the in-memory pre-limit, the budgets.
+    limits: limits::Limits,
+    /// Writes public requests, in batches.
+    intake: intake::Intake,
+    /// Whether the user pool can be read (for `/readyz`).
+    readiness: readiness::Readiness,
     hasher: CodeHasher,
     rules: RecoverySettings,
     /// What the pool does at the next sign-in of a user without an authenticator, read at start.
     pool: PoolKind,
     /// How typed names are keyed and, until they prove to be users', recorded.
     names: NameKeys,
-    /// The in-memory limit in front of the shared per-address counters.
-    prelimit: prelimit::PreLimit,
-    /// Writes public requests, in batches.
-    intake: intake::Intake,
     /// Wakes the job loops of this instance as soon as a job is queued.
     wakeup: Arc<Notify>,
-    /// Whether the user pool could be read when last asked (readiness).
-    pool_check: std::sync::Mutex<PoolCheck>,
     /// What every rule that depends on the time reads it from.
     clock: Arc<dyn Clock>,
 }
-
-/// The last answer to "can the service read its user pool?".
-#[derive(Clone, Copy)]
-struct PoolCheck {
-    at: Option<std::time::Instant>,
-    readable: bool,
-}
-
-/// How long a readiness answer about the pool is reused (probes come every few seconds; Cognito
-/// is not asked that often).
-const POOL_CHECK_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl RecoveryService {
     pub fn new(
@@ -86,32 +80,31 @@ impl RecoveryService {
         pool: PoolKind,
         names: NameKeys,
     ) -> Self {
-        let prelimit = prelimit::PreLimit::new(rules.requests_per_ip_per_hour);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Self {
             intake: intake::Intake::start(db.clone()),
+            limits: limits::Limits::new(db.clone(), &rules, Arc::clone(&clock)),
+            readiness: readiness::Readiness::new(Arc::clone(&idp)),
+            notifier: notifier::Notifier::new(mailer),
             db,
             idp,
-            mailer,
-            texter: None,
             hasher,
             rules,
             pool,
             names,
-            prelimit,
             wakeup: Arc::new(Notify::new()),
-            pool_check: std::sync::Mutex::new(PoolCheck {
-                at: None,
-                readable: true,
-            }),
-            clock: Arc::new(SystemClock),
+            clock,
         }
     }
 
     /// The rules read the time from `clock` (tests move it instead of sleeping).
     #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            limits: self.limits.with_clock(Arc::clone(&clock)),
+            clock,
+            ..self
+        }
     }
 
     /// The time, as the rules see it.
@@ -121,45 +114,21 @@ impl RecoveryService {
 
     /// Notices also go as texts through `texter` (`NOTIFY_SMS`).
     #[must_use]
-    pub fn with_texts(mut self, texter: Arc<dyn Texter>) -> Self {
-        self.texter = Some(texter);
-        self
+    pub fn with_texts(self, texter: Arc<dyn Texter>) -> Self {
+        Self {
+            notifier: self.notifier.with_texts(texter),
+            ..self
+        }
     }
 
-    /// Whether the service can read its user pool: `false` once Cognito refused to (no such
-    /// pool, no permission), until it answers again. An unreachable Cognito says nothing
-    /// about the configuration and keeps the last answer.
-    pub async fn pool_readable(&self) -> bool {
-        let last = *self.pool_check.lock().expect("not poisoned");
-        if last.at.is_some_and(|at| at.elapsed() < POOL_CHECK_TTL) {
-            return last.readable;
-        }
-        let readable = match self.idp.mfa_config().await {
-            Ok(_) => true,
-            Err(err @ IdpError::Refused { .. }) => {
-                self.pool_refused(&err);
-                false
-            }
-            Err(IdpError::Unavailable { .. }) => last.readable,
-        };
-        *self.pool_check.lock().expect("not poisoned") = PoolCheck {
-            at: Some(std::time::Instant::now()),
-            readable,
-        };
-        readable
+    /// Whether the service can do its work (for `/readyz`).
+    pub fn readiness(&self) -> &Readiness {
+        &self.readiness
     }
 
-    /// Cognito refused to let the service read its pool: loud, counted, and not ready.
-    fn pool_refused(&self, err: &IdpError) {
-        if let IdpError::Refused { operation, code } = err {
-            metrics::counter!("identity_provider_refusals_total", "operation" => *operation, "code" => code.clone())
-                .increment(1);
-            tracing::error!(%operation, %code, "Cognito refused to let the service read its user pool: check COGNITO_USER_POOL_ID, AWS_REGION and the IAM policy");
-        }
-        *self.pool_check.lock().expect("not poisoned") = PoolCheck {
-            at: Some(std::time::Instant::now()),
-            readable: false,
-        };
+    /// Gauges read at scrape time: the job queue and this hour's email budget.
+    pub async fn observe_gauges(&self) -> Result<(), sqlx::Error> {
+        self.limits.observe_gauges().await
     }
 
     /// Whether public requests can be written (the intake's writers are running).

@@ -163,7 +163,7 @@ impl RecoveryService {
 
     /// With `NOTIFY_SMS`, queues the text that goes with a notice SES just accepted.
     async fn queue_text(&self, conn: &mut PgConnection, recovery_id: Uuid) -> Result<(), JobError> {
-        if self.texter.is_some() {
+        if self.notifier.texts() {
             worker::enqueue::<TextNotice>(conn, recovery_id).await?;
         }
         Ok(())
@@ -178,9 +178,9 @@ impl RecoveryService {
         conn: &mut PgConnection,
         recovery_id: Uuid,
     ) -> Result<(), JobError> {
-        let Some(texter) = &self.texter else {
+        if !self.notifier.texts() {
             return Ok(());
-        };
+        }
         let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
             return Ok(());
         };
@@ -217,10 +217,10 @@ impl RecoveryService {
             audit::append(conn, event(Outcome::Skipped, detail)).await?;
             return Ok(());
         };
-        let message_id = texter
-            .send_text(&phone, &text)
-            .await
-            .map_err(|e| JobError::transient("sending a text notice", e))?;
+        let Some(sent) = self.notifier.text(&phone, &text).await else {
+            return Ok(()); // texts were turned off meanwhile (not in one process's life)
+        };
+        let message_id = sent.map_err(|e| JobError::transient("sending a text notice", e))?;
         metrics::counter!("texts_sent_total").increment(1);
         let detail = format!(
             "{what} text to {} (SNS message {message_id})",
@@ -305,15 +305,15 @@ impl RecoveryService {
     /// Sends a notice; when the hourly budget is spent it waits for a later try (notices matter
     /// more than speed).
     async fn send_notice(&self, email: Email) -> Result<String, JobError> {
-        if !self.take_email(EmailKind::Notice).await? {
+        if !self.limits.take_email(EmailKind::Notice).await? {
             return Err(JobError::transient(
                 "sending a notice",
                 "the hourly email budget is spent",
             ));
         }
         let id = self
-            .mailer
-            .send(email)
+            .notifier
+            .email(email)
             .await
             .map_err(|e| JobError::transient("sending a notice", e))?;
         metrics::counter!("notices_sent_total").increment(1);

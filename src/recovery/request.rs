@@ -124,7 +124,7 @@ impl RecoveryService {
         username: Username,
         client: ClientInfo,
     ) -> Result<Uuid, RequestError> {
-        self.prelimit_client("request", &client)?;
+        self.limits.prelimit_client("request", &client)?;
         let prepared = self.prepare(RecoveryRequest {
             username,
             account_key: None,
@@ -137,7 +137,7 @@ impl RecoveryService {
         let client = prepared.client.clone();
         let written = self.intake.write(prepared).await;
         if let Some(hit) = written? {
-            self.judge_client("request", &client, hit).await?;
+            self.limits.judge_client("request", &client, hit).await?;
         }
         self.requested(&Initiator::User);
         Ok(id)
@@ -154,7 +154,7 @@ impl RecoveryService {
         let (prefix, count) = match request.initiator {
             Initiator::User => (
                 Some(request.client.address_block()),
-                self.client_count("request", &request.client),
+                self.limits.client_count("request", &request.client),
             ),
             Initiator::Staff(_) => (None, None),
         };

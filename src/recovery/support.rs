@@ -108,7 +108,7 @@ impl RecoveryService {
         let known = user.as_ref().map(|u| u.username.clone());
         // The service's hourly email budget is shared by every instance: when it is spent, say
         // so now rather than queue a recovery that would get no code.
-        if let Some(retry_after) = self.codes_budget_spent().await? {
+        if let Some(retry_after) = self.limits.codes_budget_spent().await? {
             return Err(SupportError::EmailBudgetSpent { retry_after });
         }
         let eligible = match eligibility(user, self.rules.factors) {

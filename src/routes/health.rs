@@ -45,7 +45,7 @@ pub async fn readyz(
     if !service.accepts_requests() {
         return not_ready("The service's request writers stopped: restart it.");
     }
-    if !service.pool_readable().await {
+    if !service.readiness().pool_readable().await {
         return not_ready("Cognito refuses to let the service read its user pool: check COGNITO_USER_POOL_ID, AWS_REGION and the IAM policy.");
     }
     HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
