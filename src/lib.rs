@@ -16,4 +16,5 @@ pub mod staff;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod words;
 pub mod worker;

@@ -1,38 +1,44 @@
 //! The emails the service sends, one folder each under `templates/` (`subject.txt`,
-//! `body.txt`, `body.html`), filled from one struct with named fields. The code appears in the
-//! recovery email only; notices never carry one. HTML has no remote images or scripts.
+//! `body.txt`, `body.html`: the layout), filled from one struct with named fields, in the words
+//! of a language (`src/words/locales/<language>/emails.ftl`: every sentence). The code appears in
+//! the recovery email only; notices never carry one. HTML has no remote images or scripts.
 
 use askama::Template;
 
 use super::Email;
 use crate::domain::EmailAddress;
+use crate::words::{Args, Words};
 
-/// Renders the three templates of one email from the struct `$email` (templates see it as `e`).
+/// Renders the three templates of one email from the struct `$email` (templates see it as `e`)
+/// in the words `t`.
 macro_rules! email {
     ($email:ident: $subject:tt, $text:tt, $html:tt) => {
         impl $email {
-            pub fn render(&self, to: EmailAddress) -> Result<Email, askama::Error> {
+            pub fn render(&self, to: EmailAddress, t: &Words) -> Result<Email, askama::Error> {
                 #[derive(Template)]
                 #[template(path = $subject)]
                 #[allow(dead_code)] // a subject may name no field
                 struct Subject<'a> {
                     e: &'a $email,
+                    t: &'a Words,
                 }
                 #[derive(Template)]
                 #[template(path = $text)]
                 struct Text<'a> {
                     e: &'a $email,
+                    t: &'a Words,
                 }
                 #[derive(Template)]
                 #[template(path = $html)]
                 struct Html<'a> {
                     e: &'a $email,
+                    t: &'a Words,
                 }
                 Ok(Email {
                     to,
-                    subject: Subject { e: self }.render()?.trim().to_owned(),
-                    text: Text { e: self }.render()?,
-                    html: Html { e: self }.render()?,
+                    subject: Subject { e: self, t }.render()?.trim().to_owned(),
+                    text: Text { e: self, t }.render()?,
+                    html: Html { e: self, t }.render()?,
                 })
             }
         }
@@ -61,9 +67,19 @@ pub struct RecoveryCodeEmail {
 }
 email!(RecoveryCodeEmail: "recovery_code/subject.txt", "recovery_code/body.txt", "recovery_code/body.html");
 
+impl RecoveryCodeEmail {
+    fn ask_args(&self) -> Args {
+        Args::new().flag("password", self.password_needed)
+    }
+
+    fn minutes_f64(&self) -> f64 {
+        self.minutes as f64
+    }
+}
+
 /// The authenticator was removed.
 pub struct ResetNoticeEmail {
-    /// When, in UTC.
+    /// When, as the words write times.
     pub at: String,
     /// The client address that confirmed.
     pub ip: String,
@@ -95,6 +111,12 @@ pub struct ResetScheduledEmail {
 }
 email!(ResetScheduledEmail: "reset_scheduled/subject.txt", "reset_scheduled/body.txt", "reset_scheduled/body.html");
 
+impl ResetScheduledEmail {
+    fn reset_at_args(&self) -> Args {
+        Args::new().text("at", self.reset_at.clone())
+    }
+}
+
 /// Someone entered wrong codes until the recovery locked.
 pub struct RecoveryLockedEmail {
     pub at: String,
@@ -102,6 +124,12 @@ pub struct RecoveryLockedEmail {
     pub attempts: u32,
 }
 email!(RecoveryLockedEmail: "recovery_locked/subject.txt", "recovery_locked/body.txt", "recovery_locked/body.html");
+
+impl RecoveryLockedEmail {
+    fn attempts_f64(&self) -> f64 {
+        f64::from(self.attempts)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -123,7 +151,7 @@ mod tests {
             mfa_required: true,
             mfa_optional: false,
         }
-        .render(to())
+        .render(to(), &Words::english())
         .unwrap();
         assert_eq!(email.subject, "Your account recovery code");
         for part in [&email.text, &email.html] {
@@ -154,7 +182,7 @@ mod tests {
                 sms_removed: false,
                 email_mfa_remains: false,
             }
-            .render(to())
+            .render(to(), &Words::english())
             .unwrap();
             let code = RecoveryCodeEmail {
                 code: "1234 5678".into(),
@@ -164,7 +192,7 @@ mod tests {
                 mfa_required,
                 mfa_optional,
             }
-            .render(to())
+            .render(to(), &Words::english())
             .unwrap();
             for part in [&notice.text, &notice.html, &code.text, &code.html] {
                 assert_eq!(part.contains("password alone"), mfa_optional, "{part}");
@@ -186,7 +214,7 @@ mod tests {
             sms_removed: false,
             email_mfa_remains: false,
         }
-        .render(to())
+        .render(to(), &Words::english())
         .unwrap();
         assert!(!email.html.contains("<script>"));
         assert!(email.html.contains("&lt;script&gt;"));
@@ -197,6 +225,61 @@ mod tests {
         assert!(!email.html.contains("<img"), "no remote images");
     }
 
+    /// Every sentence of every email, in every variant, comes from the words: none shows a
+    /// message's id for a message that is missing (`[id]`).
+    #[test]
+    fn every_variant_of_every_email_is_all_words() {
+        let w = Words::english();
+        for flags in 0..32u8 {
+            let on = |bit: u8| flags & (1 << bit) != 0;
+            let emails = [
+                RecoveryCodeEmail {
+                    code: "1234 5678".into(),
+                    minutes: 1 + u64::from(flags),
+                    password_needed: on(0),
+                    recover_url: on(1).then(|| "https://x.test/recover/code".into()),
+                    mfa_required: on(2),
+                    mfa_optional: on(3),
+                }
+                .render(to(), &w),
+                ResetNoticeEmail {
+                    at: "now".into(),
+                    ip: "192.0.2.1".into(),
+                    started_by: "you".into(),
+                    mfa_required: on(0),
+                    mfa_optional: on(1),
+                    enrol_url: on(2).then(|| "https://x.test/e".into()),
+                    passkey_remains: on(3),
+                    sms_removed: on(4),
+                    email_mfa_remains: on(4),
+                }
+                .render(to(), &w),
+                ResetScheduledEmail {
+                    at: "now".into(),
+                    ip: "192.0.2.1".into(),
+                    started_by: "you".into(),
+                    reset_at: "later".into(),
+                    cancel_url: "https://x.test/c?token=t".into(),
+                    mfa_required: on(0),
+                    mfa_optional: on(1),
+                }
+                .render(to(), &w),
+                RecoveryLockedEmail {
+                    at: "now".into(),
+                    ip: "192.0.2.1".into(),
+                    attempts: u32::from(flags),
+                }
+                .render(to(), &w),
+            ];
+            for email in emails {
+                let email = email.unwrap();
+                for part in [&email.subject, &email.text, &email.html] {
+                    assert!(!part.contains('[') && !part.contains('{'), "{part}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn every_notice_has_a_subject_of_one_line() {
         let locked = RecoveryLockedEmail {
@@ -204,7 +287,7 @@ mod tests {
             ip: "192.0.2.1".into(),
             attempts: 5,
         }
-        .render(to())
+        .render(to(), &Words::english())
         .unwrap();
         let scheduled = ResetScheduledEmail {
             at: "now".into(),
@@ -215,7 +298,7 @@ mod tests {
             mfa_required: false,
             mfa_optional: true,
         }
-        .render(to())
+        .render(to(), &Words::english())
         .unwrap();
         for email in [locked, scheduled] {
             assert!(!email.subject.is_empty() && !email.subject.contains('\n'));

@@ -287,7 +287,7 @@ impl RecoveryService {
             mfa_required: self.pool.mfa_required,
             mfa_optional: self.pool.mfa_optional,
         }
-        .render(email.clone())
+        .render(email.clone(), &self.notifier.words())
         .map_err(|e| JobError::transient("rendering the code email", e))?;
         Ok(Prepared {
             message,

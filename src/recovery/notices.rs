@@ -14,6 +14,7 @@ use crate::domain::{random_token, token_digest, Actor, Initiator, RecoveryStatus
 use crate::idp::{AuthFactors, IdpError, MfaFactor, UserProfile};
 use crate::mail::{templates, Email};
 use crate::store::recoveries::{self, RecoveryRow};
+use crate::words::Args;
 use crate::worker::{self, JobError};
 
 /// How long the enrollment link of a reset-applied notice works.
@@ -33,10 +34,6 @@ fn masked_phone(phone: &str) -> String {
             }
         })
         .collect()
-}
-
-fn utc(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 impl RecoveryService {
@@ -76,14 +73,18 @@ impl RecoveryService {
                 ))
             }
         };
+        let words = self.notifier.words();
         let started_by = match &recovery.initiated_by {
-            Initiator::Staff(name) => format!("the support desk (agent {name})"),
-            Initiator::User => "you, on the account recovery page".to_owned(),
+            Initiator::Staff(name) => words.with(
+                "email-started-by-staff",
+                Args::new().text("agent", name.to_string()),
+            ),
+            Initiator::User => words.get("email-started-by-user"),
         };
         let ip = recovery
             .completed_ip
             .clone()
-            .unwrap_or_else(|| "unknown".to_owned());
+            .unwrap_or_else(|| words.get("email-unknown-address"));
         let hint = email.masked();
         let (message, what) = match (recovery.status, recovery.reset_at) {
             (RecoveryStatus::Scheduled, Some(_)) if recovery.notice_sent_at.is_none() => {
@@ -106,15 +107,15 @@ impl RecoveryService {
                 let cancel_url =
                     format!("{base}/v1/recovery/cancel?token={}", token.expose_secret());
                 let message = templates::ResetScheduledEmail {
-                    at: utc(queued_at),
+                    at: words.time(queued_at),
                     ip,
                     started_by,
-                    reset_at: utc(reset_at),
+                    reset_at: words.time(reset_at),
                     cancel_url,
                     mfa_required: self.pool.mfa_required,
                     mfa_optional: self.pool.mfa_optional,
                 }
-                .render(email)
+                .render(email, &words)
                 .map_err(|e| JobError::transient("rendering the scheduled-reset notice", e))?;
                 (message, "scheduled-reset notice with cancel link")
             }
@@ -127,7 +128,7 @@ impl RecoveryService {
                     self.enrol_link(conn, &recovery).await?
                 };
                 let message = templates::ResetNoticeEmail {
-                    at: utc(recovery.finished_at.unwrap_or_else(Utc::now)),
+                    at: words.time(recovery.finished_at.unwrap_or_else(|| self.now())),
                     ip,
                     started_by,
                     enrol_url,
@@ -137,7 +138,7 @@ impl RecoveryService {
                     mfa_required: self.pool.mfa_required,
                     mfa_optional: self.pool.mfa_optional,
                 }
-                .render(email)
+                .render(email, &words)
                 .map_err(|e| JobError::transient("rendering the reset notice", e))?;
                 (message, "reset notice")
             }
@@ -184,22 +185,16 @@ impl RecoveryService {
         let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
             return Ok(());
         };
-        let name = &self.rules.totp_issuer;
-        let (text, what) = match recovery.status {
-            RecoveryStatus::Completed => (
-                format!("{name}: the authenticator app was removed from your account after a recovery. If this was not you, read the email we sent and contact support now."),
-                "reset notice",
-            ),
-            RecoveryStatus::Scheduled => (
-                format!("{name}: a recovery of your account will remove its authenticator app. If this was not you, read the email we sent now to stop it."),
-                "scheduled-reset notice",
-            ),
-            RecoveryStatus::Locked => (
-                format!("{name}: a recovery of your account was locked after wrong codes. If this was not you, read the email we sent."),
-                "lock notice",
-            ),
+        let (id, what) = match recovery.status {
+            RecoveryStatus::Completed => ("text-reset", "reset notice"),
+            RecoveryStatus::Scheduled => ("text-scheduled", "scheduled-reset notice"),
+            RecoveryStatus::Locked => ("text-locked", "lock notice"),
             _ => return Ok(()),
         };
+        let text = self
+            .notifier
+            .words()
+            .with(id, Args::new().text("name", self.rules.totp_issuer.clone()));
         let event = |outcome: Outcome, detail: String| {
             AuditEvent::new(Action::NotificationSent, &Actor::System, outcome)
                 .username(&recovery.username)
@@ -279,15 +274,16 @@ impl RecoveryService {
             return Ok(());
         };
         let hint = email.masked();
+        let words = self.notifier.words();
         let message = templates::RecoveryLockedEmail {
-            at: utc(queued_at),
+            at: words.time(queued_at),
             ip: recovery
                 .locked_ip
                 .clone()
-                .unwrap_or_else(|| "unknown".to_owned()),
+                .unwrap_or_else(|| words.get("email-unknown-address")),
             attempts: self.rules.max_attempts,
         }
-        .render(email)
+        .render(email, &words)
         .map_err(|e| JobError::transient("rendering the lock notice", e))?;
         let message_id = self.send_notice(message).await?;
         audit::append(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::mail::{Email, MailError, Mailer};
 use crate::sms::{TextError, Texter};
+use crate::words::Words;
 
 pub(super) struct Notifier {
     mailer: Arc<dyn Mailer>,
@@ -26,6 +27,11 @@ impl Notifier {
             texter: Some(texter),
             ..self
         }
+    }
+
+    /// The words emails and texts are written in: English, the one language so far.
+    pub fn words(&self) -> Words {
+        Words::english()
     }
 
     /// Whether notices also go as texts.

@@ -13,6 +13,7 @@ use crate::recovery::{
     CancelLinkError, ConfirmError, EnrollmentError, Ineligible, RequestError, SupportError,
 };
 use crate::telemetry::log_unexpected;
+use crate::words::Words;
 
 crate::domain::closed_vocabulary! {
     /// The closed vocabulary of problem codes: what API clients branch on.
@@ -71,37 +72,10 @@ impl utoipa::PartialSchema for ProblemCode {
 impl utoipa::ToSchema for ProblemCode {}
 
 impl ProblemCode {
-    /// The problem's title: one per code, as RFC 9457 §3.1.3 asks of a problem type.
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::InvalidRequest => "Invalid request",
-            Self::InvalidRecovery => "Invalid recovery",
-            Self::TooManyAttempts => "Too many attempts",
-            Self::RateLimited => "Rate limited",
-            Self::IdentityProviderUnavailable => "Identity provider unavailable",
-            Self::MfaResetFailed => "Authenticator not removed",
-            Self::ResetInProgress => "Reset in progress",
-            Self::Unauthorized => "Unauthorized",
-            Self::Forbidden => "Forbidden",
-            Self::UserNotFound => "User not found",
-            Self::NoVerifiedEmail => "No verified email",
-            Self::NoTotpAuthenticator => "No authenticator",
-            Self::UserDisabled => "User disabled",
-            Self::EmailBudgetSpent => "Email budget spent",
-            Self::RecoveryNotFound => "Recovery not found",
-            Self::RecoveryNotCancellable => "Recovery not cancellable",
-            Self::InvalidCancelToken => "Invalid cancel link",
-            Self::InvalidTotp => "Invalid code",
-            Self::InvalidEnrollment => "Invalid enrollment",
-            Self::EnrollmentFailed => "Authenticator not set up",
-            Self::PayloadTooLarge => "Payload too large",
-            Self::UnsupportedMediaType => "Unsupported media type",
-            Self::NotFound => "Not found",
-            Self::MethodNotAllowed => "Method not allowed",
-            Self::ServiceUnavailable => "Service unavailable",
-            Self::NotReady => "Not ready",
-            Self::InternalError => "Internal error",
-        }
+    /// The problem's title: one per code, as RFC 9457 §3.1.3 asks of a problem type
+    /// (`title-…` in `errors.ftl`).
+    pub fn title(self, words: &Words) -> String {
+        words.get(&format!("title-{}", self.as_str().replace('_', "-")))
     }
 }
 
@@ -680,7 +654,8 @@ pub(crate) mod tests {
                 (status, code, retry_after),
                 "{err}"
             );
-            assert!(!p.message.text().is_empty(), "{err}");
+            let words = p.message.text(&Words::english());
+            assert!(!words.is_empty() && !words.contains('['), "{err}: {words}");
         }
     }
 
@@ -691,7 +666,8 @@ pub(crate) mod tests {
             let s = code.as_str();
             assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{s}");
             assert!(seen.insert(s), "{s} twice");
-            assert!(!code.title().is_empty());
+            let title = code.title(&Words::english());
+            assert!(!title.is_empty() && !title.starts_with('['), "{s}: {title}");
         }
     }
 }

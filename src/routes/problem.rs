@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::presentation::{present, Present, Presentation, ProblemCode};
 pub use crate::telemetry::log_unexpected;
+use crate::words::Words;
 
 /// RFC 9457 problem details, with a stable snake_case `code`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -15,7 +16,7 @@ pub struct Problem {
     #[serde(rename = "type")]
     #[schema(example = "tag:mfa-recovery,2026:problem/invalid_recovery")]
     pub kind: String,
-    pub title: &'static str,
+    pub title: String,
     pub status: u16,
     pub detail: String,
     #[schema(inline)]
@@ -63,7 +64,7 @@ impl ApiError {
         let api = Self::new(
             presentation.status,
             presentation.code,
-            presentation.message.text(),
+            presentation.message.text(&Words::english()),
         );
         match presentation.retry_after {
             Some(seconds) => api.retry_after(seconds),
@@ -137,7 +138,7 @@ impl ResponseError for ApiError {
         let body = Problem {
             // RFC 9457 §3.1.1: a type that is not meant to be dereferenced is best a tag URI.
             kind: format!("tag:mfa-recovery,2026:problem/{}", self.code),
-            title: self.code.title(),
+            title: self.code.title(&Words::english()),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             code: self.code,

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::text::{Text, EN};
+use super::text::{words, Text, EN};
 use crate::domain::is_token;
 use crate::recovery::{CancelLinkError, RecoveryService};
 use crate::routes::client_info;
@@ -30,8 +30,8 @@ struct CancelPage<'a> {
 fn page(status: StatusCode, title: &str, message: &str, token: Option<&str>) -> HttpResponse {
     match (CancelPage {
         t: &EN,
-        lang: EN.lang,
-        service: EN.service,
+        lang: &EN.lang,
+        service: &EN.service,
         title,
         message,
         token,
@@ -50,8 +50,8 @@ fn problem_page(err: &dyn Present) -> HttpResponse {
     let presentation = present(err);
     presentation.with_retry_after(page(
         presentation.status,
-        presentation.code.title(),
-        &presentation.message.text(),
+        &presentation.code.title(&words()),
+        &presentation.message.text(&words()),
         None,
     ))
 }
@@ -81,8 +81,8 @@ pub async fn show(query: Option<web::Query<TokenQuery>>) -> HttpResponse {
     match token.filter(|t| is_token(t)) {
         Some(token) => page(
             StatusCode::OK,
-            EN.cancel_title,
-            EN.cancel_intro,
+            &EN.cancel_title,
+            &EN.cancel_intro,
             Some(token),
         ),
         None => problem_page(&CancelLinkError::Invalid),
@@ -144,7 +144,12 @@ pub async fn cancel(
         (Ok(()), true) => HttpResponse::Ok().json(Cancelled {
             status: "cancelled",
         }),
-        (Ok(()), false) => page(StatusCode::OK, EN.cancelled_title, EN.cancelled_body, None),
+        (Ok(()), false) => page(
+            StatusCode::OK,
+            &EN.cancelled_title,
+            &EN.cancelled_body,
+            None,
+        ),
         (Err(err), true) => return Err(err.into()),
         (Err(err), false) => problem_page(&err),
     })

@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::session::{CookieConfig, PageSession, PendingEnrollment};
-use super::text::{Text, EN};
+use super::text::{words, Text, EN};
 use crate::domain::{is_token, RecoveryCode, TotpCode, Username};
 use crate::recovery::{
     ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
@@ -90,20 +90,20 @@ impl RecoverPage<'_> {
     }
 }
 
-fn title(t: &'static Text, step: &Step) -> &'static str {
+fn title<'a>(t: &'a Text, step: &Step) -> &'a str {
     match step {
-        Step::Start { .. } => t.start_title,
+        Step::Start { .. } => &t.start_title,
         Step::CheckEmail {
             ask_username: false,
             ..
-        } => t.check_title,
-        Step::CheckEmail { .. } => t.have_code_title,
-        Step::Enrol { .. } => t.enrol_title,
-        Step::Resume { .. } => t.resume_title,
-        Step::Enrolled => t.enrolled_title,
-        Step::Removed => t.removed_title,
-        Step::Scheduled => t.scheduled_title,
-        Step::Problem => t.problem_title,
+        } => &t.check_title,
+        Step::CheckEmail { .. } => &t.have_code_title,
+        Step::Enrol { .. } => &t.enrol_title,
+        Step::Resume { .. } => &t.resume_title,
+        Step::Enrolled => &t.enrolled_title,
+        Step::Removed => &t.removed_title,
+        Step::Scheduled => &t.scheduled_title,
+        Step::Problem => &t.problem_title,
     }
 }
 
@@ -115,11 +115,11 @@ fn render(
     step: Step,
     error: Option<FieldError>,
 ) -> HttpResponse {
-    let t = &EN;
+    let t: &Text = &EN;
     let page = RecoverPage {
         t,
-        lang: t.lang,
-        service: t.service,
+        lang: &t.lang,
+        service: &t.service,
         title: title(t, &step),
         csrf: &session.csrf,
         step,
@@ -136,7 +136,7 @@ fn render(
             crate::telemetry::log_unexpected("rendering a page failed", &err);
             HttpResponse::InternalServerError()
                 .content_type("text/plain; charset=utf-8")
-                .body(Message::Internal.text())
+                .body(Message::Internal.text(&words()))
         }
     }
 }
@@ -151,7 +151,7 @@ fn failed(
     field: &'static str,
 ) -> HttpResponse {
     let presentation = present(err);
-    let message = error(field, presentation.message.text());
+    let message = error(field, presentation.message.text(&words()));
     presentation.with_retry_after(render(presentation.status, session, config, step, message))
 }
 
@@ -169,7 +169,7 @@ fn forged(config: &PagesConfig) -> HttpResponse {
         &PageSession::new(),
         config,
         Step::Problem,
-        error("", EN.session_expired),
+        error("", EN.session_expired.as_str()),
     )
 }
 
@@ -203,7 +203,7 @@ pub async fn request(
     let typed = form.username.trim().to_owned();
     let Ok(username) = Username::parse(&form.username) else {
         let step = Step::Start { username: typed };
-        let message = error("username", EN.username_invalid);
+        let message = error("username", EN.username_invalid.as_str());
         return render(StatusCode::BAD_REQUEST, &session, &config, step, message);
     };
     if let Err(err) = service.request(username.clone(), client_info(&req)).await {
@@ -270,14 +270,14 @@ pub async fn confirm(
         )
     };
     let Ok(username) = Username::parse(&typed) else {
-        return again("username", EN.username_invalid);
+        return again("username", EN.username_invalid.as_str());
     };
     let Ok(code) = RecoveryCode::parse(&form.code) else {
-        return again("code", EN.code_invalid);
+        return again("code", EN.code_invalid.as_str());
     };
     let password = (!form.password.is_empty()).then(|| SecretString::from(form.password));
     if config.require_password && password.is_none() {
-        return again("password", EN.password_missing);
+        return again("password", EN.password_missing.as_str());
     }
     let outcome = service
         .confirm(Confirmation {
@@ -399,7 +399,7 @@ pub async fn enrol(
             StatusCode::BAD_REQUEST,
             &session,
             &config,
-            error("totp_code", EN.totp_malformed),
+            error("totp_code", EN.totp_malformed.as_str()),
         );
     };
     let result = service
@@ -422,7 +422,7 @@ pub async fn enrol(
         // The same form again, the words of the failure on the code.
         Err(err) => {
             let presentation = present(&err);
-            let message = error("totp_code", presentation.message.text());
+            let message = error("totp_code", presentation.message.text(&words()));
             presentation.with_retry_after(enrol_page(
                 presentation.status,
                 &session,
@@ -486,7 +486,7 @@ pub async fn resume(
         token: form.token.clone(),
     };
     if form.password.is_empty() {
-        let message = error("password", EN.password_missing);
+        let message = error("password", EN.password_missing.as_str());
         return render(StatusCode::BAD_REQUEST, &session, &config, step(), message);
     }
     let result = if is_token(&form.token) {
@@ -520,12 +520,12 @@ pub async fn stylesheet() -> HttpResponse {
 /// A page for a path that does not exist, for browsers.
 pub fn not_found_page() -> HttpResponse {
     let config_less = PageSession::new();
-    let t = &EN;
+    let t: &Text = &EN;
     let page = RecoverPage {
         t,
-        lang: t.lang,
-        service: t.service,
-        title: t.not_found,
+        lang: &t.lang,
+        service: &t.service,
+        title: &t.not_found,
         csrf: &config_less.csrf,
         step: Step::Problem,
         error: None,
@@ -575,7 +575,7 @@ mod tests {
             assert_eq!(retry_after(&api), retry.map(|s| s.to_string()), "{err}");
             assert_eq!(retry_after(&page), retry.map(|s| s.to_string()), "{err}");
 
-            let words = present(&*err).message.text();
+            let words = present(&*err).message.text(&words());
             let api: serde_json::Value =
                 serde_json::from_slice(&api.into_body().try_into_bytes().unwrap()).unwrap();
             assert_eq!(api["detail"], words.as_str(), "{err}");

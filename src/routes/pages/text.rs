@@ -1,108 +1,143 @@
-//! Every word the pages show, in one place, so that a translation is one more `Text`. The
+//! Every word the pages show, read once per page from the words of its language
+//! (`src/words/locales/<language>/pages.ftl`, each field's message is `page-` and its name). The
 //! words of a use case's failures are its presentation's (`routes::messages`).
 
-pub struct Text {
-    /// The language's tag, for `<html lang>`.
-    pub lang: &'static str,
-    pub service: &'static str,
-    pub start_title: &'static str,
-    pub start_intro: &'static str,
-    pub username_label: &'static str,
-    pub username_hint: &'static str,
-    pub start_button: &'static str,
-    pub check_title: &'static str,
-    pub check_intro: &'static str,
-    pub have_code_title: &'static str,
-    pub have_code_intro: &'static str,
-    pub have_code_link: &'static str,
-    pub code_label: &'static str,
-    pub code_hint: &'static str,
-    pub password_label: &'static str,
-    pub confirm_button: &'static str,
-    pub start_again: &'static str,
-    pub enrol_title: &'static str,
-    pub enrol_intro: &'static str,
-    pub qr_label: &'static str,
-    pub manual_key: &'static str,
-    pub open_in_app: &'static str,
-    pub expires: &'static str,
-    pub totp_label: &'static str,
-    pub totp_hint: &'static str,
-    pub enrol_button: &'static str,
-    pub resume_title: &'static str,
-    pub resume_intro: &'static str,
-    pub resume_button: &'static str,
-    pub enrolled_title: &'static str,
-    pub enrolled_body: &'static str,
-    pub removed_title: &'static str,
-    pub removed_body: &'static str,
-    pub scheduled_title: &'static str,
-    pub scheduled_body: &'static str,
-    pub sign_in: &'static str,
-    pub problem_title: &'static str,
-    pub cancel_title: &'static str,
-    pub cancel_intro: &'static str,
-    pub cancel_button: &'static str,
-    pub cancelled_title: &'static str,
-    pub cancelled_body: &'static str,
-    pub error_prefix: &'static str,
-    // Errors, in words.
-    pub username_invalid: &'static str,
-    pub code_invalid: &'static str,
-    pub password_missing: &'static str,
-    pub totp_malformed: &'static str,
-    pub session_expired: &'static str,
-    pub not_found: &'static str,
+use std::sync::LazyLock;
+
+use crate::words::Words;
+
+/// The words of the pages' language: English, the one language so far.
+pub fn words() -> Words {
+    Words::english()
 }
 
-pub const EN: Text = Text {
-    lang: "en",
-    service: "Account recovery",
-    start_title: "Lost the phone with your authenticator app?",
-    start_intro: "Enter your username. If your account can be recovered, we email you a one-time code to prove it is you.",
-    username_label: "Username or email",
-    username_hint: "The name you sign in with.",
-    start_button: "Email me a code",
-    check_title: "Check your email",
-    check_intro: "If the account can be recovered, an email with an 8-digit code is on its way to the address on file. It can take a minute. The code works once and expires soon.",
-    have_code_title: "Enter your recovery code",
-    have_code_intro: "Enter your username, the 8-digit code from the email and your password.",
-    have_code_link: "Already have a code? Enter it here",
-    code_label: "Code from the email",
-    code_hint: "8 digits, for example 1234 5678.",
-    password_label: "Your password",
-    confirm_button: "Remove the lost authenticator",
-    start_again: "Start again",
-    enrol_title: "Set up your new authenticator",
-    enrol_intro: "The authenticator on your lost phone no longer works, and every device was signed out. Add your account to an authenticator app on your new phone now.",
-    qr_label: "QR code with the key of your new authenticator",
-    manual_key: "Or type this key into the app:",
-    open_in_app: "On this phone? Open it in your authenticator app",
-    expires: "Finish before",
-    totp_label: "6-digit code from the app",
-    totp_hint: "The app shows a new code every 30 seconds.",
-    enrol_button: "Finish",
-    resume_title: "Set up your new authenticator",
-    resume_intro: "Your lost authenticator was removed. Enter your password to add your account to an authenticator app on your new phone.",
-    resume_button: "Continue",
-    enrolled_title: "You are all set",
-    enrolled_body: "Your new authenticator is ready. When you sign in, enter a code from it.",
-    removed_title: "Your lost authenticator was removed",
-    removed_body: "Every device was signed out. When you next sign in, set up an authenticator app on your new phone.",
-    scheduled_title: "Your authenticator will be removed soon",
-    scheduled_body: "For your safety there is a waiting period. We emailed you when it ends and how to stop it if this was not you.",
-    sign_in: "Go to sign-in",
-    problem_title: "Something needs your attention",
-    cancel_title: "Stop the removal of your authenticator?",
-    cancel_intro: "Someone confirmed a request to remove the authenticator app from your account. If it was not you, stop it here.",
-    cancel_button: "Stop the removal of my authenticator",
-    cancelled_title: "Stopped",
-    cancelled_body: "The authenticator will not be removed. If you did not ask for this, change your password now: someone who knows it asked to remove your authenticator.",
-    error_prefix: "Error:",
-    username_invalid: "Enter the username or email you sign in with (up to 128 characters).",
-    code_invalid: "Enter the 8 digits from the email, for example 1234 5678.",
-    password_missing: "Enter your password.",
-    totp_malformed: "Enter the 6 digits your authenticator app shows.",
-    session_expired: "This form has expired, or cookies are blocked. Start again.",
-    not_found: "There is no such page.",
-};
+/// The pages' words in English, read once.
+pub static EN: LazyLock<Text> = LazyLock::new(|| Text::new(&words()));
+
+#[derive(Debug)]
+pub struct Text {
+    /// The language's tag, for `<html lang>`.
+    pub lang: String,
+    pub service: String,
+    pub start_title: String,
+    pub start_intro: String,
+    pub username_label: String,
+    pub username_hint: String,
+    pub start_button: String,
+    pub check_title: String,
+    pub check_intro: String,
+    pub have_code_title: String,
+    pub have_code_intro: String,
+    pub have_code_link: String,
+    pub code_label: String,
+    pub code_hint: String,
+    pub password_label: String,
+    pub confirm_button: String,
+    pub start_again: String,
+    pub enrol_title: String,
+    pub enrol_intro: String,
+    pub qr_label: String,
+    pub manual_key: String,
+    pub open_in_app: String,
+    pub expires: String,
+    pub totp_label: String,
+    pub totp_hint: String,
+    pub enrol_button: String,
+    pub resume_title: String,
+    pub resume_intro: String,
+    pub resume_button: String,
+    pub enrolled_title: String,
+    pub enrolled_body: String,
+    pub removed_title: String,
+    pub removed_body: String,
+    pub scheduled_title: String,
+    pub scheduled_body: String,
+    pub sign_in: String,
+    pub problem_title: String,
+    pub cancel_title: String,
+    pub cancel_intro: String,
+    pub cancel_button: String,
+    pub cancelled_title: String,
+    pub cancelled_body: String,
+    pub error_prefix: String,
+    // Errors, in words.
+    pub username_invalid: String,
+    pub code_invalid: String,
+    pub password_missing: String,
+    pub totp_malformed: String,
+    pub session_expired: String,
+    pub not_found: String,
+}
+
+impl Text {
+    /// The pages' words in the language of `words`.
+    pub fn new(words: &Words) -> Self {
+        Self {
+            lang: words.lang(),
+            service: words.get("page-service"),
+            start_title: words.get("page-start-title"),
+            start_intro: words.get("page-start-intro"),
+            username_label: words.get("page-username-label"),
+            username_hint: words.get("page-username-hint"),
+            start_button: words.get("page-start-button"),
+            check_title: words.get("page-check-title"),
+            check_intro: words.get("page-check-intro"),
+            have_code_title: words.get("page-have-code-title"),
+            have_code_intro: words.get("page-have-code-intro"),
+            have_code_link: words.get("page-have-code-link"),
+            code_label: words.get("page-code-label"),
+            code_hint: words.get("page-code-hint"),
+            password_label: words.get("page-password-label"),
+            confirm_button: words.get("page-confirm-button"),
+            start_again: words.get("page-start-again"),
+            enrol_title: words.get("page-enrol-title"),
+            enrol_intro: words.get("page-enrol-intro"),
+            qr_label: words.get("page-qr-label"),
+            manual_key: words.get("page-manual-key"),
+            open_in_app: words.get("page-open-in-app"),
+            expires: words.get("page-expires"),
+            totp_label: words.get("page-totp-label"),
+            totp_hint: words.get("page-totp-hint"),
+            enrol_button: words.get("page-enrol-button"),
+            resume_title: words.get("page-resume-title"),
+            resume_intro: words.get("page-resume-intro"),
+            resume_button: words.get("page-resume-button"),
+            enrolled_title: words.get("page-enrolled-title"),
+            enrolled_body: words.get("page-enrolled-body"),
+            removed_title: words.get("page-removed-title"),
+            removed_body: words.get("page-removed-body"),
+            scheduled_title: words.get("page-scheduled-title"),
+            scheduled_body: words.get("page-scheduled-body"),
+            sign_in: words.get("page-sign-in"),
+            problem_title: words.get("page-problem-title"),
+            cancel_title: words.get("page-cancel-title"),
+            cancel_intro: words.get("page-cancel-intro"),
+            cancel_button: words.get("page-cancel-button"),
+            cancelled_title: words.get("page-cancelled-title"),
+            cancelled_body: words.get("page-cancelled-body"),
+            error_prefix: words.get("page-error-prefix"),
+            username_invalid: words.get("page-username-invalid"),
+            code_invalid: words.get("page-code-invalid"),
+            password_missing: words.get("page-password-missing"),
+            totp_malformed: words.get("page-totp-malformed"),
+            session_expired: words.get("page-session-expired"),
+            not_found: words.get("page-not-found"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_of_the_pages_is_in_the_language_files() {
+        let text = format!("{:?}", *EN);
+        assert!(
+            !text.contains("[page-"),
+            "a page message is missing: {text}"
+        );
+        assert_eq!(EN.lang, "en");
+        assert_eq!(EN.start_button, "Email me a code");
+    }
+}
