@@ -168,8 +168,6 @@ const PROBE_NAME: &str = "mfa-recovery doctor probe";
 const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
 const SMS_MFA: &str = "SMS_MFA";
 
-/// Throttling, Cognito's internal errors, 5xx and every failure to get an answer at all are
-/// "unavailable": the caller may retry later and nothing was decided.
 /// Times a Cognito call and names its failure (`classify`), under one operation name.
 async fn call<T, E, R>(
     operation: &'static str,
@@ -184,6 +182,9 @@ where
         .map_err(|e| classify(operation, e))
 }
 
+/// Throttling, Cognito's internal errors, 5xx and every failure to get an answer at all are
+/// "unavailable": the caller may retry later and nothing was decided. Every other answer is a
+/// refusal, with Cognito's error code.
 fn classify<E, R>(operation: &'static str, err: SdkError<E, R>) -> IdpError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -241,7 +242,7 @@ fn refused_code(err: &IdpError) -> Option<&str> {
 }
 
 impl Cognito {
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     async fn delete_software_token(&self, username: &str) -> Result<TokenRemoval, IdpError> {
         let result = call(
             "AdminDeleteSoftwareToken",
@@ -266,18 +267,18 @@ impl Cognito {
         }
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     async fn disable_totp_preference(&self, username: &str) -> Result<(), IdpError> {
         self.set_preference(username, SOFTWARE_TOKEN_MFA, false)
             .await
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     async fn disable_sms_mfa(&self, username: &str) -> Result<(), IdpError> {
         self.set_preference(username, SMS_MFA, false).await
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     async fn remove_phone_number(&self, username: &str) -> Result<(), IdpError> {
         call(
             "AdminDeleteUserAttributes",
@@ -292,7 +293,7 @@ impl Cognito {
         Ok(())
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     async fn sign_out_everywhere(&self, username: &str) -> Result<(), IdpError> {
         call(
             "AdminUserGlobalSignOut",
@@ -376,7 +377,7 @@ impl Cognito {
         }
     }
 
-    #[tracing::instrument(skip(self, password, client))]
+    #[tracing::instrument(skip_all)]
     async fn sign_in_to_enrol(
         &self,
         username: &str,
@@ -464,7 +465,7 @@ impl Cognito {
         Ok(Some(credential.next(output.session())))
     }
 
-    #[tracing::instrument(skip(self, session))]
+    #[tracing::instrument(skip_all)]
     async fn complete_mfa_setup(
         &self,
         username: &str,
@@ -486,7 +487,7 @@ impl Cognito {
         Ok(())
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     async fn prefer_totp(&self, username: &str) -> Result<(), IdpError> {
         self.set_preference(username, SOFTWARE_TOKEN_MFA, true)
             .await
@@ -495,7 +496,7 @@ impl Cognito {
 
 #[async_trait]
 impl IdentityProvider for Cognito {
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     async fn find_user(&self, username: &str) -> Result<Option<UserProfile>, IdpError> {
         let result = call(
             "AdminGetUser",
@@ -547,7 +548,7 @@ impl IdentityProvider for Cognito {
         }))
     }
 
-    #[tracing::instrument(skip(self, password, client))]
+    #[tracing::instrument(skip_all)]
     async fn check_password(
         &self,
         username: &str,
@@ -564,7 +565,7 @@ impl IdentityProvider for Cognito {
         }
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     async fn remove_authenticator(&self, username: &str) -> Result<Removal, IdpError> {
         let removal = match self.delete_software_token(username).await? {
             TokenRemoval::Removed => "software token deleted".to_owned(),
@@ -589,7 +590,7 @@ impl IdentityProvider for Cognito {
     /// SMS MFA off (AdminSetUserMFAPreference) and read back. A pool that requires MFA keeps SMS
     /// MFA on whatever the preference says (Cognito: "You can't turn off SMS MFA for any of your
     /// users when MFA is required"), so there the phone number is removed too, and read back.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     async fn remove_sms_mfa(&self, username: &str) -> Result<Removal, IdpError> {
         self.disable_sms_mfa(username).await?;
         let after = self.find_user(username).await?;
@@ -618,7 +619,7 @@ impl IdentityProvider for Cognito {
 
     /// AdminListDevices (every page), AdminForgetDevice for each, and AdminListDevices again to
     /// read back. A device forgotten by an earlier run of the same reset is no longer listed.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     async fn forget_devices(&self, username: &str) -> Result<DevicesForgotten, IdpError> {
         let listed = self.list_devices(username).await?;
         for key in &listed {
@@ -666,7 +667,7 @@ impl IdentityProvider for Cognito {
 
     /// AdminRespondToAuthChallenge(MFA_SETUP) in required pools, AdminSetUserMFAPreference (TOTP
     /// enabled and preferred), AdminUserGlobalSignOut, AdminGetUser.
-    #[tracing::instrument(skip(self, state))]
+    #[tracing::instrument(skip_all)]
     async fn finish_enrollment(
         &self,
         username: &str,

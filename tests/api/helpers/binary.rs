@@ -18,8 +18,16 @@ impl TestApp {
     /// Started off the test's runtime, which meanwhile keeps serving the fault proxy the binary
     /// reaches AWS through (waiting for it on the runtime's one thread would stall its calls).
     pub async fn start_binary_on(&self, db_url: &str) -> RunningBinary {
+        self.start_binary_logging(db_url, "info,mfa_recovery=trace")
+            .await
+    }
+
+    /// As `start_binary_on`, logging at `rust_log` (such as `debug`: every crate's debug events,
+    /// which carry the fields of the service's spans they happen in).
+    pub async fn start_binary_logging(&self, db_url: &str, rust_log: &str) -> RunningBinary {
         let mut vars = self.settings_env.clone();
         vars.insert("DATABASE_URL".into(), db_url.to_owned());
+        vars.insert("RUST_LOG".into(), rust_log.to_owned());
         tokio::task::spawn_blocking(move || RunningBinary::start(&vars))
             .await
             .expect("the binary starts")
@@ -49,9 +57,9 @@ impl RunningBinary {
     pub fn start(vars: &std::collections::HashMap<String, String>) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mfa-recovery"))
             .arg("serve")
+            .env("RUST_LOG", "info,mfa_recovery=trace")
             .envs(vars)
             .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "info,mfa_recovery=trace")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
