@@ -130,7 +130,15 @@ async fn next_batch(queue: &Mutex<Queue>) -> Option<Vec<Item>> {
 async fn write(db: &PgPool, batch: Vec<Item>) {
     metrics::histogram!("intake_batch_size").record(batch.len() as f64);
     let (prepared, replies): (Vec<Prepared>, Vec<_>) = batch.into_iter().unzip();
-    match write_together(db, &prepared).await {
+    let mut written = write_together(db, &prepared).await;
+    // Counters are locked in one order, so a deadlock should not happen; should one happen
+    // anyway (another writer of the same rows), the batch is tried once more, as a batch.
+    if written.as_ref().is_err_and(deadlocked) {
+        metrics::counter!("intake_deadlocks_total").increment(1);
+        tracing::warn!("a batch of requests met a deadlock; writing it again");
+        written = write_together(db, &prepared).await;
+    }
+    match written {
         Ok(hits) => {
             for (reply, hit) in replies.into_iter().zip(hits) {
                 let _ = reply.send(Ok(hit));
@@ -151,6 +159,15 @@ async fn write(db: &PgPool, batch: Vec<Item>) {
                 let _ = reply.send(written);
             }
         }
+    }
+}
+
+/// Whether PostgreSQL aborted the batch to break a deadlock (SQLSTATE 40P01).
+fn deadlocked(err: &RequestError) -> bool {
+    match err {
+        RequestError::LimitsUnavailable(sqlx::Error::Database(e))
+        | RequestError::Store(sqlx::Error::Database(e)) => e.code().as_deref() == Some("40P01"),
+        _ => false,
     }
 }
 

@@ -37,8 +37,8 @@ pub fn hit_with(
     writes.only_within(counter, limit);
 }
 
-/// One hit against each of `keys`, in the window that holds `now`: one row per key (its `key`,
-/// `hits` and `resets_in`).
+/// One hit against each of `keys`, in the window that holds `now`, counted in the keys' sorted
+/// order (deadlock-free): one row per key (its `key`, `hits` and `resets_in`).
 fn count(
     sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
     now: DateTime<Utc>,
@@ -55,8 +55,10 @@ fn count(
         .push_bind(now)
         .push(" FROM unnest(")
         .push_bind(keys)
+        // In one global order (the keys sorted): two statements counting the same keys lock
+        // their rows in the same order, so neither can hold one the other waits for.
         .push(
-            "::text[]) AS k(key) ON CONFLICT (key, window_start)
+            "::text[]) AS k(key) ORDER BY k.key ON CONFLICT (key, window_start)
                  DO UPDATE SET hits = rate_limits.hits + 1, last_hit = EXCLUDED.last_hit
              RETURNING key, hits, ceil(extract(epoch FROM window_start) + ",
         )

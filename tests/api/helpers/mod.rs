@@ -177,7 +177,7 @@ pub struct TestApp {
     /// The service's job queue: tests run due jobs through it instead of waiting for the loops.
     worker: Arc<Worker<RecoveryService>>,
     /// The service's clock: tests move it (`advance`) instead of sleeping.
-    clock: Arc<ShiftedClock>,
+    pub clock: Arc<ShiftedClock>,
 }
 
 fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
