@@ -335,7 +335,13 @@ fn app_client(facts: &Facts, settings: &Settings, required: bool) -> Vec<Finding
                     finding(Level::Warn, "app client secret", "COGNITO_CLIENT_SECRET is set but the app client has no secret")
                         .fix("unset COGNITO_CLIENT_SECRET, or point COGNITO_CLIENT_ID at the client it belongs to"),
                 ),
-                _ => findings.push(finding(Level::Ok, "app client secret", "matches COGNITO_CLIENT_SECRET")),
+                (true, true) => findings.push(match client.secret_matches {
+                    Some(true) => finding(Level::Ok, "app client secret", "COGNITO_CLIENT_SECRET is the app client's secret (compared with it)"),
+                    Some(false) => finding(Level::Fatal, "app client secret", "COGNITO_CLIENT_SECRET is not the app client's secret: Cognito refuses every sign-in, so no confirmation can succeed")
+                        .fix("set COGNITO_CLIENT_SECRET to the secret of the app client COGNITO_CLIENT_ID names"),
+                    None => finding(Level::Ok, "app client secret", "COGNITO_CLIENT_SECRET is set (the app client's secret could not be read to compare it)"),
+                }),
+                (false, false) => findings.push(finding(Level::Ok, "app client secret", "the app client has no secret, and none is set")),
             }
             let session_seconds = u64::try_from(client.auth_session_validity_minutes.unwrap_or(3)).unwrap_or(0) * 60;
             let ttl = settings.recovery.enrollment_ttl.as_secs();
@@ -507,6 +513,7 @@ mod tests {
             app_client: Ok(Some(AppClient {
                 explicit_auth_flows: vec!["ALLOW_ADMIN_USER_PASSWORD_AUTH".into()],
                 has_secret: false,
+                secret_matches: None,
                 auth_session_validity_minutes: Some(15),
             })),
             sender_verified: Ok(true),
@@ -539,6 +546,7 @@ mod tests {
         facts.app_client = Ok(Some(AppClient {
             explicit_auth_flows: vec!["ALLOW_ADMIN_USER_PASSWORD_AUTH".into()],
             has_secret: true,
+            secret_matches: None,
             auth_session_validity_minutes: None,
         }));
         let findings = assess(&facts, &settings(&[("ENROLLMENT_TTL_SECONDS", "600")]));

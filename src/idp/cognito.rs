@@ -12,6 +12,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
 use super::*;
 use crate::aws;
@@ -56,7 +57,21 @@ impl Cognito {
         if let Some(hash) = self.secret_hash(username) {
             request = request.auth_parameters("SECRET_HASH", hash);
         }
-        call("AdminInitiateAuth", request.send()).await
+        let answer = timed_call("cognito", "AdminInitiateAuth", request.send()).await;
+        answer.map_err(|err| {
+            if !refuses_the_secret_hash(&err) {
+                return classify("AdminInitiateAuth", err);
+            }
+            // Not the user's password: the service's own configuration. Every sign-in fails
+            // until the operator fixes it, so it must never count as a wrong password.
+            metrics::counter!("identity_provider_refusals_total", "operation" => "AdminInitiateAuth", "code" => SECRET_HASH_REFUSED)
+                .increment(1);
+            tracing::error!("Cognito refused the SECRET_HASH: COGNITO_CLIENT_SECRET is not the app client's secret (run `mfa-recovery doctor`)");
+            IdpError::Refused {
+                operation: "AdminInitiateAuth",
+                code: SECRET_HASH_REFUSED.to_owned(),
+            }
+        })
     }
 
     /// AdminSetUserMFAPreference with the settings of one factor only: enabled and preferred,
@@ -193,6 +208,28 @@ where
     match aws::refusal(err, TRANSIENT) {
         Ok(code) => IdpError::Refused { operation, code },
         Err(source) => IdpError::Unavailable { operation, source },
+    }
+}
+
+/// What the adapter calls Cognito's refusal of a SECRET_HASH (Cognito says
+/// `NotAuthorizedException`, as for a wrong password, with "Unable to verify secret hash").
+const SECRET_HASH_REFUSED: &str = "SecretHashRefused";
+
+/// Whether Cognito refused the SECRET_HASH rather than the password: a wrong or missing
+/// COGNITO_CLIENT_SECRET.
+fn refuses_the_secret_hash<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            service.err().code() == Some("NotAuthorizedException")
+                && service
+                    .err()
+                    .message()
+                    .is_some_and(|m| m.to_ascii_lowercase().contains("secret hash"))
+        }
+        _ => false,
     }
 }
 
@@ -731,6 +768,12 @@ impl IdentityProvider for Cognito {
                 .map(|f| f.as_str().to_owned())
                 .collect(),
             has_secret: client.client_secret().is_some_and(|s| !s.is_empty()),
+            secret_matches: match (client.client_secret(), &self.settings.client_secret) {
+                (Some(theirs), Some(ours)) if !theirs.is_empty() => Some(bool::from(
+                    theirs.as_bytes().ct_eq(ours.expose_secret().as_bytes()),
+                )),
+                _ => None,
+            },
             auth_session_validity_minutes: client.auth_session_validity(),
         }))
     }

@@ -261,6 +261,9 @@ pub enum DeviceRemembering {
 pub struct AppClient {
     pub explicit_auth_flows: Vec<String>,
     pub has_secret: bool,
+    /// The configured secret compared (in constant time) with the app client's: `None` when
+    /// either is missing (or the provider does not show its secret).
+    pub secret_matches: Option<bool>,
     /// Minutes a sign-in session (such as `MFA_SETUP`'s) stays valid; Cognito's default is 3.
     pub auth_session_validity_minutes: Option<i32>,
 }

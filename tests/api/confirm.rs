@@ -284,6 +284,43 @@ async fn with_an_app_client_secret_the_password_is_checked_with_a_secret_hash() 
     app.confirm_ok(&user.username, &code, &user.password).await;
 }
 
+/// A wrong COGNITO_CLIENT_SECRET makes Cognito refuse the SECRET_HASH with the same error code as
+/// a wrong password. The service does not start with one (the preflight compares it); should the
+/// app client's secret change under a running service, it is the operator's error: 503, the code
+/// still works, the attempt is not counted, and nothing says "wrong password".
+#[tokio::test]
+async fn a_wrong_client_secret_is_the_operators_error_never_a_wrong_password() {
+    let app = TestApp::spawn_with(AppOptions::default().client_secret()).await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    app.emulator(
+        reqwest::Method::POST,
+        &format!(
+            "cognito/{}/clients/{}/rotate-secret",
+            app.pool_id, app.client_id
+        ),
+    )
+    .await;
+    for _ in 0..3 {
+        assert_problem(
+            app.confirm(&user.username, &code, &user.password).await,
+            503,
+            "identity_provider_unavailable",
+        )
+        .await;
+    }
+    let details = app
+        .audit_details(&user.username, "recovery.confirm_failed")
+        .await;
+    assert_eq!(details.len(), 3, "{details:?}");
+    for (outcome, detail) in &details {
+        assert_eq!(outcome, "retryable", "{detail}");
+        assert!(detail.contains("SecretHashRefused"), "{detail}");
+    }
+    // (The test's own sign-in would need the new secret: the user's factors are read instead.)
+    assert_eq!(app.mfa_settings(&user).await, ["SOFTWARE_TOKEN_MFA"]);
+}
+
 #[tokio::test]
 async fn cognito_is_told_the_real_client_address_and_user_agent_at_the_password_check() {
     let app = TestApp::spawn().await;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use aws_sdk_cognitoidentityprovider::operation::create_user_pool_client::builders::CreateUserPoolClientFluentBuilder;
 use aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType;
 
-use crate::helpers::{refused_start, TestApp};
+use crate::helpers::{refused_start, AppOptions, TestApp};
 
 /// Runs `mfa-recovery doctor` with `vars`; its exit code and stdout.
 async fn doctor(vars: HashMap<String, String>) -> (i32, String) {
@@ -235,6 +235,48 @@ async fn doctor_names_a_client_secret_the_service_lacks_and_sessions_shorter_tha
             && l.contains("AuthSessionValidity is 180 s")),
         "{out}"
     );
+}
+
+/// The configured secret is compared with the app client's: a wrong one is fatal (Cognito would
+/// refuse every sign-in, and users would burn attempts on "wrong passwords"); the right one is
+/// said to match only because it was compared.
+#[tokio::test]
+async fn doctor_compares_the_client_secret_with_the_app_clients() {
+    let app = TestApp::spawn_with(AppOptions::default().client_secret()).await;
+    let right = app
+        .client_secret
+        .clone()
+        .expect("the test client has a secret");
+    for (secret, exit, says) in [
+        (
+            "not-the-secret".to_owned(),
+            1,
+            (
+                "FAIL",
+                "COGNITO_CLIENT_SECRET is not the app client's secret",
+            ),
+        ),
+        (
+            right,
+            0,
+            (
+                "ok",
+                "COGNITO_CLIENT_SECRET is the app client's secret (compared with it)",
+            ),
+        ),
+    ] {
+        let mut vars = app.settings_env.clone();
+        vars.insert("COGNITO_CLIENT_SECRET".into(), secret);
+        let (code, out) = doctor(vars).await;
+        assert_eq!(code, exit, "{out}");
+        let (level, words) = says;
+        assert!(
+            out.lines().any(|l| l.starts_with(level)
+                && l.contains("app client secret")
+                && l.contains(words)),
+            "{out}"
+        );
+    }
 }
 
 /// An SES account in the sandbox (mail only to verified addresses) is named as a warning; one

@@ -499,6 +499,17 @@ def harness(environ, start_response):
         pool_id, username = request.path[len("/_harness/cognito/"):].split("/context-data/", 1)
         body = json.dumps(CONTEXT_DATA.get((pool_id, username)))
         return Response(body, mimetype="application/json")(environ, start_response)
+    if request.method == "POST" and request.path.startswith("/_harness/cognito/") and request.path.endswith("/rotate-secret"):
+        # The app client's secret changes under a running service, as when an operator adds a
+        # new secret and deletes the old one (AddUserPoolClientSecret, DeleteUserPoolClientSecret).
+        pool_id, rest = request.path[len("/_harness/cognito/"):].split("/clients/", 1)
+        client_id = rest[: -len("/rotate-secret")]
+        for account_backends in cognito_models.cognitoidp_backends.values():
+            for backend in account_backends.values():
+                pool = backend.user_pools.get(pool_id)
+                if pool is not None and client_id in pool.clients:
+                    pool.clients[client_id].secret = str(cognito_models.random.uuid4())
+        return Response("{}", mimetype="application/json")(environ, start_response)
     prefix, suffix = "/_harness/cognito/", "/without-delete-software-token"
     if request.path.startswith(prefix) and request.path.endswith(suffix):
         POOLS_WITHOUT_DELETE_TOKEN.add(request.path[len(prefix) : -len(suffix)])
