@@ -107,6 +107,9 @@ class Instance:
         self.log = open(os.path.join(log_dir, f"instance-{n}.log"), "ab")
         self.process = None
         self.kills = 0
+        # Once stopped, never started again (the keeper thread restarts exited instances).
+        self.stopped = False
+        self.lock = threading.Lock()
         self.start()
 
     @property
@@ -114,8 +117,12 @@ class Instance:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self):
-        self.process = subprocess.Popen([self.binary, "serve"], env=self.env,
-                                        stdout=self.log, stderr=self.log)
+        with self.lock:
+            if self.stopped:
+                return
+            self.process = subprocess.Popen([self.binary, "serve"], env=self.env,
+                                            stdout=self.log, stderr=self.log)
+            STARTED.append(self.process)
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
@@ -132,12 +139,32 @@ class Instance:
         return http("GET", f"http://127.0.0.1:{self.admin_port}/readyz", timeout=3)[0] == 200
 
     def stop(self):
+        with self.lock:
+            self.stopped = True
         if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()
+
+
+# Every service process the soak started, to prove at the end that none outlives it.
+STARTED = []
+
+
+def stop_all(instances):
+    """Stops every instance (also when the soak failed half-way) and says whether any process
+    it ever started is still running."""
+    for instance in instances:
+        instance.stop()
+    running = [p.pid for p in STARTED if p.poll() is None]
+    for pid in running:
+        os.kill(pid, signal.SIGKILL)
+    print(f"soak: {len(STARTED)} service processes started, "
+          f"{len(running)} still running at the end", flush=True)
+    return not running
 
 
 class Inbox:
@@ -252,66 +279,74 @@ def main():
     }
     print(f"soak: seed {seed}, {args.seconds} s, {args.people} people at once, "
           f"{args.instances} instances", flush=True)
-    # The first instance applies the migrations alone.
-    instances = [Instance(args.binary, env, services_dir, 0)]
-    for _ in range(300):
-        if instances[0].ready():
-            break
-        time.sleep(0.2)
-    instances += [Instance(args.binary, env, services_dir, n) for n in range(1, args.instances)]
-    inbox = Inbox(endpoint)
+    # Whatever happens (a failure half-way included), the soak stops what it started.
+    instances, done = [], threading.Event()
+    try:
+        # The first instance applies the migrations alone.
+        instances.append(Instance(args.binary, env, services_dir, 0))
+        for _ in range(300):
+            if instances[0].ready():
+                break
+            time.sleep(0.2)
+        instances += [Instance(args.binary, env, services_dir, n) for n in range(1, args.instances)]
+        inbox = Inbox(endpoint)
 
-    stop_at = time.time() + args.seconds
-    people, lock = [], threading.Lock()
+        stop_at = time.time() + args.seconds
+        people, lock = [], threading.Lock()
 
-    def person_loop(n):
-        while time.time() < stop_at:
-            person = Person(f"{n}-{len(people)}")
-            create_user(idp, pool, client, person.username, person.email, PASSWORD)
-            with lock:
-                people.append(person)
-            recover(person, instances, inbox, stop_at)
+        def person_loop(n):
+            while time.time() < stop_at:
+                person = Person(f"{n}-{len(people)}")
+                create_user(idp, pool, client, person.username, person.email, PASSWORD)
+                with lock:
+                    people.append(person)
+                recover(person, instances, inbox, stop_at)
 
-    def keeper():
-        while time.time() < stop_at + 90:
-            for instance in instances:
-                instance.keep_running()
-            time.sleep(0.5)
+        def keeper():
+            while time.time() < stop_at + 90 and not done.is_set():
+                for instance in instances:
+                    instance.keep_running()
+                time.sleep(0.5)
 
-    threads = [threading.Thread(target=person_loop, args=(n,)) for n in range(args.people)]
-    threads.append(threading.Thread(target=chaos, args=(instances, postgres, stop_at, rng)))
-    threading.Thread(target=keeper, daemon=True).start()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+        threads = [threading.Thread(target=person_loop, args=(n,)) for n in range(args.people)]
+        threads.append(threading.Thread(target=chaos, args=(instances, postgres, stop_at, rng)))
+        threading.Thread(target=keeper, daemon=True).start()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
-    # Settle: every instance up, every due job done (jobs retried later are made due), every
-    # recorded audit event chained.
-    for _ in range(300):
-        if all(i.ready() for i in instances):
-            break
-        time.sleep(0.2)
-    for _ in range(600):
-        postgres.query(db_url, "UPDATE jobs SET run_at = now() WHERE finished_at IS NULL")
-        open_jobs = int(postgres.query(db_url, "SELECT count(*) FROM jobs WHERE finished_at IS NULL")[0][0])
-        pending = int(postgres.query(db_url, "SELECT count(*) FROM audit_pending")[0][0])
-        if open_jobs == 0 and pending == 0:
-            break
-        time.sleep(0.2)
+        # Settle: every instance up, every due job done (jobs retried later are made due), every
+        # recorded audit event chained.
+        for _ in range(300):
+            if all(i.ready() for i in instances):
+                break
+            time.sleep(0.2)
+        for _ in range(600):
+            postgres.query(db_url, "UPDATE jobs SET run_at = now() WHERE finished_at IS NULL")
+            open_jobs = int(postgres.query(db_url, "SELECT count(*) FROM jobs WHERE finished_at IS NULL")[0][0])
+            pending = int(postgres.query(db_url, "SELECT count(*) FROM audit_pending")[0][0])
+            if open_jobs == 0 and pending == 0:
+                break
+            time.sleep(0.2)
 
-    report = count(people, inbox, idp, pool, postgres, db_url, args.binary)
-    report.update(seed=seed, instance_kills=sum(i.kills for i in instances),
-                  postgres_crashes=postgres.crashes, open_jobs=open_jobs)
-    for instance in instances:
-        instance.stop()
-    width = max(len(k) for k in report)
-    for key, value in report.items():
-        print(f"  {key:<{width}}  {value}")
-    failed = (report["duplicated"] or report["lost"] or report["half-done"]
-              or report["chain"] != "intact" or not report["requested"] or open_jobs)
-    print("soak: FAILED" if failed else "soak: passed", flush=True)
-    return 1 if failed else 0
+        report = count(people, inbox, idp, pool, postgres, db_url, args.binary)
+        report.update(seed=seed, instance_kills=sum(i.kills for i in instances),
+                      postgres_crashes=postgres.crashes, open_jobs=open_jobs)
+        if not stop_all(instances):
+            print("soak: FAILED (a service process outlived its stop)", flush=True)
+            return 1
+        width = max(len(k) for k in report)
+        for key, value in report.items():
+            print(f"  {key:<{width}}  {value}")
+        failed = (report["duplicated"] or report["lost"] or report["half-done"]
+                  or report["chain"] != "intact" or not report["requested"] or open_jobs)
+        print("soak: FAILED" if failed else "soak: passed", flush=True)
+        return 1 if failed else 0
+    finally:
+        done.set()
+        if any(not i.stopped for i in instances):
+            stop_all(instances)
 
 
 def count(people, inbox, idp, pool, postgres, db_url, binary):
