@@ -27,7 +27,8 @@ struct Prepared {
 
 impl RecoveryService {
     /// Codes go out in the order commit, send, mark sent: the hash is committed (on a
-    /// connection of its own) before the email leaves, so a code works the moment it arrives.
+    /// connection of its own, with its `recovery.code_sent` event) before the email leaves, so a
+    /// code works, and is audited, the moment it arrives.
     /// A send that fails, or a crash between the send and the mark, runs this job again, and it
     /// sends a fresh code (the unmarked one stops working). `conn` is the job's transaction: the
     /// mark commits with the job's end.
@@ -62,27 +63,31 @@ impl RecoveryService {
             // the same, and is recorded.
             tracing::warn!("the code was no longer the recovery's when its email was sent");
         }
-        let client = client_of(&recovery);
-        let detail = format!(
-            "code emailed to {} (SES message {message_id})",
-            prepared.hint
-        );
-        audit::append(
-            conn,
-            AuditEvent::new(
-                Action::CodeSent,
-                &recovery.initiated_by.actor(),
-                Outcome::Sent,
-            )
+        metrics::counter!("recovery_codes_total", "outcome" => "sent").increment(1);
+        tracing::info!(email = %prepared.hint, ses_message = %message_id, "recovery code sent");
+        Ok(())
+    }
+
+    /// Records the `recovery.code_sent` event of a code about to be emailed, in the
+    /// transaction that commits the code: it is in the audit log before the email leaves, and a
+    /// crash after the send cannot leave an emailed code unaudited.
+    async fn record_code_sent(
+        &self,
+        conn: &mut PgConnection,
+        recovery: &RecoveryRow,
+        prepared: &Prepared,
+        what: &str,
+    ) -> Result<(), sqlx::Error> {
+        let (actor, client) = (recovery.initiated_by.actor(), client_of(recovery));
+        let event = AuditEvent::new(Action::CodeSent, &actor, Outcome::Sent)
             .username(&prepared.display)
             .recovery(recovery.id)
             .client(&client)
-            .detail(detail),
-        )
-        .await?;
-        metrics::counter!("recovery_codes_total", "outcome" => "sent").increment(1);
-        tracing::info!(email = %prepared.hint, "recovery code sent");
-        Ok(())
+            .detail(format!(
+                "{what} for {}, committed before its email is handed to SES",
+                prepared.hint
+            ));
+        audit::append(conn, event).await
     }
 
     /// The recovery's first turn: the user is looked up, the limits applied, and either the
@@ -232,6 +237,8 @@ impl RecoveryService {
         }
         self.supersede(&mut tx, recovery, &display, &client, same_origin)
             .await?;
+        self.record_code_sent(&mut tx, recovery, &prepared, "code issued")
+            .await?;
         tx.commit().await?;
         Ok(Some(prepared))
     }
@@ -254,16 +261,23 @@ impl RecoveryService {
                 "the hourly email budget is spent",
             ));
         }
-        let mut conn = self.db.acquire().await?;
+        let mut tx = self.db.begin().await?;
         let replaced = recoveries::replace_undelivered_code(
-            &mut conn,
+            &mut tx,
             self.now(),
             recovery.id,
             &prepared.hash,
             self.code_ttl_seconds(),
         )
         .await?;
-        Ok(replaced.applied().then_some(prepared))
+        if !replaced.applied() {
+            return Ok(None);
+        }
+        let what = "fresh code issued (the previous one's email was never marked sent, and it no longer works)";
+        self.record_code_sent(&mut tx, recovery, &prepared, what)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(prepared))
     }
 
     /// A new code for `email`: hashed, and its email rendered. The code itself lives only in

@@ -28,27 +28,41 @@ async fn inbox(app: &TestApp, email: &str, n: usize) -> Vec<String> {
     .await
 }
 
+/// While the code email is at SES's door (the call held), the code is already committed and
+/// so is its `recovery.code_sent` event: the code works the moment it arrives, and an auditor
+/// who looks then sees it.
 #[tokio::test]
-async fn an_emailed_code_is_committed_before_it_leaves() {
+async fn an_emailed_code_and_its_audit_event_are_committed_before_it_leaves() {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
+    app.proxy.inject(Rule::new("SendEmail", Fault::HoldCall));
     assert_eq!(app.request_recovery(&user.username).await.status(), 202);
-    // Every audit event recorded now waits: the job cannot record its "code sent" (nor mark
-    // the code sent) until we let go.
-    let mut holder = app.db.begin().await.unwrap();
-    sqlx::query("LOCK TABLE audit_pending IN EXCLUSIVE MODE")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
-    let code = inbox(&app, &user.email, 1).await.remove(0);
+    app.proxy.wait_until_held("SendEmail").await;
     let (status, has_hash): (String, bool) =
         sqlx::query_as("SELECT status, code_hash IS NOT NULL FROM recoveries")
             .fetch_one(&app.db)
             .await
             .unwrap();
     assert_eq!((status.as_str(), has_hash), ("code_sent", true));
-    holder.rollback().await.unwrap();
+    let sent = app
+        .audit_details(&user.username, "recovery.code_sent")
+        .await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(
+        sent[0]
+            .1
+            .contains("committed before its email is handed to SES"),
+        "{sent:?}"
+    );
+    app.proxy.clear();
+    let code = inbox(&app, &user.email, 1).await.remove(0);
     app.confirm_ok(&user.username, &code, &user.password).await;
+    assert_eq!(
+        app.audit_details(&user.username, "recovery.code_sent")
+            .await
+            .len(),
+        1
+    );
 }
 
 /// The real binary on a database of its own, killed (SIGKILL) and restarted by the test; its
@@ -125,8 +139,9 @@ impl Crashable {
 
 /// Kills the service while the call `rule` holds is at the emulator's door (or its answer on
 /// the way back), during the issuing of a code; after a restart the inbox holds `emails` code
-/// emails in all, the last one works and every earlier one does not.
-async fn killed_while_issuing_a_code(rule: Rule, emails: usize) {
+/// emails in all, the last one works and every earlier one does not, and `issued` codes were
+/// audited (each with its code, before its email could leave).
+async fn killed_while_issuing_a_code(rule: Rule, emails: usize, issued: i64) {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
     let mut service = Crashable::start(&app).await;
@@ -144,8 +159,8 @@ async fn killed_while_issuing_a_code(rule: Rule, emails: usize) {
     assert_eq!(app.emails_to(&user.email).await.len(), emails);
     assert_eq!(
         service.count("recovery.code_sent").await,
-        1,
-        "the email that was marked"
+        issued,
+        "every code that could have been emailed is audited"
     );
     let (last, earlier) = codes.split_last().unwrap();
     for code in earlier {
@@ -159,18 +174,19 @@ async fn killed_while_issuing_a_code(rule: Rule, emails: usize) {
 
 #[tokio::test]
 async fn a_service_killed_during_the_lookup_before_a_code_is_issued_sends_one_working_code() {
-    killed_while_issuing_a_code(Rule::new("AdminGetUser", Fault::HoldAnswer), 1).await;
+    killed_while_issuing_a_code(Rule::new("AdminGetUser", Fault::HoldAnswer), 1, 1).await;
 }
 
 #[tokio::test]
 async fn a_service_killed_before_the_send_sends_one_working_code() {
-    killed_while_issuing_a_code(Rule::new("SendEmail", Fault::HoldCall), 1).await;
+    // The first code was committed (and audited) but its email never left: a fresh one is.
+    killed_while_issuing_a_code(Rule::new("SendEmail", Fault::HoldCall), 1, 2).await;
 }
 
 #[tokio::test]
 async fn a_service_killed_after_the_send_but_before_the_mark_sends_one_fresh_working_code() {
     // SES got the email, the service never learnt: that code dies, a fresh one follows.
-    killed_while_issuing_a_code(Rule::new("SendEmail", Fault::HoldAnswer), 2).await;
+    killed_while_issuing_a_code(Rule::new("SendEmail", Fault::HoldAnswer), 2, 2).await;
 }
 
 /// Kills the service at one Cognito step of a confirmed reset (the call `rule` holds); after a
