@@ -106,9 +106,18 @@ pub enum StaffAuthError {
     Store(#[from] sqlx::Error),
 }
 
-/// The active staff member holding `key`. A missing or invalid key counts against the client
-/// address's hourly budget of failures and is audited (`staff.auth_failed`): the first failure
-/// of the hour and the one that exhausts the budget, so that a flood is not a flood of events.
+/// At most this many `staff.auth_failed` events per hour, from every address together: failures
+/// from many addresses (such as rotating IPv6 /64s) are counted in metrics, never a flood of
+/// permanent audit rows.
+pub const AUTH_FAILURE_EVENTS_PER_HOUR: i64 = 100;
+const AUDITED_FAILURES: &str = "staff_auth_failures_audited";
+
+/// The active staff member holding `key`. The key is checked first: a valid key is never
+/// refused because others from the same address (a shared office, or every staff member
+/// without `TRUSTED_PROXIES`) failed. Only a request without a valid key spends its client
+/// address's hourly budget of failures, and is refused once it is spent. Failures are audited
+/// (`staff.auth_failed`): an address's first of the hour and the one that spends its budget,
+/// at most `AUTH_FAILURE_EVENTS_PER_HOUR` events an hour in all.
 pub async fn authenticate(
     pool: &PgPool,
     now: chrono::DateTime<chrono::Utc>,
@@ -116,6 +125,14 @@ pub async fn authenticate(
     client: &ClientInfo,
 ) -> Result<StaffMember, StaffAuthError> {
     let mut conn = pool.acquire().await?;
+    let member = match key {
+        Some(key) => store::find_active(&mut conn, &token_digest(key)).await?,
+        None => None,
+    };
+    if let Some(member) = member {
+        return Ok(member);
+    }
+    metrics::counter!("staff_auth_failures_total").increment(1);
     let counter = client
         .ip
         .as_deref()
@@ -130,19 +147,18 @@ pub async fn authenticate(
             }
         }
     }
-    let member = match key {
-        Some(key) => store::find_active(&mut conn, &token_digest(key)).await?,
-        None => None,
-    };
-    if let Some(member) = member {
-        return Ok(member);
-    }
     let failures = match &counter {
         Some(counter) => limits::hit(&mut conn, now, counter, HOUR).await?.hits,
         None => 1,
     };
     if failures == 1 || failures == AUTH_FAILURES_PER_IP_PER_HOUR {
-        let (outcome, detail) = if failures == 1 {
+        let audited = limits::hit(&mut conn, now, AUDITED_FAILURES, HOUR)
+            .await?
+            .hits;
+        if audited > AUTH_FAILURE_EVENTS_PER_HOUR {
+            return Err(StaffAuthError::Unauthorized);
+        }
+        let (outcome, mut detail) = if failures == 1 {
             (
                 Outcome::Rejected,
                 "missing, unknown, revoked or expired staff key".to_owned(),
@@ -153,6 +169,9 @@ pub async fn authenticate(
                 format!("{failures} failed staff authentications from this address this hour: refused until the hour is over"),
             )
         };
+        if audited == AUTH_FAILURE_EVENTS_PER_HOUR {
+            detail.push_str(&format!("; {AUTH_FAILURE_EVENTS_PER_HOUR} failures audited this hour: further ones are counted (staff_auth_failures_total), not audited, until the hour is over"));
+        }
         audit::append(
             &mut conn,
             AuditEvent::new(Action::StaffAuthFailed, &Actor::System, outcome)
