@@ -313,6 +313,7 @@ impl Application {
             names.clone(),
         );
         service = service.with_clock(Arc::clone(&clock));
+        let page_clock = Arc::clone(&clock);
         if let Some(texter) = texter {
             service = service.with_texts(texter);
         }
@@ -358,11 +359,10 @@ impl Application {
         let rules = web::Data::new(settings.recovery.clone());
         let names = web::Data::new(names);
         let audit_settings = web::Data::new(settings.audit.clone());
+        let https_only = settings.app_env != AppEnv::Local;
         let pages = web::Data::new(routes::pages::PagesConfig {
-            cookies: routes::pages::CookieConfig::new(
-                &settings.hashing.pepper,
-                settings.app_env != AppEnv::Local,
-            ),
+            cookies: routes::pages::CookieConfig::new(&settings.hashing.pepper, https_only)
+                .with_clock(page_clock),
             require_password: settings.recovery.require_password,
             sign_in_url: settings.recovery.app_sign_in_url.clone(),
         });
@@ -372,7 +372,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(telemetry::observe_request))
-                .wrap(routes::security_headers())
+                .wrap(routes::security_headers(https_only))
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .app_data(service.clone())
                 .app_data(db.clone())
@@ -389,7 +389,7 @@ impl Application {
 
         let admin = HttpServer::new(move || {
             App::new()
-                .wrap(routes::security_headers())
+                .wrap(routes::security_headers(https_only))
                 .app_data(admin_service.clone())
                 .app_data(admin_db.clone())
                 .app_data(admin_liveness.clone())

@@ -263,6 +263,13 @@ impl RecoveryService {
         })
     }
 
+    /// Whether the enrollment a page holds the token of is still open: a page shows its secret
+    /// only while it is (a replayed page cookie shows nothing once the enrollment ended).
+    pub async fn enrollment_open(&self, token: &SecretString) -> Result<bool, sqlx::Error> {
+        let mut conn = self.db.acquire().await?;
+        enrollments::is_open(&mut conn, self.now(), &token_digest(token)).await
+    }
+
     /// Resumes the new authenticator's enrollment from the one-time link of a reset-applied
     /// notice (after a waiting period, or when the user left the page early), with the
     /// password: only for a recovery that completed, only while the account has no

@@ -27,9 +27,18 @@ pub const JSON_BODY_LIMIT: usize = 16 * 1024;
 const USER_AGENT_MAX_CHARS: usize = 256;
 
 /// Headers on every response: nothing is cached, nothing is sniffed, and no page may load,
-/// frame or post anywhere but here.
-pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
-    actix_web::middleware::DefaultHeaders::new()
+/// frame or post anywhere but here; outside `local` (`https_only`), browsers are told to use
+/// HTTPS only (HSTS, a year).
+pub fn security_headers(https_only: bool) -> actix_web::middleware::DefaultHeaders {
+    let headers = if https_only {
+        actix_web::middleware::DefaultHeaders::new().add((
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ))
+    } else {
+        actix_web::middleware::DefaultHeaders::new()
+    };
+    headers
         .add((header::CACHE_CONTROL, "no-store"))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((
@@ -70,7 +79,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
                 .route(web::get().to(pages::recover::resume_form))
                 .route(web::post().to(pages::recover::resume)),
         )
-        .service(endpoint("/recover/enrollment").route(web::post().to(pages::recover::enrol)))
+        .service(
+            endpoint("/recover/enrollment")
+                .route(web::get().to(pages::recover::show_enrollment))
+                .route(web::post().to(pages::recover::enrol)),
+        )
+        .service(endpoint("/recover/done").route(web::get().to(pages::recover::done)))
         .service(endpoint("/assets/pages.css").route(web::get().to(pages::recover::stylesheet)))
         .service(
             endpoint("/v1/recovery")
@@ -237,5 +251,33 @@ pub fn client_info(req: &HttpRequest) -> ClientInfo {
     ClientInfo {
         ip: ip.map(|ip| ip.to_string()),
         user_agent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{test, web, App, HttpResponse};
+
+    #[actix_web::test]
+    async fn browsers_are_told_to_use_https_only_outside_local() {
+        for (https_only, hsts) in [
+            (true, Some("max-age=31536000; includeSubDomains")),
+            (false, None),
+        ] {
+            let app = test::init_service(
+                App::new()
+                    .wrap(super::security_headers(https_only))
+                    .route("/", web::get().to(HttpResponse::Ok)),
+            )
+            .await;
+            let response =
+                test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+            let header = response
+                .headers()
+                .get("strict-transport-security")
+                .map(|v| v.to_str().unwrap());
+            assert_eq!(header, hsts);
+            assert!(response.headers().contains_key("content-security-policy"));
+        }
     }
 }

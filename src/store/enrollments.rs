@@ -67,6 +67,22 @@ pub async fn lock_open(
     .await
 }
 
+/// Whether the enrollment with this token is still open (not finished, not expired).
+pub async fn is_open(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    token_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM enrollments
+         WHERE token_hash = $1 AND sealed IS NOT NULL AND finished_at IS NULL AND expires_at > $2)",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
 pub async fn count_attempt(conn: &mut PgConnection, id: Uuid) -> Result<i32, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE enrollments SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",

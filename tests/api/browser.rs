@@ -228,6 +228,23 @@ async fn a_person_recovers_and_enrols_a_new_authenticator_with_nothing_but_a_bro
     );
     browser.screenshot("3-enrol").await;
 
+    // The confirmation was answered with a redirect: a refresh shows the same new
+    // authenticator and posts nothing again (no attempt spent, nothing audited as wrong).
+    let captured = c.get_named_cookie("mfa_recovery").await.unwrap();
+    c.refresh().await.unwrap();
+    let again: String = browser
+        .text_of("totp-secret")
+        .await
+        .split_whitespace()
+        .collect();
+    assert_eq!(again, secret, "the same key after a refresh");
+    assert_eq!(
+        app.audit_details(&user.username, "recovery.confirm_failed")
+            .await,
+        [],
+        "a refresh is no wrong confirmation"
+    );
+
     // A wrong code is refused on the page, in words.
     let wrong = crate::helpers::other_totp(&totp_now(&secret));
     browser.fill("totp_code", &wrong).await;
@@ -247,6 +264,20 @@ async fn a_person_recovers_and_enrols_a_new_authenticator_with_nothing_but_a_bro
         .await;
     assert!(sign_in.is_ok(), "a link to the app's sign-in");
     browser.screenshot("5-enrolled").await;
+
+    // A page cookie captured during the enrollment shows no secret once it is over.
+    c.delete_all_cookies().await.unwrap();
+    c.add_cookie(captured).await.unwrap();
+    c.goto(&format!("{}/recover/enrollment", app.address))
+        .await
+        .unwrap();
+    assert!(
+        c.find(Locator::Css("[data-testid=\"totp-secret\"]"))
+            .await
+            .is_err(),
+        "a replayed cookie shows the key again"
+    );
+    assert!(!c.source().await.unwrap().contains(&secret[..16]));
     browser.close().await;
 
     // Cognito now asks for a code from the new authenticator, and accepts it.
@@ -283,6 +314,35 @@ async fn the_page_after_an_unknown_name_is_the_page_after_a_known_one() {
     browser.screenshot("unknown-name").await;
     browser.close().await;
     assert_eq!(pages[0], pages[1]);
+}
+
+/// A page session lives 30 minutes (on the service's clock): a form posted later is refused as
+/// expired, and nothing is done with it.
+#[tokio::test]
+async fn a_page_session_ends_after_thirty_minutes() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!("{}/recover", app.address)).await.unwrap();
+    app.advance(Duration::from_secs(30 * 60));
+    browser.fill("username", &user.username).await;
+    browser.submit().await;
+    let alert = c
+        .find(Locator::Css("[role=\"alert\"]"))
+        .await
+        .expect("an error");
+    assert!(alert
+        .text()
+        .await
+        .unwrap()
+        .contains("This form has expired"));
+    let recoveries: i64 = sqlx::query_scalar("SELECT count(*) FROM recoveries")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(recoveries, 0, "nothing was asked for");
+    browser.close().await;
 }
 
 #[tokio::test]

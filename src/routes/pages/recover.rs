@@ -8,7 +8,7 @@ use askama::Template;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::session::{CookieConfig, PageSession, PendingEnrollment};
+use super::session::{CookieConfig, Done, PageSession, PendingEnrollment};
 use super::text::{words, Text, EN};
 use crate::domain::{is_token, RecoveryCode, TotpCode, Username};
 use crate::recovery::{
@@ -166,7 +166,7 @@ fn error(field: &'static str, message: impl Into<String>) -> Option<FieldError> 
 fn forged(config: &PagesConfig) -> HttpResponse {
     render(
         StatusCode::FORBIDDEN,
-        &PageSession::new(),
+        &PageSession::new(&config.cookies),
         config,
         Step::Problem,
         error("", EN.session_expired.as_str()),
@@ -178,7 +178,13 @@ pub async fn start(config: web::Data<PagesConfig>) -> HttpResponse {
     let step = Step::Start {
         username: String::new(),
     };
-    render(StatusCode::OK, &PageSession::new(), &config, step, None)
+    render(
+        StatusCode::OK,
+        &PageSession::new(&config.cookies),
+        &config,
+        step,
+        None,
+    )
 }
 
 #[derive(Deserialize)]
@@ -225,7 +231,13 @@ pub async fn have_code(config: web::Data<PagesConfig>) -> HttpResponse {
         username: String::new(),
         ask_username: true,
     };
-    render(StatusCode::OK, &PageSession::new(), &config, step, None)
+    render(
+        StatusCode::OK,
+        &PageSession::new(&config.cookies),
+        &config,
+        step,
+        None,
+    )
 }
 
 #[derive(Deserialize)]
@@ -287,21 +299,97 @@ pub async fn confirm(
             client: client_info(&req),
         })
         .await;
+    // Success is answered with a redirect to a page that shows it (Post/Redirect/Get): a
+    // refresh shows the same page and posts no second confirmation, which would cost an attempt.
     match outcome {
         Ok(ConfirmOutcome::Reset {
             enrollment: Some(enrollment),
         }) => {
             session.enrollment = Some(PendingEnrollment::from(enrollment));
-            enrol_page(StatusCode::OK, &session, &config, None)
+            redirect(session, &config, ENROLLMENT_PAGE)
         }
         Ok(ConfirmOutcome::Reset { enrollment: None }) => {
-            render(StatusCode::OK, &session, &config, Step::Removed, None)
+            session.done = Some(Done::Removed);
+            redirect(session, &config, DONE_PAGE)
         }
         Ok(ConfirmOutcome::Scheduled { .. }) => {
-            render(StatusCode::OK, &session, &config, Step::Scheduled, None)
+            session.done = Some(Done::Scheduled);
+            redirect(session, &config, DONE_PAGE)
         }
         Err(err) => failed(&err, &session, &config, step(), "code"),
     }
+}
+
+/// Where a confirmed recovery's new authenticator is shown, and where other outcomes are.
+const ENROLLMENT_PAGE: &str = "/recover/enrollment";
+const DONE_PAGE: &str = "/recover/done";
+
+/// `303 See Other` to `page`, with the session (its CSRF token renewed: a form captured before
+/// the step succeeded is refused).
+fn redirect(mut session: PageSession, config: &PagesConfig, page: &str) -> HttpResponse {
+    session.rotate_csrf();
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, page))
+        .cookie(session.cookie(&config.cookies))
+        .finish()
+}
+
+/// `GET /recover/enrollment`: the new authenticator of the session's enrollment, while that
+/// enrollment is open. A replayed cookie of an enrollment that ended shows no secret.
+pub async fn show_enrollment(
+    req: HttpRequest,
+    service: web::Data<RecoveryService>,
+    config: web::Data<PagesConfig>,
+) -> HttpResponse {
+    let Some(mut session) = PageSession::load(&req, &config.cookies) else {
+        return render(
+            StatusCode::OK,
+            &PageSession::new(&config.cookies),
+            &config,
+            Step::Start {
+                username: String::new(),
+            },
+            None,
+        );
+    };
+    let open = match &session.enrollment {
+        Some(pending) => {
+            let token = SecretString::from(pending.token.clone());
+            match service.enrollment_open(&token).await {
+                Ok(open) => open,
+                Err(err) => {
+                    let err = EnrollmentError::Store(err);
+                    return failed(&err, &session, &config, Step::Problem, "");
+                }
+            }
+        }
+        None => false,
+    };
+    if !open {
+        session.enrollment = None;
+        return failed(
+            &EnrollmentError::Invalid,
+            &session,
+            &config,
+            Step::Problem,
+            "",
+        );
+    }
+    enrol_page(StatusCode::OK, &session, &config, None)
+}
+
+/// `GET /recover/done`: what the confirmation did, when there was no enrollment to show.
+pub async fn done(req: HttpRequest, config: web::Data<PagesConfig>) -> HttpResponse {
+    let session = PageSession::load(&req, &config.cookies);
+    let step = match session.as_ref().and_then(|s| s.done) {
+        Some(Done::Removed) => Step::Removed,
+        Some(Done::Scheduled) => Step::Scheduled,
+        None => Step::Start {
+            username: String::new(),
+        },
+    };
+    let session = session.unwrap_or_else(|| PageSession::new(&config.cookies));
+    render(StatusCode::OK, &session, &config, step, None)
 }
 
 impl From<Enrollment> for PendingEnrollment {
@@ -445,7 +533,7 @@ pub async fn resume_form(
     query: web::Query<ResumeQuery>,
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
-    let session = PageSession::new();
+    let session = PageSession::new(&config.cookies);
     if !is_token(&query.token) {
         return failed(
             &EnrollmentError::InvalidLink,
@@ -503,7 +591,7 @@ pub async fn resume(
     match result {
         Ok(enrollment) => {
             session.enrollment = Some(PendingEnrollment::from(enrollment));
-            enrol_page(StatusCode::OK, &session, &config, None)
+            redirect(session, &config, ENROLLMENT_PAGE)
         }
         Err(err) => failed(&err, &session, &config, step(), "password"),
     }
@@ -519,7 +607,10 @@ pub async fn stylesheet() -> HttpResponse {
 
 /// A page for a path that does not exist, for browsers.
 pub fn not_found_page() -> HttpResponse {
-    let config_less = PageSession::new();
+    let config_less = PageSession::new(&CookieConfig::new(
+        &SecretString::from("a page that sets no cookie"),
+        false,
+    ));
     let t: &Text = &EN;
     let page = RecoverPage {
         t,
@@ -566,7 +657,7 @@ mod tests {
             require_password: true,
             sign_in_url: None,
         };
-        let session = PageSession::new();
+        let session = PageSession::new(&config.cookies);
         for (err, status, _, retry) in every_error() {
             let api = ApiError::from_present(&*err).error_response();
             let page = failed(&*err, &session, &config, Step::Problem, "");

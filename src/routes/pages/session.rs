@@ -1,7 +1,9 @@
 //! The pages' state between two requests: a private cookie (encrypted and authenticated with a
-//! key derived from the pepper, HttpOnly, SameSite=Strict, Secure outside `local`) holding the
-//! CSRF synchronizer token, the name typed, and the enrollment in progress. Nothing of it ever
-//! appears in a URL.
+//! key derived from the pepper, HttpOnly, SameSite=Strict; outside `local` Secure and named
+//! `__Host-`, so that no subdomain can set or shadow it) holding the CSRF synchronizer token, when
+//! the session began, the enrollment in progress and the outcome last shown. It lives
+//! `SESSION_MINUTES` (the cookie's Max-Age, and checked against the time it holds). Nothing of it
+//! ever appears in a URL.
 
 use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
 use actix_web::HttpRequest;
@@ -11,16 +13,25 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
 use crate::domain::random_token;
 
-const COOKIE: &str = "mfa_recovery";
-const PATH: &str = "/recover";
+/// The cookie over HTTPS: `__Host-` binds it to this host and path `/`.
+const SECURE_COOKIE: &str = "__Host-mfa_recovery";
+/// The cookie of a `local` run over plain HTTP, which browsers refuse `__Host-` for.
+const LOCAL_COOKIE: &str = "mfa_recovery";
+const LOCAL_PATH: &str = "/recover";
+/// How long a page session lives, from its first page.
+pub const SESSION_MINUTES: i64 = 30;
 
 /// How the pages' cookie is protected.
 #[derive(Clone)]
 pub struct CookieConfig {
     key: Key,
     secure: bool,
+    clock: Arc<dyn Clock>,
 }
 
 impl CookieConfig {
@@ -33,8 +44,35 @@ impl CookieConfig {
         Self {
             key: Key::derive_from(&mac.finalize().into_bytes()),
             secure,
+            clock: Arc::new(SystemClock),
         }
     }
+
+    /// Sessions begin and end by `clock` (tests move it).
+    #[must_use]
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
+    }
+
+    fn name(&self) -> &'static str {
+        if self.secure {
+            SECURE_COOKIE
+        } else {
+            LOCAL_COOKIE
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+}
+
+/// What the last successful step showed, for the page a redirect lands on (Post/Redirect/Get:
+/// a refresh shows it again, and posts nothing).
+#[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    Removed,
+    Scheduled,
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -48,22 +86,37 @@ pub struct PendingEnrollment {
 #[derive(Serialize, Deserialize, Clone)]
 pub struct PageSession {
     pub csrf: String,
+    /// When the session began (Unix seconds, the service's clock).
+    issued_at: i64,
     pub enrollment: Option<PendingEnrollment>,
+    #[serde(default)]
+    pub done: Option<Done>,
 }
 
 impl PageSession {
-    pub fn new() -> Self {
+    pub fn new(config: &CookieConfig) -> Self {
         Self {
             csrf: random_token().expose_secret().to_owned(),
+            issued_at: config.now(),
             enrollment: None,
+            done: None,
         }
     }
 
-    fn load(req: &HttpRequest, config: &CookieConfig) -> Option<Self> {
+    /// A new CSRF token, once a step succeeded: a form captured before it is refused.
+    pub fn rotate_csrf(&mut self) {
+        self.csrf = random_token().expose_secret().to_owned();
+    }
+
+    /// The request's session: `None` without one, for another key, or past its lifetime.
+    pub fn load(req: &HttpRequest, config: &CookieConfig) -> Option<Self> {
+        let name = config.name();
         let mut jar = CookieJar::new();
-        jar.add_original(req.cookie(COOKIE)?);
-        let cookie = jar.private(&config.key).get(COOKIE)?;
-        serde_json::from_str(cookie.value()).ok()
+        jar.add_original(req.cookie(name)?);
+        let cookie = jar.private(&config.key).get(name)?;
+        let session: Self = serde_json::from_str(cookie.value()).ok()?;
+        let age = config.now() - session.issued_at;
+        (0..SESSION_MINUTES * 60).contains(&age).then_some(session)
     }
 
     /// The session of a form post whose CSRF token matches the cookie's (compared in constant
@@ -77,15 +130,95 @@ impl PageSession {
     /// The cookie that carries this session.
     pub fn cookie(&self, config: &CookieConfig) -> Cookie<'static> {
         let value = serde_json::to_string(self).expect("strings serialise");
+        let left = (self.issued_at + SESSION_MINUTES * 60 - config.now()).max(0);
+        let name = config.name();
         let mut jar = CookieJar::new();
         jar.private_mut(&config.key).add(
-            Cookie::build(COOKIE, value)
-                .path(PATH)
+            Cookie::build(name, value)
+                .path(if config.secure { "/" } else { LOCAL_PATH })
                 .http_only(true)
                 .secure(config.secure)
                 .same_site(SameSite::Strict)
+                .max_age(actix_web::cookie::time::Duration::seconds(left))
                 .finish(),
         );
-        jar.get(COOKIE).expect("just added").clone().into_owned()
+        jar.get(name).expect("just added").clone().into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A clock that moves only when told.
+    struct Still(Mutex<chrono::DateTime<chrono::Utc>>);
+
+    impl Still {
+        fn advance(&self, by: std::time::Duration) {
+            *self.0.lock().unwrap() += chrono::Duration::from_std(by).unwrap();
+        }
+    }
+
+    impl Clock for Still {
+        fn now(&self) -> chrono::DateTime<chrono::Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    fn config(secure: bool) -> (CookieConfig, Arc<Still>) {
+        let clock = Arc::new(Still(Mutex::new(chrono::Utc::now())));
+        let config = CookieConfig::new(&SecretString::from("p".repeat(32)), secure)
+            .with_clock(clock.clone());
+        (config, clock)
+    }
+
+    #[test]
+    fn over_https_the_cookie_is_host_only_secure_and_lives_thirty_minutes() {
+        let (config, clock) = config(true);
+        let session = PageSession::new(&config);
+        let cookie = session.cookie(&config);
+        assert_eq!(cookie.name(), "__Host-mfa_recovery");
+        assert_eq!(cookie.path(), Some("/"));
+        assert_eq!(cookie.domain(), None);
+        assert_eq!(cookie.secure(), Some(true));
+        assert_eq!(cookie.http_only(), Some(true));
+        assert_eq!(cookie.same_site(), Some(SameSite::Strict));
+        assert_eq!(
+            cookie.max_age(),
+            Some(actix_web::cookie::time::Duration::minutes(30))
+        );
+        // Written again later, it still ends when the session does.
+        clock.advance(std::time::Duration::from_secs(10 * 60));
+        assert_eq!(
+            session.cookie(&config).max_age(),
+            Some(actix_web::cookie::time::Duration::minutes(20))
+        );
+
+        let (local, _) = self::config(false);
+        let cookie = PageSession::new(&local).cookie(&local);
+        assert_eq!(
+            (cookie.name(), cookie.path()),
+            ("mfa_recovery", Some("/recover"))
+        );
+    }
+
+    #[test]
+    fn a_session_is_read_back_until_it_is_thirty_minutes_old() {
+        let (config, clock) = config(true);
+        let session = PageSession::new(&config);
+        let cookie = session.cookie(&config);
+        let request = || {
+            actix_web::test::TestRequest::default()
+                .cookie(cookie.clone())
+                .to_http_request()
+        };
+        let csrf = session.csrf.clone();
+        assert!(PageSession::verified(&request(), &config, &csrf).is_some());
+        assert!(PageSession::verified(&request(), &config, "forged").is_none());
+        clock.advance(std::time::Duration::from_secs(30 * 60 - 1));
+        assert!(PageSession::verified(&request(), &config, &csrf).is_some());
+        clock.advance(std::time::Duration::from_secs(1));
+        assert!(PageSession::verified(&request(), &config, &csrf).is_none());
     }
 }
