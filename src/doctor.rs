@@ -8,7 +8,7 @@ use crate::idp::{
     PoolTier, TokenRemoval,
 };
 use crate::mail::{MailAccount, MailError, Mailer};
-use crate::settings::Settings;
+use crate::settings::{AppEnv, Settings};
 use crate::sms::{TextError, Texter};
 use crate::store::role::RolePrivileges;
 
@@ -135,8 +135,19 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
         ses_sender(facts, settings),
         ses_account(facts, settings),
         sms_notices(facts),
+        client_addresses(settings),
     ]
     .concat()
+}
+
+/// In production the service runs behind a load balancer: without `TRUSTED_PROXIES` every client
+/// is the balancer's address, and shares one address's limits with everyone.
+fn client_addresses(settings: &Settings) -> Vec<Finding> {
+    if settings.app_env != AppEnv::Production || !settings.recovery.trusted_proxies.is_empty() {
+        return Vec::new();
+    }
+    vec![finding(Level::Warn, "client addresses", "APP_ENV=production without TRUSTED_PROXIES: behind a load balancer every client is the balancer's address, so all share one address's limits (one person's wrong guesses or requests limit everyone)")
+        .fix("set TRUSTED_PROXIES to the load balancer's CIDRs (its X-Forwarded-For is then believed), or leave it unset only when clients connect directly")]
 }
 
 /// The pool's MFA mode and the factors it offers.
@@ -692,5 +703,36 @@ mod tests {
             .as_deref()
             .unwrap_or("")
             .contains("ses:GetEmailIdentity")));
+    }
+
+    #[test]
+    fn in_production_without_trusted_proxies_every_client_sharing_one_address_is_a_warning() {
+        let production = [
+            ("APP_ENV", "production"),
+            (
+                "CODE_PEPPER",
+                "a-production-pepper-of-at-least-32-bytes-0123456789",
+            ),
+            // base64 of 32 bytes, an Ed25519 key for this test only.
+            (
+                "AUDIT_SIGNING_KEY",
+                "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
+            ),
+        ];
+        let without = assess(&ready(), &settings(&production));
+        assert!(
+            levels(&without).contains(&("client addresses", Level::Warn)),
+            "{:?}",
+            levels(&without)
+        );
+        let behind_proxies = [&production[..], &[("TRUSTED_PROXIES", "10.0.0.0/8")]].concat();
+        let with = assess(&ready(), &settings(&behind_proxies));
+        assert!(!levels(&with)
+            .iter()
+            .any(|(check, _)| *check == "client addresses"));
+        let local = assess(&ready(), &settings(&[]));
+        assert!(!levels(&local)
+            .iter()
+            .any(|(check, _)| *check == "client addresses"));
     }
 }

@@ -36,6 +36,8 @@ pub struct Application {
     server: Server,
     /// The internal listener: probes and metrics.
     admin: Server,
+    /// The staff routes' own listener (`STAFF_BIND_ADDR`), when they have one.
+    staff: Option<(u16, Server)>,
     workers: Vec<JoinHandle<()>>,
     worker: Arc<Worker<RecoveryService>>,
     shutdown: watch::Sender<bool>,
@@ -229,6 +231,13 @@ impl Application {
         let port = listener.local_addr()?.port();
         let admin_listener = listen(&settings.server.admin_bind_addr, "ADMIN_BIND_ADDR")?;
         let admin_port = admin_listener.local_addr()?.port();
+        let staff_listener = match &settings.server.staff_bind_addr {
+            Some(addr) => Some(listen(addr, "STAFF_BIND_ADDR")?),
+            None => None,
+        };
+        if settings.app_env == AppEnv::Production && settings.recovery.trusted_proxies.is_empty() {
+            tracing::warn!("APP_ENV=production without TRUSTED_PROXIES: every client address is the socket peer's, which behind a load balancer is the balancer's own, so every client shares one address's limits (`mfa-recovery doctor` says so too)");
+        }
 
         let db = store::connect(&settings.database).await.with_context(|| {
             format!(
@@ -369,6 +378,14 @@ impl Application {
         let cors_origins = settings.recovery.cors_allowed_origins.clone();
         let (admin_service, admin_db, admin_liveness) =
             (service.clone(), db.clone(), liveness.clone());
+        let staff_here = staff_listener.is_none();
+        let staff_app = (
+            service.clone(),
+            db.clone(),
+            rules.clone(),
+            names.clone(),
+            audit_settings.clone(),
+        );
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(telemetry::observe_request))
@@ -382,10 +399,39 @@ impl Application {
                 .app_data(pages.clone())
                 .app_data(liveness.clone())
                 .configure(|cfg| routes::configure(cfg, &cors_origins))
+                .configure(|cfg| {
+                    if staff_here {
+                        routes::configure_staff(cfg);
+                    }
+                })
                 .default_service(web::to(routes::not_found))
         })
         .listen(listener)?
         .run();
+
+        let staff = match staff_listener {
+            Some(staff_listener) => {
+                let staff_port = staff_listener.local_addr()?.port();
+                let (service, db, rules, names, audit_settings) = staff_app;
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .wrap(actix_web::middleware::from_fn(telemetry::observe_request))
+                        .wrap(routes::security_headers(https_only))
+                        .wrap(TracingLogger::<telemetry::RequestSpan>::new())
+                        .app_data(service.clone())
+                        .app_data(db.clone())
+                        .app_data(rules.clone())
+                        .app_data(names.clone())
+                        .app_data(audit_settings.clone())
+                        .configure(routes::configure_staff)
+                        .default_service(web::to(routes::not_found))
+                })
+                .listen(staff_listener)?
+                .run();
+                Some((staff_port, server))
+            }
+            None => None,
+        };
 
         let admin = HttpServer::new(move || {
             App::new()
@@ -399,12 +445,14 @@ impl Application {
         .workers(1)
         .listen(admin_listener)?
         .run();
-        tracing::info!(port, admin_port, "listening");
+        let staff_port = staff.as_ref().map(|(port, _)| *port);
+        tracing::info!(port, admin_port, ?staff_port, "listening");
         Ok(Self {
             port,
             admin_port,
             server,
             admin,
+            staff,
             workers,
             worker,
             shutdown,
@@ -425,9 +473,20 @@ impl Application {
     }
 
     /// Serves until the servers stop (SIGTERM/SIGINT), then stops the job loops.
+    /// The staff routes' own port (`STAFF_BIND_ADDR`), when they have one.
+    pub fn staff_port(&self) -> Option<u16> {
+        self.staff.as_ref().map(|(port, _)| *port)
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let (result, admin) = tokio::join!(self.server, self.admin);
-        let result = result.and(admin);
+        let staff = async {
+            match self.staff {
+                Some((_, server)) => server.await,
+                None => Ok(()),
+            }
+        };
+        let (result, admin, staff) = tokio::join!(self.server, self.admin, staff);
+        let result = result.and(admin).and(staff);
         let _ = self.shutdown.send(true);
         for worker in self.workers {
             let _ = worker.await;

@@ -9,6 +9,11 @@ use ipnet::IpNet;
 pub struct TrustedProxies(Vec<IpNet>);
 
 impl TrustedProxies {
+    /// No proxy is trusted: every client is its socket peer.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn parse(list: &str) -> Result<Self, String> {
         list.split(',')
             .map(str::trim)

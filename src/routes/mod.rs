@@ -63,74 +63,86 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
         .max_age(600)
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
+/// How bodies, queries and forms are read, with their limits: on every listener that serves
+/// routes.
+fn extractors(cfg: &mut web::ServiceConfig) {
     cfg.app_data(json_config())
         .app_data(query_config())
-        .app_data(form_config())
-        .service(
-            endpoint("/recover")
-                .route(web::get().to(pages::recover::start))
-                .route(web::post().to(pages::recover::request)),
-        )
-        .service(endpoint("/recover/code").route(web::get().to(pages::recover::have_code)))
-        .service(endpoint("/recover/confirm").route(web::post().to(pages::recover::confirm)))
-        .service(
-            endpoint("/recover/enrol")
-                .route(web::get().to(pages::recover::resume_form))
-                .route(web::post().to(pages::recover::resume)),
-        )
-        .service(
-            endpoint("/recover/enrollment")
-                .route(web::get().to(pages::recover::show_enrollment))
-                .route(web::post().to(pages::recover::enrol)),
-        )
-        .service(endpoint("/recover/done").route(web::get().to(pages::recover::done)))
-        .service(endpoint("/assets/pages.css").route(web::get().to(pages::recover::stylesheet)))
-        .service(
-            endpoint("/v1/recovery")
-                .wrap(cors(cors_origins))
-                .route(web::post().to(recovery::request)),
-        )
-        .service(
-            endpoint("/v1/recovery/confirm")
-                .wrap(cors(cors_origins))
-                .route(web::post().to(recovery::confirm)),
-        )
-        .service(
-            endpoint("/v1/recovery/enrollment")
-                .wrap(cors(cors_origins))
-                .route(web::post().to(recovery::resume_enrollment)),
-        )
-        .service(
-            endpoint("/v1/recovery/enrollment/verify")
-                .wrap(cors(cors_origins))
-                .route(web::post().to(recovery::verify_enrollment)),
-        )
-        .service(
-            endpoint("/v1/recovery/cancel")
-                .route(web::get().to(cancel::show))
-                .route(web::post().to(cancel::cancel)),
-        )
-        .service(
-            endpoint("/v1/support/recoveries")
-                .route(web::post().to(support::start))
-                .route(web::get().to(support::list)),
-        )
-        .service(
-            endpoint("/v1/support/recoveries/{recovery_id}/cancel")
-                .route(web::post().to(support::cancel)),
-        )
-        .service(endpoint("/v1/support/unlock").route(web::post().to(support::unlock)))
-        .service(endpoint("/v1/audit/events").route(web::get().to(audit::events)))
-        .service(endpoint("/v1/audit/verify").route(web::get().to(audit::verify)))
-        .service(endpoint("/v1/audit/checkpoint").route(web::get().to(audit::checkpoint)))
-        .service(endpoint("/healthz").route(web::get().to(health::healthz)))
-        .service(endpoint("/openapi.json").route(web::get().to(openapi::document)))
-        .service(endpoint("/docs").route(web::get().to(openapi::page)))
-        .service(endpoint("/readyz").route(web::get().to(health::readyz)));
+        .app_data(form_config());
 }
 
-/// Browsers get a page in words; API clients a problem.
+/// The public routes: the pages, the end users' API, health and the API's documentation.
+pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
+    extractors(cfg);
+    cfg.service(
+        endpoint("/recover")
+            .route(web::get().to(pages::recover::start))
+            .route(web::post().to(pages::recover::request)),
+    )
+    .service(endpoint("/recover/code").route(web::get().to(pages::recover::have_code)))
+    .service(endpoint("/recover/confirm").route(web::post().to(pages::recover::confirm)))
+    .service(
+        endpoint("/recover/enrol")
+            .route(web::get().to(pages::recover::resume_form))
+            .route(web::post().to(pages::recover::resume)),
+    )
+    .service(
+        endpoint("/recover/enrollment")
+            .route(web::get().to(pages::recover::show_enrollment))
+            .route(web::post().to(pages::recover::enrol)),
+    )
+    .service(endpoint("/recover/done").route(web::get().to(pages::recover::done)))
+    .service(endpoint("/assets/pages.css").route(web::get().to(pages::recover::stylesheet)))
+    .service(
+        endpoint("/v1/recovery")
+            .wrap(cors(cors_origins))
+            .route(web::post().to(recovery::request)),
+    )
+    .service(
+        endpoint("/v1/recovery/confirm")
+            .wrap(cors(cors_origins))
+            .route(web::post().to(recovery::confirm)),
+    )
+    .service(
+        endpoint("/v1/recovery/enrollment")
+            .wrap(cors(cors_origins))
+            .route(web::post().to(recovery::resume_enrollment)),
+    )
+    .service(
+        endpoint("/v1/recovery/enrollment/verify")
+            .wrap(cors(cors_origins))
+            .route(web::post().to(recovery::verify_enrollment)),
+    )
+    .service(
+        endpoint("/v1/recovery/cancel")
+            .route(web::get().to(cancel::show))
+            .route(web::post().to(cancel::cancel)),
+    )
+    .service(endpoint("/healthz").route(web::get().to(health::healthz)))
+    .service(endpoint("/openapi.json").route(web::get().to(openapi::document)))
+    .service(endpoint("/docs").route(web::get().to(openapi::page)))
+    .service(endpoint("/readyz").route(web::get().to(health::readyz)));
+}
+
+/// The staff routes (support desk and auditors): on the public listener, or on a listener of
+/// their own (`STAFF_BIND_ADDR`).
+pub fn configure_staff(cfg: &mut web::ServiceConfig) {
+    extractors(cfg);
+    cfg.service(
+        endpoint("/v1/support/recoveries")
+            .route(web::post().to(support::start))
+            .route(web::get().to(support::list)),
+    )
+    .service(
+        endpoint("/v1/support/recoveries/{recovery_id}/cancel")
+            .route(web::post().to(support::cancel)),
+    )
+    .service(endpoint("/v1/support/unlock").route(web::post().to(support::unlock)))
+    .service(endpoint("/v1/audit/events").route(web::get().to(audit::events)))
+    .service(endpoint("/v1/audit/verify").route(web::get().to(audit::verify)))
+    .service(endpoint("/v1/audit/checkpoint").route(web::get().to(audit::checkpoint)));
+}
+
 /// The internal listener (`ADMIN_BIND_ADDR`): probes and metrics, never exposed publicly.
 /// Metrics tell what happened to each kind of request, so they are not served on the public
 /// listener at all: there they would tell eligible names from unknown ones.
@@ -140,6 +152,7 @@ pub fn configure_admin(cfg: &mut web::ServiceConfig) {
         .service(endpoint("/readyz").route(web::get().to(health::readyz)));
 }
 
+/// A path that does not exist: browsers get a page in words; API clients a problem.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     if wants_html(&req) {
         return pages::recover::not_found_page();

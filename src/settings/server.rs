@@ -10,6 +10,9 @@ pub struct ServerSettings {
     pub bind_addr: String,
     /// The internal listener: `/metrics`, `/healthz`, `/readyz`; never exposed publicly.
     pub admin_bind_addr: String,
+    /// A listener of its own for the staff routes (`/v1/support/*`, `/v1/audit/*`), which then
+    /// do not answer on the public one; `None`: they are served on `bind_addr`.
+    pub staff_bind_addr: Option<String>,
     pub log_format: LogFormat,
 }
 
@@ -17,6 +20,8 @@ pub struct ServerSettings {
 pub(super) struct RawServer {
     bind_addr: String,
     admin_bind_addr: String,
+    #[serde(default)]
+    staff_bind_addr: Option<String>,
     log_format: String,
 }
 
@@ -42,6 +47,12 @@ impl TryFrom<RawServer> for ServerSettings {
         let mut mistakes = Mistakes::default();
         let bind_addr = mistakes.take(listen_addr("BIND_ADDR", raw.bind_addr));
         let admin_bind_addr = mistakes.take(listen_addr("ADMIN_BIND_ADDR", raw.admin_bind_addr));
+        let staff_bind_addr = match raw.staff_bind_addr.filter(|a| !a.trim().is_empty()) {
+            Some(addr) => mistakes
+                .take(listen_addr("STAFF_BIND_ADDR", addr))
+                .map(Some),
+            None => Some(None),
+        };
         let log_format = mistakes.take(match raw.log_format.trim().to_ascii_lowercase().as_str() {
             "pretty" => Ok(LogFormat::Pretty),
             "json" => Ok(LogFormat::Json),
@@ -54,6 +65,7 @@ impl TryFrom<RawServer> for ServerSettings {
         Ok(Self {
             bind_addr: bind_addr.expect("checked"),
             admin_bind_addr: admin_bind_addr.expect("checked"),
+            staff_bind_addr: staff_bind_addr.expect("checked"),
             log_format: log_format.expect("checked"),
         })
     }

@@ -310,3 +310,43 @@ async fn revoking_a_name_without_an_active_key_fails_and_is_audited_as_failed() 
             .unwrap();
     assert_eq!(outcome, "failed");
 }
+
+/// With STAFF_BIND_ADDR the staff routes answer on their own listener (one only staff reach)
+/// and not on the public one, which keeps the end users' routes.
+#[tokio::test]
+async fn with_a_staff_listener_the_staff_routes_answer_only_there() {
+    let app =
+        TestApp::spawn_with(AppOptions::default().set("STAFF_BIND_ADDR", "127.0.0.1:0")).await;
+    let staff = app.staff_address.clone().expect("a staff listener");
+    let support = app.staff_key("sam", "support").await;
+    let auditor = app.staff_key("ada", "auditor").await;
+    let get = |base: &str, path: &str, key: &str| {
+        app.http
+            .get(format!("{base}{path}"))
+            .bearer_auth(key)
+            .send()
+    };
+    let list = "/v1/support/recoveries?username=someone";
+    assert_eq!(
+        get(&app.address, list, &support).await.unwrap().status(),
+        404
+    );
+    assert_eq!(get(&staff, list, &support).await.unwrap().status(), 200);
+    let verify = "/v1/audit/verify";
+    assert_eq!(
+        get(&app.address, verify, &auditor).await.unwrap().status(),
+        404
+    );
+    assert_eq!(get(&staff, verify, &auditor).await.unwrap().status(), 200);
+    // The end users' routes stay public, and are not on the staff listener.
+    let user = app.create_user().await;
+    assert_eq!(app.request_recovery(&user.username).await.status(), 202);
+    let on_staff = app
+        .http
+        .post(format!("{staff}/v1/recovery"))
+        .json(&serde_json::json!({"username": user.username}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_staff.status(), 404);
+}

@@ -162,6 +162,8 @@ pub struct TestApp {
     pub address: String,
     /// The internal listener (`ADMIN_BIND_ADDR`): probes and metrics.
     pub admin_address: String,
+    /// The staff routes' own listener, with `STAFF_BIND_ADDR`.
+    pub staff_address: Option<String>,
     pub db: PgPool,
     pub db_url: String,
     pub pool_id: String,
@@ -252,12 +254,16 @@ impl TestApp {
             .expect("the service starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         let admin_address = format!("http://127.0.0.1:{}", app.admin_port());
+        let staff_address = app
+            .staff_port()
+            .map(|port| format!("http://127.0.0.1:{port}"));
         let worker = app.worker();
         tokio::spawn(app.run_until_stopped());
 
         TestApp {
             address,
             admin_address,
+            staff_address,
             db: PgPool::connect(&db_url).await.expect("test database"),
             db_url,
             pool_id,
