@@ -289,10 +289,14 @@ impl RecoveryService {
         let Some(claim) =
             recoveries::take_over_reset(&mut conn, self.now(), recovery.id, lease).await?
         else {
-            return Err(JobError::transient(
-                "finishing the reset",
-                "its confirmation still holds it",
-            ));
+            // Its holder's lease still runs: due again the moment it ends, not backed off.
+            let until = recoveries::claimed_until(&mut conn, recovery.id)
+                .await?
+                .unwrap_or_else(|| self.now());
+            return Err(JobError::NotYet {
+                until,
+                why: "its confirmation still holds it",
+            });
         };
         self.reset_or_retry(&mut conn, &recovery, claim, "finishing the reset")
             .await

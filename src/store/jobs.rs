@@ -109,6 +109,20 @@ pub async fn finish(conn: &mut PgConnection, id: i64, end: JobEnd) -> Result<(),
     Ok(())
 }
 
+/// Makes the job due at `until`, without counting a failed run.
+pub async fn due_at(
+    conn: &mut PgConnection,
+    id: i64,
+    until: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE jobs SET run_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(until)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Counts a failed run and makes the job due again `delay_seconds` after `now`.
 pub async fn retry_later(
     conn: &mut PgConnection,

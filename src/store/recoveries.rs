@@ -585,6 +585,18 @@ pub async fn take_over_reset(
     .await
 }
 
+/// When the lease of the reset's holder runs out (`None`: nobody holds it).
+pub async fn claimed_until(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT claimed_until FROM recoveries WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map(Option::flatten)
+}
+
 /// The holder of a reset lets its lease go at once, so that the job finishing the reset may
 /// take over without waiting (the recovery stays `resetting`: it never goes back).
 pub async fn hand_over_reset(

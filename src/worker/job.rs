@@ -26,6 +26,14 @@ pub enum JobError {
     /// The database failed: the run is rolled back and the job stays due.
     #[error(transparent)]
     Store(#[from] sqlx::Error),
+    /// Nothing failed, but the job cannot do its work before `until` (such as a reset whose
+    /// holder's lease still runs): the run is rolled back and the job is due again then,
+    /// without counting a failed attempt or backing off.
+    #[error("not due before {until}: {why}")]
+    NotYet {
+        until: chrono::DateTime<chrono::Utc>,
+        why: &'static str,
+    },
 }
 
 impl JobError {

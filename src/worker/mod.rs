@@ -144,6 +144,12 @@ impl<C: Send + Sync + 'static> Worker<C> {
             Ok(()) => jobs::finish(&mut tx, job.id, JobEnd::Done).await?,
             Err(JobError::Store(err)) => return Err(err),
             Err(err @ JobError::Transient { .. }) => self.job_failed(&mut tx, &job, &err).await?,
+            Err(JobError::NotYet { until, why }) => {
+                // Never earlier than a second from now, so that a job cannot spin.
+                let until = until.max(self.clock.now() + chrono::Duration::seconds(1));
+                tracing::debug!(job_id = job.id, kind = %job.kind, recovery_id = ?job.recovery_id, %until, why, "job not due yet");
+                jobs::due_at(&mut tx, job.id, until).await?;
+            }
         }
         tx.commit().await?;
         Ok(true)

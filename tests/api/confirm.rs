@@ -604,6 +604,48 @@ async fn without_notify_sms_no_text_goes() {
     assert_eq!(app.texts_to(&phone).await, Vec::<String>::new());
 }
 
+/// The job that finishes a reset, when it finds the confirmation still holding its lease, is due
+/// again the moment the lease ends: no failed attempt is counted and nothing backs off (it used to
+/// retry at 3, 8, 18, 27, 48 s, whatever the lease said).
+#[tokio::test]
+async fn the_job_finishing_a_reset_comes_back_when_the_holders_lease_ends() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    app.proxy
+        .inject(Rule::new("AdminDeleteSoftwareToken", Fault::HoldCall));
+    let held = {
+        let (http, address) = (app.http.clone(), app.address.clone());
+        let body =
+            serde_json::json!({"username": user.username, "code": code, "password": user.password});
+        tokio::spawn(async move {
+            http.post(format!("{address}/v1/recovery/confirm"))
+                .json(&body)
+                .send()
+                .await
+        })
+    };
+    app.proxy.wait_until_held("AdminDeleteSoftwareToken").await;
+    // The finishing job runs while the confirmation still holds the reset.
+    sqlx::query("UPDATE jobs SET run_at = now() - interval '1 second' WHERE kind = 'finish_reset'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    app.run_pending_jobs().await;
+    let (attempts, due, lease_ends): (i32, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as(
+            "SELECT j.attempts, j.run_at, r.claimed_until FROM jobs j JOIN recoveries r ON r.id = j.recovery_id
+             WHERE j.kind = 'finish_reset' AND j.finished_at IS NULL",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(attempts, 0, "no failed attempt");
+    assert_eq!(due, lease_ends, "due when the lease ends");
+    app.proxy.clear();
+    assert_eq!(held.await.unwrap().unwrap().status(), 200);
+}
+
 /// While one confirmation is removing the authenticator, a second one with the same right code
 /// hears "in progress, try again in a few seconds" (503 with `Retry-After`), from the API and
 /// from the page alike.
