@@ -379,23 +379,21 @@ impl Application {
         let (admin_service, admin_db, admin_liveness) =
             (service.clone(), db.clone(), liveness.clone());
         let staff_here = staff_listener.is_none();
-        let staff_app = (
-            service.clone(),
-            db.clone(),
-            rules.clone(),
-            names.clone(),
-            audit_settings.clone(),
-        );
+        // What every listener that serves routes shares (the public one and the staff one).
+        let shared = move |cfg: &mut web::ServiceConfig| {
+            cfg.app_data(service.clone())
+                .app_data(db.clone())
+                .app_data(rules.clone())
+                .app_data(names.clone())
+                .app_data(audit_settings.clone());
+        };
+        let staff_shared = shared.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(telemetry::observe_request))
                 .wrap(routes::security_headers(https_only))
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())
-                .app_data(service.clone())
-                .app_data(db.clone())
-                .app_data(rules.clone())
-                .app_data(names.clone())
-                .app_data(audit_settings.clone())
+                .configure(shared.clone())
                 .app_data(pages.clone())
                 .app_data(liveness.clone())
                 .configure(|cfg| routes::configure(cfg, &cors_origins))
@@ -412,17 +410,12 @@ impl Application {
         let staff = match staff_listener {
             Some(staff_listener) => {
                 let staff_port = staff_listener.local_addr()?.port();
-                let (service, db, rules, names, audit_settings) = staff_app;
                 let server = HttpServer::new(move || {
                     App::new()
                         .wrap(actix_web::middleware::from_fn(telemetry::observe_request))
                         .wrap(routes::security_headers(https_only))
                         .wrap(TracingLogger::<telemetry::RequestSpan>::new())
-                        .app_data(service.clone())
-                        .app_data(db.clone())
-                        .app_data(rules.clone())
-                        .app_data(names.clone())
-                        .app_data(audit_settings.clone())
+                        .configure(staff_shared.clone())
                         .configure(routes::configure_staff)
                         .default_service(web::to(routes::not_found))
                 })

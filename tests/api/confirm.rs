@@ -1,5 +1,5 @@
 use crate::helpers::{
-    assert_problem, other_code, AppOptions, Fault, Rule, SignIn, TestApp, UserOptions,
+    assert_problem, other_code, AppOptions, Fault, Rule, SignIn, TestApp, TestUser, UserOptions,
 };
 
 #[tokio::test]
@@ -604,6 +604,28 @@ async fn without_notify_sms_no_text_goes() {
     assert_eq!(app.texts_to(&phone).await, Vec::<String>::new());
 }
 
+/// A confirmation with the right code and password, sent in the background and held at the
+/// token deletion (the reset is claimed, its lease running): its answer once the test lets go.
+async fn confirming_while_the_token_deletion_is_held(
+    app: &TestApp,
+    user: &TestUser,
+    code: &str,
+) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+    app.proxy
+        .inject(Rule::new("AdminDeleteSoftwareToken", Fault::HoldCall));
+    let (http, address) = (app.http.clone(), app.address.clone());
+    let body =
+        serde_json::json!({"username": user.username, "code": code, "password": user.password});
+    let confirming = tokio::spawn(async move {
+        http.post(format!("{address}/v1/recovery/confirm"))
+            .json(&body)
+            .send()
+            .await
+    });
+    app.proxy.wait_until_held("AdminDeleteSoftwareToken").await;
+    confirming
+}
+
 /// The job that finishes a reset, when it finds the confirmation still holding its lease, is due
 /// again the moment the lease ends: no failed attempt is counted and nothing backs off (it used to
 /// retry at 3, 8, 18, 27, 48 s, whatever the lease said).
@@ -612,20 +634,7 @@ async fn the_job_finishing_a_reset_comes_back_when_the_holders_lease_ends() {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
     let code = app.code_for(&user).await;
-    app.proxy
-        .inject(Rule::new("AdminDeleteSoftwareToken", Fault::HoldCall));
-    let held = {
-        let (http, address) = (app.http.clone(), app.address.clone());
-        let body =
-            serde_json::json!({"username": user.username, "code": code, "password": user.password});
-        tokio::spawn(async move {
-            http.post(format!("{address}/v1/recovery/confirm"))
-                .json(&body)
-                .send()
-                .await
-        })
-    };
-    app.proxy.wait_until_held("AdminDeleteSoftwareToken").await;
+    let held = confirming_while_the_token_deletion_is_held(&app, &user, &code).await;
     // The finishing job runs while the confirmation still holds the reset.
     sqlx::query("UPDATE jobs SET run_at = now() - interval '1 second' WHERE kind = 'finish_reset'")
         .execute(&app.db)
@@ -655,20 +664,7 @@ async fn a_confirmation_during_a_reset_in_progress_is_503_with_retry_after_on_th
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
     let code = app.code_for(&user).await;
-    app.proxy
-        .inject(Rule::new("AdminDeleteSoftwareToken", Fault::HoldCall));
-    let first = {
-        let (http, address) = (app.http.clone(), app.address.clone());
-        let body =
-            serde_json::json!({"username": user.username, "code": code, "password": user.password});
-        tokio::spawn(async move {
-            http.post(format!("{address}/v1/recovery/confirm"))
-                .json(&body)
-                .send()
-                .await
-        })
-    };
-    app.proxy.wait_until_held("AdminDeleteSoftwareToken").await;
+    let first = confirming_while_the_token_deletion_is_held(&app, &user, &code).await;
 
     let api = app.confirm(&user.username, &code, &user.password).await;
     assert_eq!(api.headers()["retry-after"], "5");

@@ -173,18 +173,34 @@ fn forged(config: &PagesConfig) -> HttpResponse {
     )
 }
 
+/// The session holds no open enrollment (it ended, expired, or was never there): said, with
+/// nothing left to type.
+fn no_enrollment(session: &PageSession, config: &PagesConfig) -> HttpResponse {
+    failed(
+        &EnrollmentError::Invalid,
+        session,
+        config,
+        Step::Problem,
+        "",
+    )
+}
+
+/// `step` in a new page session (a first page, or one whose session is gone).
+fn fresh(config: &PagesConfig, step: Step) -> HttpResponse {
+    let session = PageSession::new(&config.cookies);
+    render(StatusCode::OK, &session, config, step, None)
+}
+
+/// The first step, for a page without the session it needs.
+fn start_step() -> Step {
+    Step::Start {
+        username: String::new(),
+    }
+}
+
 /// `GET /recover`: where a user who lost their phone starts.
 pub async fn start(config: web::Data<PagesConfig>) -> HttpResponse {
-    let step = Step::Start {
-        username: String::new(),
-    };
-    render(
-        StatusCode::OK,
-        &PageSession::new(&config.cookies),
-        &config,
-        step,
-        None,
-    )
+    fresh(&config, start_step())
 }
 
 #[derive(Deserialize)]
@@ -231,13 +247,7 @@ pub async fn have_code(config: web::Data<PagesConfig>) -> HttpResponse {
         username: String::new(),
         ask_username: true,
     };
-    render(
-        StatusCode::OK,
-        &PageSession::new(&config.cookies),
-        &config,
-        step,
-        None,
-    )
+    fresh(&config, step)
 }
 
 #[derive(Deserialize)]
@@ -342,15 +352,7 @@ pub async fn show_enrollment(
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
     let Some(mut session) = PageSession::load(&req, &config.cookies) else {
-        return render(
-            StatusCode::OK,
-            &PageSession::new(&config.cookies),
-            &config,
-            Step::Start {
-                username: String::new(),
-            },
-            None,
-        );
+        return fresh(&config, start_step());
     };
     let open = match &session.enrollment {
         Some(pending) => {
@@ -367,28 +369,21 @@ pub async fn show_enrollment(
     };
     if !open {
         session.enrollment = None;
-        return failed(
-            &EnrollmentError::Invalid,
-            &session,
-            &config,
-            Step::Problem,
-            "",
-        );
+        return no_enrollment(&session, &config);
     }
     enrol_page(StatusCode::OK, &session, &config, None)
 }
 
 /// `GET /recover/done`: what the confirmation did, when there was no enrollment to show.
 pub async fn done(req: HttpRequest, config: web::Data<PagesConfig>) -> HttpResponse {
-    let session = PageSession::load(&req, &config.cookies);
-    let step = match session.as_ref().and_then(|s| s.done) {
+    let Some(session) = PageSession::load(&req, &config.cookies) else {
+        return fresh(&config, start_step());
+    };
+    let step = match session.done {
         Some(Done::Removed) => Step::Removed,
         Some(Done::Scheduled) => Step::Scheduled,
-        None => Step::Start {
-            username: String::new(),
-        },
+        None => start_step(),
     };
-    let session = session.unwrap_or_else(|| PageSession::new(&config.cookies));
     render(StatusCode::OK, &session, &config, step, None)
 }
 
@@ -474,13 +469,7 @@ pub async fn enrol(
         return forged(&config);
     };
     let Some(pending) = session.enrollment.clone() else {
-        return failed(
-            &EnrollmentError::Invalid,
-            &session,
-            &config,
-            Step::Problem,
-            "",
-        );
+        return no_enrollment(&session, &config);
     };
     let Ok(code) = TotpCode::parse(&form.totp_code) else {
         return enrol_page(
