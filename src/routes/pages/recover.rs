@@ -596,17 +596,15 @@ pub async fn stylesheet() -> HttpResponse {
 
 /// A page for a path that does not exist, for browsers.
 pub fn not_found_page() -> HttpResponse {
-    let config_less = PageSession::new(&CookieConfig::new(
-        &SecretString::from("a page that sets no cookie"),
-        false,
-    ));
+    // This page sets no cookie: its forms' token is never checked, so any fresh one does.
+    let csrf = crate::domain::random_token();
     let t: &Text = &EN;
     let page = RecoverPage {
         t,
         lang: &t.lang,
         service: &t.service,
         title: &t.not_found,
-        csrf: &config_less.csrf,
+        csrf: csrf.expose_secret(),
         step: Step::Problem,
         error: None,
         password_needed: false,
