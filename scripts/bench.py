@@ -10,6 +10,8 @@ Pairs (baseline | service), each measured `--rounds` times, median [min-max]:
 Service only:
   request -> email   p50/p95 at 5 requests/s for real users                            (ms)
   job drain          a burst of requests, until every job is done                       (s)
+  bystander p99     one client's paced requests alone, then while another floods from 3
+                     shared addresses (their counters are written by concurrent batches)  (ms)
   processes          intake with 1 and with 3 service processes on one database  (req/s, sum)
 """
 
@@ -144,6 +146,25 @@ def set_aside(db):
 
 set_aside.count = 0
 
+# A flood from three shared client addresses: every batch of requests counts the same three keys.
+SHARED_SCRIPT = WRK_SCRIPT.replace(
+    'local ip = "10." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)',
+    'local ip = "10.9.0." .. math.random(1, 3)')
+
+
+def bystander(url, seconds):
+    """Paced requests (10 ms apart) for unique names from the bench's own address; p99 and the
+    slowest, in ms."""
+    latencies, n, end = [], 0, time.time() + seconds
+    while time.time() < end:
+        n += 1
+        started = time.perf_counter()
+        http("POST", url + "/v1/recovery", {"username": f"bystander-{os.getpid()}-{n}-{end:.0f}"})
+        latencies.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.01)
+    latencies.sort()
+    return latencies[max(int(len(latencies) * 0.99) - 1, 0)], latencies[-1]
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -277,6 +298,26 @@ def main():
     while psql(db, "SELECT count(*) FROM jobs WHERE finished_at IS NULL") != "0":
         time.sleep(0.05)
     rows.append((f"job drain after a burst of {burst}", "", f"{time.time() - started:.1f} s", ""))
+
+    # A bystander alone, then while a client floods from 3 shared addresses.
+    shared = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    shared.write(SHARED_SCRIPT)
+    shared.close()
+    alone, alone_max = bystander(urls["service"], args.seconds)
+    flood = threading.Thread(target=wrk, args=(
+        urls["service"] + "/v1/recovery", args.seconds + 1, args.connections, shared.name))
+    flood.start()
+    time.sleep(0.5)
+    flooded, flooded_max = bystander(urls["service"], args.seconds - 1)
+    flood.join()
+    set_aside(db)
+    log = os.path.join(os.environ["SERVICES_DIR"], "bench-service-0.log")
+    with open(log, errors="replace") as f:
+        deadlocks = f.read().count("deadlock detected")
+    rows.append(("bystander p99 (max): alone (left) vs under a 3-address flood (right)",
+                 f"{alone:.1f} ms ({alone_max:.0f})", f"{flooded:.1f} ms ({flooded_max:.0f})",
+                 f"{flooded / alone:.2f}" if alone else "-"))
+    rows.append(("'deadlock detected' in the service's log", "", str(deadlocks), ""))
 
     # Intake with 1 and with 3 processes on one database.
     one = wrk(urls["service"] + "/v1/recovery", args.seconds, args.connections, lua.name)[0]

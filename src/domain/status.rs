@@ -103,6 +103,10 @@ pub enum Transition {
     CancelBySupport,
     /// The owner stops a scheduled reset with the notice's link.
     CancelByLink,
+    /// A confirmation through the code email's link takes the recovery for its reset: a
+    /// recovery locked by wrong codes too (the lock stops guessing the code; the link cannot be
+    /// guessed).
+    ClaimByLink,
 }
 
 impl Transition {
@@ -117,6 +121,7 @@ impl Transition {
             // way locks too, and is then never sent).
             Self::Lock => &[Requested, CodeSent, NotEligible],
             Self::ClaimForReset => &[CodeSent, Resetting],
+            Self::ClaimByLink => &[CodeSent, Resetting, Locked],
             Self::Schedule | Self::Complete | Self::FailReset => &[Resetting],
             Self::ClaimScheduled => &[Scheduled, Resetting],
             // A scheduled reset too: the waiting period exists so that it can be stopped.
@@ -134,7 +139,7 @@ impl Transition {
             Self::IssueGaveUp | Self::FailReset => Failed,
             Self::Supersede => Superseded,
             Self::Lock => Locked,
-            Self::ClaimForReset | Self::ClaimScheduled => Resetting,
+            Self::ClaimForReset | Self::ClaimScheduled | Self::ClaimByLink => Resetting,
             Self::Schedule => Scheduled,
             Self::Complete => Completed,
             Self::CancelBySupport | Self::CancelByLink => Cancelled,

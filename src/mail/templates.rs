@@ -62,6 +62,9 @@ pub struct RecoveryCodeEmail {
     pub password_needed: bool,
     /// Where to type it (`PUBLIC_BASE_URL/recover/code`), when the service's address is known.
     pub recover_url: Option<String>,
+    /// The one-time link that confirms without the code (`PUBLIC_BASE_URL/recover/link?token=`),
+    /// when the service's address is known.
+    pub confirm_url: Option<String>,
     pub mfa_required: bool,
     pub mfa_optional: bool,
 }
@@ -131,6 +134,18 @@ impl RecoveryLockedEmail {
     }
 }
 
+/// Wrong codes from addresses that never asked for one reached the account's daily ceiling.
+pub struct GuessingEmail {
+    pub failures: i64,
+}
+email!(GuessingEmail: "guessing/subject.txt", "guessing/body.txt", "guessing/body.html");
+
+impl GuessingEmail {
+    fn failures_f64(&self) -> f64 {
+        self.failures as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +163,7 @@ mod tests {
             minutes: 10,
             password_needed: true,
             recover_url: Some("https://id.example.com/recover/code".into()),
+            confirm_url: Some("https://id.example.com/recover/link?token=t0ken".into()),
             mfa_required: true,
             mfa_optional: false,
         }
@@ -161,6 +177,10 @@ mod tests {
             assert!(part.contains("together with your password"), "{part}");
             assert!(
                 part.contains("https://id.example.com/recover/code"),
+                "{part}"
+            );
+            assert!(
+                part.contains("https://id.example.com/recover/link?token=t0ken"),
                 "{part}"
             );
             assert!(part.contains("next sign-in"), "{part}");
@@ -189,6 +209,7 @@ mod tests {
                 minutes: 10,
                 password_needed: true,
                 recover_url: None,
+                confirm_url: None,
                 mfa_required,
                 mfa_optional,
             }
@@ -238,6 +259,7 @@ mod tests {
                     minutes: 1 + u64::from(flags),
                     password_needed: on(0),
                     recover_url: on(1).then(|| "https://x.test/recover/code".into()),
+                    confirm_url: on(1).then(|| "https://x.test/recover/link?token=t".into()),
                     mfa_required: on(2),
                     mfa_optional: on(3),
                 }
@@ -268,6 +290,10 @@ mod tests {
                     at: "now".into(),
                     ip: "192.0.2.1".into(),
                     attempts: u32::from(flags),
+                }
+                .render(to(), &w),
+                GuessingEmail {
+                    failures: i64::from(flags),
                 }
                 .render(to(), &w),
             ];

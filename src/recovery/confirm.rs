@@ -7,12 +7,14 @@ use secrecy::SecretString;
 use sqlx::PgConnection;
 
 use super::enrollment::Enrollment;
-use super::jobs::{ApplyReset, FinishReset, LockNotice, ResetNotice};
-use super::limits::{AttemptRefused, Reservation};
+use super::jobs::{ApplyReset, FinishReset, GuessingNotice, LockNotice, ResetNotice};
+use super::limits::{AttemptRefused, Block, Reservation};
 use super::reset::{ResetError, Resetting};
 use super::{HashError, LimitError, RecoveryService};
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::domain::{Actor, ClientInfo, RecoveryCode, RecoveryStatus, Username};
+use crate::domain::{
+    token_digest, Actor, ClientInfo, RecoveryCode, RecoveryStatus, Transition, Username,
+};
 use crate::idp::{IdentityProvider, IdpError, PasswordCheck};
 use crate::store::attempts;
 use crate::store::recoveries::{self, RecoveryRow};
@@ -86,8 +88,58 @@ struct Attempt {
     reservation: Reservation,
     /// The live recoveries requested from the same block (their attempts were counted).
     own: Vec<Uuid>,
-    /// The newest live recovery of the name, which audit events refer to.
+    /// The live recovery of the name audit events refer to (the block's own first).
     newest: Option<Uuid>,
+}
+
+/// How a confirmation was counted before anything was judged: as an attempt against the name's
+/// limits (a code), or as a try of an emailed link (`tries` of at most `max`).
+enum Counted<'a> {
+    Code(&'a Attempt),
+    Link {
+        recovery: Uuid,
+        tries: i32,
+        max: i64,
+    },
+}
+
+impl Counted<'_> {
+    /// How a right confirmation takes the recovery for its reset.
+    fn claim(&self) -> Transition {
+        match self {
+            Self::Code(_) => Transition::ClaimForReset,
+            Self::Link { .. } => Transition::ClaimByLink,
+        }
+    }
+
+    /// The confirmation was right: it no longer counts as a failure.
+    async fn right(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Code(attempt) => attempts::succeeded(conn, attempt.reservation.id).await,
+            Self::Link { .. } => Ok(()),
+        }
+    }
+
+    /// The confirmation was never judged: it stops counting. Recoveries first, attempts
+    /// second: the order a completing reset takes them in, so the two never wait for each other.
+    async fn give_back(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Code(attempt) => {
+                for id in &attempt.own {
+                    recoveries::refund_attempt(conn, *id).await?;
+                }
+                attempts::refund(conn, attempt.reservation.id).await
+            }
+            Self::Link { recovery, .. } => recoveries::refund_confirm_link(conn, *recovery).await,
+        }
+    }
+}
+
+/// A confirmation through the one-time link of a code email.
+pub struct LinkConfirmation {
+    pub link: SecretString,
+    pub password: Option<SecretString>,
+    pub client: ClientInfo,
 }
 
 /// What a successful confirmation did.
@@ -162,7 +214,18 @@ impl RecoveryService {
         let prefix = client.address_block();
         let mut tx = self.db.begin().await?;
         let name_key = self.names.key(&confirmation.username);
-        let live = recoveries::live_for(&mut tx, self.now(), &name_key, username).await?;
+        recoveries::lock_account(&mut tx, &name_key).await?;
+        let live = recoveries::live_for(&mut tx, self.now(), &name_key, username, &prefix).await?;
+        let own: Vec<Uuid> = live
+            .iter()
+            .filter(|r| r.request_prefix.as_deref() == Some(prefix.as_str()))
+            .map(|r| r.id)
+            .collect();
+        let block = if own.is_empty() {
+            Block::Stranger
+        } else {
+            Block::Holder
+        };
         // The name is recorded as the user's Cognito username once a recovery showed it is one,
         // redacted otherwise (it may be anything: a typo, a password typed in the wrong field).
         let display = live.first().map_or_else(
@@ -178,7 +241,7 @@ impl RecoveryService {
         let newest = live.first().map(|r| r.id);
         let reservation = match self
             .limits
-            .reserve_attempt(&mut tx, &name_key, &prefix)
+            .reserve_attempt(&mut tx, &name_key, &prefix, block)
             .await?
         {
             Ok(reservation) => reservation,
@@ -206,11 +269,6 @@ impl RecoveryService {
                 return Err(err);
             }
         };
-        let own: Vec<Uuid> = live
-            .iter()
-            .filter(|r| r.request_prefix.as_deref() == Some(prefix.as_str()))
-            .map(|r| r.id)
-            .collect();
         for id in &own {
             recoveries::count_attempt(&mut tx, *id).await?;
         }
@@ -224,15 +282,15 @@ impl RecoveryService {
             newest,
         };
 
-        // 2. Compare with every live code of the name, all of them whatever matches, so that the
-        //    time taken depends only on how many are live (the same for every name asked for
-        //    the same way), and with none live, the same argon2 work as one. The password is
-        //    checked only once a code is right, so that a guesser learns nothing about it.
+        // 2. Compare with the live codes of the name, all of them whatever matches, and with
+        //    dummies up to the same number every time: the time taken tells nothing about what
+        //    is live. The password is checked only once a code is right, so that a guesser
+        //    learns nothing about it.
         let matched = match self.compare(&confirmation.code, &live).await {
             Ok(matched) => matched,
             Err(HashError::Busy) => {
                 // Nothing was judged: the attempt is given back.
-                self.give_back(&attempt).await?;
+                self.give_back(&Counted::Code(&attempt)).await?;
                 return Err(ConfirmError::Busy);
             }
             Err(err) => return Err(err.into()),
@@ -245,26 +303,122 @@ impl RecoveryService {
             };
             return self.failed_attempt(&attempt, client, why).await;
         };
+        self.judge_password(
+            recovery,
+            &Counted::Code(&attempt),
+            confirmation.password.as_ref(),
+            client,
+        )
+        .await
+    }
+
+    /// A confirmation through the one-time link of a code email: the password (when required)
+    /// is all it asks for. It is not judged against the name's other codes and not refused by
+    /// the account's ceiling of wrong confirmations, so that guessing from elsewhere can never
+    /// shut out the person who holds the mailbox; the link takes a few wrong passwords, then
+    /// stops working (the code does not). It works exactly while its code does.
+    pub async fn confirm_link(
+        &self,
+        confirmation: LinkConfirmation,
+    ) -> Result<ConfirmOutcome, ConfirmError> {
+        let result = self.confirm_link_attempt(confirmation).await;
+        let outcome = match &result {
+            Ok(ConfirmOutcome::Reset { .. }) => "reset",
+            Ok(ConfirmOutcome::Scheduled { .. }) => "scheduled",
+            Err(err) => err.outcome(),
+        };
+        metrics::counter!("recovery_confirms_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    #[tracing::instrument(skip_all, fields(recovery_id))]
+    async fn confirm_link_attempt(
+        &self,
+        confirmation: LinkConfirmation,
+    ) -> Result<ConfirmOutcome, ConfirmError> {
+        let client = &confirmation.client;
+        self.limits
+            .limit_client("confirm", client)
+            .await
+            .map_err(|e| match e {
+                LimitError::Limited { retry_after } => ConfirmError::RateLimited { retry_after },
+                LimitError::Unavailable(e) => ConfirmError::LimitsUnavailable(e),
+            })?;
+        let mut tx = self.db.begin().await?;
+        let Some((recovery, tries)) =
+            recoveries::try_confirm_link(&mut tx, self.now(), &token_digest(&confirmation.link))
+                .await?
+        else {
+            return Err(ConfirmError::Invalid);
+        };
+        let max = self.limits.budgets().attempts_per_code;
+        if i64::from(tries) > max {
+            recoveries::end_confirm_link(&mut tx, recovery.id).await?;
+            audit::append(
+                &mut tx,
+                AuditEvent::new(Action::ConfirmFailed, &Actor::User, Outcome::Rejected)
+                    .username(&recovery.username)
+                    .recovery(recovery.id)
+                    .client(client)
+                    .detail(format!(
+                        "the emailed link stopped working after {max} wrong passwords; the code still works"
+                    )),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(ConfirmError::Locked);
+        }
+        tx.commit().await?;
+        self.judge_password(
+            &recovery,
+            &Counted::Link {
+                recovery: recovery.id,
+                tries,
+                max,
+            },
+            confirmation.password.as_ref(),
+            client,
+        )
+        .await
+    }
+
+    /// The code (or the emailed link) was right: checks the password and, when it is right too,
+    /// claims the recovery and applies its reset (or schedules it).
+    async fn judge_password(
+        &self,
+        recovery: &RecoveryRow,
+        counted: &Counted<'_>,
+        password: Option<&SecretString>,
+        client: &ClientInfo,
+    ) -> Result<ConfirmOutcome, ConfirmError> {
         tracing::Span::current().record("recovery_id", tracing::field::display(recovery.id));
         match password_step(
             self.idp.as_ref(),
             self.rules.require_password,
             recovery.account(),
-            confirmation.password.as_ref(),
+            password,
             client,
         )
         .await
         {
             Ok(Ok(())) => {}
-            Ok(Err(why)) => return self.failed_attempt(&attempt, client, why).await,
-            Err(err) => return Err(self.unavailable(recovery, &attempt, client, err).await?),
+            Ok(Err(why)) => {
+                return match counted {
+                    Counted::Code(attempt) => self.failed_attempt(attempt, client, why).await,
+                    Counted::Link { tries, max, .. } => {
+                        self.failed_link(recovery, client, why, *tries, *max).await
+                    }
+                }
+            }
+            Err(err) => return Err(self.unavailable(recovery, counted, client, err).await?),
         }
+        let actor = Actor::User;
 
-        // 3. The service already finished this reset on its own after this code's confirmation
-        //    was answered 503: the retry is answered as the reset it asked for, once.
+        // The service already finished this reset on its own after this code's confirmation
+        // was answered 503: the retry is answered as the reset it asked for, once.
         if recovery.status == RecoveryStatus::Completed {
             let mut conn = self.db.acquire().await?;
-            attempts::succeeded(&mut conn, attempt.reservation.id).await?;
+            counted.right(&mut conn).await?;
             recoveries::code_used(&mut conn, recovery.id).await?;
             return Ok(ConfirmOutcome::Reset { enrollment: None });
         }
@@ -272,9 +426,10 @@ impl RecoveryService {
         // the job that finishes the reset should this confirmation not (it dies, or Cognito
         // stops answering after the token deletion may have been sent).
         let lease = self.reset_lease_seconds();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         let Some(claim) =
-            recoveries::claim_for_reset(&mut tx, self.now(), recovery.id, lease).await?
+            recoveries::claim_for_reset(&mut tx, now, recovery.id, counted.claim(), lease).await?
         else {
             let now = recoveries::get(&mut tx, recovery.id)
                 .await?
@@ -282,21 +437,29 @@ impl RecoveryService {
             if now == Some(RecoveryStatus::Resetting) {
                 // Right code and password: this attempt does not count against anyone.
                 tx.rollback().await?;
-                self.give_back(&attempt).await?;
+                self.give_back(counted).await?;
                 return Err(ConfirmError::ResetInProgress);
             }
-            audit::append(&mut tx, failed("code already used").recovery(recovery.id)).await?;
+            let event = AuditEvent::new(Action::ConfirmFailed, &actor, Outcome::Rejected)
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .client(client)
+                .detail("code already used");
+            audit::append(&mut tx, event).await?;
             tx.commit().await?;
             return Err(ConfirmError::Invalid);
         };
-        attempts::succeeded(&mut tx, attempt.reservation.id).await?;
+        counted.right(&mut tx).await?;
         if self.rules.reset_delay.is_zero() {
-            let due = self.now() + chrono::Duration::seconds(lease);
-            worker::enqueue_at::<FinishReset>(&mut tx, recovery.id, due).await?;
+            // Taking over a reset whose holder's lease ran out moves its job: one per reset.
+            let due = now + chrono::Duration::seconds(lease);
+            if worker::reschedule::<FinishReset>(&mut tx, recovery.id, due).await? == 0 {
+                worker::enqueue_at::<FinishReset>(&mut tx, recovery.id, due).await?;
+            }
         }
         tx.commit().await?;
 
-        // 4. With a waiting period, schedule the reset; otherwise apply it in Cognito and prove it.
+        // With a waiting period, schedule the reset; otherwise apply it in Cognito and prove it.
         if !self.rules.reset_delay.is_zero() {
             return self.schedule_reset(recovery, client).await;
         }
@@ -310,7 +473,7 @@ impl RecoveryService {
             Ok(()) => {
                 // Answered 200: the code is used.
                 recoveries::code_used(&mut *self.db.acquire().await?, recovery.id).await?;
-                let enrollment = match &confirmation.password {
+                let enrollment = match password {
                     Some(password) => self.start_enrollment(recovery, password, client).await,
                     None => None,
                 };
@@ -322,6 +485,31 @@ impl RecoveryService {
             Err(ResetError::NotApplied(why)) => Err(ConfirmError::ResetNotApplied(why)),
             Err(ResetError::Store(err)) => Err(ConfirmError::Store(err)),
         }
+    }
+
+    /// A wrong password through the emailed link (counted when it was tried): recorded.
+    async fn failed_link(
+        &self,
+        recovery: &RecoveryRow,
+        client: &ClientInfo,
+        why: &str,
+        tries: i32,
+        max: i64,
+    ) -> Result<ConfirmOutcome, ConfirmError> {
+        let mut tx = self.db.begin().await?;
+        audit::append(
+            &mut tx,
+            AuditEvent::new(Action::ConfirmFailed, &Actor::User, Outcome::Rejected)
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .client(client)
+                .detail(format!(
+                    "{why} through the emailed link (try {tries} of {max})"
+                )),
+        )
+        .await?;
+        tx.commit().await?;
+        Err(ConfirmError::Invalid)
     }
 
     /// The code and password were right and a waiting period is set: the reset is applied by a
@@ -362,37 +550,31 @@ impl RecoveryService {
         Ok(ConfirmOutcome::Scheduled { reset_at })
     }
 
-    /// The live recovery whose code this is, comparing with every one of them (and with a
-    /// dummy when there is none).
+    /// The live recovery whose code this is, comparing with every one of them and with dummies
+    /// up to `recoveries::COMPARED` verifications in all, whatever is live.
     async fn compare<'a>(
         &self,
         code: &RecoveryCode,
         live: &'a [RecoveryRow],
     ) -> Result<Option<&'a RecoveryRow>, HashError> {
         let mut matched = None;
-        for recovery in live {
+        for n in 0..recoveries::COMPARED.max(live.len()) {
+            let recovery = live.get(n);
             let right = self
                 .hasher
-                .verify(code, recovery.code_hash.as_deref())
+                .verify(code, recovery.and_then(|r| r.code_hash.as_deref()))
                 .await?;
             if right && matched.is_none() {
-                matched = Some(recovery);
+                matched = recovery;
             }
-        }
-        if live.is_empty() {
-            self.hasher.verify(code, None).await?;
         }
         Ok(matched)
     }
 
-    /// An attempt that was never judged stops counting. Recoveries first, attempts second: the
-    /// order a completing reset takes them in, so the two never wait for each other.
-    async fn give_back(&self, attempt: &Attempt) -> Result<(), sqlx::Error> {
+    /// A confirmation that was never judged stops counting.
+    async fn give_back(&self, counted: &Counted<'_>) -> Result<(), sqlx::Error> {
         let mut tx = self.db.begin().await?;
-        for id in &attempt.own {
-            recoveries::refund_attempt(&mut tx, *id).await?;
-        }
-        attempts::refund(&mut tx, attempt.reservation.id).await?;
+        counted.give_back(&mut tx).await?;
         tx.commit().await
     }
 
@@ -423,6 +605,15 @@ impl RecoveryService {
         }
         audit::append(&mut tx, event).await?;
         self.recoveries_locked(&mut tx, &locked, client).await?;
+        // This failure reached the account's daily ceiling, past which addresses that asked for
+        // no code are refused: the owner is told (the job sends at most one a day, and finds
+        // out whether there is an owner, so this path is the same for every name).
+        if attempt.reservation.account_failures == self.limits.budgets().failures_per_day {
+            if let Some(id) = attempt.newest {
+                worker::enqueue::<GuessingNotice>(&mut tx, id).await?;
+                self.wakeup.notify_one();
+            }
+        }
         tx.commit().await?;
         Err(ConfirmError::Invalid)
     }
@@ -464,12 +655,12 @@ impl RecoveryService {
     async fn unavailable(
         &self,
         recovery: &RecoveryRow,
-        attempt: &Attempt,
+        counted: &Counted<'_>,
         client: &ClientInfo,
         err: IdpError,
     ) -> Result<ConfirmError, ConfirmError> {
         tracing::warn!(error = %err, "Cognito unavailable during confirmation");
-        self.give_back(attempt).await?;
+        self.give_back(counted).await?;
         let mut tx = self.db.begin().await?;
         audit::append(
             &mut tx,

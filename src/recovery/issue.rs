@@ -3,6 +3,7 @@
 //! sent; every other name gets a recovery that behaves the same towards confirmations but has
 //! no code.
 
+use secrecy::ExposeSecret;
 use sqlx::PgConnection;
 
 use super::eligibility::{eligibility, Eligible};
@@ -10,7 +11,8 @@ use super::limits::{email_refused, EmailKind};
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::{
-    ClientInfo, EmailAddress, Initiator, RecoveryCode, RecoveryStatus, Transition,
+    random_token, token_digest, ClientInfo, EmailAddress, Initiator, RecoveryCode, RecoveryStatus,
+    Transition,
 };
 use crate::mail::{templates, Email};
 use crate::store::recoveries::{self, Issued, RecoveryRow, Superseding};
@@ -20,6 +22,8 @@ use crate::worker::JobError;
 struct Prepared {
     message: Email,
     hash: String,
+    /// The SHA-256 of the email's confirmation link, when it carries one.
+    link_hash: Option<String>,
     hint: String,
     /// How the name is recorded.
     display: String,
@@ -189,6 +193,7 @@ impl RecoveryService {
                 username: &display,
                 transition: Transition::NotEligible,
                 code_hash: None,
+                link_hash: None,
                 email_hint: None,
                 ttl_seconds,
             };
@@ -222,6 +227,7 @@ impl RecoveryService {
             username: &display,
             transition: Transition::CodeSent,
             code_hash: Some(&prepared.hash),
+            link_hash: prepared.link_hash.as_deref(),
             email_hint: Some(&prepared.hint),
             ttl_seconds,
         };
@@ -267,6 +273,7 @@ impl RecoveryService {
             self.now(),
             recovery.id,
             &prepared.hash,
+            prepared.link_hash.as_deref(),
             self.code_ttl_seconds(),
         )
         .await?;
@@ -280,7 +287,8 @@ impl RecoveryService {
         Ok(Some(prepared))
     }
 
-    /// A new code for `email`: hashed, and its email rendered. The code itself lives only in
+    /// A new code for `email`: hashed, and its email rendered, with a one-time confirmation
+    /// link bound to it when the service's address is known. The code and the link live only in
     /// the email.
     async fn fresh_code(&self, email: &EmailAddress, display: &str) -> Result<Prepared, JobError> {
         let code = RecoveryCode::generate();
@@ -289,15 +297,16 @@ impl RecoveryService {
             .hash(&code)
             .await
             .map_err(|e| JobError::transient("hashing the code", e))?;
+        let base = self.rules.public_base_url.as_ref();
+        let link = base.map(|_| random_token());
         let message = templates::RecoveryCodeEmail {
             code: code.grouped(),
             minutes: self.rules.code_ttl.as_secs().div_ceil(60),
             password_needed: self.rules.require_password,
-            recover_url: self
-                .rules
-                .public_base_url
-                .as_ref()
-                .map(|base| format!("{base}/recover/code")),
+            recover_url: base.map(|base| format!("{base}/recover/code")),
+            confirm_url: base
+                .zip(link.as_ref())
+                .map(|(base, link)| format!("{base}/recover/link?token={}", link.expose_secret())),
             mfa_required: self.pool.mfa_required,
             mfa_optional: self.pool.mfa_optional,
         }
@@ -306,6 +315,7 @@ impl RecoveryService {
         Ok(Prepared {
             message,
             hash,
+            link_hash: link.as_ref().map(token_digest),
             hint: email.masked(),
             display: display.to_owned(),
         })

@@ -64,10 +64,17 @@ pub struct Budgets {
     pub emails_per_day_per_block: i64,
     /// Wrong confirmations from one block since its last code, before its codes lock.
     pub attempts_per_code: i64,
-    /// Wrong confirmations per account per 24 hours, from every address.
+    /// Wrong confirmations per account per 24 hours from every address, past which a block that
+    /// holds no live recovery of the name (asked for from there) may not try at all. A block that
+    /// holds one is never refused by it: its guesses are bounded by its own code (a few each, and
+    /// the account gets only so many codes a day), so that guesses from elsewhere cannot lock out
+    /// the owner who asked.
     pub failures_per_day: i64,
-    /// ... one address block's share: half (at least one).
+    /// ... one address block's share, when it holds a live recovery of the name: half (at
+    /// least one).
     pub failures_per_day_per_block: i64,
+    /// ... one address block's share, when it holds none: a tenth (at least one).
+    pub failures_per_day_per_stranger: i64,
     /// Past `attempts_per_code` failures in the window, each further attempt from the block
     /// waits this long, doubled each time.
     pub delay_seconds: f64,
@@ -86,6 +93,7 @@ impl From<&RecoverySettings> for Budgets {
             attempts_per_code: i64::from(rules.max_attempts),
             failures_per_day: failures,
             failures_per_day_per_block: (failures / 2).max(1),
+            failures_per_day_per_stranger: (failures / 10).max(1),
             delay_seconds: rules.failed_confirm_delay.as_secs_f64(),
         }
     }
@@ -106,6 +114,8 @@ pub(super) struct Reservation {
     pub id: i64,
     /// Wrong confirmations from the block since its last code, this one included if it fails.
     pub failures_since_code: i64,
+    /// Wrong confirmations for the account in 24 h, this one included if it fails.
+    pub account_failures: i64,
 }
 
 /// One request's count against its client address: the counter's key and the address's limit.
@@ -152,9 +162,22 @@ fn seconds(s: f64) -> u64 {
     s.ceil().max(1.0) as u64
 }
 
+/// Whether the address block a confirmation comes from holds a live recovery of the name it
+/// asked for itself: the owner's own request, or someone who got the owner a code (each costs an
+/// email to the owner, and the account gets only so many a day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Block {
+    Holder,
+    Stranger,
+}
+
 /// The rule for confirmation attempts (a pure function of the counts, tested below).
-pub(super) fn attempt_allowed(b: &Budgets, s: &AttemptStats) -> Result<(), AttemptRefused> {
-    if s.account_failures >= b.failures_per_day {
+pub(super) fn attempt_allowed(
+    b: &Budgets,
+    s: &AttemptStats,
+    block: Block,
+) -> Result<(), AttemptRefused> {
+    if block == Block::Stranger && s.account_failures >= b.failures_per_day {
         return Err(AttemptRefused::Throttled {
             retry_after: seconds(s.account_frees_in),
             why: format!(
@@ -163,7 +186,14 @@ pub(super) fn attempt_allowed(b: &Budgets, s: &AttemptStats) -> Result<(), Attem
             ),
         });
     }
-    if s.prefix_failures >= b.failures_per_day_per_block {
+    if s.prefix_failures_since_code >= b.attempts_per_code {
+        return Err(AttemptRefused::Locked);
+    }
+    let share = match block {
+        Block::Holder => b.failures_per_day_per_block,
+        Block::Stranger => b.failures_per_day_per_stranger,
+    };
+    if s.prefix_failures >= share {
         return Err(AttemptRefused::Throttled {
             retry_after: seconds(s.prefix_frees_in),
             why: format!(
@@ -171,9 +201,6 @@ pub(super) fn attempt_allowed(b: &Budgets, s: &AttemptStats) -> Result<(), Attem
                 s.prefix_failures
             ),
         });
-    }
-    if s.prefix_failures_since_code >= b.attempts_per_code {
-        return Err(AttemptRefused::Locked);
     }
     if s.prefix_failures >= b.attempts_per_code {
         let doublings = i32::try_from(s.prefix_failures - b.attempts_per_code)
@@ -347,24 +374,27 @@ impl Limits {
         })
     }
 
-    /// Whether a confirmation from `prefix` may be judged for the name keyed `name_key` now, and if so its
-    /// reservation: the attempt counts as a failure from here on, until it proves right. Reading
-    /// and reserving happen under the account's lock, so concurrent guesses cannot skip a delay.
+    /// Whether a confirmation from `prefix` (a `block` holding a live recovery of the name or
+    /// not) may be judged for the name keyed `name_key` now, and if so its reservation: the
+    /// attempt counts as a failure from here on, until it proves right. Take the name's lock
+    /// first (`recoveries::lock_account`): reading and reserving are then one step, so
+    /// concurrent guesses cannot skip a delay.
     pub async fn reserve_attempt(
         &self,
         conn: &mut sqlx::PgConnection,
         name_key: &str,
         prefix: &str,
+        block: Block,
     ) -> Result<Result<Reservation, AttemptRefused>, sqlx::Error> {
-        crate::store::recoveries::lock_account(conn, name_key).await?;
         let stats = attempts::stats(conn, self.now(), name_key, prefix).await?;
-        if let Err(refused) = attempt_allowed(&self.budgets(), &stats) {
+        if let Err(refused) = attempt_allowed(&self.budgets(), &stats, block) {
             return Ok(Err(refused));
         }
         let id = attempts::reserve(conn, self.now(), name_key, prefix).await?;
         Ok(Ok(Reservation {
             id,
             failures_since_code: stats.prefix_failures_since_code + 1,
+            account_failures: stats.account_failures + 1,
         }))
     }
 
@@ -449,6 +479,7 @@ mod tests {
             attempts_per_code: 5,
             failures_per_day: 20,
             failures_per_day_per_block: 10,
+            failures_per_day_per_stranger: 2,
             delay_seconds: 30.0,
         }
     }
@@ -498,7 +529,7 @@ mod tests {
             ..AttemptStats::default()
         };
         assert!(matches!(
-            attempt_allowed(&b, &attacker),
+            attempt_allowed(&b, &attacker, Block::Holder),
             Err(AttemptRefused::Throttled { .. })
         ));
         let owner = AttemptStats {
@@ -506,8 +537,40 @@ mod tests {
             since_last_prefix_failure: None,
             ..attacker
         };
-        assert_eq!(attempt_allowed(&b, &owner), Ok(()));
+        assert_eq!(attempt_allowed(&b, &owner, Block::Holder), Ok(()));
         assert!(b.failures_per_day <= 100, "NIST SP 800-63B-4");
+    }
+
+    #[test]
+    fn guesses_from_elsewhere_never_shut_out_the_block_that_asked() {
+        let b = budgets();
+        // The review's reproduction: four blocks that never asked for a code spend the account's
+        // 20 wrong confirmations of the day.
+        let ceiling = AttemptStats {
+            account_failures: 20,
+            ..AttemptStats::default()
+        };
+        assert_eq!(
+            attempt_allowed(&b, &ceiling, Block::Holder),
+            Ok(()),
+            "the owner, who asked from here"
+        );
+        assert!(matches!(
+            attempt_allowed(&b, &ceiling, Block::Stranger),
+            Err(AttemptRefused::Throttled { .. })
+        ));
+        // A block that asked for nothing gets a much smaller share of its own.
+        let stranger = AttemptStats {
+            account_failures: 2,
+            prefix_failures: 2,
+            since_last_prefix_failure: Some(1e6),
+            ..AttemptStats::default()
+        };
+        assert!(matches!(
+            attempt_allowed(&b, &stranger, Block::Stranger),
+            Err(AttemptRefused::Throttled { .. })
+        ));
+        assert_eq!(attempt_allowed(&b, &stranger, Block::Holder), Ok(()));
     }
 
     #[test]
@@ -520,14 +583,17 @@ mod tests {
             since_last_prefix_failure: Some(1e6),
             ..AttemptStats::default()
         };
-        assert_eq!(attempt_allowed(&b, &locked), Err(AttemptRefused::Locked));
+        assert_eq!(
+            attempt_allowed(&b, &locked, Block::Holder),
+            Err(AttemptRefused::Locked)
+        );
         let new_code = AttemptStats {
             prefix_failures_since_code: 0,
             since_last_prefix_failure: Some(10.0),
             ..locked
         };
         assert_eq!(
-            attempt_allowed(&b, &new_code),
+            attempt_allowed(&b, &new_code, Block::Holder),
             Err(AttemptRefused::Throttled {
                 retry_after: 20,
                 why: "waiting 30 s after repeated wrong confirmations".into()
@@ -540,7 +606,7 @@ mod tests {
         };
         // 30 s doubled twice is 120 s.
         assert!(matches!(
-            attempt_allowed(&b, &later),
+            attempt_allowed(&b, &later, Block::Holder),
             Err(AttemptRefused::Throttled {
                 retry_after: 20,
                 ..

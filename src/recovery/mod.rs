@@ -33,7 +33,7 @@ use crate::settings::RecoverySettings;
 use crate::sms::Texter;
 
 pub use code_hasher::{CodeHasher, HashError};
-pub use confirm::{ConfirmError, ConfirmOutcome, Confirmation};
+pub use confirm::{ConfirmError, ConfirmOutcome, Confirmation, LinkConfirmation};
 pub use eligibility::Ineligible;
 pub use enrollment::{
     Enrollment, EnrollmentError, EnrollmentResumption, EnrollmentVerification,

@@ -1,5 +1,5 @@
 //! Notices to the account's verified email: the reset (or the scheduled reset, with its cancel
-//! link) and the lock after wrong codes. They never carry a code.
+//! link), the lock after wrong codes, and guessing from elsewhere. They never carry a code.
 
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
@@ -13,6 +13,7 @@ use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::{random_token, token_digest, Actor, Initiator, RecoveryStatus};
 use crate::idp::{AuthFactors, IdpError, MfaFactor, UserProfile};
 use crate::mail::{templates, Email};
+use crate::store::limits;
 use crate::store::recoveries::{self, RecoveryRow};
 use crate::words::Args;
 use crate::worker::{self, JobError};
@@ -253,6 +254,48 @@ impl RecoveryService {
         Ok(stored
             .applied()
             .then(|| format!("{base}/recover/enrol?token={}", token.expose_secret())))
+    }
+
+    /// Tells the owner that wrong codes from addresses that never asked for one reached the
+    /// account's daily ceiling, so that further tries from such addresses are refused: at most
+    /// once a day per name (whoever's it is), and only to an account's verified email.
+    pub(super) async fn send_guessing_notice(
+        &self,
+        conn: &mut PgConnection,
+        recovery_id: Uuid,
+    ) -> Result<(), JobError> {
+        let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
+            return Ok(());
+        };
+        let key = format!("notice:guessing:{}", self.name_key_of(&recovery));
+        if !limits::once_a_day(conn, self.now(), &key).await? {
+            return Ok(()); // told in the last 24 hours
+        }
+        let Some(email) = self
+            .user_of(&recovery)
+            .await?
+            .and_then(|u| u.verified_email)
+        else {
+            return Ok(());
+        };
+        let hint = email.masked();
+        let message = templates::GuessingEmail {
+            failures: self.limits.budgets().failures_per_day,
+        }
+        .render(email, &self.notifier.words())
+        .map_err(|e| JobError::transient("rendering the guessing notice", e))?;
+        let message_id = self.send_notice(message).await?;
+        audit::append(
+            conn,
+            AuditEvent::new(Action::NotificationSent, &Actor::System, Outcome::Sent)
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .detail(format!(
+                    "guessing notice to {hint} (SES message {message_id}): the account's daily ceiling of wrong confirmations from addresses that asked for no code was reached"
+                )),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Tells the owner that a recovery of their account locked after wrong codes. Names without

@@ -43,7 +43,38 @@ pub(super) enum ResetError {
 impl RecoveryService {
     /// Applies the reset in Cognito and records it. Completed: the recovery is done, `mfa.reset`
     /// and `sessions.revoked` are audited and the notice is queued, in one transaction.
+    /// While it works, the holder renews its lease every third of it (a heartbeat), so that the
+    /// lease can be short: a holder that dies loses the reset within one lease, and the job
+    /// that finishes resets takes it over then, not minutes later.
     pub(super) async fn reset(&self, resetting: &Resetting<'_>) -> Result<(), ResetError> {
+        let lease = self.reset_lease_seconds();
+        let beat = std::time::Duration::from_secs_f64((lease as f64 / 3.0).max(0.2));
+        let work = self.reset_and_record(resetting);
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                result = &mut work => return result,
+                () = tokio::time::sleep(beat) => self.heartbeat(resetting, lease).await,
+            }
+        }
+    }
+
+    /// Renews the lease of the reset `resetting` holds (a failure only means the lease may run
+    /// out: the job finishing resets then takes over, which is safe).
+    async fn heartbeat(&self, resetting: &Resetting<'_>, lease: i64) {
+        let renewed = async {
+            let mut conn = self.db.acquire().await?;
+            let recovery = resetting.recovery.id;
+            recoveries::renew_claim(&mut conn, self.now(), recovery, resetting.claim, lease).await
+        };
+        match renewed.await {
+            Ok(true) => tracing::debug!("the reset's lease was renewed"),
+            Ok(false) => tracing::warn!("the reset's lease was taken over while it was applied"),
+            Err(err) => tracing::warn!(error = %err, "the reset's lease could not be renewed"),
+        }
+    }
+
+    async fn reset_and_record(&self, resetting: &Resetting<'_>) -> Result<(), ResetError> {
         match self.reset_at_the_identity_provider(resetting).await {
             Ok(applied) => {
                 store::retry_while_unavailable(RECORD_WITHIN, || {

@@ -82,6 +82,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
     .service(endpoint("/recover/code").route(web::get().to(pages::recover::have_code)))
     .service(endpoint("/recover/confirm").route(web::post().to(pages::recover::confirm)))
     .service(
+        endpoint("/recover/link")
+            .route(web::get().to(pages::recover::link_form))
+            .route(web::post().to(pages::recover::link_confirm)),
+    )
+    .service(
         endpoint("/recover/enrol")
             .route(web::get().to(pages::recover::resume_form))
             .route(web::post().to(pages::recover::resume)),
@@ -102,6 +107,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
         endpoint("/v1/recovery/confirm")
             .wrap(cors(cors_origins))
             .route(web::post().to(recovery::confirm)),
+    )
+    .service(
+        endpoint("/v1/recovery/confirm/link")
+            .wrap(cors(cors_origins))
+            .route(web::post().to(recovery::confirm_link)),
     )
     .service(
         endpoint("/v1/recovery/enrollment")

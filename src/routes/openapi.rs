@@ -31,6 +31,7 @@ impl Modify for StaffKey {
     paths(
         recovery::request,
         recovery::confirm,
+        recovery::confirm_link,
         recovery::resume_enrollment,
         recovery::verify_enrollment,
         cancel::show,

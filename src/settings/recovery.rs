@@ -16,7 +16,8 @@ pub struct RecoverySettings {
     pub support_requests_per_user_per_day: u32,
     pub requests_per_ip_per_hour: u32,
     /// Wrong confirmations one account may take in 24 hours (rolling), across its recoveries and
-    /// addresses; one client address block gets at most half. At most 100 (NIST SP 800-63B-4).
+    /// addresses, before address blocks that asked for no code of it are refused; such a block
+    /// gets a tenth, one that asked half. At most 100 (NIST SP 800-63B-4).
     pub failed_confirms_per_account_per_day: u32,
     /// Past one recovery's worth of wrong confirmations, each further one waits this long,
     /// doubled each time.

@@ -122,6 +122,33 @@ pub async fn peek(
     }))
 }
 
+/// Records a once-a-day event for `key` (such as a notice) unless one was recorded in the 24
+/// hours before `now` (a rolling day); whether it was. Concurrent callers for one key are
+/// ordered by its advisory lock, taken here and held to the end of the transaction.
+pub async fn once_a_day(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    key: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7302))")
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    let recorded: Option<i32> = sqlx::query_scalar(
+        "INSERT INTO rate_limits (key, window_start, hits, last_hit)
+         SELECT $1, $2, 1, $2
+         WHERE NOT EXISTS (SELECT 1 FROM rate_limits
+                           WHERE key = $1 AND window_start > $2 - interval '1 day')
+         ON CONFLICT DO NOTHING
+         RETURNING hits",
+    )
+    .bind(key)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?;
+    Ok(recorded.is_some())
+}
+
 /// Drops counters of windows that ended long ago.
 pub async fn purge_old(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     Ok(

@@ -296,6 +296,8 @@ pub struct Issued<'a> {
     /// `Transition::CodeSent`, or `Transition::NotEligible` (no hash, no hint).
     pub transition: Transition,
     pub code_hash: Option<&'a str>,
+    /// The SHA-256 of the code email's confirmation link, when it carries one.
+    pub link_hash: Option<&'a str>,
     pub email_hint: Option<&'a str>,
     pub ttl_seconds: i64,
 }
@@ -312,7 +314,8 @@ pub async fn mark_issued(
         "UPDATE recoveries
          SET status = $3, account_key = $4, code_hash = $5, email_hint = $6, issued_at = $9,
              expires_at = $9 + make_interval(secs => $7), attempts = 0,
-             username = $8, typed_name = NULL
+             username = $8, typed_name = NULL,
+             confirm_link_hash = $10, confirm_link_attempts = 0
          WHERE id = $1 AND status = ANY($2)",
     )
     .bind(issued.id)
@@ -324,6 +327,7 @@ pub async fn mark_issued(
     .bind(issued.ttl_seconds as f64)
     .bind(issued.username)
     .bind(now)
+    .bind(issued.link_hash)
     .execute(conn)
     .await?;
     Ok(moved(result))
@@ -369,12 +373,13 @@ pub async fn replace_undelivered_code(
     now: DateTime<Utc>,
     id: Uuid,
     code_hash: &str,
+    link_hash: Option<&str>,
     ttl_seconds: i64,
 ) -> Result<Moved, sqlx::Error> {
     let result = sqlx::query(
         "UPDATE recoveries
          SET code_hash = $2, issued_at = $5, expires_at = $5 + make_interval(secs => $3),
-             attempts = 0
+             attempts = 0, confirm_link_hash = $6, confirm_link_attempts = 0
          WHERE id = $1 AND status = $4 AND code_delivered_at IS NULL",
     )
     .bind(id)
@@ -382,6 +387,7 @@ pub async fn replace_undelivered_code(
     .bind(ttl_seconds as f64)
     .bind(RecoveryStatus::CodeSent)
     .bind(now)
+    .bind(link_hash)
     .execute(conn)
     .await?;
     Ok(moved(result))
@@ -466,13 +472,17 @@ pub async fn lock_from_prefix(
     Ok(locked)
 }
 
-/// At most this many live recoveries are compared per confirmation (each costs one argon2
-/// verification); the issuing limits keep far fewer alive.
-pub const MAX_LIVE: i64 = 8;
+/// Every confirmation compares the code with this many hashes, no more and no fewer (dummies
+/// make up the rest), so that its time does not depend on what is live for the name. The issuing
+/// limits keep fewer alive with the default settings (a code per address block, 3 an hour); when
+/// more are, the block's own come first, then the support desk's, then the newest.
+pub const COMPARED: usize = 4;
 
-/// The recoveries a confirmation for a name is judged against: every issued one that has
-/// neither ended nor expired, asked for with this name (by its key) or belonging to the user
-/// whose Cognito username it is, newest first.
+/// The recoveries a confirmation for a name from address block `prefix` is judged against: every
+/// issued one that has neither ended nor expired, asked for with this name (by its key) or
+/// belonging to the user whose Cognito username it is. At most `COMPARED`: those asked for from
+/// `prefix` first (codes asked for from other blocks never push the owner's own out), then the
+/// support desk's, then the newest.
 /// Not row-locked: the account's advisory lock orders attempts, and every change of state is a
 /// conditional statement of its own.
 pub async fn live_for(
@@ -480,18 +490,22 @@ pub async fn live_for(
     now: DateTime<Utc>,
     name_key: &str,
     typed: &str,
+    prefix: &str,
 ) -> Result<Vec<RecoveryRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM recoveries
          WHERE (name_key = $1 OR account_key = $4) AND issued_at IS NOT NULL
            AND status = ANY($2) AND expires_at > $5
-         ORDER BY issued_at DESC, created_at DESC LIMIT $3"
+         ORDER BY request_prefix IS NOT DISTINCT FROM $6 DESC, initiated_by <> 'user' DESC,
+                  issued_at DESC, created_at DESC
+         LIMIT $3"
     ))
     .bind(name_key)
     .bind(RecoveryStatus::MATCHED)
-    .bind(MAX_LIVE)
+    .bind(COMPARED as i64)
     .bind(typed)
     .bind(now)
+    .bind(prefix)
     .fetch_all(conn)
     .await
 }
@@ -558,8 +572,56 @@ pub async fn sms_removed(db: &sqlx::PgPool, id: Uuid, claim: Uuid) -> Result<(),
 }
 
 /// A confirmation was answered for this code: it is used.
+/// A try of the code email's confirmation link whose SHA-256 is `link_hash`, counted (the row
+/// stays locked to the transaction's end): its recovery and the tries so far, this one included.
+/// The link works until its code expires, unless its recovery ended otherwise than by a lock
+/// (superseded, cancelled, used): wrong codes lock the code, never the link.
+pub async fn try_confirm_link(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    link_hash: &str,
+) -> Result<Option<(RecoveryRow, i32)>, sqlx::Error> {
+    use RecoveryStatus::{CodeSent, Completed, Locked, Resetting};
+    let tried: Option<(Uuid, i32)> = sqlx::query_as(
+        "UPDATE recoveries SET confirm_link_attempts = confirm_link_attempts + 1
+         WHERE confirm_link_hash = $1 AND status = ANY($2) AND expires_at > $3
+         RETURNING id, confirm_link_attempts",
+    )
+    .bind(link_hash)
+    .bind([CodeSent, Resetting, Completed, Locked])
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((id, tries)) = tried else {
+        return Ok(None);
+    };
+    Ok(get(conn, id).await?.map(|row| (row, tries)))
+}
+
+/// A try of the confirmation link that was never judged (the identity provider did not answer)
+/// stops counting.
+pub async fn refund_confirm_link(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE recoveries SET confirm_link_attempts = greatest(confirm_link_attempts - 1, 0)
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The confirmation link stops working (too many wrong passwords with it); the code does not.
+pub async fn end_confirm_link(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE recoveries SET confirm_link_hash = NULL WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn code_used(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE recoveries SET code_hash = NULL WHERE id = $1")
+    sqlx::query("UPDATE recoveries SET code_hash = NULL, confirm_link_hash = NULL WHERE id = $1")
         .bind(id)
         .execute(conn)
         .await?;
@@ -583,6 +645,29 @@ pub async fn take_over_reset(
         false,
     )
     .await
+}
+
+/// The holder of `claim` is still at work: its lease runs `lease_seconds` from `now` (the
+/// heartbeat). False when the claim is no longer the reset's (taken over, or finished).
+pub async fn renew_claim(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    id: Uuid,
+    claim: Uuid,
+    lease_seconds: i64,
+) -> Result<bool, sqlx::Error> {
+    let renewed = sqlx::query(
+        "UPDATE recoveries SET claimed_until = $4 + make_interval(secs => $5)
+         WHERE id = $1 AND status = $2 AND claim_id = $3",
+    )
+    .bind(id)
+    .bind(RecoveryStatus::Resetting)
+    .bind(claim)
+    .bind(now)
+    .bind(lease_seconds as f64)
+    .execute(conn)
+    .await?;
+    Ok(renewed.rows_affected() == 1)
 }
 
 /// When the lease of the reset's holder runs out (`None`: nobody holds it).
@@ -711,17 +796,10 @@ pub async fn claim_for_reset(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
     id: Uuid,
+    how: Transition,
     lease_seconds: i64,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    claim(
-        conn,
-        now,
-        id,
-        Transition::ClaimForReset.from(),
-        lease_seconds,
-        true,
-    )
-    .await
+    claim(conn, now, id, how.from(), lease_seconds, true).await
 }
 
 /// Takes a scheduled reset whose waiting period is over for applying it (or one whose previous
@@ -757,7 +835,7 @@ async fn claim(
     sqlx::query_scalar(
         "UPDATE recoveries
          SET status = $3, claimed_until = $6 + make_interval(secs => $4),
-             claim_id = gen_random_uuid()
+             claim_id = gen_random_uuid(), finished_at = NULL
          WHERE id = $1 AND status = ANY($2) AND (NOT $5 OR expires_at > $6)
            AND (status <> $3 OR claimed_until IS NULL OR claimed_until < $6)
          RETURNING claim_id",

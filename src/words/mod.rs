@@ -149,6 +149,7 @@ mod tests {
         let args = Args::new()
             .number("minutes", 2)
             .number("attempts", 5)
+            .number("failures", 20)
             .number("started", 3)
             .text("per-day", "none")
             .text("missing", "no authenticator")

@@ -241,7 +241,8 @@ async fn the_daily_ceiling_of_wrong_confirmations_spans_recoveries_and_addresses
     let user = app.create_user().await;
     let code = app.code_for(&user).await;
     let wrong = &other_code(&code);
-    // A ceiling of 3 gives each address one wrong guess (half, at least one).
+    // A ceiling of 3 gives each address that asked for no code one wrong guess (a tenth, at
+    // least one).
     for ip in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
         assert_eq!(
             app.confirm_from(&user.username, wrong, &user.password, ip)
@@ -250,11 +251,17 @@ async fn the_daily_ceiling_of_wrong_confirmations_spans_recoveries_and_addresses
             400
         );
     }
-    let response = app.confirm(&user.username, &code, &user.password).await;
+    // The ceiling is reached: an address that asked for no code is refused, even with the
+    // right code...
+    let response = app
+        .confirm_from(&user.username, &code, &user.password, "203.0.113.4")
+        .await;
     let wait = retry_after(&response);
     assert!((86_000..=86_400).contains(&wait), "{wait}");
     assert_problem(response, 429, "too_many_attempts").await;
     app.assert_totp_still_asked(&user).await;
+    // ... the owner, from the address they asked from, is not.
+    app.confirm_ok(&user.username, &code, &user.password).await;
 }
 
 #[tokio::test]
@@ -317,14 +324,34 @@ async fn a_recovery_counts_and_locks_from_the_moment_it_is_requested_for_every_n
         (user.username.clone(), "203.0.113.10"),
         ("nobody-at-all".to_owned(), "203.0.113.11"),
     ];
+    // Until its recovery is issued, the address holds none: it gets a stranger's share (2 a
+    // day), counted, the same for both names.
     for (name, ip) in &names {
         assert_eq!(app.request_recovery_from(name, ip).await.status(), 202);
+        let mut statuses = Vec::new();
         for _ in 0..5 {
+            let response = app.confirm_from(name, "12345678", "pw", ip).await;
+            statuses.push((
+                response.status().as_u16(),
+                response.headers().contains_key("retry-after"),
+            ));
+        }
+        let throttled = (429, true);
+        assert_eq!(
+            statuses,
+            [(400, false), (400, false), throttled, throttled, throttled],
+            "{name}"
+        );
+    }
+    app.proxy.slow_down(std::time::Duration::ZERO);
+    crate::helpers::wait_until_jobs_done(&app.db).await;
+    // Issued: the two counted failures are the address's first 2 of 5 before its codes lock.
+    for (name, ip) in &names {
+        for _ in 0..3 {
             let response = app.confirm_from(name, "12345678", "pw", ip).await;
             assert_eq!(response.status(), 400, "{name}");
         }
     }
-    app.proxy.slow_down(std::time::Duration::ZERO);
     crate::helpers::wait_until_jobs_done(&app.db).await;
     let mut answers = Vec::new();
     for (name, ip) in &names {
@@ -340,8 +367,7 @@ async fn a_recovery_counts_and_locks_from_the_moment_it_is_requested_for_every_n
         "a real and an unknown name answer alike"
     );
     assert_eq!((answers[0].0, answers[0].1), (429, false), "locked");
-    // The code that was on its way locked too (it may have been sent while the guesses
-    // waited for the job): the owner is told, and that code does not work.
+    // The code locked: the owner is told, and that code does not work.
     let emails = app.emails_to(&user.email).await;
     assert!(emails
         .iter()
@@ -782,6 +808,9 @@ async fn confirmations_that_find_every_hashing_slot_busy_get_503_and_their_attem
             .set("HASH_QUEUE_TIMEOUT_MS", 1),
     )
     .await;
+    // Asked for from this address (its guesses are not capped at a stranger's share).
+    app.request_recovery("busy-name").await;
+    app.run_pending_jobs().await;
     let guesses = (0..5).map(|_| app.confirm("busy-name", "12345678", "pw"));
     let responses = futures::future::join_all(guesses).await;
     let judged = responses.iter().filter(|r| r.status() == 400).count();

@@ -1,5 +1,8 @@
+use std::time::Duration;
+
 use crate::helpers::{
-    assert_problem, other_code, AppOptions, Fault, Rule, SignIn, TestApp, TestUser, UserOptions,
+    assert_problem, eventually, other_code, AppOptions, Fault, Rule, SignIn, TestApp, TestUser,
+    UserOptions,
 };
 
 #[tokio::test]
@@ -653,6 +656,120 @@ async fn the_job_finishing_a_reset_comes_back_when_the_holders_lease_ends() {
     assert_eq!(due, lease_ends, "due when the lease ends");
     app.proxy.clear();
     assert_eq!(held.await.unwrap().unwrap().status(), 200);
+}
+
+/// How many `mfa.reset` events the user's recoveries have.
+async fn resets(app: &TestApp, user: &TestUser) -> usize {
+    let actions = app.actions(&user.username).await;
+    actions.iter().filter(|a| *a == "mfa.reset").count()
+}
+
+/// The holder of a reset renews its lease while it works (a heartbeat): however long Cognito
+/// takes, the job that finishes resets does not take over from a live holder. A test about the
+/// lease, so it is short here (3 s, renewed every second).
+#[tokio::test]
+async fn a_live_holder_renews_its_lease_so_the_job_does_not_take_the_reset_from_it() {
+    let app =
+        TestApp::spawn_with(AppOptions::default().set("RECOVERY_RESET_LEASE_SECONDS", 3)).await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    let held = confirming_while_the_token_deletion_is_held(&app, &user, &code).await;
+    let lease_end = || async {
+        sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>(
+            "SELECT claimed_until FROM recoveries WHERE status = 'resetting'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    };
+    // Cognito holds the call past the lease it was claimed with: the holder renewed it.
+    let first = lease_end().await;
+    let past = first + chrono::Duration::seconds(1);
+    eventually(
+        "the holder renews its lease",
+        Duration::from_secs(15),
+        || async { (lease_end().await > past).then_some(()) },
+    )
+    .await;
+    sqlx::query("UPDATE jobs SET run_at = now() - interval '1 second' WHERE kind = 'finish_reset'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    app.run_pending_jobs().await;
+    assert_eq!(
+        resets(&app, &user).await,
+        0,
+        "the job left the reset to its live holder"
+    );
+    app.proxy.clear();
+    assert_eq!(held.await.unwrap().unwrap().status(), 200);
+    assert_eq!(resets(&app, &user).await, 1);
+}
+
+/// A confirmation that takes over a reset whose holder's lease ran out moves the job that
+/// finishes it instead of queuing a second one.
+#[tokio::test]
+async fn a_confirmation_taking_over_a_reset_moves_its_job_instead_of_adding_one() {
+    // A long lease, so that the first holder's heartbeat (every 20 s) cannot renew it before
+    // the second confirmation takes it.
+    let app =
+        TestApp::spawn_with(AppOptions::default().set("RECOVERY_RESET_LEASE_SECONDS", 60)).await;
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    let first = confirming_while_the_token_deletion_is_held(&app, &user, &code).await;
+    // The first holder's lease runs out, before its job is due.
+    sqlx::query("UPDATE jobs SET run_at = now() + interval '1 day' WHERE kind = 'finish_reset'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    app.advance(Duration::from_secs(120));
+    let (http, address) = (app.http.clone(), app.address.clone());
+    let body =
+        serde_json::json!({"username": user.username, "code": code, "password": user.password});
+    let second = tokio::spawn(async move {
+        http.post(format!("{address}/v1/recovery/confirm"))
+            .json(&body)
+            .send()
+            .await
+    });
+    eventually(
+        "the second confirmation holds the reset",
+        Duration::from_secs(10),
+        || async {
+            let held: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM recoveries WHERE status = 'resetting' AND claimed_until > $1",
+            )
+            .bind(chrono::Utc::now() + chrono::Duration::seconds(100))
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+            (held == 1).then_some(())
+        },
+    )
+    .await;
+    let jobs: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE kind = 'finish_reset' AND finished_at IS NULL",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(jobs, 1, "one job finishes the reset");
+    let moved: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs j JOIN recoveries r ON r.id = j.recovery_id
+         WHERE j.kind = 'finish_reset' AND j.run_at <= r.claimed_until",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(moved, 1, "due by the end of the new holder's lease");
+    app.proxy.clear();
+    let statuses = [
+        first.await.unwrap().unwrap().status().as_u16(),
+        second.await.unwrap().unwrap().status().as_u16(),
+    ];
+    assert!(statuses.contains(&200), "{statuses:?}");
+    app.run_pending_jobs().await;
+    assert_eq!(resets(&app, &user).await, 1);
 }
 
 /// While one confirmation is removing the authenticator, a second one with the same right code

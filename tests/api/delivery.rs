@@ -9,8 +9,7 @@ use sqlx::PgPool;
 
 use crate::helpers::{
     assert_problem, create_database, eventually, find_code, wait_until_every_job_finished,
-    wait_until_jobs_done, within_every, AppOptions, Fault, Rule, RunningBinary, SignIn, TestApp,
-    TestUser,
+    wait_until_jobs_done, within_every, Fault, Rule, RunningBinary, SignIn, TestApp, TestUser,
 };
 
 /// Polls the inbox (without running jobs in this process) until it holds `n` emails.
@@ -195,8 +194,8 @@ async fn a_service_killed_after_the_send_but_before_the_mark_sends_one_fresh_wor
 /// devices gone, and the person who did everything right gets 200 when they retry with the
 /// same code.
 async fn killed_during_a_reset(rule: Rule) {
-    let app =
-        TestApp::spawn_with(AppOptions::default().set("RECOVERY_RESET_LEASE_SECONDS", 2)).await;
+    // The default lease (RECOVERY_RESET_LEASE_SECONDS, 10 s), renewed while the reset is held.
+    let app = TestApp::spawn().await;
     let user = app.create_user().await;
     // The lost phone and a laptop, both remembered: each would skip MFA.
     assert_eq!(app.remember_devices(&user, 2).await.len(), 2);
@@ -211,6 +210,22 @@ async fn killed_during_a_reset(rule: Rule) {
     service.kill();
     let _ = confirming.await;
     app.proxy.clear();
+    // One job finishes the reset, due when the dead holder's lease ends: at most a lease (the
+    // default) after the kill, whatever the holder renewed before.
+    let (jobs, due_in, lease_left): (i64, f64, f64) = sqlx::query_as(
+        "SELECT count(*), max(extract(epoch FROM j.run_at - now()))::float8,
+                max(extract(epoch FROM r.claimed_until - now()))::float8
+         FROM jobs j JOIN recoveries r ON r.id = j.recovery_id
+         WHERE j.kind = 'finish_reset'",
+    )
+    .fetch_one(&service.db)
+    .await
+    .unwrap();
+    assert_eq!(jobs, 1, "one finish_reset job");
+    assert!(
+        due_in <= 10.0 && lease_left <= 10.0,
+        "due in {due_in} s, the lease ends in {lease_left} s"
+    );
 
     service.restart(&app).await;
     let notice = app.wait_for_email(&user.email, 2).await;
@@ -320,17 +335,29 @@ async fn a_holder_whose_lease_ran_out_cannot_complete_fail_or_release_a_reset_ta
         .unwrap();
     let mut conn = app.db.acquire().await.unwrap();
     // The default lease (RECOVERY_RESET_LEASE_SECONDS), and time passed as the store is told it.
-    let lease = 60;
+    let lease = 10;
     let now = chrono::Utc::now();
-    let stale = recoveries::claim_for_reset(&mut conn, now, id, lease)
-        .await
-        .unwrap()
-        .expect("claimed");
+    let stale = recoveries::claim_for_reset(
+        &mut conn,
+        now,
+        id,
+        mfa_recovery::domain::Transition::ClaimForReset,
+        lease,
+    )
+    .await
+    .unwrap()
+    .expect("claimed");
     let during = now + chrono::Duration::seconds(lease - 1);
-    assert!(recoveries::claim_for_reset(&mut conn, during, id, lease)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(recoveries::claim_for_reset(
+        &mut conn,
+        during,
+        id,
+        mfa_recovery::domain::Transition::ClaimForReset,
+        lease
+    )
+    .await
+    .unwrap()
+    .is_none());
     assert!(recoveries::take_over_reset(&mut conn, during, id, lease)
         .await
         .unwrap()

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{assert_problem, other_code, AppOptions, SignIn, TestApp};
+use crate::helpers::{assert_problem, other_code, AppOptions, SentEmail, SignIn, TestApp};
 
 const ATTACKER: &str = "203.0.113.7";
 const OWNER: &str = "198.51.100.9";
@@ -234,4 +234,345 @@ async fn support_can_clear_a_lock_so_the_new_code_works_at_once() {
         .actions(&user.username)
         .await
         .contains(&"support.lock_cleared".to_owned()));
+}
+
+/// Whether `email` is the notice that someone is guessing codes from elsewhere.
+fn is_guessing_notice(email: &SentEmail) -> bool {
+    email.subject.as_deref() == Some("Someone is trying recovery codes for your account")
+}
+
+#[tokio::test]
+async fn guesses_from_addresses_that_asked_for_nothing_never_shut_out_the_owner_who_asked() {
+    // The review's reproduction, and more: the owner asks from their address; addresses that
+    // never asked for a code send wrong confirmations for the name until the account's 20 a
+    // day are spent; then the owner confirms.
+    let app = TestApp::spawn_with(AppOptions::default().behind_proxy()).await;
+    let user = app.create_user().await;
+    let code = app.code_from(&user, OWNER).await;
+    let wrong = other_code(&code);
+    let mut judged = 0;
+    for n in 0..10 {
+        let ip = format!("192.0.2.{}", 10 + n);
+        for _ in 0..5 {
+            let response = app.confirm_from(&user.username, &wrong, "guess", &ip).await;
+            match response.status().as_u16() {
+                400 => judged += 1,
+                429 => assert!(retry_after(&response).is_some()),
+                status => panic!("{status}"),
+            }
+        }
+    }
+    assert_eq!(
+        judged, 20,
+        "two from each address that asked for nothing, up to the account's 20 a day"
+    );
+    assert_problem(
+        app.confirm_from(&user.username, &wrong, "guess", "192.0.2.99")
+            .await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    app.run_pending_jobs().await;
+    let told: Vec<_> = app
+        .emails_to(&user.email)
+        .await
+        .into_iter()
+        .filter(is_guessing_notice)
+        .collect();
+    assert_eq!(told.len(), 1, "the owner is told, once");
+    let body = told[0].body.as_deref().unwrap();
+    assert!(body.contains("20 times"), "{body}");
+    assert!(!body.contains(&code), "a notice never carries a code");
+
+    let response = app
+        .confirm_from(&user.username, &code, &user.password, OWNER)
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn the_owner_is_told_of_guessing_at_most_once_a_day() {
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .behind_proxy()
+            .set("RECOVERY_FAILED_CONFIRMS_PER_ACCOUNT_PER_DAY", 2),
+    )
+    .await;
+    let user = app.create_user().await;
+    let code = app.code_from(&user, OWNER).await;
+    let wrong = other_code(&code);
+    let guess = |ip: &'static str| app.confirm_from(&user.username, &wrong, "guess", ip);
+    let told = || async {
+        app.run_pending_jobs().await;
+        let emails = app.emails_to(&user.email).await;
+        emails.iter().filter(|e| is_guessing_notice(e)).count()
+    };
+    assert_eq!(guess("192.0.2.1").await.status(), 400);
+    assert_eq!(told().await, 0, "one wrong guess is not the ceiling");
+    assert_eq!(guess("192.0.2.2").await.status(), 400);
+    assert_eq!(told().await, 1);
+    // The day's failures leave the window and come back: no second notice the same day.
+    sqlx::query("UPDATE confirm_attempts SET at = at - interval '25 hours'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    for ip in ["192.0.2.3", "192.0.2.4"] {
+        assert_eq!(guess(ip).await.status(), 400);
+    }
+    assert_eq!(told().await, 1, "told once a day");
+    app.advance(Duration::from_secs(24 * 3600));
+    sqlx::query("UPDATE confirm_attempts SET at = at - interval '25 hours'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // The owner asks again (the first code expired a day ago) and guessing goes on.
+    app.code_from(&user, OWNER).await;
+    for ip in ["192.0.2.5", "192.0.2.6"] {
+        assert_eq!(guess(ip).await.status(), 400);
+    }
+    assert_eq!(told().await, 2, "and again the next day");
+}
+
+#[tokio::test]
+async fn codes_asked_for_elsewhere_never_push_the_owners_own_out_of_what_is_compared() {
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .behind_proxy()
+            .set("RECOVERY_REQUESTS_PER_USER_PER_HOUR", 20),
+    )
+    .await;
+    let user = app.create_user().await;
+    let owners = app.code_from(&user, OWNER).await;
+    // Eight newer codes, each asked for from an address of its own.
+    for n in 0..8 {
+        app.code_from(&user, &format!("192.0.2.{}", 30 + n)).await;
+    }
+    let response = app
+        .confirm_from(&user.username, &owners, &user.password, OWNER)
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn every_confirmation_compares_the_same_number_of_hashes_whatever_is_live() {
+    let app = TestApp::spawn_with(AppOptions::default().behind_proxy()).await;
+    let user = app.create_user().await;
+    // Live for the name: a support desk's code and two self-service codes from two addresses.
+    let key = app.staff_key("sam", "support").await;
+    let started = app
+        .post_with_key(
+            "/v1/support/recoveries",
+            &key,
+            serde_json::json!({"username": user.username, "reason": "ticket T-7"}),
+        )
+        .await;
+    assert_eq!(started.status(), 202);
+    app.wait_for_email(&user.email, 1).await;
+    let code = app.code_from(&user, OWNER).await;
+    app.code_from(&user, ATTACKER).await;
+    let wrong = other_code(&code);
+
+    // A process of its own on the same database, so that its counters are this test's only.
+    let binary = app.start_binary_on(&app.db_url).await;
+    let verified = || async {
+        let text = app
+            .http
+            .get(format!("{}/metrics", binary.admin_address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(r#"argon2_duration_seconds_count{operation="verify"} "#))
+            .map_or(0, |n| n.parse::<u64>().unwrap())
+    };
+    let unknown = format!("nobody-{}", uuid::Uuid::new_v4().simple());
+    for (name, ip) in [
+        (user.username.as_str(), OWNER), // three live, one of them this address's
+        (user.username.as_str(), "192.0.2.50"), // three live, none this address's
+        (unknown.as_str(), "192.0.2.51"), // nothing live: a name nobody asked for
+    ] {
+        let before = verified().await;
+        let response = app
+            .http
+            .post(format!("{}/v1/recovery/confirm", binary.address))
+            .header("x-forwarded-for", ip)
+            .json(&serde_json::json!({"username": name, "code": wrong, "password": "pw"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        assert_eq!(
+            verified().await - before,
+            4,
+            "argon2 verifications for {name} from {ip}"
+        );
+    }
+}
+
+/// The token of the code email's one-time link (`/recover/link?token=`).
+fn confirm_link_token(email: &SentEmail) -> String {
+    let body = email.body.as_deref().unwrap();
+    body.split("/recover/link?token=")
+        .nth(1)
+        .expect("the code email carries the link")
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+fn with_links() -> AppOptions {
+    AppOptions::default()
+        .behind_proxy()
+        .set("PUBLIC_BASE_URL", "https://recovery.example.com")
+}
+
+#[tokio::test]
+async fn the_code_emails_link_gets_the_owner_through_when_guessing_shut_their_own_address() {
+    let app = TestApp::spawn_with(with_links()).await;
+    let user = app.create_user().await;
+    // The owner asks from a shared address (an office, a carrier's NAT) where someone else
+    // guesses until the code locks.
+    let code = app.code_from(&user, OWNER).await;
+    let email = app.wait_for_email(&user.email, 1).await;
+    let token = confirm_link_token(&email);
+    assert_eq!(token.len(), 43);
+    let wrong = other_code(&code);
+    for _ in 0..5 {
+        let response = app
+            .confirm_from(&user.username, &wrong, "guess", OWNER)
+            .await;
+        assert_eq!(response.status(), 400);
+    }
+    assert_problem(
+        app.confirm_from(&user.username, &code, &user.password, OWNER)
+            .await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+
+    let link = |password: &str| {
+        app.post_json(
+            "/v1/recovery/confirm/link",
+            serde_json::json!({"token": token, "password": password}),
+        )
+    };
+    assert_problem(link("not-the-password").await, 400, "invalid_recovery").await;
+    let response = link(&user.password).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "mfa_reset");
+    assert!(body["enrollment"]["secret_code"].is_string(), "{body}");
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("MFA_SETUP".into()),
+        "the reset happened"
+    );
+    // Used once.
+    assert_problem(link(&user.password).await, 400, "invalid_recovery").await;
+    let details = app
+        .audit_details(&user.username, "recovery.confirm_failed")
+        .await;
+    assert!(
+        details
+            .iter()
+            .any(|(_, d)| d.contains("wrong password through the emailed link (try 1 of 5)")),
+        "{details:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_link_takes_a_few_wrong_passwords_then_stops_but_the_code_still_works() {
+    let app = TestApp::spawn_with(with_links()).await;
+    let user = app.create_user().await;
+    let code = app.code_from(&user, OWNER).await;
+    let token = confirm_link_token(&app.wait_for_email(&user.email, 1).await);
+    let link = |password: &str| {
+        app.post_json(
+            "/v1/recovery/confirm/link",
+            serde_json::json!({"token": token, "password": password}),
+        )
+    };
+    for _ in 0..5 {
+        assert_problem(link("guess").await, 400, "invalid_recovery").await;
+    }
+    assert_problem(link(&user.password).await, 429, "too_many_attempts").await;
+    assert_problem(link(&user.password).await, 400, "invalid_recovery").await;
+    // A malformed token is told apart from nothing (nothing is looked up for it).
+    let malformed = app
+        .post_json(
+            "/v1/recovery/confirm/link",
+            serde_json::json!({"token": "short", "password": user.password}),
+        )
+        .await;
+    assert_problem(malformed, 400, "invalid_recovery").await;
+    // The link's wrong passwords are its own: the code was never guessed at.
+    app.confirm_ok(&user.username, &code, &user.password).await;
+}
+
+#[tokio::test]
+async fn the_links_page_confirms_with_the_password_and_opening_it_changes_nothing() {
+    let app = TestApp::spawn_with(with_links()).await;
+    let user = app.create_user().await;
+    app.code_from(&user, OWNER).await;
+    let token = confirm_link_token(&app.wait_for_email(&user.email, 1).await);
+    // A mail scanner opens the link: nothing happens.
+    let opened = app
+        .http
+        .get(format!("{}/recover/link?token={token}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), 200);
+    let cookie = opened.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = opened.text().await.unwrap();
+    assert!(html.contains(r#"name="password""#), "{html}");
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("SOFTWARE_TOKEN_MFA".into())
+    );
+
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let confirmed = no_redirects
+        .post(format!("{}/recover/link", app.address))
+        .header("cookie", cookie)
+        .header("x-forwarded-for", OWNER)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("token", token.as_str()),
+            ("password", user.password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        confirmed.status(),
+        303,
+        "{}",
+        confirmed.text().await.unwrap()
+    );
+    assert_eq!(confirmed.headers()["location"], "/recover/enrollment");
+    assert_eq!(
+        app.sign_in(&user).await,
+        SignIn::Challenge("MFA_SETUP".into())
+    );
 }

@@ -4,6 +4,7 @@
 
 mod apply_reset;
 mod finish_reset;
+mod guessing_notice;
 mod issue_code;
 mod lock_notice;
 mod reset_notice;
@@ -16,6 +17,7 @@ use uuid::Uuid;
 
 pub use apply_reset::ApplyReset;
 pub use finish_reset::FinishReset;
+pub use guessing_notice::GuessingNotice;
 pub use issue_code::IssueCode;
 pub use lock_notice::LockNotice;
 pub use reset_notice::ResetNotice;
@@ -33,6 +35,7 @@ pub fn registry() -> Registry<RecoveryService> {
         .register::<IssueCode>()
         .register::<ResetNotice>()
         .register::<LockNotice>()
+        .register::<GuessingNotice>()
         .register::<TextNotice>()
         .register::<ApplyReset>()
         .register::<FinishReset>()

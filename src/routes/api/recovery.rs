@@ -5,8 +5,8 @@ use utoipa::ToSchema;
 
 use crate::domain::{is_token, RecoveryCode, TotpCode, Username};
 use crate::recovery::{
-    ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
-    EnrollmentVerification, RecoveryService,
+    ConfirmError, ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
+    EnrollmentVerification, LinkConfirmation, RecoveryService,
 };
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
@@ -156,7 +156,12 @@ pub async fn confirm(
             client: client_info(&req),
         })
         .await?;
-    Ok(match outcome {
+    Ok(confirmed(outcome))
+}
+
+/// The answer to a successful confirmation.
+fn confirmed(outcome: ConfirmOutcome) -> HttpResponse {
+    match outcome {
         ConfirmOutcome::Reset { enrollment } => HttpResponse::Ok().json(Confirmed {
             status: "mfa_reset",
             reset_at: None,
@@ -167,7 +172,58 @@ pub async fn confirm(
             reset_at: Some(reset_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             enrollment: None,
         }),
-    })
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LinkConfirmBody {
+    /// The token of the code email's link (`/recover/link?token=`).
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{43}$")]
+    token: SecretString,
+    /// The user's current password (required when `RECOVERY_REQUIRE_PASSWORD` is on).
+    #[schema(value_type = Option<String>, format = Password)]
+    password: Option<SecretString>,
+}
+
+/// Confirm through the one-time link of the code email instead of the code: the same as
+/// `/v1/recovery/confirm`, but not judged against the name's other codes and not refused by the
+/// account's ceiling of wrong confirmations (guessing from elsewhere cannot shut it). The link
+/// takes a few wrong passwords, then stops working; it works while its code does.
+#[utoipa::path(
+    post, path = "/v1/recovery/confirm/link", tag = "recovery",
+    request_body = LinkConfirmBody,
+    responses(
+        (status = 200, description = "`mfa_reset`: removed, read back, sessions signed out", body = Confirmed),
+        (status = 202, description = "`reset_scheduled`: applied at `reset_at` unless cancelled", body = Confirmed),
+        (status = 400, description = "`invalid_recovery` (unknown, used or expired link, or wrong password) or `invalid_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts` (the link took too many wrong passwords) or `rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 502, description = "`mfa_reset_failed`: Cognito answered but the authenticator is still there", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`identity_provider_unavailable` (the link stays usable) or `service_unavailable`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+pub async fn confirm_link(
+    req: HttpRequest,
+    body: web::Json<LinkConfirmBody>,
+    service: web::Data<RecoveryService>,
+    rules: web::Data<RecoverySettings>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    if rules.require_password && body.password.is_none() {
+        return Err(ApiError::invalid_request("The password is required."));
+    }
+    if !is_token(body.token.expose_secret()) {
+        return Err(ConfirmError::Invalid.into());
+    }
+    let outcome = service
+        .confirm_link(LinkConfirmation {
+            link: body.token,
+            password: body.password,
+            client: client_info(&req),
+        })
+        .await?;
+    Ok(confirmed(outcome))
 }
 
 #[derive(Deserialize, ToSchema)]

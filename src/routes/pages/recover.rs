@@ -12,8 +12,8 @@ use super::session::{CookieConfig, Done, PageSession, PendingEnrollment};
 use super::text::{words, Text, EN};
 use crate::domain::{is_token, RecoveryCode, TotpCode, Username};
 use crate::recovery::{
-    ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
-    EnrollmentVerification, RecoveryService,
+    ConfirmError, ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
+    EnrollmentVerification, LinkConfirmation, RecoveryService,
 };
 use crate::routes::client_info;
 use crate::routes::messages::Message;
@@ -47,6 +47,10 @@ pub enum Step {
     },
     /// The password, to resume an enrollment from a notice's link.
     Resume {
+        token: String,
+    },
+    /// The password, to confirm through a code email's link.
+    Link {
         token: String,
     },
     Enrolled,
@@ -100,6 +104,7 @@ fn title<'a>(t: &'a Text, step: &Step) -> &'a str {
         Step::CheckEmail { .. } => &t.have_code_title,
         Step::Enrol { .. } => &t.enrol_title,
         Step::Resume { .. } => &t.resume_title,
+        Step::Link { .. } => &t.link_title,
         Step::Enrolled => &t.enrolled_title,
         Step::Removed => &t.removed_title,
         Step::Scheduled => &t.scheduled_title,
@@ -273,7 +278,7 @@ pub async fn confirm(
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let Some(mut session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
+    let Some(session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
         return forged(&config);
     };
     let typed = form.username.trim().to_owned();
@@ -309,24 +314,97 @@ pub async fn confirm(
             client: client_info(&req),
         })
         .await;
-    // Success is answered with a redirect to a page that shows it (Post/Redirect/Get): a
-    // refresh shows the same page and posts no second confirmation, which would cost an attempt.
     match outcome {
-        Ok(ConfirmOutcome::Reset {
-            enrollment: Some(enrollment),
-        }) => {
-            session.enrollment = Some(PendingEnrollment::from(enrollment));
-            redirect(session, &config, ENROLLMENT_PAGE)
-        }
-        Ok(ConfirmOutcome::Reset { enrollment: None }) => {
-            session.done = Some(Done::Removed);
-            redirect(session, &config, DONE_PAGE)
-        }
-        Ok(ConfirmOutcome::Scheduled { .. }) => {
-            session.done = Some(Done::Scheduled);
-            redirect(session, &config, DONE_PAGE)
-        }
+        Ok(outcome) => confirmed(outcome, session, &config),
         Err(err) => failed(&err, &session, &config, step(), "code"),
+    }
+}
+
+/// A confirmation succeeded: answered with a redirect to a page that shows what it did
+/// (Post/Redirect/Get: a refresh shows the same page and posts no second confirmation, which
+/// would cost an attempt).
+fn confirmed(
+    outcome: ConfirmOutcome,
+    mut session: PageSession,
+    config: &PagesConfig,
+) -> HttpResponse {
+    match outcome {
+        ConfirmOutcome::Reset {
+            enrollment: Some(enrollment),
+        } => {
+            session.enrollment = Some(PendingEnrollment::from(enrollment));
+            redirect(session, config, ENROLLMENT_PAGE)
+        }
+        ConfirmOutcome::Reset { enrollment: None } => {
+            session.done = Some(Done::Removed);
+            redirect(session, config, DONE_PAGE)
+        }
+        ConfirmOutcome::Scheduled { .. } => {
+            session.done = Some(Done::Scheduled);
+            redirect(session, config, DONE_PAGE)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `GET /recover/link?token=`: a code email's link. Opening it changes nothing (mail scanners
+/// open links); its form confirms.
+pub async fn link_form(
+    query: web::Query<ResumeQuery>,
+    config: web::Data<PagesConfig>,
+) -> HttpResponse {
+    let session = PageSession::new(&config.cookies);
+    if !is_token(&query.token) {
+        return failed(&ConfirmError::Invalid, &session, &config, Step::Problem, "");
+    }
+    let step = Step::Link {
+        token: query.token.clone(),
+    };
+    render(StatusCode::OK, &session, &config, step, None)
+}
+
+/// `POST /recover/link`: confirms through a code email's link, with the password.
+pub async fn link_confirm(
+    req: HttpRequest,
+    form: web::Form<LinkForm>,
+    service: web::Data<RecoveryService>,
+    config: web::Data<PagesConfig>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let Some(session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
+        return forged(&config);
+    };
+    let step = || Step::Link {
+        token: form.token.clone(),
+    };
+    let password = (!form.password.is_empty()).then(|| SecretString::from(form.password.clone()));
+    if config.require_password && password.is_none() {
+        let message = error("password", EN.password_missing.as_str());
+        return render(StatusCode::BAD_REQUEST, &session, &config, step(), message);
+    }
+    let outcome = if is_token(&form.token) {
+        service
+            .confirm_link(LinkConfirmation {
+                link: SecretString::from(form.token.clone()),
+                password,
+                client: client_info(&req),
+            })
+            .await
+    } else {
+        Err(ConfirmError::Invalid)
+    };
+    match outcome {
+        Ok(outcome) => confirmed(outcome, session, &config),
+        Err(err) => failed(&err, &session, &config, step(), "password"),
     }
 }
 

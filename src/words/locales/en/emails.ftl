@@ -17,6 +17,10 @@ code-email-ask = Someone asked to remove the authenticator app from your account
        *[no] {""}
     }
 code-email-ask-at = {" "}at
+code-email-link = Or open this link instead of typing the code{ $password ->
+        [yes] {" "}(you will still be asked for your password)
+       *[no] {""}
+    }. It works for as long as the code does, even while someone else is trying codes for your account:
 code-email-expires = The code works once and expires in { $minutes ->
         [one] { $minutes } minute
        *[other] { $minutes } minutes
@@ -60,3 +64,13 @@ locked-email-what = Someone tried to remove the authenticator app from your acco
        *[other] { $attempts } times
     }, so that recovery is now locked. Nothing was changed.
 locked-email-then = If this was you, request a new code later. If it was not, someone knows your username and may be trying to take over your account: change your password and keep your authenticator app safe.
+
+## Someone is guessing codes for the account from many addresses (at most once a day).
+guessing-email-subject = Someone is trying recovery codes for your account
+guessing-email-title = Someone is trying recovery codes for your account
+guessing-email-what = In the last 24 hours, wrong recovery codes were entered for your account { $failures ->
+        [one] once
+       *[other] { $failures } times
+    }. Nothing was changed, and for now tries are refused from addresses that did not ask for a code.
+guessing-email-owner = If you are recovering your account yourself, confirm from the network you asked for your code from, or use the link in your latest recovery email: guessing from elsewhere does not stop either. Or contact your support desk.
+guessing-email-then = If it is not you, someone knows your username: keep your password and your email account safe.
