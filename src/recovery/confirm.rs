@@ -172,21 +172,36 @@ async fn password_step(
     })
 }
 
+/// Counts a confirmation's outcome (`recovery_confirms_total`).
+fn counted(result: Result<ConfirmOutcome, ConfirmError>) -> Result<ConfirmOutcome, ConfirmError> {
+    let outcome = match &result {
+        Ok(ConfirmOutcome::Reset { .. }) => "reset",
+        Ok(ConfirmOutcome::Scheduled { .. }) => "scheduled",
+        Err(err) => err.outcome(),
+    };
+    metrics::counter!("recovery_confirms_total", "outcome" => outcome).increment(1);
+    result
+}
+
 impl RecoveryService {
+    /// Counts the confirmation against its client address (per hour).
+    async fn limit_confirmations(&self, client: &ClientInfo) -> Result<(), ConfirmError> {
+        self.limits
+            .limit_client("confirm", client)
+            .await
+            .map_err(|e| match e {
+                LimitError::Limited { retry_after } => ConfirmError::RateLimited { retry_after },
+                LimitError::Unavailable(e) => ConfirmError::LimitsUnavailable(e),
+            })
+    }
+
     /// Checks the code (and password) and, when both are right, removes the user's TOTP
     /// authenticator in Cognito, reads the result back and signs the user out everywhere.
     pub async fn confirm(
         &self,
         confirmation: Confirmation,
     ) -> Result<ConfirmOutcome, ConfirmError> {
-        let result = self.confirm_attempt(confirmation).await;
-        let outcome = match &result {
-            Ok(ConfirmOutcome::Reset { .. }) => "reset",
-            Ok(ConfirmOutcome::Scheduled { .. }) => "scheduled",
-            Err(err) => err.outcome(),
-        };
-        metrics::counter!("recovery_confirms_total", "outcome" => outcome).increment(1);
-        result
+        counted(self.confirm_attempt(confirmation).await)
     }
 
     #[tracing::instrument(skip_all, fields(recovery_id))]
@@ -198,13 +213,7 @@ impl RecoveryService {
         let client = &confirmation.client;
         let username = confirmation.username.as_str();
 
-        self.limits
-            .limit_client("confirm", client)
-            .await
-            .map_err(|e| match e {
-                LimitError::Limited { retry_after } => ConfirmError::RateLimited { retry_after },
-                LimitError::Unavailable(e) => ConfirmError::LimitsUnavailable(e),
-            })?;
+        self.limit_confirmations(client).await?;
 
         // 1. Count this attempt before anything is compared, in a transaction of its own: the
         //    account's limits are read and the attempt reserved under one lock, so concurrent
@@ -321,14 +330,7 @@ impl RecoveryService {
         &self,
         confirmation: LinkConfirmation,
     ) -> Result<ConfirmOutcome, ConfirmError> {
-        let result = self.confirm_link_attempt(confirmation).await;
-        let outcome = match &result {
-            Ok(ConfirmOutcome::Reset { .. }) => "reset",
-            Ok(ConfirmOutcome::Scheduled { .. }) => "scheduled",
-            Err(err) => err.outcome(),
-        };
-        metrics::counter!("recovery_confirms_total", "outcome" => outcome).increment(1);
-        result
+        counted(self.confirm_link_attempt(confirmation).await)
     }
 
     #[tracing::instrument(skip_all, fields(recovery_id))]
@@ -337,13 +339,7 @@ impl RecoveryService {
         confirmation: LinkConfirmation,
     ) -> Result<ConfirmOutcome, ConfirmError> {
         let client = &confirmation.client;
-        self.limits
-            .limit_client("confirm", client)
-            .await
-            .map_err(|e| match e {
-                LimitError::Limited { retry_after } => ConfirmError::RateLimited { retry_after },
-                LimitError::Unavailable(e) => ConfirmError::LimitsUnavailable(e),
-            })?;
+        self.limit_confirmations(client).await?;
         let mut tx = self.db.begin().await?;
         let Some((recovery, tries)) =
             recoveries::try_confirm_link(&mut tx, self.now(), &token_digest(&confirmation.link))

@@ -346,30 +346,36 @@ fn confirmed(
     }
 }
 
-#[derive(Deserialize)]
-pub struct LinkForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    token: String,
-    #[serde(default)]
-    password: String,
-}
-
 /// `GET /recover/link?token=`: a code email's link. Opening it changes nothing (mail scanners
 /// open links); its form confirms.
 pub async fn link_form(
-    query: web::Query<ResumeQuery>,
+    query: web::Query<LinkQuery>,
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
+    opened(&query.token, &config, &ConfirmError::Invalid, |token| {
+        Step::Link { token }
+    })
+}
+
+/// An emailed link, opened: its password form in a new page session (`step` with the token), or
+/// `invalid` for a token that cannot be one. Opening changes nothing: mail scanners open links.
+fn opened(
+    token: &str,
+    config: &PagesConfig,
+    invalid: &dyn Present,
+    step: impl FnOnce(String) -> Step,
+) -> HttpResponse {
     let session = PageSession::new(&config.cookies);
-    if !is_token(&query.token) {
-        return failed(&ConfirmError::Invalid, &session, &config, Step::Problem, "");
+    if !is_token(token) {
+        return failed(invalid, &session, config, Step::Problem, "");
     }
-    let step = Step::Link {
-        token: query.token.clone(),
-    };
-    render(StatusCode::OK, &session, &config, step, None)
+    render(
+        StatusCode::OK,
+        &session,
+        config,
+        step(token.to_owned()),
+        None,
+    )
 }
 
 /// `POST /recover/link`: confirms through a code email's link, with the password.
@@ -588,8 +594,9 @@ pub async fn enrol(
     }
 }
 
+/// An emailed link as opened: its token.
 #[derive(Deserialize)]
-pub struct ResumeQuery {
+pub struct LinkQuery {
     #[serde(default)]
     token: String,
 }
@@ -597,27 +604,20 @@ pub struct ResumeQuery {
 /// `GET /recover/enrol?token=`: the reset-applied notice's link. Opening it changes nothing
 /// (mail scanners open links); the password form resumes the enrollment.
 pub async fn resume_form(
-    query: web::Query<ResumeQuery>,
+    query: web::Query<LinkQuery>,
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
-    let session = PageSession::new(&config.cookies);
-    if !is_token(&query.token) {
-        return failed(
-            &EnrollmentError::InvalidLink,
-            &session,
-            &config,
-            Step::Problem,
-            "",
-        );
-    }
-    let step = Step::Resume {
-        token: query.token.clone(),
-    };
-    render(StatusCode::OK, &session, &config, step, None)
+    opened(
+        &query.token,
+        &config,
+        &EnrollmentError::InvalidLink,
+        |token| Step::Resume { token },
+    )
 }
 
+/// The password form of an emailed link (`/recover/link`, `/recover/enrol`).
 #[derive(Deserialize)]
-pub struct ResumeForm {
+pub struct LinkForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -629,7 +629,7 @@ pub struct ResumeForm {
 /// `POST /recover/enrol`: the same use case as `POST /v1/recovery/enrollment`.
 pub async fn resume(
     req: HttpRequest,
-    form: web::Form<ResumeForm>,
+    form: web::Form<LinkForm>,
     service: web::Data<RecoveryService>,
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
