@@ -14,3 +14,5 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON rate_limits TO mfa_recovery;
 GRANT SELECT ON _sqlx_migrations TO mfa_recovery;
 GRANT SELECT, INSERT, UPDATE, DELETE ON confirm_attempts TO mfa_recovery;
 GRANT USAGE ON SEQUENCE confirm_attempts_id_seq TO mfa_recovery;
+-- Staff console sessions: created at sign-in, touched per request, ended at sign-out, purged.
+GRANT SELECT, INSERT, UPDATE, DELETE ON staff_sessions TO mfa_recovery;

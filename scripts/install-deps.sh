@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests and the local demo need, from package registries only:
-# PostgreSQL 15 server, Chromium and chromedriver (Debian packages) and moto's AWS emulator
-# (PyPI, in ./.venv). No browser or driver is downloaded from anywhere else.
+# PostgreSQL 15 server, Chromium and chromedriver (Debian packages), moto's AWS emulator
+# (PyPI, in ./.venv) and the OpenID provider the staff console's tests sign in with
+# (oidc-provider from the npm registry, pinned by tests/oidc/package-lock.json, with the
+# machine's Node.js). No browser or driver is downloaded from anywhere else.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +35,11 @@ if [ ! -x .venv/bin/python ] \
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check \
     "moto[server,cognitoidp]==$MOTO_VERSION" "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+# The staff console's OpenID provider: exactly the lock file's versions.
+if ! cmp -s tests/oidc/package-lock.json tests/oidc/node_modules/.installed 2>/dev/null; then
+  echo "install-deps: installing oidc-provider into tests/oidc/node_modules (npm ci)" >&2
+  (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp tests/oidc/package-lock.json tests/oidc/node_modules/.installed
 fi

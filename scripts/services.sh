@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts (or stops) a throwaway PostgreSQL 15 cluster and the AWS emulator on 127.0.0.1.
+# Starts (or stops) a throwaway PostgreSQL 15 cluster, the AWS emulator and an OpenID Connect
+# provider (for the staff console) on 127.0.0.1.
 #   scripts/services.sh start            -> writes $SERVICES_DIR/env with the addresses to source
 #   scripts/services.sh stop
 #   scripts/services.sh start-postgres   -> PostgreSQL only, keeping every acknowledged commit
@@ -34,9 +35,12 @@ stop() {
   if [ -f "$pgdir/PG_VERSION" ]; then
     as_pg "$PG_BIN/pg_ctl" -D "$pgdir" -m immediate stop >/dev/null 2>&1 || true
   fi
-  if [ -f "$STATE/moto.pid" ]; then
-    kill "$(cat "$STATE/moto.pid")" 2>/dev/null || true
-  fi
+  local pid
+  for pid in moto.pid oidc.pid; do
+    if [ -f "$STATE/$pid" ]; then
+      kill "$(cat "$STATE/$pid")" 2>/dev/null || true
+    fi
+  done
   [ "$pgdir" = "$STATE/pg" ] || rm -rf "$(dirname "$pgdir")"
   rm -rf "$STATE"
 }
@@ -91,19 +95,24 @@ ENV
   echo "services: PostgreSQL on 127.0.0.1:$pg_port" >&2
 }
 
+# Waits (up to 20 s) until $1 answers; else says that $2 did not start, with its log $3.
+wait_until_up() {
+  local url=$1 name=$2 log=$3
+  for _ in $(seq 1 100); do
+    python3 -c "import urllib.request; urllib.request.urlopen('$url', timeout=1)" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "services: $name did not start" >&2
+  cat "$log" >&2
+  exit 1
+}
+
 start_emulator() {
   local moto_port
   moto_port=$(free_port)
   .venv/bin/python tests/emulator/moto_server.py "$moto_port" >"$STATE/moto.log" 2>&1 &
   echo $! >"$STATE/moto.pid"
-  for _ in $(seq 1 100); do
-    if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$moto_port/_harness/ses/messages', timeout=1)" 2>/dev/null; then
-      break
-    fi
-    sleep 0.2
-  done
-  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$moto_port/_harness/ses/messages', timeout=2)" \
-    || { echo "services: the emulator did not start" >&2; cat "$STATE/moto.log" >&2; exit 1; }
+  wait_until_up "http://127.0.0.1:$moto_port/_harness/ses/messages" "the emulator" "$STATE/moto.log"
 
   cat >>"$STATE/env" <<ENV
 export TEST_AWS_ENDPOINT=http://127.0.0.1:$moto_port
@@ -115,9 +124,24 @@ ENV
   echo "services: AWS emulator on 127.0.0.1:$moto_port" >&2
 }
 
+# oidc-provider (tests/oidc/provider.mjs): the staff console's tests sign in through it.
+start_oidc() {
+  local oidc_port
+  oidc_port=$(free_port)
+  node tests/oidc/provider.mjs "$oidc_port" >"$STATE/oidc.log" 2>&1 &
+  echo $! >"$STATE/oidc.pid"
+  wait_until_up "http://127.0.0.1:$oidc_port/.well-known/openid-configuration" \
+    "the OpenID provider" "$STATE/oidc.log"
+  cat >>"$STATE/env" <<ENV
+export TEST_OIDC_ISSUER=http://127.0.0.1:$oidc_port
+ENV
+  echo "services: OpenID provider on 127.0.0.1:$oidc_port" >&2
+}
+
 start() {
   start_postgres
   start_emulator
+  start_oidc
 }
 
 case "${1:-}" in

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod domain;
 pub mod idp;
 pub mod mail;
+pub mod oidc;
 pub mod recovery;
 pub mod routes;
 pub mod settings;

@@ -323,6 +323,21 @@ impl Application {
         );
         service = service.with_clock(Arc::clone(&clock));
         let page_clock = Arc::clone(&clock);
+        // The staff console, when STAFF_OIDC_ISSUER is set.
+        let console = match &settings.staff.oidc {
+            Some(oidc) => {
+                let provider = crate::oidc::OidcProvider::new(oidc.clone(), Arc::clone(&clock))
+                    .context("setting up the staff console's sign-in")?;
+                Some(web::Data::new(crate::staff::console::Console::new(
+                    db.clone(),
+                    &settings.staff,
+                    oidc.clone(),
+                    Arc::new(provider),
+                    Arc::clone(&clock),
+                )))
+            }
+            None => None,
+        };
         if let Some(texter) = texter {
             service = service.with_texts(texter);
         }
@@ -385,7 +400,11 @@ impl Application {
                 .app_data(db.clone())
                 .app_data(rules.clone())
                 .app_data(names.clone())
-                .app_data(audit_settings.clone());
+                .app_data(audit_settings.clone())
+                .app_data(pages.clone());
+            if let Some(console) = &console {
+                cfg.app_data(console.clone());
+            }
         };
         let staff_shared = shared.clone();
         let server = HttpServer::new(move || {
@@ -394,7 +413,6 @@ impl Application {
                 .wrap(routes::security_headers(https_only))
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .configure(shared.clone())
-                .app_data(pages.clone())
                 .app_data(liveness.clone())
                 .configure(|cfg| routes::configure(cfg, &cors_origins))
                 .configure(|cfg| {

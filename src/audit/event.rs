@@ -32,6 +32,9 @@ closed_vocabulary! {
         StaffAdded = "staff.added",
         StaffRevoked = "staff.revoked",
         StaffAuthFailed = "staff.auth_failed",
+        StaffSignedIn = "staff.signed_in",
+        StaffSignInRefused = "staff.sign_in_refused",
+        StaffSignedOut = "staff.signed_out",
     }
 }
 

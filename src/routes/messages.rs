@@ -35,6 +35,11 @@ pub enum Message {
     NotCancellable { status: &'static str },
     IdpRefusesPool,
     IdpUnavailableNothingQueued,
+    StaffIdpUnavailable,
+    SignInFailed,
+    SignInNeedsMfa,
+    SignInNoRole,
+    SignInNoName,
 }
 
 impl Message {
@@ -91,6 +96,11 @@ impl Message {
             Self::IdpUnavailableNothingQueued => {
                 ("error-idp-unavailable-nothing-queued", Args::new())
             }
+            Self::StaffIdpUnavailable => ("error-staff-idp-unavailable", Args::new()),
+            Self::SignInFailed => ("error-sign-in-failed", Args::new()),
+            Self::SignInNeedsMfa => ("error-sign-in-needs-mfa", Args::new()),
+            Self::SignInNoRole => ("error-sign-in-no-role", Args::new()),
+            Self::SignInNoName => ("error-sign-in-no-name", Args::new()),
         };
         words.with(id, &args)
     }

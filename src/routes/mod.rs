@@ -10,7 +10,7 @@ pub mod presentation;
 pub mod problem;
 
 use api::{audit, recovery, support};
-use pages::cancel;
+use pages::{cancel, staff};
 
 use actix_web::error::JsonPayloadError;
 use actix_web::http::{header, StatusCode};
@@ -150,7 +150,10 @@ pub fn configure_staff(cfg: &mut web::ServiceConfig) {
     .service(endpoint("/v1/support/unlock").route(web::post().to(support::unlock)))
     .service(endpoint("/v1/audit/events").route(web::get().to(audit::events)))
     .service(endpoint("/v1/audit/verify").route(web::get().to(audit::verify)))
-    .service(endpoint("/v1/audit/checkpoint").route(web::get().to(audit::checkpoint)));
+    .service(endpoint("/v1/audit/checkpoint").route(web::get().to(audit::checkpoint)))
+    .service(endpoint("/staff").route(web::get().to(pages::staff::console)))
+    .service(endpoint("/staff/callback").route(web::get().to(pages::staff::callback)))
+    .service(endpoint("/staff/sign-out").route(web::post().to(pages::staff::sign_out)));
 }
 
 /// The internal listener (`ADMIN_BIND_ADDR`): probes and metrics, never exposed publicly.

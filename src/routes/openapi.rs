@@ -6,7 +6,7 @@ use askama::Template;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, cancel, health, recovery, support};
+use super::{audit, cancel, health, recovery, staff, support};
 
 struct StaffKey;
 
@@ -36,6 +36,9 @@ impl Modify for StaffKey {
         recovery::verify_enrollment,
         cancel::show,
         cancel::cancel,
+        staff::console,
+        staff::callback,
+        staff::sign_out,
         support::start,
         support::list,
         support::cancel,
@@ -52,6 +55,7 @@ impl Modify for StaffKey {
         (name = "recovery", description = "End users (no authentication)"),
         (name = "support", description = "Support desk (staff key, role support)"),
         (name = "audit", description = "Auditors (staff key, role auditor)"),
+        (name = "staff console", description = "Staff in the browser, signed in as themselves through the company's OpenID Connect provider with a second factor"),
         (name = "operations", description = "Probes and this document (metrics are served on the internal listener, ADMIN_BIND_ADDR, only)"),
     )
 )]

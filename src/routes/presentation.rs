@@ -12,6 +12,8 @@ use crate::idp::IdpError;
 use crate::recovery::{
     CancelLinkError, ConfirmError, EnrollmentError, Ineligible, RequestError, SupportError,
 };
+use crate::staff::console::{Refusal, SignInError};
+use crate::staff::sign_in::ProviderError;
 use crate::telemetry::log_unexpected;
 use crate::words::Words;
 
@@ -45,6 +47,7 @@ crate::domain::closed_vocabulary! {
         ServiceUnavailable = "service_unavailable",
         NotReady = "not_ready",
         InternalError = "internal_error",
+        SignInFailed = "sign_in_failed",
     }
 }
 
@@ -391,6 +394,35 @@ impl Present for CancelLinkError {
     }
 }
 
+impl Present for SignInError {
+    fn presentation(&self) -> Presentation {
+        match self {
+            Self::Provider(ProviderError::Unavailable(_)) => Presentation::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ProblemCode::IdentityProviderUnavailable,
+                Message::StaffIdpUnavailable,
+            )
+            .retry_after(60)
+            .unexpected("the staff sign-in provider is unavailable"),
+            Self::Provider(ProviderError::Invalid(_)) | Self::Mismatch => Presentation::new(
+                StatusCode::BAD_REQUEST,
+                ProblemCode::SignInFailed,
+                Message::SignInFailed,
+            ),
+            Self::Refused(refusal) => Presentation::new(
+                StatusCode::FORBIDDEN,
+                ProblemCode::Forbidden,
+                match refusal {
+                    Refusal::NoSecondFactor(_) => Message::SignInNeedsMfa,
+                    Refusal::NoRole => Message::SignInNoRole,
+                    Refusal::NoName => Message::SignInNoName,
+                },
+            ),
+            Self::Store(e) => Presentation::store("a staff sign-in failed", e),
+        }
+    }
+}
+
 /// A database error met outside a use case.
 impl Present for sqlx::Error {
     fn presentation(&self) -> Presentation {
@@ -638,6 +670,47 @@ pub(crate) mod tests {
             ),
             (
                 Box::new(CancelLinkError::Store(unreachable_db())),
+                503,
+                "service_unavailable",
+                Some(5),
+            ),
+            (
+                Box::new(SignInError::Provider(ProviderError::Unavailable(
+                    "down".into(),
+                ))),
+                503,
+                "identity_provider_unavailable",
+                Some(60),
+            ),
+            (
+                Box::new(SignInError::Provider(ProviderError::Invalid(
+                    "nonce".into(),
+                ))),
+                400,
+                "sign_in_failed",
+                None,
+            ),
+            (Box::new(SignInError::Mismatch), 400, "sign_in_failed", None),
+            (
+                Box::new(SignInError::Refused(Refusal::NoSecondFactor("pwd".into()))),
+                403,
+                "forbidden",
+                None,
+            ),
+            (
+                Box::new(SignInError::Refused(Refusal::NoRole)),
+                403,
+                "forbidden",
+                None,
+            ),
+            (
+                Box::new(SignInError::Refused(Refusal::NoName)),
+                403,
+                "forbidden",
+                None,
+            ),
+            (
+                Box::new(SignInError::Store(unreachable_db())),
                 503,
                 "service_unavailable",
                 Some(5),

@@ -20,15 +20,17 @@ mod aws;
 mod recovery;
 mod secrets;
 mod server;
+mod staff;
 mod worker;
 
 pub use aws::{AwsSettings, CognitoSettings};
 pub use recovery::RecoverySettings;
 pub use secrets::{AuditSettings, HashingSettings};
 pub use server::{DatabaseSettings, ServerSettings};
+pub use staff::{OidcSettings, StaffSettings};
 pub use worker::WorkerSettings;
 // Each section's keys (`Raw*`) and checks, for `load_from`.
-use self::{aws::*, recovery::*, secrets::*, server::*, worker::*};
+use self::{aws::*, recovery::*, secrets::*, server::*, staff::*, worker::*};
 
 /// Used only with `APP_ENV=local` when `CODE_PEPPER` is unset, so a developer can start the
 /// service with no secrets; production refuses to start without a real pepper.
@@ -176,6 +178,7 @@ pub struct Settings {
     pub hashing: HashingSettings,
     pub worker: WorkerSettings,
     pub audit: AuditSettings,
+    pub staff: StaffSettings,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,6 +211,7 @@ impl Settings {
                 .raw::<RawAudit>()
                 .and_then(|raw| AuditSettings::try_from((app_env, raw))),
         );
+        let staff = mistakes.take(layers.section::<RawStaff, _>());
         mistakes.check()?;
         let settings = Self {
             app_env,
@@ -220,6 +224,7 @@ impl Settings {
             hashing: hashing.expect("checked"),
             worker: worker.expect("checked"),
             audit: audit.expect("checked"),
+            staff: staff.expect("checked"),
         };
         // The development pepper is public: only a service nobody else can reach may use it.
         if settings.hashing.pepper.expose_secret() == LOCAL_DEV_PEPPER

@@ -1,6 +1,9 @@
 //! Staff of the support desk and auditors: their API keys, how a key becomes a staff member,
 //! and how keys are added and revoked (each audited). SQL lives in `crate::store::staff`.
 
+pub mod console;
+pub mod sign_in;
+
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{PgConnection, PgPool};
 

@@ -8,6 +8,7 @@ pub mod limits;
 pub mod recoveries;
 pub mod role;
 pub mod staff;
+pub mod staff_sessions;
 mod writes;
 
 pub use writes::Writes;

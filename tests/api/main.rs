@@ -23,5 +23,6 @@ mod proxy;
 mod request;
 mod secrets;
 mod staff;
+mod staff_console;
 mod support;
 mod throttling;

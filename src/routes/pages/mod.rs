@@ -4,6 +4,7 @@
 pub mod cancel;
 pub mod recover;
 mod session;
+pub mod staff;
 mod text;
 
 pub use recover::PagesConfig;

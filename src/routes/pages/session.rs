@@ -18,10 +18,10 @@ use std::sync::Arc;
 use crate::clock::{Clock, SystemClock};
 use crate::domain::random_token;
 
-/// The cookie over HTTPS: `__Host-` binds it to this host and path `/`.
-const SECURE_COOKIE: &str = "__Host-mfa_recovery";
-/// The cookie of a `local` run over plain HTTP, which browsers refuse `__Host-` for.
-const LOCAL_COOKIE: &str = "mfa_recovery";
+/// The pages' cookie: `__Host-mfa_recovery` over HTTPS (bound to this host and path `/`), and
+/// `mfa_recovery` for `/recover` in a `local` run over plain HTTP, which browsers refuse
+/// `__Host-` for.
+const COOKIE: &str = "mfa_recovery";
 const LOCAL_PATH: &str = "/recover";
 /// How long a page session lives, from its first page.
 pub const SESSION_MINUTES: i64 = 30;
@@ -54,16 +54,62 @@ impl CookieConfig {
         Self { clock, ..self }
     }
 
-    fn name(&self) -> &'static str {
+    /// The cookie's name: `__Host-<base>` over HTTPS, `<base>` in a `local` run.
+    fn named(&self, base: &str) -> String {
         if self.secure {
-            SECURE_COOKIE
+            format!("__Host-{base}")
         } else {
-            LOCAL_COOKIE
+            base.to_owned()
         }
     }
 
     fn now(&self) -> i64 {
         self.clock.now().timestamp()
+    }
+
+    /// The service's clock, in Unix seconds (what sealed cookies measure their age with).
+    pub fn now_seconds(&self) -> i64 {
+        self.now()
+    }
+
+    /// A cookie named after `base` holding `value`, encrypted and authenticated with this key:
+    /// HttpOnly, for `max_age_seconds`; over HTTPS `Secure`, host-only and for path `/`, in a
+    /// `local` run for `local_path`.
+    pub fn seal(
+        &self,
+        base: &str,
+        local_path: &'static str,
+        value: String,
+        max_age_seconds: i64,
+        same_site: SameSite,
+    ) -> Cookie<'static> {
+        let name = self.named(base);
+        let mut jar = CookieJar::new();
+        jar.private_mut(&self.key).add(
+            Cookie::build(name.clone(), value)
+                .path(if self.secure { "/" } else { local_path })
+                .http_only(true)
+                .secure(self.secure)
+                .same_site(same_site)
+                .max_age(actix_web::cookie::time::Duration::seconds(
+                    max_age_seconds.max(0),
+                ))
+                .finish(),
+        );
+        jar.get(&name).expect("just added").clone().into_owned()
+    }
+
+    /// The value of the request's cookie named after `base`, when this key sealed it.
+    pub fn open(&self, req: &HttpRequest, base: &str) -> Option<String> {
+        let name = self.named(base);
+        let mut jar = CookieJar::new();
+        jar.add_original(req.cookie(&name)?);
+        Some(jar.private(&self.key).get(&name)?.value().to_owned())
+    }
+
+    /// A cookie that removes the one named after `base`.
+    pub fn removal(&self, base: &str, local_path: &'static str) -> Cookie<'static> {
+        self.seal(base, local_path, String::new(), 0, SameSite::Lax)
     }
 }
 
@@ -110,11 +156,7 @@ impl PageSession {
 
     /// The request's session: `None` without one, for another key, or past its lifetime.
     pub fn load(req: &HttpRequest, config: &CookieConfig) -> Option<Self> {
-        let name = config.name();
-        let mut jar = CookieJar::new();
-        jar.add_original(req.cookie(name)?);
-        let cookie = jar.private(&config.key).get(name)?;
-        let session: Self = serde_json::from_str(cookie.value()).ok()?;
+        let session: Self = serde_json::from_str(&config.open(req, COOKIE)?).ok()?;
         let age = config.now() - session.issued_at;
         (0..SESSION_MINUTES * 60).contains(&age).then_some(session)
     }
@@ -130,19 +172,8 @@ impl PageSession {
     /// The cookie that carries this session.
     pub fn cookie(&self, config: &CookieConfig) -> Cookie<'static> {
         let value = serde_json::to_string(self).expect("strings serialise");
-        let left = (self.issued_at + SESSION_MINUTES * 60 - config.now()).max(0);
-        let name = config.name();
-        let mut jar = CookieJar::new();
-        jar.private_mut(&config.key).add(
-            Cookie::build(name, value)
-                .path(if config.secure { "/" } else { LOCAL_PATH })
-                .http_only(true)
-                .secure(config.secure)
-                .same_site(SameSite::Strict)
-                .max_age(actix_web::cookie::time::Duration::seconds(left))
-                .finish(),
-        );
-        jar.get(name).expect("just added").clone().into_owned()
+        let left = self.issued_at + SESSION_MINUTES * 60 - config.now();
+        config.seal(COOKIE, LOCAL_PATH, value, left, SameSite::Strict)
     }
 }
 

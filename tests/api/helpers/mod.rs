@@ -30,10 +30,12 @@ mod binary;
 mod codes;
 mod cognito;
 mod journey;
+mod staff_console;
 mod time;
 
 pub use binary::RunningBinary;
 pub use codes::{find_code, other_code, other_totp, totp_now, SentEmail};
+pub use staff_console::StaffBrowser;
 pub use time::{
     eventually, wait_until_every_job_finished, wait_until_jobs_done, within, within_blocking,
     within_every,
@@ -47,6 +49,8 @@ pub struct TestEnv {
     pub admin_db_url: String,
     pub aws_endpoint: String,
     pub pg_bin: String,
+    /// The OpenID Connect provider staff sign in to the console with (oidc-provider).
+    pub oidc_issuer: String,
 }
 
 pub fn test_env() -> TestEnv {
@@ -59,6 +63,7 @@ pub fn test_env() -> TestEnv {
         admin_db_url: var("TEST_DATABASE_URL"),
         aws_endpoint: var("TEST_AWS_ENDPOINT"),
         pg_bin: var("TEST_PG_BIN"),
+        oidc_issuer: var("TEST_OIDC_ISSUER"),
     }
 }
 
@@ -77,6 +82,8 @@ pub struct AppOptions {
     pub client_secret: bool,
     /// The pool ignores the case of usernames (`UsernameConfiguration.CaseSensitive` false).
     pub case_insensitive: bool,
+    /// The staff console on a listener of its own, signing in through the test OpenID provider.
+    pub staff_console: bool,
     /// Setting overrides, by environment-variable name.
     pub env: Vec<(&'static str, String)>,
 }
@@ -88,6 +95,7 @@ impl Default for AppOptions {
             email_as_username: false,
             client_secret: false,
             case_insensitive: false,
+            staff_console: false,
             env: Vec::new(),
         }
     }
@@ -116,6 +124,13 @@ impl AppOptions {
 
     pub fn set(mut self, name: &'static str, value: impl ToString) -> Self {
         self.env.push((name, value.to_string()));
+        self
+    }
+
+    /// The staff console on a listener of its own (`app.staff_address`), with a client of its
+    /// own registered at the test OpenID provider.
+    pub fn staff_console(mut self) -> Self {
+        self.staff_console = true;
         self
     }
 
@@ -243,6 +258,9 @@ impl TestApp {
         .collect();
         if let Some(secret) = &client_secret {
             vars.insert("COGNITO_CLIENT_SECRET".to_owned(), secret.clone());
+        }
+        if options.staff_console {
+            vars.extend(staff_console::settings(&env.oidc_issuer).await);
         }
         for (k, v) in options.env {
             vars.insert(k.to_owned(), v);

@@ -51,3 +51,17 @@ page-password-missing = Enter your password.
 page-totp-malformed = Enter the 6 digits your authenticator app shows.
 page-session-expired = This form has expired, or cookies are blocked. Start again.
 page-not-found = There is no such page.
+
+## The staff console.
+page-staff-service = Account recovery · staff
+page-staff-title = Staff console
+page-staff-signed-in-as = Signed in as
+page-staff-roles = What you may do
+page-staff-role-support = Support desk: find users, start and cancel recoveries
+page-staff-role-approver = Approver: approve recoveries other people started
+page-staff-role-auditor = Auditor: read and verify the recovery log
+page-staff-sign-out = Sign out
+page-staff-signed-out-title = Signed out
+page-staff-signed-out-body = You signed out of the staff console. Your session has ended on the server too.
+page-staff-sign-in-again = Sign in again
+page-staff-problem-title = You could not be signed in

@@ -1,0 +1,345 @@
+//! Who may use the staff console, and their sessions: a person their company's OpenID Connect
+//! provider signed in, with a second factor, in at least one of the console's groups. Sessions
+//! live in PostgreSQL (idle and absolute limits, sign-out that ends them); every sign-in, refusal
+//! and sign-out is audited with the person.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgPool;
+
+use super::sign_in::{Asserted, ProviderError, SignInFlow, StaffSignIn};
+use crate::audit::{self, Action, AuditEvent, Outcome};
+use crate::clock::Clock;
+use crate::domain::{random_token, token_digest, Actor, ClientInfo, StaffName, StaffRole};
+use crate::settings::{OidcSettings, StaffSettings};
+use crate::store::staff_sessions::{self, NewStaffSession, StaffSessionRow};
+
+/// RFC 8176 authentication methods that prove more than a password: several factors, or a
+/// factor of possession or inherence.
+const SECOND_FACTORS: &[&str] = &[
+    "mfa", "mca", "otp", "hwk", "swk", "sc", "sms", "tel", "fpt", "face", "iris", "retina", "vbm",
+];
+
+/// A signed-in person.
+#[derive(Debug, Clone)]
+pub struct Person {
+    /// As the audit log and the console show them: their email, else their preferred
+    /// username, else their name, else the provider's subject.
+    pub name: StaffName,
+    pub issuer: String,
+    pub subject: String,
+    pub roles: Vec<StaffRole>,
+    /// How they signed in (RFC 8176 `amr`).
+    pub amr: Vec<String>,
+    pub signed_in_at: DateTime<Utc>,
+}
+
+impl Person {
+    pub fn actor(&self) -> Actor {
+        Actor::Staff(self.name.clone())
+    }
+
+    pub fn has(&self, role: StaffRole) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// Why a verified sign-in does not open the console.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the sign-in shows no second factor (amr: {0})")]
+    NoSecondFactor(String),
+    #[error("the person is in none of the console's groups")]
+    NoRole,
+    #[error("the provider gave no usable name for the person")]
+    NoName,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// The callback does not match a sign-in this browser started (no such sign-in, another
+    /// browser's, or started too long ago).
+    #[error("the callback matches no sign-in this browser started")]
+    Mismatch,
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("the sign-in was refused: {0}")]
+    Refused(Refusal),
+    #[error("the store failed")]
+    Store(#[from] sqlx::Error),
+}
+
+/// The console's rule: who the verified sign-in `asserted` is, and what they may do.
+pub fn admit(settings: &OidcSettings, asserted: &Asserted) -> Result<Person, Refusal> {
+    if settings.require_mfa
+        && !asserted
+            .amr
+            .iter()
+            .any(|m| SECOND_FACTORS.contains(&m.as_str()))
+    {
+        return Err(Refusal::NoSecondFactor(asserted.amr.join(" ")));
+    }
+    let mut roles = Vec::new();
+    for (group, role) in [
+        (&settings.support_group, StaffRole::Support),
+        (&settings.approver_group, StaffRole::Approver),
+        (&settings.auditor_group, StaffRole::Auditor),
+    ] {
+        if asserted.groups.iter().any(|g| g == group) {
+            roles.push(role);
+        }
+    }
+    if roles.is_empty() {
+        return Err(Refusal::NoRole);
+    }
+    let name = [
+        asserted.email.as_deref(),
+        asserted.preferred_username.as_deref(),
+        asserted.name.as_deref(),
+        Some(asserted.subject.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|n| StaffName::parse(n).ok())
+    .ok_or(Refusal::NoName)?;
+    Ok(Person {
+        name,
+        issuer: asserted.issuer.clone(),
+        subject: asserted.subject.clone(),
+        roles,
+        amr: asserted.amr.clone(),
+        signed_in_at: Utc::now(),
+    })
+}
+
+/// The staff console's use cases: sign-in, the session of a request, sign-out.
+pub struct Console {
+    db: PgPool,
+    sign_in: Arc<dyn StaffSignIn>,
+    oidc: OidcSettings,
+    settings: StaffSettings,
+    clock: Arc<dyn Clock>,
+}
+
+impl Console {
+    /// The console, signing staff in through `sign_in` (the provider `oidc` describes).
+    pub fn new(
+        db: PgPool,
+        settings: &StaffSettings,
+        oidc: OidcSettings,
+        sign_in: Arc<dyn StaffSignIn>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            db,
+            sign_in,
+            oidc,
+            settings: settings.clone(),
+            clock,
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// How long a session lasts at most (its cookie's lifetime).
+    pub fn session_lifetime(&self) -> std::time::Duration {
+        self.settings.session_lifetime
+    }
+
+    /// Where to send the browser to sign in, and what its callback must match.
+    pub async fn begin_sign_in(&self) -> Result<(String, SignInFlow), ProviderError> {
+        self.sign_in.begin().await
+    }
+
+    /// The provider sent the browser back with `code`: the person is verified and admitted, and
+    /// a new session begins; returns its token (for the cookie) and the person.
+    pub async fn finish_sign_in(
+        &self,
+        flow: SignInFlow,
+        code: SecretString,
+        client: &ClientInfo,
+    ) -> Result<(SecretString, Person), SignInError> {
+        let asserted = self.sign_in.finish(flow, code).await?;
+        let person = match admit(&self.oidc, &asserted) {
+            Ok(person) => Person {
+                signed_in_at: self.now(),
+                ..person
+            },
+            Err(refusal) => {
+                let mut tx = self.db.begin().await?;
+                let who = StaffName::parse(&asserted.subject).map_or(Actor::System, Actor::Staff);
+                audit::append(
+                    &mut tx,
+                    AuditEvent::new(Action::StaffSignInRefused, &who, Outcome::Rejected)
+                        .client(client)
+                        .detail(format!("{refusal} (issuer {})", asserted.issuer)),
+                )
+                .await?;
+                tx.commit().await?;
+                return Err(SignInError::Refused(refusal));
+            }
+        };
+        let token = random_token();
+        let roles: Vec<String> = person.roles.iter().map(|r| r.to_string()).collect();
+        let mut tx = self.db.begin().await?;
+        staff_sessions::create(
+            &mut tx,
+            self.now(),
+            NewStaffSession {
+                token_hash: &token_digest(&token),
+                issuer: &person.issuer,
+                subject: &person.subject,
+                display_name: person.name.as_str(),
+                email: asserted.email.as_deref(),
+                roles: roles.clone(),
+                amr: &person.amr,
+            },
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            AuditEvent::new(Action::StaffSignedIn, &person.actor(), Outcome::Success)
+                .client(client)
+                .detail(format!(
+                    "signed in to the console through {} as {} (subject {}), roles {}, amr {}",
+                    person.issuer,
+                    person.name,
+                    person.subject,
+                    roles.join(" "),
+                    person.amr.join(" ")
+                )),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((token, person))
+    }
+
+    /// The person whose session `token` is, while it lasts (each request keeps it alive).
+    pub async fn session(&self, token: &SecretString) -> Result<Option<Person>, sqlx::Error> {
+        let mut conn = self.db.acquire().await?;
+        let row = staff_sessions::touch(
+            &mut conn,
+            self.now(),
+            &token_digest(token),
+            seconds(self.settings.session_idle),
+            seconds(self.settings.session_lifetime),
+        )
+        .await?;
+        Ok(row.and_then(person_of))
+    }
+
+    /// Ends the session `token` (audited); nothing when it had ended.
+    pub async fn sign_out(
+        &self,
+        token: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.begin().await?;
+        let ended = staff_sessions::end(&mut tx, self.now(), &token_digest(token)).await?;
+        if let Some(person) = ended.and_then(person_of) {
+            audit::append(
+                &mut tx,
+                AuditEvent::new(Action::StaffSignedOut, &person.actor(), Outcome::Success)
+                    .client(client)
+                    .detail(format!(
+                        "signed out of the console (subject {})",
+                        person.subject
+                    )),
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// The CSRF token of the console's forms for the session `token`: derived from it, so that
+    /// only its holder can know it, and nothing more is stored.
+    pub fn csrf(token: &SecretString) -> String {
+        token_digest(&SecretString::from(format!(
+            "staff console forms:{}",
+            token.expose_secret()
+        )))
+    }
+}
+
+fn seconds(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn person_of(row: StaffSessionRow) -> Option<Person> {
+    Some(Person {
+        name: StaffName::parse(&row.display_name).ok()?,
+        issuer: row.issuer,
+        subject: row.subject,
+        roles: row.roles.iter().filter_map(|r| r.parse().ok()).collect(),
+        amr: row.amr,
+        signed_in_at: row.created_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(require_mfa: bool) -> OidcSettings {
+        OidcSettings {
+            issuer: "https://id.example.com".into(),
+            client_id: "console".into(),
+            client_secret: None,
+            redirect_url: "https://recovery.example.com/staff/callback".into(),
+            roles_claim: "groups".into(),
+            support_group: "desk".into(),
+            approver_group: "approvers".into(),
+            auditor_group: "audit".into(),
+            require_mfa,
+        }
+    }
+
+    fn asserted(amr: &[&str], groups: &[&str]) -> Asserted {
+        Asserted {
+            issuer: "https://id.example.com".into(),
+            subject: "00u1".into(),
+            email: Some("zoë+desk@example.com".into()),
+            preferred_username: None,
+            name: None,
+            amr: amr.iter().map(|s| s.to_string()).collect(),
+            groups: groups.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn only_a_sign_in_with_a_second_factor_opens_the_console() {
+        let s = settings(true);
+        assert_eq!(
+            admit(&s, &asserted(&["pwd"], &["desk"])).unwrap_err(),
+            Refusal::NoSecondFactor("pwd".into())
+        );
+        assert!(matches!(
+            admit(&s, &asserted(&[], &["desk"])),
+            Err(Refusal::NoSecondFactor(_))
+        ));
+        for second in ["mfa", "otp", "hwk", "swk", "fpt"] {
+            assert!(
+                admit(&s, &asserted(&["pwd", second], &["desk"])).is_ok(),
+                "{second}"
+            );
+        }
+        assert!(admit(&settings(false), &asserted(&["pwd"], &["desk"])).is_ok());
+    }
+
+    #[test]
+    fn roles_come_from_the_configured_groups_only() {
+        let s = settings(true);
+        let person = admit(&s, &asserted(&["mfa"], &["audit", "desk", "other"])).unwrap();
+        assert_eq!(person.roles, [StaffRole::Support, StaffRole::Auditor]);
+        assert_eq!(person.name.as_str(), "zoë+desk@example.com");
+        assert_eq!(
+            admit(&s, &asserted(&["mfa"], &["support", "auditors"])).unwrap_err(),
+            Refusal::NoRole,
+            "group names are the settings', not look-alikes"
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! The port to the company's identity provider that staff sign in with: start a sign-in, and
+//! finish it from the provider's answer with what it verifiably says about the person. The one
+//! adapter is `crate::oidc` (OpenID Connect); the console decides what the answer allows.
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// The provider could not be reached, or answered what is not OpenID Connect.
+    #[error("the sign-in provider is unavailable: {0}")]
+    Unavailable(String),
+    /// The provider's answer does not prove who signed in (bad signature, audience, nonce,
+    /// expiry, a refused code).
+    #[error("the sign-in could not be verified: {0}")]
+    Invalid(String),
+}
+
+/// What one sign-in carries from its start to the provider's answer: kept sealed in the
+/// browser, so that nothing is stored for a sign-in that is never finished. `state` is what the
+/// answer must bring back; the rest stays secret.
+#[derive(Serialize, Deserialize)]
+pub struct SignInFlow {
+    pub state: String,
+    pub nonce: String,
+    pub verifier: String,
+}
+
+/// What the provider verifiably said about the person who signed in.
+#[derive(Debug, Clone)]
+pub struct Asserted {
+    pub issuer: String,
+    pub subject: String,
+    pub email: Option<String>,
+    pub preferred_username: Option<String>,
+    pub name: Option<String>,
+    /// How they signed in (RFC 8176 `amr`).
+    pub amr: Vec<String>,
+    /// The values of the roles claim (`STAFF_OIDC_ROLES_CLAIM`).
+    pub groups: Vec<String>,
+}
+
+#[async_trait]
+pub trait StaffSignIn: Send + Sync {
+    /// Where to send the browser to sign in, and what its answer must match.
+    async fn begin(&self) -> Result<(String, SignInFlow), ProviderError>;
+
+    /// The provider's answer (`code`) for the sign-in `flow`, verified.
+    async fn finish(&self, flow: SignInFlow, code: SecretString)
+        -> Result<Asserted, ProviderError>;
+}

@@ -1,0 +1,160 @@
+//! The staff console's tests: a client of the app's own registered at the test OpenID provider
+//! (oidc-provider, started by scripts/services.sh), staff accounts there, and a browser-like
+//! HTTP client that keeps cookies and follows redirects by hand through the sign-in.
+
+use super::*;
+
+/// Settings that turn the console on, on a listener of its own at a free loopback port, with a
+/// client registered for its callback at the provider.
+pub(super) async fn settings(issuer: &str) -> Vec<(String, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let registered: serde_json::Value = reqwest::Client::new()
+        .post(format!("{issuer}/reg"))
+        .json(&serde_json::json!({
+            "redirect_uris": [format!("{base}/staff/callback")],
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "client_secret_basic",
+        }))
+        .send()
+        .await
+        .expect("the OpenID provider answers (scripts/services.sh starts it)")
+        .error_for_status()
+        .expect("the client is registered")
+        .json()
+        .await
+        .unwrap();
+    [
+        ("STAFF_BIND_ADDR", format!("127.0.0.1:{port}")),
+        ("STAFF_BASE_URL", base),
+        ("STAFF_OIDC_ISSUER", issuer.to_owned()),
+        (
+            "STAFF_OIDC_CLIENT_ID",
+            registered["client_id"].as_str().unwrap().to_owned(),
+        ),
+        (
+            "STAFF_OIDC_CLIENT_SECRET",
+            registered["client_secret"].as_str().unwrap().to_owned(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// A person at the company's provider.
+#[derive(Debug, Clone)]
+pub struct StaffAccount {
+    pub sub: String,
+    pub email: String,
+}
+
+/// A browser for the console: keeps cookies (the service's and the provider's), follows no
+/// redirect on its own.
+pub struct StaffBrowser {
+    pub http: reqwest::Client,
+    /// The console's address.
+    pub base: String,
+}
+
+impl TestApp {
+    /// A new person at the test provider, in `groups`, whose sign-in records `amr`.
+    pub async fn staff_account(&self, groups: &[&str], amr: &[&str]) -> StaffAccount {
+        let sub = format!("staff-{}", uuid::Uuid::new_v4().simple());
+        let email = format!("{sub}+desk@corp.example");
+        reqwest::Client::new()
+            .post(format!("{}/_harness/accounts", self.env.oidc_issuer))
+            .json(&serde_json::json!({
+                "sub": sub, "email": email, "name": "Zoë Desk",
+                "groups": groups, "amr": amr,
+            }))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+        StaffAccount { sub, email }
+    }
+
+    pub fn staff_browser(&self) -> StaffBrowser {
+        StaffBrowser {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            base: self
+                .staff_address
+                .clone()
+                .expect("AppOptions::staff_console"),
+        }
+    }
+}
+
+impl StaffBrowser {
+    /// Follows redirects from `response` (relative ones against `from`) to the first page.
+    pub async fn follow(&self, mut response: reqwest::Response) -> reqwest::Response {
+        for _ in 0..10 {
+            if !response.status().is_redirection() {
+                return response;
+            }
+            let location = response.headers()["location"].to_str().unwrap().to_owned();
+            let next = response.url().join(&location).unwrap();
+            response = self.http.get(next).send().await.unwrap();
+        }
+        panic!("more than 10 redirects");
+    }
+
+    /// Opens `/staff`: the console, or (signed out) the provider's sign-in page.
+    pub async fn open(&self) -> reqwest::Response {
+        let response = self
+            .http
+            .get(format!("{}/staff", self.base))
+            .send()
+            .await
+            .unwrap();
+        self.follow(response).await
+    }
+
+    /// Signs `account` in at the provider, from `/staff`; the page it ends on.
+    pub async fn sign_in(&self, account: &StaffAccount) -> reqwest::Response {
+        let login = self.open().await;
+        assert_eq!(login.status(), 200, "the provider's sign-in page");
+        let action = login
+            .url()
+            .join(&format!("{}/login", login.url().path()))
+            .unwrap();
+        let response = self
+            .http
+            .post(action)
+            .form(&[("login", account.sub.as_str())])
+            .send()
+            .await
+            .unwrap();
+        self.follow(response).await
+    }
+
+    /// The console page's CSRF token.
+    pub fn csrf(html: &str) -> String {
+        html.split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a form with a CSRF token")
+            .to_owned()
+    }
+
+    pub async fn sign_out(&self, csrf: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/staff/sign-out", self.base))
+            .form(&[("csrf", csrf)])
+            .send()
+            .await
+            .unwrap()
+    }
+}
