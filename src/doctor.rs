@@ -10,6 +10,7 @@ use crate::idp::{
 use crate::mail::{MailAccount, MailError, Mailer};
 use crate::settings::{AppEnv, Settings};
 use crate::sms::{TextError, Texter};
+use crate::staff::sign_in::ProviderError;
 use crate::store::role::RolePrivileges;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -138,6 +139,74 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
         client_addresses(settings),
     ]
     .concat()
+}
+
+/// The staff console's provider (`STAFF_OIDC_ISSUER`), as `describe`d; `None` when the console
+/// is off. The console is not needed for recoveries: a problem with it is a warning.
+pub fn staff_console(
+    settings: &Settings,
+    provider: Option<Result<crate::oidc::ProviderDescription, ProviderError>>,
+) -> Vec<Finding> {
+    const CHECK: &str = "staff console";
+    let (Some(oidc), Some(provider)) = (&settings.staff.oidc, provider) else {
+        return vec![finding(
+            Level::Ok,
+            CHECK,
+            "off (STAFF_OIDC_ISSUER unset): staff use keys on the JSON APIs",
+        )];
+    };
+    let described = match provider {
+        Ok(described) => described,
+        Err(err) => {
+            return vec![finding(
+                Level::Warn,
+                CHECK,
+                format!("the provider at {} does not answer: {err}", oidc.issuer),
+            )
+            .fix("check STAFF_OIDC_ISSUER (its discovery document is <issuer>/.well-known/openid-configuration) and the network path")];
+        }
+    };
+    let mut findings = Vec::new();
+    if !described.authorization_code || described.keys == 0 {
+        findings.push(
+            finding(
+                Level::Warn,
+                CHECK,
+                format!(
+                    "{} offers {} and publishes {} signing key(s)",
+                    described.issuer,
+                    if described.authorization_code {
+                        "the authorization code flow"
+                    } else {
+                        "no authorization code flow"
+                    },
+                    described.keys
+                ),
+            )
+            .fix("staff sign in with the authorization code flow, verified with the issuer's published keys"),
+        );
+    }
+    if described.cognito && oidc.require_mfa {
+        findings.push(
+            finding(
+                Level::Warn,
+                CHECK,
+                "a Cognito issuer puts no amr in its ID tokens: with STAFF_OIDC_REQUIRE_MFA on, nobody can sign in",
+            )
+            .fix("make the staff pool require MFA, then set STAFF_OIDC_REQUIRE_MFA=false"),
+        );
+    }
+    if findings.is_empty() {
+        findings.push(finding(
+            Level::Ok,
+            CHECK,
+            format!(
+                "{} answers: authorization code flow, {} signing key(s); staff return to {}",
+                described.issuer, described.keys, oidc.redirect_url
+            ),
+        ));
+    }
+    findings
 }
 
 /// In production the service runs behind a load balancer: without `TRUSTED_PROXIES` every client
@@ -734,5 +803,49 @@ mod tests {
         assert!(!levels(&local)
             .iter()
             .any(|(check, _)| *check == "client addresses"));
+    }
+
+    #[test]
+    fn the_staff_console_is_checked_only_when_on_and_a_cognito_issuer_needs_mfa_checked_elsewhere()
+    {
+        let off = settings(&[]);
+        assert_eq!(
+            levels(&staff_console(&off, None)),
+            [("staff console", Level::Ok)]
+        );
+        let on = |extra: &[(&str, &str)]| {
+            let mut vars = vec![
+                (
+                    "STAFF_OIDC_ISSUER",
+                    "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x",
+                ),
+                ("STAFF_OIDC_CLIENT_ID", "console"),
+                ("STAFF_BASE_URL", "https://recovery.example.com"),
+            ];
+            vars.extend_from_slice(extra);
+            settings(&vars)
+        };
+        let cognito = crate::oidc::ProviderDescription {
+            issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x".into(),
+            authorization_code: true,
+            keys: 2,
+            cognito: true,
+        };
+        assert_eq!(
+            levels(&staff_console(&on(&[]), Some(Ok(cognito.clone())))),
+            [("staff console", Level::Warn)],
+            "no amr from Cognito: nobody could sign in"
+        );
+        let trusted = on(&[("STAFF_OIDC_REQUIRE_MFA", "false")]);
+        let findings = staff_console(&trusted, Some(Ok(cognito)));
+        assert_eq!(levels(&findings), [("staff console", Level::Ok)]);
+        assert!(findings[0]
+            .detail
+            .contains("https://recovery.example.com/staff/callback"));
+        let down = staff_console(
+            &trusted,
+            Some(Err(ProviderError::Unavailable("connection refused".into()))),
+        );
+        assert_eq!(levels(&down), [("staff console", Level::Warn)]);
     }
 }

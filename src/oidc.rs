@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreResponseType,
+};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
     PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
@@ -24,6 +26,18 @@ use crate::telemetry::error_chain;
 
 /// The provider's discovery document and keys are read again after this long (key rotation).
 const METADATA_MINUTES: i64 = 10;
+
+/// The provider, as `doctor` sees it.
+#[derive(Debug, Clone)]
+pub struct ProviderDescription {
+    pub issuer: String,
+    /// It offers the authorization code flow.
+    pub authorization_code: bool,
+    /// Signing keys it publishes.
+    pub keys: usize,
+    /// A Cognito user pool (no `amr` in its ID tokens).
+    pub cognito: bool,
+}
 
 pub struct OidcProvider {
     settings: OidcSettings,
@@ -63,6 +77,23 @@ impl OidcProvider {
             .map_err(|e| ProviderError::Unavailable(error_chain(&e)))?;
         *self.metadata.write().await = Some((metadata.clone(), now));
         Ok(metadata)
+    }
+
+    /// What the doctor checks: the provider answers its discovery document for exactly this
+    /// issuer, with its keys, and offers the authorization code flow; whether it is Cognito
+    /// (whose ID tokens carry no `amr`).
+    pub async fn describe(&self) -> Result<ProviderDescription, ProviderError> {
+        let metadata = self.metadata().await?;
+        let code = metadata
+            .response_types_supported()
+            .iter()
+            .any(|t| t.contains(&CoreResponseType::Code));
+        Ok(ProviderDescription {
+            issuer: metadata.issuer().as_str().to_owned(),
+            authorization_code: code,
+            keys: metadata.jwks().keys().len(),
+            cognito: self.settings.issuer.contains("://cognito-idp."),
+        })
     }
 
     fn client(

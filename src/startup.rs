@@ -181,6 +181,17 @@ pub async fn doctor(settings: &Settings) -> anyhow::Result<Vec<doctor::Finding>>
         &doctor::gather(&cognito, &mailer, texter.as_deref()).await,
         settings,
     ));
+    let staff = match &settings.staff.oidc {
+        Some(oidc) => Some(
+            match crate::oidc::OidcProvider::new(oidc.clone(), Arc::new(crate::clock::SystemClock))
+            {
+                Ok(provider) => provider.describe().await,
+                Err(err) => Err(err),
+            },
+        ),
+        None => None,
+    };
+    findings.extend(doctor::staff_console(settings, staff));
     Ok(findings)
 }
 

@@ -350,3 +350,26 @@ async fn doctor_names_a_database_role_without_a_documented_grant_and_serve_refus
     let err = refused_start(vars).await;
     assert!(err.contains("lacks UPDATE on jobs"), "{err}");
 }
+
+#[tokio::test]
+async fn doctor_checks_the_staff_consoles_provider() {
+    let app = TestApp::spawn_with(AppOptions::default().staff_console()).await;
+    let (code, out) = doctor(app.settings_env.clone()).await;
+    assert_eq!(code, 0, "{out}");
+    let issuer = &app.env.oidc_issuer;
+    assert!(
+        out.lines().any(|l| l.contains("staff console")
+            && l.contains(&format!("{issuer} answers: authorization code flow"))),
+        "{out}"
+    );
+    // A provider that does not answer: a warning (recoveries work without the console).
+    let mut vars = app.settings_env.clone();
+    vars.insert("STAFF_OIDC_ISSUER".into(), "http://127.0.0.1:9".into());
+    let (code, out) = doctor(vars).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("staff console") && l.contains("does not answer")),
+        "{out}"
+    );
+}
