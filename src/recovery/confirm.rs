@@ -325,7 +325,8 @@ impl RecoveryService {
     /// is all it asks for. It is not judged against the name's other codes and not refused by
     /// the account's ceiling of wrong confirmations, so that guessing from elsewhere can never
     /// shut out the person who holds the mailbox; the link takes a few wrong passwords, then
-    /// stops working (the code does not). It works exactly while its code does.
+    /// stops working (the code does not). It works until its code expires, unless its recovery
+    /// is superseded, cancelled or used: a lock of the code does not end it.
     pub async fn confirm_link(
         &self,
         confirmation: LinkConfirmation,

@@ -71,8 +71,12 @@ pub enum SignInError {
     Store(#[from] sqlx::Error),
 }
 
-/// The console's rule: who the verified sign-in `asserted` is, and what they may do.
-pub fn admit(settings: &OidcSettings, asserted: &Asserted) -> Result<Person, Refusal> {
+/// The console's rule: who the verified sign-in `asserted` (at `now`) is, and what they may do.
+pub fn admit(
+    settings: &OidcSettings,
+    asserted: &Asserted,
+    now: DateTime<Utc>,
+) -> Result<Person, Refusal> {
     if settings.require_mfa
         && !asserted
             .amr
@@ -110,7 +114,7 @@ pub fn admit(settings: &OidcSettings, asserted: &Asserted) -> Result<Person, Ref
         subject: asserted.subject.clone(),
         roles,
         amr: asserted.amr.clone(),
-        signed_in_at: Utc::now(),
+        signed_in_at: now,
     })
 }
 
@@ -164,11 +168,8 @@ impl Console {
         client: &ClientInfo,
     ) -> Result<(SecretString, Person), SignInError> {
         let asserted = self.sign_in.finish(flow, code).await?;
-        let person = match admit(&self.oidc, &asserted) {
-            Ok(person) => Person {
-                signed_in_at: self.now(),
-                ..person
-            },
+        let person = match admit(&self.oidc, &asserted, self.now()) {
+            Ok(person) => person,
             Err(refusal) => {
                 let mut tx = self.db.begin().await?;
                 let who = StaffName::parse(&asserted.subject).map_or(Actor::System, Actor::Staff);
@@ -284,6 +285,10 @@ fn person_of(row: StaffSessionRow) -> Option<Person> {
 mod tests {
     use super::*;
 
+    fn admit_now(settings: &OidcSettings, asserted: &Asserted) -> Result<Person, Refusal> {
+        admit(settings, asserted, Utc::now())
+    }
+
     fn settings(require_mfa: bool) -> OidcSettings {
         OidcSettings {
             issuer: "https://id.example.com".into(),
@@ -314,30 +319,30 @@ mod tests {
     fn only_a_sign_in_with_a_second_factor_opens_the_console() {
         let s = settings(true);
         assert_eq!(
-            admit(&s, &asserted(&["pwd"], &["desk"])).unwrap_err(),
+            admit_now(&s, &asserted(&["pwd"], &["desk"])).unwrap_err(),
             Refusal::NoSecondFactor("pwd".into())
         );
         assert!(matches!(
-            admit(&s, &asserted(&[], &["desk"])),
+            admit_now(&s, &asserted(&[], &["desk"])),
             Err(Refusal::NoSecondFactor(_))
         ));
         for second in ["mfa", "otp", "hwk", "swk", "fpt"] {
             assert!(
-                admit(&s, &asserted(&["pwd", second], &["desk"])).is_ok(),
+                admit_now(&s, &asserted(&["pwd", second], &["desk"])).is_ok(),
                 "{second}"
             );
         }
-        assert!(admit(&settings(false), &asserted(&["pwd"], &["desk"])).is_ok());
+        assert!(admit_now(&settings(false), &asserted(&["pwd"], &["desk"])).is_ok());
     }
 
     #[test]
     fn roles_come_from_the_configured_groups_only() {
         let s = settings(true);
-        let person = admit(&s, &asserted(&["mfa"], &["audit", "desk", "other"])).unwrap();
+        let person = admit_now(&s, &asserted(&["mfa"], &["audit", "desk", "other"])).unwrap();
         assert_eq!(person.roles, [StaffRole::Support, StaffRole::Auditor]);
         assert_eq!(person.name.as_str(), "zoë+desk@example.com");
         assert_eq!(
-            admit(&s, &asserted(&["mfa"], &["support", "auditors"])).unwrap_err(),
+            admit_now(&s, &asserted(&["mfa"], &["support", "auditors"])).unwrap_err(),
             Refusal::NoRole,
             "group names are the settings', not look-alikes"
         );
