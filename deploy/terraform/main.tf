@@ -87,6 +87,7 @@ resource "aws_iam_role_policy" "mfa_recovery" {
           "cognito-idp:AdminGetUserAuthFactors",
           "cognito-idp:AdminListDevices",
           "cognito-idp:AdminForgetDevice",
+          "cognito-idp:ListUsers",
           "cognito-idp:AdminDeleteUserAttributes",
         ]
         Resource = aws_cognito_user_pool.users.arn

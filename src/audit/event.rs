@@ -28,6 +28,8 @@ closed_vocabulary! {
         NotificationFailed = "notification.failed",
         SupportLookup = "support.lookup",
         LockCleared = "support.lock_cleared",
+        /// An agent tried to act on their own account (matched by email or username).
+        SupportRefused = "support.refused",
         AuditRead = "audit.read",
         StaffAdded = "staff.added",
         StaffRevoked = "staff.revoked",

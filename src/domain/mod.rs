@@ -8,6 +8,7 @@ mod email;
 mod factors;
 mod initiator;
 mod instant;
+mod justification;
 mod names;
 mod recovery_code;
 pub mod sealed;
@@ -25,6 +26,10 @@ pub use email::EmailAddress;
 pub use factors::RecoveryFactors;
 pub use initiator::{Actor, Initiator};
 pub use instant::{parse_instant, InstantError};
+pub use justification::{
+    Agent, CallerCheck, Justification, JustificationError, Verification, REASON_MAX_CHARS,
+    TICKET_MAX_CHARS,
+};
 pub use names::NameKeys;
 pub use recovery_code::RecoveryCode;
 pub use secret_token::{is_token, random_token, sha256_hex, token_digest};

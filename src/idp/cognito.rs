@@ -585,6 +585,39 @@ impl IdentityProvider for Cognito {
         }))
     }
 
+    /// ListUsers with `Filter: email = "…"` (an exact match; `email` is one of the attributes
+    /// ListUsers can filter on). An address holding a quote or a backslash cannot be put in a
+    /// filter and finds no one.
+    async fn find_by_email(
+        &self,
+        email: &EmailAddress,
+        limit: usize,
+    ) -> Result<Vec<String>, IdpError> {
+        if email.as_str().contains(['"', '\\']) {
+            return Ok(Vec::new());
+        }
+        let listed = call(
+            "ListUsers",
+            self.client
+                .list_users()
+                .user_pool_id(&self.settings.user_pool_id)
+                .filter(format!("email = \"{}\"", email.as_str()))
+                .limit(i32::try_from(limit.clamp(1, 60)).unwrap_or(60))
+                .send(),
+        )
+        .await?;
+        Ok(listed
+            .users()
+            .iter()
+            .filter_map(|u| u.username().map(str::to_owned))
+            .take(limit)
+            .collect())
+    }
+
+    async fn remembered_devices(&self, username: &str) -> Result<usize, IdpError> {
+        Ok(self.list_devices(username).await?.len())
+    }
+
     #[tracing::instrument(skip_all)]
     async fn check_password(
         &self,

@@ -95,6 +95,8 @@ pub struct MemoryIdp {
 /// The verbs, by the names faults and the call log use.
 pub mod verbs {
     pub const FIND_USER: &str = "find_user";
+    pub const FIND_BY_EMAIL: &str = "find_by_email";
+    pub const REMEMBERED_DEVICES: &str = "remembered_devices";
     pub const CHECK_PASSWORD: &str = "check_password";
     pub const REMOVE_AUTHENTICATOR: &str = "remove_authenticator";
     pub const REMOVE_SMS: &str = "remove_sms_mfa";
@@ -205,6 +207,26 @@ impl IdentityProvider for MemoryIdp {
     async fn find_user(&self, username: &str) -> Result<Option<UserProfile>, IdpError> {
         let state = self.enter(FIND_USER)?;
         Ok(state.users.get(username).map(|u| u.profile(username)))
+    }
+
+    async fn find_by_email(
+        &self,
+        email: &EmailAddress,
+        limit: usize,
+    ) -> Result<Vec<String>, IdpError> {
+        let state = self.enter(FIND_BY_EMAIL)?;
+        Ok(state
+            .users
+            .iter()
+            .filter(|(_, u)| u.email.as_deref() == Some(email.as_str()))
+            .map(|(name, _)| name.clone())
+            .take(limit)
+            .collect())
+    }
+
+    async fn remembered_devices(&self, username: &str) -> Result<usize, IdpError> {
+        let state = self.enter(REMEMBERED_DEVICES)?;
+        Ok(state.users.get(username).map_or(0, |u| u.devices.len()))
     }
 
     async fn check_password(

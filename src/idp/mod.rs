@@ -295,6 +295,16 @@ pub trait IdentityProvider: Send + Sync + 'static {
     /// The user the name or alias designates, or `None` when the pool has no such user (or
     /// could not hold one by that name).
     async fn find_user(&self, username: &str) -> Result<Option<UserProfile>, IdpError>;
+    /// The Cognito usernames of the users whose `email` attribute is `email`, at most `limit`
+    /// (for the support desk, which finds people by email whether or not the pool takes it as
+    /// an alias).
+    async fn find_by_email(
+        &self,
+        email: &EmailAddress,
+        limit: usize,
+    ) -> Result<Vec<String>, IdpError>;
+    /// How many devices the user has remembered (read only).
+    async fn remembered_devices(&self, username: &str) -> Result<usize, IdpError>;
     /// Whether the password is the user's, checked on behalf of `client` (its address and user
     /// agent go to the provider, so that its threat protection sees the real client).
     async fn check_password(

@@ -42,7 +42,9 @@ pub use enrollment::{
 pub use limits::LimitError;
 pub use readiness::Readiness;
 pub use request::{RecoveryRequest, RequestError};
-pub use support::{CancelLinkError, Queued, RecoverySummary, SupportError};
+pub use support::{
+    CancelLinkError, Queued, RecoveryAtDesk, RecoverySummary, SupportError, UserAtDesk,
+};
 
 /// The recovery's use cases, and the components they receive: the store, the identity
 /// provider, where messages go (`notifier`), the limits, the intake of public requests, and

@@ -22,7 +22,7 @@ use crate::worker::{self, JobError};
 const ENROLLMENT_LINK_HOURS: i64 = 24;
 
 /// A phone number as the audit shows it: its last two digits only (`+*********00`).
-fn masked_phone(phone: &str) -> String {
+pub(super) fn masked_phone(phone: &str) -> String {
     let digits = phone.chars().count();
     phone
         .chars()

@@ -10,7 +10,7 @@ use super::jobs::IssueCode;
 use super::limits::ClientCount;
 use super::{LimitError, RecoveryService};
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::domain::{Actor, ClientInfo, Initiator, Username};
+use crate::domain::{Actor, ClientInfo, Initiator, Justification, Username, Verification};
 use crate::store::recoveries::{self, NewRecovery};
 use crate::store::Writes;
 use crate::worker;
@@ -20,8 +20,11 @@ pub struct RecoveryRequest {
     /// The Cognito username, when the caller already looked the user up (the support desk).
     pub account_key: Option<String>,
     pub initiator: Initiator,
-    /// Why staff started it (a ticket number); `None` for self-service.
-    pub reason: Option<String>,
+    /// Why staff started it, and how they verified the caller; `None` for self-service.
+    pub justification: Option<Justification>,
+    /// How the agent was authenticated (`console session …`, `staff key`); `None` for
+    /// self-service.
+    pub via: Option<String>,
     pub client: ClientInfo,
 }
 
@@ -59,7 +62,10 @@ pub(super) struct Prepared {
     prefix: Option<String>,
     initiator: Initiator,
     actor: Actor,
-    reason: Option<String>,
+    justification: Option<Justification>,
+    /// `justification`'s verification as stored.
+    verification: Option<String>,
+    via: Option<String>,
     /// When it was asked for, by the service's clock: what its limits count in.
     pub at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -79,7 +85,12 @@ impl Prepared {
             account_key: self.account_key.as_deref(),
             request_prefix: self.prefix.as_deref(),
             initiated_by: &self.initiator,
-            reason: self.reason.as_deref(),
+            reason: self.justification.as_ref().map(|j| j.reason.as_str()),
+            ticket: self
+                .justification
+                .as_ref()
+                .and_then(|j| j.ticket.as_deref()),
+            verification: self.verification.as_deref(),
             created_at: now,
             expires_at: self.expires_at,
             request_ip: self.client.ip.as_deref(),
@@ -92,9 +103,10 @@ impl Prepared {
             .username(&self.display)
             .recovery(self.id)
             .client(&self.client);
-        match &self.reason {
-            Some(reason) => event.detail(format!("reason: {reason}")),
-            None => event,
+        match (&self.justification, &self.via) {
+            (Some(grounds), Some(via)) => event.detail(format!("{grounds}; through {via}")),
+            (Some(grounds), None) => event.detail(grounds.to_string()),
+            _ => event,
         }
     }
 }
@@ -129,7 +141,8 @@ impl RecoveryService {
             username,
             account_key: None,
             initiator: Initiator::User,
-            reason: None,
+            justification: None,
+            via: None,
             client,
         });
         let id = prepared.id;
@@ -177,7 +190,13 @@ impl RecoveryService {
             prefix,
             actor: request.initiator.actor(),
             initiator: request.initiator,
-            reason: request.reason,
+            verification: request
+                .justification
+                .as_ref()
+                .and_then(|j| j.verification.as_ref())
+                .map(Verification::stored),
+            justification: request.justification,
+            via: request.via,
             at,
             expires_at: at + ttl,
             client: request.client,

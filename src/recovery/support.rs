@@ -6,12 +6,14 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::eligibility::{eligibility, Ineligible};
+use super::notices::masked_phone;
 use super::{RecoveryRequest, RecoveryService, RequestError};
-use crate::audit::{self, Action, AuditEvent, Outcome};
+use crate::audit::{self, Action, AuditEvent, AuditFilter, AuditRecord, Outcome};
 use crate::domain::{
-    token_digest, Actor, ClientInfo, Initiator, RecoveryStatus, StaffName, Transition, Username,
+    token_digest, Actor, Agent, ClientInfo, EmailAddress, Initiator, Justification, RecoveryStatus,
+    Transition, Username,
 };
-use crate::idp::IdpError;
+use crate::idp::{AuthFactors, IdpError, UserProfile};
 use crate::store::attempts;
 use crate::store::recoveries::{self, RecoveryRow};
 
@@ -19,6 +21,12 @@ use crate::store::recoveries::{self, RecoveryRow};
 pub enum SupportError {
     #[error("the user cannot be recovered: {0}")]
     NotEligible(Ineligible),
+    /// Several users have the email searched for: the agent must use the username.
+    #[error("{0} users have that email address")]
+    SeveralUsers(usize),
+    /// The account is the agent's own (matched by their email or username).
+    #[error("the account is the agent's own")]
+    OwnAccount,
     #[error("no such recovery")]
     RecoveryNotFound,
     /// The service's hourly email budget (`RECOVERY_EMAILS_PER_HOUR`) is spent.
@@ -35,6 +43,12 @@ pub enum SupportError {
     IdentityProviderUnavailable(#[source] IdpError),
     #[error("the recovery store failed")]
     Store(#[from] sqlx::Error),
+}
+
+impl From<IdpError> for SupportError {
+    fn from(err: IdpError) -> Self {
+        Self::IdentityProviderUnavailable(err)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +77,9 @@ pub struct RecoverySummary {
     pub shown_status: &'static str,
     pub initiated_by: Initiator,
     pub reason: Option<String>,
+    pub ticket: Option<String>,
+    /// How the agent verified the caller, as stored (`call_back`, `other: <words>`).
+    pub verification: Option<String>,
     pub email_hint: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -71,6 +88,11 @@ pub struct RecoverySummary {
 }
 
 impl RecoverySummary {
+    /// Whether the desk may still cancel it (before its reset starts; a scheduled one too).
+    pub fn cancellable(&self) -> bool {
+        Transition::CancelBySupport.from().contains(&self.status)
+    }
+
     /// `row` as the support desk sees it at `now`.
     fn of(row: RecoveryRow, now: DateTime<Utc>) -> Self {
         Self {
@@ -80,6 +102,8 @@ impl RecoverySummary {
             shown_status: row.status.label(row.expires_at, now),
             initiated_by: row.initiated_by,
             reason: row.reason,
+            ticket: row.ticket,
+            verification: row.verification,
             email_hint: row.email_hint,
             created_at: row.created_at,
             expires_at: row.expires_at,
@@ -89,22 +113,110 @@ impl RecoverySummary {
     }
 }
 
+/// A user as the support desk sees them: enough to recognise the caller's account and decide,
+/// never a full address, a code or a secret.
+#[derive(Debug, Clone)]
+pub struct UserAtDesk {
+    /// The Cognito username.
+    pub username: String,
+    pub enabled: bool,
+    /// `j***@example.com`, when the email is verified.
+    pub email_hint: Option<String>,
+    /// `+*********00`, when the phone number is verified.
+    pub phone_hint: Option<String>,
+    /// Every way they can sign in or pass MFA, as Cognito reads it.
+    pub factors: AuthFactors,
+    pub remembered_devices: usize,
+    /// Whether a recovery can be started for them, and why not.
+    pub eligibility: Result<(), Ineligible>,
+    /// The account is the agent's own: the desk may look, not act.
+    pub own_account: bool,
+    /// Their recoveries, newest first.
+    pub recoveries: Vec<RecoverySummary>,
+}
+
+/// One recovery and its timeline, for the support desk.
+#[derive(Debug, Clone)]
+pub struct RecoveryAtDesk {
+    pub recovery: RecoverySummary,
+    /// Its audit events, oldest first (those chained so far).
+    pub timeline: Vec<AuditRecord>,
+}
+
+/// How many users an email search lists before it asks for the username.
+const EMAIL_MATCHES: usize = 5;
+
 impl RecoveryService {
+    /// The user a name, alias or email designates: by name or alias first (as the public door
+    /// does), then by the `email` attribute. `None` when no one has it.
+    async fn find_for_desk(&self, query: &Username) -> Result<Option<UserProfile>, SupportError> {
+        if let Some(user) = self.lookup(query.as_str()).await? {
+            return Ok(Some(user));
+        }
+        let Ok(email) = EmailAddress::parse(query.as_str()) else {
+            return Ok(None);
+        };
+        let matches = self.idp.find_by_email(&email, EMAIL_MATCHES).await?;
+        match matches.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(self.lookup(one).await?),
+            several => Err(SupportError::SeveralUsers(several.len())),
+        }
+    }
+
+    /// The refusal of an action of `agent` on their own account, audited.
+    async fn refuse_own(
+        &self,
+        agent: &Agent,
+        account: &str,
+        what: &str,
+        client: &ClientInfo,
+    ) -> SupportError {
+        let mut conn = match self.db.acquire().await {
+            Ok(conn) => conn,
+            Err(err) => return err.into(),
+        };
+        let recorded = audit::append(
+            &mut conn,
+            AuditEvent::new(
+                Action::SupportRefused,
+                &Actor::Staff(agent.name.clone()),
+                Outcome::Rejected,
+            )
+            .username(account)
+            .client(client)
+            .detail(format!(
+                "{what} refused: the account is the agent's own; through {}",
+                agent.via
+            )),
+        )
+        .await;
+        match recorded {
+            Ok(()) => SupportError::OwnAccount,
+            Err(err) => err.into(),
+        }
+    }
+
     /// Queues the emailed-code recovery for the user, to the verified address on file only. The
     /// caller is trusted, so unlike the public endpoint it is told why a user is not eligible,
-    /// by the same rule the public path applies.
-    #[tracing::instrument(skip_all, fields(staff = %staff))]
+    /// by the same rule the public path applies. An agent never starts one for their own
+    /// account.
+    #[tracing::instrument(skip_all, fields(staff = %agent.name))]
     pub async fn request_for_user(
         &self,
-        staff: &StaffName,
+        agent: &Agent,
         username: Username,
-        reason: String,
+        grounds: Justification,
         client: ClientInfo,
     ) -> Result<Queued, SupportError> {
-        let user = self
-            .lookup(username.as_str())
-            .await
-            .map_err(SupportError::IdentityProviderUnavailable)?;
+        let user = self.find_for_desk(&username).await?;
+        if let Some(user) = &user {
+            if agent.owns(own_names(user)) {
+                return Err(self
+                    .refuse_own(agent, &user.username, "starting a recovery", &client)
+                    .await);
+            }
+        }
         let known = user.as_ref().map(|u| u.username.clone());
         // The service's hourly email budget is shared by every instance: when it is spent, say
         // so now rather than queue a recovery that would get no code.
@@ -114,7 +226,7 @@ impl RecoveryService {
         let eligible = match eligibility(user, self.rules.factors) {
             Ok(eligible) => eligible,
             Err(ineligible) => {
-                let actor = Actor::Staff(staff.clone());
+                let actor = Actor::Staff(agent.name.clone());
                 // A user's Cognito username, or a name that is no one's, redacted.
                 let display = known.unwrap_or_else(|| self.names.redacted(&username));
                 let mut conn = self.db.acquire().await?;
@@ -123,20 +235,23 @@ impl RecoveryService {
                     AuditEvent::new(Action::NotEligible, &actor, Outcome::NoEmail)
                         .username(&display)
                         .client(&client)
-                        .detail(format!("{ineligible}; reason: {reason}")),
+                        .detail(format!("{ineligible}; {grounds}; through {}", agent.via)),
                 )
                 .await?;
                 return Err(SupportError::NotEligible(ineligible));
             }
         };
+        // Recorded under the account's own name, whichever alias or email was typed.
+        let username = Username::parse(&eligible.username).unwrap_or(username);
         let recovery_id = self
             .record_request(
                 &mut *self.db.acquire().await?,
                 RecoveryRequest {
                     username,
                     account_key: Some(eligible.username.clone()),
-                    initiator: Initiator::Staff(staff.clone()),
-                    reason: Some(reason),
+                    initiator: Initiator::Staff(agent.name.clone()),
+                    justification: Some(grounds),
+                    via: Some(agent.via.clone()),
                     client,
                 },
             )
@@ -164,16 +279,20 @@ impl RecoveryService {
     /// Returns how many failures were forgotten.
     pub async fn clear_lock(
         &self,
-        staff: &StaffName,
+        agent: &Agent,
         username: Username,
-        reason: String,
+        grounds: &Justification,
         client: &ClientInfo,
     ) -> Result<u64, SupportError> {
         let user = self
-            .lookup(username.as_str())
-            .await
-            .map_err(SupportError::IdentityProviderUnavailable)?
+            .find_for_desk(&username)
+            .await?
             .ok_or(SupportError::NotEligible(Ineligible::UnknownUser))?;
+        if agent.owns(own_names(&user)) {
+            return Err(self
+                .refuse_own(agent, &user.username, "clearing a lock", client)
+                .await);
+        }
         // Wrong confirmations count against the name they were typed with: the one support
         // typed, and the user's Cognito username.
         let mut keys = vec![self.names.key(&username)];
@@ -191,13 +310,14 @@ impl RecoveryService {
             &mut tx,
             AuditEvent::new(
                 Action::LockCleared,
-                &Actor::Staff(staff.clone()),
+                &Actor::Staff(agent.name.clone()),
                 Outcome::Success,
             )
             .username(&user.username)
             .client(client)
             .detail(format!(
-                "{cleared} wrong confirmations forgotten; reason: {reason}"
+                "{cleared} wrong confirmations forgotten; {grounds}; through {}",
+                agent.via
             )),
         )
         .await?;
@@ -208,8 +328,22 @@ impl RecoveryService {
     /// The user's recoveries, newest first, under whichever of their names they were started.
     pub async fn recoveries_of(
         &self,
-        staff: &StaffName,
+        agent: &Agent,
         username: &Username,
+        client: &ClientInfo,
+    ) -> Result<Vec<RecoverySummary>, SupportError> {
+        // A name typed, not known to be anyone's: recorded redacted.
+        let recorded = self.names.redacted(username);
+        self.list_recoveries(agent, username, &recorded, client)
+            .await
+    }
+
+    /// `recoveries_of`, audited as a lookup of `recorded` (the name as the log may hold it).
+    async fn list_recoveries(
+        &self,
+        agent: &Agent,
+        username: &Username,
+        recorded: &str,
         client: &ClientInfo,
     ) -> Result<Vec<RecoverySummary>, SupportError> {
         let mut tx = self.db.begin().await?;
@@ -219,12 +353,16 @@ impl RecoveryService {
             &mut tx,
             AuditEvent::new(
                 Action::SupportLookup,
-                &Actor::Staff(staff.clone()),
+                &Actor::Staff(agent.name.clone()),
                 Outcome::Success,
             )
-            .username(&self.names.redacted(username))
+            .username(recorded)
             .client(client)
-            .detail(format!("{} recoveries listed", rows.len())),
+            .detail(format!(
+                "{} recoveries listed; through {}",
+                rows.len(),
+                agent.via
+            )),
         )
         .await?;
         tx.commit().await?;
@@ -235,10 +373,83 @@ impl RecoveryService {
             .collect())
     }
 
+    /// What the desk may know of the user a name, alias or email designates (audited as a
+    /// lookup): masked contacts, factors, remembered devices, whether a recovery can be
+    /// started, and their recoveries.
+    pub async fn user_at_desk(
+        &self,
+        agent: &Agent,
+        query: &Username,
+        client: &ClientInfo,
+    ) -> Result<UserAtDesk, SupportError> {
+        let user = self
+            .find_for_desk(query)
+            .await?
+            .ok_or(SupportError::NotEligible(Ineligible::UnknownUser))?;
+        let factors = self.idp.remaining_factors(&user.username).await?;
+        let remembered_devices = self.idp.remembered_devices(&user.username).await?;
+        let own_account = agent.owns(own_names(&user));
+        let account = Username::parse(&user.username).unwrap_or_else(|_| query.clone());
+        let recoveries = self
+            .list_recoveries(agent, &account, &user.username, client)
+            .await?;
+        Ok(UserAtDesk {
+            email_hint: user.verified_email.as_ref().map(EmailAddress::masked),
+            phone_hint: user.verified_phone.as_deref().map(masked_phone),
+            username: user.username.clone(),
+            enabled: user.enabled,
+            factors,
+            remembered_devices,
+            own_account,
+            eligibility: eligibility(Some(user), self.rules.factors).map(|_| ()),
+            recoveries,
+        })
+    }
+
+    /// One recovery and its timeline, for the desk (audited as a lookup).
+    pub async fn recovery_at_desk(
+        &self,
+        agent: &Agent,
+        id: Uuid,
+        client: &ClientInfo,
+    ) -> Result<RecoveryAtDesk, SupportError> {
+        let mut tx = self.db.begin().await?;
+        let row = recoveries::get(&mut tx, id)
+            .await?
+            .ok_or(SupportError::RecoveryNotFound)?;
+        audit::append(
+            &mut tx,
+            AuditEvent::new(
+                Action::SupportLookup,
+                &Actor::Staff(agent.name.clone()),
+                Outcome::Success,
+            )
+            .username(&row.username)
+            .recovery(id)
+            .client(client)
+            .detail(format!("recovery opened; through {}", agent.via)),
+        )
+        .await?;
+        tx.commit().await?;
+        let filter = AuditFilter {
+            recovery_id: Some(id),
+            ..AuditFilter::default()
+        };
+        let timeline = crate::store::audit::query(&self.db, &filter, 200)
+            .await?
+            .into_iter()
+            .map(AuditRecord::from)
+            .collect();
+        Ok(RecoveryAtDesk {
+            recovery: RecoverySummary::of(row, self.now()),
+            timeline,
+        })
+    }
+
     /// Cancels a recovery whose reset has not started: its code stops working at once.
     pub async fn cancel(
         &self,
-        staff: &StaffName,
+        agent: &Agent,
         id: Uuid,
         client: &ClientInfo,
     ) -> Result<RecoverySummary, SupportError> {
@@ -246,6 +457,13 @@ impl RecoveryService {
         let row = recoveries::lock(&mut tx, id)
             .await?
             .ok_or(SupportError::RecoveryNotFound)?;
+        if agent.owns([row.account()]) {
+            drop(tx);
+            let account = row.account().to_owned();
+            return Err(self
+                .refuse_own(agent, &account, "cancelling a recovery", client)
+                .await);
+        }
         if !recoveries::apply(&mut tx, self.now(), id, Transition::CancelBySupport)
             .await?
             .applied()
@@ -256,13 +474,13 @@ impl RecoveryService {
             &mut tx,
             AuditEvent::new(
                 Action::Cancelled,
-                &Actor::Staff(staff.clone()),
+                &Actor::Staff(agent.name.clone()),
                 Outcome::Cancelled,
             )
             .username(&row.username)
             .recovery(id)
             .client(client)
-            .detail(format!("was {}", row.status)),
+            .detail(format!("was {}; through {}", row.status, agent.via)),
         )
         .await?;
         let row = recoveries::get(&mut tx, id)
@@ -309,4 +527,10 @@ impl RecoveryService {
         let sealed = crate::store::enrollments::purge_expired(&mut conn, now).await?;
         Ok(recoveries::purge_expired_hashes(&mut conn, now).await? + sealed)
     }
+}
+
+/// The names an account goes by, for the rule that an agent never acts on their own.
+fn own_names(user: &UserProfile) -> impl Iterator<Item = &str> {
+    std::iter::once(user.username.as_str())
+        .chain(user.verified_email.as_ref().map(EmailAddress::as_str))
 }

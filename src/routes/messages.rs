@@ -32,6 +32,12 @@ pub enum Message {
     EmailBudgetSpent { retry_after: u64 },
     SupportQuotaSpent { started: i64, per_day: Option<u32> },
     RecoveryNotFound,
+    SeveralUsers { count: usize },
+    OwnAccount,
+    ReasonRequired { max: usize },
+    TicketInvalid { max: usize },
+    VerificationRequired,
+    VerificationDetailRequired { max: usize },
     NotCancellable { status: &'static str },
     IdpRefusesPool,
     IdpUnavailableNothingQueued,
@@ -89,6 +95,24 @@ impl Message {
                 ),
             ),
             Self::RecoveryNotFound => ("error-recovery-not-found", Args::new()),
+            Self::SeveralUsers { count } => (
+                "error-several-users",
+                Args::new().number("count", *count as f64),
+            ),
+            Self::OwnAccount => ("error-own-account", Args::new()),
+            Self::ReasonRequired { max } => (
+                "error-reason-required",
+                Args::new().number("max", *max as f64),
+            ),
+            Self::TicketInvalid { max } => (
+                "error-ticket-invalid",
+                Args::new().number("max", *max as f64),
+            ),
+            Self::VerificationRequired => ("error-verification-required", Args::new()),
+            Self::VerificationDetailRequired { max } => (
+                "error-verification-detail-required",
+                Args::new().number("max", *max as f64),
+            ),
             Self::NotCancellable { status } => {
                 ("error-not-cancellable", Args::new().text("status", *status))
             }

@@ -10,7 +10,7 @@ pub mod presentation;
 pub mod problem;
 
 use api::{audit, recovery, support};
-use pages::{cancel, staff};
+use pages::{cancel, desk, staff};
 
 use actix_web::error::JsonPayloadError;
 use actix_web::http::{header, StatusCode};
@@ -153,7 +153,14 @@ pub fn configure_staff(cfg: &mut web::ServiceConfig) {
     .service(endpoint("/v1/audit/checkpoint").route(web::get().to(audit::checkpoint)))
     .service(endpoint("/staff").route(web::get().to(pages::staff::console)))
     .service(endpoint("/staff/callback").route(web::get().to(pages::staff::callback)))
-    .service(endpoint("/staff/sign-out").route(web::post().to(pages::staff::sign_out)));
+    .service(endpoint("/staff/sign-out").route(web::post().to(pages::staff::sign_out)))
+    .service(endpoint("/staff/users").route(web::post().to(desk::find)))
+    .service(endpoint("/staff/users/unlock").route(web::post().to(desk::unlock)))
+    .service(endpoint("/staff/recoveries").route(web::post().to(desk::start)))
+    .service(endpoint("/staff/recoveries/{recovery_id}").route(web::get().to(desk::recovery)))
+    .service(
+        endpoint("/staff/recoveries/{recovery_id}/cancel").route(web::post().to(desk::cancel)),
+    );
 }
 
 /// The internal listener (`ADMIN_BIND_ADDR`): probes and metrics, never exposed publicly.

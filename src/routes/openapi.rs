@@ -6,7 +6,7 @@ use askama::Template;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, cancel, health, recovery, staff, support};
+use super::{audit, cancel, desk, health, recovery, staff, support};
 
 struct StaffKey;
 
@@ -39,6 +39,11 @@ impl Modify for StaffKey {
         staff::console,
         staff::callback,
         staff::sign_out,
+        desk::find,
+        desk::start,
+        desk::unlock,
+        desk::recovery,
+        desk::cancel,
         support::start,
         support::list,
         support::cancel,

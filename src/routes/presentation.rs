@@ -8,6 +8,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 
 use super::messages::Message;
+use crate::domain::{JustificationError, REASON_MAX_CHARS, TICKET_MAX_CHARS};
 use crate::idp::IdpError;
 use crate::recovery::{
     CancelLinkError, ConfirmError, EnrollmentError, Ineligible, RequestError, SupportError,
@@ -48,6 +49,8 @@ crate::domain::closed_vocabulary! {
         NotReady = "not_ready",
         InternalError = "internal_error",
         SignInFailed = "sign_in_failed",
+        SeveralUsers = "several_users",
+        OwnAccount = "own_account",
     }
 }
 
@@ -359,6 +362,16 @@ impl Present for SupportError {
                 ProblemCode::RecoveryNotFound,
                 Message::RecoveryNotFound,
             ),
+            Self::SeveralUsers(count) => Presentation::new(
+                StatusCode::CONFLICT,
+                ProblemCode::SeveralUsers,
+                Message::SeveralUsers { count: *count },
+            ),
+            Self::OwnAccount => Presentation::new(
+                StatusCode::FORBIDDEN,
+                ProblemCode::OwnAccount,
+                Message::OwnAccount,
+            ),
             Self::NotCancellable(status) => Presentation::new(
                 StatusCode::CONFLICT,
                 ProblemCode::RecoveryNotCancellable,
@@ -378,6 +391,28 @@ impl Present for SupportError {
             }
             Self::Store(e) => Presentation::store("support desk request failed in the database", e),
         }
+    }
+}
+
+impl Present for JustificationError {
+    fn presentation(&self) -> Presentation {
+        let message = match self {
+            Self::Reason => Message::ReasonRequired {
+                max: REASON_MAX_CHARS,
+            },
+            Self::Ticket => Message::TicketInvalid {
+                max: TICKET_MAX_CHARS,
+            },
+            Self::Verification => Message::VerificationRequired,
+            Self::VerificationDetail => Message::VerificationDetailRequired {
+                max: REASON_MAX_CHARS,
+            },
+        };
+        Presentation::new(
+            StatusCode::BAD_REQUEST,
+            ProblemCode::InvalidRequest,
+            message,
+        )
     }
 }
 

@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use super::sign_in::{Asserted, ProviderError, SignInFlow, StaffSignIn};
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::clock::Clock;
-use crate::domain::{random_token, token_digest, Actor, ClientInfo, StaffName, StaffRole};
+use crate::domain::{random_token, token_digest, Actor, Agent, ClientInfo, StaffName, StaffRole};
 use crate::settings::{OidcSettings, StaffSettings};
 use crate::store::staff_sessions::{self, NewStaffSession, StaffSessionRow};
 
@@ -30,6 +30,10 @@ pub struct Person {
     pub name: StaffName,
     pub issuer: String,
     pub subject: String,
+    /// Their email and username at the company's provider: the names under which they may
+    /// themselves be a user of the pool.
+    pub email: Option<String>,
+    pub username: Option<String>,
     pub roles: Vec<StaffRole>,
     /// How they signed in (RFC 8176 `amr`).
     pub amr: Vec<String>,
@@ -43,6 +47,24 @@ impl Person {
 
     pub fn has(&self, role: StaffRole) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// The person acting for the support desk in the session `token`: named in the audit log
+    /// with the session (the first characters of its token's hash, which tell nothing of it).
+    pub fn agent(&self, token: &SecretString) -> Agent {
+        let session: String = token_digest(token).chars().take(12).collect();
+        Agent {
+            name: self.name.clone(),
+            own_names: [self.email.clone(), self.username.clone()]
+                .into_iter()
+                .flatten()
+                .chain(std::iter::once(self.name.to_string()))
+                .collect(),
+            via: format!(
+                "console session {session} (subject {} at {})",
+                self.subject, self.issuer
+            ),
+        }
     }
 }
 
@@ -112,6 +134,8 @@ pub fn admit(
         name,
         issuer: asserted.issuer.clone(),
         subject: asserted.subject.clone(),
+        email: asserted.email.clone(),
+        username: asserted.preferred_username.clone(),
         roles,
         amr: asserted.amr.clone(),
         signed_in_at: now,
@@ -195,7 +219,8 @@ impl Console {
                 issuer: &person.issuer,
                 subject: &person.subject,
                 display_name: person.name.as_str(),
-                email: asserted.email.as_deref(),
+                email: person.email.as_deref(),
+                username: person.username.as_deref(),
                 roles: roles.clone(),
                 amr: &person.amr,
             },
@@ -275,6 +300,8 @@ fn person_of(row: StaffSessionRow) -> Option<Person> {
         name: StaffName::parse(&row.display_name).ok()?,
         issuer: row.issuer,
         subject: row.subject,
+        email: row.email,
+        username: row.username,
         roles: row.roles.iter().filter_map(|r| r.parse().ok()).collect(),
         amr: row.amr,
         signed_in_at: row.created_at,

@@ -211,6 +211,8 @@ pub struct AuditFilter {
     pub until: Option<DateTime<Utc>>,
     /// Only events after this `seq` (the paging cursor).
     pub after: Option<i64>,
+    /// Only the events of this recovery.
+    pub recovery_id: Option<Uuid>,
 }
 
 impl AuditFilter {
@@ -229,12 +231,13 @@ const FILTERED: &str = "FROM audit_events
        AND ($3::timestamptz IS NULL OR at >= $3)
        AND ($4::timestamptz IS NULL OR at < $4)
        AND ($5::bigint IS NULL OR seq > $5)
+       AND ($7::uuid IS NULL OR recovery_id = $7)
      ORDER BY seq";
 
 type AuditQuery<'q> =
     sqlx::query::QueryAs<'q, sqlx::Postgres, AuditRow, sqlx::postgres::PgArguments>;
 
-/// Binds $1..$6 of `FILTERED`.
+/// Binds $1..$7 of `FILTERED`.
 fn bind_filter<'q>(query: AuditQuery<'q>, filter: &'q AuditFilter) -> AuditQuery<'q> {
     query
         .bind(&filter.username)
@@ -243,6 +246,7 @@ fn bind_filter<'q>(query: AuditQuery<'q>, filter: &'q AuditFilter) -> AuditQuery
         .bind(filter.until)
         .bind(filter.after)
         .bind(&filter.username_redacted)
+        .bind(filter.recovery_id)
 }
 
 /// Events matching the filter in `seq` order, at most `limit`.
@@ -251,7 +255,7 @@ pub async fn query(
     filter: &AuditFilter,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} {FILTERED} LIMIT $7");
+    let sql = format!("SELECT {COLUMNS} {FILTERED} LIMIT $8");
     bind_filter(sqlx::query_as(&sql), filter)
         .bind(limit)
         .fetch_all(pool)

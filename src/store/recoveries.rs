@@ -23,6 +23,10 @@ pub struct RecoveryRow {
     pub status: RecoveryStatus,
     pub initiated_by: Initiator,
     pub reason: Option<String>,
+    /// The support desk's ticket reference.
+    pub ticket: Option<String>,
+    /// How the agent verified the caller (`call_back`, ..., `other: <words>`).
+    pub verification: Option<String>,
     pub code_hash: Option<String>,
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
@@ -69,7 +73,7 @@ impl std::fmt::Debug for RecoveryRow {
     }
 }
 
-const COLUMNS: &str = "id, username, account_key, name_key, typed_name, email_hint, status, initiated_by, reason, code_hash, \
+const COLUMNS: &str = "id, username, account_key, name_key, typed_name, email_hint, status, initiated_by, reason, ticket, verification, code_hash, \
      attempts, created_at, issued_at, expires_at, finished_at, request_ip, request_prefix, user_agent, completed_ip, \
      locked_ip, reset_at, code_delivered_at, notice_sent_at, sms_removed";
 
@@ -84,6 +88,8 @@ pub struct NewRecovery<'a> {
     pub account_key: Option<&'a str>,
     pub initiated_by: &'a Initiator,
     pub reason: Option<&'a str>,
+    pub ticket: Option<&'a str>,
+    pub verification: Option<&'a str>,
     /// When it was asked for, by the service's clock.
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -100,6 +106,8 @@ pub fn insert<'a>(writes: &mut Writes<'a>, new: &[NewRecovery<'a>]) {
     let usernames = column(|n| Some(n.username));
     let initiated_by: Vec<String> = new.iter().map(|n| n.initiated_by.stored()).collect();
     let reasons = column(|n| n.reason);
+    let tickets = column(|n| n.ticket);
+    let verifications = column(|n| n.verification);
     let created_at: Vec<DateTime<Utc>> = new.iter().map(|n| n.created_at).collect();
     let expires_at: Vec<DateTime<Utc>> = new.iter().map(|n| n.expires_at).collect();
     let request_ips = column(|n| n.request_ip);
@@ -111,13 +119,14 @@ pub fn insert<'a>(writes: &mut Writes<'a>, new: &[NewRecovery<'a>]) {
     writes.add(|sql| {
         sql.push(
             "INSERT INTO recoveries (id, username, status, initiated_by, reason, created_at, expires_at,
-                                     request_ip, user_agent, account_key, request_prefix, name_key, typed_name)
+                                     request_ip, user_agent, account_key, request_prefix, name_key, typed_name,
+                                     ticket, verification)
              SELECT id, username, ",
         )
         .push_bind(RecoveryStatus::Requested)
         .push(
             ", initiated_by, reason, created_at, expires_at, request_ip, user_agent, account_key,
-                    request_prefix, name_key, typed_name FROM unnest(",
+                    request_prefix, name_key, typed_name, ticket, verification FROM unnest(",
         )
         .push_bind(ids)
         .push("::uuid[], ")
@@ -142,9 +151,14 @@ pub fn insert<'a>(writes: &mut Writes<'a>, new: &[NewRecovery<'a>]) {
         .push_bind(name_keys)
         .push("::text[], ")
         .push_bind(typed_names)
+        .push("::text[], ")
+        .push_bind(tickets)
+        .push("::text[], ")
+        .push_bind(verifications)
         .push(
             "::text[]) AS r(id, username, initiated_by, reason, created_at, expires_at, request_ip,
-                           user_agent, account_key, request_prefix, name_key, typed_name)",
+                           user_agent, account_key, request_prefix, name_key, typed_name, ticket,
+                           verification)",
         );
     });
 }

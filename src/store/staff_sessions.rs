@@ -10,6 +10,7 @@ pub struct StaffSessionRow {
     pub subject: String,
     pub display_name: String,
     pub email: Option<String>,
+    pub username: Option<String>,
     pub roles: Vec<String>,
     pub amr: Vec<String>,
     pub created_at: DateTime<Utc>,
@@ -21,6 +22,7 @@ pub struct NewStaffSession<'a> {
     pub subject: &'a str,
     pub display_name: &'a str,
     pub email: Option<&'a str>,
+    pub username: Option<&'a str>,
     pub roles: Vec<String>,
     pub amr: &'a [String],
 }
@@ -32,8 +34,9 @@ pub async fn create(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO staff_sessions
-             (token_hash, issuer, subject, display_name, email, roles, amr, created_at, last_seen_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+             (token_hash, issuer, subject, display_name, email, roles, amr, created_at, last_seen_at,
+              username)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
     )
     .bind(new.token_hash)
     .bind(new.issuer)
@@ -43,6 +46,7 @@ pub async fn create(
     .bind(new.roles)
     .bind(new.amr)
     .bind(now)
+    .bind(new.username)
     .execute(conn)
     .await?;
     Ok(())
@@ -62,7 +66,7 @@ pub async fn touch(
          WHERE token_hash = $1 AND ended_at IS NULL
            AND last_seen_at > $2 - make_interval(secs => $3)
            AND created_at > $2 - make_interval(secs => $4)
-         RETURNING issuer, subject, display_name, email, roles, amr, created_at",
+         RETURNING issuer, subject, display_name, email, username, roles, amr, created_at",
     )
     .bind(token_hash)
     .bind(now)
@@ -80,7 +84,7 @@ pub async fn end(
 ) -> Result<Option<StaffSessionRow>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE staff_sessions SET ended_at = $2 WHERE token_hash = $1 AND ended_at IS NULL
-         RETURNING issuer, subject, display_name, email, roles, amr, created_at",
+         RETURNING issuer, subject, display_name, email, username, roles, amr, created_at",
     )
     .bind(token_hash)
     .bind(now)

@@ -151,6 +151,8 @@ mod tests {
             .number("attempts", 5)
             .number("failures", 20)
             .number("started", 3)
+            .number("count", 2)
+            .number("max", 500)
             .text("per-day", "none")
             .text("missing", "no authenticator")
             .text("status", "completed")

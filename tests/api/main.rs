@@ -24,5 +24,6 @@ mod request;
 mod secrets;
 mod staff;
 mod staff_console;
+mod staff_desk;
 mod support;
 mod throttling;

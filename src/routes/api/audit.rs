@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use crate::audit::{self, AuditFilter, AuditRecord, Checkpoint, CsvExport, Verification};
 use crate::domain::{parse_instant, NameKeys, Username};
@@ -23,6 +24,9 @@ pub struct EventsQuery {
     username: Option<String>,
     /// Only events with this action (such as `mfa.reset`).
     action: Option<String>,
+    /// Only the events of this recovery (its timeline).
+    #[param(value_type = Option<String>, format = Uuid)]
+    recovery_id: Option<String>,
     /// Events at or after this instant (RFC 3339).
     #[param(format = DateTime)]
     since: Option<String>,
@@ -94,6 +98,14 @@ impl EventsQuery {
             since: timestamp("since", self.since.as_deref().filter(|v| !v.is_empty()))?,
             until: timestamp("until", self.until.as_deref().filter(|v| !v.is_empty()))?,
             after,
+            recovery_id: match self.recovery_id.as_deref().filter(|v| !v.is_empty()) {
+                None => None,
+                Some(v) => Some(Uuid::parse_str(v).map_err(|_| {
+                    ApiError::invalid_request(
+                        "The `recovery_id` parameter must be a recovery's id (a UUID).",
+                    )
+                })?),
+            },
         };
         Ok((filter, limit))
     }

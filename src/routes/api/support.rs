@@ -4,35 +4,46 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::domain::Username;
+use crate::domain::{Agent, Justification, Username};
 use crate::recovery::{self, RecoveryService};
 use crate::routes::auth::{StaffAuthErrors, Support};
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
-
-/// A reason (such as a ticket number) is required and goes on every event the agent causes.
-const REASON_MAX_CHARS: usize = 500;
 
 #[derive(Deserialize, ToSchema)]
 pub struct StartBody {
     #[schema(min_length = 1, max_length = 128)]
     username: String,
     /// Why (such as a ticket number): on every event the agent causes.
-    #[schema(example = "ticket T-1234", min_length = 1, max_length = 500)]
+    #[schema(example = "caller lost their phone", min_length = 1, max_length = 500)]
     reason: String,
+    /// The ticket in the company's tracker.
+    #[schema(example = "INC-1234", max_length = 200)]
+    #[serde(default)]
+    ticket: Option<String>,
+    /// How the caller was verified: `call_back` (to the number on file), `manager`,
+    /// `in_person` (with an identity document), or `other` with `verification_detail`.
+    #[schema(example = "call_back")]
+    #[serde(default)]
+    verification: Option<String>,
+    /// What was done, when `verification` is `other`.
+    #[schema(max_length = 500)]
+    #[serde(default)]
+    verification_detail: Option<String>,
 }
 
-fn parse_reason(input: &str) -> Result<String, ApiError> {
-    let reason = input.trim();
-    if reason.is_empty()
-        || reason.chars().count() > REASON_MAX_CHARS
-        || reason.chars().any(char::is_control)
-    {
-        return Err(ApiError::invalid_request(format!(
-            "A reason is required: 1 to {REASON_MAX_CHARS} characters, such as a ticket number, without control characters."
-        )));
+impl StartBody {
+    /// The grounds given. A key's integration may not know how the caller was verified.
+    fn grounds(&self) -> Result<Justification, ApiError> {
+        Justification::parse(
+            &self.reason,
+            self.ticket.as_deref(),
+            self.verification.as_deref(),
+            self.verification_detail.as_deref(),
+            false,
+        )
+        .map_err(ApiError::from)
     }
-    Ok(reason.to_owned())
 }
 
 fn parse_username(input: &str) -> Result<Username, ApiError> {
@@ -65,6 +76,9 @@ pub struct RecoverySummary {
     pub status: &'static str,
     pub initiated_by: String,
     pub reason: Option<String>,
+    pub ticket: Option<String>,
+    /// How the agent verified the caller (`call_back`, `manager`, `in_person`, `other: …`).
+    pub verification: Option<String>,
     pub email_hint: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -80,6 +94,8 @@ impl From<recovery::RecoverySummary> for RecoverySummary {
             status: r.shown_status,
             initiated_by: r.initiated_by.stored(),
             reason: r.reason,
+            ticket: r.ticket,
+            verification: r.verification,
             email_hint: r.email_hint,
             created_at: r.created_at,
             expires_at: r.expires_at,
@@ -113,9 +129,14 @@ pub async fn start(
     service: web::Data<RecoveryService>,
 ) -> Result<HttpResponse, ApiError> {
     let username = parse_username(&body.username)?;
-    let reason = parse_reason(&body.reason)?;
+    let grounds = body.grounds()?;
     let queued = service
-        .request_for_user(&staff.name, username, reason, client_info(&req))
+        .request_for_user(
+            &Agent::key(staff.name),
+            username,
+            grounds,
+            client_info(&req),
+        )
         .await?;
     Ok(HttpResponse::Accepted().json(Queued::from(queued)))
 }
@@ -158,7 +179,7 @@ pub async fn list(
         .ok_or_else(|| ApiError::invalid_request("The `username` query parameter is required."))?;
     let username = parse_username(username)?;
     let recoveries = service
-        .recoveries_of(&staff.name, &username, &client_info(&req))
+        .recoveries_of(&Agent::key(staff.name), &username, &client_info(&req))
         .await?
         .into_iter()
         .map(RecoverySummary::from)
@@ -190,7 +211,9 @@ pub async fn cancel(
             "recovery_id must be a recovery's id, a UUID such as 5f0c1a52-9d3e-4b7a-8c61-2f4e9a0b7d13, as listed by GET /v1/support/recoveries.",
         )
     })?;
-    let recovery = service.cancel(&staff.name, id, &client_info(&req)).await?;
+    let recovery = service
+        .cancel(&Agent::key(staff.name), id, &client_info(&req))
+        .await?;
     Ok(HttpResponse::Ok().json(RecoverySummary::from(recovery)))
 }
 
@@ -226,9 +249,14 @@ pub async fn unlock(
     service: web::Data<RecoveryService>,
 ) -> Result<HttpResponse, ApiError> {
     let username = parse_username(&body.username)?;
-    let reason = parse_reason(&body.reason)?;
+    let grounds = body.grounds()?;
     let failures_cleared = service
-        .clear_lock(&staff.name, username, reason, &client_info(&req))
+        .clear_lock(
+            &Agent::key(staff.name),
+            username,
+            &grounds,
+            &client_info(&req),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(LockCleared {
         status: "cleared",

@@ -2,6 +2,7 @@
 //! cases as the JSON API. Words live in `text`.
 
 pub mod cancel;
+pub mod desk;
 pub mod recover;
 mod session;
 pub mod staff;

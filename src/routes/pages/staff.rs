@@ -41,10 +41,14 @@ pub enum StaffStep {
         name: String,
         roles: Vec<String>,
         csrf: String,
+        /// The support desk's search form is shown.
+        support: bool,
     },
     SignedOut,
     Problem {
         message: String,
+        /// The way on: back to the console (signed in), or sign in again.
+        signed_in: bool,
     },
 }
 
@@ -60,33 +64,63 @@ struct StaffPage<'a> {
 
 fn page(status: StatusCode, title: &str, step: StaffStep) -> HttpResponse {
     let t: &Text = &EN;
-    let rendered = StaffPage {
-        t,
-        lang: &t.lang,
-        service: &t.staff_service,
-        title,
-        step,
-    }
-    .render();
-    match rendered {
+    rendered(
+        status,
+        StaffPage {
+            t,
+            lang: &t.lang,
+            service: &t.staff_service,
+            title,
+            step,
+        }
+        .render(),
+    )
+}
+
+/// A console page as sent: never kept by a browser or a proxy (who is signed in, and their
+/// work).
+pub(super) fn rendered(status: StatusCode, html: askama::Result<String>) -> HttpResponse {
+    match html {
         Ok(html) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
-            // Who is signed in, and their work: never kept by a browser or a proxy.
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(html),
         Err(_) => HttpResponse::InternalServerError().finish(),
     }
 }
 
-/// A failure, as a page: the words, status and `Retry-After` of its one presentation.
+/// A failure of sign-in, as a page: the words, status and `Retry-After` of its one
+/// presentation.
 fn failed(err: &dyn Present) -> HttpResponse {
     let presentation = present(err);
     let message = presentation.message.text(&words());
     presentation.with_retry_after(page(
         presentation.status,
         &EN.staff_problem_title,
-        StaffStep::Problem { message },
+        StaffStep::Problem {
+            message,
+            signed_in: false,
+        },
     ))
+}
+
+/// A failure of a signed-in person's action, as a page with the way back to the console.
+pub(super) fn refused(err: &dyn Present) -> HttpResponse {
+    let presentation = present(err);
+    let message = presentation.message.text(&words());
+    presentation.with_retry_after(refusal(presentation.status, message))
+}
+
+/// `message`, as a page with the way back to the console.
+pub(super) fn refusal(status: StatusCode, message: String) -> HttpResponse {
+    page(
+        status,
+        &EN.staff_refused_title,
+        StaffStep::Problem {
+            message,
+            signed_in: true,
+        },
+    )
 }
 
 fn role_words(role: StaffRole) -> String {
@@ -102,6 +136,7 @@ fn console_page(person: &Person, csrf: String) -> HttpResponse {
         name: person.name.to_string(),
         roles: person.roles.iter().copied().map(role_words).collect(),
         csrf,
+        support: person.has(StaffRole::Support),
     };
     page(StatusCode::OK, &EN.staff_title, step)
 }
@@ -109,6 +144,86 @@ fn console_page(person: &Person, csrf: String) -> HttpResponse {
 /// The console is off (`STAFF_OIDC_ISSUER` unset): as if it did not exist.
 fn off() -> HttpResponse {
     super::recover::not_found_page()
+}
+
+/// A page shown instead of the one asked for (boxed: a response is large).
+pub(super) type Shown = Box<HttpResponse>;
+
+/// A person signed in with this browser, in the session `token`.
+pub(super) struct SignedIn {
+    pub person: Person,
+    pub token: SecretString,
+}
+
+impl SignedIn {
+    /// The person signed in with this browser, holding `role`, whose form (when `form_csrf`
+    /// is given) carries the session's CSRF token; or the page to show instead: the console
+    /// is off (404); no session (a form asks to sign in again: 401; a `GET` is sent to sign
+    /// in); a form posted from elsewhere (403, nothing done); not in `role`'s group (403).
+    pub(super) async fn require(
+        req: &HttpRequest,
+        console: Option<&web::Data<Console>>,
+        pages: &PagesConfig,
+        role: StaffRole,
+        form_csrf: Option<&str>,
+    ) -> Result<Self, Shown> {
+        let console = console.ok_or_else(|| Box::new(off()))?;
+        let token = session_token(req, pages);
+        let person = match &token {
+            Some(token) => console
+                .session(token)
+                .await
+                .map_err(|e| Box::new(failed(&e)))?,
+            None => None,
+        };
+        let (Some(person), Some(token)) = (person, token) else {
+            if req.method() == actix_web::http::Method::GET {
+                return Err(Box::new(
+                    HttpResponse::SeeOther()
+                        .insert_header((header::LOCATION, LOCAL_PATH))
+                        .insert_header((header::CACHE_CONTROL, "no-store"))
+                        .finish(),
+                ));
+            }
+            return Err(Box::new(page(
+                StatusCode::UNAUTHORIZED,
+                &EN.staff_problem_title,
+                StaffStep::Problem {
+                    message: EN.staff_session_ended.clone(),
+                    signed_in: false,
+                },
+            )));
+        };
+        if let Some(csrf) = form_csrf {
+            let expected = Console::csrf(&token);
+            if !bool::from(expected.as_bytes().ct_eq(csrf.as_bytes())) {
+                return Err(Box::new(forged()));
+            }
+        }
+        if !person.has(role) {
+            return Err(Box::new(refusal(
+                StatusCode::FORBIDDEN,
+                EN.staff_not_in_group.clone(),
+            )));
+        }
+        Ok(Self { person, token })
+    }
+    /// This session's CSRF token, for the forms of a page.
+    pub(super) fn csrf(&self) -> String {
+        Console::csrf(&self.token)
+    }
+}
+
+/// A form posted from elsewhere (or an old one): refused, with a way back.
+fn forged() -> HttpResponse {
+    page(
+        StatusCode::FORBIDDEN,
+        &EN.staff_problem_title,
+        StaffStep::Problem {
+            message: EN.session_expired.clone(),
+            signed_in: false,
+        },
+    )
 }
 
 fn session_token(req: &HttpRequest, pages: &PagesConfig) -> Option<SecretString> {
@@ -270,13 +385,7 @@ pub async fn sign_out(
     if let Some(token) = session_token(&req, &pages) {
         let csrf = Console::csrf(&token);
         if !bool::from(csrf.as_bytes().ct_eq(form.csrf.as_bytes())) {
-            // A form from elsewhere: refused, with a way back.
-            let message = EN.session_expired.clone();
-            return page(
-                StatusCode::FORBIDDEN,
-                &EN.staff_problem_title,
-                StaffStep::Problem { message },
-            );
+            return forged();
         }
         if let Err(err) = console.sign_out(&token, &client_info(&req)).await {
             return failed(&err);

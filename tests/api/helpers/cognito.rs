@@ -9,7 +9,10 @@ impl TestApp {
 
     pub async fn create_user_with(&self, options: UserOptions) -> TestUser {
         let id = Uuid::new_v4().simple().to_string();
-        let email = format!("{}@example.com", &id[..16]);
+        let email = options
+            .email
+            .clone()
+            .unwrap_or_else(|| format!("{}@example.com", &id[..16]));
         let mut user = TestUser {
             // In a pool that signs in with email, the email is what the user types.
             username: if let Some(name) = &options.username {

@@ -154,6 +154,8 @@ pub struct UserOptions {
     pub email_verified: bool,
     /// The Cognito username, instead of a generated `user-…`.
     pub username: Option<String>,
+    /// The email address, instead of a generated one.
+    pub email: Option<String>,
 }
 
 impl Default for UserOptions {
@@ -162,6 +164,7 @@ impl Default for UserOptions {
             totp: true,
             email_verified: true,
             username: None,
+            email: None,
         }
     }
 }

@@ -149,6 +149,22 @@ impl StaffBrowser {
             .to_owned()
     }
 
+    /// Posts `form` to the console's `path`, as the page's form does.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Searches the support desk for `query` (username or email); the user page.
+    pub async fn find(&self, csrf: &str, query: &str) -> reqwest::Response {
+        self.post("/staff/users", &[("csrf", csrf), ("username", query)])
+            .await
+    }
+
     pub async fn sign_out(&self, csrf: &str) -> reqwest::Response {
         self.http
             .post(format!("{}/staff/sign-out", self.base))

@@ -24,7 +24,13 @@ error-enrol-link-invalid = This link has expired or was already used, or the pas
 error-idp-unavailable-enrollment-kept = We could not reach the sign-in service. Your setup is still open: try again in a minute.
 error-enrollment-not-applied = The sign-in service accepted the code but did not make the app your sign-in factor. Sign in to set up your app, or contact support; the attempt was recorded.
 error-cancel-link-invalid = This link is not valid: it was already used, or the removal was already applied or cancelled. If you did not ask for a recovery, change your password and contact support.
-error-user-not-found = No user of the pool has this username or alias.
+error-user-not-found = No user of the pool has this username, alias or email address.
+error-several-users = { $count } users have this email address. Search by their username instead.
+error-own-account = This is your own account. Ask a colleague: nobody at the support desk acts on their own account.
+error-reason-required = A reason is required: 1 to { $max } characters, such as what the caller asked for, without control characters.
+error-ticket-invalid = A ticket reference is at most { $max } characters, without control characters.
+error-verification-required = Say how you verified the caller: a call-back to the number on file, their manager, in person with an identity document, or another way you describe (call_back, manager, in_person, other).
+error-verification-detail-required = Describe how you verified the caller: 1 to { $max } characters.
 error-no-verified-email = The user has no verified email address, so no code can be sent. Verify the address in Cognito first.
 error-nothing-to-recover = The user has { $missing }, so there is nothing to recover.
 error-user-disabled = The user is disabled in Cognito, so no code is sent. Enable the user first if the recovery is legitimate.
@@ -70,6 +76,8 @@ title-service-unavailable = Service unavailable
 title-not-ready = Not ready
 title-internal-error = Internal error
 title-sign-in-failed = Sign-in failed
+title-several-users = Several users
+title-own-account = Your own account
 
 ## Staff console sign-in.
 error-staff-idp-unavailable = Your company's sign-in service cannot be reached right now. Try again in a minute.

@@ -1,0 +1,280 @@
+//! Why the support desk acts, and who acts: the grounds recorded on every recovery a person or
+//! service account starts, and the agent whose own account they may never touch.
+
+use super::staff::StaffName;
+use super::vocabulary::closed_vocabulary;
+
+/// A reason is required; it goes on every event the agent causes.
+pub const REASON_MAX_CHARS: usize = 500;
+/// A ticket reference in the company's tracker (`INC-1234`, a URL).
+pub const TICKET_MAX_CHARS: usize = 200;
+
+closed_vocabulary! {
+    /// How the agent made sure the caller is the account's owner (the help desk's weak point:
+    /// CISA's Scattered Spider advisory).
+    pub enum CallerCheck {
+        /// The agent called back the number the company has on file for the person.
+        CallBack = "call_back",
+        /// The person's manager confirmed who they are.
+        Manager = "manager",
+        /// In person, with an identity document.
+        InPerson = "in_person",
+        /// Something else, described in words.
+        Other = "other",
+    }
+}
+
+impl CallerCheck {
+    /// In words, for the audit log.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::CallBack => "call-back to the number on file",
+            Self::Manager => "confirmed by their manager",
+            Self::InPerson => "in person, with an identity document",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// How the caller was verified: one of the list, with words required for `Other`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub check: CallerCheck,
+    /// What was done, for `Other` (required there, ignored for the others).
+    pub detail: Option<String>,
+}
+
+impl Verification {
+    /// As stored on the recovery: `call_back`, or `other: <words>`.
+    pub fn stored(&self) -> String {
+        match (&self.check, &self.detail) {
+            (CallerCheck::Other, Some(detail)) => format!("other: {detail}"),
+            (check, _) => check.as_str().to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for Verification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.check, &self.detail) {
+            (CallerCheck::Other, Some(detail)) => write!(f, "other: {detail}"),
+            (check, _) => f.write_str(check.describe()),
+        }
+    }
+}
+
+/// Why a justification was refused (the words are its presentation's).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JustificationError {
+    #[error("no reason, or one too long")]
+    Reason,
+    #[error("a ticket reference too long")]
+    Ticket,
+    #[error("no way the caller was verified, or one not on the list")]
+    Verification,
+    #[error("no description of how the caller was verified")]
+    VerificationDetail,
+}
+
+/// The grounds of a support desk action: on the recovery and on every event it causes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Justification {
+    pub reason: String,
+    pub ticket: Option<String>,
+    /// How the caller was verified; a person at the console must say, an integration with a
+    /// key may not know.
+    pub verification: Option<Verification>,
+}
+
+/// `input` trimmed, `None` when empty, refused when longer than `max` or holding control
+/// characters.
+fn text(input: Option<&str>, max: usize) -> Result<Option<String>, ()> {
+    let Some(text) = input.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > max || text.chars().any(char::is_control) {
+        return Err(());
+    }
+    Ok(Some(text.to_owned()))
+}
+
+impl Justification {
+    /// Parses the agent's words: `verification` is a `CallerCheck` name, `verification_detail`
+    /// the words `other` needs. With `require_verification`, saying how the caller was verified
+    /// is required (the console asks every person; keys keep working without).
+    pub fn parse(
+        reason: &str,
+        ticket: Option<&str>,
+        verification: Option<&str>,
+        verification_detail: Option<&str>,
+        require_verification: bool,
+    ) -> Result<Self, JustificationError> {
+        let reason = text(Some(reason), REASON_MAX_CHARS)
+            .ok()
+            .flatten()
+            .ok_or(JustificationError::Reason)?;
+        let ticket = text(ticket, TICKET_MAX_CHARS).map_err(|()| JustificationError::Ticket)?;
+        let check = match verification.map(str::trim).filter(|v| !v.is_empty()) {
+            Some(name) => Some(
+                name.parse::<CallerCheck>()
+                    .map_err(|_| JustificationError::Verification)?,
+            ),
+            None if require_verification => return Err(JustificationError::Verification),
+            None => None,
+        };
+        let verification = match check {
+            Some(CallerCheck::Other) => {
+                let detail = text(verification_detail, REASON_MAX_CHARS)
+                    .ok()
+                    .flatten()
+                    .ok_or(JustificationError::VerificationDetail)?;
+                Some(Verification {
+                    check: CallerCheck::Other,
+                    detail: Some(detail),
+                })
+            }
+            Some(check) => Some(Verification {
+                check,
+                detail: None,
+            }),
+            None => None,
+        };
+        Ok(Self {
+            reason,
+            ticket,
+            verification,
+        })
+    }
+}
+
+/// As the audit log records it: `reason: …; ticket: …; caller verified: …`.
+impl std::fmt::Display for Justification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "reason: {}", self.reason)?;
+        if let Some(ticket) = &self.ticket {
+            write!(f, "; ticket: {ticket}")?;
+        }
+        if let Some(verification) = &self.verification {
+            write!(f, "; caller verified: {verification}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Who acts for the support desk: a person signed in to the console, or a service account's key.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    pub name: StaffName,
+    /// The names under which the agent may themselves be a user of the pool (their email, their
+    /// username at the company's provider): an agent never acts on an account they name.
+    pub own_names: Vec<String>,
+    /// How the agent was authenticated, for the audit log (`console session 1a2b3c4d`,
+    /// `staff key`).
+    pub via: String,
+}
+
+impl Agent {
+    /// A service account, by its key.
+    pub fn key(name: StaffName) -> Self {
+        Self {
+            name,
+            own_names: Vec::new(),
+            via: "staff key".to_owned(),
+        }
+    }
+
+    /// Whether the account (its Cognito username and email) is the agent's own: matched without
+    /// regard to case, as both providers compare emails.
+    pub fn owns<'a>(&self, account_names: impl IntoIterator<Item = &'a str>) -> bool {
+        let own: Vec<String> = self.own_names.iter().map(|n| n.to_lowercase()).collect();
+        account_names
+            .into_iter()
+            .any(|n| own.contains(&n.to_lowercase()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(
+        reason: &str,
+        ticket: Option<&str>,
+        check: Option<&str>,
+        detail: Option<&str>,
+    ) -> Result<Justification, JustificationError> {
+        Justification::parse(reason, ticket, check, detail, true)
+    }
+
+    #[test]
+    fn a_person_must_give_a_reason_and_say_how_the_caller_was_verified() {
+        let j = parse(" lost phone ", Some(" INC-1 "), Some("call_back"), None).unwrap();
+        assert_eq!(j.reason, "lost phone");
+        assert_eq!(j.ticket.as_deref(), Some("INC-1"));
+        assert_eq!(
+            j.to_string(),
+            "reason: lost phone; ticket: INC-1; caller verified: call-back to the number on file"
+        );
+        assert_eq!(
+            parse("  ", None, Some("manager"), None),
+            Err(JustificationError::Reason)
+        );
+        assert_eq!(
+            parse("x", None, None, None),
+            Err(JustificationError::Verification)
+        );
+        assert_eq!(
+            parse("x", None, Some("trust_me"), None),
+            Err(JustificationError::Verification)
+        );
+        assert_eq!(
+            parse("x", None, Some("other"), Some(" ")),
+            Err(JustificationError::VerificationDetail)
+        );
+        let other = parse(
+            "x",
+            Some(""),
+            Some("other"),
+            Some("video call, badge shown"),
+        )
+        .unwrap();
+        assert_eq!(other.ticket, None);
+        assert_eq!(
+            other.verification.unwrap().stored(),
+            "other: video call, badge shown"
+        );
+        assert_eq!(
+            parse("x", Some("a\nb"), Some("manager"), None),
+            Err(JustificationError::Ticket)
+        );
+        assert_eq!(
+            parse(
+                &"r".repeat(REASON_MAX_CHARS + 1),
+                None,
+                Some("manager"),
+                None
+            ),
+            Err(JustificationError::Reason)
+        );
+    }
+
+    #[test]
+    fn a_key_may_leave_the_verification_out() {
+        let j = Justification::parse("ticket T-1", None, None, None, false).unwrap();
+        assert_eq!(j.verification, None);
+        assert_eq!(j.to_string(), "reason: ticket T-1");
+    }
+
+    #[test]
+    fn an_agent_owns_the_accounts_that_carry_one_of_their_names_in_any_case() {
+        let agent = Agent {
+            name: StaffName::parse("Zoë@Corp.example").unwrap(),
+            own_names: vec!["Zoë@Corp.example".into(), "zoe".into()],
+            via: "console".into(),
+        };
+        assert!(agent.owns(["ZOË@corp.example"]));
+        assert!(agent.owns(["someone", "Zoe"]));
+        assert!(!agent.owns(["zoe2", "zoe@corp.example.org"]));
+        assert!(!Agent::key(StaffName::parse("ci").unwrap()).owns(["ci"]));
+    }
+}
