@@ -45,6 +45,14 @@ pub struct Verification {
 }
 
 impl Verification {
+    /// Another way, described in `words`.
+    fn other(words: String) -> Self {
+        Self {
+            check: CallerCheck::Other,
+            detail: Some(words),
+        }
+    }
+
     /// As stored on the recovery: `call_back`, or `other: <words>`.
     pub fn stored(&self) -> String {
         match (&self.check, &self.detail) {
@@ -70,9 +78,7 @@ pub enum JustificationError {
     Reason,
     #[error("a ticket reference too long")]
     Ticket,
-    #[error("no way the caller was verified, or one not on the list")]
-    Verification,
-    #[error("no description of how the caller was verified")]
+    #[error("no description of how the caller was verified, or one too long")]
     VerificationDetail,
 }
 
@@ -99,45 +105,46 @@ fn text(input: Option<&str>, max: usize) -> Result<Option<String>, ()> {
 }
 
 impl Justification {
-    /// Parses the agent's words: `verification` is a `CallerCheck` name, `verification_detail`
-    /// the words `other` needs. With `require_verification`, saying how the caller was verified
-    /// is required (the console asks every person; keys keep working without).
+    /// Parses the agent's words. `verification` names a `CallerCheck` (`call_back`; `call-back`
+    /// and `Call back` too); `verification_detail` gives the words `other` needs. Words that
+    /// name no check are kept as they are, as `other` (an integration's own vocabulary is
+    /// recorded, not refused). Saying how the caller was verified is optional: the audit log
+    /// then says it was not stated.
     pub fn parse(
         reason: &str,
         ticket: Option<&str>,
         verification: Option<&str>,
         verification_detail: Option<&str>,
-        require_verification: bool,
     ) -> Result<Self, JustificationError> {
         let reason = text(Some(reason), REASON_MAX_CHARS)
             .ok()
             .flatten()
             .ok_or(JustificationError::Reason)?;
         let ticket = text(ticket, TICKET_MAX_CHARS).map_err(|()| JustificationError::Ticket)?;
-        let check = match verification.map(str::trim).filter(|v| !v.is_empty()) {
-            Some(name) => Some(
-                name.parse::<CallerCheck>()
-                    .map_err(|_| JustificationError::Verification)?,
-            ),
-            None if require_verification => return Err(JustificationError::Verification),
-            None => None,
-        };
-        let verification = match check {
-            Some(CallerCheck::Other) => {
-                let detail = text(verification_detail, REASON_MAX_CHARS)
-                    .ok()
-                    .flatten()
-                    .ok_or(JustificationError::VerificationDetail)?;
-                Some(Verification {
-                    check: CallerCheck::Other,
-                    detail: Some(detail),
-                })
+        let bad_detail = |()| JustificationError::VerificationDetail;
+        let words = text(verification, REASON_MAX_CHARS).map_err(bad_detail)?;
+        let detail = text(verification_detail, REASON_MAX_CHARS).map_err(bad_detail)?;
+        let named = words.as_deref().and_then(|w| {
+            w.to_lowercase()
+                .replace(['-', ' '], "_")
+                .parse::<CallerCheck>()
+                .ok()
+        });
+        let verification = match (named, words, detail) {
+            (Some(CallerCheck::Other), _, None) => {
+                return Err(JustificationError::VerificationDetail)
             }
-            Some(check) => Some(Verification {
+            (Some(CallerCheck::Other), _, Some(detail)) => Some(Verification::other(detail)),
+            (Some(check), _, _) => Some(Verification {
                 check,
                 detail: None,
             }),
-            None => None,
+            (None, Some(words), None) => Some(Verification::other(words)),
+            (None, Some(words), Some(detail)) => {
+                Some(Verification::other(format!("{words}: {detail}")))
+            }
+            (None, None, Some(detail)) => Some(Verification::other(detail)),
+            (None, None, None) => None,
         };
         Ok(Self {
             reason,
@@ -154,10 +161,10 @@ impl std::fmt::Display for Justification {
         if let Some(ticket) = &self.ticket {
             write!(f, "; ticket: {ticket}")?;
         }
-        if let Some(verification) = &self.verification {
-            write!(f, "; caller verified: {verification}")?;
+        match &self.verification {
+            Some(verification) => write!(f, "; caller verified: {verification}"),
+            None => f.write_str("; caller verified: not stated"),
         }
-        Ok(())
     }
 }
 
@@ -203,11 +210,11 @@ mod tests {
         check: Option<&str>,
         detail: Option<&str>,
     ) -> Result<Justification, JustificationError> {
-        Justification::parse(reason, ticket, check, detail, true)
+        Justification::parse(reason, ticket, check, detail)
     }
 
     #[test]
-    fn a_person_must_give_a_reason_and_say_how_the_caller_was_verified() {
+    fn a_reason_is_required_and_how_the_caller_was_verified_is_recorded() {
         let j = parse(" lost phone ", Some(" INC-1 "), Some("call_back"), None).unwrap();
         assert_eq!(j.reason, "lost phone");
         assert_eq!(j.ticket.as_deref(), Some("INC-1"));
@@ -220,12 +227,19 @@ mod tests {
             Err(JustificationError::Reason)
         );
         assert_eq!(
-            parse("x", None, None, None),
-            Err(JustificationError::Verification)
+            parse("x", None, Some("Call-Back"), None)
+                .unwrap()
+                .verification
+                .unwrap()
+                .check,
+            CallerCheck::CallBack
         );
+        // Words that name no check are recorded as they are.
         assert_eq!(
-            parse("x", None, Some("trust_me"), None),
-            Err(JustificationError::Verification)
+            parse("x", None, Some("badge scanned at the desk"), None)
+                .unwrap()
+                .to_string(),
+            "reason: x; caller verified: other: badge scanned at the desk"
         );
         assert_eq!(
             parse("x", None, Some("other"), Some(" ")),
@@ -259,10 +273,13 @@ mod tests {
     }
 
     #[test]
-    fn a_key_may_leave_the_verification_out() {
-        let j = Justification::parse("ticket T-1", None, None, None, false).unwrap();
+    fn the_verification_may_be_left_out_and_the_log_says_so() {
+        let j = Justification::parse("ticket T-1", None, None, None).unwrap();
         assert_eq!(j.verification, None);
-        assert_eq!(j.to_string(), "reason: ticket T-1");
+        assert_eq!(
+            j.to_string(),
+            "reason: ticket T-1; caller verified: not stated"
+        );
     }
 
     #[test]

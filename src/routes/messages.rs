@@ -36,7 +36,6 @@ pub enum Message {
     OwnAccount,
     ReasonRequired { max: usize },
     TicketInvalid { max: usize },
-    VerificationRequired,
     VerificationDetailRequired { max: usize },
     NotCancellable { status: &'static str },
     IdpRefusesPool,
@@ -108,7 +107,6 @@ impl Message {
                 "error-ticket-invalid",
                 Args::new().number("max", *max as f64),
             ),
-            Self::VerificationRequired => ("error-verification-required", Args::new()),
             Self::VerificationDetailRequired { max } => (
                 "error-verification-detail-required",
                 Args::new().number("max", *max as f64),

@@ -403,7 +403,6 @@ impl Present for JustificationError {
             Self::Ticket => Message::TicketInvalid {
                 max: TICKET_MAX_CHARS,
             },
-            Self::Verification => Message::VerificationRequired,
             Self::VerificationDetail => Message::VerificationDetailRequired {
                 max: REASON_MAX_CHARS,
             },

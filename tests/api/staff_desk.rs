@@ -69,8 +69,8 @@ async fn an_agent_finds_a_user_by_email_and_starts_a_recovery_with_their_grounds
     assert_eq!(lookups.len(), 1, "looking is audited: {lookups:?}");
     assert_eq!(lookups[0].0, format!("staff:{agent_email}"));
 
-    // Without saying how the caller was verified, nothing starts; what was typed stays.
-    let start = |verification: &'static str| {
+    // Without a reason, nothing starts; what was typed stays.
+    let start = |reason: &'static str| {
         let (browser, csrf, username) = (&browser, csrf.clone(), user.username.clone());
         async move {
             browser
@@ -79,25 +79,23 @@ async fn an_agent_finds_a_user_by_email_and_starts_a_recovery_with_their_grounds
                     &[
                         ("csrf", &csrf),
                         ("username", &username),
-                        ("reason", "lost phone, called from a café"),
+                        ("reason", reason),
                         ("ticket", "INC-4242"),
-                        ("verification", verification),
+                        ("verification", "call_back"),
                     ],
                 )
                 .await
         }
     };
-    let refused = start("").await;
+    let refused = start("  ").await;
     assert_eq!(refused.status(), 400);
     let html = refused.text().await.unwrap();
-    assert!(html.contains("Say how you verified the caller"), "{html}");
-    assert!(
-        html.contains(r#"value="lost phone, called from a café""#),
-        "{html}"
-    );
+    assert!(html.contains("A reason is required"), "{html}");
+    assert!(html.contains(r#"value="INC-4242""#), "{html}");
+    assert!(html.contains(r#"value="call_back" selected"#), "{html}");
     assert_eq!(recoveries_of(&app, &user.username).await, 0);
 
-    let started = start("call_back").await;
+    let started = start("lost phone, called from a café").await;
     assert_eq!(started.status(), 303);
     let location = started.headers()["location"].to_str().unwrap().to_owned();
     let recovery_id = location

@@ -295,3 +295,75 @@ async fn support_is_not_told_queued_for_a_code_that_never_goes_out() {
     assert_eq!(ours["status"], "code_sent", "{statuses:?}");
     assert!(statuses.contains(&"rate_limited"), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn support_records_the_ticket_and_how_the_caller_was_verified() {
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("sam", "support").await;
+    let user = app.create_user().await;
+    let other = app.create_user().await;
+
+    let response = app
+        .post_with_key(
+            "/v1/support/recoveries",
+            &key,
+            serde_json::json!({
+                "username": user.username, "reason": "lost phone",
+                "ticket": "INC-77", "verification": "manager",
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    // Left out, the log says it was not stated; "other" needs its words.
+    let response = app
+        .post_with_key(
+            "/v1/support/recoveries",
+            &key,
+            serde_json::json!({"username": other.username, "reason": "lost phone"}),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    let refused = app
+        .post_with_key(
+            "/v1/support/recoveries",
+            &key,
+            serde_json::json!({"username": other.username, "reason": "r", "verification": "other"}),
+        )
+        .await;
+    assert_problem(refused, 400, "invalid_request").await;
+
+    let listed: serde_json::Value = app
+        .get_with_key(
+            &format!("/v1/support/recoveries?username={}", user.username),
+            &key,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let recovery = &listed["recoveries"][0];
+    assert_eq!(recovery["ticket"], "INC-77");
+    assert_eq!(recovery["verification"], "manager");
+
+    app.chained().await;
+    let detail = |username: String| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT detail FROM audit_events WHERE action = 'recovery.requested' AND username = $1",
+            )
+            .bind(username)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        detail(user.username.clone()).await,
+        "reason: lost phone; ticket: INC-77; caller verified: confirmed by their manager; through staff key"
+    );
+    assert_eq!(
+        detail(other.username.clone()).await,
+        "reason: lost phone; caller verified: not stated; through staff key"
+    );
+}

@@ -22,8 +22,9 @@ pub struct StartBody {
     #[serde(default)]
     ticket: Option<String>,
     /// How the caller was verified: `call_back` (to the number on file), `manager`,
-    /// `in_person` (with an identity document), or `other` with `verification_detail`.
-    #[schema(example = "call_back")]
+    /// `in_person` (with an identity document), or `other` with `verification_detail`; other
+    /// words are recorded as they are, as `other`. Left out, the log says "not stated".
+    #[schema(example = "call_back", max_length = 500)]
     #[serde(default)]
     verification: Option<String>,
     /// What was done, when `verification` is `other`.
@@ -33,14 +34,13 @@ pub struct StartBody {
 }
 
 impl StartBody {
-    /// The grounds given. A key's integration may not know how the caller was verified.
+    /// The grounds given.
     fn grounds(&self) -> Result<Justification, ApiError> {
         Justification::parse(
             &self.reason,
             self.ticket.as_deref(),
             self.verification.as_deref(),
             self.verification_detail.as_deref(),
-            false,
         )
         .map_err(ApiError::from)
     }

@@ -48,14 +48,12 @@ pub struct GroundsForm {
 }
 
 impl GroundsForm {
-    /// A person at the console always says how they verified the caller.
     fn grounds(&self) -> Result<Justification, crate::domain::JustificationError> {
         Justification::parse(
             &self.reason,
             Some(&self.ticket),
             Some(&self.verification),
             Some(&self.verification_detail),
-            true,
         )
     }
 }

@@ -29,7 +29,6 @@ error-several-users = { $count } users have this email address. Search by their 
 error-own-account = This is your own account. Ask a colleague: nobody at the support desk acts on their own account.
 error-reason-required = A reason is required: 1 to { $max } characters, such as what the caller asked for, without control characters.
 error-ticket-invalid = A ticket reference is at most { $max } characters, without control characters.
-error-verification-required = Say how you verified the caller: a call-back to the number on file, their manager, in person with an identity document, or another way you describe (call_back, manager, in_person, other).
 error-verification-detail-required = Describe how you verified the caller: 1 to { $max } characters.
 error-no-verified-email = The user has no verified email address, so no code can be sent. Verify the address in Cognito first.
 error-nothing-to-recover = The user has { $missing }, so there is nothing to recover.

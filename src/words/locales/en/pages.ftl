@@ -101,6 +101,7 @@ page-staff-verification-call-back = I called back the number the company has on 
 page-staff-verification-manager = Their manager confirmed who they are
 page-staff-verification-in-person = In person, with an identity document
 page-staff-verification-other = Another way (describe it below)
+page-staff-verification-none = Choose how you verified them
 page-staff-verification-detail-label = If another way: what you did
 page-staff-start-button = Email the user a code
 page-staff-unlock-intro = Too many wrong codes? Clearing the lock lets a new code be confirmed at once, with the same reason and verification.
