@@ -30,6 +30,7 @@ closed_vocabulary! {
         LockCleared = "support.lock_cleared",
         /// An agent tried to act on their own account (matched by email or username).
         SupportRefused = "support.refused",
+        SupportApproved = "support.approved",
         AuditRead = "audit.read",
         StaffAdded = "staff.added",
         StaffRevoked = "staff.revoked",

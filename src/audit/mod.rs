@@ -19,7 +19,7 @@ pub use event::{Action, AuditEvent, Outcome};
 pub use export::CsvExport;
 pub use store::AuditFilter;
 
-use crate::domain::{Actor, ClientInfo, StaffName};
+use crate::domain::{Actor, Agent, ClientInfo};
 use crate::store::audit::{self as store, AuditRow, NewPendingRow};
 use crate::store::Writes;
 
@@ -227,7 +227,7 @@ pub async fn checkpoint(
 pub async fn checkpoint_for(
     db: &PgPool,
     key: &ed25519_dalek::SigningKey,
-    auditor: &StaffName,
+    auditor: &Agent,
     client: &ClientInfo,
 ) -> Result<Checkpoint, sqlx::Error> {
     let signed = checkpoint(db, key).await?;
@@ -266,7 +266,7 @@ pub async fn verify_checkpoint(
 /// A page of events for an auditor. Every query of the log is itself recorded (`audit.read`).
 pub async fn read_events(
     db: &PgPool,
-    auditor: &StaffName,
+    auditor: &Agent,
     client: &ClientInfo,
     filter: &AuditFilter,
     limit: i64,
@@ -282,10 +282,43 @@ pub async fn read_events(
     Ok(rows.into_iter().map(AuditRecord::from).collect())
 }
 
+/// What the console shows an auditor at once: a page of events, the chain's state and its
+/// head signed now.
+#[derive(Debug, Clone)]
+pub struct AuditView {
+    pub events: Vec<AuditRecord>,
+    pub verification: Verification,
+    pub checkpoint: Checkpoint,
+}
+
+/// The console's view for an auditor: one read, recorded once.
+pub async fn view_for(
+    db: &PgPool,
+    key: &ed25519_dalek::SigningKey,
+    auditor: &Agent,
+    client: &ClientInfo,
+    filter: &AuditFilter,
+    limit: i64,
+) -> Result<AuditView, sqlx::Error> {
+    let events = store::query(db, filter, limit).await?;
+    let verification = verify_chain(db).await?;
+    let signed = checkpoint(db, key).await?;
+    let detail = format!(
+        "console: events: {filter:?}, limit {limit}; verify: intact={} events={}; checkpoint: seq {}",
+        verification.intact, verification.events, signed.seq
+    );
+    record_read(db, auditor, client, detail).await?;
+    Ok(AuditView {
+        events: events.into_iter().map(AuditRecord::from).collect(),
+        verification,
+        checkpoint: signed,
+    })
+}
+
 /// The chain's state for an auditor, recorded like every read.
 pub async fn verify_for(
     db: &PgPool,
-    auditor: &StaffName,
+    auditor: &Agent,
     client: &ClientInfo,
 ) -> Result<Verification, sqlx::Error> {
     let verification = verify_chain(db).await?;
@@ -297,19 +330,20 @@ pub async fn verify_for(
     Ok(verification)
 }
 
+/// Records a read of the log by `auditor`, with how they were authenticated.
 async fn record_read(
     db: &PgPool,
-    auditor: &StaffName,
+    auditor: &Agent,
     client: &ClientInfo,
     detail: String,
 ) -> Result<(), sqlx::Error> {
     let mut conn = db.acquire().await?;
-    let actor = Actor::Staff(auditor.clone());
+    let actor = Actor::Staff(auditor.name.clone());
     append(
         &mut conn,
         AuditEvent::new(Action::AuditRead, &actor, Outcome::Success)
             .client(client)
-            .detail(detail),
+            .detail(format!("{detail}; through {}", auditor.via)),
     )
     .await?;
     Ok(())

@@ -22,6 +22,9 @@ use super::vocabulary::closed_vocabulary;
 
 closed_vocabulary! {
     pub enum RecoveryStatus {
+        /// Started by the support desk, waiting for a second person to approve it
+        /// (`SUPPORT_REQUIRE_APPROVAL`); `expires_at` is when it lapses unapproved.
+        AwaitingApproval = "awaiting_approval",
         Requested = "requested",
         CodeSent = "code_sent",
         NotEligible = "not_eligible",
@@ -65,7 +68,7 @@ impl RecoveryStatus {
     /// How the support desk sees the state: a code (or its stand-in) past its expiry shows as
     /// `expired`, which is not a state of its own (nothing happens at expiry).
     pub fn label(self, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> &'static str {
-        if matches!(self, CodeSent | NotEligible) && expires_at <= now {
+        if matches!(self, AwaitingApproval | CodeSent | NotEligible) && expires_at <= now {
             "expired"
         } else {
             self.as_str()
@@ -99,6 +102,8 @@ pub enum Transition {
     Complete,
     /// Cognito answered, but the authenticator is still there.
     FailReset,
+    /// A second person approved a recovery the support desk started: its code goes out.
+    Approve,
     /// The support desk stops a recovery whose reset has not started.
     CancelBySupport,
     /// The owner stops a scheduled reset with the notice's link.
@@ -125,7 +130,15 @@ impl Transition {
             Self::Schedule | Self::Complete | Self::FailReset => &[Resetting],
             Self::ClaimScheduled => &[Scheduled, Resetting],
             // A scheduled reset too: the waiting period exists so that it can be stopped.
-            Self::CancelBySupport => &[Requested, CodeSent, NotEligible, Locked, Scheduled],
+            Self::Approve => &[AwaitingApproval],
+            Self::CancelBySupport => &[
+                AwaitingApproval,
+                Requested,
+                CodeSent,
+                NotEligible,
+                Locked,
+                Scheduled,
+            ],
             Self::CancelByLink => &[Scheduled],
         }
     }
@@ -143,6 +156,7 @@ impl Transition {
             Self::Schedule => Scheduled,
             Self::Complete => Completed,
             Self::CancelBySupport | Self::CancelByLink => Cancelled,
+            Self::Approve => Requested,
         }
     }
 
@@ -167,7 +181,7 @@ impl Moved {
 mod tests {
     use super::*;
 
-    const ALL_TRANSITIONS: [Transition; 13] = [
+    const ALL_TRANSITIONS: [Transition; 15] = [
         Transition::CodeSent,
         Transition::NotEligible,
         Transition::RateLimited,
@@ -179,8 +193,10 @@ mod tests {
         Transition::ClaimScheduled,
         Transition::Complete,
         Transition::FailReset,
+        Transition::Approve,
         Transition::CancelBySupport,
         Transition::CancelByLink,
+        Transition::ClaimByLink,
     ];
 
     #[test]
@@ -200,10 +216,13 @@ mod tests {
     }
 
     #[test]
-    fn nothing_leaves_a_final_state_but_support_cancelling_a_locked_recovery() {
+    fn nothing_leaves_a_final_state_but_a_locked_recovery_cancelled_or_claimed_by_its_link() {
         for t in ALL_TRANSITIONS {
             for from in t.from() {
-                let allowed = t == Transition::CancelBySupport && *from == Locked;
+                // A lock stops guessing the code; support may still cancel, and the emailed
+                // link (which cannot be guessed) may still claim it.
+                let allowed = matches!(t, Transition::CancelBySupport | Transition::ClaimByLink)
+                    && *from == Locked;
                 assert!(
                     !from.is_final() || allowed,
                     "{t:?} starts from final state {from}"
@@ -227,6 +246,7 @@ mod tests {
         let past = now - chrono::Duration::seconds(1);
         assert_eq!(CodeSent.label(past, now), "expired");
         assert_eq!(NotEligible.label(past, now), "expired");
+        assert_eq!(AwaitingApproval.label(past, now), "expired");
         assert_eq!(
             CodeSent.label(now + chrono::Duration::seconds(60), now),
             "code_sent"

@@ -10,7 +10,9 @@ use super::jobs::IssueCode;
 use super::limits::ClientCount;
 use super::{LimitError, RecoveryService};
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::domain::{Actor, ClientInfo, Initiator, Justification, Username, Verification};
+use crate::domain::{
+    Actor, ClientInfo, Initiator, Justification, RecoveryStatus, Username, Verification,
+};
 use crate::store::recoveries::{self, NewRecovery};
 use crate::store::Writes;
 use crate::worker;
@@ -66,6 +68,9 @@ pub(super) struct Prepared {
     /// `justification`'s verification as stored.
     verification: Option<String>,
     via: Option<String>,
+    /// A support request that waits for a second person's approval (`SUPPORT_REQUIRE_APPROVAL`):
+    /// no code job until then, and `expires_at` is when it lapses unapproved.
+    pub(super) awaiting_approval: bool,
     /// When it was asked for, by the service's clock: what its limits count in.
     pub at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -78,6 +83,11 @@ impl Prepared {
     /// The recovery to insert, recorded as created at `now` (a batch's requests share it).
     fn new_recovery(&self, now: DateTime<Utc>) -> NewRecovery<'_> {
         NewRecovery {
+            status: if self.awaiting_approval {
+                RecoveryStatus::AwaitingApproval
+            } else {
+                RecoveryStatus::Requested
+            },
             id: self.id,
             username: &self.display,
             name_key: &self.name_key,
@@ -103,9 +113,14 @@ impl Prepared {
             .username(&self.display)
             .recovery(self.id)
             .client(&self.client);
+        let waits = if self.awaiting_approval {
+            "; awaiting approval"
+        } else {
+            ""
+        };
         match (&self.justification, &self.via) {
-            (Some(grounds), Some(via)) => event.detail(format!("{grounds}; through {via}")),
-            (Some(grounds), None) => event.detail(grounds.to_string()),
+            (Some(grounds), Some(via)) => event.detail(format!("{grounds}; through {via}{waits}")),
+            (Some(grounds), None) => event.detail(format!("{grounds}{waits}")),
             _ => event,
         }
     }
@@ -120,7 +135,14 @@ pub(super) fn add_requests<'a>(
 ) {
     let recoveries: Vec<NewRecovery<'a>> = requests.iter().map(|p| p.new_recovery(now)).collect();
     recoveries::insert(writes, &recoveries);
-    worker::enqueue_with::<IssueCode>(writes, requests.iter().map(|p| p.id).collect());
+    let issue = requests
+        .iter()
+        .filter(|p| !p.awaiting_approval)
+        .map(|p| p.id)
+        .collect::<Vec<_>>();
+    if !issue.is_empty() {
+        worker::enqueue_with::<IssueCode>(writes, issue);
+    }
     let events: Vec<AuditEvent<'a>> = requests.iter().map(|p| p.event()).collect();
     audit::append_each_with(writes, &events);
 }
@@ -164,6 +186,15 @@ impl RecoveryService {
         // 1.05x with it). The id is no secret: it tells only when the recovery was created.
         let id = Uuid::now_v7();
         let ttl = chrono::Duration::from_std(self.rules.code_ttl).unwrap_or(chrono::Duration::MAX);
+        // A support request waits for a second person when the operator asks for one.
+        let awaiting_approval =
+            matches!(request.initiator, Initiator::Staff(_)) && self.rules.support_require_approval;
+        let wait = if awaiting_approval {
+            chrono::Duration::from_std(self.rules.support_approval_ttl)
+                .unwrap_or(chrono::Duration::MAX)
+        } else {
+            ttl
+        };
         let (prefix, count) = match request.initiator {
             Initiator::User => (
                 Some(request.client.address_block()),
@@ -197,8 +228,9 @@ impl RecoveryService {
                 .map(Verification::stored),
             justification: request.justification,
             via: request.via,
+            awaiting_approval,
             at,
-            expires_at: at + ttl,
+            expires_at: at + wait,
             client: request.client,
             count,
         }

@@ -39,6 +39,12 @@ pub enum SupportError {
     QuotaSpent { started: i64, per_day: u32 },
     #[error("the recovery is {0} and can no longer be cancelled")]
     NotCancellable(RecoveryStatus),
+    /// The approver started the recovery themselves: a second person must approve it.
+    #[error("a recovery is approved by someone other than the person who started it")]
+    SelfApproval,
+    /// Not waiting for approval (any more): approved, cancelled, or lapsed (`expired`).
+    #[error("the recovery is {0}: there is nothing to approve")]
+    NotApprovable(&'static str),
     #[error("the identity provider is unavailable")]
     IdentityProviderUnavailable(#[source] IdpError),
     #[error("the recovery store failed")]
@@ -63,6 +69,8 @@ pub enum CancelLinkError {
 #[derive(Debug, Clone)]
 pub struct Queued {
     pub recovery_id: Uuid,
+    /// It waits for a second person's approval before its code goes out.
+    pub awaiting_approval: bool,
     /// The masked address the code goes to (`j***@example.com`).
     pub email_hint: String,
 }
@@ -80,6 +88,8 @@ pub struct RecoverySummary {
     pub ticket: Option<String>,
     /// How the agent verified the caller, as stored (`call_back`, `other: <words>`).
     pub verification: Option<String>,
+    /// Who approved it (`SUPPORT_REQUIRE_APPROVAL`).
+    pub approved_by: Option<String>,
     pub email_hint: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -104,6 +114,7 @@ impl RecoverySummary {
             reason: row.reason,
             ticket: row.ticket,
             verification: row.verification,
+            approved_by: row.approved_by,
             email_hint: row.email_hint,
             created_at: row.created_at,
             expires_at: row.expires_at,
@@ -172,6 +183,21 @@ impl RecoveryService {
         what: &str,
         client: &ClientInfo,
     ) -> SupportError {
+        let why = "the account is the agent's own";
+        self.refuse(agent, account, what, why, client, SupportError::OwnAccount)
+            .await
+    }
+
+    /// `refusal` of `what` `agent` tried on `account`, for `why`, audited.
+    async fn refuse(
+        &self,
+        agent: &Agent,
+        account: &str,
+        what: &str,
+        why: &str,
+        client: &ClientInfo,
+        refusal: SupportError,
+    ) -> SupportError {
         let mut conn = match self.db.acquire().await {
             Ok(conn) => conn,
             Err(err) => return err.into(),
@@ -185,14 +211,11 @@ impl RecoveryService {
             )
             .username(account)
             .client(client)
-            .detail(format!(
-                "{what} refused: the account is the agent's own; through {}",
-                agent.via
-            )),
+            .detail(format!("{what} refused: {why}; through {}", agent.via)),
         )
         .await;
         match recorded {
-            Ok(()) => SupportError::OwnAccount,
+            Ok(()) => refusal,
             Err(err) => err.into(),
         }
     }
@@ -270,6 +293,7 @@ impl RecoveryService {
             })?;
         Ok(Queued {
             recovery_id,
+            awaiting_approval: self.rules.support_require_approval,
             email_hint: eligible.email.masked(),
         })
     }
@@ -488,6 +512,110 @@ impl RecoveryService {
             .ok_or(SupportError::RecoveryNotFound)?;
         tx.commit().await?;
         Ok(RecoverySummary::of(row, self.now()))
+    }
+
+    /// The recoveries waiting for a second person's approval, oldest first (audited as a
+    /// lookup).
+    pub async fn awaiting_approval(
+        &self,
+        approver: &Agent,
+        client: &ClientInfo,
+    ) -> Result<Vec<RecoverySummary>, SupportError> {
+        let mut tx = self.db.begin().await?;
+        let now = self.now();
+        let rows = recoveries::awaiting_approval(&mut tx, now).await?;
+        audit::append(
+            &mut tx,
+            AuditEvent::new(
+                Action::SupportLookup,
+                &Actor::Staff(approver.name.clone()),
+                Outcome::Success,
+            )
+            .client(client)
+            .detail(format!(
+                "{} recoveries awaiting approval listed; through {}",
+                rows.len(),
+                approver.via
+            )),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| RecoverySummary::of(row, now))
+            .collect())
+    }
+
+    /// A second person approves a recovery the support desk started: its code goes out now,
+    /// with its full lifetime. Never the person who started it, never on their own account,
+    /// never once it lapsed.
+    #[tracing::instrument(skip_all, fields(staff = %approver.name))]
+    pub async fn approve(
+        &self,
+        approver: &Agent,
+        id: Uuid,
+        client: &ClientInfo,
+    ) -> Result<RecoverySummary, SupportError> {
+        let mut tx = self.db.begin().await?;
+        let row = recoveries::lock(&mut tx, id)
+            .await?
+            .ok_or(SupportError::RecoveryNotFound)?;
+        let started_by = match &row.initiated_by {
+            Initiator::Staff(name) => Some(name.clone()),
+            Initiator::User => None,
+        };
+        let own_request = started_by.as_ref().is_some_and(|name| {
+            name.as_str().to_lowercase() == approver.name.as_str().to_lowercase()
+        });
+        if own_request || approver.owns([row.account()]) {
+            drop(tx);
+            let account = row.account().to_owned();
+            let what = "approving a recovery";
+            return Err(if own_request {
+                let why = "the agent started it; a second person must approve it";
+                self.refuse(
+                    approver,
+                    &account,
+                    what,
+                    why,
+                    client,
+                    SupportError::SelfApproval,
+                )
+                .await
+            } else {
+                self.refuse_own(approver, &account, what, client).await
+            });
+        }
+        let now = self.now();
+        let ttl = chrono::Duration::from_std(self.rules.code_ttl).unwrap_or(chrono::Duration::MAX);
+        let approved =
+            recoveries::approve(&mut tx, now, id, approver.name.as_str(), now + ttl).await?;
+        if !approved.applied() {
+            return Err(SupportError::NotApprovable(
+                row.status.label(row.expires_at, now),
+            ));
+        }
+        crate::worker::enqueue::<super::jobs::IssueCode>(&mut tx, id).await?;
+        let started = started_by.map_or_else(|| "the user".to_owned(), |n| n.to_string());
+        audit::append(
+            &mut tx,
+            AuditEvent::new(
+                Action::SupportApproved,
+                &Actor::Staff(approver.name.clone()),
+                Outcome::Success,
+            )
+            .username(&row.username)
+            .recovery(id)
+            .client(client)
+            .detail(format!("started by {started}; through {}", approver.via)),
+        )
+        .await?;
+        let row = recoveries::get(&mut tx, id)
+            .await?
+            .ok_or(SupportError::RecoveryNotFound)?;
+        tx.commit().await?;
+        self.wakeup.notify_one();
+        Ok(RecoverySummary::of(row, now))
     }
 
     /// The owner followed the cancel link of a scheduled reset in time: it will not be applied.

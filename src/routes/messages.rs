@@ -34,6 +34,8 @@ pub enum Message {
     RecoveryNotFound,
     SeveralUsers { count: usize },
     OwnAccount,
+    SelfApproval,
+    NotApprovable { status: &'static str },
     ReasonRequired { max: usize },
     TicketInvalid { max: usize },
     VerificationDetailRequired { max: usize },
@@ -99,6 +101,10 @@ impl Message {
                 Args::new().number("count", *count as f64),
             ),
             Self::OwnAccount => ("error-own-account", Args::new()),
+            Self::SelfApproval => ("error-self-approval", Args::new()),
+            Self::NotApprovable { status } => {
+                ("error-not-approvable", Args::new().text("status", *status))
+            }
             Self::ReasonRequired { max } => (
                 "error-reason-required",
                 Args::new().number("max", *max as f64),

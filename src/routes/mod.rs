@@ -10,7 +10,7 @@ pub mod presentation;
 pub mod problem;
 
 use api::{audit, recovery, support};
-use pages::{cancel, desk, staff};
+use pages::{approvals, auditors, cancel, desk, staff};
 
 use actix_web::error::JsonPayloadError;
 use actix_web::http::{header, StatusCode};
@@ -154,6 +154,11 @@ pub fn configure_staff(cfg: &mut web::ServiceConfig) {
     .service(endpoint("/staff").route(web::get().to(pages::staff::console)))
     .service(endpoint("/staff/callback").route(web::get().to(pages::staff::callback)))
     .service(endpoint("/staff/sign-out").route(web::post().to(pages::staff::sign_out)))
+    .service(endpoint("/staff/approvals").route(web::get().to(approvals::list)))
+    .service(endpoint("/staff/approvals/{recovery_id}").route(web::post().to(approvals::approve)))
+    .service(endpoint("/staff/audit").route(web::get().to(auditors::events)))
+    .service(endpoint("/staff/audit/events.csv").route(web::get().to(auditors::csv)))
+    .service(endpoint("/staff/audit/events.jsonl").route(web::get().to(auditors::jsonl)))
     .service(endpoint("/staff/users").route(web::post().to(desk::find)))
     .service(endpoint("/staff/users/unlock").route(web::post().to(desk::unlock)))
     .service(endpoint("/staff/recoveries").route(web::post().to(desk::start)))

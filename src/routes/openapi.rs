@@ -6,7 +6,7 @@ use askama::Template;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, cancel, desk, health, recovery, staff, support};
+use super::{approvals, audit, auditors, cancel, desk, health, recovery, staff, support};
 
 struct StaffKey;
 
@@ -44,6 +44,11 @@ impl Modify for StaffKey {
         desk::unlock,
         desk::recovery,
         desk::cancel,
+        approvals::list,
+        approvals::approve,
+        auditors::events,
+        auditors::csv,
+        auditors::jsonl,
         support::start,
         support::list,
         support::cancel,

@@ -51,6 +51,8 @@ crate::domain::closed_vocabulary! {
         SignInFailed = "sign_in_failed",
         SeveralUsers = "several_users",
         OwnAccount = "own_account",
+        SelfApproval = "self_approval",
+        RecoveryNotApprovable = "recovery_not_approvable",
     }
 }
 
@@ -371,6 +373,16 @@ impl Present for SupportError {
                 StatusCode::FORBIDDEN,
                 ProblemCode::OwnAccount,
                 Message::OwnAccount,
+            ),
+            Self::SelfApproval => Presentation::new(
+                StatusCode::FORBIDDEN,
+                ProblemCode::SelfApproval,
+                Message::SelfApproval,
+            ),
+            Self::NotApprovable(status) => Presentation::new(
+                StatusCode::CONFLICT,
+                ProblemCode::RecoveryNotApprovable,
+                Message::NotApprovable { status },
             ),
             Self::NotCancellable(status) => Presentation::new(
                 StatusCode::CONFLICT,

@@ -14,6 +14,11 @@ pub struct RecoverySettings {
     pub emails_per_user_per_day: u32,
     /// Recoveries the support desk may start for one account per 24 hours (counted apart).
     pub support_requests_per_user_per_day: u32,
+    /// A recovery the support desk starts sends its code only once a second person with the
+    /// approver role approves it (`SUPPORT_REQUIRE_APPROVAL`).
+    pub support_require_approval: bool,
+    /// How long such a recovery waits for approval before it lapses (`SUPPORT_APPROVAL_MINUTES`).
+    pub support_approval_ttl: Duration,
     pub requests_per_ip_per_hour: u32,
     /// Wrong confirmations one account may take in 24 hours (rolling), across its recoveries and
     /// addresses, before address blocks that asked for no code of it are refused; such a block
@@ -55,6 +60,8 @@ pub(super) struct RawRecovery {
     recovery_requests_per_user_per_hour: u32,
     recovery_emails_per_user_per_day: u32,
     support_recoveries_per_user_per_day: u32,
+    support_require_approval: bool,
+    support_approval_minutes: u64,
     recovery_requests_per_ip_per_hour: u32,
     recovery_failed_confirms_per_account_per_day: u32,
     recovery_failed_confirm_delay_seconds: u64,
@@ -116,6 +123,14 @@ impl TryFrom<RawRecovery> for RecoverySettings {
                 raw.support_recoveries_per_user_per_day,
                 1,
             )?,
+            support_require_approval: raw.support_require_approval,
+            support_approval_ttl: Duration::from_secs(
+                60 * at_most(
+                    "SUPPORT_APPROVAL_MINUTES",
+                    at_least("SUPPORT_APPROVAL_MINUTES", raw.support_approval_minutes, 1)?,
+                    7 * 24 * 60,
+                )?,
+            ),
             requests_per_ip_per_hour: at_least(
                 "RECOVERY_REQUESTS_PER_IP_PER_HOUR",
                 raw.recovery_requests_per_ip_per_hour,

@@ -27,6 +27,9 @@ pub struct RecoveryRow {
     pub ticket: Option<String>,
     /// How the agent verified the caller (`call_back`, ..., `other: <words>`).
     pub verification: Option<String>,
+    /// The second person who approved it (`SUPPORT_REQUIRE_APPROVAL`), and when.
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
     pub code_hash: Option<String>,
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
@@ -73,12 +76,14 @@ impl std::fmt::Debug for RecoveryRow {
     }
 }
 
-const COLUMNS: &str = "id, username, account_key, name_key, typed_name, email_hint, status, initiated_by, reason, ticket, verification, code_hash, \
+const COLUMNS: &str = "id, username, account_key, name_key, typed_name, email_hint, status, initiated_by, reason, ticket, verification, approved_by, approved_at, code_hash, \
      attempts, created_at, issued_at, expires_at, finished_at, request_ip, request_prefix, user_agent, completed_ip, \
      locked_ip, reset_at, code_delivered_at, notice_sent_at, sms_removed";
 
 pub struct NewRecovery<'a> {
     pub id: Uuid,
+    /// `requested`, or `awaiting_approval` for a support request that needs a second person.
+    pub status: RecoveryStatus,
     /// How the name is recorded: the Cognito username when known, else redacted.
     pub username: &'a str,
     pub name_key: &'a str,
@@ -116,16 +121,13 @@ pub fn insert<'a>(writes: &mut Writes<'a>, new: &[NewRecovery<'a>]) {
     let request_prefixes = column(|n| n.request_prefix);
     let name_keys = column(|n| Some(n.name_key));
     let typed_names = column(|n| n.typed_name);
+    let statuses: Vec<&'static str> = new.iter().map(|n| n.status.as_str()).collect();
     writes.add(|sql| {
         sql.push(
             "INSERT INTO recoveries (id, username, status, initiated_by, reason, created_at, expires_at,
                                      request_ip, user_agent, account_key, request_prefix, name_key, typed_name,
                                      ticket, verification)
-             SELECT id, username, ",
-        )
-        .push_bind(RecoveryStatus::Requested)
-        .push(
-            ", initiated_by, reason, created_at, expires_at, request_ip, user_agent, account_key,
+             SELECT id, username, status, initiated_by, reason, created_at, expires_at, request_ip, user_agent, account_key,
                     request_prefix, name_key, typed_name, ticket, verification FROM unnest(",
         )
         .push_bind(ids)
@@ -155,10 +157,12 @@ pub fn insert<'a>(writes: &mut Writes<'a>, new: &[NewRecovery<'a>]) {
         .push_bind(tickets)
         .push("::text[], ")
         .push_bind(verifications)
+        .push("::text[], ")
+        .push_bind(statuses)
         .push(
             "::text[]) AS r(id, username, initiated_by, reason, created_at, expires_at, request_ip,
                            user_agent, account_key, request_prefix, name_key, typed_name, ticket,
-                           verification)",
+                           verification, status)",
         );
     });
 }
@@ -876,6 +880,46 @@ pub async fn list_for(
     ))
     .bind(name_key)
     .bind(typed)
+    .fetch_all(conn)
+    .await
+}
+
+/// A second person approves a recovery waiting for approval and not lapsed: it becomes
+/// `requested`, its code's lifetime starting now (`expires_at`).
+pub async fn approve(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    id: Uuid,
+    approver: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<Moved, sqlx::Error> {
+    let t = Transition::Approve;
+    let result = sqlx::query(
+        "UPDATE recoveries SET status = $3, approved_by = $4, approved_at = $5, expires_at = $6
+         WHERE id = $1 AND status = ANY($2) AND expires_at > $5",
+    )
+    .bind(id)
+    .bind(t.from())
+    .bind(t.to())
+    .bind(approver)
+    .bind(now)
+    .bind(expires_at)
+    .execute(conn)
+    .await?;
+    Ok(moved(result))
+}
+
+/// The recoveries waiting for a second person's approval and not lapsed, oldest first.
+pub async fn awaiting_approval(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<RecoveryRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM recoveries WHERE status = $1 AND expires_at > $2
+         ORDER BY created_at LIMIT 200"
+    ))
+    .bind(RecoveryStatus::AwaitingApproval)
+    .bind(now)
     .fetch_all(conn)
     .await
 }

@@ -43,7 +43,7 @@ fn cli_verify(app: &TestApp) -> (bool, String) {
 
 /// Runs SQL as a superuser who switched off the append-only triggers, as an attacker with
 /// database access would.
-async fn tamper(app: &TestApp, statements: &[String]) {
+pub(crate) async fn tamper(app: &TestApp, statements: &[String]) {
     let mut conn = sqlx::PgConnection::connect(&app.db_url).await.unwrap();
     sqlx::query("SET session_replication_role = replica")
         .execute(&mut conn)

@@ -23,6 +23,8 @@ mod proxy;
 mod request;
 mod secrets;
 mod staff;
+mod staff_approval;
+mod staff_audit;
 mod staff_console;
 mod staff_desk;
 mod support;

@@ -3,23 +3,13 @@
 //! follows and cancels it, and clears a lock; never on their own account, never without the
 //! support group or the session's CSRF token.
 
-use crate::helpers::{AppOptions, StaffBrowser, TestApp, UserOptions};
+use crate::helpers::{AppOptions, TestApp, UserOptions};
 
 const SUPPORT: &str = "mfa-recovery-support";
 const AUDITORS: &str = "mfa-recovery-auditors";
 
 async fn console() -> TestApp {
     TestApp::spawn_with(AppOptions::default().staff_console()).await
-}
-
-/// A signed-in browser and its CSRF token.
-async fn signed_in(app: &TestApp, groups: &[&str]) -> (StaffBrowser, String, String) {
-    let person = app.staff_account(groups, &["pwd", "otp"]).await;
-    let browser = app.staff_browser();
-    let page = browser.sign_in(&person).await;
-    assert_eq!(page.status(), 200);
-    let csrf = StaffBrowser::csrf(&page.text().await.unwrap());
-    (browser, csrf, person.email)
 }
 
 async fn recoveries_of(app: &TestApp, username: &str) -> i64 {
@@ -45,7 +35,7 @@ async fn events(app: &TestApp, action: &str, username: &str) -> Vec<(String, Str
 #[tokio::test]
 async fn an_agent_finds_a_user_by_email_and_starts_a_recovery_with_their_grounds() {
     let app = console().await;
-    let (browser, csrf, agent_email) = signed_in(&app, &[SUPPORT]).await;
+    let (browser, csrf, agent_email) = app.signed_in_staff(&[SUPPORT]).await;
     let user = app.create_user().await;
 
     // Found by the email on the account: masked contacts and factors, never the address.
@@ -165,7 +155,7 @@ async fn an_agent_finds_a_user_by_email_and_starts_a_recovery_with_their_grounds
 #[tokio::test]
 async fn an_agent_cannot_start_a_recovery_or_clear_a_lock_on_their_own_account() {
     let app = console().await;
-    let (browser, csrf, agent_email) = signed_in(&app, &[SUPPORT]).await;
+    let (browser, csrf, agent_email) = app.signed_in_staff(&[SUPPORT]).await;
     // The agent is also a user of the pool, under a username of their own.
     let own = app
         .create_user_with(UserOptions {
@@ -213,7 +203,7 @@ async fn the_desk_needs_a_session_in_the_support_group_and_its_csrf_token() {
     let user = app.create_user().await;
 
     // An auditor is not the support desk.
-    let (auditor, csrf, _) = signed_in(&app, &[AUDITORS]).await;
+    let (auditor, csrf, _) = app.signed_in_staff(&[AUDITORS]).await;
     let home = auditor.open().await.text().await.unwrap();
     assert!(
         !home.contains(r#"action="/staff/users""#),
@@ -232,7 +222,7 @@ async fn the_desk_needs_a_session_in_the_support_group_and_its_csrf_token() {
     assert_eq!(refused.status(), 403);
 
     // An agent's form without the session's token does nothing.
-    let (agent, csrf, _) = signed_in(&app, &[SUPPORT]).await;
+    let (agent, csrf, _) = app.signed_in_staff(&[SUPPORT]).await;
     let forged = agent.find("forged", &user.username).await;
     assert_eq!(forged.status(), 403);
     let forged = agent
@@ -288,7 +278,7 @@ async fn the_desk_needs_a_session_in_the_support_group_and_its_csrf_token() {
 #[tokio::test]
 async fn an_agent_clears_a_lock_with_their_grounds() {
     let app = console().await;
-    let (browser, csrf, agent_email) = signed_in(&app, &[SUPPORT]).await;
+    let (browser, csrf, agent_email) = app.signed_in_staff(&[SUPPORT]).await;
     let user = app.create_user().await;
     for _ in 0..2 {
         let wrong = app

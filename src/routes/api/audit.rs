@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditFilter, AuditRecord, Checkpoint, CsvExport, Verification};
-use crate::domain::{parse_instant, NameKeys, Username};
+use crate::domain::{parse_instant, Agent, NameKeys, Username};
 use crate::routes::auth::{Auditor, StaffAuthErrors};
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
@@ -16,29 +16,30 @@ use crate::settings::AuditSettings;
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
 
-#[derive(Deserialize, IntoParams)]
+/// An auditor's query of the log, as the API and the console's page take it.
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Only events about this username: a user's Cognito username, or a name as typed (names
     /// are recorded redacted until they prove to be a user's; both forms match).
-    username: Option<String>,
+    pub username: Option<String>,
     /// Only events with this action (such as `mfa.reset`).
-    action: Option<String>,
+    pub action: Option<String>,
     /// Only the events of this recovery (its timeline).
     #[param(value_type = Option<String>, format = Uuid)]
-    recovery_id: Option<String>,
+    pub recovery_id: Option<String>,
     /// Events at or after this instant (RFC 3339).
     #[param(format = DateTime)]
-    since: Option<String>,
+    pub since: Option<String>,
     /// Events before this instant (RFC 3339).
     #[param(format = DateTime)]
-    until: Option<String>,
+    pub until: Option<String>,
     /// At most this many events, 1 to 1000 (default 100).
     #[param(value_type = Option<u16>, minimum = 1, maximum = 1000)]
-    limit: Option<String>,
+    pub limit: Option<String>,
     /// The `next` cursor of the previous page.
     #[param(pattern = "^[0-9]+$")]
-    after: Option<String>,
+    pub after: Option<String>,
 }
 
 /// A page of events in `seq` order.
@@ -49,28 +50,38 @@ pub struct EventPage {
     next: Option<String>,
 }
 
-fn timestamp(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+fn timestamp(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, String> {
     value
-        .map(|v| {
-            parse_instant(v)
-                .map_err(|e| ApiError::invalid_request(format!("The `{name}` parameter {e}.")))
-        })
+        .map(|v| parse_instant(v).map_err(|e| format!("The `{name}` parameter {e}.")))
         .transpose()
 }
 
 /// A text filter: absent when empty; refused with control characters (PostgreSQL's text holds
 /// no NUL, and no name or action has them).
-fn text(name: &str, value: &Option<String>) -> Result<Option<String>, ApiError> {
+fn text(name: &str, value: &Option<String>) -> Result<Option<String>, String> {
     match value.as_deref().filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().any(char::is_control) => Err(ApiError::invalid_request(format!(
+        Some(v) if v.chars().any(char::is_control) => Err(format!(
             "The `{name}` parameter must not contain control characters."
-        ))),
+        )),
         other => Ok(other.map(str::to_owned)),
     }
 }
 
 impl EventsQuery {
-    fn parse(&self) -> Result<(AuditFilter, i64), ApiError> {
+    /// The filter and page size asked for, or what is wrong with them (in words). A name asked
+    /// for before it proved to be a user's (or that never did) is recorded redacted: both
+    /// forms match.
+    pub fn filter(&self, names: &NameKeys) -> Result<(AuditFilter, i64), String> {
+        let (mut filter, limit) = self.parse()?;
+        filter.username_redacted = filter
+            .username
+            .as_deref()
+            .and_then(|name| Username::parse(name).ok())
+            .map(|name| names.redacted(&name));
+        Ok((filter, limit))
+    }
+
+    fn parse(&self) -> Result<(AuditFilter, i64), String> {
         let limit = match self.limit.as_deref() {
             None | Some("") => DEFAULT_LIMIT,
             Some(v) => v
@@ -78,18 +89,17 @@ impl EventsQuery {
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
                 .ok_or_else(|| {
-                    ApiError::invalid_request(format!(
-                        "The `limit` parameter must be a whole number from 1 to {MAX_LIMIT}."
-                    ))
+                    format!("The `limit` parameter must be a whole number from 1 to {MAX_LIMIT}.")
                 })?,
         };
         let after = match self.after.as_deref() {
             None | Some("") => None,
-            Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                ApiError::invalid_request(
-                    "The `after` parameter must be a cursor returned as `next`.",
-                )
-            })?),
+            Some(v) => Some(
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or("The `after` parameter must be a cursor returned as `next`.")?,
+            ),
         };
         let filter = AuditFilter {
             username: text("username", &self.username)?,
@@ -101,9 +111,7 @@ impl EventsQuery {
             recovery_id: match self.recovery_id.as_deref().filter(|v| !v.is_empty()) {
                 None => None,
                 Some(v) => Some(Uuid::parse_str(v).map_err(|_| {
-                    ApiError::invalid_request(
-                        "The `recovery_id` parameter must be a recovery's id (a UUID).",
-                    )
+                    "The `recovery_id` parameter must be a recovery's id (a UUID)."
                 })?),
             },
         };
@@ -142,14 +150,15 @@ pub async fn events(
     db: web::Data<PgPool>,
     names: web::Data<NameKeys>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut filter, limit) = query.parse()?;
-    // A name asked for before it proved to be a user's (or never did) is recorded redacted.
-    filter.username_redacted = filter
-        .username
-        .as_deref()
-        .and_then(|name| Username::parse(name).ok())
-        .map(|name| names.redacted(&name));
-    let events = audit::read_events(&db, &auditor.name, &client_info(&req), &filter, limit).await?;
+    let (filter, limit) = query.filter(&names).map_err(ApiError::invalid_request)?;
+    let events = audit::read_events(
+        &db,
+        &Agent::key(auditor.name),
+        &client_info(&req),
+        &filter,
+        limit,
+    )
+    .await?;
     let next = (events.len() as i64 == limit)
         .then(|| events.last().map(|e| e.seq.to_string()))
         .flatten();
@@ -186,7 +195,8 @@ pub async fn verify(
     Auditor(auditor): Auditor,
     db: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let verification = audit::verify_for(&db, &auditor.name, &client_info(&req)).await?;
+    let verification =
+        audit::verify_for(&db, &Agent::key(auditor.name), &client_info(&req)).await?;
     Ok(HttpResponse::Ok().json(verification))
 }
 
@@ -208,7 +218,12 @@ pub async fn checkpoint(
     db: web::Data<PgPool>,
     signing: web::Data<AuditSettings>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed =
-        audit::checkpoint_for(&db, &signing.signing_key, &auditor.name, &client_info(&req)).await?;
+    let signed = audit::checkpoint_for(
+        &db,
+        &signing.signing_key,
+        &Agent::key(auditor.name),
+        &client_info(&req),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(signed))
 }

@@ -54,6 +54,9 @@ fn parse_username(input: &str) -> Result<Username, ApiError> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Queued {
     pub recovery_id: Uuid,
+    /// `queued`, or `awaiting_approval` with `SUPPORT_REQUIRE_APPROVAL` (the code goes out once
+    /// a second person approves it in the staff console).
+    #[schema(example = "queued")]
     pub status: &'static str,
     pub email_hint: String,
 }
@@ -62,7 +65,11 @@ impl From<recovery::Queued> for Queued {
     fn from(queued: recovery::Queued) -> Self {
         Self {
             recovery_id: queued.recovery_id,
-            status: "queued",
+            status: if queued.awaiting_approval {
+                "awaiting_approval"
+            } else {
+                "queued"
+            },
             email_hint: queued.email_hint,
         }
     }

@@ -1,6 +1,8 @@
 //! Pages for people: server-rendered, no scripts, no external assets, calling the same use
 //! cases as the JSON API. Words live in `text`.
 
+pub mod approvals;
+pub mod auditors;
 pub mod cancel;
 pub mod desk;
 pub mod recover;

@@ -43,6 +43,10 @@ pub enum StaffStep {
         csrf: String,
         /// The support desk's search form is shown.
         support: bool,
+        /// The way to the audit log is shown.
+        auditor: bool,
+        /// The way to the approvals is shown.
+        approver: bool,
     },
     SignedOut,
     Problem {
@@ -137,6 +141,8 @@ fn console_page(person: &Person, csrf: String) -> HttpResponse {
         roles: person.roles.iter().copied().map(role_words).collect(),
         csrf,
         support: person.has(StaffRole::Support),
+        auditor: person.has(StaffRole::Auditor),
+        approver: person.has(StaffRole::Approver),
     };
     page(StatusCode::OK, &EN.staff_title, step)
 }

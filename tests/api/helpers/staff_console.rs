@@ -81,6 +81,17 @@ impl TestApp {
         StaffAccount { sub, email }
     }
 
+    /// A person in `groups`, signed in with a second factor: their browser, the console's
+    /// CSRF token and their email (their name in the log).
+    pub async fn signed_in_staff(&self, groups: &[&str]) -> (StaffBrowser, String, String) {
+        let person = self.staff_account(groups, &["pwd", "otp"]).await;
+        let browser = self.staff_browser();
+        let page = browser.sign_in(&person).await;
+        assert_eq!(page.status(), 200);
+        let csrf = StaffBrowser::csrf(&page.text().await.unwrap());
+        (browser, csrf, person.email)
+    }
+
     pub fn staff_browser(&self) -> StaffBrowser {
         StaffBrowser {
             http: reqwest::Client::builder()

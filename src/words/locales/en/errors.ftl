@@ -27,6 +27,8 @@ error-cancel-link-invalid = This link is not valid: it was already used, or the 
 error-user-not-found = No user of the pool has this username, alias or email address.
 error-several-users = { $count } users have this email address. Search by their username instead.
 error-own-account = This is your own account. Ask a colleague: nobody at the support desk acts on their own account.
+error-self-approval = You started this recovery: someone else with the approver role must approve it.
+error-not-approvable = This recovery is { $status }: there is nothing to approve.
 error-reason-required = A reason is required: 1 to { $max } characters, such as what the caller asked for, without control characters.
 error-ticket-invalid = A ticket reference is at most { $max } characters, without control characters.
 error-verification-detail-required = Describe how you verified the caller: 1 to { $max } characters.
@@ -77,6 +79,8 @@ title-internal-error = Internal error
 title-sign-in-failed = Sign-in failed
 title-several-users = Several users
 title-own-account = Your own account
+title-self-approval = Your own request
+title-recovery-not-approvable = Nothing to approve
 
 ## Staff console sign-in.
 error-staff-idp-unavailable = Your company's sign-in service cannot be reached right now. Try again in a minute.

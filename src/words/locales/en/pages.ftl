@@ -116,6 +116,45 @@ page-staff-expires-at = Code expires
 page-staff-finished-at = Finished
 page-staff-cancel-button = Cancel this recovery
 page-staff-timeline = Timeline
+page-staff-approvals-title = Recoveries waiting for approval
+page-staff-approvals-intro = The support desk started these recoveries. The user gets their code only once someone other than the person who started it approves. Check the reason and how the caller was verified first.
+page-staff-approvals-none = Nothing is waiting for approval.
+page-staff-approvals-mine = You started this recovery: someone else must approve it.
+page-staff-approve-button = Approve and email the code to
+page-staff-lapses-at = Lapses unapproved at
+page-staff-approved-by = Approved by
+page-staff-open-approvals = Recoveries waiting for approval
+page-staff-audit-title = Audit log
+page-staff-chain-title = The chain
+page-staff-checkpoint-title = Its head, signed now
+page-staff-checkpoint-hint = Keep it in a file: mfa-recovery audit verify --checkpoint FILE later proves, with the public key alone, that the log still holds this event and is intact after it.
+page-staff-filter-title = Find events
+page-staff-action-label = Action
+page-staff-action-any = Any action
+page-staff-recovery-id-label = Recovery id
+page-staff-since-label = From (inclusive)
+page-staff-until-label = Until (exclusive)
+page-staff-time-hint = RFC 3339, such as 2026-12-03T08:00:00Z (UTC).
+page-staff-filter-button = Show events
+page-staff-events-title = Events
+page-staff-no-events = No events match.
+page-staff-query-malformed = The address's filter could not be read (each filter may appear once). Choose the filters again.
+page-staff-by = By
+page-staff-next-page = Next page
+page-staff-download-title = Download
+page-staff-download-hint = The events of this filter, at most 10,000 (mfa-recovery audit export writes them all). Each download is recorded.
+page-staff-download-csv = Download CSV
+page-staff-download-jsonl = Download JSON lines
+page-staff-open-audit = Read the audit log
+page-staff-chain-intact = The chain is intact: { $events ->
+    [one] one event
+   *[other] { $events } events
+}, each following from the one before.
+page-staff-chain-broken = The chain is broken at event { $seq }: it does not follow from the one before. Nothing from there on can be trusted until it is explained.
+page-staff-chain-pending = { $pending ->
+    [one] One more event is
+   *[other] { $pending } more events are
+} waiting to be chained.
 page-staff-unlocked = Lock cleared: { $count ->
     [one] one wrong confirmation
    *[other] { $count } wrong confirmations
