@@ -446,6 +446,7 @@ impl Application {
                         .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                         .configure(staff_shared.clone())
                         .configure(routes::configure_staff)
+                        .configure(routes::configure_assets)
                         .default_service(web::to(routes::not_found))
                 })
                 .listen(staff_listener)?

@@ -97,7 +97,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
             .route(web::post().to(pages::recover::enrol)),
     )
     .service(endpoint("/recover/done").route(web::get().to(pages::recover::done)))
-    .service(endpoint("/assets/pages.css").route(web::get().to(pages::recover::stylesheet)))
+    .configure(configure_assets)
     .service(
         endpoint("/v1/recovery")
             .wrap(cors(cors_origins))
@@ -132,6 +132,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
     .service(endpoint("/openapi.json").route(web::get().to(openapi::document)))
     .service(endpoint("/docs").route(web::get().to(openapi::page)))
     .service(endpoint("/readyz").route(web::get().to(health::readyz)));
+}
+
+/// The pages' stylesheet: on the public listener, and on the staff listener for the console.
+pub fn configure_assets(cfg: &mut web::ServiceConfig) {
+    cfg.service(endpoint("/assets/pages.css").route(web::get().to(pages::recover::stylesheet)));
 }
 
 /// The staff routes (support desk and auditors): on the public listener, or on a listener of

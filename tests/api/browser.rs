@@ -111,13 +111,18 @@ impl Browser {
             .unwrap();
     }
 
-    /// Submits the page's form and waits until the next page has replaced it.
+    /// Submits the page's (first) form and waits until the next page has replaced it.
     async fn submit(&self) {
+        self.click_through("button[type=\"submit\"]").await;
+    }
+
+    /// Clicks the first element `css` selects and waits until the next page has replaced this.
+    async fn click_through(&self, css: &str) {
         let page = self.client.find(Locator::Css("html")).await.unwrap();
         self.client
-            .find(Locator::Css("button[type=\"submit\"]"))
+            .find(Locator::Css(css))
             .await
-            .expect("a submit button")
+            .unwrap_or_else(|_| panic!("an element {css}"))
             .click()
             .await
             .unwrap();
@@ -424,4 +429,133 @@ async fn the_code_emails_link_lets_someone_who_has_a_code_confirm_in_another_bro
         1 + 1,
         "the code email and the notice"
     );
+}
+
+impl Browser {
+    /// Signs `account` in to the staff console at `base`, through the test provider's page,
+    /// after forgetting whoever was signed in (the provider's cookies and the console's).
+    async fn staff_sign_in(&self, base: &str, account: &crate::helpers::StaffAccount) {
+        let c = &self.client;
+        c.goto(&format!("{base}/staff")).await.unwrap();
+        c.delete_all_cookies().await.unwrap();
+        c.goto(&format!("{base}/staff")).await.unwrap();
+        self.fill("login", &account.sub).await;
+        self.submit().await;
+        assert_eq!(self.text_of("staff-name").await, account.email);
+    }
+}
+
+#[tokio::test]
+async fn the_support_desk_an_approver_and_an_auditor_do_their_jobs_in_the_browser() {
+    const SUPPORT: &str = "mfa-recovery-support";
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .staff_console()
+            .set("SUPPORT_REQUIRE_APPROVAL", true),
+    )
+    .await;
+    let user = app.create_user().await;
+    let agent = app.staff_account(&[SUPPORT], &["pwd", "otp"]).await;
+    let approver = app
+        .staff_account(&["mfa-recovery-approvers"], &["pwd", "hwk"])
+        .await;
+    let auditor = app
+        .staff_account(&["mfa-recovery-auditors"], &["mfa"])
+        .await;
+    let base = app.staff_address.clone().unwrap();
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    // The agent finds the user by email and starts a recovery with their grounds.
+    browser.staff_sign_in(&base, &agent).await;
+    browser.screenshot("staff-1-console").await;
+    // The console's listener serves the pages' stylesheet too (a page without it is unusable
+    // on a phone).
+    let width = c
+        .execute(
+            "return getComputedStyle(document.querySelector('main')).maxWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_ne!(width, serde_json::json!("none"), "styled");
+    browser.fill("username", &user.email).await;
+    browser.submit().await;
+    let hint = browser.text_of("user-email-hint").await;
+    assert_eq!(hint, format!("{}***@example.com", &user.email[..1]));
+    assert!(browser
+        .text_of("user-factors")
+        .await
+        .contains("Authenticator app (TOTP)"));
+    browser.screenshot("staff-2-user").await;
+    browser.fill("reason", "lost phone on a train").await;
+    browser.fill("ticket", "INC-31337").await;
+    c.find(Locator::Css(
+        "select[name=\"verification\"] option[value=\"call_back\"]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    browser.submit().await;
+    assert_eq!(
+        browser.text_of("recovery-status").await,
+        "awaiting_approval"
+    );
+    browser.screenshot("staff-3-recovery").await;
+    app.run_pending_jobs().await;
+    assert!(
+        app.emails_to(&user.email).await.is_empty(),
+        "not before approval"
+    );
+
+    // A second person approves it; only then does the code go out.
+    browser.staff_sign_in(&base, &approver).await;
+    c.goto(&format!("{base}/staff/approvals")).await.unwrap();
+    browser.screenshot("staff-4-approvals").await;
+    browser.click_through("[data-testid=\"approve\"]").await;
+    let code = app.wait_for_email(&user.email, 1).await.code();
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        200
+    );
+
+    // The auditor sees the agent's name and reason in the log, and an intact chain.
+    app.chained().await;
+    browser.staff_sign_in(&base, &auditor).await;
+    c.goto(&format!("{base}/staff")).await.unwrap();
+    browser.click_through("a[href=\"/staff/audit\"]").await;
+    browser.fill("username", &user.username).await;
+    browser.submit().await;
+    browser.screenshot("staff-5-audit").await;
+    let rows = c
+        .find_all(Locator::Css("[data-testid=\"audit-event\"]"))
+        .await
+        .unwrap();
+    let mut texts = Vec::new();
+    for row in rows {
+        texts.push(row.text().await.unwrap());
+    }
+    let requested = texts
+        .iter()
+        .find(|t| t.starts_with("recovery.requested"))
+        .unwrap_or_else(|| panic!("the request in {texts:?}"));
+    assert!(requested.contains(&agent.email), "{requested}");
+    assert!(
+        requested.contains("reason: lost phone on a train"),
+        "{requested}"
+    );
+    let approved = texts
+        .iter()
+        .find(|t| t.starts_with("support.approved"))
+        .unwrap_or_else(|| panic!("the approval in {texts:?}"));
+    assert!(approved.contains(&approver.email), "{approved}");
+    assert!(browser
+        .text_of("chain-state")
+        .await
+        .contains("The chain is intact"));
+    browser.close().await;
 }

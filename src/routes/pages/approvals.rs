@@ -56,7 +56,10 @@ fn waiting(r: RecoverySummary, me: &str) -> Waiting {
         started_by,
         reason: r.reason,
         ticket: r.ticket,
-        verification: r.verification,
+        verification: r
+            .verification
+            .as_deref()
+            .map(super::desk::verification_words),
         created_at: words().time(r.created_at),
         lapses_at: words().time(r.expires_at),
     }

@@ -182,17 +182,32 @@ fn factor_words(factors: &AuthFactors) -> Vec<String> {
     mfa.chain(sign_in).collect()
 }
 
+fn check_words(check: CallerCheck) -> String {
+    match check {
+        CallerCheck::CallBack => EN.staff_verification_call_back.clone(),
+        CallerCheck::Manager => EN.staff_verification_manager.clone(),
+        CallerCheck::InPerson => EN.staff_verification_in_person.clone(),
+        CallerCheck::Other => EN.staff_verification_other.clone(),
+    }
+}
+
+/// How the caller was verified, as stored on a recovery (`call_back`, `other: <words>`), in
+/// the page's words.
+pub(super) fn verification_words(stored: &str) -> String {
+    match stored.split_once(": ") {
+        Some(("other", words)) => format!("{}: {words}", EN.staff_verification_another),
+        _ => stored
+            .parse::<CallerCheck>()
+            .map_or_else(|_| stored.to_owned(), check_words),
+    }
+}
+
 fn checks(chosen: &str) -> Vec<Check> {
     CallerCheck::ALL
         .iter()
         .map(|check| Check {
             value: check.as_str(),
-            label: match check {
-                CallerCheck::CallBack => EN.staff_verification_call_back.clone(),
-                CallerCheck::Manager => EN.staff_verification_manager.clone(),
-                CallerCheck::InPerson => EN.staff_verification_in_person.clone(),
-                CallerCheck::Other => EN.staff_verification_other.clone(),
-            },
+            label: check_words(*check),
             checked: check.as_str() == chosen,
         })
         .collect()
@@ -208,7 +223,7 @@ impl From<RecoverySummary> for RecoveryView {
             initiated_by: r.initiated_by.stored(),
             reason: r.reason,
             ticket: r.ticket,
-            verification: r.verification,
+            verification: r.verification.as_deref().map(verification_words),
             approved_by: r.approved_by,
             email_hint: r.email_hint,
             created_at: time(r.created_at),
@@ -543,5 +558,23 @@ pub async fn cancel(
             .insert_header((header::LOCATION, format!("/staff/recoveries/{id}")))
             .finish(),
         Err(err) => refused(&err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::verification_words;
+
+    #[test]
+    fn a_stored_verification_is_shown_in_words() {
+        assert_eq!(
+            verification_words("call_back"),
+            "I called back the number the company has on file for them"
+        );
+        assert_eq!(
+            verification_words("other: video call"),
+            "Another way: video call"
+        );
+        assert_eq!(verification_words("carrier pigeon"), "carrier pigeon");
     }
 }

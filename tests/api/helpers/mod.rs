@@ -35,7 +35,7 @@ mod time;
 
 pub use binary::RunningBinary;
 pub use codes::{find_code, other_code, other_totp, totp_now, SentEmail};
-pub use staff_console::StaffBrowser;
+pub use staff_console::{StaffAccount, StaffBrowser};
 pub use time::{
     eventually, wait_until_every_job_finished, wait_until_jobs_done, within, within_blocking,
     within_every,

@@ -103,6 +103,7 @@ page-staff-verification-in-person = In person, with an identity document
 page-staff-verification-other = Another way (describe it below)
 page-staff-verification-none = Choose how you verified them
 page-staff-verification-detail-label = If another way: what you did
+page-staff-verification-another = Another way
 page-staff-start-button = Email the user a code
 page-staff-unlock-intro = Too many wrong codes? Clearing the lock lets a new code be confirmed at once, with the same reason and verification.
 page-staff-unlock-button = Clear a lock instead
