@@ -195,3 +195,32 @@ async fn a_session_ends_after_fifteen_idle_minutes() {
         .unwrap();
     assert_eq!(response.status(), 303, "idle for 15 minutes: sign in again");
 }
+
+#[tokio::test]
+async fn a_session_survives_a_killed_and_restarted_service() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff_console_settings().await;
+    let base = staff
+        .iter()
+        .find(|(name, _)| name == "STAFF_BASE_URL")
+        .map(|(_, value)| value.clone())
+        .unwrap();
+    let db_url = crate::helpers::create_database(&app.env.admin_db_url).await;
+    let service = app.start_binary_with(&db_url, &staff).await;
+    let agent = app.staff_account(&[SUPPORT], &["pwd", "otp"]).await;
+    let browser = StaffBrowser::at(&base);
+    let page = browser.sign_in(&agent).await;
+    assert_eq!(page.status(), 200);
+
+    // SIGKILL: nothing is flushed, nothing said goodbye.
+    service.stop();
+    let _service = app.start_binary_with(&db_url, &staff).await;
+    let page = browser.open().await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.url().path(), "/staff", "no new sign-in");
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(&format!(r#"data-testid="staff-name">{}<"#, agent.email)),
+        "{html}"
+    );
+}

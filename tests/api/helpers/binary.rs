@@ -22,6 +22,26 @@ impl TestApp {
             .await
     }
 
+    /// As `start_binary_on`, with `extra` settings besides this app's.
+    pub async fn start_binary_with(
+        &self,
+        db_url: &str,
+        extra: &[(String, String)],
+    ) -> RunningBinary {
+        let mut vars = self.settings_env.clone();
+        vars.extend(extra.iter().cloned());
+        vars.insert("DATABASE_URL".into(), db_url.to_owned());
+        tokio::task::spawn_blocking(move || RunningBinary::start(&vars))
+            .await
+            .expect("the binary starts")
+    }
+
+    /// Settings that give a binary a staff console of its own: a listener at a free port and
+    /// a client registered for it at the test provider.
+    pub async fn staff_console_settings(&self) -> Vec<(String, String)> {
+        super::staff_console::settings(&self.env.oidc_issuer).await
+    }
+
     /// As `start_binary_on`, logging at `rust_log` (such as `debug`: every crate's debug events,
     /// which carry the fields of the service's spans they happen in).
     pub async fn start_binary_logging(&self, db_url: &str, rust_log: &str) -> RunningBinary {

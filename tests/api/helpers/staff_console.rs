@@ -93,22 +93,29 @@ impl TestApp {
     }
 
     pub fn staff_browser(&self) -> StaffBrowser {
-        StaffBrowser {
+        StaffBrowser::at(
+            &self
+                .staff_address
+                .clone()
+                .expect("AppOptions::staff_console"),
+        )
+    }
+}
+
+impl StaffBrowser {
+    /// A browser for the console at `base`.
+    pub fn at(base: &str) -> Self {
+        Self {
             http: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
-            base: self
-                .staff_address
-                .clone()
-                .expect("AppOptions::staff_console"),
+            base: base.to_owned(),
         }
     }
-}
 
-impl StaffBrowser {
     /// Follows redirects from `response` (relative ones against `from`) to the first page.
     pub async fn follow(&self, mut response: reqwest::Response) -> reqwest::Response {
         for _ in 0..10 {
