@@ -146,6 +146,47 @@ pub fn assess(facts: &Facts, settings: &Settings) -> Vec<Finding> {
 pub fn staff_console(
     settings: &Settings,
     provider: Option<Result<crate::oidc::ProviderDescription, ProviderError>>,
+    staff_pool: Option<Result<PoolMfa, IdpError>>,
+) -> Vec<Finding> {
+    let mut findings = console_provider(settings, provider);
+    if let (Some(oidc), Some(mfa)) = (&settings.staff.oidc, staff_pool) {
+        findings.push(staff_pool_mfa(oidc, mfa));
+    }
+    findings
+}
+
+/// A Cognito staff pool must require MFA itself: its ID tokens carry no `amr` to check.
+fn staff_pool_mfa(oidc: &crate::settings::OidcSettings, mfa: Result<PoolMfa, IdpError>) -> Finding {
+    const CHECK: &str = "staff pool MFA";
+    let pool = oidc.cognito_pool().map(|(_, id)| id).unwrap_or_default();
+    match mfa {
+        Ok(config) if config.mode == MfaMode::Required => finding(
+            Level::Ok,
+            CHECK,
+            format!("the staff pool {pool} requires MFA of everyone who signs in"),
+        ),
+        Ok(config) => finding(
+            Level::Warn,
+            CHECK,
+            format!(
+                "the staff pool {pool} has MFA {}: staff could sign in to the console with a password alone",
+                config.mode
+            ),
+        )
+        .fix("set the staff pool's MFA to required (ON), with authenticator apps or passkeys"),
+        Err(err) => finding(
+            Level::Warn,
+            CHECK,
+            format!("the staff pool {pool}'s MFA setting could not be read: {err}"),
+        )
+        .fix("allow cognito-idp:GetUserPoolMfaConfig on the staff pool, or check the issuer's region and pool id"),
+    }
+}
+
+/// The console's provider, as `describe`d.
+fn console_provider(
+    settings: &Settings,
+    provider: Option<Result<crate::oidc::ProviderDescription, ProviderError>>,
 ) -> Vec<Finding> {
     const CHECK: &str = "staff console";
     let (Some(oidc), Some(provider)) = (&settings.staff.oidc, provider) else {
@@ -810,7 +851,7 @@ mod tests {
     {
         let off = settings(&[]);
         assert_eq!(
-            levels(&staff_console(&off, None)),
+            levels(&staff_console(&off, None, None)),
             [("staff console", Level::Ok)]
         );
         let on = |extra: &[(&str, &str)]| {
@@ -832,12 +873,12 @@ mod tests {
             cognito: true,
         };
         assert_eq!(
-            levels(&staff_console(&on(&[]), Some(Ok(cognito.clone())))),
+            levels(&staff_console(&on(&[]), Some(Ok(cognito.clone())), None)),
             [("staff console", Level::Warn)],
             "no amr from Cognito: nobody could sign in"
         );
         let trusted = on(&[("STAFF_OIDC_REQUIRE_MFA", "false")]);
-        let findings = staff_console(&trusted, Some(Ok(cognito)));
+        let findings = staff_console(&trusted, Some(Ok(cognito.clone())), None);
         assert_eq!(levels(&findings), [("staff console", Level::Ok)]);
         assert!(findings[0]
             .detail
@@ -845,7 +886,30 @@ mod tests {
         let down = staff_console(
             &trusted,
             Some(Err(ProviderError::Unavailable("connection refused".into()))),
+            None,
         );
         assert_eq!(levels(&down), [("staff console", Level::Warn)]);
+
+        // The staff pool's own MFA setting: required, or a warning.
+        let pool = |mode| {
+            Some(Ok(PoolMfa {
+                mode,
+                software_tokens: true,
+                sms: false,
+                email: false,
+            }))
+        };
+        let checked = |mfa| levels(&staff_console(&trusted, Some(Ok(cognito.clone())), mfa));
+        assert_eq!(
+            checked(pool(MfaMode::Required)),
+            [("staff console", Level::Ok), ("staff pool MFA", Level::Ok)]
+        );
+        assert_eq!(
+            checked(pool(MfaMode::Optional)),
+            [
+                ("staff console", Level::Ok),
+                ("staff pool MFA", Level::Warn)
+            ]
+        );
     }
 }

@@ -191,7 +191,25 @@ pub async fn doctor(settings: &Settings) -> anyhow::Result<Vec<doctor::Finding>>
         ),
         None => None,
     };
-    findings.extend(doctor::staff_console(settings, staff));
+    // A Cognito staff pool: its own MFA setting, since its tokens carry no `amr`.
+    let staff_pool = match settings.staff.oidc.as_ref().and_then(|o| o.cognito_pool()) {
+        Some((region, pool_id)) => {
+            let config = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+                .region(aws_config::Region::new(region))
+                .build();
+            let pool = Cognito::new(
+                aws_sdk_cognitoidentityprovider::Client::from_conf(config),
+                crate::settings::CognitoSettings {
+                    user_pool_id: pool_id,
+                    client_id: None,
+                    client_secret: None,
+                },
+            );
+            Some(pool.mfa_config().await)
+        }
+        None => None,
+    };
+    findings.extend(doctor::staff_console(settings, staff, staff_pool));
     Ok(findings)
 }
 

@@ -366,6 +366,27 @@ mod tests {
     ];
 
     #[test]
+    fn a_cognito_issuer_names_its_region_and_pool() {
+        let with = |issuer: &str| {
+            let mut all = BASE.to_vec();
+            all.extend([
+                ("STAFF_OIDC_ISSUER", issuer),
+                ("STAFF_OIDC_CLIENT_ID", "console"),
+                ("STAFF_BASE_URL", "https://recovery.example.com"),
+            ]);
+            Settings::load_from(vars(&all)).unwrap().staff.oidc.unwrap()
+        };
+        assert_eq!(
+            with("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab12").cognito_pool(),
+            Some(("eu-west-1".to_owned(), "eu-west-1_Ab12".to_owned()))
+        );
+        assert_eq!(
+            with("https://corp.okta.com/oauth2/default").cognito_pool(),
+            None
+        );
+    }
+
+    #[test]
     fn contract_defaults_apply_when_nothing_overrides_them() {
         let s = Settings::load_from(vars(&BASE)).unwrap();
         assert_eq!(s.server.bind_addr, "127.0.0.1:8080");

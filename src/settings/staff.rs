@@ -75,6 +75,19 @@ fn group(name: &str, value: String) -> Result<String, SettingsError> {
     Ok(value)
 }
 
+impl OidcSettings {
+    /// The region and id of the Cognito user pool the issuer is
+    /// (`https://cognito-idp.<region>.amazonaws.com/<pool id>`), if it is one.
+    pub fn cognito_pool(&self) -> Option<(String, String)> {
+        let rest = self.issuer.strip_prefix("https://cognito-idp.")?;
+        let (host, pool) = rest.split_once('/')?;
+        let region = host.strip_suffix(".amazonaws.com")?;
+        let pool = pool.trim_end_matches('/');
+        (!region.is_empty() && !pool.is_empty() && !pool.contains('/'))
+            .then(|| (region.to_owned(), pool.to_owned()))
+    }
+}
+
 impl TryFrom<RawStaff> for StaffSettings {
     type Error = SettingsError;
 

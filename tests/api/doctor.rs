@@ -373,3 +373,43 @@ async fn doctor_checks_the_staff_consoles_provider() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn doctor_reads_a_cognito_staff_pools_own_mfa_setting() {
+    // The staff pool is a pool of the emulator: one that requires MFA, then one where it is
+    // optional (staff could sign in with a password alone).
+    for (options, level, words) in [
+        (AppOptions::default(), "ok", "requires MFA"),
+        (
+            AppOptions::default().optional_mfa(),
+            "warn",
+            "staff could sign in to the console with a password alone",
+        ),
+    ] {
+        let staff = TestApp::spawn_with(options).await;
+        let app = TestApp::spawn().await;
+        let mut vars = app.settings_env.clone();
+        vars.insert(
+            "STAFF_OIDC_ISSUER".into(),
+            format!(
+                "https://cognito-idp.us-east-1.amazonaws.com/{}",
+                staff.pool_id
+            ),
+        );
+        vars.insert("STAFF_OIDC_CLIENT_ID".into(), "console".into());
+        vars.insert("STAFF_OIDC_REQUIRE_MFA".into(), "false".into());
+        vars.insert(
+            "STAFF_BASE_URL".into(),
+            "https://recovery.example.com".into(),
+        );
+        let (code, out) = doctor(vars).await;
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.lines().any(|l| l.starts_with(level)
+                && l.contains("staff pool MFA")
+                && l.contains(&staff.pool_id)
+                && l.contains(words)),
+            "{out}"
+        );
+    }
+}
