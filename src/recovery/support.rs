@@ -470,6 +470,21 @@ impl RecoveryService {
         })
     }
 
+    /// The names the account of recovery `id` goes by (its Cognito username, and the verified
+    /// email Cognito holds), for the rule that nobody acts on their own account. Read before
+    /// the recovery is locked; should Cognito not answer, the username alone (stopping a
+    /// recovery must not wait for Cognito).
+    async fn account_names(&self, id: Uuid) -> Result<Vec<String>, SupportError> {
+        let row = recoveries::get(&mut *self.db.acquire().await?, id)
+            .await?
+            .ok_or(SupportError::RecoveryNotFound)?;
+        let account = row.account().to_owned();
+        Ok(match self.lookup(&account).await {
+            Ok(Some(user)) => own_names(&user).map(str::to_owned).collect(),
+            _ => vec![account],
+        })
+    }
+
     /// Cancels a recovery whose reset has not started: its code stops working at once.
     pub async fn cancel(
         &self,
@@ -477,11 +492,12 @@ impl RecoveryService {
         id: Uuid,
         client: &ClientInfo,
     ) -> Result<RecoverySummary, SupportError> {
+        let names = self.account_names(id).await?;
         let mut tx = self.db.begin().await?;
         let row = recoveries::lock(&mut tx, id)
             .await?
             .ok_or(SupportError::RecoveryNotFound)?;
-        if agent.owns([row.account()]) {
+        if agent.owns(names.iter().map(String::as_str)) {
             drop(tx);
             let account = row.account().to_owned();
             return Err(self
@@ -556,6 +572,7 @@ impl RecoveryService {
         id: Uuid,
         client: &ClientInfo,
     ) -> Result<RecoverySummary, SupportError> {
+        let names = self.account_names(id).await?;
         let mut tx = self.db.begin().await?;
         let row = recoveries::lock(&mut tx, id)
             .await?
@@ -567,7 +584,7 @@ impl RecoveryService {
         let own_request = started_by.as_ref().is_some_and(|name| {
             name.as_str().to_lowercase() == approver.name.as_str().to_lowercase()
         });
-        if own_request || approver.owns([row.account()]) {
+        if own_request || approver.owns(names.iter().map(String::as_str)) {
             drop(tx);
             let account = row.account().to_owned();
             let what = "approving a recovery";

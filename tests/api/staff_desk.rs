@@ -191,8 +191,29 @@ async fn an_agent_cannot_start_a_recovery_or_clear_a_lock_on_their_own_account()
         assert!(html.contains("your own account"), "{html}");
     }
     assert_eq!(recoveries_of(&app, &own.username).await, 0);
+
+    // A colleague starts one for them; they may not cancel it either (matched by the email
+    // Cognito holds, not only the username).
+    let (colleague, colleague_csrf, _) = app.signed_in_staff(&[SUPPORT]).await;
+    let started = colleague
+        .post(
+            "/staff/recoveries",
+            &[
+                ("csrf", &colleague_csrf),
+                ("username", &own.username),
+                ("reason", "locked out"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status(), 303);
+    let location = started.headers()["location"].to_str().unwrap().to_owned();
+    let refused = browser
+        .post(&format!("{location}/cancel"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(refused.status(), 403);
+
     let refusals = events(&app, "support.refused", &own.username).await;
-    assert_eq!(refusals.len(), 2, "{refusals:?}");
+    assert_eq!(refusals.len(), 3, "{refusals:?}");
     assert_eq!(refusals[0].0, format!("staff:{agent_email}"));
     assert!(refusals[0].1.contains("the agent's own"), "{refusals:?}");
 }
