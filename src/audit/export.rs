@@ -76,6 +76,30 @@ impl<W: std::io::Write> CsvExport<W> {
     }
 }
 
+/// `records` as CSV with a header row, in memory (a page of events).
+pub fn csv_bytes(records: &[AuditRecord]) -> std::io::Result<Vec<u8>> {
+    let mut csv = CsvExport::new(Vec::new())?;
+    for record in records {
+        csv.write(record)?;
+    }
+    csv.finish()
+}
+
+/// `records` as JSON lines, in memory (a page of events).
+pub fn jsonl_bytes(records: &[AuditRecord]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for record in records {
+        write_jsonl(&mut out, record)?;
+    }
+    Ok(out)
+}
+
+/// One record as a line of JSON.
+fn write_jsonl<W: Write>(out: &mut W, record: &AuditRecord) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, record)?;
+    out.write_all(b"\n")
+}
+
 /// Events between `since` (inclusive) and `until` (exclusive), as JSON lines in `seq` order.
 pub async fn export_jsonl<W: Write>(
     db: &PgPool,
@@ -86,8 +110,7 @@ pub async fn export_jsonl<W: Write>(
     let filter = AuditFilter::between(since, until);
     let mut events = store::stream(db, &filter);
     while let Some(row) = events.try_next().await? {
-        serde_json::to_writer(&mut out, &AuditRecord::from(row))?;
-        out.write_all(b"\n")?;
+        write_jsonl(&mut out, &AuditRecord::from(row))?;
     }
     Ok(out)
 }

@@ -19,7 +19,7 @@ pub use event::{Action, AuditEvent, Outcome};
 pub use export::CsvExport;
 pub use store::AuditFilter;
 
-use crate::domain::{Actor, Agent, ClientInfo};
+use crate::domain::{Agent, ClientInfo};
 use crate::store::audit::{self as store, AuditRow, NewPendingRow};
 use crate::store::Writes;
 
@@ -338,12 +338,11 @@ async fn record_read(
     detail: String,
 ) -> Result<(), sqlx::Error> {
     let mut conn = db.acquire().await?;
-    let actor = Actor::Staff(auditor.name.clone());
     append(
         &mut conn,
-        AuditEvent::new(Action::AuditRead, &actor, Outcome::Success)
+        AuditEvent::new(Action::AuditRead, &auditor.actor(), Outcome::Success)
             .client(client)
-            .detail(format!("{detail}; through {}", auditor.via)),
+            .detail(auditor.says(detail)),
     )
     .await?;
     Ok(())

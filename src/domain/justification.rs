@@ -3,6 +3,7 @@
 
 use super::staff::StaffName;
 use super::vocabulary::closed_vocabulary;
+use super::Actor;
 
 /// A reason is required; it goes on every event the agent causes.
 pub const REASON_MAX_CHARS: usize = 500;
@@ -188,6 +189,21 @@ impl Agent {
             own_names: Vec::new(),
             via: "staff key".to_owned(),
         }
+    }
+
+    /// The agent, as the audit log names who acted.
+    pub fn actor(&self) -> Actor {
+        Actor::Staff(self.name.clone())
+    }
+
+    /// `detail` of an event the agent caused, with how they were authenticated.
+    pub fn says(&self, detail: impl std::fmt::Display) -> String {
+        format!("{detail}; through {}", self.via)
+    }
+
+    /// Whether `name` is this agent's (staff names compare without regard to case).
+    pub fn is(&self, name: &StaffName) -> bool {
+        self.name.as_str().to_lowercase() == name.as_str().to_lowercase()
     }
 
     /// Whether the account (its Cognito username and email) is the agent's own: matched without

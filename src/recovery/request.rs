@@ -185,7 +185,7 @@ impl RecoveryService {
         // of the audit log's per-recovery index instead of on a random page (intake measured
         // 1.05x with it). The id is no secret: it tells only when the recovery was created.
         let id = Uuid::now_v7();
-        let ttl = chrono::Duration::from_std(self.rules.code_ttl).unwrap_or(chrono::Duration::MAX);
+        let ttl = self.code_lifetime();
         // A support request waits for a second person when the operator asks for one.
         let awaiting_approval =
             matches!(request.initiator, Initiator::Staff(_)) && self.rules.support_require_approval;
@@ -263,6 +263,11 @@ impl RecoveryService {
         tx.commit().await?;
         self.requested(&prepared.initiator);
         Ok(prepared.id)
+    }
+
+    /// How long a code works once it is issued (`RECOVERY_CODE_TTL_SECONDS`).
+    pub(super) fn code_lifetime(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.rules.code_ttl).unwrap_or(chrono::Duration::MAX)
     }
 
     /// A request was recorded: counted, and the job loops woken for its job.

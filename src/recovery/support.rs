@@ -204,14 +204,10 @@ impl RecoveryService {
         };
         let recorded = audit::append(
             &mut conn,
-            AuditEvent::new(
-                Action::SupportRefused,
-                &Actor::Staff(agent.name.clone()),
-                Outcome::Rejected,
-            )
-            .username(account)
-            .client(client)
-            .detail(format!("{what} refused: {why}; through {}", agent.via)),
+            AuditEvent::new(Action::SupportRefused, &agent.actor(), Outcome::Rejected)
+                .username(account)
+                .client(client)
+                .detail(agent.says(format!("{what} refused: {why}"))),
         )
         .await;
         match recorded {
@@ -249,7 +245,7 @@ impl RecoveryService {
         let eligible = match eligibility(user, self.rules.factors) {
             Ok(eligible) => eligible,
             Err(ineligible) => {
-                let actor = Actor::Staff(agent.name.clone());
+                let actor = agent.actor();
                 // A user's Cognito username, or a name that is no one's, redacted.
                 let display = known.unwrap_or_else(|| self.names.redacted(&username));
                 let mut conn = self.db.acquire().await?;
@@ -258,7 +254,7 @@ impl RecoveryService {
                     AuditEvent::new(Action::NotEligible, &actor, Outcome::NoEmail)
                         .username(&display)
                         .client(&client)
-                        .detail(format!("{ineligible}; {grounds}; through {}", agent.via)),
+                        .detail(agent.says(format!("{ineligible}; {grounds}"))),
                 )
                 .await?;
                 return Err(SupportError::NotEligible(ineligible));
@@ -332,17 +328,12 @@ impl RecoveryService {
         }
         audit::append(
             &mut tx,
-            AuditEvent::new(
-                Action::LockCleared,
-                &Actor::Staff(agent.name.clone()),
-                Outcome::Success,
-            )
-            .username(&user.username)
-            .client(client)
-            .detail(format!(
-                "{cleared} wrong confirmations forgotten; {grounds}; through {}",
-                agent.via
-            )),
+            AuditEvent::new(Action::LockCleared, &agent.actor(), Outcome::Success)
+                .username(&user.username)
+                .client(client)
+                .detail(agent.says(format!(
+                    "{cleared} wrong confirmations forgotten; {grounds}"
+                ))),
         )
         .await?;
         tx.commit().await?;
@@ -375,18 +366,10 @@ impl RecoveryService {
             recoveries::list_for(&mut tx, &self.names.key(username), username.as_str()).await?;
         audit::append(
             &mut tx,
-            AuditEvent::new(
-                Action::SupportLookup,
-                &Actor::Staff(agent.name.clone()),
-                Outcome::Success,
-            )
-            .username(recorded)
-            .client(client)
-            .detail(format!(
-                "{} recoveries listed; through {}",
-                rows.len(),
-                agent.via
-            )),
+            AuditEvent::new(Action::SupportLookup, &agent.actor(), Outcome::Success)
+                .username(recorded)
+                .client(client)
+                .detail(agent.says(format!("{} recoveries listed", rows.len()))),
         )
         .await?;
         tx.commit().await?;
@@ -443,15 +426,11 @@ impl RecoveryService {
             .ok_or(SupportError::RecoveryNotFound)?;
         audit::append(
             &mut tx,
-            AuditEvent::new(
-                Action::SupportLookup,
-                &Actor::Staff(agent.name.clone()),
-                Outcome::Success,
-            )
-            .username(&row.username)
-            .recovery(id)
-            .client(client)
-            .detail(format!("recovery opened; through {}", agent.via)),
+            AuditEvent::new(Action::SupportLookup, &agent.actor(), Outcome::Success)
+                .username(&row.username)
+                .recovery(id)
+                .client(client)
+                .detail(agent.says("recovery opened")),
         )
         .await?;
         tx.commit().await?;
@@ -512,15 +491,11 @@ impl RecoveryService {
         }
         audit::append(
             &mut tx,
-            AuditEvent::new(
-                Action::Cancelled,
-                &Actor::Staff(agent.name.clone()),
-                Outcome::Cancelled,
-            )
-            .username(&row.username)
-            .recovery(id)
-            .client(client)
-            .detail(format!("was {}; through {}", row.status, agent.via)),
+            AuditEvent::new(Action::Cancelled, &agent.actor(), Outcome::Cancelled)
+                .username(&row.username)
+                .recovery(id)
+                .client(client)
+                .detail(agent.says(format!("was {}", row.status))),
         )
         .await?;
         let row = recoveries::get(&mut tx, id)
@@ -542,17 +517,12 @@ impl RecoveryService {
         let rows = recoveries::awaiting_approval(&mut tx, now).await?;
         audit::append(
             &mut tx,
-            AuditEvent::new(
-                Action::SupportLookup,
-                &Actor::Staff(approver.name.clone()),
-                Outcome::Success,
-            )
-            .client(client)
-            .detail(format!(
-                "{} recoveries awaiting approval listed; through {}",
-                rows.len(),
-                approver.via
-            )),
+            AuditEvent::new(Action::SupportLookup, &approver.actor(), Outcome::Success)
+                .client(client)
+                .detail(approver.says(format!(
+                    "{} recoveries awaiting approval listed",
+                    rows.len()
+                ))),
         )
         .await?;
         tx.commit().await?;
@@ -581,9 +551,7 @@ impl RecoveryService {
             Initiator::Staff(name) => Some(name.clone()),
             Initiator::User => None,
         };
-        let own_request = started_by.as_ref().is_some_and(|name| {
-            name.as_str().to_lowercase() == approver.name.as_str().to_lowercase()
-        });
+        let own_request = started_by.as_ref().is_some_and(|name| approver.is(name));
         if own_request || approver.owns(names.iter().map(String::as_str)) {
             drop(tx);
             let account = row.account().to_owned();
@@ -604,9 +572,9 @@ impl RecoveryService {
             });
         }
         let now = self.now();
-        let ttl = chrono::Duration::from_std(self.rules.code_ttl).unwrap_or(chrono::Duration::MAX);
+        let expires_at = now + self.code_lifetime();
         let approved =
-            recoveries::approve(&mut tx, now, id, approver.name.as_str(), now + ttl).await?;
+            recoveries::approve(&mut tx, now, id, approver.name.as_str(), expires_at).await?;
         if !approved.applied() {
             return Err(SupportError::NotApprovable(
                 row.status.label(row.expires_at, now),
@@ -616,15 +584,11 @@ impl RecoveryService {
         let started = started_by.map_or_else(|| "the user".to_owned(), |n| n.to_string());
         audit::append(
             &mut tx,
-            AuditEvent::new(
-                Action::SupportApproved,
-                &Actor::Staff(approver.name.clone()),
-                Outcome::Success,
-            )
-            .username(&row.username)
-            .recovery(id)
-            .client(client)
-            .detail(format!("started by {started}; through {}", approver.via)),
+            AuditEvent::new(Action::SupportApproved, &approver.actor(), Outcome::Success)
+                .username(&row.username)
+                .recovery(id)
+                .client(client)
+                .detail(approver.says(format!("started by {started}"))),
         )
         .await?;
         let row = recoveries::get(&mut tx, id)

@@ -289,6 +289,12 @@ impl Console {
             token.expose_secret()
         )))
     }
+
+    /// Whether `csrf`, from a form, is the session `token`'s (compared in constant time).
+    pub fn csrf_matches(token: &SecretString, csrf: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        Self::csrf(token).as_bytes().ct_eq(csrf.as_bytes()).into()
+    }
 }
 
 fn seconds(d: std::time::Duration) -> i64 {

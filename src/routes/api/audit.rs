@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::audit::{self, AuditFilter, AuditRecord, Checkpoint, CsvExport, Verification};
+use crate::audit::{self, AuditFilter, AuditRecord, Checkpoint, Verification};
 use crate::domain::{parse_instant, Agent, NameKeys, Username};
 use crate::routes::auth::{Auditor, StaffAuthErrors};
 use crate::routes::client_info;
@@ -163,14 +163,8 @@ pub async fn events(
         .then(|| events.last().map(|e| e.seq.to_string()))
         .flatten();
     if wants_csv(&req) {
-        let failed = |err: &(dyn std::error::Error + 'static)| {
-            ApiError::internal("writing audit events as CSV failed", err)
-        };
-        let mut csv = CsvExport::new(Vec::new()).map_err(|e| failed(&e))?;
-        for event in &events {
-            csv.write(event).map_err(|e| failed(&e))?;
-        }
-        let body = csv.finish().map_err(|e| failed(&e))?;
+        let body = audit::export::csv_bytes(&events)
+            .map_err(|e| ApiError::internal("writing audit events as CSV failed", &e))?;
         let mut response = HttpResponse::Ok();
         response.content_type("text/csv; charset=utf-8");
         if let Some(next) = &next {

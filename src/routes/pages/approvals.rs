@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::staff::{refused, rendered, SignedIn};
 use super::text::{words, Text, EN};
 use super::PagesConfig;
-use crate::domain::{Initiator, StaffRole};
-use crate::recovery::{RecoveryService, RecoverySummary, SupportError};
+use crate::domain::{Agent, Initiator, StaffRole};
+use crate::recovery::{RecoveryService, RecoverySummary};
 use crate::routes::client_info;
 use crate::staff::console::Console;
 
@@ -44,13 +44,13 @@ struct ApprovalsPage<'a> {
     waiting: Vec<Waiting>,
 }
 
-fn waiting(r: RecoverySummary, me: &str) -> Waiting {
-    let started_by = match &r.initiated_by {
-        Initiator::Staff(name) => name.to_string(),
-        Initiator::User => r.initiated_by.stored(),
+fn waiting(r: RecoverySummary, me: &Agent) -> Waiting {
+    let (started_by, mine) = match &r.initiated_by {
+        Initiator::Staff(name) => (name.to_string(), me.is(name)),
+        Initiator::User => (r.initiated_by.stored(), false),
     };
     Waiting {
-        mine: started_by.to_lowercase() == me.to_lowercase(),
+        mine,
         id: r.recovery_id,
         username: r.username,
         started_by,
@@ -86,13 +86,12 @@ pub async fn list(
         Ok(signed) => signed,
         Err(page) => return *page,
     };
-    let approver = signed.person.agent(&signed.token);
+    let approver = signed.agent();
     match service
         .awaiting_approval(&approver, &client_info(&req))
         .await
     {
         Ok(found) => {
-            let me = signed.person.name.as_str();
             let t: &Text = &EN;
             rendered(
                 StatusCode::OK,
@@ -102,7 +101,7 @@ pub async fn list(
                     service: &t.staff_service,
                     title: &t.staff_approvals_title,
                     csrf: signed.csrf(),
-                    waiting: found.into_iter().map(|r| waiting(r, me)).collect(),
+                    waiting: found.into_iter().map(|r| waiting(r, &approver)).collect(),
                 }
                 .render(),
             )
@@ -145,10 +144,11 @@ pub async fn approve(
         Ok(signed) => signed,
         Err(page) => return *page,
     };
-    let Ok(id) = Uuid::parse_str(&path) else {
-        return refused(&SupportError::RecoveryNotFound);
+    let id = match super::desk::recovery_id(&path) {
+        Ok(id) => id,
+        Err(page) => return *page,
     };
-    let approver = signed.person.agent(&signed.token);
+    let approver = signed.agent();
     match service.approve(&approver, id, &client_info(&req)).await {
         Ok(_) => HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/staff/approvals"))

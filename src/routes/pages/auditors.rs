@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use super::staff::{refusal, refused, rendered, SignedIn};
 use super::text::{words, Text, EN};
 use super::PagesConfig;
-use crate::audit::{self, Action, AuditRecord, AuditView, CsvExport};
+use crate::audit::{self, export, Action, AuditRecord, AuditView};
 use crate::domain::{NameKeys, StaffRole};
 use crate::routes::api::audit::EventsQuery;
 use crate::routes::client_info;
@@ -222,7 +222,7 @@ pub async fn events(
         Ok(asked) => asked,
         Err(error) => return audit_page(StatusCode::BAD_REQUEST, typed, Some(error), None, 0),
     };
-    let reader = signed.person.agent(&signed.token);
+    let reader = signed.agent();
     let key = &signing.signing_key;
     match audit::view_for(&db, key, &reader, &client_info(&req), &filter, limit).await {
         Ok(view) => audit_page(StatusCode::OK, typed, None, Some(view), limit),
@@ -253,39 +253,26 @@ async fn download(
         Ok((filter, _)) => filter,
         Err(error) => return refusal(StatusCode::BAD_REQUEST, error),
     };
-    let reader = signed.person.agent(&signed.token);
+    let reader = signed.agent();
     let events =
         match audit::read_events(&db, &reader, &client_info(&req), &filter, DOWNLOAD_MAX).await {
             Ok(events) => events,
             Err(err) => return refused(&err),
         };
-    let (body, content_type, name) = match format {
-        Format::Csv => {
-            let written = CsvExport::new(Vec::new()).and_then(|mut csv| {
-                for event in &events {
-                    csv.write(event)?;
-                }
-                Ok(csv)
-            });
-            match written.map(|csv| csv.finish()) {
-                Ok(Ok(body)) => (body, "text/csv; charset=utf-8", "audit-events.csv"),
-                _ => return HttpResponse::InternalServerError().finish(),
-            }
-        }
-        Format::JsonLines => {
-            let mut body = Vec::new();
-            for event in &events {
-                if serde_json::to_writer(&mut body, event).is_err() {
-                    return HttpResponse::InternalServerError().finish();
-                }
-                body.push(b'\n');
-            }
-            (
-                body,
-                "application/jsonl; charset=utf-8",
-                "audit-events.jsonl",
-            )
-        }
+    let (written, content_type, name) = match format {
+        Format::Csv => (
+            export::csv_bytes(&events),
+            "text/csv; charset=utf-8",
+            "audit-events.csv",
+        ),
+        Format::JsonLines => (
+            export::jsonl_bytes(&events),
+            "application/jsonl; charset=utf-8",
+            "audit-events.jsonl",
+        ),
+    };
+    let Ok(body) = written else {
+        return HttpResponse::InternalServerError().finish();
     };
     HttpResponse::Ok()
         .content_type(content_type)

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::staff::{refusal, refused, rendered, Shown, SignedIn};
 use super::text::{words, Text, EN};
 use super::PagesConfig;
-use crate::domain::{Agent, CallerCheck, Justification, StaffRole, Username};
+use crate::domain::{CallerCheck, Justification, StaffRole, Username};
 use crate::idp::{AuthFactors, MfaFactor, SignInFactor};
 use crate::recovery::{RecoveryAtDesk, RecoveryService, RecoverySummary, SupportError, UserAtDesk};
 use crate::routes::client_info;
@@ -276,11 +276,6 @@ impl From<RecoveryAtDesk> for DeskStep {
     }
 }
 
-/// The person at the desk, named with their session in the audit log.
-fn agent(signed: &SignedIn) -> Agent {
-    signed.person.agent(&signed.token)
-}
-
 fn parse_username(input: &str) -> Result<Username, Shown> {
     Username::parse(input.trim()).map_err(|_| {
         Box::new(refusal(
@@ -290,16 +285,29 @@ fn parse_username(input: &str) -> Result<Username, Shown> {
     })
 }
 
-/// The user page for `query`, with the form as typed, what was wrong with it and what was done.
+/// How the user page comes: fresh, back with a form whose grounds did not hold, or after an
+/// action, saying what was done.
+enum Visit {
+    Fresh,
+    Refused { typed: GroundsForm, error: String },
+    Done { notice: String },
+}
+
+/// The user page for `query`, as `visit` brings it.
 async fn user_page(
     signed: &SignedIn,
     service: &RecoveryService,
     req: &HttpRequest,
     query: &Username,
-    (status, form, error, notice): (StatusCode, GroundsForm, Option<String>, Option<String>),
+    visit: Visit,
 ) -> HttpResponse {
+    let (status, form, error, notice) = match visit {
+        Visit::Fresh => (StatusCode::OK, GroundsForm::default(), None, None),
+        Visit::Refused { typed, error } => (StatusCode::BAD_REQUEST, typed, Some(error), None),
+        Visit::Done { notice } => (StatusCode::OK, GroundsForm::default(), None, Some(notice)),
+    };
     match service
-        .user_at_desk(&agent(signed), query, &client_info(req))
+        .user_at_desk(&signed.agent(), query, &client_info(req))
         .await
     {
         Ok(user) => {
@@ -335,12 +343,10 @@ async fn acting(
         Ok(grounds) => Ok((signed, username, grounds)),
         Err(err) => {
             let error = present(&err).message.text(&words());
-            let back = (
-                StatusCode::BAD_REQUEST,
-                form.into_inner(),
-                Some(error),
-                None,
-            );
+            let back = Visit::Refused {
+                typed: form.into_inner(),
+                error,
+            };
             Err(Box::new(
                 user_page(&signed, service, req, &username, back).await,
             ))
@@ -378,15 +384,7 @@ pub async fn find(
         Ok(query) => query,
         Err(page) => return *page,
     };
-    let typed = GroundsForm::default();
-    user_page(
-        &signed,
-        &service,
-        &req,
-        &query,
-        (StatusCode::OK, typed, None, None),
-    )
-    .await
+    user_page(&signed, &service, &req, &query, Visit::Fresh).await
 }
 
 /// `POST /staff/recoveries`: emails the user a recovery code, for the reason given.
@@ -417,7 +415,7 @@ pub async fn start(
         Err(page) => return *page,
     };
     match service
-        .request_for_user(&agent(&signed), username, grounds, client_info(&req))
+        .request_for_user(&signed.agent(), username, grounds, client_info(&req))
         .await
     {
         Ok(queued) => HttpResponse::SeeOther()
@@ -457,7 +455,7 @@ pub async fn unlock(
     };
     match service
         .clear_lock(
-            &agent(&signed),
+            &signed.agent(),
             username.clone(),
             &grounds,
             &client_info(&req),
@@ -466,14 +464,14 @@ pub async fn unlock(
     {
         Ok(cleared) => {
             let notice = words().number("page-staff-unlocked", "count", cleared as f64);
-            let done = (StatusCode::OK, GroundsForm::default(), None, Some(notice));
-            user_page(&signed, &service, &req, &username, done).await
+            user_page(&signed, &service, &req, &username, Visit::Done { notice }).await
         }
         Err(err) => refused(&err),
     }
 }
 
-fn recovery_id(path: &str) -> Result<Uuid, Shown> {
+/// The recovery an address names; a malformed id is no recovery (404).
+pub(super) fn recovery_id(path: &str) -> Result<Uuid, Shown> {
     Uuid::parse_str(path).map_err(|_| Box::new(refused(&SupportError::RecoveryNotFound)))
 }
 
@@ -505,7 +503,7 @@ pub async fn recovery(
         Err(page) => return *page,
     };
     match service
-        .recovery_at_desk(&agent(&signed), id, &client_info(&req))
+        .recovery_at_desk(&signed.agent(), id, &client_info(&req))
         .await
     {
         Ok(found) => page(
@@ -551,7 +549,7 @@ pub async fn cancel(
         Err(page) => return *page,
     };
     match service
-        .cancel(&agent(&signed), id, &client_info(&req))
+        .cancel(&signed.agent(), id, &client_info(&req))
         .await
     {
         Ok(_) => HttpResponse::SeeOther()

@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq;
 
 use super::text::{words, Text, EN};
 use super::PagesConfig;
-use crate::domain::StaffRole;
+use crate::domain::{Agent, StaffRole};
 use crate::routes::client_info;
 use crate::routes::presentation::{present, Present};
 use crate::staff::console::{Console, Person, SignInError};
@@ -200,11 +200,8 @@ impl SignedIn {
                 },
             )));
         };
-        if let Some(csrf) = form_csrf {
-            let expected = Console::csrf(&token);
-            if !bool::from(expected.as_bytes().ct_eq(csrf.as_bytes())) {
-                return Err(Box::new(forged()));
-            }
+        if form_csrf.is_some_and(|csrf| !Console::csrf_matches(&token, csrf)) {
+            return Err(Box::new(forged()));
         }
         if !person.has(role) {
             return Err(Box::new(refusal(
@@ -214,6 +211,11 @@ impl SignedIn {
         }
         Ok(Self { person, token })
     }
+    /// The person, acting in this session (named with it in the audit log).
+    pub(super) fn agent(&self) -> Agent {
+        self.person.agent(&self.token)
+    }
+
     /// This session's CSRF token, for the forms of a page.
     pub(super) fn csrf(&self) -> String {
         Console::csrf(&self.token)
@@ -389,8 +391,7 @@ pub async fn sign_out(
         return off();
     };
     if let Some(token) = session_token(&req, &pages) {
-        let csrf = Console::csrf(&token);
-        if !bool::from(csrf.as_bytes().ct_eq(form.csrf.as_bytes())) {
+        if !Console::csrf_matches(&token, &form.csrf) {
             return forged();
         }
         if let Err(err) = console.sign_out(&token, &client_info(&req)).await {
