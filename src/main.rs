@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use secrecy::ExposeSecret;
 
 use mfa_recovery::audit::{self, checkpoint, export};
-use mfa_recovery::domain::{parse_instant, StaffName, StaffRole};
+use mfa_recovery::domain::{parse_instant, Provenance, StaffName, StaffRole};
 use mfa_recovery::settings::{AuditSettings, DatabaseSettings, LogFormat, Settings};
 use mfa_recovery::staff;
 use mfa_recovery::startup::Application;
@@ -49,6 +49,13 @@ enum StaffCommand {
         /// The key stops working after this long, such as `90d` or `12h` (default: until revoked).
         #[arg(long, value_parser = humantime::parse_duration)]
         expires_in: Option<std::time::Duration>,
+        /// Who creates it, as auditors will see it beside the key, such as your email (default:
+        /// the operating-system account running this command).
+        #[arg(long)]
+        by: Option<String>,
+        /// What the key is for, such as `SIEM export` (at most 200 characters).
+        #[arg(long)]
+        purpose: Option<String>,
     },
     /// Revoke every key of a staff member, at once.
     Revoke {
@@ -153,10 +160,15 @@ async fn main() -> anyhow::Result<()> {
             name,
             role,
             expires_in,
+            by,
+            purpose,
         }) => {
             let name = StaffName::parse(&name).map_err(anyhow::Error::msg)?;
             let role: StaffRole = role.parse().map_err(anyhow::Error::msg)?;
-            let key = staff::add(&database().await?, &name, role, expires_in).await?;
+            let by = by.unwrap_or_else(operating_system_account);
+            let provenance =
+                Provenance::parse(&by, purpose.as_deref()).map_err(anyhow::Error::msg)?;
+            let key = staff::add(&database().await?, &name, role, expires_in, &provenance).await?;
             println!("Staff key for {name} ({role}). It is shown once; store it now:");
             println!("{}", key.expose_secret());
         }
@@ -246,4 +258,15 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Who runs this command, as the operating system says (`sudo` keeps the person's own name).
+fn operating_system_account() -> String {
+    ["SUDO_USER", "USER", "LOGNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()))
+        .map_or_else(
+            || "not stated (no operating-system account name)".to_owned(),
+            |user| format!("{} (operating-system account)", user.trim()),
+        )
 }

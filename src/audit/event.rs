@@ -38,6 +38,9 @@ closed_vocabulary! {
         StaffSignedIn = "staff.signed_in",
         StaffSignInRefused = "staff.sign_in_refused",
         StaffSignedOut = "staff.signed_out",
+        /// The console ended a session: no role left, or the provider no longer renews it.
+        StaffSessionEnded = "staff.session_ended",
+        StaffRolesChanged = "staff.roles_changed",
     }
 }
 

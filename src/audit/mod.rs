@@ -330,8 +330,9 @@ pub async fn verify_for(
     Ok(verification)
 }
 
-/// Records a read of the log by `auditor`, with how they were authenticated.
-async fn record_read(
+/// Records a read of the log (or of what it relies on) by `auditor`, with how they were
+/// authenticated.
+pub(crate) async fn record_read(
     db: &PgPool,
     auditor: &Agent,
     client: &ClientInfo,

@@ -95,7 +95,7 @@ pub struct Justification {
 
 /// `input` trimmed, `None` when empty, refused when longer than `max` or holding control
 /// characters.
-fn text(input: Option<&str>, max: usize) -> Result<Option<String>, ()> {
+pub(crate) fn text(input: Option<&str>, max: usize) -> Result<Option<String>, ()> {
     let Some(text) = input.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
@@ -169,6 +169,12 @@ impl std::fmt::Display for Justification {
     }
 }
 
+/// How a key of a service account is named in the audit log and the console: the first eight
+/// hexadecimal digits of its id (never anything of the key).
+pub fn short_key_id(key_id: uuid::Uuid) -> String {
+    key_id.simple().to_string()[..8].to_owned()
+}
+
 /// Who acts for the support desk: a person signed in to the console, or a service account's key.
 #[derive(Debug, Clone)]
 pub struct Agent {
@@ -176,18 +182,19 @@ pub struct Agent {
     /// The names under which the agent may themselves be a user of the pool (their email, their
     /// username at the company's provider): an agent never acts on an account they name.
     pub own_names: Vec<String>,
-    /// How the agent was authenticated, for the audit log (`console session 1a2b3c4d`,
-    /// `staff key`).
+    /// How the agent was authenticated, for the audit log (`console session 1a2b3c4d…`,
+    /// `service account key 1a2b3c4d`).
     pub via: String,
 }
 
 impl Agent {
-    /// A service account, by its key.
-    pub fn key(name: StaffName) -> Self {
+    /// A service account, by the key `key_id` (auditors find it by the same first characters
+    /// in the console's list of service accounts).
+    pub fn key(name: StaffName, key_id: uuid::Uuid) -> Self {
         Self {
             name,
             own_names: Vec::new(),
-            via: "staff key".to_owned(),
+            via: format!("service account key {}", short_key_id(key_id)),
         }
     }
 
@@ -308,6 +315,6 @@ mod tests {
         assert!(agent.owns(["ZOË@corp.example"]));
         assert!(agent.owns(["someone", "Zoe"]));
         assert!(!agent.owns(["zoe2", "zoe@corp.example.org"]));
-        assert!(!Agent::key(StaffName::parse("ci").unwrap()).owns(["ci"]));
+        assert!(!Agent::key(StaffName::parse("ci").unwrap(), uuid::Uuid::nil()).owns(["ci"]));
     }
 }

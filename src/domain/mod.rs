@@ -27,13 +27,13 @@ pub use factors::RecoveryFactors;
 pub use initiator::{Actor, Initiator};
 pub use instant::{parse_instant, InstantError};
 pub use justification::{
-    Agent, CallerCheck, Justification, JustificationError, Verification, REASON_MAX_CHARS,
-    TICKET_MAX_CHARS,
+    short_key_id, Agent, CallerCheck, Justification, JustificationError, Verification,
+    REASON_MAX_CHARS, TICKET_MAX_CHARS,
 };
 pub use names::NameKeys;
 pub use recovery_code::RecoveryCode;
 pub use secret_token::{is_token, random_token, sha256_hex, token_digest};
-pub use staff::{StaffName, StaffRole};
+pub use staff::{Provenance, StaffName, StaffRole, PURPOSE_MAX_CHARS};
 pub use status::{Moved, RecoveryStatus, Transition};
 pub use totp::{otpauth_uri, TotpCode, TotpCodeError};
 pub use username::Username;

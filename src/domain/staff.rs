@@ -42,6 +42,32 @@ impl std::fmt::Display for StaffName {
     }
 }
 
+/// What a service account is for ("SIEM export"), shown beside it.
+pub const PURPOSE_MAX_CHARS: usize = 200;
+
+/// Who created a service account (a person's name, as for `StaffName`) and what it is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    pub created_by: StaffName,
+    pub purpose: Option<String>,
+}
+
+impl Provenance {
+    pub fn parse(created_by: &str, purpose: Option<&str>) -> Result<Self, String> {
+        let created_by =
+            StaffName::parse(created_by.trim()).map_err(|e| format!("who creates the key: {e}"))?;
+        let purpose = super::justification::text(purpose, PURPOSE_MAX_CHARS).map_err(|()| {
+            format!(
+                "a purpose is at most {PURPOSE_MAX_CHARS} characters, without control characters"
+            )
+        })?;
+        Ok(Self {
+            created_by,
+            purpose,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

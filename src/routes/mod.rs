@@ -10,7 +10,7 @@ pub mod presentation;
 pub mod problem;
 
 use api::{audit, recovery, support};
-use pages::{approvals, auditors, cancel, desk, staff};
+use pages::{approvals, auditors, cancel, desk, service_accounts, staff};
 
 use actix_web::error::JsonPayloadError;
 use actix_web::http::{header, StatusCode};
@@ -164,6 +164,7 @@ pub fn configure_staff(cfg: &mut web::ServiceConfig) {
     .service(endpoint("/staff/audit").route(web::get().to(auditors::events)))
     .service(endpoint("/staff/audit/events.csv").route(web::get().to(auditors::csv)))
     .service(endpoint("/staff/audit/events.jsonl").route(web::get().to(auditors::jsonl)))
+    .service(endpoint("/staff/service-accounts").route(web::get().to(service_accounts::list)))
     .service(endpoint("/staff/users").route(web::post().to(desk::find)))
     .service(endpoint("/staff/users/unlock").route(web::post().to(desk::unlock)))
     .service(endpoint("/staff/recoveries").route(web::post().to(desk::start)))

@@ -6,7 +6,9 @@ use askama::Template;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{approvals, audit, auditors, cancel, desk, health, recovery, staff, support};
+use super::{
+    approvals, audit, auditors, cancel, desk, health, recovery, service_accounts, staff, support,
+};
 
 struct StaffKey;
 
@@ -49,6 +51,7 @@ impl Modify for StaffKey {
         auditors::events,
         auditors::csv,
         auditors::jsonl,
+        service_accounts::list,
         support::start,
         support::list,
         support::cancel,

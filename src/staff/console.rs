@@ -12,7 +12,9 @@ use sqlx::PgPool;
 use super::sign_in::{Asserted, ProviderError, SignInFlow, StaffSignIn};
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::clock::Clock;
-use crate::domain::{random_token, token_digest, Actor, Agent, ClientInfo, StaffName, StaffRole};
+use crate::domain::{
+    random_token, sealed, token_digest, Actor, Agent, ClientInfo, StaffName, StaffRole,
+};
 use crate::settings::{OidcSettings, StaffSettings};
 use crate::store::staff_sessions::{self, NewStaffSession, StaffSessionRow};
 
@@ -93,6 +95,19 @@ pub enum SignInError {
     Store(#[from] sqlx::Error),
 }
 
+/// The console's roles of a person in `groups` (the settings' group names, exactly).
+fn roles_of(settings: &OidcSettings, groups: &[String]) -> Vec<StaffRole> {
+    [
+        (&settings.support_group, StaffRole::Support),
+        (&settings.approver_group, StaffRole::Approver),
+        (&settings.auditor_group, StaffRole::Auditor),
+    ]
+    .into_iter()
+    .filter(|(group, _)| groups.iter().any(|g| g == *group))
+    .map(|(_, role)| role)
+    .collect()
+}
+
 /// The console's rule: who the verified sign-in `asserted` (at `now`) is, and what they may do.
 pub fn admit(
     settings: &OidcSettings,
@@ -107,16 +122,7 @@ pub fn admit(
     {
         return Err(Refusal::NoSecondFactor(asserted.amr.join(" ")));
     }
-    let mut roles = Vec::new();
-    for (group, role) in [
-        (&settings.support_group, StaffRole::Support),
-        (&settings.approver_group, StaffRole::Approver),
-        (&settings.auditor_group, StaffRole::Auditor),
-    ] {
-        if asserted.groups.iter().any(|g| g == group) {
-            roles.push(role);
-        }
-    }
+    let roles = roles_of(settings, &asserted.groups);
     if roles.is_empty() {
         return Err(Refusal::NoRole);
     }
@@ -191,8 +197,9 @@ impl Console {
         code: SecretString,
         client: &ClientInfo,
     ) -> Result<(SecretString, Person), SignInError> {
-        let asserted = self.sign_in.finish(flow, code).await?;
-        let person = match admit(&self.oidc, &asserted, self.now()) {
+        let answer = self.sign_in.finish(flow, code).await?;
+        let asserted = &answer.asserted;
+        let person = match admit(&self.oidc, asserted, self.now()) {
             Ok(person) => person,
             Err(refusal) => {
                 let mut tx = self.db.begin().await?;
@@ -209,13 +216,20 @@ impl Console {
             }
         };
         let token = random_token();
-        let roles: Vec<String> = person.roles.iter().map(|r| r.to_string()).collect();
+        let token_hash = token_digest(&token);
+        let roles = role_names(&person.roles);
+        // With a refresh token, the roles are read again at every request; without one, they
+        // are relied on until the ID token expires.
+        let (refresh_sealed, roles_until) = match &answer.refresh_token {
+            Some(refresh) => (Some(seal_refresh(&token, &token_hash, refresh)), None),
+            None => (None, Some(answer.expires_at)),
+        };
         let mut tx = self.db.begin().await?;
         staff_sessions::create(
             &mut tx,
             self.now(),
             NewStaffSession {
-                token_hash: &token_digest(&token),
+                token_hash: &token_hash,
                 issuer: &person.issuer,
                 subject: &person.subject,
                 display_name: person.name.as_str(),
@@ -223,6 +237,8 @@ impl Console {
                 username: person.username.as_deref(),
                 roles: roles.clone(),
                 amr: &person.amr,
+                refresh_sealed,
+                roles_until,
             },
         )
         .await?;
@@ -231,12 +247,19 @@ impl Console {
             AuditEvent::new(Action::StaffSignedIn, &person.actor(), Outcome::Success)
                 .client(client)
                 .detail(format!(
-                    "signed in to the console through {} as {} (subject {}), roles {}, amr {}",
+                    "signed in to the console through {} as {} (subject {}), roles {}, amr {}; {}",
                     person.issuer,
                     person.name,
                     person.subject,
                     roles.join(" "),
-                    person.amr.join(" ")
+                    person.amr.join(" "),
+                    match roles_until {
+                        None => "roles read again at each request".to_owned(),
+                        Some(until) => format!(
+                            "no refresh token: roles held until the ID token expires at {}",
+                            until.to_rfc3339()
+                        ),
+                    }
                 )),
         )
         .await?;
@@ -244,18 +267,123 @@ impl Console {
         Ok((token, person))
     }
 
-    /// The person whose session `token` is, while it lasts (each request keeps it alive).
-    pub async fn session(&self, token: &SecretString) -> Result<Option<Person>, sqlx::Error> {
-        let mut conn = self.db.acquire().await?;
-        let row = staff_sessions::touch(
-            &mut conn,
-            self.now(),
-            &token_digest(token),
+    /// The person whose session `token` is, while it lasts (each request keeps it alive), with
+    /// the roles their provider gives them now: their groups are read again with the refresh
+    /// token of their sign-in, so that a person who lost a role has lost it at this request,
+    /// and a person who lost every role, or whom the provider no longer renews (disabled,
+    /// removed), is signed out (audited). A provider that gave no refresh token is relied on
+    /// until the sign-in's ID token expires. The provider unreachable: an error, nothing allowed.
+    pub async fn session(&self, token: &SecretString) -> Result<Option<Person>, SignInError> {
+        let now = self.now();
+        let token_hash = token_digest(token);
+        let mut tx = self.db.begin().await?;
+        let Some(row) = staff_sessions::touch(
+            &mut tx,
+            now,
+            &token_hash,
             seconds(self.settings.session_idle),
             seconds(self.settings.session_lifetime),
         )
-        .await?;
-        Ok(row.and_then(person_of))
+        .await?
+        else {
+            return Ok(None);
+        };
+        let roles_until = row.roles_until;
+        let Some(mut person) = person_of(row.clone()) else {
+            return Ok(None);
+        };
+        let renewed = match &row.refresh_sealed {
+            Some(sealed) => self.ask_again(token, &token_hash, sealed, &person).await?,
+            None if roles_until.is_some_and(|until| until > now) => Renewed::Kept,
+            None => Renewed::Ended(format!(
+                "{} gave no refresh token: the roles of the sign-in held until its ID token expired",
+                person.issuer
+            )),
+        };
+        match renewed {
+            Renewed::Kept => {}
+            Renewed::Roles(roles, refresh_sealed) => {
+                let names = role_names(&roles);
+                staff_sessions::renew(&mut tx, &token_hash, names.clone(), refresh_sealed).await?;
+                if roles != person.roles {
+                    audit::append(
+                        &mut tx,
+                        AuditEvent::new(
+                            Action::StaffRolesChanged,
+                            &person.actor(),
+                            Outcome::Success,
+                        )
+                        .detail(format!(
+                            "roles read again from {} (subject {}): {} → {}",
+                            person.issuer,
+                            person.subject,
+                            role_names(&person.roles).join(" "),
+                            names.join(" ")
+                        )),
+                    )
+                    .await?;
+                    person.roles = roles;
+                }
+            }
+            Renewed::Ended(why) => {
+                staff_sessions::end(&mut tx, now, &token_hash).await?;
+                audit::append(
+                    &mut tx,
+                    AuditEvent::new(Action::StaffSessionEnded, &person.actor(), Outcome::Success)
+                        .detail(format!(
+                            "console session of subject {} ended: {why}",
+                            person.subject
+                        )),
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(None);
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(person))
+    }
+
+    /// What the provider says about `person` now, asked with their sealed refresh token.
+    async fn ask_again(
+        &self,
+        token: &SecretString,
+        token_hash: &str,
+        sealed: &[u8],
+        person: &Person,
+    ) -> Result<Renewed, ProviderError> {
+        let Ok(refresh) = sealed::open(token, refresh_context(token_hash).as_bytes(), sealed)
+            .map(|bytes| SecretString::from(String::from_utf8_lossy(&bytes).into_owned()))
+        else {
+            return Ok(Renewed::Ended("its refresh token does not open".to_owned()));
+        };
+        let answer = match self.sign_in.refresh(&refresh).await {
+            Ok(answer) => answer,
+            Err(ProviderError::Invalid(why)) => {
+                return Ok(Renewed::Ended(format!(
+                    "{} no longer renews the sign-in ({why})",
+                    person.issuer
+                )))
+            }
+            Err(unavailable) => return Err(unavailable),
+        };
+        if answer.asserted.issuer != person.issuer || answer.asserted.subject != person.subject {
+            return Ok(Renewed::Ended(format!(
+                "the renewed sign-in names another person (subject {} at {})",
+                answer.asserted.subject, answer.asserted.issuer
+            )));
+        }
+        let roles = roles_of(&self.oidc, &answer.asserted.groups);
+        if roles.is_empty() {
+            return Ok(Renewed::Ended(format!(
+                "no longer in any of the console's groups at {}",
+                person.issuer
+            )));
+        }
+        let rotated = answer
+            .refresh_token
+            .map(|new| seal_refresh(token, token_hash, &new));
+        Ok(Renewed::Roles(roles, rotated))
     }
 
     /// Ends the session `token` (audited); nothing when it had ended.
@@ -295,6 +423,34 @@ impl Console {
         use subtle::ConstantTimeEq;
         Self::csrf(token).as_bytes().ct_eq(csrf.as_bytes()).into()
     }
+}
+
+/// What reading a session's person again found.
+enum Renewed {
+    /// Nothing to read again (no refresh token; the ID token has not expired).
+    Kept,
+    /// Their roles now, and the provider's new refresh token (sealed) when it rotated it.
+    Roles(Vec<StaffRole>, Option<Vec<u8>>),
+    /// The session must end, for this reason.
+    Ended(String),
+}
+
+/// What a sealed refresh token is bound to: its session.
+fn refresh_context(token_hash: &str) -> String {
+    format!("staff session {token_hash} refresh token")
+}
+
+/// The refresh token, sealed with the session's own token: the database alone cannot use it.
+fn seal_refresh(token: &SecretString, token_hash: &str, refresh: &SecretString) -> Vec<u8> {
+    sealed::seal(
+        token,
+        refresh_context(token_hash).as_bytes(),
+        refresh.expose_secret().as_bytes(),
+    )
+}
+
+fn role_names(roles: &[StaffRole]) -> Vec<String> {
+    roles.iter().map(|r| r.to_string()).collect()
 }
 
 fn seconds(d: std::time::Duration) -> i64 {

@@ -1,5 +1,6 @@
-//! Staff of the support desk and auditors: their API keys, how a key becomes a staff member,
-//! and how keys are added and revoked (each audited). SQL lives in `crate::store::staff`.
+//! Staff of the support desk and auditors: the API keys of service accounts (integrations), how
+//! a key becomes a staff member, how keys are added and revoked (each audited, with who created
+//! them) and listed for auditors. SQL lives in `crate::store::staff`.
 
 pub mod console;
 pub mod sign_in;
@@ -11,12 +12,20 @@ use chrono::Utc;
 
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::{
-    limit_key, random_token, token_digest, Actor, ClientInfo, StaffName, StaffRole,
+    limit_key, random_token, short_key_id, token_digest, Actor, Agent, ClientInfo, Provenance,
+    StaffName, StaffRole,
 };
 use crate::store::limits;
 use crate::store::staff as store;
 
-pub use crate::store::staff::StaffMember;
+pub use crate::store::staff::{KeyRecord, StaffMember};
+
+impl StaffMember {
+    /// The service account acting, by this key.
+    pub fn agent(&self) -> Agent {
+        Agent::key(self.name.clone(), self.key_id)
+    }
+}
 
 /// Staff keys are 256 random bits, shown once; `mfr_` makes them recognisable to secret scanners.
 const KEY_PREFIX: &str = "mfr_";
@@ -26,34 +35,76 @@ pub fn generate_key() -> SecretString {
     SecretString::from(format!("{KEY_PREFIX}{}", random_token().expose_secret()))
 }
 
-/// Creates a key for `name` with `role`, valid for `lifetime` (or until revoked), audited as
-/// `staff.added`; returns the key, which is stored only as its hash and must be shown to the
-/// operator now or never.
+/// Creates a key for the service account `name` with `role`, valid for `lifetime` (or until
+/// revoked), recording who created it and what for (`provenance`), audited as `staff.added`;
+/// returns the key, which is stored only as its hash and must be shown to the operator now or
+/// never.
 pub async fn add(
     pool: &PgPool,
     name: &StaffName,
     role: StaffRole,
     lifetime: Option<std::time::Duration>,
+    provenance: &Provenance,
 ) -> Result<SecretString, sqlx::Error> {
     let key = generate_key();
     let expires_at = lifetime
         .map(|d| Utc::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX));
     let mut tx = pool.begin().await?;
-    store::insert_key(&mut tx, name, role, &token_digest(&key), expires_at).await?;
+    let id = store::insert_key(
+        &mut tx,
+        store::NewKey {
+            name,
+            role,
+            key_hash: &token_digest(&key),
+            expires_at,
+            created_by: provenance.created_by.as_str(),
+            purpose: provenance.purpose.as_deref(),
+        },
+    )
+    .await?;
     let until = expires_at.map_or_else(
         || "no expiry".to_owned(),
         |t| format!("expires {}", t.to_rfc3339()),
     );
+    let purpose = provenance
+        .purpose
+        .as_deref()
+        .map_or_else(String::new, |p| format!(", for: {p}"));
     audit_admin(
         &mut tx,
         Action::StaffAdded,
         Outcome::Success,
         name,
-        format!("role {role}, {until}"),
+        format!(
+            "service account key {} created by {}, role {role}, {until}{purpose}",
+            short_key_id(id),
+            provenance.created_by
+        ),
     )
     .await?;
     tx.commit().await?;
     Ok(key)
+}
+
+/// The most keys the console lists.
+pub const LISTED_KEYS: i64 = 500;
+
+/// Every service account key (newest first, at most `LISTED_KEYS`) with who created it, for
+/// `auditor`; the reading is audited (`audit.read`).
+pub async fn service_accounts(
+    pool: &PgPool,
+    auditor: &Agent,
+    client: &ClientInfo,
+) -> Result<Vec<KeyRecord>, sqlx::Error> {
+    let keys = store::list(&mut *pool.acquire().await?, LISTED_KEYS).await?;
+    audit::record_read(
+        pool,
+        auditor,
+        client,
+        format!("service accounts: {} key(s) listed", keys.len()),
+    )
+    .await?;
+    Ok(keys)
 }
 
 /// Revokes every key of `name` at once; returns how many were active.

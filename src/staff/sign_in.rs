@@ -3,6 +3,7 @@
 //! adapter is `crate::oidc` (OpenID Connect); the console decides what the answer allows.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -41,12 +42,28 @@ pub struct Asserted {
     pub groups: Vec<String>,
 }
 
+/// A verified answer of the provider: what it says about the person now, and how the console
+/// can ask again.
+#[derive(Debug)]
+pub struct Answer {
+    pub asserted: Asserted,
+    /// A refresh token, with which the console reads the person's groups again at their next
+    /// request (on a refresh: a new one when the provider rotates them, else `None`).
+    pub refresh_token: Option<SecretString>,
+    /// When the ID token expires: what it says may be relied on until then.
+    pub expires_at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait StaffSignIn: Send + Sync {
     /// Where to send the browser to sign in, and what its answer must match.
     async fn begin(&self) -> Result<(String, SignInFlow), ProviderError>;
 
     /// The provider's answer (`code`) for the sign-in `flow`, verified.
-    async fn finish(&self, flow: SignInFlow, code: SecretString)
-        -> Result<Asserted, ProviderError>;
+    async fn finish(&self, flow: SignInFlow, code: SecretString) -> Result<Answer, ProviderError>;
+
+    /// What the provider says about the person now, asked with the `refresh_token` of their
+    /// sign-in: `Invalid` when it refuses (the person was disabled or removed, the token
+    /// revoked), `Unavailable` when it cannot be asked.
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<Answer, ProviderError>;
 }

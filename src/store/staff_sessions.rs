@@ -14,7 +14,15 @@ pub struct StaffSessionRow {
     pub roles: Vec<String>,
     pub amr: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// The refresh token of the sign-in, sealed with the session's token.
+    pub refresh_sealed: Option<Vec<u8>>,
+    /// Without a refresh token: when the roles read at sign-in stop being relied on.
+    pub roles_until: Option<DateTime<Utc>>,
 }
+
+/// The columns of a `StaffSessionRow`.
+const ROW: &str = "issuer, subject, display_name, email, username, roles, amr, created_at, \
+                   refresh_sealed, roles_until";
 
 pub struct NewStaffSession<'a> {
     pub token_hash: &'a str,
@@ -25,6 +33,8 @@ pub struct NewStaffSession<'a> {
     pub username: Option<&'a str>,
     pub roles: Vec<String>,
     pub amr: &'a [String],
+    pub refresh_sealed: Option<Vec<u8>>,
+    pub roles_until: Option<DateTime<Utc>>,
 }
 
 pub async fn create(
@@ -35,8 +45,8 @@ pub async fn create(
     sqlx::query(
         "INSERT INTO staff_sessions
              (token_hash, issuer, subject, display_name, email, roles, amr, created_at, last_seen_at,
-              username)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+              username, refresh_sealed, roles_until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)",
     )
     .bind(new.token_hash)
     .bind(new.issuer)
@@ -47,13 +57,17 @@ pub async fn create(
     .bind(new.amr)
     .bind(now)
     .bind(new.username)
+    .bind(new.refresh_sealed)
+    .bind(new.roles_until)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// The session, when it has not ended, was used within `idle_seconds` and began within
-/// `lifetime_seconds`; this use is its last (it stays alive `idle_seconds` more).
+/// `lifetime_seconds`; this use is its last (it stays alive `idle_seconds` more). The row stays
+/// locked until the transaction ends: a request that reads the person's roles again does so
+/// alone (a rotated refresh token is used once).
 pub async fn touch(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
@@ -61,13 +75,13 @@ pub async fn touch(
     idle_seconds: i64,
     lifetime_seconds: i64,
 ) -> Result<Option<StaffSessionRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "UPDATE staff_sessions SET last_seen_at = $2
          WHERE token_hash = $1 AND ended_at IS NULL
            AND last_seen_at > $2 - make_interval(secs => $3)
            AND created_at > $2 - make_interval(secs => $4)
-         RETURNING issuer, subject, display_name, email, username, roles, amr, created_at",
-    )
+         RETURNING {ROW}"
+    ))
     .bind(token_hash)
     .bind(now)
     .bind(idle_seconds as f64)
@@ -82,14 +96,34 @@ pub async fn end(
     now: DateTime<Utc>,
     token_hash: &str,
 ) -> Result<Option<StaffSessionRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "UPDATE staff_sessions SET ended_at = $2 WHERE token_hash = $1 AND ended_at IS NULL
-         RETURNING issuer, subject, display_name, email, username, roles, amr, created_at",
-    )
+         RETURNING {ROW}"
+    ))
     .bind(token_hash)
     .bind(now)
     .fetch_optional(conn)
     .await
+}
+
+/// The person's roles as the provider gave them again, with its new refresh token (sealed)
+/// when it rotated it.
+pub async fn renew(
+    conn: &mut PgConnection,
+    token_hash: &str,
+    roles: Vec<String>,
+    refresh_sealed: Option<Vec<u8>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE staff_sessions SET roles = $2, refresh_sealed = COALESCE($3, refresh_sealed)
+         WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .bind(roles)
+    .bind(refresh_sealed)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Drops sessions that began more than two days ago (no lifetime is that long).

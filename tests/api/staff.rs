@@ -240,6 +240,7 @@ async fn an_expired_staff_key_is_refused_and_the_cli_sets_expiry() {
         &name,
         mfa_recovery::domain::StaffRole::Support,
         Some(std::time::Duration::ZERO),
+        &mfa_recovery::domain::Provenance::parse("ops", None).unwrap(),
     )
     .await
     .unwrap();

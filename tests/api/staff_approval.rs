@@ -41,12 +41,7 @@ async fn start(browser: &StaffBrowser, csrf: &str, username: &str) -> String {
 }
 
 async fn approvals(browser: &StaffBrowser) -> String {
-    let page = browser
-        .http
-        .get(format!("{}/staff/approvals", browser.base))
-        .send()
-        .await
-        .unwrap();
+    let page = browser.get("/staff/approvals").await;
     assert_eq!(page.status(), 200);
     page.text().await.unwrap()
 }
@@ -85,12 +80,7 @@ async fn the_code_goes_out_only_once_a_second_person_approves() {
 
     // Only approvers see the list.
     let (desk_only, _, _) = app.signed_in_staff(&[SUPPORT]).await;
-    let page = desk_only
-        .http
-        .get(format!("{}/staff/approvals", desk_only.base))
-        .send()
-        .await
-        .unwrap();
+    let page = desk_only.get("/staff/approvals").await;
     assert_eq!(page.status(), 403);
 
     let (approver, csrf, approver_email) = app.signed_in_staff(&[APPROVERS]).await;

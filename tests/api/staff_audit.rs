@@ -2,19 +2,10 @@
 //! grounds, the chain's state, one recovery's timeline and downloads; every read recorded.
 
 use crate::audit::tamper;
-use crate::helpers::{AppOptions, StaffBrowser, TestApp};
+use crate::helpers::{AppOptions, TestApp};
 
 const SUPPORT: &str = "mfa-recovery-support";
 const AUDITORS: &str = "mfa-recovery-auditors";
-
-async fn get(browser: &StaffBrowser, path: &str) -> reqwest::Response {
-    browser
-        .http
-        .get(format!("{}{path}", browser.base))
-        .send()
-        .await
-        .unwrap()
-}
 
 fn rows(html: &str) -> usize {
     html.matches(r#"data-testid="audit-event""#).count()
@@ -49,16 +40,14 @@ async fn an_auditor_sees_who_started_a_recovery_and_why_and_that_the_chain_is_in
     app.chained().await;
 
     // The support desk does not read the log.
-    assert_eq!(get(&desk, "/staff/audit").await.status(), 403);
+    assert_eq!(desk.get("/staff/audit").await.status(), 403);
 
     let (auditor, _, auditor_email) = app.signed_in_staff(&[AUDITORS]).await;
     let home = auditor.open().await.text().await.unwrap();
     assert!(home.contains(r#"href="/staff/audit""#), "{home}");
-    let page = get(
-        &auditor,
-        &format!("/staff/audit?username={}", user.username),
-    )
-    .await;
+    let page = auditor
+        .get(&format!("/staff/audit?username={}", user.username))
+        .await;
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["cache-control"], "no-store");
     let html = page.text().await.unwrap();
@@ -82,7 +71,8 @@ async fn an_auditor_sees_who_started_a_recovery_and_why_and_that_the_chain_is_in
     assert!(chain.contains("The chain is intact"), "{chain}");
 
     // One recovery's timeline: its events only.
-    let html = get(&auditor, &format!("/staff/audit?recovery_id={recovery_id}"))
+    let html = auditor
+        .get(&format!("/staff/audit?recovery_id={recovery_id}"))
         .await
         .text()
         .await
@@ -95,11 +85,11 @@ async fn an_auditor_sees_who_started_a_recovery_and_why_and_that_the_chain_is_in
     );
 
     // Downloads of the same filter.
-    let csv = get(
-        &auditor,
-        &format!("/staff/audit/events.csv?recovery_id={recovery_id}"),
-    )
-    .await;
+    let csv = auditor
+        .get(&format!(
+            "/staff/audit/events.csv?recovery_id={recovery_id}"
+        ))
+        .await;
     assert_eq!(csv.status(), 200);
     assert!(csv.headers()["content-disposition"]
         .to_str()
@@ -112,14 +102,14 @@ async fn an_auditor_sees_who_started_a_recovery_and_why_and_that_the_chain_is_in
         "a header and each event: {csv}"
     );
     assert!(csv.contains("phone fell in the Rhine"));
-    let jsonl = get(
-        &auditor,
-        &format!("/staff/audit/events.jsonl?recovery_id={recovery_id}"),
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let jsonl = auditor
+        .get(&format!(
+            "/staff/audit/events.jsonl?recovery_id={recovery_id}"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
     let events: Vec<serde_json::Value> = jsonl
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
@@ -130,7 +120,7 @@ async fn an_auditor_sees_who_started_a_recovery_and_why_and_that_the_chain_is_in
         .all(|e| e["recovery_id"] == recovery_id.as_str()));
 
     // A filter that is not valid says why.
-    let refused = get(&auditor, "/staff/audit?since=yesterday").await;
+    let refused = auditor.get("/staff/audit?since=yesterday").await;
     assert_eq!(refused.status(), 400);
     assert!(refused.text().await.unwrap().contains("RFC 3339"));
 
@@ -170,11 +160,149 @@ async fn the_auditors_page_names_the_first_event_that_was_changed() {
         )],
     )
     .await;
-    let html = get(&auditor, "/staff/audit").await.text().await.unwrap();
+    let html = auditor.get("/staff/audit").await.text().await.unwrap();
     let chain = html.split(r#"data-testid="chain-state""#).nth(1).unwrap();
     assert!(chain.starts_with(r#" data-intact="false""#), "{chain}");
     assert!(
         chain.contains(&format!("The chain is broken at event {target}:")),
         "{chain}"
     );
+}
+
+/// The key `staff add` printed (its last line), failing with its stderr otherwise.
+fn printed_key(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// The page's entry (`data-testid="service-account"`) of the service account `name`.
+fn entry<'a>(html: &'a str, name: &str) -> &'a str {
+    html.split(r#"data-testid="service-account""#)
+        .find(|e| e.contains(&format!("<h2>{name}</h2>")))
+        .unwrap_or_else(|| panic!("{name} listed: {html}"))
+}
+
+#[tokio::test]
+async fn an_auditor_sees_every_service_account_with_who_created_it_and_the_log_names_its_key() {
+    let app = TestApp::spawn_with(AppOptions::default().staff_console()).await;
+    let siem = printed_key(app.cli(&[
+        "staff",
+        "add",
+        "--name",
+        "siem-export",
+        "--role",
+        "auditor",
+        "--expires-in",
+        "90d",
+        "--by",
+        "ops-lead@corp.example",
+        "--purpose",
+        "SIEM export",
+    ]));
+    printed_key(app.cli_as(
+        Some("sam"),
+        &["staff", "add", "--name", "old-desk", "--role", "support"],
+    ));
+    assert!(app
+        .cli(&["staff", "revoke", "--name", "old-desk"])
+        .status
+        .success());
+    // The staff APIs answer on the staff listener, beside the console.
+    let verify = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/audit/verify",
+            app.staff_address.as_ref().unwrap()
+        ))
+        .bearer_auth(&siem)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verify.status(), 200);
+
+    let (auditor, _, auditor_email) = app.signed_in_staff(&[AUDITORS]).await;
+    let home = auditor.get("/staff").await.text().await.unwrap();
+    assert!(home.contains(r#"href="/staff/service-accounts""#), "{home}");
+    let page = auditor.get("/staff/service-accounts").await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().await.unwrap();
+    assert_eq!(
+        html.matches(r#"data-testid="service-account""#).count(),
+        2,
+        "{html}"
+    );
+    let siem_entry = entry(&html, "siem-export");
+    assert!(
+        siem_entry.contains(r#"data-testid="created-by">ops-lead@corp.example<"#)
+            && siem_entry.contains("SIEM export")
+            && siem_entry.contains("Active until")
+            && siem_entry.contains("auditor"),
+        "{siem_entry}"
+    );
+    let old_entry = entry(&html, "old-desk");
+    assert!(
+        old_entry.contains(r#"data-testid="created-by">sam (operating-system account)<"#)
+            && old_entry.contains("Revoked at"),
+        "{old_entry}"
+    );
+    assert!(!html.contains(&siem[4..]), "never the key");
+
+    // The audit log names the key by the id the page shows.
+    let key_id = siem_entry
+        .split("<code>")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(key_id.len(), 8, "{siem_entry}");
+    app.chained().await;
+    let read_with_key: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'audit.read' AND actor = 'staff:siem-export'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        read_with_key.ends_with(&format!("through service account key {key_id}")),
+        "{read_with_key}"
+    );
+    let added: Vec<String> = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'staff.added' ORDER BY seq",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        added[0].contains(&format!("key {key_id} created by ops-lead@corp.example"))
+            && added[0].contains("for: SIEM export"),
+        "{added:?}"
+    );
+    // Looking is recorded, with the person.
+    let listed: Vec<String> = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'audit.read' AND actor = $1",
+    )
+    .bind(format!("staff:{auditor_email}"))
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|d| d.starts_with("service accounts: 2 key(s) listed")),
+        "{listed:?}"
+    );
+
+    // Only auditors see them.
+    let (desk, _, _) = app.signed_in_staff(&[SUPPORT]).await;
+    assert_eq!(desk.get("/staff/service-accounts").await.status(), 403);
 }

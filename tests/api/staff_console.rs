@@ -76,12 +76,7 @@ async fn a_support_agent_signs_in_with_a_second_factor_and_signing_out_ends_the_
     assert_eq!(open_sessions(&app).await, 0);
     assert_eq!(details_by(&app, &actor, "staff.signed_out").await.len(), 1);
     // Signed out: /staff starts a new sign-in at the provider.
-    let response = browser
-        .http
-        .get(format!("{}/staff", browser.base))
-        .send()
-        .await
-        .unwrap();
+    let response = browser.get("/staff").await;
     assert_eq!(response.status(), 303);
     let location = response.headers()["location"].to_str().unwrap();
     assert!(
@@ -137,12 +132,7 @@ async fn a_callback_this_browser_did_not_start_is_refused() {
     // Someone else's browser started a sign-in; its callback lands in a browser that started
     // none (login CSRF): refused before any code is exchanged.
     let theirs = app.staff_browser();
-    let started = theirs
-        .http
-        .get(format!("{}/staff", theirs.base))
-        .send()
-        .await
-        .unwrap();
+    let started = theirs.get("/staff").await;
     let authorize = started.headers()["location"].to_str().unwrap().to_owned();
     let state = authorize
         .split("state=")
@@ -154,22 +144,14 @@ async fn a_callback_this_browser_did_not_start_is_refused() {
         .to_owned();
     let mine = app.staff_browser();
     let page = mine
-        .http
-        .get(format!("{}/staff/callback?code=x&state={state}", mine.base))
-        .send()
-        .await
-        .unwrap();
+        .get(&format!("/staff/callback?code=x&state={state}"))
+        .await;
     assert_eq!(page.status(), 400);
     assert!(page.text().await.unwrap().contains("Start again"));
 
     // In the browser that started it, a wrong state is refused too, and the sign-in it started
     // cannot be finished after that (its state works once).
-    let page = theirs
-        .http
-        .get(format!("{}/staff/callback?code=x&state=wrong", theirs.base))
-        .send()
-        .await
-        .unwrap();
+    let page = theirs.get("/staff/callback?code=x&state=wrong").await;
     assert_eq!(page.status(), 400);
     assert_eq!(open_sessions(&app).await, 0);
     // A fresh sign-in in the same browser works.
@@ -187,13 +169,111 @@ async fn a_session_ends_after_fifteen_idle_minutes() {
     app.advance(Duration::from_secs(14 * 60));
     assert_eq!(browser.open().await.url().path(), "/staff", "still in");
     app.advance(Duration::from_secs(15 * 60 + 1));
-    let response = browser
-        .http
-        .get(format!("{}/staff", browser.base))
-        .send()
-        .await
-        .unwrap();
+    let response = browser.get("/staff").await;
     assert_eq!(response.status(), 303, "idle for 15 minutes: sign in again");
+}
+
+#[tokio::test]
+async fn a_person_who_loses_a_role_at_the_provider_loses_it_at_their_next_request() {
+    let app = console().await;
+    let person = app
+        .staff_account(&[SUPPORT, AUDITORS], &["pwd", "otp"])
+        .await;
+    let browser = app.staff_browser();
+    assert_eq!(browser.sign_in(&person).await.status(), 200);
+    // Each request renews the sign-in (the provider rotates its refresh token every time).
+    for _ in 0..3 {
+        assert_eq!(browser.get("/staff/audit").await.status(), 200);
+    }
+
+    app.set_staff_groups(&person, &[SUPPORT]).await;
+    assert_eq!(
+        browser.get("/staff/audit").await.status(),
+        403,
+        "no longer an auditor"
+    );
+    let page = browser.open().await;
+    assert_eq!(
+        page.url().path(),
+        "/staff",
+        "still support: still signed in"
+    );
+    let csrf = StaffBrowser::csrf(&page.text().await.unwrap());
+    assert_eq!(browser.find(&csrf, "nobody-here").await.status(), 404);
+    let actor = format!("staff:{}", person.email);
+    let changed = details_by(&app, &actor, "staff.roles_changed").await;
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert!(
+        changed[0].contains("support auditor → support"),
+        "{changed:?}"
+    );
+
+    // Out of every console group: signed out, and a form asks to sign in again.
+    app.set_staff_groups(&person, &["sales"]).await;
+    assert_eq!(browser.find(&csrf, "nobody-here").await.status(), 401);
+    assert_eq!(open_sessions(&app).await, 0);
+    let ended = details_by(&app, &actor, "staff.session_ended").await;
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert!(
+        ended[0].contains("no longer in any of the console's groups"),
+        "{ended:?}"
+    );
+    assert_eq!(
+        browser.get("/staff").await.status(),
+        303,
+        "to sign in again"
+    );
+}
+
+#[tokio::test]
+async fn a_person_removed_from_the_provider_is_signed_out_at_their_next_request() {
+    let app = console().await;
+    let person = app.staff_account(&[SUPPORT], &["pwd", "otp"]).await;
+    let browser = app.staff_browser();
+    let page = browser.sign_in(&person).await;
+    let csrf = StaffBrowser::csrf(&page.text().await.unwrap());
+
+    app.remove_staff_account(&person).await;
+    assert_eq!(browser.find(&csrf, "nobody-here").await.status(), 401);
+    assert_eq!(open_sessions(&app).await, 0);
+    let ended = details_by(
+        &app,
+        &format!("staff:{}", person.email),
+        "staff.session_ended",
+    )
+    .await;
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert!(
+        ended[0].contains("no longer renews the sign-in"),
+        "{ended:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_refresh_token_the_roles_of_the_sign_in_hold_until_its_id_token_expires() {
+    // The test provider's ID tokens last 600 s.
+    let app = TestApp::spawn_with(AppOptions::default().staff_console_without_refresh()).await;
+    let person = app.staff_account(&[SUPPORT], &["pwd", "otp"]).await;
+    let browser = app.staff_browser();
+    assert_eq!(browser.sign_in(&person).await.status(), 200);
+    let actor = format!("staff:{}", person.email);
+    let signed_in = details_by(&app, &actor, "staff.signed_in").await;
+    assert!(
+        signed_in[0].contains("no refresh token: roles held until the ID token expires"),
+        "{signed_in:?}"
+    );
+
+    app.advance(Duration::from_secs(9 * 60));
+    assert_eq!(browser.get("/staff").await.status(), 200);
+    app.advance(Duration::from_secs(61));
+    assert_eq!(
+        browser.get("/staff").await.status(),
+        303,
+        "the ID token expired: sign in again"
+    );
+    let ended = details_by(&app, &actor, "staff.session_ended").await;
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert!(ended[0].contains("gave no refresh token"), "{ended:?}");
 }
 
 #[tokio::test]

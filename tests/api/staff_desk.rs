@@ -234,12 +234,7 @@ async fn the_desk_needs_a_session_in_the_support_group_and_its_csrf_token() {
     assert_eq!(refused.status(), 403);
     assert!(refused.text().await.unwrap().contains("do not include"));
     let path = format!("/staff/recoveries/{}", uuid::Uuid::new_v4());
-    let refused = auditor
-        .http
-        .get(format!("{}{path}", auditor.base))
-        .send()
-        .await
-        .unwrap();
+    let refused = auditor.get(&path).await;
     assert_eq!(refused.status(), 403);
 
     // An agent's form without the session's token does nothing.
@@ -267,12 +262,7 @@ async fn the_desk_needs_a_session_in_the_support_group_and_its_csrf_token() {
     let stranger = app.staff_browser();
     let refused = stranger.find(&csrf, &user.username).await;
     assert_eq!(refused.status(), 401);
-    let sent = stranger
-        .http
-        .get(format!("{}{path}", stranger.base))
-        .send()
-        .await
-        .unwrap();
+    let sent = stranger.get(&path).await;
     assert_eq!(sent.status(), 303);
     assert_eq!(sent.headers()["location"], "/staff");
 

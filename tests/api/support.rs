@@ -358,12 +358,22 @@ async fn support_records_the_ticket_and_how_the_caller_was_verified() {
             .unwrap()
         }
     };
+    // The key that acted, by the first eight characters of its id.
+    let key_id: String = sqlx::query_scalar(
+        "SELECT left(replace(id::text, '-', ''), 8) FROM staff_keys WHERE key_hash = encode(sha256($1::bytea), 'hex')",
+    )
+    .bind(key.as_bytes())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!(
         detail(user.username.clone()).await,
-        "reason: lost phone; ticket: INC-77; caller verified: confirmed by their manager; through staff key"
+        format!("reason: lost phone; ticket: INC-77; caller verified: confirmed by their manager; through service account key {key_id}")
     );
     assert_eq!(
         detail(other.username.clone()).await,
-        "reason: lost phone; caller verified: not stated; through staff key"
+        format!(
+            "reason: lost phone; caller verified: not stated; through service account key {key_id}"
+        )
     );
 }

@@ -7,6 +7,7 @@
 // Test harness (not part of any real provider):
 //   POST /_harness/accounts {"sub", "email", "name", "preferred_username", "groups": [...],
 //                            "amr": ["pwd", "otp"]}   adds or replaces a staff account
+//   POST /_harness/accounts/remove {"sub"}  removes one: its refresh tokens are refused from then on
 //   GET  /interaction/:uid          the sign-in page: a form with one field, `login` (the sub)
 //   POST /interaction/:uid/login    signs that account in, with its `amr`, and goes on
 import { generateKeyPairSync } from 'node:crypto';
@@ -45,6 +46,13 @@ const provider = new Provider(issuer, {
   },
   // The requested scopes' claims go into the ID token too, as most company providers do.
   conformIdTokenClaims: false,
+  // A client allowed the refresh_token grant gets a refresh token with every code, as from
+  // Cognito and Keycloak (no offline_access scope asked); each use rotates it, as Okta and
+  // Auth0 do with rotation on: a used one redeemed again revokes the grant.
+  async issueRefreshToken(ctx, client) {
+    return client.grantTypeAllowed('refresh_token');
+  },
+  rotateRefreshToken: () => true,
   async findAccount(ctx, sub) {
     const account = accounts.get(sub);
     if (!account) return undefined;
@@ -92,6 +100,11 @@ provider.use(async (ctx, next) => {
   if (ctx.path === '/_harness/accounts' && ctx.method === 'POST') {
     const account = JSON.parse(await body(ctx.req));
     accounts.set(account.sub, account);
+    ctx.status = 204;
+    return;
+  }
+  if (ctx.path === '/_harness/accounts/remove' && ctx.method === 'POST') {
+    accounts.delete(JSON.parse(await body(ctx.req)).sub);
     ctx.status = 204;
     return;
   }

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditFilter, AuditRecord, Checkpoint, Verification};
-use crate::domain::{parse_instant, Agent, NameKeys, Username};
+use crate::domain::{parse_instant, NameKeys, Username};
 use crate::routes::auth::{Auditor, StaffAuthErrors};
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
@@ -151,14 +151,8 @@ pub async fn events(
     names: web::Data<NameKeys>,
 ) -> Result<HttpResponse, ApiError> {
     let (filter, limit) = query.filter(&names).map_err(ApiError::invalid_request)?;
-    let events = audit::read_events(
-        &db,
-        &Agent::key(auditor.name),
-        &client_info(&req),
-        &filter,
-        limit,
-    )
-    .await?;
+    let events =
+        audit::read_events(&db, &auditor.agent(), &client_info(&req), &filter, limit).await?;
     let next = (events.len() as i64 == limit)
         .then(|| events.last().map(|e| e.seq.to_string()))
         .flatten();
@@ -189,8 +183,7 @@ pub async fn verify(
     Auditor(auditor): Auditor,
     db: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let verification =
-        audit::verify_for(&db, &Agent::key(auditor.name), &client_info(&req)).await?;
+    let verification = audit::verify_for(&db, &auditor.agent(), &client_info(&req)).await?;
     Ok(HttpResponse::Ok().json(verification))
 }
 
@@ -215,7 +208,7 @@ pub async fn checkpoint(
     let signed = audit::checkpoint_for(
         &db,
         &signing.signing_key,
-        &Agent::key(auditor.name),
+        &auditor.agent(),
         &client_info(&req),
     )
     .await?;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::domain::{Agent, Justification, Username};
+use crate::domain::{Justification, Username};
 use crate::recovery::{self, RecoveryService};
 use crate::routes::auth::{StaffAuthErrors, Support};
 use crate::routes::client_info;
@@ -138,12 +138,7 @@ pub async fn start(
     let username = parse_username(&body.username)?;
     let grounds = body.grounds()?;
     let queued = service
-        .request_for_user(
-            &Agent::key(staff.name),
-            username,
-            grounds,
-            client_info(&req),
-        )
+        .request_for_user(&staff.agent(), username, grounds, client_info(&req))
         .await?;
     Ok(HttpResponse::Accepted().json(Queued::from(queued)))
 }
@@ -186,7 +181,7 @@ pub async fn list(
         .ok_or_else(|| ApiError::invalid_request("The `username` query parameter is required."))?;
     let username = parse_username(username)?;
     let recoveries = service
-        .recoveries_of(&Agent::key(staff.name), &username, &client_info(&req))
+        .recoveries_of(&staff.agent(), &username, &client_info(&req))
         .await?
         .into_iter()
         .map(RecoverySummary::from)
@@ -219,7 +214,7 @@ pub async fn cancel(
         )
     })?;
     let recovery = service
-        .cancel(&Agent::key(staff.name), id, &client_info(&req))
+        .cancel(&staff.agent(), id, &client_info(&req))
         .await?;
     Ok(HttpResponse::Ok().json(RecoverySummary::from(recovery)))
 }
@@ -258,12 +253,7 @@ pub async fn unlock(
     let username = parse_username(&body.username)?;
     let grounds = body.grounds()?;
     let failures_cleared = service
-        .clear_lock(
-            &Agent::key(staff.name),
-            username,
-            &grounds,
-            &client_info(&req),
-        )
+        .clear_lock(&staff.agent(), username, &grounds, &client_info(&req))
         .await?;
     Ok(HttpResponse::Ok().json(LockCleared {
         status: "cleared",

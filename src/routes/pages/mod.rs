@@ -6,6 +6,7 @@ pub mod auditors;
 pub mod cancel;
 pub mod desk;
 pub mod recover;
+pub mod service_accounts;
 mod session;
 pub mod staff;
 mod text;

@@ -78,7 +78,8 @@ impl TestApp {
     pub async fn staff_key(&self, name: &str, role: &str) -> String {
         use secrecy::ExposeSecret;
         let name = mfa_recovery::domain::StaffName::parse(name).unwrap();
-        let key = mfa_recovery::staff::add(&self.db, &name, role.parse().unwrap(), None)
+        let made_by = mfa_recovery::domain::Provenance::parse("the test's setup", None).unwrap();
+        let key = mfa_recovery::staff::add(&self.db, &name, role.parse().unwrap(), None, &made_by)
             .await
             .unwrap();
         key.expose_secret().to_owned()
@@ -86,12 +87,23 @@ impl TestApp {
 
     /// Runs the real binary's command line against this app's database.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_mfa-recovery"))
+        self.cli_as(None, args)
+    }
+
+    /// `cli`, run by the operating-system account `user` (`USER`; no `SUDO_USER`).
+    pub fn cli_as(&self, user: Option<&str>, args: &[&str]) -> std::process::Output {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mfa-recovery"));
+        command
             .args(args)
             .env("DATABASE_URL", &self.db_url)
-            .env("RUST_LOG", "warn")
-            .output()
-            .expect("the binary runs")
+            .env("RUST_LOG", "warn");
+        if let Some(user) = user {
+            command
+                .env("USER", user)
+                .env_remove("SUDO_USER")
+                .env_remove("LOGNAME");
+        }
+        command.output().expect("the binary runs")
     }
 
     pub async fn get_with_key(&self, path: &str, key: &str) -> reqwest::Response {

@@ -39,7 +39,7 @@ impl TestApp {
     /// Settings that give a binary a staff console of its own: a listener at a free port and
     /// a client registered for it at the test provider.
     pub async fn staff_console_settings(&self) -> Vec<(String, String)> {
-        super::staff_console::settings(&self.env.oidc_issuer).await
+        super::staff_console::settings(&self.env.oidc_issuer, true).await
     }
 
     /// As `start_binary_on`, logging at `rust_log` (such as `debug`: every crate's debug events,

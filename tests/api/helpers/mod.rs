@@ -84,6 +84,9 @@ pub struct AppOptions {
     pub case_insensitive: bool,
     /// The staff console on a listener of its own, signing in through the test OpenID provider.
     pub staff_console: bool,
+    /// The console's client at the provider may not use refresh tokens (as at Google without
+    /// offline access).
+    pub staff_without_refresh: bool,
     /// Setting overrides, by environment-variable name.
     pub env: Vec<(&'static str, String)>,
 }
@@ -96,6 +99,7 @@ impl Default for AppOptions {
             client_secret: false,
             case_insensitive: false,
             staff_console: false,
+            staff_without_refresh: false,
             env: Vec::new(),
         }
     }
@@ -131,6 +135,13 @@ impl AppOptions {
     /// own registered at the test OpenID provider.
     pub fn staff_console(mut self) -> Self {
         self.staff_console = true;
+        self
+    }
+
+    /// The staff console, whose client the provider gives no refresh token.
+    pub fn staff_console_without_refresh(mut self) -> Self {
+        self.staff_console = true;
+        self.staff_without_refresh = true;
         self
     }
 
@@ -263,7 +274,9 @@ impl TestApp {
             vars.insert("COGNITO_CLIENT_SECRET".to_owned(), secret.clone());
         }
         if options.staff_console {
-            vars.extend(staff_console::settings(&env.oidc_issuer).await);
+            vars.extend(
+                staff_console::settings(&env.oidc_issuer, !options.staff_without_refresh).await,
+            );
         }
         for (k, v) in options.env {
             vars.insert(k.to_owned(), v);

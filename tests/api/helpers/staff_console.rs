@@ -5,8 +5,8 @@
 use super::*;
 
 /// Settings that turn the console on, on a listener of its own at a free loopback port, with a
-/// client registered for its callback at the provider.
-pub(super) async fn settings(issuer: &str) -> Vec<(String, String)> {
+/// client registered for its callback at the provider (allowed refresh tokens when `refresh`).
+pub(super) async fn settings(issuer: &str, refresh: bool) -> Vec<(String, String)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -17,7 +17,11 @@ pub(super) async fn settings(issuer: &str) -> Vec<(String, String)> {
         .post(format!("{issuer}/reg"))
         .json(&serde_json::json!({
             "redirect_uris": [format!("{base}/staff/callback")],
-            "grant_types": ["authorization_code"],
+            "grant_types": if refresh {
+                vec!["authorization_code", "refresh_token"]
+            } else {
+                vec!["authorization_code"]
+            },
             "response_types": ["code"],
             "token_endpoint_auth_method": "client_secret_basic",
         }))
@@ -67,17 +71,7 @@ impl TestApp {
     pub async fn staff_account(&self, groups: &[&str], amr: &[&str]) -> StaffAccount {
         let sub = format!("staff-{}", uuid::Uuid::new_v4().simple());
         let email = format!("{sub}+desk@corp.example");
-        reqwest::Client::new()
-            .post(format!("{}/_harness/accounts", self.env.oidc_issuer))
-            .json(&serde_json::json!({
-                "sub": sub, "email": email, "name": "Zoë Desk",
-                "groups": groups, "amr": amr,
-            }))
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap();
+        self.put_staff_account(&sub, &email, groups, amr).await;
         StaffAccount { sub, email }
     }
 
@@ -90,6 +84,39 @@ impl TestApp {
         assert_eq!(page.status(), 200);
         let csrf = StaffBrowser::csrf(&page.text().await.unwrap());
         (browser, csrf, person.email)
+    }
+
+    /// Puts `account` in `groups` at the provider (or in none), as the company's administrator
+    /// would.
+    pub async fn set_staff_groups(&self, account: &StaffAccount, groups: &[&str]) {
+        self.put_staff_account(&account.sub, &account.email, groups, &["pwd", "otp"])
+            .await;
+    }
+
+    /// Removes `account` from the provider (a person who left the company).
+    pub async fn remove_staff_account(&self, account: &StaffAccount) {
+        reqwest::Client::new()
+            .post(format!("{}/_harness/accounts/remove", self.env.oidc_issuer))
+            .json(&serde_json::json!({ "sub": account.sub }))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+    }
+
+    async fn put_staff_account(&self, sub: &str, email: &str, groups: &[&str], amr: &[&str]) {
+        reqwest::Client::new()
+            .post(format!("{}/_harness/accounts", self.env.oidc_issuer))
+            .json(&serde_json::json!({
+                "sub": sub, "email": email, "name": "Zoë Desk",
+                "groups": groups, "amr": amr,
+            }))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
     }
 
     pub fn staff_browser(&self) -> StaffBrowser {
@@ -129,14 +156,18 @@ impl StaffBrowser {
         panic!("more than 10 redirects");
     }
 
-    /// Opens `/staff`: the console, or (signed out) the provider's sign-in page.
-    pub async fn open(&self) -> reqwest::Response {
-        let response = self
-            .http
-            .get(format!("{}/staff", self.base))
+    /// `GET path` in the console, its redirects not followed.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Opens `/staff`: the console, or (signed out) the provider's sign-in page.
+    pub async fn open(&self) -> reqwest::Response {
+        let response = self.get("/staff").await;
         self.follow(response).await
     }
 

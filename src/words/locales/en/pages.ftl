@@ -147,6 +147,22 @@ page-staff-download-hint = The events of this filter, at most 10,000 (mfa-recove
 page-staff-download-csv = Download CSV
 page-staff-download-jsonl = Download JSON lines
 page-staff-open-audit = Read the audit log
+page-staff-open-keys = Service accounts and who created them
+page-staff-keys-title = Service accounts
+page-staff-keys-intro = Integrations use the support and audit APIs with the keys of named service accounts. Each key is listed with who created it and what for. The audit log names the key by the same eight characters beside everything done with it. Keys are created and revoked with mfa-recovery staff add and staff revoke.
+page-staff-keys-none = No service account has a key.
+page-staff-keys-cut = Only the newest 500 keys are listed.
+page-staff-key-id = Key
+page-staff-key-role = Role
+page-staff-key-created = Created
+page-staff-key-created-by = Created by
+page-staff-key-created-by-unknown = Not recorded (created before this was kept)
+page-staff-key-purpose = For
+page-staff-key-state = State
+page-staff-key-active = Active, with no expiry
+page-staff-key-active-until = Active until { $at }
+page-staff-key-expired = Expired at { $at }
+page-staff-key-revoked = Revoked at { $at }
 page-staff-chain-intact = The chain is intact: { $events ->
     [one] one event
    *[other] { $events } events
