@@ -3,7 +3,8 @@
 # PostgreSQL 15 server, Chromium and chromedriver (Debian packages), moto's AWS emulator
 # (PyPI, in ./.venv) and the OpenID provider the staff console's tests sign in with
 # (oidc-provider from the npm registry, pinned by tests/oidc/package-lock.json, with the
-# machine's Node.js). No browser or driver is downloaded from anywhere else.
+# machine's Node.js), and axe-core for the browser tests' accessibility checks (npm, pinned by
+# tests/browser/package-lock.json). No browser or driver is downloaded from anywhere else.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,4 +43,11 @@ if ! cmp -s tests/oidc/package-lock.json tests/oidc/node_modules/.installed 2>/d
   echo "install-deps: installing oidc-provider into tests/oidc/node_modules (npm ci)" >&2
   (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   cp tests/oidc/package-lock.json tests/oidc/node_modules/.installed
+fi
+
+# axe-core, which the browser tests inject into each page: exactly the lock file's version.
+if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.installed 2>/dev/null; then
+  echo "install-deps: installing axe-core into tests/browser/node_modules (npm ci)" >&2
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp tests/browser/package-lock.json tests/browser/node_modules/.installed
 fi

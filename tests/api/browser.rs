@@ -1,7 +1,8 @@
 //! The journey of a person who lost their phone, in a real browser: headless Chromium driven
 //! over WebDriver by chromedriver (Debian's `chromium` and `chromium-driver`, installed by
-//! scripts/install-deps.sh; nothing is downloaded), at a phone-sized window. Each page's
-//! screenshot is written under target/screenshots/ for a person to look at.
+//! scripts/install-deps.sh; nothing is downloaded), at a phone-sized window. Each page the tests
+//! visit is checked by axe-core (WCAG 2.2 A and AA) at a phone's and a desktop's size, and its
+//! screenshots are written under target/screenshots/ for a person to look at.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -9,6 +10,25 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 use crate::helpers::{eventually, totp_now, AppOptions, TestApp};
+
+/// The window's size: a phone's (a 6.1-inch screen, in CSS pixels).
+const PHONE: (u32, u32) = (390, 844);
+
+/// axe-core's script, from the npm registry (pinned by tests/browser/package-lock.json;
+/// scripts/install-deps.sh installs it).
+fn axe_source() -> &'static str {
+    static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/browser/node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (scripts/install-deps.sh installs axe-core)",
+                path.display()
+            )
+        })
+    })
+}
 
 struct Browser {
     client: Client,
@@ -70,7 +90,7 @@ impl Browser {
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     // A phone-sized window.
-                    "--window-size=390,844",
+                    format!("--window-size={},{}", PHONE.0, PHONE.1),
                     // This machine has no network: no background connections to try.
                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
                     "--disable-sync", "--disable-quic",
@@ -99,6 +119,49 @@ impl Browser {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// The page as people see it: screenshots at a phone's size and a desktop's
+    /// (`target/screenshots/<name>.png`, `<name>-desktop.png`), and axe-core's WCAG 2.2 A and
+    /// AA rules at both, failing on any violation.
+    async fn look(&self, name: &str) {
+        self.screenshot(name).await;
+        self.accessible(&format!("{name} (phone)")).await;
+        self.client.set_window_size(1280, 900).await.unwrap();
+        self.screenshot(&format!("{name}-desktop")).await;
+        self.accessible(&format!("{name} (desktop)")).await;
+        self.client.set_window_size(PHONE.0, PHONE.1).await.unwrap();
+    }
+
+    /// Runs axe-core in the page (injected over WebDriver: nothing is served for it, and the
+    /// page's CSP stays as it is) with the WCAG 2.0, 2.1 and 2.2 A and AA rules; fails naming
+    /// each violation and where it is.
+    async fn accessible(&self, page: &str) {
+        self.client
+            .execute(axe_source(), vec![])
+            .await
+            .expect("axe-core loads into the page");
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                axe.run(document, {
+                    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+                    resultTypes: ['violations'],
+                }).then(
+                    r => done(r.violations.map(v => `${v.id} (${v.impact}): ${v.help}, at ${v.nodes.map(n => n.target.join(' ')).join('; ')}`)),
+                    e => done([`axe-core failed: ${e}`]),
+                );"#,
+                vec![],
+            )
+            .await
+            .expect("axe-core runs");
+        let violations: Vec<String> = serde_json::from_value(found).unwrap();
+        assert!(
+            violations.is_empty(),
+            "{page}: WCAG 2.2 A/AA violations:\n{}",
+            violations.join("\n")
+        );
     }
 
     async fn fill(&self, field: &str, value: &str) {
@@ -182,11 +245,11 @@ async fn a_person_recovers_and_enrols_a_new_authenticator_with_nothing_but_a_bro
     let c = &browser.client;
 
     c.goto(&format!("{}/recover", app.address)).await.unwrap();
-    browser.screenshot("1-recover").await;
+    browser.look("1-recover").await;
     browser.fill("username", &user.username).await;
     browser.submit().await;
     assert_eq!(browser.h1().await, "Check your email");
-    browser.screenshot("2-check-email").await;
+    browser.look("2-check-email").await;
 
     let code = app.wait_for_email(&user.email, 1).await.code();
     browser
@@ -231,7 +294,7 @@ async fn a_person_recovers_and_enrols_a_new_authenticator_with_nothing_but_a_bro
         !c.current_url().await.unwrap().as_str().contains(&secret),
         "no secret in the URL"
     );
-    browser.screenshot("3-enrol").await;
+    browser.look("3-enrol").await;
 
     // The confirmation was answered with a redirect: a refresh shows the same new
     // authenticator and posts nothing again (no attempt spent, nothing audited as wrong).
@@ -259,7 +322,7 @@ async fn a_person_recovers_and_enrols_a_new_authenticator_with_nothing_but_a_bro
         .await
         .expect("an error");
     assert!(alert.text().await.unwrap().contains("does not match"));
-    browser.screenshot("4-enrol-wrong-code").await;
+    browser.look("4-enrol-wrong-code").await;
 
     browser.fill("totp_code", &totp_now(&secret)).await;
     browser.submit().await;
@@ -268,7 +331,7 @@ async fn a_person_recovers_and_enrols_a_new_authenticator_with_nothing_but_a_bro
         .find(Locator::Css("a[href=\"https://app.example.com/sign-in\"]"))
         .await;
     assert!(sign_in.is_ok(), "a link to the app's sign-in");
-    browser.screenshot("5-enrolled").await;
+    browser.look("5-enrolled").await;
 
     // A page cookie captured during the enrollment shows no secret once it is over.
     c.delete_all_cookies().await.unwrap();
@@ -316,7 +379,7 @@ async fn the_page_after_an_unknown_name_is_the_page_after_a_known_one() {
             .unwrap();
         pages.push(html.replace(name, "NAME").replace(&csrf, "CSRF"));
     }
-    browser.screenshot("unknown-name").await;
+    browser.look("unknown-name").await;
     browser.close().await;
     assert_eq!(pages[0], pages[1]);
 }
@@ -420,7 +483,7 @@ async fn the_code_emails_link_lets_someone_who_has_a_code_confirm_in_another_bro
         .await
         .split_whitespace()
         .collect();
-    browser.screenshot("code-from-the-email-link").await;
+    browser.look("code-from-the-email-link").await;
     browser.close().await;
     assert_eq!(secret.len(), 32);
     // Typing the name there did not ask for a new code: the one emailed still was the only one.
@@ -468,7 +531,7 @@ async fn the_support_desk_an_approver_and_an_auditor_do_their_jobs_in_the_browse
 
     // The agent finds the user by email and starts a recovery with their grounds.
     browser.staff_sign_in(&base, &agent).await;
-    browser.screenshot("staff-1-console").await;
+    browser.look("staff-1-console").await;
     // The console's listener serves the pages' stylesheet too (a page without it is unusable
     // on a phone).
     let width = c
@@ -487,7 +550,7 @@ async fn the_support_desk_an_approver_and_an_auditor_do_their_jobs_in_the_browse
         .text_of("user-factors")
         .await
         .contains("Authenticator app (TOTP)"));
-    browser.screenshot("staff-2-user").await;
+    browser.look("staff-2-user").await;
     browser.fill("reason", "lost phone on a train").await;
     browser.fill("ticket", "INC-31337").await;
     c.find(Locator::Css(
@@ -503,7 +566,7 @@ async fn the_support_desk_an_approver_and_an_auditor_do_their_jobs_in_the_browse
         browser.text_of("recovery-status").await,
         "awaiting_approval"
     );
-    browser.screenshot("staff-3-recovery").await;
+    browser.look("staff-3-recovery").await;
     app.run_pending_jobs().await;
     assert!(
         app.emails_to(&user.email).await.is_empty(),
@@ -513,7 +576,7 @@ async fn the_support_desk_an_approver_and_an_auditor_do_their_jobs_in_the_browse
     // A second person approves it; only then does the code go out.
     browser.staff_sign_in(&base, &approver).await;
     c.goto(&format!("{base}/staff/approvals")).await.unwrap();
-    browser.screenshot("staff-4-approvals").await;
+    browser.look("staff-4-approvals").await;
     browser.click_through("[data-testid=\"approve\"]").await;
     let code = app.wait_for_email(&user.email, 1).await.code();
     assert_eq!(
@@ -530,7 +593,7 @@ async fn the_support_desk_an_approver_and_an_auditor_do_their_jobs_in_the_browse
     browser.click_through("a[href=\"/staff/audit\"]").await;
     browser.fill("username", &user.username).await;
     browser.submit().await;
-    browser.screenshot("staff-5-audit").await;
+    browser.look("staff-5-audit").await;
     let rows = c
         .find_all(Locator::Css("[data-testid=\"audit-event\"]"))
         .await
@@ -557,5 +620,22 @@ async fn the_support_desk_an_approver_and_an_auditor_do_their_jobs_in_the_browse
         .text_of("chain-state")
         .await
         .contains("The chain is intact"));
+
+    // The service accounts integrations use, with who created them.
+    app.staff_key("siem-export", "auditor").await;
+    c.goto(&format!("{base}/staff")).await.unwrap();
+    browser
+        .click_through("a[href=\"/staff/service-accounts\"]")
+        .await;
+    assert_eq!(browser.text_of("created-by").await, "the test's setup");
+    browser.look("staff-6-service-accounts").await;
+    // A page of another role says so, with the way back.
+    c.goto(&format!("{base}/staff/approvals")).await.unwrap();
+    browser.look("staff-7-not-in-group").await;
+    c.goto(&format!("{base}/staff")).await.unwrap();
+    browser
+        .click_through("form[action=\"/staff/sign-out\"] button")
+        .await;
+    browser.look("staff-8-signed-out").await;
     browser.close().await;
 }
