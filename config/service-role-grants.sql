@@ -1,11 +1,14 @@
 -- Least privilege for the role the service runs as (here `mfa_recovery`), applied by the owner
--- role after `mfa-recovery migrate`. The audit log gets no UPDATE, DELETE or TRUNCATE; the
--- append-only triggers and the hash chain guard against everyone else.
-GRANT SELECT, INSERT ON audit_events TO mfa_recovery;
-GRANT USAGE ON SEQUENCE audit_events_seq_seq TO mfa_recovery;
--- Events are recorded pending, then moved into the chain by the sequencer (never updated).
-GRANT SELECT, INSERT, DELETE ON audit_pending TO mfa_recovery;
+-- role after `mfa-recovery migrate`; this is the whole list (`doctor` warns about any grant
+-- beyond it). The service records audit events (INSERT into audit_pending; the database stamps
+-- their time) and reads the log. Only audit_chain_pending(), which runs as the owner, moves
+-- pending events into the chain and computes their hashes: the serving role can neither delete
+-- a pending event nor write the chain itself. The append-only triggers and the hash chain guard
+-- against everyone else.
+GRANT SELECT ON audit_events TO mfa_recovery;
+GRANT SELECT, INSERT ON audit_pending TO mfa_recovery;
 GRANT USAGE ON SEQUENCE audit_pending_id_seq TO mfa_recovery;
+GRANT EXECUTE ON FUNCTION audit_chain_pending(integer) TO mfa_recovery;
 GRANT SELECT, INSERT, UPDATE ON recoveries, jobs, enrollments TO mfa_recovery;
 -- Staff keys are added and revoked by the owner (the CLI); the service only reads them.
 GRANT SELECT ON staff_keys TO mfa_recovery;

@@ -569,6 +569,18 @@ pub fn database_role(privileges: &RolePrivileges) -> Finding {
             format!("{role} has every privilege the service needs, and {how}: it could rewrite the audit log (the hash chain would still show it)"),
         )
         .fix(format!("run the service as a role of its own with only these grants: {grants}")),
+        None if !privileges.extra.is_empty() => {
+            let extra: Vec<String> = privileges.extra.iter().map(|g| g.to_string()).collect();
+            finding(
+                Level::Warn,
+                "database role",
+                format!(
+                    "{role} has every privilege the service needs, cannot rewrite the audit log, and holds more than it needs: {}",
+                    extra.join(", ")
+                ),
+            )
+            .fix("revoke them: config/service-role-grants.sql is the whole list")
+        }
         None => finding(
             Level::Ok,
             "database role",
@@ -724,14 +736,15 @@ mod tests {
 
     #[test]
     fn a_missing_grant_is_fatal_and_a_role_that_could_rewrite_the_audit_log_a_warning() {
-        use crate::store::role::Grant;
+        use crate::store::role::{Grant, ObjectKind};
         let mut role = RolePrivileges {
             role: "svc".into(),
             missing: vec![Grant {
                 privilege: "UPDATE".into(),
                 object: "jobs".into(),
-                sequence: false,
+                kind: ObjectKind::Table,
             }],
+            extra: Vec::new(),
             rewrites_audit: None,
         };
         let found = database_role(&role);
@@ -742,6 +755,19 @@ mod tests {
         );
         role.missing.clear();
         assert_eq!(database_role(&role).level, Level::Ok);
+        role.extra.push(Grant {
+            privilege: "DELETE".into(),
+            object: "rate_limits_archive".into(),
+            kind: ObjectKind::Table,
+        });
+        let found = database_role(&role);
+        assert_eq!(found.level, Level::Warn);
+        assert!(
+            found
+                .detail
+                .contains("holds more than it needs: DELETE on rate_limits_archive"),
+            "{found:?}"
+        );
         role.rewrites_audit = Some("is a superuser");
         assert_eq!(database_role(&role).level, Level::Warn);
     }

@@ -407,6 +407,9 @@ impl Application {
             stop.clone(),
         ))));
         let liveness = web::Data::from(liveness);
+        let chain_watch = web::Data::new(audit::ChainWatch {
+            max_wait: settings.worker.audit_pending_max,
+        });
 
         let db = web::Data::new(db);
         let rules = web::Data::new(settings.recovery.clone());
@@ -420,8 +423,12 @@ impl Application {
             sign_in_url: settings.recovery.app_sign_in_url.clone(),
         });
         let cors_origins = settings.recovery.cors_allowed_origins.clone();
-        let (admin_service, admin_db, admin_liveness) =
-            (service.clone(), db.clone(), liveness.clone());
+        let (admin_service, admin_db, admin_liveness, admin_chain_watch) = (
+            service.clone(),
+            db.clone(),
+            liveness.clone(),
+            chain_watch.clone(),
+        );
         let staff_here = staff_listener.is_none();
         // What every listener that serves routes shares (the public one and the staff one).
         let shared = move |cfg: &mut web::ServiceConfig| {
@@ -443,6 +450,7 @@ impl Application {
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .configure(shared.clone())
                 .app_data(liveness.clone())
+                .app_data(chain_watch.clone())
                 .configure(|cfg| routes::configure(cfg, &cors_origins))
                 .configure(|cfg| {
                     if staff_here {
@@ -480,6 +488,7 @@ impl Application {
                 .app_data(admin_service.clone())
                 .app_data(admin_db.clone())
                 .app_data(admin_liveness.clone())
+                .app_data(admin_chain_watch.clone())
                 .configure(routes::configure_admin)
                 .default_service(web::to(routes::not_found))
         })

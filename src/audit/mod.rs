@@ -7,7 +7,7 @@ pub mod checkpoint;
 mod event;
 pub mod export;
 
-use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use futures::TryStreamExt;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
@@ -79,11 +79,9 @@ pub fn append_with<'a>(writes: &mut Writes<'a>, event: &AuditEvent<'a>) {
 
 /// Adds the recording of `events` to `writes` (one INSERT for all), in this order.
 pub fn append_each_with<'a>(writes: &mut Writes<'a>, events: &[AuditEvent<'a>]) {
-    let at = Utc::now().trunc_subsecs(6);
     let rows = events
         .iter()
         .map(|event| NewPendingRow {
-            at,
             action: event.action.as_str(),
             actor: event.actor.as_audit_string(),
             username: event.username,
@@ -101,49 +99,53 @@ pub fn append_each_with<'a>(writes: &mut Writes<'a>, events: &[AuditEvent<'a>]) 
 pub const CHAIN_BATCH: i64 = 1000;
 
 /// The sequencer's step: chains the oldest pending events (at most `CHAIN_BATCH`) after the
-/// chain's committed end, in one transaction under the chain's lock. Returns how many it
-/// chained; 0 as well when another sequencer holds the lock (it is chaining them).
+/// chain's committed end, in one transaction under the chain's lock. The database does it
+/// (`audit_chain_pending`, which runs as the schema's owner and computes each hash as
+/// `chain_hash` does): the service's role can record events, not chain, delete or forge them.
+/// Returns how many it chained; 0 as well when another sequencer holds the lock.
 pub async fn chain_pending(db: &PgPool) -> Result<usize, sqlx::Error> {
     // Idle: one query, no transaction or lock.
     if !store::any_pending(db).await? {
         return Ok(0);
     }
     let mut tx = db.begin().await?;
-    if !store::try_lock_chain(&mut tx).await? {
-        return Ok(0);
-    }
-    let pending = store::take_pending(&mut tx, CHAIN_BATCH).await?;
-    if pending.is_empty() {
-        return Ok(0);
-    }
-    let last = store::last(&mut tx).await?;
-    let seqs = store::next_seqs(&mut tx, pending.len() as i64).await?;
-    let mut previous = last
-        .map(|(_, hash)| hash)
-        .unwrap_or_else(|| GENESIS.to_owned());
-    let mut hashes = Vec::with_capacity(pending.len());
-    for (event, seq) in pending.iter().zip(&seqs) {
-        let hash = chain_hash(
-            &previous,
-            &Unsealed {
-                seq: *seq,
-                at: event.at,
-                action: &event.action,
-                actor: &event.actor,
-                username: event.username.as_deref(),
-                recovery_id: event.recovery_id,
-                ip: event.ip.as_deref(),
-                user_agent: event.user_agent.as_deref(),
-                outcome: &event.outcome,
-                detail: event.detail.as_deref(),
-            },
-        );
-        previous.clone_from(&hash);
-        hashes.push(hash);
-    }
-    store::insert_chained(&mut tx, &pending, &seqs, &hashes).await?;
+    let chained = store::chain_pending(&mut tx, CHAIN_BATCH).await?;
     tx.commit().await?;
-    Ok(pending.len())
+    Ok(chained)
+}
+
+/// The metric of how long the oldest event has waited to be chained (deploy/prometheus's alert
+/// rule reads it).
+pub const PENDING_AGE_METRIC: &str = "audit_pending_oldest_seconds";
+
+/// Watches the sequencer from outside: an event that waits too long to be chained means the
+/// sequencer is stuck, or a session holds the chain's lock to keep events out of it.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainWatch {
+    /// Past this, `/readyz` says not ready (`AUDIT_PENDING_MAX_SECONDS`).
+    pub max_wait: std::time::Duration,
+}
+
+impl ChainWatch {
+    /// How long (seconds) the oldest pending event has waited at `now`, 0 when none; sets the
+    /// gauge `audit_pending_oldest_seconds`.
+    pub async fn waited(db: &PgPool, now: DateTime<Utc>) -> Result<f64, sqlx::Error> {
+        let waited = store::oldest_pending_at(db).await?.map_or(0.0, |at| {
+            (now - at).num_milliseconds().max(0) as f64 / 1000.0
+        });
+        metrics::gauge!(PENDING_AGE_METRIC).set(waited);
+        Ok(waited)
+    }
+
+    /// How long the oldest pending event has waited, when that is longer than allowed.
+    pub async fn stalled(
+        &self,
+        db: &PgPool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<f64>, sqlx::Error> {
+        let waited = Self::waited(db, now).await?;
+        Ok((waited > self.max_wait.as_secs_f64()).then_some(waited))
+    }
 }
 
 /// Chains every pending event now (what the sequencer does over time), for tests and the final

@@ -4,6 +4,7 @@ use sqlx::PgPool;
 
 use super::presentation::ProblemCode;
 use super::problem::{ApiError, Problem};
+use crate::audit::ChainWatch;
 
 /// The process is alive.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Alive")))]
@@ -12,16 +13,17 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// The service can do its work: the database answers (within 2 s), its background loops (job
-/// loops, retention, audit sequencer) and request writers run, and Cognito lets it read its
-/// user pool.
+/// loops, retention, audit sequencer) and request writers run, no audit event has waited too
+/// long to be chained, and Cognito lets it read its user pool.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses(
     (status = 200, description = "Ready"),
-    (status = 503, description = "`not_ready`: the database does not answer, a background loop or the request writers stopped, or the user pool cannot be read", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "`not_ready`: the database does not answer, a background loop or the request writers stopped, an audit event has waited longer than `AUDIT_PENDING_MAX_SECONDS` to be chained, or the user pool cannot be read", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn readyz(
     db: web::Data<PgPool>,
     service: web::Data<crate::recovery::RecoveryService>,
     liveness: web::Data<crate::worker::Liveness>,
+    chain: web::Data<ChainWatch>,
 ) -> HttpResponse {
     let answered = tokio::time::timeout(
         std::time::Duration::from_secs(2),
@@ -45,6 +47,16 @@ pub async fn readyz(
     if !service.accepts_requests() {
         return not_ready("The service's request writers stopped: restart it.");
     }
+    match chain.stalled(&db, service.now()).await {
+        Ok(Some(waited)) => {
+            return not_ready(&format!(
+                "An audit event has waited {waited:.0} s to be chained (AUDIT_PENDING_MAX_SECONDS is {}): the audit sequencer is stuck, or a database session holds the chain's lock.",
+                chain.max_wait.as_secs()
+            ))
+        }
+        Ok(None) => {}
+        Err(_) => return not_ready("The database does not answer."),
+    }
     if !service.readiness().pool_readable().await {
         return not_ready("Cognito refuses to let the service read its user pool: check COGNITO_USER_POOL_ID, AWS_REGION and the IAM policy.");
     }
@@ -53,9 +65,15 @@ pub async fn readyz(
 
 /// Prometheus text exposition of the process's metrics, with the queue and email-budget gauges
 /// read from the database at scrape time.
-pub async fn metrics(service: web::Data<crate::recovery::RecoveryService>) -> HttpResponse {
+pub async fn metrics(
+    service: web::Data<crate::recovery::RecoveryService>,
+    db: web::Data<PgPool>,
+) -> HttpResponse {
     if let Err(err) = service.observe_gauges().await {
         super::problem::log_unexpected("reading the gauges for /metrics failed", &err);
+    }
+    if let Err(err) = ChainWatch::waited(&db, service.now()).await {
+        super::problem::log_unexpected("reading the audit chain's lag for /metrics failed", &err);
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -12,6 +12,8 @@ pub struct WorkerSettings {
     /// How often the sequencer chains recorded audit events: the longest an event waits to be
     /// chained, give or take one batch.
     pub audit_chain_interval: Duration,
+    /// An event waiting longer than this to be chained makes `/readyz` say not ready.
+    pub audit_pending_max: Duration,
 }
 
 #[derive(Deserialize)]
@@ -21,6 +23,7 @@ pub(super) struct RawWorker {
     job_retry_base_seconds: u64,
     retention_interval_seconds: u64,
     audit_chain_interval_ms: u64,
+    audit_pending_max_seconds: u64,
 }
 
 impl TryFrom<RawWorker> for WorkerSettings {
@@ -44,6 +47,11 @@ impl TryFrom<RawWorker> for WorkerSettings {
                 "AUDIT_CHAIN_INTERVAL_MS",
                 raw.audit_chain_interval_ms,
                 10,
+            )?),
+            audit_pending_max: Duration::from_secs(at_least(
+                "AUDIT_PENDING_MAX_SECONDS",
+                raw.audit_pending_max_seconds,
+                5,
             )?),
         })
     }

@@ -1,5 +1,5 @@
-//! The audit log's SQL: recording events (pending), chaining them under the chain lock, and
-//! reading chained events back in `seq` order.
+//! The audit log's SQL: recording events (pending), having the database chain them (under the
+//! chain's lock, as the schema's owner), and reading chained events back in `seq` order.
 //! The rules (chaining, verification, who may read) live in `crate::audit`.
 
 use chrono::{DateTime, Utc};
@@ -25,24 +25,8 @@ pub struct AuditRow {
     pub hash: String,
 }
 
-/// An event recorded by a change, not chained yet.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PendingRow {
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    pub action: String,
-    pub actor: String,
-    pub username: Option<String>,
-    pub recovery_id: Option<Uuid>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub outcome: String,
-    pub detail: Option<String>,
-}
-
-/// An event to record.
+/// An event to record (the database stamps its time).
 pub struct NewPendingRow<'a> {
-    pub at: DateTime<Utc>,
     pub action: &'a str,
     pub actor: String,
     pub username: Option<&'a str>,
@@ -56,7 +40,6 @@ pub struct NewPendingRow<'a> {
 /// Adds the recording of events to `writes`: one plain INSERT (each column bound as one
 /// array), no lock. They are chained in the order given.
 pub fn insert_pending_with<'a>(writes: &mut Writes<'a>, rows: Vec<NewPendingRow<'a>>) {
-    let ats: Vec<DateTime<Utc>> = rows.iter().map(|r| r.at).collect();
     let actions: Vec<&str> = rows.iter().map(|r| r.action).collect();
     let usernames: Vec<Option<&str>> = rows.iter().map(|r| r.username).collect();
     let recovery_ids: Vec<Option<Uuid>> = rows.iter().map(|r| r.recovery_id).collect();
@@ -67,11 +50,9 @@ pub fn insert_pending_with<'a>(writes: &mut Writes<'a>, rows: Vec<NewPendingRow<
         rows.into_iter().map(|r| (r.actor, r.detail)).unzip();
     writes.add(|sql| {
         sql.push(
-            "INSERT INTO audit_pending (at, action, actor, username, recovery_id, ip, user_agent, outcome, detail)
+            "INSERT INTO audit_pending (action, actor, username, recovery_id, ip, user_agent, outcome, detail)
              SELECT * FROM unnest(",
         )
-        .push_bind(ats)
-        .push("::timestamptz[], ")
         .push_bind(actions)
         .push("::text[], ")
         .push_bind(actors)
@@ -91,48 +72,28 @@ pub fn insert_pending_with<'a>(writes: &mut Writes<'a>, rows: Vec<NewPendingRow<
     });
 }
 
-/// Records an event in the caller's transaction: one plain INSERT, no lock.
-pub async fn insert_pending(
-    conn: &mut PgConnection,
-    row: NewPendingRow<'_>,
-) -> Result<(), sqlx::Error> {
-    let mut writes = Writes::default();
-    insert_pending_with(&mut writes, vec![row]);
-    writes.execute(conn).await
-}
-
-/// The chain's lock: whoever chains holds it for its transaction, so that one sequencer at a
-/// time (in any instance) extends the chain from its committed end.
-const CHAIN_LOCK: i64 = 0x6d66_615f_6175_6469; // "mfa_audi"
-
-/// Takes the chain's lock for this transaction if it is free; `false` when another sequencer
-/// holds it (it is chaining: nothing to do here).
-pub async fn try_lock_chain(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-        .bind(CHAIN_LOCK)
+/// Chains the oldest pending events, at most `limit`, in the caller's transaction: the
+/// database's `audit_chain_pending` (the schema owner's, under the chain's lock, tried; 0 when
+/// another sequencer holds it). Returns how many it chained.
+pub async fn chain_pending(conn: &mut PgConnection, limit: i64) -> Result<usize, sqlx::Error> {
+    let chained: i32 = sqlx::query_scalar("SELECT audit_chain_pending($1)")
+        .bind(i32::try_from(limit).unwrap_or(i32::MAX))
         .fetch_one(conn)
-        .await
-}
-
-/// The oldest pending events (in the order they were recorded), at most `limit`. No row lock
-/// is needed: only the holder of the chain's lock reads and deletes pending events.
-pub async fn take_pending(
-    conn: &mut PgConnection,
-    limit: i64,
-) -> Result<Vec<PendingRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, at, action, actor, username, recovery_id, ip, user_agent, outcome, detail
-         FROM audit_pending ORDER BY id LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(conn)
-    .await
+        .await?;
+    Ok(usize::try_from(chained).unwrap_or(0))
 }
 
 /// Whether any event waits to be chained: one cheap query for an idle sequencer's tick.
 pub async fn any_pending(pool: &PgPool) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM audit_pending)")
         .fetch_one(pool)
+        .await
+}
+
+/// When the oldest event waiting to be chained was recorded (the database's time).
+pub async fn oldest_pending_at(pool: &PgPool) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT at FROM audit_pending ORDER BY id LIMIT 1")
+        .fetch_optional(pool)
         .await
 }
 
@@ -148,50 +109,6 @@ pub async fn last(conn: &mut PgConnection) -> Result<Option<(i64, String)>, sqlx
     sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
         .fetch_optional(conn)
         .await
-}
-
-/// Moves chained events from pending to the chain, in one statement each way.
-pub async fn insert_chained(
-    conn: &mut PgConnection,
-    pending: &[PendingRow],
-    seqs: &[i64],
-    hashes: &[String],
-) -> Result<(), sqlx::Error> {
-    let column = |f: fn(&PendingRow) -> Option<String>| pending.iter().map(f).collect::<Vec<_>>();
-    sqlx::query(
-        "INSERT INTO audit_events (seq, at, action, actor, username, recovery_id, ip, user_agent, outcome, detail, hash)
-         SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
-                              $6::uuid[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-         ORDER BY 1",
-    )
-    .bind(seqs)
-    .bind(pending.iter().map(|p| p.at).collect::<Vec<_>>())
-    .bind(column(|p| Some(p.action.clone())))
-    .bind(column(|p| Some(p.actor.clone())))
-    .bind(column(|p| p.username.clone()))
-    .bind(pending.iter().map(|p| p.recovery_id).collect::<Vec<_>>())
-    .bind(column(|p| p.ip.clone()))
-    .bind(column(|p| p.user_agent.clone()))
-    .bind(column(|p| Some(p.outcome.clone())))
-    .bind(column(|p| p.detail.clone()))
-    .bind(hashes)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM audit_pending WHERE id = ANY($1)")
-        .bind(pending.iter().map(|p| p.id).collect::<Vec<_>>())
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// `n` fresh seqs, in increasing order.
-pub async fn next_seqs(conn: &mut PgConnection, n: i64) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT nextval(pg_get_serial_sequence('audit_events', 'seq')) FROM generate_series(1, $1) ORDER BY 1",
-    )
-    .bind(n)
-    .fetch_all(conn)
-    .await
 }
 
 const COLUMNS: &str =

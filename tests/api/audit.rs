@@ -468,6 +468,157 @@ async fn the_service_runs_with_only_the_documented_grants_and_that_role_cannot_r
     limited.close().await;
 }
 
+/// The review's reproduction, with exactly the serving role's grants: hold the chain's lock so
+/// that a real reset's events stay pending, delete them, slip a backdated event into the chain,
+/// record one backdated. Each step is refused or stamped with the database's time, and the
+/// reset's events reach the chain, intact.
+#[tokio::test]
+async fn the_serving_role_can_neither_erase_pending_events_nor_forge_chained_ones() {
+    let app = TestApp::spawn().await;
+    let role_url = app.documented_role().await;
+    let attacker = sqlx::PgPool::connect(&role_url).await.unwrap();
+    let started: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT now()")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+
+    // The attacker holds the chain's lock: nothing is chained while they work.
+    let mut lock = attacker.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(7883095260043502697)")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let user = app.create_user().await;
+    let code = app.code_for(&user).await;
+    assert_eq!(
+        app.confirm(&user.username, &code, &user.password)
+            .await
+            .status(),
+        200
+    );
+    let pending = |db: sqlx::PgPool, username: String| async move {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM audit_pending WHERE username = $1 AND action = 'mfa.reset'",
+        )
+        .bind(username)
+        .fetch_one(&db)
+        .await
+        .unwrap()
+    };
+    assert_eq!(pending(app.db.clone(), user.username.clone()).await, 1);
+
+    let mut other = attacker.acquire().await.unwrap();
+    for forgery in [
+        format!(
+            "DELETE FROM audit_pending WHERE username = '{}'",
+            user.username
+        ),
+        "INSERT INTO audit_events (seq, at, action, actor, outcome, hash)
+         VALUES (999999, '2026-01-01T00:00:00Z', 'mfa.reset', 'staff:alice', 'success', 'x')"
+            .to_owned(),
+        "SELECT nextval('audit_events_seq_seq')".to_owned(),
+        "CREATE OR REPLACE FUNCTION audit_chain_pending(max_events integer) RETURNS integer
+         LANGUAGE sql AS 'SELECT 0'"
+            .to_owned(),
+    ] {
+        let refused = sqlx::query(&forgery).execute(&mut *other).await;
+        assert!(refused.is_err(), "the serving role may not: {forgery}");
+    }
+    // An event it records is stamped with the database's time, not the one it claims.
+    sqlx::query(
+        "INSERT INTO audit_pending (at, action, actor, outcome)
+         VALUES ('2026-01-01T00:00:00Z', 'support.approved', 'staff:alice', 'success')",
+    )
+    .execute(&mut *other)
+    .await
+    .unwrap();
+    let at: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT at FROM audit_pending WHERE actor = 'staff:alice'")
+            .fetch_one(&mut *other)
+            .await
+            .unwrap();
+    assert!(at >= started, "backdated to {at}");
+    drop(other);
+    lock.rollback().await.unwrap();
+
+    // The sequencer, as the serving role, chains everything: the reset is in the chain.
+    let chained: i32 = sqlx::query_scalar("SELECT audit_chain_pending(1000)")
+        .fetch_one(&attacker)
+        .await
+        .unwrap();
+    assert!(chained > 0);
+    app.chained().await;
+    assert_eq!(pending(app.db.clone(), user.username.clone()).await, 0);
+    assert!(app
+        .audit_trail(&user.username)
+        .await
+        .contains(&("mfa.reset".to_owned(), "success".to_owned())));
+    let verified: serde_json::Value = app
+        .get_with_key(
+            "/v1/audit/verify",
+            &app.staff_key("auditor", "auditor").await,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verified["intact"], true, "{verified}");
+    attacker.close().await;
+}
+
+/// The database computes each event's hash (as the schema's owner); the service and auditors
+/// verify it with `chain_hash`. Both must agree on every byte, awkward strings included.
+#[tokio::test]
+async fn the_database_hashes_an_event_exactly_as_the_verifier_does() {
+    let app = TestApp::spawn().await;
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-03T10:00:00.123456Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let awkward = [
+        None,
+        Some(""),
+        Some("plain"),
+        Some("quote \" backslash \\ slash /"),
+        Some("newline\n tab\t return\r backspace\u{8} feed\u{c} unit\u{1} us\u{1f} del\u{7f}"),
+        Some("zoë+desk@example.com 日本語 😀 \u{2028}\u{2029} </script>"),
+    ];
+    for (i, text) in awkward.iter().enumerate() {
+        let recovery_id = (i % 2 == 0).then(uuid::Uuid::new_v4);
+        let unsealed = mfa_recovery::audit::Unsealed {
+            seq: 1 + i as i64,
+            at,
+            action: "recovery.requested",
+            actor: text.unwrap_or("user"),
+            username: *text,
+            recovery_id,
+            ip: *text,
+            user_agent: *text,
+            outcome: "accepted",
+            detail: *text,
+        };
+        let previous = if i == 0 { "" } else { "ab".repeat(32).leak() };
+        let ours = mfa_recovery::audit::chain_hash(previous, &unsealed);
+        let database: String = sqlx::query_scalar(
+            "SELECT audit_event_hash($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(previous)
+        .bind(unsealed.seq)
+        .bind(at)
+        .bind(unsealed.action)
+        .bind(unsealed.actor)
+        .bind(unsealed.username)
+        .bind(recovery_id)
+        .bind(unsealed.ip)
+        .bind(unsealed.user_agent)
+        .bind(unsealed.outcome)
+        .bind(unsealed.detail)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(database, ours, "{text:?}");
+    }
+}
+
 #[tokio::test]
 async fn admin_commands_refuse_a_database_without_the_schema_and_leave_it_untouched() {
     let app = TestApp::spawn().await;

@@ -331,6 +331,31 @@ async fn doctor_names_a_database_role_without_a_documented_grant_and_serve_refus
         .nth(1)
         .and_then(|rest| rest.split('@').next())
         .unwrap();
+    // A grant beyond the list is named; one on the audit log's tables could erase events.
+    let grant = |sql: String| {
+        let db = app.db.clone();
+        async move { sqlx::query(&sql).execute(&db).await.unwrap() }
+    };
+    grant(format!("GRANT DELETE ON recoveries TO {role}")).await;
+    let (code, out) = doctor(vars.clone()).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("warn")
+            && l.contains("database role")
+            && l.contains("holds more than it needs: DELETE on recoveries")),
+        "{out}"
+    );
+    grant(format!("REVOKE DELETE ON recoveries FROM {role}")).await;
+    grant(format!("GRANT DELETE ON audit_pending TO {role}")).await;
+    let (code, out) = doctor(vars.clone()).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("warn")
+            && l.contains("database role")
+            && l.contains("could erase pending events")),
+        "{out}"
+    );
+    grant(format!("REVOKE DELETE ON audit_pending FROM {role}")).await;
     sqlx::query(&format!("REVOKE UPDATE ON jobs FROM {role}"))
         .execute(&app.db)
         .await

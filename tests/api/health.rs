@@ -1,4 +1,6 @@
-use crate::helpers::TestApp;
+use std::time::Duration;
+
+use crate::helpers::{eventually, TestApp};
 
 #[tokio::test]
 async fn healthz_answers_while_the_process_lives() {
@@ -64,4 +66,74 @@ async fn metrics_are_served_on_the_internal_listener_only() {
     assert_eq!(get(format!("{}/readyz", app.admin_address)).await, 200);
     // Nothing but probes and metrics there.
     assert_eq!(get(format!("{}/recover", app.admin_address)).await, 404);
+}
+
+/// An audit event kept out of the chain (a session holding the chain's lock, as an attacker or a
+/// stuck sequencer would) shows in `audit_pending_oldest_seconds`, the metric the shipped alert
+/// rule reads, and past `AUDIT_PENDING_MAX_SECONDS` (default 60) turns `/readyz` not ready;
+/// once the lock is let go, the event is chained and the service is ready again.
+#[tokio::test]
+async fn readyz_says_not_ready_while_audit_events_wait_too_long_to_be_chained() {
+    let app = TestApp::spawn().await;
+    let http = reqwest::Client::new();
+    let get = |path: &'static str| {
+        let http = http.clone();
+        let url = format!("{}{path}", app.admin_address);
+        async move { http.get(url).send().await.unwrap() }
+    };
+    let alerts = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/prometheus/alerts.yaml"
+    ))
+    .unwrap();
+    assert!(
+        alerts.contains("expr: max(audit_pending_oldest_seconds) > 60"),
+        "the alert reads the metric: {alerts}"
+    );
+
+    let mut holder = app.db.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(7883095260043502697)")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let user = app.create_user().await;
+    assert_eq!(app.request_recovery(&user.username).await.status(), 202);
+    eventually(
+        "the request's event is recorded",
+        Duration::from_secs(10),
+        || async {
+            let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_pending")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+            (pending > 0).then_some(())
+        },
+    )
+    .await;
+    app.advance(Duration::from_secs(59));
+    assert_eq!(get("/readyz").await.status(), 200, "within the minute");
+    let metrics = get("/metrics").await.text().await.unwrap();
+    let waited: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("audit_pending_oldest_seconds "))
+        .unwrap_or_else(|| panic!("the gauge: {metrics}"))
+        .parse()
+        .unwrap();
+    assert!((59.0..61.0).contains(&waited), "{waited}");
+
+    app.advance(Duration::from_secs(2));
+    let stalled = get("/readyz").await;
+    assert_eq!(stalled.status(), 503);
+    let problem: serde_json::Value = stalled.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("has waited 61 s to be chained"),
+        "{problem}"
+    );
+
+    holder.rollback().await.unwrap();
+    app.chained().await;
+    assert_eq!(get("/readyz").await.status(), 200, "chained: ready again");
 }
