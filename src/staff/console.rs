@@ -277,7 +277,7 @@ impl Console {
         let now = self.now();
         let token_hash = token_digest(token);
         let mut tx = self.db.begin().await?;
-        let Some(row) = staff_sessions::touch(
+        let Some(mut row) = staff_sessions::touch(
             &mut tx,
             now,
             &token_hash,
@@ -288,11 +288,11 @@ impl Console {
         else {
             return Ok(None);
         };
-        let roles_until = row.roles_until;
-        let Some(mut person) = person_of(row.clone()) else {
+        let (roles_until, refresh_sealed) = (row.roles_until, row.refresh_sealed.take());
+        let Some(mut person) = person_of(row) else {
             return Ok(None);
         };
-        let renewed = match &row.refresh_sealed {
+        let renewed = match &refresh_sealed {
             Some(sealed) => self.ask_again(token, &token_hash, sealed, &person).await?,
             None if roles_until.is_some_and(|until| until > now) => Renewed::Kept,
             None => Renewed::Ended(format!(

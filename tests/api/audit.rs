@@ -5,7 +5,7 @@ use mfa_recovery::startup::Application;
 
 use std::time::Duration;
 
-use crate::helpers::{assert_problem, eventually, AppOptions, TestApp};
+use crate::helpers::{assert_problem, eventually, hold_chain_lock, AppOptions, TestApp};
 
 /// Produces a few dozen chained events.
 async fn some_history(app: &TestApp) {
@@ -483,19 +483,10 @@ async fn the_serving_role_can_neither_erase_pending_events_nor_forge_chained_one
         .unwrap();
 
     // The attacker holds the chain's lock: nothing is chained while they work.
-    let mut lock = attacker.begin().await.unwrap();
-    sqlx::query("SELECT pg_advisory_xact_lock(7883095260043502697)")
-        .execute(&mut *lock)
-        .await
-        .unwrap();
+    let lock = hold_chain_lock(&attacker).await;
     let user = app.create_user().await;
     let code = app.code_for(&user).await;
-    assert_eq!(
-        app.confirm(&user.username, &code, &user.password)
-            .await
-            .status(),
-        200
-    );
+    app.confirm_ok(&user.username, &code, &user.password).await;
     let pending = |db: sqlx::PgPool, username: String| async move {
         sqlx::query_scalar::<_, i64>(
             "SELECT count(*) FROM audit_pending WHERE username = $1 AND action = 'mfa.reset'",

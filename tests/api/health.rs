@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use crate::helpers::{eventually, TestApp};
+use crate::helpers::{eventually, hold_chain_lock, TestApp};
 
 #[tokio::test]
 async fn healthz_answers_while_the_process_lives() {
@@ -91,11 +91,7 @@ async fn readyz_says_not_ready_while_audit_events_wait_too_long_to_be_chained() 
         "the alert reads the metric: {alerts}"
     );
 
-    let mut holder = app.db.begin().await.unwrap();
-    sqlx::query("SELECT pg_advisory_xact_lock(7883095260043502697)")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let holder = hold_chain_lock(&app.db).await;
     let user = app.create_user().await;
     assert_eq!(app.request_recovery(&user.username).await.status(), 202);
     eventually(

@@ -138,3 +138,14 @@ impl TestApp {
             .collect()
     }
 }
+
+/// A transaction on `db` holding the audit chain's advisory lock (as a stuck sequencer, or a
+/// session keeping events out of the chain, would) until it is rolled back or dropped.
+pub async fn hold_chain_lock(db: &sqlx::PgPool) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut tx = db.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(7883095260043502697)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}

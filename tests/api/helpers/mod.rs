@@ -33,6 +33,7 @@ mod journey;
 mod staff_console;
 mod time;
 
+pub use audit::hold_chain_lock;
 pub use binary::RunningBinary;
 pub use codes::{find_code, other_code, other_totp, totp_now, SentEmail};
 pub use staff_console::{StaffAccount, StaffBrowser};
