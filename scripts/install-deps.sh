@@ -4,7 +4,8 @@
 # (PyPI, in ./.venv) and the OpenID provider the staff console's tests sign in with
 # (oidc-provider from the npm registry, pinned by tests/oidc/package-lock.json, with the
 # machine's Node.js), and axe-core for the browser tests' accessibility checks (npm, pinned by
-# tests/browser/package-lock.json). No browser or driver is downloaded from anywhere else.
+# tests/browser/package-lock.json), and `cryptography` (PyPI, in ./.venv), the one package
+# scripts/verify_audit.py needs besides Python. No browser or driver is downloaded from anywhere else.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ cd "$(dirname "$0")/.."
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 MOTO_VERSION=${MOTO_VERSION:-5.2.5}
 SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
+CRYPTOGRAPHY_VERSION=${CRYPTOGRAPHY_VERSION:-50.0.2}
 
 packages=()
 [ -x "$PG_BIN/initdb" ] || packages+=(postgresql-15 postgresql-client-15)
@@ -31,11 +33,13 @@ fi
 
 if [ ! -x .venv/bin/python ] \
   || ! .venv/bin/python -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null \
-  || [ "$(.venv/bin/schemathesis --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
-  echo "install-deps: installing moto $MOTO_VERSION and schemathesis $SCHEMATHESIS_VERSION into .venv" >&2
+  || [ "$(.venv/bin/schemathesis --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ] \
+  || ! .venv/bin/python -c "import cryptography, sys; sys.exit(cryptography.__version__ != '$CRYPTOGRAPHY_VERSION')" 2>/dev/null; then
+  echo "install-deps: installing moto $MOTO_VERSION, schemathesis $SCHEMATHESIS_VERSION and cryptography $CRYPTOGRAPHY_VERSION into .venv" >&2
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check \
-    "moto[server,cognitoidp]==$MOTO_VERSION" "schemathesis==$SCHEMATHESIS_VERSION"
+    "moto[server,cognitoidp]==$MOTO_VERSION" "schemathesis==$SCHEMATHESIS_VERSION" \
+    "cryptography==$CRYPTOGRAPHY_VERSION"
 fi
 
 # The staff console's OpenID provider: exactly the lock file's versions.

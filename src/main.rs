@@ -68,15 +68,20 @@ enum StaffCommand {
 enum AuditCommand {
     /// Walk the hash chain; exit 0 when intact, 1 naming the first bad event otherwise. With
     /// `--checkpoint`, exit 0 only when the checkpoint's signature is valid and the chain still
-    /// holds its event with its hash and is intact to its end.
+    /// holds its event with its hash and is intact from it to its end (only the events after it
+    /// are read; `--full` walks from the first event).
     Verify {
-        /// A checkpoint saved from `GET /v1/audit/checkpoint` (its JSON).
+        /// A checkpoint saved from `GET /v1/audit/checkpoint`, or a line of the published
+        /// checkpoints (its JSON).
         #[arg(long)]
         checkpoint: Option<std::path::PathBuf>,
         /// The public key to check the checkpoint with, as `audit public-key` printed it
         /// (default: the public half of AUDIT_SIGNING_KEY).
         #[arg(long, requires = "checkpoint")]
         public_key: Option<String>,
+        /// With `--checkpoint`: also verify every event before it, from the first.
+        #[arg(long, requires = "checkpoint")]
+        full: bool,
     },
     /// Print the public key that checks audit checkpoints (base64), and its key id.
     PublicKey,
@@ -190,6 +195,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Verify {
             checkpoint: Some(path),
             public_key,
+            full,
         }) => {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
@@ -207,10 +213,21 @@ async fn main() -> anyhow::Result<()> {
                     .signing_key
                     .verifying_key(),
             };
-            match audit::verify_checkpoint(&database().await?, &signed, &key).await? {
+            let walk = if full {
+                audit::Walk::Full
+            } else {
+                audit::Walk::FromCheckpoint
+            };
+            match audit::verify_checkpoint(&database().await?, &signed, &key, walk).await? {
                 Ok(result) => println!(
-                    "audit verify: checkpoint seq {} holds; intact, {} events, head {}",
-                    signed.seq, result.events, result.head
+                    "audit verify: checkpoint seq {} holds; intact, {} events {}, head {}",
+                    signed.seq,
+                    result.events,
+                    match walk {
+                        audit::Walk::Full => "read from the first",
+                        audit::Walk::FromCheckpoint => "read after it",
+                    },
+                    result.head
                 ),
                 Err(problem) => {
                     eprintln!("audit checkpoint does not hold: {problem}");

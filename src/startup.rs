@@ -379,7 +379,7 @@ impl Application {
                 settings.worker.clone(),
                 service.wakeup(),
             )
-            .with_clock(clock),
+            .with_clock(Arc::clone(&clock)),
         );
 
         // Installed before any metric is recorded, so none is lost.
@@ -406,6 +406,18 @@ impl Application {
             settings.worker.audit_chain_interval,
             stop.clone(),
         ))));
+        let publisher = Arc::new(audit::Publisher::new(
+            db.clone(),
+            settings.audit.signing_key.clone(),
+            settings.audit.checkpoint_every,
+            settings.audit.checkpoint_events,
+            settings.audit.checkpoint_file.clone(),
+            Arc::clone(&clock),
+        ));
+        workers.push(tokio::spawn(
+            liveness.watch(Arc::clone(&publisher).run(stop.clone())),
+        ));
+        let publisher = web::Data::from(publisher);
         let liveness = web::Data::from(liveness);
         let chain_watch = web::Data::new(audit::ChainWatch {
             max_wait: settings.worker.audit_pending_max,
@@ -414,7 +426,6 @@ impl Application {
         let db = web::Data::new(db);
         let rules = web::Data::new(settings.recovery.clone());
         let names = web::Data::new(names);
-        let audit_settings = web::Data::new(settings.audit.clone());
         let https_only = settings.app_env != AppEnv::Local;
         let pages = web::Data::new(routes::pages::PagesConfig {
             cookies: routes::pages::CookieConfig::new(&settings.hashing.pepper, https_only)
@@ -436,7 +447,7 @@ impl Application {
                 .app_data(db.clone())
                 .app_data(rules.clone())
                 .app_data(names.clone())
-                .app_data(audit_settings.clone())
+                .app_data(publisher.clone())
                 .app_data(pages.clone());
             if let Some(console) = &console {
                 cfg.app_data(console.clone());

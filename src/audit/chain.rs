@@ -84,10 +84,13 @@ impl AuditRow {
     }
 }
 
-/// The result of walking the chain from the first event.
+/// The result of walking the chain, from the first event or from a trusted checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Verification {
     pub intact: bool,
+    /// Where the walk started: null from the first event; else the trusted checkpoint's `seq`,
+    /// whose event was found with the checkpoint's hash, and only the events after it were read.
+    pub from_seq: Option<i64>,
     /// Events read.
     pub events: u64,
     /// The last event's stored hash: auditors keep it to detect a later truncation of the tail.
@@ -97,11 +100,16 @@ pub struct Verification {
     /// Events recorded but not chained yet (the sequencer chains them within about
     /// `AUDIT_CHAIN_INTERVAL_MS`); not covered by this verification.
     pub pending: u64,
+    /// Why the chain does not hold from the trusted checkpoint, when it does not (its event is
+    /// gone or has another hash: `first_bad_seq` is then the checkpoint's `seq`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// Feeds events in `seq` order; keeps memory constant however long the log is.
 pub struct ChainVerifier {
     previous: String,
+    from_seq: Option<i64>,
     events: u64,
     first_bad_seq: Option<i64>,
 }
@@ -110,6 +118,7 @@ impl Default for ChainVerifier {
     fn default() -> Self {
         Self {
             previous: GENESIS.to_owned(),
+            from_seq: None,
             events: 0,
             first_bad_seq: None,
         }
@@ -117,6 +126,21 @@ impl Default for ChainVerifier {
 }
 
 impl ChainVerifier {
+    /// Continues after event `seq`, trusted to have the hash `head` (a checkpoint's): the next
+    /// event must follow from it.
+    pub fn after(seq: i64, head: &str) -> Self {
+        Self {
+            previous: head.to_owned(),
+            from_seq: Some(seq),
+            ..Self::default()
+        }
+    }
+
+    /// The `seq` after which it expects the next event (None: from the first).
+    pub fn start_after(&self) -> Option<i64> {
+        self.from_seq
+    }
+
     pub fn push(&mut self, record: &AuditRow) {
         self.events += 1;
         if self.first_bad_seq.is_none()
@@ -131,10 +155,12 @@ impl ChainVerifier {
     pub fn finish(self) -> Verification {
         Verification {
             intact: self.first_bad_seq.is_none(),
+            from_seq: self.from_seq,
             events: self.events,
             head: self.previous,
             first_bad_seq: self.first_bad_seq,
             pending: 0,
+            problem: None,
         }
     }
 }

@@ -2,6 +2,9 @@
 //! service's Ed25519 key (`AUDIT_SIGNING_KEY`). An auditor who keeps one can later prove, with
 //! the public key alone, that the log still holds that event with that hash and is intact to its
 //! end: nothing before it was rewritten and the tail was not cut.
+//!
+//! Checkpoints are themselves chained: each names the digest of the one before (`previous`), so
+//! a published series of them shows whether one was left out or the series forked.
 
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -22,13 +25,43 @@ pub struct Checkpoint {
     pub at: String,
     /// Which key signed it: the first 16 hex digits of SHA-256 over the public key.
     pub key_id: String,
-    /// Ed25519 over `mfa-recovery audit checkpoint v1\nseq {seq}\nhead {head}\nat {at}`, base64.
+    /// The digest of the checkpoint before it (`digest`: hex SHA-256 of what that one was signed
+    /// over), empty for the first. Absent from checkpoints made before checkpoints were chained
+    /// (version 1), which are signed without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+    /// Ed25519 over `message()`, base64: version 2,
+    /// `mfa-recovery audit checkpoint v2\nseq {seq}\nhead {head}\nat {at}\nprevious {previous}`;
+    /// version 1 (no `previous`), `mfa-recovery audit checkpoint v1\nseq {seq}\nhead {head}\nat {at}`.
     pub signature: String,
 }
 
-/// What a checkpoint is signed over.
-fn message(seq: i64, head: &str, at: &str) -> Vec<u8> {
-    format!("mfa-recovery audit checkpoint v1\nseq {seq}\nhead {head}\nat {at}").into_bytes()
+impl Checkpoint {
+    /// What the checkpoint is signed over (UTF-8, no trailing newline).
+    pub fn message(&self) -> Vec<u8> {
+        message(self.seq, &self.head, &self.at, self.previous.as_deref())
+    }
+
+    /// The checkpoint's digest, which the next checkpoint names as its `previous`: hex SHA-256
+    /// of `message()`.
+    pub fn digest(&self) -> String {
+        crate::domain::sha256_hex(&self.message())
+    }
+
+    /// Whether `self` is the checkpoint right after `before` in the published series.
+    pub fn follows(&self, before: &Checkpoint) -> bool {
+        self.previous.as_deref() == Some(before.digest().as_str())
+    }
+}
+
+fn message(seq: i64, head: &str, at: &str, previous: Option<&str>) -> Vec<u8> {
+    match previous {
+        Some(previous) => format!(
+            "mfa-recovery audit checkpoint v2\nseq {seq}\nhead {head}\nat {at}\nprevious {previous}"
+        ),
+        None => format!("mfa-recovery audit checkpoint v1\nseq {seq}\nhead {head}\nat {at}"),
+    }
+    .into_bytes()
 }
 
 pub fn key_id(key: &VerifyingKey) -> String {
@@ -55,16 +88,24 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
     VerifyingKey::from_bytes(&bytes).map_err(|_| "not an Ed25519 public key".to_owned())
 }
 
-pub fn sign(key: &SigningKey, seq: i64, head: &str, at: DateTime<Utc>) -> Checkpoint {
-    let at = at.to_rfc3339_opts(SecondsFormat::Micros, true);
-    let signature = key.sign(&message(seq, head, &at));
-    Checkpoint {
+/// Signs the head (`seq`, `head`) at `at`, after the checkpoint `before` (None for the first).
+pub fn sign(
+    key: &SigningKey,
+    seq: i64,
+    head: &str,
+    at: DateTime<Utc>,
+    before: Option<&Checkpoint>,
+) -> Checkpoint {
+    let mut checkpoint = Checkpoint {
         seq,
         head: head.to_owned(),
         key_id: key_id(&key.verifying_key()),
-        at,
-        signature: B64.encode(signature.to_bytes()),
-    }
+        at: at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        previous: Some(before.map(Checkpoint::digest).unwrap_or_default()),
+        signature: String::new(),
+    };
+    checkpoint.signature = B64.encode(key.sign(&checkpoint.message()).to_bytes());
+    checkpoint
 }
 
 /// Why a checkpoint does not hold.
@@ -99,11 +140,8 @@ pub fn check_signature(checkpoint: &Checkpoint, key: &VerifyingKey) -> Result<()
         .and_then(|b| <[u8; 64]>::try_from(b).ok())
         .map(|b| Signature::from_bytes(&b))
         .ok_or(CheckpointError::BadSignature)?;
-    key.verify(
-        &message(checkpoint.seq, &checkpoint.head, &checkpoint.at),
-        &signature,
-    )
-    .map_err(|_| CheckpointError::BadSignature)
+    key.verify(&checkpoint.message(), &signature)
+        .map_err(|_| CheckpointError::BadSignature)
 }
 
 #[cfg(test)]
@@ -116,7 +154,11 @@ mod tests {
 
     #[test]
     fn a_checkpoint_holds_with_its_key_and_not_once_anything_in_it_changes() {
-        let cp = sign(&key(1), 42, "abc", Utc::now());
+        let first = sign(&key(1), 41, "abb", Utc::now(), None);
+        let cp = sign(&key(1), 42, "abc", Utc::now(), Some(&first));
+        assert_eq!(first.previous.as_deref(), Some(""));
+        assert!(cp.follows(&first));
+        assert!(!first.follows(&cp));
         let public = key(1).verifying_key();
         assert_eq!(check_signature(&cp, &public), Ok(()));
         let parsed = parse_public_key(&public_key_text(&public)).unwrap();
@@ -136,6 +178,14 @@ mod tests {
                 ..cp.clone()
             },
             Checkpoint {
+                previous: Some("0".repeat(64)),
+                ..cp.clone()
+            },
+            Checkpoint {
+                previous: None,
+                ..cp.clone()
+            },
+            Checkpoint {
                 signature: "AAAA".into(),
                 ..cp.clone()
             },
@@ -151,5 +201,28 @@ mod tests {
             Err(CheckpointError::OtherKey { .. })
         ));
         assert!(parse_public_key("c2hvcnQ=").is_err());
+    }
+}
+
+#[cfg(test)]
+mod version_one {
+    use super::*;
+
+    /// A checkpoint handed out before checkpoints were chained (no `previous`) still verifies:
+    /// auditors keep them.
+    #[test]
+    fn a_version_1_checkpoint_still_verifies() {
+        let key = SigningKey::from_bytes(&[3; 32]);
+        let at = "2026-11-30T10:00:00.000000Z";
+        let signature = key
+            .sign(format!("mfa-recovery audit checkpoint v1\nseq 7\nhead abc\nat {at}").as_bytes());
+        let old: Checkpoint = serde_json::from_value(serde_json::json!({
+            "seq": 7, "head": "abc", "at": at, "key_id": key_id(&key.verifying_key()),
+            "signature": B64.encode(signature.to_bytes()),
+        }))
+        .unwrap();
+        assert_eq!(old.previous, None);
+        assert_eq!(check_signature(&old, &key.verifying_key()), Ok(()));
+        assert!(!serde_json::to_string(&old).unwrap().contains("previous"));
     }
 }

@@ -108,7 +108,8 @@ pub async fn export_jsonl<W: Write>(
     mut out: W,
 ) -> anyhow::Result<W> {
     let filter = AuditFilter::between(since, until);
-    let mut events = store::stream(db, &filter);
+    let mut selection = store::Selection::new(&filter, None);
+    let mut events = selection.stream(db);
     while let Some(row) = events.try_next().await? {
         write_jsonl(&mut out, &AuditRecord::from(row))?;
     }
@@ -123,7 +124,8 @@ pub async fn export_csv<W: Write>(
     out: W,
 ) -> anyhow::Result<W> {
     let filter = AuditFilter::between(since, until);
-    let mut events = store::stream(db, &filter);
+    let mut selection = store::Selection::new(&filter, None);
+    let mut events = selection.stream(db);
     let mut csv = CsvExport::new(out)?;
     while let Some(row) = events.try_next().await? {
         csv.write(&AuditRecord::from(row))?;

@@ -6,6 +6,7 @@ mod chain;
 pub mod checkpoint;
 mod event;
 pub mod export;
+pub mod publish;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::TryStreamExt;
@@ -17,6 +18,7 @@ pub use chain::{chain_hash, ChainVerifier, Unsealed, Verification, GENESIS};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use event::{Action, AuditEvent, Outcome};
 pub use export::CsvExport;
+pub use publish::{Publisher, When};
 pub use store::AuditFilter;
 
 use crate::domain::{Agent, ClientInfo};
@@ -193,19 +195,66 @@ pub async fn run_sequencer(
 
 /// Walks the whole chain from the first event, and counts the events not chained yet.
 pub async fn verify_chain(db: &PgPool) -> Result<Verification, sqlx::Error> {
-    let mut verification = walk_chain(db, |_| {}).await?;
+    let mut verification = walk_chain(db, ChainVerifier::default(), |_| {}).await?;
     verification.pending = u64::try_from(store::pending_count(db).await?).unwrap_or(0);
     Ok(verification)
 }
 
-/// Walks the whole chain in `seq` order, showing each event to `each` as it goes.
+/// Verifies from a trusted point (a checkpoint's `seq` and `head`) to the end, reading only the
+/// events after it: the event `seq` must still have the hash `head`, and every later event
+/// must follow. Time grows with the events since the checkpoint, not with the log. What came
+/// before the checkpoint was covered when it was verified; `verify_chain` walks it all again.
+pub async fn verify_from(
+    db: &PgPool,
+    seq: i64,
+    head: &str,
+) -> Result<Result<Verification, CheckpointError>, sqlx::Error> {
+    if seq > 0 {
+        match store::hash_of(db, seq).await? {
+            None => return Ok(Err(CheckpointError::Missing { seq })),
+            Some(hash) if hash != head => return Ok(Err(CheckpointError::Diverged { seq })),
+            Some(_) => {}
+        }
+    } else if head != GENESIS {
+        return Ok(Err(CheckpointError::Diverged { seq }));
+    }
+    let mut verification = walk_chain(db, ChainVerifier::after(seq, head), |_| {}).await?;
+    verification.pending = u64::try_from(store::pending_count(db).await?).unwrap_or(0);
+    Ok(match verification.first_bad_seq {
+        Some(bad) => Err(CheckpointError::Broken { seq: bad }),
+        None => Ok(verification),
+    })
+}
+
+/// `verify_from`'s answer as the API gives it: a trusted point that does not hold is a chain
+/// that is not intact, named at the checkpoint's `seq` (or the first bad event after it).
+pub fn as_verification(seq: i64, result: Result<Verification, CheckpointError>) -> Verification {
+    result.unwrap_or_else(|problem| Verification {
+        intact: false,
+        from_seq: Some(seq),
+        events: 0,
+        head: String::new(),
+        first_bad_seq: Some(match problem {
+            CheckpointError::Broken { seq: bad } => bad,
+            _ => seq,
+        }),
+        pending: 0,
+        problem: Some(problem.to_string()),
+    })
+}
+
+/// Walks the chain in `seq` order from where `verifier` starts, showing each event to `each`.
 async fn walk_chain(
     db: &PgPool,
+    mut verifier: ChainVerifier,
     mut each: impl FnMut(&AuditRow),
 ) -> Result<Verification, sqlx::Error> {
-    let filter = AuditFilter::default();
-    let mut events = store::stream(db, &filter);
-    let mut verifier = ChainVerifier::default();
+    let filter = AuditFilter {
+        after: verifier.start_after(),
+        ..AuditFilter::default()
+    };
+    let mut selection = store::Selection::new(&filter, None);
+    let mut events = selection.stream(db);
     while let Some(row) = events.try_next().await? {
         each(&row);
         verifier.push(&row);
@@ -213,43 +262,69 @@ async fn walk_chain(
     Ok(verifier.finish())
 }
 
-/// The chain's head now, signed with `key`.
-pub async fn checkpoint(
-    db: &PgPool,
-    key: &ed25519_dalek::SigningKey,
-) -> Result<Checkpoint, sqlx::Error> {
-    let mut conn = db.acquire().await?;
-    let (seq, head) = store::last(&mut conn)
-        .await?
-        .unwrap_or((0, GENESIS.to_owned()));
-    Ok(checkpoint::sign(key, seq, &head, Utc::now()))
-}
-
-/// A checkpoint for an auditor, recorded like every read.
+/// A checkpoint of the head for an auditor: the newest published one when it is at the head,
+/// else one published now. Recorded like every read.
 pub async fn checkpoint_for(
+    publisher: &Publisher,
     db: &PgPool,
-    key: &ed25519_dalek::SigningKey,
     auditor: &Agent,
     client: &ClientInfo,
 ) -> Result<Checkpoint, sqlx::Error> {
-    let signed = checkpoint(db, key).await?;
+    let signed = publisher
+        .publish(When::AtHead)
+        .await?
+        .expect("publishing at the head always gives one");
     let detail = format!("checkpoint: seq {}", signed.seq);
     record_read(db, auditor, client, detail).await?;
     Ok(signed)
 }
 
+/// An older published checkpoint for an auditor: the one at event `seq`, or the newest before
+/// it; None when none was published that early. Recorded like every read.
+pub async fn older_checkpoint_for(
+    publisher: &Publisher,
+    db: &PgPool,
+    seq: i64,
+    auditor: &Agent,
+    client: &ClientInfo,
+) -> Result<Option<Checkpoint>, sqlx::Error> {
+    let found = publisher.at_or_before(seq).await?;
+    let detail = format!(
+        "checkpoint: asked for seq {seq}, {}",
+        found
+            .as_ref()
+            .map_or("none".to_owned(), |c| format!("gave seq {}", c.seq))
+    );
+    record_read(db, auditor, client, detail).await?;
+    Ok(found)
+}
+
+/// How far a verification with a checkpoint reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    /// From the checkpoint to the end (time grows with the events since it).
+    FromCheckpoint,
+    /// From the first event, checking that the checkpoint's event is on the way.
+    Full,
+}
+
 /// Whether the log still holds `signed`: a valid signature by `key`, the event `seq` with the
-/// hash `head`, and an intact chain to its end. The chain's state when it does.
+/// hash `head`, and an intact chain to its end (`walk`: read from the checkpoint, or from the
+/// first event). The chain's state when it does.
 pub async fn verify_checkpoint(
     db: &PgPool,
     signed: &Checkpoint,
     key: &ed25519_dalek::VerifyingKey,
+    walk: Walk,
 ) -> Result<Result<Verification, CheckpointError>, sqlx::Error> {
     if let Err(err) = checkpoint::check_signature(signed, key) {
         return Ok(Err(err));
     }
+    if walk == Walk::FromCheckpoint {
+        return verify_from(db, signed.seq, &signed.head).await;
+    }
     let mut at_seq = (signed.seq == 0).then(|| GENESIS.to_owned());
-    let verification = walk_chain(db, |row| {
+    let verification = walk_chain(db, ChainVerifier::default(), |row| {
         if row.seq == signed.seq {
             at_seq = Some(row.hash.clone());
         }
@@ -284,8 +359,8 @@ pub async fn read_events(
     Ok(rows.into_iter().map(AuditRecord::from).collect())
 }
 
-/// What the console shows an auditor at once: a page of events, the chain's state and its
-/// head signed now.
+/// What the console shows an auditor at once: a page of events, the chain's state (verified
+/// from the newest published checkpoint) and its head signed now.
 #[derive(Debug, Clone)]
 pub struct AuditView {
     pub events: Vec<AuditRecord>,
@@ -293,21 +368,29 @@ pub struct AuditView {
     pub checkpoint: Checkpoint,
 }
 
-/// The console's view for an auditor: one read, recorded once.
+/// The console's view for an auditor: one read, recorded once. `walk`: verify from the newest
+/// published checkpoint (what was added since), or the whole chain.
 pub async fn view_for(
+    publisher: &Publisher,
     db: &PgPool,
-    key: &ed25519_dalek::SigningKey,
     auditor: &Agent,
     client: &ClientInfo,
     filter: &AuditFilter,
     limit: i64,
+    walk: Walk,
 ) -> Result<AuditView, sqlx::Error> {
     let events = store::query(db, filter, limit).await?;
-    let verification = verify_chain(db).await?;
-    let signed = checkpoint(db, key).await?;
+    let verification = match walk {
+        Walk::FromCheckpoint => verify_since_newest(publisher, db).await?,
+        Walk::Full => verify_chain(db).await?,
+    };
+    let signed = publisher
+        .publish(When::AtHead)
+        .await?
+        .expect("publishing at the head always gives one");
     let detail = format!(
-        "console: events: {filter:?}, limit {limit}; verify: intact={} events={}; checkpoint: seq {}",
-        verification.intact, verification.events, signed.seq
+        "console: events: {filter:?}, limit {limit}; verify: intact={} events={} from={:?}; checkpoint: seq {}",
+        verification.intact, verification.events, verification.from_seq, signed.seq
     );
     record_read(db, auditor, client, detail).await?;
     Ok(AuditView {
@@ -317,16 +400,37 @@ pub async fn view_for(
     })
 }
 
+/// The chain's state from the newest published checkpoint that this service's key signed (a
+/// full walk when there is none): what was added since it was published.
+async fn verify_since_newest(
+    publisher: &Publisher,
+    db: &PgPool,
+) -> Result<Verification, sqlx::Error> {
+    let public = publisher.signing_key().verifying_key();
+    match publisher.newest().await? {
+        Some(newest) if checkpoint::check_signature(&newest, &public).is_ok() => Ok(
+            as_verification(newest.seq, verify_from(db, newest.seq, &newest.head).await?),
+        ),
+        _ => verify_chain(db).await,
+    }
+}
+
 /// The chain's state for an auditor, recorded like every read.
+/// `trusted`: a checkpoint's (`seq`, `head`) the auditor trusts, to verify only what came
+/// after it; None walks the whole chain.
 pub async fn verify_for(
     db: &PgPool,
+    trusted: Option<(i64, &str)>,
     auditor: &Agent,
     client: &ClientInfo,
 ) -> Result<Verification, sqlx::Error> {
-    let verification = verify_chain(db).await?;
+    let verification = match trusted {
+        Some((seq, head)) => as_verification(seq, verify_from(db, seq, head).await?),
+        None => verify_chain(db).await?,
+    };
     let detail = format!(
-        "verify: intact={} events={}",
-        verification.intact, verification.events
+        "verify: intact={} events={} from={:?}",
+        verification.intact, verification.events, verification.from_seq
     );
     record_read(db, auditor, client, detail).await?;
     Ok(verification)

@@ -108,12 +108,23 @@ pub(super) const LOCAL_DEV_AUDIT_SEED: [u8; 32] = *b"local-dev-audit-key-not-sec
 #[derive(Clone)]
 pub struct AuditSettings {
     pub signing_key: ed25519_dalek::SigningKey,
+    /// A checkpoint is published at least this often (`AUDIT_CHECKPOINT_SECONDS`), new events
+    /// or not: a missing one is news too.
+    pub checkpoint_every: Duration,
+    /// ... and as soon as this many events were chained since the last (`AUDIT_CHECKPOINT_EVENTS`).
+    pub checkpoint_events: i64,
+    /// Each published checkpoint is appended to this file as a JSON line, besides the log line
+    /// (`AUDIT_CHECKPOINT_FILE`; unset: the log line only).
+    pub checkpoint_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for AuditSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuditSettings")
             .field("signing_key", &"[redacted]")
+            .field("checkpoint_every", &self.checkpoint_every)
+            .field("checkpoint_events", &self.checkpoint_events)
+            .field("checkpoint_file", &self.checkpoint_file)
             .finish()
     }
 }
@@ -121,6 +132,9 @@ impl std::fmt::Debug for AuditSettings {
 #[derive(Deserialize)]
 pub(super) struct RawAudit {
     audit_signing_key: Option<SecretString>,
+    audit_checkpoint_seconds: u64,
+    audit_checkpoint_events: i64,
+    audit_checkpoint_file: Option<String>,
 }
 
 impl TryFrom<(AppEnv, RawAudit)> for AuditSettings {
@@ -150,6 +164,16 @@ impl TryFrom<(AppEnv, RawAudit)> for AuditSettings {
         }
         Ok(Self {
             signing_key: ed25519_dalek::SigningKey::from_bytes(&seed),
+            checkpoint_every: Duration::from_secs(at_least(
+                "AUDIT_CHECKPOINT_SECONDS",
+                raw.audit_checkpoint_seconds,
+                1,
+            )?),
+            checkpoint_events: at_least("AUDIT_CHECKPOINT_EVENTS", raw.audit_checkpoint_events, 1)?,
+            checkpoint_file: raw
+                .audit_checkpoint_file
+                .filter(|f| !f.trim().is_empty())
+                .map(std::path::PathBuf::from),
         })
     }
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::Writes;
@@ -142,28 +142,92 @@ impl AuditFilter {
     }
 }
 
-const FILTERED: &str = "FROM audit_events
-     WHERE ($1::text IS NULL OR username = $1 OR username = $6)
-       AND ($2::text IS NULL OR action = $2)
-       AND ($3::timestamptz IS NULL OR at >= $3)
-       AND ($4::timestamptz IS NULL OR at < $4)
-       AND ($5::bigint IS NULL OR seq > $5)
-       AND ($7::uuid IS NULL OR recovery_id = $7)
-     ORDER BY seq";
+/// The query of the events matching a filter, in `seq` order. Built for the filter at hand, so
+/// that each condition can use its index: (username, seq), (action, seq), (recovery_id, seq),
+/// and time as a range of `seq` (an event's `at` never goes back along the chain, so the first
+/// event at or after an instant, found through the (at, seq) index, bounds `seq`). A name asked
+/// for in both its forms is two ordered index scans merged, not one scan sorted. Sent unprepared
+/// (planned with its values), so that a rare action and a common one each get their own plan.
+pub struct Selection<'a>(QueryBuilder<'a, Postgres>);
 
-type AuditQuery<'q> =
-    sqlx::query::QueryAs<'q, sqlx::Postgres, AuditRow, sqlx::postgres::PgArguments>;
+impl<'a> Selection<'a> {
+    /// The events matching `filter`, at most `limit` (all with None).
+    pub fn new(filter: &'a AuditFilter, limit: Option<i64>) -> Self {
+        let mut sql = QueryBuilder::new("");
+        match (
+            filter.username.as_deref(),
+            filter.username_redacted.as_deref(),
+        ) {
+            (Some(name), Some(redacted)) => {
+                sql.push(format_args!("SELECT {COLUMNS} FROM (("));
+                branch(&mut sql, filter, Some(name), limit);
+                sql.push(") UNION ALL (");
+                branch(&mut sql, filter, Some(redacted), limit);
+                sql.push(")) e ORDER BY seq");
+                if let Some(limit) = limit {
+                    sql.push(" LIMIT ").push_bind(limit);
+                }
+            }
+            (name, _) => branch(&mut sql, filter, name, limit),
+        }
+        Self(sql)
+    }
 
-/// Binds $1..$7 of `FILTERED`.
-fn bind_filter<'q>(query: AuditQuery<'q>, filter: &'q AuditFilter) -> AuditQuery<'q> {
-    query
-        .bind(&filter.username)
-        .bind(&filter.action)
-        .bind(filter.since)
-        .bind(filter.until)
-        .bind(filter.after)
-        .bind(&filter.username_redacted)
-        .bind(filter.recovery_id)
+    /// Its rows as they come (for verification and export).
+    pub fn stream<'s>(
+        &'s mut self,
+        pool: &'s PgPool,
+    ) -> BoxStream<'s, Result<AuditRow, sqlx::Error>> {
+        self.0.build_query_as().persistent(false).fetch(pool)
+    }
+}
+
+/// One `SELECT … ORDER BY seq [LIMIT]` of the events of `filter` under `username`.
+fn branch<'a>(
+    sql: &mut QueryBuilder<'a, Postgres>,
+    filter: &'a AuditFilter,
+    username: Option<&'a str>,
+    limit: Option<i64>,
+) {
+    sql.push(format_args!(
+        "SELECT {COLUMNS} FROM audit_events WHERE true"
+    ));
+    if let Some(name) = username {
+        sql.push(" AND username = ").push_bind(name);
+    }
+    if let Some(action) = filter.action.as_deref() {
+        sql.push(" AND action = ").push_bind(action);
+    }
+    if let Some(id) = filter.recovery_id {
+        sql.push(" AND recovery_id = ").push_bind(id);
+    }
+    if let Some(since) = filter.since {
+        sql.push(" AND at >= ")
+            .push_bind(since)
+            .push(" AND seq >= ");
+        first_seq_at_or_after(sql, since);
+    }
+    if let Some(until) = filter.until {
+        sql.push(" AND at < ").push_bind(until).push(" AND seq < ");
+        first_seq_at_or_after(sql, until);
+    }
+    if let Some(after) = filter.after {
+        sql.push(" AND seq > ").push_bind(after);
+    }
+    sql.push(" ORDER BY seq");
+    if let Some(limit) = limit {
+        sql.push(" LIMIT ").push_bind(limit);
+    }
+}
+
+/// The `seq` of the first event at or after `at` (past the end when there is none).
+fn first_seq_at_or_after(sql: &mut QueryBuilder<'_, Postgres>, at: DateTime<Utc>) {
+    sql.push("coalesce((SELECT f.seq FROM audit_events f WHERE f.at >= ")
+        .push_bind(at)
+        .push(format_args!(
+            " ORDER BY f.at, f.seq LIMIT 1), {})",
+            i64::MAX
+        ));
 }
 
 /// Events matching the filter in `seq` order, at most `limit`.
@@ -172,20 +236,90 @@ pub async fn query(
     filter: &AuditFilter,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} {FILTERED} LIMIT $8");
-    bind_filter(sqlx::query_as(&sql), filter)
-        .bind(limit)
+    let mut selection = Selection::new(filter, Some(limit));
+    selection
+        .0
+        .build_query_as()
+        .persistent(false)
         .fetch_all(pool)
         .await
 }
 
-static STREAM_SQL: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| format!("SELECT {COLUMNS} {FILTERED}"));
+/// One stored checkpoint, as it was signed.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CheckpointRow {
+    pub seq: i64,
+    pub head: String,
+    pub at: String,
+    pub key_id: String,
+    pub previous: String,
+    pub signature: String,
+}
 
-/// Every event matching the filter, in `seq` order, streamed (for verification and export).
-pub fn stream<'a>(
-    pool: &'a PgPool,
-    filter: &'a AuditFilter,
-) -> BoxStream<'a, Result<AuditRow, sqlx::Error>> {
-    bind_filter(sqlx::query_as(STREAM_SQL.as_str()), filter).fetch(pool)
+const CHECKPOINT_COLUMNS: &str = "seq, head, at, key_id, previous, signature";
+
+/// Takes the checkpoints' lock for the caller's transaction: one publisher at a time, so that
+/// the series never forks. `wait`: wait for it; otherwise false when another holds it.
+pub async fn lock_checkpoints(conn: &mut PgConnection, wait: bool) -> Result<bool, sqlx::Error> {
+    const CHECKPOINTS_LOCK: i64 = 7883095260043502698;
+    if wait {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CHECKPOINTS_LOCK)
+            .execute(conn)
+            .await?;
+        return Ok(true);
+    }
+    sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(CHECKPOINTS_LOCK)
+        .fetch_one(conn)
+        .await
+}
+
+/// The newest stored checkpoint.
+pub async fn last_checkpoint(
+    conn: &mut PgConnection,
+) -> Result<Option<CheckpointRow>, sqlx::Error> {
+    let sql =
+        format!("SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY id DESC LIMIT 1");
+    sqlx::query_as(&sql).fetch_optional(conn).await
+}
+
+/// The newest checkpoint of the chain up to event `seq` (made at `seq` or before it).
+pub async fn checkpoint_at_or_before(
+    pool: &PgPool,
+    seq: i64,
+) -> Result<Option<CheckpointRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE seq <= $1
+          ORDER BY seq DESC, id DESC LIMIT 1"
+    );
+    sqlx::query_as(&sql).bind(seq).fetch_optional(pool).await
+}
+
+/// Stores a checkpoint (refused should another already follow the same one).
+pub async fn insert_checkpoint(
+    conn: &mut PgConnection,
+    row: &CheckpointRow,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_checkpoints (seq, head, at, key_id, previous, signature)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(row.seq)
+    .bind(&row.head)
+    .bind(&row.at)
+    .bind(&row.key_id)
+    .bind(&row.previous)
+    .bind(&row.signature)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The stored hash of event `seq`, if the chain holds it.
+pub async fn hash_of(pool: &PgPool, seq: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
+        .bind(seq)
+        .fetch_optional(pool)
+        .await
 }

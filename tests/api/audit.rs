@@ -783,7 +783,8 @@ async fn as_owner_rewrite(app: &TestApp, sql: &str) {
 
 /// A signed checkpoint proves, with the public key alone, that the log still holds its head and
 /// is intact to its end; a changed checkpoint, another key, a rewritten event or a cut tail are
-/// each named, with a non-zero exit.
+/// each named, with a non-zero exit. Verification reads from the checkpoint on; `--full` also
+/// reads what came before it.
 #[tokio::test]
 async fn a_signed_checkpoint_proves_the_log_was_neither_rewritten_nor_cut() {
     // base64 of 32 bytes of 0x2a, and of 0x2b.
@@ -859,12 +860,44 @@ async fn a_signed_checkpoint_proves_the_log_was_neither_rewritten_nor_cut() {
     assert!(err.contains("signature does not match"), "{err}");
     save(&checkpoint);
 
+    // An event after the checkpoint rewritten: found reading from the checkpoint.
+    let after = seq + 1;
+    as_owner_rewrite(
+        &app,
+        &format!("UPDATE audit_events SET outcome = outcome || 'x' WHERE seq = {after}"),
+    )
+    .await;
+    let (code, _, err) = verify(&public_key);
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("broken at event {after}")), "{err}");
+    as_owner_rewrite(
+        &app,
+        &format!("UPDATE audit_events SET outcome = left(outcome, -1) WHERE seq = {after}"),
+    )
+    .await;
+
+    // An event before it rewritten: the checkpoint vouches for what it covers (its head still
+    // matches), so only the full walk reads event 2 again and finds it.
     as_owner_rewrite(
         &app,
         "UPDATE audit_events SET detail = 'nothing happened' WHERE seq = 2",
     )
     .await;
-    let (code, _, err) = verify(&public_key);
+    let (code, out, err) = verify(&public_key);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("read after it"), "{out}");
+    let (code, _, err) = audit_cli(
+        &app,
+        &[
+            "verify",
+            "--checkpoint",
+            &file,
+            "--public-key",
+            &public_key,
+            "--full",
+        ],
+        "",
+    );
     assert_eq!(code, 1);
     assert!(err.contains("broken at event 2"), "{err}");
 
@@ -877,4 +910,406 @@ async fn a_signed_checkpoint_proves_the_log_was_neither_rewritten_nor_cut() {
     assert_eq!(code, 1);
     assert!(err.contains(&format!("no event {seq} any more")), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The published checkpoints in `file`, one JSON line each.
+fn published(file: &std::path::Path) -> Vec<mfa_recovery::audit::Checkpoint> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a checkpoint per line"))
+        .collect()
+}
+
+/// Checkpoints are published without anyone asking: at start, as soon as
+/// AUDIT_CHECKPOINT_EVENTS events were chained since the last, and every
+/// AUDIT_CHECKPOINT_SECONDS (default 600) with or without new events. Each is signed, stored,
+/// appended to AUDIT_CHECKPOINT_FILE and names the one before: the series has no gap or fork.
+#[tokio::test]
+async fn checkpoints_are_published_on_a_timer_and_after_enough_events_each_naming_the_one_before() {
+    use mfa_recovery::audit::checkpoint::check_signature;
+    let dir = std::env::temp_dir().join(format!("published-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("checkpoints.jsonl");
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .set("AUDIT_CHECKPOINT_EVENTS", 5)
+            .set("AUDIT_CHECKPOINT_FILE", file.display()),
+    )
+    .await;
+    let public = Settings::load_from(app.settings_env.clone())
+        .unwrap()
+        .audit
+        .signing_key
+        .verifying_key();
+    let first = eventually(
+        "the first checkpoint, at start",
+        Duration::from_secs(10),
+        || {
+            let found = published(&file);
+            async move { found.first().cloned() }
+        },
+    )
+    .await;
+
+    // A dozen events: a checkpoint follows within 5 of them, without waiting for the timer.
+    some_history(&app).await;
+    let head: i64 = sqlx::query_scalar("SELECT max(seq) FROM audit_events")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(head >= 10, "{head} events");
+    eventually(
+        "a checkpoint after 5 events",
+        Duration::from_secs(10),
+        || {
+            let last = published(&file).last().cloned();
+            async move { last.filter(|c| c.seq > head - 5) }
+        },
+    )
+    .await;
+
+    // Quiet: the timer publishes one once AUDIT_CHECKPOINT_SECONDS have passed.
+    let count = published(&file).len();
+    let moved = chrono::Utc::now() + chrono::Duration::seconds(600);
+    app.advance(Duration::from_secs(600));
+    let timed = eventually("a checkpoint on the timer", Duration::from_secs(10), || {
+        let all = published(&file);
+        async move { (all.len() > count).then(|| all.last().cloned()).flatten() }
+    })
+    .await;
+    let signed_at = chrono::DateTime::parse_from_rfc3339(&timed.at).unwrap();
+    assert!(
+        signed_at >= moved,
+        "{} is the service's moved time",
+        timed.at
+    );
+
+    // The series: signed, each following the one before, the same as stored.
+    let all = published(&file);
+    assert_eq!(all[0], first);
+    assert_eq!(first.previous.as_deref(), Some(""));
+    for pair in all.windows(2) {
+        assert!(
+            pair[1].follows(&pair[0]),
+            "{:?} after {:?}",
+            pair[1],
+            pair[0]
+        );
+        assert!(pair[1].seq >= pair[0].seq);
+    }
+    for checkpoint in &all {
+        assert_eq!(check_signature(checkpoint, &public), Ok(()));
+    }
+    let stored: Vec<(i64, String)> =
+        sqlx::query_as("SELECT seq, signature FROM audit_checkpoints ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let in_file: Vec<(i64, String)> = all.iter().map(|c| (c.seq, c.signature.clone())).collect();
+    assert_eq!(stored, in_file);
+    // Stored checkpoints are never changed.
+    let err = sqlx::query("UPDATE audit_checkpoints SET seq = seq + 1")
+        .execute(&app.db)
+        .await
+        .expect_err("append-only");
+    assert!(
+        err.to_string().contains("audit_checkpoints is append-only"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `GET /v1/audit/checkpoint?seq=` gives back an older published checkpoint, byte for byte; and
+/// `GET /v1/audit/verify?seq=&head=` verifies from a trusted checkpoint, reading only the
+/// events after it, naming a rewritten later event, or a checkpoint the log no longer holds.
+#[tokio::test]
+async fn auditors_fetch_older_checkpoints_and_verify_from_a_trusted_one() {
+    let app = TestApp::spawn().await;
+    let auditor = app.staff_key("ada", "auditor").await;
+    some_history(&app).await;
+    let get = |path: String| {
+        let app = &app;
+        let auditor = auditor.clone();
+        async move {
+            let response = app.get_with_key(&path, &auditor).await;
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, kept) = get("/v1/audit/checkpoint".into()).await;
+    assert_eq!(status, 200);
+    let seq = kept["seq"].as_i64().unwrap();
+    let head = kept["head"].as_str().unwrap().to_owned();
+    assert_eq!(kept["previous"].as_str().unwrap().len(), 64, "{kept}");
+
+    some_history(&app).await;
+    let (_, newer) = get("/v1/audit/checkpoint".into()).await;
+    assert!(newer["seq"].as_i64().unwrap() > seq);
+    let (status, older) = get(format!("/v1/audit/checkpoint?seq={seq}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(older, kept);
+    // Between two checkpoints: the one before.
+    let between = newer["seq"].as_i64().unwrap() - 1;
+    let (_, found) = get(format!("/v1/audit/checkpoint?seq={between}")).await;
+    assert_eq!(found, kept);
+    for bad in ["abc", "-1", "1.5"] {
+        assert_problem(
+            app.get_with_key(&format!("/v1/audit/checkpoint?seq={bad}"), &auditor)
+                .await,
+            400,
+            "invalid_request",
+        )
+        .await;
+    }
+
+    // From the kept checkpoint: only what came after it is read.
+    app.chained().await;
+    let (status, result) = get(format!("/v1/audit/verify?seq={seq}&head={head}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(result["intact"], true, "{result}");
+    assert_eq!(result["from_seq"], seq);
+    let last: i64 = sqlx::query_scalar("SELECT max(seq) FROM audit_events")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(result["events"], last - seq, "{result}");
+    let (_, full) = get("/v1/audit/verify".into()).await;
+    assert_eq!(full["from_seq"], serde_json::Value::Null);
+    assert!(full["events"].as_i64().unwrap() > last - seq);
+
+    // A later event rewritten: named.
+    as_owner_rewrite(
+        &app,
+        &format!(
+            "UPDATE audit_events SET actor = 'staff:alice' WHERE seq = {}",
+            seq + 2
+        ),
+    )
+    .await;
+    let (_, result) = get(format!("/v1/audit/verify?seq={seq}&head={head}")).await;
+    assert_eq!(result["intact"], false, "{result}");
+    assert_eq!(result["first_bad_seq"], seq + 2, "{result}");
+
+    // A checkpoint the log does not hold (another head at its seq): named at its seq.
+    let other = "0".repeat(64);
+    let (_, result) = get(format!("/v1/audit/verify?seq={seq}&head={other}")).await;
+    assert_eq!(result["intact"], false, "{result}");
+    assert_eq!(result["first_bad_seq"], seq, "{result}");
+    assert!(
+        result["problem"].as_str().unwrap().contains("another hash"),
+        "{result}"
+    );
+    for bad in [
+        format!("seq={seq}"),
+        format!("head={head}"),
+        format!("seq=x&head={head}"),
+        format!("seq={seq}&head=ABC"),
+    ] {
+        assert_problem(
+            app.get_with_key(&format!("/v1/audit/verify?{bad}"), &auditor)
+                .await,
+            400,
+            "invalid_request",
+        )
+        .await;
+    }
+}
+
+/// Every filter, and every pair of them, answers exactly the events a plain reading of the log
+/// picks, in `seq` order and paged by the cursor: the query built per filter (time as a range
+/// of `seq`, a name in both its recorded forms merged) changes speed, not answers. Time
+/// boundaries are exact: `since` at an event's instant takes it, `until` at it leaves it out.
+#[tokio::test]
+async fn each_filter_and_pair_of_filters_answers_exactly_the_matching_events() {
+    use mfa_recovery::audit::AuditRecord;
+    let app = TestApp::spawn().await;
+    let key = app.staff_key("ada", "auditor").await;
+    let user = app.create_user().await;
+    some_history(&app).await;
+    // The same name under both forms: redacted while unknown, then as the user's.
+    app.request_recovery("ghost-1").await;
+    some_history(&app).await;
+    app.chained().await;
+    let all: Vec<AuditRecord> =
+        mfa_recovery::audit::export::export_jsonl(&app.db, None, None, Vec::new())
+            .await
+            .map(|bytes| {
+                String::from_utf8(bytes)
+                    .unwrap()
+                    .lines()
+                    .map(|l| {
+                        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                        serde_json::from_value::<ExportedEvent>(v).unwrap().into()
+                    })
+                    .collect()
+            })
+            .unwrap();
+    assert!(all.len() > 30, "{} events", all.len());
+    for pair in all.windows(2) {
+        assert!(
+            pair[0].at <= pair[1].at,
+            "time never goes back along the chain"
+        );
+    }
+    let middle = &all[all.len() / 3];
+    let late = &all[2 * all.len() / 3];
+    let stamp = |e: &AuditRecord| e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let recovery = all.iter().find_map(|e| e.recovery_id).unwrap();
+    let ghost = app.redacted("ghost-1");
+    let filters: Vec<(String, Picks)> = vec![
+        (
+            format!("username={}", user.username),
+            Box::new(|e: &AuditRecord| e.username.as_deref() == Some(user.username.as_str())),
+        ),
+        (
+            "username=ghost-1".into(),
+            Box::new(move |e: &AuditRecord| {
+                e.username.as_deref() == Some(ghost.as_str())
+                    || e.username.as_deref() == Some("ghost-1")
+            }),
+        ),
+        (
+            "action=recovery.requested".into(),
+            Box::new(|e: &AuditRecord| e.action == "recovery.requested"),
+        ),
+        (
+            format!("recovery_id={recovery}"),
+            Box::new(move |e: &AuditRecord| e.recovery_id == Some(recovery)),
+        ),
+        (
+            format!("since={}", urlencoding(&stamp(middle))),
+            Box::new(|e: &AuditRecord| e.at >= middle.at),
+        ),
+        (
+            format!("until={}", urlencoding(&stamp(late))),
+            Box::new(|e: &AuditRecord| e.at < late.at),
+        ),
+        (
+            format!("after={}", middle.seq),
+            Box::new(|e: &AuditRecord| e.seq > middle.seq),
+        ),
+    ];
+    let n = filters.len();
+    for i in 0..n {
+        for j in i..n {
+            let name = |k: usize| filters[k].0.split('=').next().unwrap().to_owned();
+            if i != j && name(i) == name(j) {
+                continue;
+            }
+            let query = if i == j {
+                filters[i].0.clone()
+            } else {
+                format!("{}&{}", filters[i].0, filters[j].0)
+            };
+            let expected: Vec<i64> = all
+                .iter()
+                .filter(|e| filters[i].1(e) && filters[j].1(e))
+                .map(|e| e.seq)
+                .collect();
+            // Paged 3 at a time, through the cursor (which takes the place of an `after` filter).
+            let mut got: Vec<i64> = Vec::new();
+            let mut after = String::new();
+            let query = match query.split('&').find(|p| p.starts_with("after=")) {
+                Some(given) => {
+                    after = format!("&{given}");
+                    query
+                        .split('&')
+                        .filter(|p| !p.starts_with("after="))
+                        .collect::<Vec<_>>()
+                        .join("&")
+                }
+                None => query,
+            };
+            loop {
+                let response = app
+                    .get_with_key(&format!("/v1/audit/events?{query}&limit=3{after}"), &key)
+                    .await;
+                assert_eq!(response.status(), 200, "{query}");
+                let page: serde_json::Value = response.json().await.unwrap();
+                got.extend(
+                    page["events"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|e| e["seq"].as_i64().unwrap())
+                        .filter(|seq| *seq <= all.last().unwrap().seq),
+                );
+                match page["next"].as_str() {
+                    Some(next) => after = format!("&after={next}"),
+                    None => break,
+                }
+            }
+            // Later pages may hold the queries' own audit.read events: compared up to the export.
+            assert_eq!(got, expected, "{query}");
+        }
+    }
+}
+
+/// Which events a filter picks, read off the export.
+type Picks<'a> = Box<dyn Fn(&mfa_recovery::audit::AuditRecord) -> bool + 'a>;
+
+fn urlencoding(text: &str) -> String {
+    text.replace(':', "%3A").replace('+', "%2B")
+}
+
+/// An exported line, read back.
+#[derive(serde::Deserialize)]
+struct ExportedEvent {
+    seq: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    action: String,
+    actor: String,
+    username: Option<String>,
+    recovery_id: Option<uuid::Uuid>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    outcome: String,
+    detail: Option<String>,
+    hash: String,
+}
+
+impl From<ExportedEvent> for mfa_recovery::audit::AuditRecord {
+    fn from(e: ExportedEvent) -> Self {
+        Self {
+            seq: e.seq,
+            at: e.at,
+            action: e.action,
+            actor: e.actor,
+            username: e.username,
+            recovery_id: e.recovery_id,
+            ip: e.ip,
+            user_agent: e.user_agent,
+            outcome: e.outcome,
+            detail: e.detail,
+            hash: e.hash,
+        }
+    }
+}
+
+/// Two writers' clock readings can cross: the sequencer never lets `at` go back along the chain
+/// (it takes the predecessor's), and the hash covers the time it recorded.
+#[tokio::test]
+async fn time_never_goes_back_along_the_chain_even_when_writers_clocks_cross() {
+    let app = TestApp::spawn().await;
+    app.chained().await;
+    // As the owner, with the stamping trigger off: pending events whose times go backwards.
+    for statement in [
+        "ALTER TABLE audit_pending DISABLE TRIGGER audit_pending_stamped",
+        "INSERT INTO audit_pending (at, action, actor, outcome)
+         SELECT clock_timestamp() - i * interval '1 second', 'recovery.requested', 'user', 'accepted'
+           FROM generate_series(1, 5) AS i",
+        "ALTER TABLE audit_pending ENABLE TRIGGER audit_pending_stamped",
+    ] {
+        sqlx::query(statement).execute(&app.db).await.unwrap();
+    }
+    app.chained().await;
+    let times: Vec<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT at FROM audit_events ORDER BY seq")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    let (ok, out) = cli_verify(&app);
+    assert!(ok, "{out}");
 }

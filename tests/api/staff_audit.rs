@@ -169,6 +169,62 @@ async fn the_auditors_page_names_the_first_event_that_was_changed() {
     );
 }
 
+/// The page verifies what was added since the newest published checkpoint (it published one at
+/// the head when it was last shown); an event changed before that checkpoint is found by the
+/// whole walk the page links to.
+#[tokio::test]
+async fn the_auditors_page_verifies_since_the_newest_checkpoint_and_offers_the_whole_walk() {
+    let app = TestApp::spawn_with(AppOptions::default().staff_console()).await;
+    let (auditor, _, _) = app.signed_in_staff(&[AUDITORS]).await;
+    let user = app.create_user().await;
+    app.request_recovery(&user.username).await;
+    app.wait_for_email(&user.email, 1).await;
+    app.chained().await;
+    let html = auditor.get("/staff/audit").await.text().await.unwrap();
+    assert!(html.contains(r#"data-testid="verify-full""#), "{html}");
+    let checkpoint: i64 =
+        sqlx::query_scalar("SELECT seq FROM audit_checkpoints ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let target: i64 =
+        sqlx::query_scalar("SELECT min(seq) FROM audit_events WHERE action = 'recovery.requested'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(target <= checkpoint);
+    tamper(
+        &app,
+        &[format!(
+            "UPDATE audit_events SET detail = 'nothing happened' WHERE seq = {target}"
+        )],
+    )
+    .await;
+    app.chained().await;
+    let html = auditor.get("/staff/audit").await.text().await.unwrap();
+    let chain = html.split(r#"data-testid="chain-state""#).nth(1).unwrap();
+    assert!(chain.starts_with(r#" data-intact="true""#), "{chain}");
+    assert!(
+        chain.contains(&format!(
+            "intact after the checkpoint at event {checkpoint}"
+        )),
+        "{chain}"
+    );
+    let html = auditor
+        .get("/staff/audit?verify=full")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let chain = html.split(r#"data-testid="chain-state""#).nth(1).unwrap();
+    assert!(chain.starts_with(r#" data-intact="false""#), "{chain}");
+    assert!(
+        chain.contains(&format!("The chain is broken at event {target}:")),
+        "{chain}"
+    );
+    assert!(!chain.contains(r#"data-testid="verify-full""#), "{chain}");
+}
+
 /// The key `staff add` printed (its last line), failing with its stderr otherwise.
 fn printed_key(out: std::process::Output) -> String {
     assert!(

@@ -11,7 +11,6 @@ use crate::domain::{parse_instant, NameKeys, Username};
 use crate::routes::auth::{Auditor, StaffAuthErrors};
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
-use crate::settings::AuditSettings;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
@@ -169,12 +168,50 @@ pub async fn events(
     Ok(HttpResponse::Ok().json(EventPage { events, next }))
 }
 
-/// Walk the hash chain from the first event.
+/// Where verification starts: a checkpoint the auditor trusts (one they kept, or one published
+/// where the database's administrators cannot reach). Both or neither.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    /// The trusted checkpoint's `seq`: only the events after it are read.
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub seq: Option<String>,
+    /// The trusted checkpoint's `head`: event `seq` must still have this hash.
+    #[param(pattern = "^[0-9a-f]{64}$")]
+    pub head: Option<String>,
+}
+
+impl VerifyQuery {
+    fn trusted(&self) -> Result<Option<(i64, &str)>, String> {
+        match (self.seq.as_deref(), self.head.as_deref()) {
+            (None, None) => Ok(None),
+            (Some(seq), Some(head)) => {
+                let seq: i64 = seq
+                    .parse()
+                    .ok()
+                    .filter(|s| *s >= 0)
+                    .ok_or("The `seq` parameter must be a checkpoint's seq (0 or more).")?;
+                let is_hash = head.len() == 64
+                    && head.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                if !(is_hash || (seq == 0 && head.is_empty())) {
+                    return Err("The `head` parameter must be a checkpoint's head (64 lowercase hex digits).".into());
+                }
+                Ok(Some((seq, head)))
+            }
+            _ => Err("Give both `seq` and `head` of a trusted checkpoint, or neither.".into()),
+        }
+    }
+}
+
+/// Verify the hash chain: from the first event, or from a trusted checkpoint (`seq`, `head`) to
+/// the end, reading only the events after it.
 #[utoipa::path(
     get, path = "/v1/audit/verify", tag = "audit",
     security(("staff_key" = [])),
+    params(VerifyQuery),
     responses(
         (status = 200, description = "The chain's state", body = Verification),
+        (status = 400, description = "`seq` without `head` (or the reverse), or not a checkpoint's", body = Problem, content_type = "application/problem+json"),
         StaffAuthErrors,
     )
 )]
@@ -182,20 +219,36 @@ pub async fn verify(
     req: HttpRequest,
     Auditor(auditor): Auditor,
     db: web::Data<PgPool>,
+    query: web::Query<VerifyQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let verification = audit::verify_for(&db, &auditor.agent(), &client_info(&req)).await?;
+    let trusted = query.trusted().map_err(ApiError::invalid_request)?;
+    let verification =
+        audit::verify_for(&db, trusted, &auditor.agent(), &client_info(&req)).await?;
     Ok(HttpResponse::Ok().json(verification))
 }
 
-/// The chain's head, signed with the service's Ed25519 key (`AUDIT_SIGNING_KEY`). Keep it:
+/// Which checkpoint: the newest (the head), or an older published one.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CheckpointQuery {
+    /// The published checkpoint at this event `seq`, or the newest one before it.
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub seq: Option<String>,
+}
+
+/// The chain's head, signed with the service's Ed25519 key (`AUDIT_SIGNING_KEY`) and published
+/// like every checkpoint (the newest one when it is at the head already). Keep it:
 /// `mfa-recovery audit verify --checkpoint FILE` later proves, with the public key alone
 /// (`mfa-recovery audit public-key`), that the log still holds that event with that hash and is
-/// intact to its end.
+/// intact to its end. With `seq`: the published checkpoint at that event, or the newest before it.
 #[utoipa::path(
     get, path = "/v1/audit/checkpoint", tag = "audit",
     security(("staff_key" = [])),
+    params(CheckpointQuery),
     responses(
-        (status = 200, description = "The chain's head, signed", body = Checkpoint),
+        (status = 200, description = "The chain's head, signed; or the older checkpoint asked for", body = Checkpoint),
+        (status = 400, description = "`seq` is not a number of 0 or more", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No checkpoint was published at or before `seq`", body = Problem, content_type = "application/problem+json"),
         StaffAuthErrors,
     )
 )]
@@ -203,14 +256,23 @@ pub async fn checkpoint(
     req: HttpRequest,
     Auditor(auditor): Auditor,
     db: web::Data<PgPool>,
-    signing: web::Data<AuditSettings>,
+    publisher: web::Data<audit::Publisher>,
+    query: web::Query<CheckpointQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = audit::checkpoint_for(
-        &db,
-        &signing.signing_key,
-        &auditor.agent(),
-        &client_info(&req),
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(signed))
+    let (agent, client) = (auditor.agent(), client_info(&req));
+    let Some(seq) = query.seq.as_deref() else {
+        let signed = audit::checkpoint_for(&publisher, &db, &agent, &client).await?;
+        return Ok(HttpResponse::Ok().json(signed));
+    };
+    let seq: i64 = seq.parse().ok().filter(|s| *s >= 0).ok_or_else(|| {
+        ApiError::invalid_request("The `seq` parameter must be an event's seq (0 or more).")
+    })?;
+    match audit::older_checkpoint_for(&publisher, &db, seq, &agent, &client).await? {
+        Some(signed) => Ok(HttpResponse::Ok().json(signed)),
+        None => Err(ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            crate::routes::presentation::ProblemCode::NotFound,
+            format!("No checkpoint was published at or before event {seq}."),
+        )),
+    }
 }

@@ -16,8 +16,8 @@ use crate::audit::{self, export, Action, AuditRecord, AuditView};
 use crate::domain::{NameKeys, StaffRole};
 use crate::routes::api::audit::EventsQuery;
 use crate::routes::client_info;
-use crate::settings::AuditSettings;
 use crate::staff::console::Console;
+use crate::words::Args;
 
 /// Every page here is the auditors'.
 const AUDITOR: StaffRole = StaffRole::Auditor;
@@ -88,6 +88,8 @@ struct ChainView {
     intact: bool,
     /// `The chain is intact: N events …` or `Broken at event N …`.
     summary: String,
+    /// Verified from a checkpoint, not from the first event: the page offers the full walk.
+    partial: bool,
     checkpoint_seq: i64,
     checkpoint_head: String,
     checkpoint_at: String,
@@ -114,9 +116,15 @@ struct AuditPage<'a> {
 
 fn chain_view(view: &AuditView) -> ChainView {
     let v = &view.verification;
-    let summary = match v.first_bad_seq {
-        None => words().number("page-staff-chain-intact", "events", v.events as f64),
-        Some(seq) => words().number("page-staff-chain-broken", "seq", seq as f64),
+    let summary = match (v.first_bad_seq, v.from_seq) {
+        (None, None) => words().number("page-staff-chain-intact", "events", v.events as f64),
+        (None, Some(from)) => words().with(
+            "page-staff-chain-intact-since",
+            Args::new()
+                .number("seq", from as f64)
+                .number("events", v.events as f64),
+        ),
+        (Some(seq), _) => words().number("page-staff-chain-broken", "seq", seq as f64),
     };
     let pending = if v.pending > 0 {
         format!(
@@ -129,6 +137,7 @@ fn chain_view(view: &AuditView) -> ChainView {
     ChainView {
         intact: v.intact,
         summary: format!("{summary}{pending}"),
+        partial: v.from_seq.is_some(),
         checkpoint_seq: view.checkpoint.seq,
         checkpoint_head: view.checkpoint.head.clone(),
         checkpoint_at: view.checkpoint.at.clone(),
@@ -177,6 +186,13 @@ fn audit_page(
     )
 }
 
+/// Whether the auditor asked to verify the whole chain (`verify=full`): by default the page
+/// verifies from the newest published checkpoint on.
+fn full_walk_asked(req: &HttpRequest) -> bool {
+    web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .is_ok_and(|q| q.get("verify").map(String::as_str) == Some("full"))
+}
+
 /// The query of the page's address, read here so that a malformed one is answered as a page.
 fn asked(req: &HttpRequest) -> Result<EventsQuery, String> {
     web::Query::<EventsQuery>::from_query(req.query_string())
@@ -204,7 +220,7 @@ pub async fn events(
     pages: web::Data<PagesConfig>,
     db: web::Data<PgPool>,
     names: web::Data<NameKeys>,
-    signing: web::Data<AuditSettings>,
+    publisher: web::Data<audit::Publisher>,
 ) -> HttpResponse {
     let signed = match SignedIn::require(&req, console.as_ref(), &pages, AUDITOR, None).await {
         Ok(signed) => signed,
@@ -223,8 +239,13 @@ pub async fn events(
         Err(error) => return audit_page(StatusCode::BAD_REQUEST, typed, Some(error), None, 0),
     };
     let reader = signed.agent();
-    let key = &signing.signing_key;
-    match audit::view_for(&db, key, &reader, &client_info(&req), &filter, limit).await {
+    let walk = if full_walk_asked(&req) {
+        audit::Walk::Full
+    } else {
+        audit::Walk::FromCheckpoint
+    };
+    let client = client_info(&req);
+    match audit::view_for(&publisher, &db, &reader, &client, &filter, limit, walk).await {
         Ok(view) => audit_page(StatusCode::OK, typed, None, Some(view), limit),
         Err(err) => refused(&err),
     }

@@ -167,6 +167,11 @@ page-staff-chain-intact = The chain is intact: { $events ->
     [one] one event
    *[other] { $events } events
 }, each following from the one before.
+page-staff-chain-intact-since = The chain is intact after the checkpoint at event { $seq }: { $events ->
+    [one] one event
+   *[other] { $events } events
+} since, each following from the one before (the checkpoint vouches for what it covers).
+page-staff-chain-verify-full = Verify the whole chain, from the first event
 page-staff-chain-broken = The chain is broken at event { $seq }: it does not follow from the one before. Nothing from there on can be trusted until it is explained.
 page-staff-chain-pending = { $pending ->
     [one] One more event is
