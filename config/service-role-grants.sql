@@ -12,6 +12,8 @@ GRANT EXECUTE ON FUNCTION audit_chain_pending(integer) TO mfa_recovery;
 -- Published checkpoints: added by the service (signed with its key), never changed.
 GRANT SELECT, INSERT ON audit_checkpoints TO mfa_recovery;
 GRANT USAGE ON SEQUENCE audit_checkpoints_id_seq TO mfa_recovery;
+-- The audit stream's cursors, one per destination: advanced as events are delivered.
+GRANT SELECT, INSERT, UPDATE ON audit_deliveries TO mfa_recovery;
 GRANT SELECT, INSERT, UPDATE ON recoveries, jobs, enrollments TO mfa_recovery;
 -- Staff keys are added and revoked by the owner (the CLI); the service only reads them.
 GRANT SELECT ON staff_keys TO mfa_recovery;

@@ -12,6 +12,7 @@ pub mod oidc;
 pub mod recovery;
 pub mod routes;
 pub mod settings;
+pub mod siem;
 pub mod sms;
 pub mod staff;
 pub mod startup;

@@ -418,6 +418,14 @@ impl Application {
             liveness.watch(Arc::clone(&publisher).run(stop.clone())),
         ));
         let publisher = web::Data::from(publisher);
+        let stream = Arc::new(audit::stream::Stream::new(
+            db.clone(),
+            audit_sinks(&settings.audit)?,
+            Arc::clone(&clock),
+        ));
+        if !stream.is_empty() {
+            workers.push(tokio::spawn(liveness.watch(stream.run(stop.clone()))));
+        }
         let liveness = web::Data::from(liveness);
         let chain_watch = web::Data::new(audit::ChainWatch {
             max_wait: settings.worker.audit_pending_max,
@@ -554,4 +562,20 @@ impl Application {
         }
         result
     }
+}
+
+/// The audit stream's destinations that are configured.
+fn audit_sinks(
+    settings: &crate::settings::AuditSettings,
+) -> anyhow::Result<Vec<Arc<dyn audit::stream::EventSink>>> {
+    let mut sinks: Vec<Arc<dyn audit::stream::EventSink>> = Vec::new();
+    if let Some((url, secret)) = &settings.webhook {
+        let sink = crate::siem::WebhookSink::new(url.clone(), secret.clone())
+            .context("setting up the audit webhook's HTTP client")?;
+        sinks.push(Arc::new(sink));
+    }
+    if let Some(path) = &settings.stream_file {
+        sinks.push(Arc::new(crate::siem::FileSink::new(path.clone())));
+    }
+    Ok(sinks)
 }

@@ -6,7 +6,9 @@ mod chain;
 pub mod checkpoint;
 mod event;
 pub mod export;
+pub mod ocsf;
 pub mod publish;
+pub mod stream;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::TryStreamExt;

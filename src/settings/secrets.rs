@@ -116,6 +116,11 @@ pub struct AuditSettings {
     /// Each published checkpoint is appended to this file as a JSON line, besides the log line
     /// (`AUDIT_CHECKPOINT_FILE`; unset: the log line only).
     pub checkpoint_file: Option<std::path::PathBuf>,
+    /// Where the audit stream is sent as OCSF JSON, signed in the Standard Webhooks format
+    /// (`AUDIT_WEBHOOK_URL`, `AUDIT_WEBHOOK_SECRET`): HTTPS, or HTTP to this machine.
+    pub webhook: Option<(String, crate::siem::WebhookSecret)>,
+    /// The audit stream as JSON lines appended to this file (`AUDIT_STREAM_FILE`).
+    pub stream_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for AuditSettings {
@@ -125,6 +130,8 @@ impl std::fmt::Debug for AuditSettings {
             .field("checkpoint_every", &self.checkpoint_every)
             .field("checkpoint_events", &self.checkpoint_events)
             .field("checkpoint_file", &self.checkpoint_file)
+            .field("webhook", &self.webhook.as_ref().map(|_| "[set]"))
+            .field("stream_file", &self.stream_file)
             .finish()
     }
 }
@@ -135,6 +142,9 @@ pub(super) struct RawAudit {
     audit_checkpoint_seconds: u64,
     audit_checkpoint_events: i64,
     audit_checkpoint_file: Option<String>,
+    audit_webhook_url: Option<String>,
+    audit_webhook_secret: Option<SecretString>,
+    audit_stream_file: Option<String>,
 }
 
 impl TryFrom<(AppEnv, RawAudit)> for AuditSettings {
@@ -174,8 +184,49 @@ impl TryFrom<(AppEnv, RawAudit)> for AuditSettings {
                 .audit_checkpoint_file
                 .filter(|f| !f.trim().is_empty())
                 .map(std::path::PathBuf::from),
+            webhook: webhook(raw.audit_webhook_url, raw.audit_webhook_secret)?,
+            stream_file: raw
+                .audit_stream_file
+                .filter(|f| !f.trim().is_empty())
+                .map(std::path::PathBuf::from),
         })
     }
+}
+
+/// The webhook's address and secret: both or neither; HTTPS, or HTTP to this machine only (the
+/// events name users and addresses).
+fn webhook(
+    url: Option<String>,
+    secret: Option<SecretString>,
+) -> Result<Option<(String, crate::siem::WebhookSecret)>, SettingsError> {
+    let url = url.filter(|u| !u.trim().is_empty());
+    let secret = secret.filter(|s| !s.expose_secret().trim().is_empty());
+    let Some(url) = url else {
+        return match secret {
+            Some(_) => Err(invalid(
+                "AUDIT_WEBHOOK_SECRET",
+                "is set without AUDIT_WEBHOOK_URL",
+            )),
+            None => Ok(None),
+        };
+    };
+    let parsed = reqwest::Url::parse(url.trim())
+        .map_err(|_| invalid("AUDIT_WEBHOOK_URL", "must be an https:// address"))?;
+    let host = parsed.host_str().unwrap_or("").trim_matches(['[', ']']);
+    let local = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && local) {
+        return Err(invalid(
+            "AUDIT_WEBHOOK_URL",
+            "must be an https:// address (http:// only to this machine)",
+        ));
+    }
+    let secret = secret.ok_or(SettingsError::Missing("AUDIT_WEBHOOK_SECRET"))?;
+    let secret = crate::siem::WebhookSecret::parse(secret.expose_secret())
+        .map_err(|why| invalid("AUDIT_WEBHOOK_SECRET", why))?;
+    Ok(Some((url.trim().to_owned(), secret)))
 }
 
 impl AuditSettings {

@@ -316,6 +316,14 @@ pub async fn insert_checkpoint(
     Ok(())
 }
 
+/// When event `seq` was recorded, if the chain holds it.
+pub async fn at_of(pool: &PgPool, seq: i64) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT at FROM audit_events WHERE seq = $1")
+        .bind(seq)
+        .fetch_optional(pool)
+        .await
+}
+
 /// The stored hash of event `seq`, if the chain holds it.
 pub async fn hash_of(pool: &PgPool, seq: i64) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")

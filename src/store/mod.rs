@@ -2,6 +2,7 @@
 
 pub mod attempts;
 pub mod audit;
+pub mod deliveries;
 pub mod enrollments;
 pub mod jobs;
 pub mod limits;

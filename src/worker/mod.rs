@@ -244,7 +244,7 @@ pub const MAX_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(
 /// Seconds before the next run of a job that failed `attempts` times: `base` doubled per failed
 /// run, at most `MAX_RETRY_DELAY`, then a random part of it taken off (between none and half),
 /// so that jobs that failed together (an outage) do not all retry at the same moment.
-fn retry_delay(base: std::time::Duration, attempts: i32) -> f64 {
+pub fn retry_delay(base: std::time::Duration, attempts: i32) -> f64 {
     let doubled = base.as_secs_f64() * 2f64.powi((attempts - 1).clamp(0, 30));
     let capped = doubled.min(MAX_RETRY_DELAY.as_secs_f64());
     capped * (1.0 - rand::random::<f64>() / 2.0)
