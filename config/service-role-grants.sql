@@ -14,7 +14,8 @@ GRANT SELECT, INSERT ON audit_checkpoints TO mfa_recovery;
 GRANT USAGE ON SEQUENCE audit_checkpoints_id_seq TO mfa_recovery;
 -- The audit stream's cursors, one per destination: advanced as events are delivered.
 GRANT SELECT, INSERT, UPDATE ON audit_deliveries TO mfa_recovery;
-GRANT SELECT, INSERT, UPDATE ON recoveries, jobs, enrollments TO mfa_recovery;
+-- DELETE: the retention loop purges finished jobs and recoveries past their use.
+GRANT SELECT, INSERT, UPDATE, DELETE ON recoveries, jobs, enrollments TO mfa_recovery;
 -- Staff keys are added and revoked by the owner (the CLI); the service only reads them.
 GRANT SELECT ON staff_keys TO mfa_recovery;
 GRANT USAGE ON SEQUENCE jobs_id_seq TO mfa_recovery;

@@ -85,6 +85,20 @@ enum AuditCommand {
     },
     /// Print the public key that checks audit checkpoints (base64), and its key id.
     PublicKey,
+    /// Write the events up to the newest published checkpoint recorded before DATE to FILE (JSON
+    /// lines; the checkpoint beside it as FILE.checkpoint.json), then remove them from the log.
+    /// Run it as the schema's owner. Verification goes on from the cut.
+    Archive {
+        /// Archive events recorded before this instant (RFC 3339).
+        #[arg(long, value_parser = parse_instant)]
+        before: DateTime<Utc>,
+        /// The archive's file; it must not exist.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Who archives, as the log records it (default: the operating-system account).
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Write events to stdout.
     Export {
         #[arg(long, value_enum)]
@@ -257,6 +271,38 @@ async fn main() -> anyhow::Result<()> {
                         result.events
                     );
                     std::process::exit(1);
+                }
+            }
+        }
+        Command::Audit(AuditCommand::Archive { before, out, by }) => {
+            let by = by.unwrap_or_else(operating_system_account);
+            let actor = format!("operator:{}", by.trim());
+            match audit::archive::archive(&database().await?, before, &out, &actor).await? {
+                None => {
+                    eprintln!(
+                        "audit archive: nothing archived: no published checkpoint is older than {} (one is published every AUDIT_CHECKPOINT_SECONDS)",
+                        before.to_rfc3339()
+                    );
+                    std::process::exit(1);
+                }
+                Some(done) => {
+                    println!(
+                        "audit archive: events {} to {} ({}) written to {} and removed; the checkpoint at the cut is in {}",
+                        done.first,
+                        done.cut.seq,
+                        done.events,
+                        done.events_file.display(),
+                        done.checkpoint_file.display()
+                    );
+                    println!(
+                        "verify it: scripts/verify_audit.py {} --checkpoint {} --public-key \"$(mfa-recovery audit public-key)\"{}",
+                        done.events_file.display(),
+                        done.checkpoint_file.display(),
+                        match done.after_cut {
+                            Some(seq) => format!(" --start-checkpoint <the archive that ends at event {seq}>.checkpoint.json"),
+                            None => String::new(),
+                        }
+                    );
                 }
             }
         }

@@ -391,13 +391,23 @@ impl Application {
             .map(|_| tokio::spawn(liveness.watch(Arc::clone(&worker).run(stop.clone()))))
             .collect();
         let retention = service.clone();
+        let (job_retention, recovery_retention) = (
+            settings.worker.job_retention,
+            settings.worker.recovery_retention,
+        );
         workers.push(tokio::spawn(liveness.watch(worker::every(
-            "expired code hashes purged",
+            "expired secrets and rows past their use purged",
             settings.worker.retention_interval,
             stop.clone(),
             move || {
                 let service = retention.clone();
-                async move { service.purge_expired_codes().await }
+                async move {
+                    let secrets = service.purge_expired_codes().await?;
+                    let rows = service
+                        .purge_old_rows(job_retention, recovery_retention)
+                        .await?;
+                    Ok(secrets + rows)
+                }
             },
         ))));
 

@@ -117,6 +117,8 @@ pub enum CheckpointError {
     BadSignature,
     #[error("the log has no event {seq} any more: its tail was cut")]
     Missing { seq: i64 },
+    #[error("event {seq} was archived (the log goes on after event {cut}): verify it against the archive with scripts/verify_audit.py")]
+    Archived { seq: i64, cut: i64 },
     #[error(
         "event {seq} has another hash than the checkpoint's head: the log was rewritten up to it"
     )]

@@ -32,6 +32,8 @@ closed_vocabulary! {
         SupportRefused = "support.refused",
         SupportApproved = "support.approved",
         AuditRead = "audit.read",
+        /// Events up to a published checkpoint were archived to a file and removed.
+        AuditArchived = "audit.archived",
         StaffAdded = "staff.added",
         StaffRevoked = "staff.revoked",
         StaffAuthFailed = "staff.auth_failed",

@@ -95,7 +95,7 @@ pub fn jsonl_bytes(records: &[AuditRecord]) -> std::io::Result<Vec<u8>> {
 }
 
 /// One record as a line of JSON.
-fn write_jsonl<W: Write>(out: &mut W, record: &AuditRecord) -> std::io::Result<()> {
+pub(super) fn write_jsonl<W: Write>(out: &mut W, record: &AuditRecord) -> std::io::Result<()> {
     serde_json::to_writer(&mut *out, record)?;
     out.write_all(b"\n")
 }

@@ -2,6 +2,7 @@
 //! how the log leaves the service (`export`), and the rules of writing and reading it. SQL lives
 //! in `crate::store::audit`.
 
+pub mod archive;
 mod chain;
 pub mod checkpoint;
 mod event;
@@ -195,9 +196,38 @@ pub async fn run_sequencer(
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), chain_all_pending(&db)).await;
 }
 
-/// Walks the whole chain from the first event, and counts the events not chained yet.
+/// Where the chain starts in the database: after the last archive's cut (its seq and hash),
+/// or at the first event.
+async fn chain_start(db: &PgPool) -> Result<ChainVerifier, sqlx::Error> {
+    Ok(match store::last_cut(db).await? {
+        Some((seq, head)) => ChainVerifier::after(seq, &head),
+        None => ChainVerifier::default(),
+    })
+}
+
+/// Where the chain holds `seq`'s hash: in the log, or (for the last archive's cut) in the cut's
+/// record. Err when it was archived before the cut, or is not there.
+async fn hash_at(db: &PgPool, seq: i64) -> Result<Result<String, CheckpointError>, sqlx::Error> {
+    if seq == 0 {
+        return Ok(Ok(GENESIS.to_owned()));
+    }
+    if let Some((cut, head)) = store::last_cut(db).await? {
+        if seq == cut {
+            return Ok(Ok(head));
+        }
+        if seq < cut {
+            return Ok(Err(CheckpointError::Archived { seq, cut }));
+        }
+    }
+    Ok(store::hash_of(db, seq)
+        .await?
+        .ok_or(CheckpointError::Missing { seq }))
+}
+
+/// Walks the whole chain (from the first event, or from the last archive's cut), and counts the
+/// events not chained yet.
 pub async fn verify_chain(db: &PgPool) -> Result<Verification, sqlx::Error> {
-    let mut verification = walk_chain(db, ChainVerifier::default(), |_| {}).await?;
+    let mut verification = walk_chain(db, chain_start(db).await?, |_| {}).await?;
     verification.pending = u64::try_from(store::pending_count(db).await?).unwrap_or(0);
     Ok(verification)
 }
@@ -211,14 +241,10 @@ pub async fn verify_from(
     seq: i64,
     head: &str,
 ) -> Result<Result<Verification, CheckpointError>, sqlx::Error> {
-    if seq > 0 {
-        match store::hash_of(db, seq).await? {
-            None => return Ok(Err(CheckpointError::Missing { seq })),
-            Some(hash) if hash != head => return Ok(Err(CheckpointError::Diverged { seq })),
-            Some(_) => {}
-        }
-    } else if head != GENESIS {
-        return Ok(Err(CheckpointError::Diverged { seq }));
+    match hash_at(db, seq).await? {
+        Err(problem) => return Ok(Err(problem)),
+        Ok(hash) if hash != head => return Ok(Err(CheckpointError::Diverged { seq })),
+        Ok(_) => {}
     }
     let mut verification = walk_chain(db, ChainVerifier::after(seq, head), |_| {}).await?;
     verification.pending = u64::try_from(store::pending_count(db).await?).unwrap_or(0);
@@ -325,8 +351,15 @@ pub async fn verify_checkpoint(
     if walk == Walk::FromCheckpoint {
         return verify_from(db, signed.seq, &signed.head).await;
     }
-    let mut at_seq = (signed.seq == 0).then(|| GENESIS.to_owned());
-    let verification = walk_chain(db, ChainVerifier::default(), |row| {
+    let start = chain_start(db).await?;
+    let mut at_seq = match hash_at(db, signed.seq).await? {
+        // Before the walk's start (0, or the cut): known without reading it.
+        Ok(hash) if start.start_after().unwrap_or(0) >= signed.seq => Some(hash),
+        Ok(_) => None,
+        Err(problem @ CheckpointError::Archived { .. }) => return Ok(Err(problem)),
+        Err(_) => None,
+    };
+    let verification = walk_chain(db, start, |row| {
         if row.seq == signed.seq {
             at_seq = Some(row.hash.clone());
         }

@@ -64,6 +64,7 @@ pub fn classify(action: Action) -> (Class, u32, &'static str) {
         StaffSignedOut | StaffSessionEnded => (Authentication, 2, "Logoff"),
         StaffAuthFailed | StaffSignInRefused => (Authentication, 1, "Logon"),
         AuditRead | SupportLookup => (ApiActivity, 2, "Read"),
+        AuditArchived => (ApiActivity, 4, "Delete"),
     }
 }
 

@@ -636,6 +636,39 @@ impl RecoveryService {
         let sealed = crate::store::enrollments::purge_expired(&mut conn, now).await?;
         Ok(recoveries::purge_expired_hashes(&mut conn, now).await? + sealed)
     }
+
+    /// Deletes finished jobs older than `jobs`, then recoveries over for longer than
+    /// `recoveries` (with their enrollments), a batch at a time; returns how many rows.
+    pub async fn purge_old_rows(
+        &self,
+        jobs: std::time::Duration,
+        recoveries: std::time::Duration,
+    ) -> Result<u64, sqlx::Error> {
+        const BATCH: i64 = 10_000;
+        let now = self.now();
+        let ago = |d: std::time::Duration| {
+            now - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+        };
+        let mut purged = 0;
+        loop {
+            let mut conn = self.db.acquire().await?;
+            let n = crate::store::jobs::purge_finished(&mut conn, ago(jobs), BATCH).await?;
+            purged += n;
+            if n < BATCH as u64 {
+                break;
+            }
+        }
+        loop {
+            let mut tx = self.db.begin().await?;
+            let n = recoveries::purge_over(&mut tx, ago(recoveries), BATCH).await?;
+            tx.commit().await?;
+            purged += n;
+            if n < BATCH as u64 {
+                break;
+            }
+        }
+        Ok(purged)
+    }
 }
 
 /// The names an account goes by, for the rule that an agent never acts on their own.

@@ -25,7 +25,7 @@ mod worker;
 
 pub use aws::{AwsSettings, CognitoSettings};
 pub use recovery::RecoverySettings;
-pub use secrets::{AuditSettings, HashingSettings};
+pub use secrets::{AuditSettings, HashingSettings, WebhookSecret};
 pub use server::{DatabaseSettings, ServerSettings};
 pub use staff::{OidcSettings, StaffSettings};
 pub use worker::WorkerSettings;

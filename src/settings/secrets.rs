@@ -118,7 +118,7 @@ pub struct AuditSettings {
     pub checkpoint_file: Option<std::path::PathBuf>,
     /// Where the audit stream is sent as OCSF JSON, signed in the Standard Webhooks format
     /// (`AUDIT_WEBHOOK_URL`, `AUDIT_WEBHOOK_SECRET`): HTTPS, or HTTP to this machine.
-    pub webhook: Option<(String, crate::siem::WebhookSecret)>,
+    pub webhook: Option<(String, WebhookSecret)>,
     /// The audit stream as JSON lines appended to this file (`AUDIT_STREAM_FILE`).
     pub stream_file: Option<std::path::PathBuf>,
 }
@@ -193,12 +193,53 @@ impl TryFrom<(AppEnv, RawAudit)> for AuditSettings {
     }
 }
 
+/// The audit webhook's signing secret, as Standard Webhooks writes it: `whsec_` and the base64 of its bytes
+/// (at least 24). Its `Debug` shows nothing.
+pub struct WebhookSecret(secrecy::SecretBox<Vec<u8>>);
+
+impl std::fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookSecret([redacted])")
+    }
+}
+
+impl Clone for WebhookSecret {
+    fn clone(&self) -> Self {
+        Self(secrecy::SecretBox::new(Box::new(
+            self.0.expose_secret().clone(),
+        )))
+    }
+}
+
+impl WebhookSecret {
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let encoded = text.trim().strip_prefix("whsec_").unwrap_or(text.trim());
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|_| {
+                "must be `whsec_` followed by base64 (as Standard Webhooks secrets are)"
+            })?;
+        if bytes.len() < 24 {
+            return Err(
+                "must hold at least 24 random bytes (`echo whsec_$(openssl rand -base64 32)`)",
+            );
+        }
+        Ok(Self(secrecy::SecretBox::new(Box::new(bytes))))
+    }
+
+    /// The key's bytes, for signing.
+    pub fn bytes(&self) -> &[u8] {
+        self.0.expose_secret()
+    }
+}
+
 /// The webhook's address and secret: both or neither; HTTPS, or HTTP to this machine only (the
 /// events name users and addresses).
 fn webhook(
     url: Option<String>,
     secret: Option<SecretString>,
-) -> Result<Option<(String, crate::siem::WebhookSecret)>, SettingsError> {
+) -> Result<Option<(String, WebhookSecret)>, SettingsError> {
     let url = url.filter(|u| !u.trim().is_empty());
     let secret = secret.filter(|s| !s.expose_secret().trim().is_empty());
     let Some(url) = url else {
@@ -224,7 +265,7 @@ fn webhook(
         ));
     }
     let secret = secret.ok_or(SettingsError::Missing("AUDIT_WEBHOOK_SECRET"))?;
-    let secret = crate::siem::WebhookSecret::parse(secret.expose_secret())
+    let secret = WebhookSecret::parse(secret.expose_secret())
         .map_err(|why| invalid("AUDIT_WEBHOOK_SECRET", why))?;
     Ok(Some((url.trim().to_owned(), secret)))
 }

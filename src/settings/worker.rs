@@ -14,6 +14,10 @@ pub struct WorkerSettings {
     pub audit_chain_interval: Duration,
     /// An event waiting longer than this to be chained makes `/readyz` say not ready.
     pub audit_pending_max: Duration,
+    /// Finished jobs are deleted this long after they finished.
+    pub job_retention: Duration,
+    /// Recoveries that are over are deleted this long after (the audit log keeps their story).
+    pub recovery_retention: Duration,
 }
 
 #[derive(Deserialize)]
@@ -24,6 +28,8 @@ pub(super) struct RawWorker {
     retention_interval_seconds: u64,
     audit_chain_interval_ms: u64,
     audit_pending_max_seconds: u64,
+    job_retention_days: u64,
+    recovery_retention_days: u64,
 }
 
 impl TryFrom<RawWorker> for WorkerSettings {
@@ -53,6 +59,16 @@ impl TryFrom<RawWorker> for WorkerSettings {
                 raw.audit_pending_max_seconds,
                 5,
             )?),
+            job_retention: days(at_least("JOB_RETENTION_DAYS", raw.job_retention_days, 1)?),
+            recovery_retention: days(at_least(
+                "RECOVERY_RETENTION_DAYS",
+                raw.recovery_retention_days,
+                2,
+            )?),
         })
     }
+}
+
+fn days(n: u64) -> Duration {
+    Duration::from_secs(n * 24 * 3600)
 }

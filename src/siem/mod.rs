@@ -5,7 +5,7 @@ mod file;
 mod webhook;
 
 pub use file::FileSink;
-pub use webhook::{WebhookSecret, WebhookSink};
+pub use webhook::{sign, WebhookSink};
 
 /// A destination's cursor key: its kind and a digest of where it points (a URL may carry a
 /// token, which does not belong in the database).

@@ -331,3 +331,46 @@ pub async fn hash_of(pool: &PgPool, seq: i64) -> Result<Option<String>, sqlx::Er
         .fetch_optional(pool)
         .await
 }
+
+/// The newest cut of the log (the last archived event's seq and hash), if it was ever archived.
+pub async fn last_cut(pool: &PgPool) -> Result<Option<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT seq, head FROM audit_cuts ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(pool)
+        .await
+}
+
+/// The newest published checkpoint whose event was recorded before `before` and is still in
+/// the log with the checkpoint's hash: where an archive can cut.
+pub async fn checkpoint_to_cut_at(
+    pool: &PgPool,
+    before: DateTime<Utc>,
+) -> Result<Option<CheckpointRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.seq, c.head, c.at, c.key_id, c.previous, c.signature
+           FROM audit_checkpoints c
+           JOIN audit_events e ON e.seq = c.seq AND e.hash = c.head
+          WHERE e.at < $1
+          ORDER BY c.seq DESC, c.id DESC LIMIT 1",
+    )
+    .bind(before)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Removes the events up to `seq` (whose hash must be `head`), as the owner: the database's
+/// audit_archive(), which records the cut and an `audit.archived` event by `actor`.
+pub async fn archive(
+    pool: &PgPool,
+    seq: i64,
+    head: &str,
+    checkpoint: &str,
+    actor: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT audit_archive($1, $2, $3, $4)")
+        .bind(seq)
+        .bind(head)
+        .bind(checkpoint)
+        .bind(actor)
+        .fetch_one(pool)
+        .await
+}

@@ -158,3 +158,20 @@ pub async fn due_stats(
     .fetch_one(conn)
     .await
 }
+
+/// Deletes up to `batch` jobs that finished before `before`; returns how many.
+pub async fn purge_finished(
+    conn: &mut PgConnection,
+    before: DateTime<Utc>,
+    batch: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "DELETE FROM jobs WHERE id IN (
+             SELECT id FROM jobs WHERE finished_at < $1 ORDER BY finished_at LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

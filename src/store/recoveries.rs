@@ -1030,3 +1030,39 @@ pub async fn end_enrol_link(conn: &mut PgConnection, id: Uuid) -> Result<(), sql
     .await?;
     Ok(())
 }
+
+/// Deletes up to `batch` recoveries that were over before `before` (finished, or expired while
+/// waiting), with no job left and no enrollment open after it, with their enrollments; returns
+/// how many recoveries. A recovery still being reset or scheduled is never taken.
+pub async fn purge_over(
+    conn: &mut PgConnection,
+    before: DateTime<Utc>,
+    batch: i64,
+) -> Result<u64, sqlx::Error> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT r.id FROM recoveries r
+          WHERE r.expires_at < $1
+            AND coalesce(r.finished_at, r.expires_at) < $1
+            AND r.status NOT IN ('resetting', 'scheduled')
+            AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.recovery_id = r.id)
+            AND NOT EXISTS (SELECT 1 FROM enrollments e
+                             WHERE e.recovery_id = r.id AND e.expires_at >= $1)
+          LIMIT $2",
+    )
+    .bind(before)
+    .bind(batch)
+    .fetch_all(&mut *conn)
+    .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    sqlx::query("DELETE FROM enrollments WHERE recovery_id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
+    Ok(sqlx::query("DELETE FROM recoveries WHERE id = ANY($1)")
+        .bind(&ids)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}

@@ -81,6 +81,15 @@ pub struct Worker<C> {
 }
 
 impl<C: Send + Sync + 'static> Worker<C> {
+    /// What its jobs run against (the recovery service).
+    pub fn context(&self) -> &C {
+        &self.ctx
+    }
+
+    pub fn settings(&self) -> &WorkerSettings {
+        &self.settings
+    }
+
     pub fn new(
         db: PgPool,
         ctx: Arc<C>,

@@ -11,7 +11,7 @@ use mfa_recovery::settings::Settings;
 use crate::helpers::{eventually, AppOptions, TestApp};
 
 /// Runs the verifier with the project's Python (`.venv`, where `cryptography` is installed).
-fn verify(export: &Path, checkpoint: &Path, key: &str, extra: &[&str]) -> (i32, String) {
+pub(crate) fn verify(export: &Path, checkpoint: &Path, key: &str, extra: &[&str]) -> (i32, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(root.join(".venv/bin/python"))
         .arg(root.join("scripts/verify_audit.py"))

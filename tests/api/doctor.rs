@@ -336,16 +336,16 @@ async fn doctor_names_a_database_role_without_a_documented_grant_and_serve_refus
         let db = app.db.clone();
         async move { sqlx::query(&sql).execute(&db).await.unwrap() }
     };
-    grant(format!("GRANT DELETE ON recoveries TO {role}")).await;
+    grant(format!("GRANT DELETE ON staff_keys TO {role}")).await;
     let (code, out) = doctor(vars.clone()).await;
     assert_eq!(code, 0, "{out}");
     assert!(
         out.lines().any(|l| l.starts_with("warn")
             && l.contains("database role")
-            && l.contains("holds more than it needs: DELETE on recoveries")),
+            && l.contains("holds more than it needs: DELETE on staff_keys")),
         "{out}"
     );
-    grant(format!("REVOKE DELETE ON recoveries FROM {role}")).await;
+    grant(format!("REVOKE DELETE ON staff_keys FROM {role}")).await;
     grant(format!("GRANT DELETE ON audit_pending TO {role}")).await;
     let (code, out) = doctor(vars.clone()).await;
     assert_eq!(code, 0, "{out}");

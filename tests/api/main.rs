@@ -3,6 +3,7 @@
 
 mod abuse;
 mod audit;
+mod audit_archive;
 mod audit_stream;
 mod audit_verifier;
 mod bad_input;

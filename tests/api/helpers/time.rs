@@ -69,6 +69,17 @@ impl TestApp {
     /// Runs every job due by now, here (as Zero To Production's `dispatch_all_pending_emails`);
     /// a job that a background loop of the service holds is waited for. A job scheduled for
     /// later (a retry, a reset after its waiting period) is not due and not run.
+    /// One round of the retention loop's row purge, with the service's settings (what the loop
+    /// does every RETENTION_INTERVAL_SECONDS); returns how many rows it deleted.
+    pub async fn purge_old_rows(&self) -> u64 {
+        let settings = self.worker.settings();
+        self.worker
+            .context()
+            .purge_old_rows(settings.job_retention, settings.recovery_retention)
+            .await
+            .expect("the purge runs")
+    }
+
     pub async fn run_pending_jobs(&self) {
         // A job held by one of the service's own loops finishes soon: wait for it.
         eventually("the due jobs finish", Duration::from_secs(20), || async {
