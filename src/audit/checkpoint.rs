@@ -48,6 +48,13 @@ impl Checkpoint {
         crate::domain::sha256_hex(&self.message())
     }
 
+    /// When it was signed (None if its `at` is not RFC 3339).
+    pub fn signed_at(&self) -> Option<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(&self.at)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+
     /// Whether `self` is the checkpoint right after `before` in the published series.
     pub fn follows(&self, before: &Checkpoint) -> bool {
         self.previous.as_deref() == Some(before.digest().as_str())

@@ -88,8 +88,7 @@ fn due(
     if head_seq == last.seq && when == When::AtHead {
         return false;
     }
-    let signed_at = DateTime::parse_from_rfc3339(&last.at).map(|t| t.with_timezone(&Utc));
-    let age = signed_at.map_or(Duration::MAX, |t| {
+    let age = last.signed_at().map_or(Duration::MAX, |t| {
         (now - t).to_std().unwrap_or(Duration::ZERO)
     });
     when == When::AtHead || head_seq - last.seq >= events || age >= every
@@ -132,10 +131,8 @@ impl Publisher {
             .await?
             .unwrap_or((0, GENESIS.to_owned()));
         let now = self.clock.now();
-        if let Some(last) = &last {
-            let age = DateTime::parse_from_rfc3339(&last.at).map_or(0.0, |t| {
-                (now - t.with_timezone(&Utc)).num_milliseconds() as f64 / 1e3
-            });
+        if let Some(signed_at) = last.as_ref().and_then(Checkpoint::signed_at) {
+            let age = (now - signed_at).num_milliseconds() as f64 / 1e3;
             metrics::gauge!(AGE_METRIC).set(age.max(0.0));
         }
         if !due(when, last.as_ref(), seq, now, self.every, self.events) {

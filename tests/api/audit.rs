@@ -937,11 +937,7 @@ async fn checkpoints_are_published_on_a_timer_and_after_enough_events_each_namin
             .set("AUDIT_CHECKPOINT_FILE", file.display()),
     )
     .await;
-    let public = Settings::load_from(app.settings_env.clone())
-        .unwrap()
-        .audit
-        .signing_key
-        .verifying_key();
+    let public = app.audit_public_key();
     let first = eventually(
         "the first checkpoint, at start",
         Duration::from_secs(10),

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use mfa_recovery::audit::checkpoint::public_key_text;
-use mfa_recovery::settings::Settings;
 
 use crate::audit_verifier::verify;
 use crate::helpers::TestApp;
@@ -44,13 +43,7 @@ async fn archiving_keeps_the_proof_and_verification_goes_on_from_the_cut() {
     let dir = std::env::temp_dir().join(format!("archive-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let app = TestApp::spawn().await;
-    let key = public_key_text(
-        &Settings::load_from(app.settings_env.clone())
-            .unwrap()
-            .audit
-            .signing_key
-            .verifying_key(),
-    );
+    let key = public_key_text(&app.audit_public_key());
     let auditor = app.staff_key("ada", "auditor").await;
     for name in ["ghost-1", "ghost-2"] {
         app.request_recovery(name).await;

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mfa_recovery::audit::checkpoint::public_key_text;
-use mfa_recovery::settings::Settings;
 
 use crate::helpers::{eventually, AppOptions, TestApp};
 
@@ -49,13 +48,7 @@ async fn the_standalone_verifier_accepts_an_export_and_names_tampering_gaps_and_
             .set("AUDIT_CHECKPOINT_FILE", published.display()),
     )
     .await;
-    let key = public_key_text(
-        &Settings::load_from(app.settings_env.clone())
-            .unwrap()
-            .audit
-            .signing_key
-            .verifying_key(),
-    );
+    let key = public_key_text(&app.audit_public_key());
     // Real events, and text a JSON encoder could write another way.
     for name in ["ghost-1", "zoë+desk@example.com"] {
         app.request_recovery(name).await;

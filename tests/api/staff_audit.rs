@@ -2,7 +2,7 @@
 //! grounds, the chain's state, one recovery's timeline and downloads; every read recorded.
 
 use crate::audit::tamper;
-use crate::helpers::{AppOptions, TestApp};
+use crate::helpers::{AppOptions, StaffBrowser, TestApp};
 
 const SUPPORT: &str = "mfa-recovery-support";
 const AUDITORS: &str = "mfa-recovery-auditors";
@@ -140,14 +140,20 @@ async fn an_auditor_sees_who_started_a_recovery_and_why_and_that_the_chain_is_in
     );
 }
 
-#[tokio::test]
-async fn the_auditors_page_names_the_first_event_that_was_changed() {
+/// A console with an auditor signed in, and one user's recovery (its code emailed) in the log.
+async fn auditor_with_a_recovery() -> (TestApp, StaffBrowser) {
     let app = TestApp::spawn_with(AppOptions::default().staff_console()).await;
     let (auditor, _, _) = app.signed_in_staff(&[AUDITORS]).await;
     let user = app.create_user().await;
     app.request_recovery(&user.username).await;
     app.wait_for_email(&user.email, 1).await;
     app.chained().await;
+    (app, auditor)
+}
+
+#[tokio::test]
+async fn the_auditors_page_names_the_first_event_that_was_changed() {
+    let (app, auditor) = auditor_with_a_recovery().await;
     let target: i64 =
         sqlx::query_scalar("SELECT min(seq) FROM audit_events WHERE action = 'recovery.requested'")
             .fetch_one(&app.db)
@@ -174,12 +180,7 @@ async fn the_auditors_page_names_the_first_event_that_was_changed() {
 /// whole walk the page links to.
 #[tokio::test]
 async fn the_auditors_page_verifies_since_the_newest_checkpoint_and_offers_the_whole_walk() {
-    let app = TestApp::spawn_with(AppOptions::default().staff_console()).await;
-    let (auditor, _, _) = app.signed_in_staff(&[AUDITORS]).await;
-    let user = app.create_user().await;
-    app.request_recovery(&user.username).await;
-    app.wait_for_email(&user.email, 1).await;
-    app.chained().await;
+    let (app, auditor) = auditor_with_a_recovery().await;
     let html = auditor.get("/staff/audit").await.text().await.unwrap();
     assert!(html.contains(r#"data-testid="verify-full""#), "{html}");
     let checkpoint: i64 =

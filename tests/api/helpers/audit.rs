@@ -86,6 +86,15 @@ impl TestApp {
     }
 
     /// Runs the real binary's command line against this app's database.
+    /// The public key that checks this service's audit checkpoints.
+    pub fn audit_public_key(&self) -> ed25519_dalek::VerifyingKey {
+        mfa_recovery::settings::Settings::load_from(self.settings_env.clone())
+            .expect("the test's settings load")
+            .audit
+            .signing_key
+            .verifying_key()
+    }
+
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
         self.cli_as(None, args)
     }
