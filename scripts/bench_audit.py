@@ -87,8 +87,10 @@ def at(spacing, i):
                 "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
 
 
-def timed(conn, key, path, reps):
-    """(median, p95) in ms of GET path; the last answer's body."""
+def timed(port, key, path, reps):
+    """(median, p95) in ms of GET path over one kept-alive connection (a new one per call: the
+    service closes idle ones after a few seconds); the last answer's body."""
+    conn = httpclient.HTTPConnection("127.0.0.1", port, timeout=600)
     samples = []
     for n in range(reps + 3):
         started = time.perf_counter()
@@ -99,6 +101,7 @@ def timed(conn, key, path, reps):
             raise RuntimeError(f"{path}: {response.status} {body[:200]!r}")
         if n >= 3:
             samples.append((time.perf_counter() - started) * 1000)
+    conn.close()
     samples.sort()
     return statistics.median(samples), samples[max(int(len(samples) * 0.95) - 1, 0)], body
 
@@ -152,7 +155,6 @@ def main():
             time.sleep(0.1)
         else:
             raise RuntimeError("the service did not become ready")
-        conn = httpclient.HTTPConnection("127.0.0.1", port, timeout=600)
         middle = n // 2
         recovery = psql(db, f"SELECT recovery_id FROM audit_events WHERE seq >= {middle} "
                             "AND recovery_id IS NOT NULL ORDER BY seq LIMIT 1")
@@ -176,7 +178,7 @@ def main():
         print(f"{'GET /v1/audit/events?…':40} {'p50 ms':>8} {'p95 ms':>8} {'rows':>5} "
               f"{'before ms':>10} {'ratio':>7}")
         for label, query, old_name, old_action in pages:
-            p50, p95, body = timed(conn, key, f"/v1/audit/events?limit=100&{query}", args.reps)
+            p50, p95, body = timed(port, key, f"/v1/audit/events?limit=100&{query}", args.reps)
             rows = body.count(b'"seq"')
             before, ratio = "", ""
             if old_name is not None:
@@ -189,13 +191,13 @@ def main():
         for back in (1_000, 10_000):
             seq = n - back
             head = psql(db, f"SELECT hash FROM audit_events WHERE seq = {seq}")
-            p50, p95, body = timed(conn, key, f"/v1/audit/verify?seq={seq}&head={head}",
+            p50, p95, body = timed(port, key, f"/v1/audit/verify?seq={seq}&head={head}",
                                    min(args.reps, 10))
             events = int(body.split(b'"events":')[1].split(b",")[0])
             print(f"{f'from a checkpoint {back:,} back':40} {p50:8.1f} {p95:8.1f} {events:8,}",
                   flush=True)
         if args.full_walk:
-            p50, p95, body = timed(conn, key, "/v1/audit/verify", 1)
+            p50, p95, body = timed(port, key, "/v1/audit/verify", 1)
             events = int(body.split(b'"events":')[1].split(b",")[0])
             print(f"{'the whole chain':40} {p50:8.0f} {p95:8.0f} {events:8,}", flush=True)
     finally:

@@ -383,14 +383,13 @@ pub async fn read_events(
     filter: &AuditFilter,
     limit: i64,
 ) -> Result<Vec<AuditRecord>, sqlx::Error> {
-    let rows = store::query(db, filter, limit).await?;
-    record_read(
-        db,
-        auditor,
-        client,
-        format!("events: {filter:?}, limit {limit}"),
-    )
-    .await?;
+    // The read is recorded (its own commit) while the query runs: the answer waits for both,
+    // not for one after the other.
+    let detail = format!("events: {filter:?}, limit {limit}");
+    let (rows, ()) = tokio::try_join!(
+        store::query(db, filter, limit),
+        record_read(db, auditor, client, detail)
+    )?;
     Ok(rows.into_iter().map(AuditRecord::from).collect())
 }
 

@@ -532,12 +532,13 @@ async fn the_serving_role_can_neither_erase_pending_events_nor_forge_chained_one
     drop(other);
     lock.rollback().await.unwrap();
 
-    // The sequencer, as the serving role, chains everything: the reset is in the chain.
-    let chained: i32 = sqlx::query_scalar("SELECT audit_chain_pending(1000)")
+    // The sequencer, as the serving role, chains everything: the reset is in the chain. (The
+    // service's own sequencer may get there first once the lock is gone: the call then chains
+    // nothing, and succeeds all the same.)
+    let _: i32 = sqlx::query_scalar("SELECT audit_chain_pending(1000)")
         .fetch_one(&attacker)
         .await
-        .unwrap();
-    assert!(chained > 0);
+        .expect("the serving role may run the sequencer");
     app.chained().await;
     assert_eq!(pending(app.db.clone(), user.username.clone()).await, 0);
     assert!(app
