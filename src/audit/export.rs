@@ -133,6 +133,23 @@ pub async fn export_csv<W: Write>(
     Ok(csv.finish()?)
 }
 
+/// Appends `line` and a newline to the file at `path` (created if missing) and syncs it, off the
+/// async threads: what the published checkpoints' file and the stream's file both need before
+/// they count a line as written.
+pub async fn append_synced_line(path: std::path::PathBuf, line: Vec<u8>) -> std::io::Result<()> {
+    tokio::task::spawn_blocking(move || {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        file.write_all(&line)?;
+        file.write_all(b"\n")?;
+        file.sync_data()
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

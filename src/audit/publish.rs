@@ -4,7 +4,6 @@
 //! the newest), written to the log and, when set, appended to `AUDIT_CHECKPOINT_FILE`: copies
 //! that operators ship where the database's administrators cannot change them.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -156,23 +155,8 @@ impl Publisher {
         let Some(path) = self.file.clone() else {
             return;
         };
-        let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)?;
-            file.write_all(format!("{line}\n").as_bytes())?;
-            file.sync_data()
-        })
-        .await;
-        match written {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => {
-                crate::telemetry::log_unexpected("writing the audit checkpoint file failed", &err)
-            }
-            Err(err) => {
-                crate::telemetry::log_unexpected("writing the audit checkpoint file failed", &err)
-            }
+        if let Err(err) = super::export::append_synced_line(path, line.into_bytes()).await {
+            crate::telemetry::log_unexpected("writing the audit checkpoint file failed", &err);
         }
     }
 

@@ -253,11 +253,7 @@ fn webhook(
     };
     let parsed = reqwest::Url::parse(url.trim())
         .map_err(|_| invalid("AUDIT_WEBHOOK_URL", "must be an https:// address"))?;
-    let host = parsed.host_str().unwrap_or("").trim_matches(['[', ']']);
-    let local = host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+    let local = is_loopback(&format!("{}:0", parsed.host_str().unwrap_or("")));
     if parsed.scheme() != "https" && !(parsed.scheme() == "http" && local) {
         return Err(invalid(
             "AUDIT_WEBHOOK_URL",

@@ -1,7 +1,6 @@
 //! The audit stream as JSON lines appended to a file, each synced before it counts as
 //! delivered: for a log shipper (Fluent Bit, Vector, the CloudWatch agent) to pick up.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
@@ -31,19 +30,8 @@ impl EventSink for FileSink {
     }
 
     async fn deliver(&self, message: &Message<'_>) -> Result<(), SinkError> {
-        let path = self.path.clone();
-        let mut line = message.body.to_vec();
-        line.push(b'\n');
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)?;
-            file.write_all(&line)?;
-            file.sync_data()
-        })
-        .await
-        .map_err(|e| SinkError(format!("writing the stream file failed: {e}")))?
-        .map_err(|e| SinkError(format!("writing the stream file failed: {e}")))
+        crate::audit::export::append_synced_line(self.path.clone(), message.body.to_vec())
+            .await
+            .map_err(|e| SinkError(format!("writing the stream file failed: {e}")))
     }
 }
