@@ -31,8 +31,8 @@ async fn api_verify(app: &TestApp, key: &str) -> serde_json::Value {
     response.json().await.unwrap()
 }
 
-fn cli_verify(app: &TestApp) -> (bool, String) {
-    let out = app.cli(&["audit", "verify"]);
+async fn cli_verify(app: &TestApp) -> (bool, String) {
+    let out = app.cli(&["audit", "verify"]).await;
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -73,7 +73,7 @@ async fn an_untouched_log_verifies_through_the_api_and_the_cli() {
     assert_eq!(result["intact"], true, "{result}");
     assert!(result["events"].as_u64().unwrap() >= 8);
     assert_eq!(result["head"].as_str().unwrap().len(), 64);
-    let (ok, text) = cli_verify(&app);
+    let (ok, text) = cli_verify(&app).await;
     assert!(ok, "{text}");
 }
 
@@ -111,7 +111,7 @@ async fn an_edited_event_is_reported_by_both_verify_paths_with_its_seq() {
     let result = api_verify(&app, &key).await;
     assert_eq!(result["intact"], false);
     assert_eq!(result["first_bad_seq"], target);
-    let (ok, text) = cli_verify(&app);
+    let (ok, text) = cli_verify(&app).await;
     assert!(!ok);
     assert!(text.contains(&format!("seq {target}")), "{text}");
 }
@@ -129,7 +129,7 @@ async fn a_deleted_event_is_reported_at_the_event_after_it() {
     .await;
     let result = api_verify(&app, &key).await;
     assert_eq!(result["first_bad_seq"], all[4]);
-    let (ok, text) = cli_verify(&app);
+    let (ok, text) = cli_verify(&app).await;
     assert!(!ok && text.contains(&format!("seq {}", all[4])), "{text}");
 }
 
@@ -151,7 +151,7 @@ async fn reordered_events_are_reported() {
     .await;
     let result = api_verify(&app, &key).await;
     assert_eq!(result["first_bad_seq"], a);
-    let (ok, text) = cli_verify(&app);
+    let (ok, text) = cli_verify(&app).await;
     assert!(!ok && text.contains(&format!("seq {a}")), "{text}");
 }
 
@@ -360,20 +360,22 @@ async fn csv_exports_quote_hostile_values_and_neutralise_formulas() {
     assert_eq!(names, expected[2..4]);
 
     // The CLI export says the same.
-    let out = app.cli(&["audit", "export", "--format", "csv"]);
+    let out = app.cli(&["audit", "export", "--format", "csv"]).await;
     assert!(out.status.success());
     let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
     let cli_names: Vec<String> = reader.records().map(|r| r.unwrap()[4].to_owned()).collect();
     assert!(expected.iter().all(|e| cli_names.iter().any(|n| n == e)));
     // JSON lines keep the raw values.
-    let out = app.cli(&[
-        "audit",
-        "export",
-        "--format",
-        "jsonl",
-        "--since",
-        "2000-01-01T00:00:00Z",
-    ]);
+    let out = app
+        .cli(&[
+            "audit",
+            "export",
+            "--format",
+            "jsonl",
+            "--since",
+            "2000-01-01T00:00:00Z",
+        ])
+        .await;
     assert!(out.status.success());
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
@@ -383,14 +385,16 @@ async fn csv_exports_quote_hostile_values_and_neutralise_formulas() {
     assert!(lines
         .iter()
         .any(|e| e["username"] == "=HYPERLINK(\"http://x\")"));
-    let out = app.cli(&[
-        "audit",
-        "export",
-        "--format",
-        "jsonl",
-        "--until",
-        "2000-01-01T00:00:00Z",
-    ]);
+    let out = app
+        .cli(&[
+            "audit",
+            "export",
+            "--format",
+            "jsonl",
+            "--until",
+            "2000-01-01T00:00:00Z",
+        ])
+        .await;
     assert!(out.stdout.is_empty());
 }
 
@@ -649,14 +653,16 @@ async fn admin_commands_refuse_a_database_without_the_schema_and_leave_it_untouc
 #[tokio::test]
 async fn the_cli_explains_a_bad_instant_as_the_api_does() {
     let app = TestApp::spawn().await;
-    let out = app.cli(&[
-        "audit",
-        "export",
-        "--format",
-        "jsonl",
-        "--since",
-        "yesterday",
-    ]);
+    let out = app
+        .cli(&[
+            "audit",
+            "export",
+            "--format",
+            "jsonl",
+            "--since",
+            "yesterday",
+        ])
+        .await;
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -755,14 +761,25 @@ async fn nothing_can_be_slipped_into_the_chain_out_of_order() {
 
 /// Runs `mfa-recovery audit …` with the test database and `AUDIT_SIGNING_KEY`: exit code,
 /// stdout, stderr.
-fn audit_cli(app: &TestApp, args: &[&str], signing_key: &str) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mfa-recovery"))
+/// `audit verify --checkpoint file --public-key key`: the auditor's check with no secret.
+async fn verify_checkpoint(app: &TestApp, file: &str, key: &str) -> (i32, String, String) {
+    audit_cli(
+        app,
+        &["verify", "--checkpoint", file, "--public-key", key],
+        "",
+    )
+    .await
+}
+
+async fn audit_cli(app: &TestApp, args: &[&str], signing_key: &str) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mfa-recovery"))
         .arg("audit")
         .args(args)
         .env("DATABASE_URL", &app.db_url)
         .env("AUDIT_SIGNING_KEY", signing_key)
         .env("RUST_LOG", "warn")
         .output()
+        .await
         .expect("the binary runs");
     (
         out.status.code().unwrap_or(-1),
@@ -815,14 +832,14 @@ async fn a_signed_checkpoint_proves_the_log_was_neither_rewritten_nor_cut() {
     assert_eq!(checkpoint["seq"], seq, "{checkpoint}");
     assert_eq!(checkpoint["head"], head, "{checkpoint}");
 
-    let (code, public_key, key_id) = audit_cli(&app, &["public-key"], seed);
+    let (code, public_key, key_id) = audit_cli(&app, &["public-key"], seed).await;
     assert_eq!(code, 0);
     let public_key = public_key.trim().to_owned();
     assert!(
         key_id.contains(checkpoint["key_id"].as_str().unwrap()),
         "{key_id}"
     );
-    let (_, other_key, _) = audit_cli(&app, &["public-key"], other_seed);
+    let (_, other_key, _) = audit_cli(&app, &["public-key"], other_seed).await;
 
     let dir = std::env::temp_dir().join(format!("checkpoint-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -831,32 +848,25 @@ async fn a_signed_checkpoint_proves_the_log_was_neither_rewritten_nor_cut() {
     save(&checkpoint);
     let file = saved.to_str().unwrap().to_owned();
     // Only the public key is given: the auditor needs no secret.
-    let verify = |key: &str| {
-        audit_cli(
-            &app,
-            &["verify", "--checkpoint", &file, "--public-key", key],
-            "",
-        )
-    };
 
     // The log grows after the checkpoint: it still holds.
     app.request_recovery("someone-later").await;
     app.chained().await;
-    let (code, out, err) = verify(&public_key);
+    let (code, out, err) = verify_checkpoint(&app, &file, &public_key).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains(&format!("checkpoint seq {seq} holds")),
         "{out}"
     );
 
-    let (code, _, err) = verify(other_key.trim());
+    let (code, _, err) = verify_checkpoint(&app, &file, other_key.trim()).await;
     assert_eq!(code, 1);
     assert!(err.contains("not by this public key"), "{err}");
 
     let mut changed = checkpoint.clone();
     changed["seq"] = serde_json::json!(seq - 1);
     save(&changed);
-    let (code, _, err) = verify(&public_key);
+    let (code, _, err) = verify_checkpoint(&app, &file, &public_key).await;
     assert_eq!(code, 1);
     assert!(err.contains("signature does not match"), "{err}");
     save(&checkpoint);
@@ -868,7 +878,7 @@ async fn a_signed_checkpoint_proves_the_log_was_neither_rewritten_nor_cut() {
         &format!("UPDATE audit_events SET outcome = outcome || 'x' WHERE seq = {after}"),
     )
     .await;
-    let (code, _, err) = verify(&public_key);
+    let (code, _, err) = verify_checkpoint(&app, &file, &public_key).await;
     assert_eq!(code, 1);
     assert!(err.contains(&format!("broken at event {after}")), "{err}");
     as_owner_rewrite(
@@ -884,7 +894,7 @@ async fn a_signed_checkpoint_proves_the_log_was_neither_rewritten_nor_cut() {
         "UPDATE audit_events SET detail = 'nothing happened' WHERE seq = 2",
     )
     .await;
-    let (code, out, err) = verify(&public_key);
+    let (code, out, err) = verify_checkpoint(&app, &file, &public_key).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("read after it"), "{out}");
     let (code, _, err) = audit_cli(
@@ -898,7 +908,8 @@ async fn a_signed_checkpoint_proves_the_log_was_neither_rewritten_nor_cut() {
             "--full",
         ],
         "",
-    );
+    )
+    .await;
     assert_eq!(code, 1);
     assert!(err.contains("broken at event 2"), "{err}");
 
@@ -907,7 +918,7 @@ async fn a_signed_checkpoint_proves_the_log_was_neither_rewritten_nor_cut() {
         &format!("DELETE FROM audit_events WHERE seq >= {seq}"),
     )
     .await;
-    let (code, _, err) = verify(&public_key);
+    let (code, _, err) = verify_checkpoint(&app, &file, &public_key).await;
     assert_eq!(code, 1);
     assert!(err.contains(&format!("no event {seq} any more")), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -1307,6 +1318,6 @@ async fn time_never_goes_back_along_the_chain_even_when_writers_clocks_cross() {
             .await
             .unwrap();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
-    let (ok, out) = cli_verify(&app);
+    let (ok, out) = cli_verify(&app).await;
     assert!(ok, "{out}");
 }

@@ -3,14 +3,15 @@
 //! verification of what stays goes on from the cut.
 
 use std::path::Path;
+use std::time::Duration;
 
 use mfa_recovery::audit::checkpoint::public_key_text;
 
 use crate::audit_verifier::verify;
-use crate::helpers::TestApp;
+use crate::helpers::{eventually, hold_chain_lock, TestApp};
 
-fn run(app: &TestApp, args: &[&str]) -> (i32, String) {
-    let out = app.cli(args);
+async fn run(app: &TestApp, args: &[&str]) -> (i32, String) {
+    let out = app.cli(args).await;
     (
         out.status.code().unwrap_or(-1),
         format!(
@@ -23,6 +24,11 @@ fn run(app: &TestApp, args: &[&str]) -> (i32, String) {
 
 async fn first_and_last(app: &TestApp) -> (i64, i64) {
     app.chained().await;
+    first_and_last_unchained(app).await
+}
+
+/// The first and last chained events, without chaining what is pending first.
+async fn first_and_last_unchained(app: &TestApp) -> (i64, i64) {
     sqlx::query_as("SELECT min(seq), max(seq) FROM audit_events")
         .fetch_one(&app.db)
         .await
@@ -73,7 +79,8 @@ async fn archiving_keeps_the_proof_and_verification_goes_on_from_the_cut() {
             "--by",
             "ops@corp.example",
         ],
-    );
+    )
+    .await;
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(&format!("events 1 to {cut_seq}")), "{out}");
     let lines = std::fs::read_to_string(&archive).unwrap();
@@ -100,7 +107,7 @@ async fn archiving_keeps_the_proof_and_verification_goes_on_from_the_cut() {
         detail.contains(&format!("events 1 to {cut_seq} archived ({cut_seq})")),
         "{detail}"
     );
-    let (code, out) = run(&app, &["audit", "verify"]);
+    let (code, out) = run(&app, &["audit", "verify"]).await;
     assert_eq!(code, 0, "{out}");
     let response = app.get_with_key("/v1/audit/verify", &auditor).await;
     let whole: serde_json::Value = response.json().await.unwrap();
@@ -110,12 +117,12 @@ async fn archiving_keeps_the_proof_and_verification_goes_on_from_the_cut() {
     for extra in [&[][..], &["--full"][..]] {
         let mut args = vec!["audit", "verify", "--checkpoint", &cut_arg];
         args.extend_from_slice(extra);
-        let (code, out) = run(&app, &args);
+        let (code, out) = run(&app, &args).await;
         assert_eq!(code, 0, "{extra:?}: {out}");
     }
     // A checkpoint from before the cut: its events are in the archive, not here.
     let early_arg = dir.join("early.json").display().to_string();
-    let (code, out) = run(&app, &["audit", "verify", "--checkpoint", &early_arg]);
+    let (code, out) = run(&app, &["audit", "verify", "--checkpoint", &early_arg]).await;
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("was archived"), "{out}");
     let path = format!(
@@ -151,7 +158,8 @@ async fn archiving_keeps_the_proof_and_verification_goes_on_from_the_cut() {
             "--out",
             &second_arg,
         ],
-    );
+    )
+    .await;
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains(&format!("events {} to {}", cut_seq + 1, second_cut["seq"])),
@@ -167,7 +175,7 @@ async fn archiving_keeps_the_proof_and_verification_goes_on_from_the_cut() {
     assert_eq!(code, 0, "{out}");
     let (code, out) = verify(&second, &second_cut_file, &key, &[]);
     assert_eq!(code, 1, "without the first cut it cannot start: {out}");
-    let (code, out) = run(&app, &["audit", "verify"]);
+    let (code, out) = run(&app, &["audit", "verify"]).await;
     assert_eq!(code, 0, "{out}");
 
     // An existing file is never overwritten; nothing is removed then.
@@ -178,10 +186,64 @@ async fn archiving_keeps_the_proof_and_verification_goes_on_from_the_cut() {
     let (code, out) = run(
         &app,
         &["audit", "archive", "--before", &now, "--out", &second_arg],
-    );
+    )
+    .await;
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("exists"), "{out}");
     assert_eq!(first_and_last(&app).await.0, first);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An archive started while a sequencer is chaining waits for it (the chain's lock), then cuts:
+/// nothing is removed under a chaining in progress, and the command does not fail for it.
+#[tokio::test]
+async fn an_archive_waits_for_a_chaining_in_progress_then_cuts() {
+    let dir = std::env::temp_dir().join(format!("archive-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = TestApp::spawn().await;
+    let auditor = app.staff_key("ada", "auditor").await;
+    app.request_recovery("ghost-1").await;
+    app.run_pending_jobs().await;
+    let cut = checkpoint(&app, &auditor, &dir.join("cut.json")).await;
+    let before = chrono::Utc::now().to_rfc3339();
+    let out = dir.join("events.jsonl").display().to_string();
+
+    let chaining = hold_chain_lock(&app.db).await;
+    let args = ["audit", "archive", "--before", &before, "--out", &out];
+    let archiving = run(&app, &args);
+    tokio::pin!(archiving);
+    let waiting = async {
+        eventually(
+            "the archive waits for the chain's lock",
+            Duration::from_secs(30),
+            || async {
+                let waiting: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                )
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+                (waiting == 1).then_some(())
+            },
+        )
+        .await
+    };
+    tokio::select! {
+        (code, out) = &mut archiving => panic!("archived under the chain's lock: {code} {out}"),
+        () = waiting => {}
+    }
+    assert_eq!(
+        first_and_last_unchained(&app).await.0,
+        1,
+        "nothing removed yet"
+    );
+    chaining.rollback().await.unwrap();
+    let (code, out) = archiving.await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("events 1 to {}", cut["seq"])),
+        "{out}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -208,7 +270,7 @@ async fn the_chain_goes_on_after_a_cut_that_took_every_event() {
     app.request_recovery("ghost-2").await;
     let (first, _) = first_and_last(&app).await;
     assert_eq!(first, last + 1);
-    let (code, out) = run(&app, &["audit", "verify"]);
+    let (code, out) = run(&app, &["audit", "verify"]).await;
     assert_eq!(code, 0, "{out}");
     // A wrong head archives nothing.
     let err = sqlx::query("SELECT audit_archive($1, 'not-the-hash', '{}', 'operator:test')")
@@ -274,6 +336,6 @@ async fn jobs_and_recoveries_past_their_use_are_purged_and_the_log_keeps_their_s
     let (first, last) = first_and_last(&app).await;
     assert_eq!(first, 1);
     assert!(last >= events_before);
-    let (code, out) = run(&app, &["audit", "verify"]);
+    let (code, out) = run(&app, &["audit", "verify"]).await;
     assert_eq!(code, 0, "{out}");
 }

@@ -81,7 +81,7 @@ async fn the_standalone_verifier_accepts_an_export_and_names_tampering_gaps_and_
     app.request_recovery("someone-later").await;
     app.chained().await;
 
-    let out = app.cli(&["audit", "export", "--format", "jsonl"]);
+    let out = app.cli(&["audit", "export", "--format", "jsonl"]).await;
     assert!(
         out.status.success(),
         "{}",

@@ -55,7 +55,7 @@ async fn every_staff_endpoint_checks_the_key_and_its_role() {
     let auditor = app.staff_key("ada", "auditor").await;
     let revoked = app.staff_key("rex", "support").await;
     let revoked_auditor = app.staff_key("rita", "auditor").await;
-    let out = app.cli(&["staff", "revoke", "--name", "rex"]);
+    let out = app.cli(&["staff", "revoke", "--name", "rex"]).await;
     assert!(
         out.status.success(),
         "{}",
@@ -63,6 +63,7 @@ async fn every_staff_endpoint_checks_the_key_and_its_role() {
     );
     assert!(app
         .cli(&["staff", "revoke", "--name", "rita"])
+        .await
         .status
         .success());
 
@@ -113,7 +114,9 @@ async fn every_staff_endpoint_checks_the_key_and_its_role() {
 #[tokio::test]
 async fn staff_add_prints_the_key_alone_on_the_last_line_and_stores_only_its_hash() {
     let app = TestApp::spawn().await;
-    let out = app.cli(&["staff", "add", "--name", "jane", "--role", "auditor"]);
+    let out = app
+        .cli(&["staff", "add", "--name", "jane", "--role", "auditor"])
+        .await;
     assert!(
         out.status.success(),
         "{}",
@@ -136,6 +139,7 @@ async fn staff_add_prints_the_key_alone_on_the_last_line_and_stores_only_its_has
 
     assert!(app
         .cli(&["staff", "revoke", "--name", "jane"])
+        .await
         .status
         .success());
     assert_problem(
@@ -146,12 +150,14 @@ async fn staff_add_prints_the_key_alone_on_the_last_line_and_stores_only_its_has
     .await;
     assert!(
         !app.cli(&["staff", "revoke", "--name", "jane"])
+            .await
             .status
             .success(),
         "nothing left to revoke"
     );
     assert!(!app
         .cli(&["staff", "add", "--name", "x", "--role", "admin"])
+        .await
         .status
         .success());
 }
@@ -253,16 +259,18 @@ async fn an_expired_staff_key_is_refused_and_the_cli_sets_expiry() {
     )
     .await;
 
-    let out = app.cli(&[
-        "staff",
-        "add",
-        "--name",
-        "kim",
-        "--role",
-        "support",
-        "--expires-in",
-        "90d",
-    ]);
+    let out = app
+        .cli(&[
+            "staff",
+            "add",
+            "--name",
+            "kim",
+            "--role",
+            "support",
+            "--expires-in",
+            "90d",
+        ])
+        .await;
     assert!(
         out.status.success(),
         "{}",
@@ -285,23 +293,25 @@ async fn an_expired_staff_key_is_refused_and_the_cli_sets_expiry() {
     .await
     .unwrap();
     assert!((89.9..=90.0).contains(&days), "{days}");
-    let bad = app.cli(&[
-        "staff",
-        "add",
-        "--name",
-        "lee",
-        "--role",
-        "support",
-        "--expires-in",
-        "soon",
-    ]);
+    let bad = app
+        .cli(&[
+            "staff",
+            "add",
+            "--name",
+            "lee",
+            "--role",
+            "support",
+            "--expires-in",
+            "soon",
+        ])
+        .await;
     assert!(!bad.status.success());
 }
 
 #[tokio::test]
 async fn revoking_a_name_without_an_active_key_fails_and_is_audited_as_failed() {
     let app = TestApp::spawn().await;
-    let out = app.cli(&["staff", "revoke", "--name", "nobody"]);
+    let out = app.cli(&["staff", "revoke", "--name", "nobody"]).await;
     assert!(!out.status.success());
     app.chained().await;
     let outcome: String =

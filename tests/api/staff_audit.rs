@@ -252,26 +252,33 @@ fn entry<'a>(html: &'a str, name: &str) -> &'a str {
 #[tokio::test]
 async fn an_auditor_sees_every_service_account_with_who_created_it_and_the_log_names_its_key() {
     let app = TestApp::spawn_with(AppOptions::default().staff_console()).await;
-    let siem = printed_key(app.cli(&[
-        "staff",
-        "add",
-        "--name",
-        "siem-export",
-        "--role",
-        "auditor",
-        "--expires-in",
-        "90d",
-        "--by",
-        "ops-lead@corp.example",
-        "--purpose",
-        "SIEM export",
-    ]));
-    printed_key(app.cli_as(
-        Some("sam"),
-        &["staff", "add", "--name", "old-desk", "--role", "support"],
-    ));
+    let siem = printed_key(
+        app.cli(&[
+            "staff",
+            "add",
+            "--name",
+            "siem-export",
+            "--role",
+            "auditor",
+            "--expires-in",
+            "90d",
+            "--by",
+            "ops-lead@corp.example",
+            "--purpose",
+            "SIEM export",
+        ])
+        .await,
+    );
+    printed_key(
+        app.cli_as(
+            Some("sam"),
+            &["staff", "add", "--name", "old-desk", "--role", "support"],
+        )
+        .await,
+    );
     assert!(app
         .cli(&["staff", "revoke", "--name", "old-desk"])
+        .await
         .status
         .success());
     // The staff APIs answer on the staff listener, beside the console.

@@ -95,13 +95,17 @@ impl TestApp {
             .verifying_key()
     }
 
-    pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        self.cli_as(None, args)
+    /// Runs an administrative command of the binary on the test's database. Awaited, never
+    /// blocked on: the service runs on this test's runtime, and a blocked runtime freezes its
+    /// tasks wherever they are, a sequencer inside its transaction holding the chain's lock
+    /// that `audit archive` then waits for, for ever (a CI run hung so for 80 minutes).
+    pub async fn cli(&self, args: &[&str]) -> std::process::Output {
+        self.cli_as(None, args).await
     }
 
     /// `cli`, run by the operating-system account `user` (`USER`; no `SUDO_USER`).
-    pub fn cli_as(&self, user: Option<&str>, args: &[&str]) -> std::process::Output {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mfa-recovery"));
+    pub async fn cli_as(&self, user: Option<&str>, args: &[&str]) -> std::process::Output {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_mfa-recovery"));
         command
             .args(args)
             .env("DATABASE_URL", &self.db_url)
@@ -112,7 +116,7 @@ impl TestApp {
                 .env_remove("SUDO_USER")
                 .env_remove("LOGNAME");
         }
-        command.output().expect("the binary runs")
+        command.output().await.expect("the binary runs")
     }
 
     pub async fn get_with_key(&self, path: &str, key: &str) -> reqwest::Response {
