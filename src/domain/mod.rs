@@ -43,6 +43,8 @@ pub use username::Username;
 pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The shipped language the client asked for (its tag), when it named one.
+    pub language: Option<String>,
 }
 
 impl ClientInfo {

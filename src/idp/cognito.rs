@@ -582,6 +582,7 @@ impl IdentityProvider for Cognito {
             totp_preferred: user.preferred_mfa_setting() == Some(SOFTWARE_TOKEN_MFA),
             sms_enabled: lists(SMS_MFA),
             verified_phone,
+            locale: attribute("locale").map(str::to_owned),
         }))
     }
 

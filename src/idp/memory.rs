@@ -68,6 +68,7 @@ impl MemoryUser {
             totp_preferred: self.totp && self.totp_preferred,
             sms_enabled: self.sms_listed(),
             verified_phone: self.phone.clone(),
+            locale: None,
         }
     }
 }

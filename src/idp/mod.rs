@@ -27,6 +27,8 @@ pub struct UserProfile {
     pub sms_enabled: bool,
     /// `phone_number`, when `phone_number_verified` is true (E.164, such as +14155550100).
     pub verified_phone: Option<String>,
+    /// The user's `locale` attribute (a language tag such as `de` or `es-MX`), if set.
+    pub locale: Option<String>,
 }
 
 /// Where a new authenticator's enrollment stands at the identity provider, opaque to the

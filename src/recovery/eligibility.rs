@@ -27,6 +27,8 @@ pub struct Eligible {
     pub username: String,
     /// Where the code goes.
     pub email: EmailAddress,
+    /// The user's `locale` attribute: the code email's language when the request named none.
+    pub locale: Option<String>,
 }
 
 /// The one rule: an enabled user with a verified email and a factor the service recovers (a
@@ -48,6 +50,7 @@ pub fn eligibility(
     Ok(Eligible {
         username: user.username,
         email,
+        locale: user.locale,
     })
 }
 
@@ -77,6 +80,7 @@ mod tests {
             totp_preferred: true,
             sms_enabled: false,
             verified_phone: None,
+            locale: None,
         }
     }
 

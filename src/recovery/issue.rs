@@ -3,11 +3,11 @@
 //! sent; every other name gets a recovery that behaves the same towards confirmations but has
 //! no code.
 
-use secrecy::ExposeSecret;
 use sqlx::PgConnection;
 
 use super::eligibility::{eligibility, Eligible};
 use super::limits::{email_refused, EmailKind};
+use super::notifier;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::{
@@ -16,6 +16,7 @@ use crate::domain::{
 };
 use crate::mail::{templates, Email};
 use crate::store::recoveries::{self, Issued, RecoveryRow, Superseding};
+use crate::words::Words;
 use crate::worker::JobError;
 
 /// A code ready to go out: its hash is committed, its email rendered.
@@ -123,7 +124,12 @@ impl RecoveryService {
         let eligible = eligibility(user, self.rules.factors);
         // An eligible user's code is made and hashed before any lock is taken.
         let fresh = match &eligible {
-            Ok(Eligible { email, .. }) => Some(self.fresh_code(email, &display).await?),
+            Ok(Eligible { email, locale, .. }) => {
+                let words = self
+                    .notifier
+                    .words(recovery.language.as_deref(), locale.as_deref());
+                Some(self.fresh_code(email, &display, &words).await?)
+            }
             Err(_) => None,
         };
 
@@ -256,11 +262,14 @@ impl RecoveryService {
             .lookup(recovery.account())
             .await
             .map_err(|e| JobError::transient("looking the user up", e))?;
-        let Ok(Eligible { email, .. }) = eligibility(user, self.rules.factors) else {
+        let Ok(Eligible { email, locale, .. }) = eligibility(user, self.rules.factors) else {
             tracing::warn!("the user can no longer be sent a code; the unsent one expires");
             return Ok(None);
         };
-        let prepared = self.fresh_code(&email, &recovery.username).await?;
+        let words = self
+            .notifier
+            .words(recovery.language.as_deref(), locale.as_deref());
+        let prepared = self.fresh_code(&email, &recovery.username, &words).await?;
         if !self.limits.take_email(EmailKind::Code).await? {
             return Err(JobError::transient(
                 "sending the code email",
@@ -288,9 +297,14 @@ impl RecoveryService {
     }
 
     /// A new code for `email`: hashed, and its email rendered, with a one-time confirmation
-    /// link bound to it when the service's address is known. The code and the link live only in
-    /// the email.
-    async fn fresh_code(&self, email: &EmailAddress, display: &str) -> Result<Prepared, JobError> {
+    /// link bound to it when the service's address is known, in `words`. The code and the link
+    /// live only in the email.
+    async fn fresh_code(
+        &self,
+        email: &EmailAddress,
+        display: &str,
+        words: &Words,
+    ) -> Result<Prepared, JobError> {
         let code = RecoveryCode::generate();
         let hash = self
             .hasher
@@ -303,14 +317,14 @@ impl RecoveryService {
             code: code.grouped(),
             minutes: self.rules.code_ttl.as_secs().div_ceil(60),
             password_needed: self.rules.require_password,
-            recover_url: base.map(|base| format!("{base}/recover/code")),
+            recover_url: base.map(|base| notifier::link(base, "/recover/code", None, words)),
             confirm_url: base
                 .zip(link.as_ref())
-                .map(|(base, link)| format!("{base}/recover/link?token={}", link.expose_secret())),
+                .map(|(base, link)| notifier::link(base, "/recover/link", Some(link), words)),
             mfa_required: self.pool.mfa_required,
             mfa_optional: self.pool.mfa_optional,
         }
-        .render(email.clone(), &self.notifier.words())
+        .render(email.clone(), words)
         .map_err(|e| JobError::transient("rendering the code email", e))?;
         Ok(Prepared {
             message,
@@ -397,5 +411,6 @@ fn client_of(recovery: &RecoveryRow) -> ClientInfo {
     ClientInfo {
         ip: recovery.request_ip.clone(),
         user_agent: recovery.user_agent.clone(),
+        language: recovery.language.clone(),
     }
 }

@@ -87,7 +87,7 @@ impl RecoveryService {
             intake: intake::Intake::start(db.clone()),
             limits: limits::Limits::new(db.clone(), &rules, Arc::clone(&clock)),
             readiness: readiness::Readiness::new(Arc::clone(&idp)),
-            notifier: notifier::Notifier::new(mailer),
+            notifier: notifier::Notifier::new(mailer, rules.default_language.clone()),
             db,
             idp,
             hasher,

@@ -2,12 +2,12 @@
 //! link), the lock after wrong codes, and guessing from elsewhere. They never carry a code.
 
 use chrono::{DateTime, Utc};
-use secrecy::ExposeSecret;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::jobs::{ApplyReset, TextNotice};
 use super::limits::EmailKind;
+use super::notifier;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::{random_token, token_digest, Actor, Initiator, RecoveryStatus};
@@ -15,7 +15,7 @@ use crate::idp::{AuthFactors, IdpError, MfaFactor, UserProfile};
 use crate::mail::{templates, Email};
 use crate::store::limits;
 use crate::store::recoveries::{self, RecoveryRow};
-use crate::words::Args;
+use crate::words::{Args, Words};
 use crate::worker::{self, JobError};
 
 /// How long the enrollment link of a reset-applied notice works.
@@ -62,7 +62,7 @@ impl RecoveryService {
             audit::append(conn, event(Outcome::Skipped, detail)).await?;
             return Ok(());
         };
-        let has_totp = user.is_some_and(|u| u.totp_enabled);
+        let has_totp = user.as_ref().is_some_and(|u| u.totp_enabled);
         let factors = match self.idp.remaining_factors(recovery.account()).await {
             Ok(factors) => factors,
             // Not allowed to read them (an older IAM policy): the notice cannot say.
@@ -74,7 +74,7 @@ impl RecoveryService {
                 ))
             }
         };
-        let words = self.notifier.words();
+        let words = self.words_of(&recovery, user.as_ref());
         let started_by = match &recovery.initiated_by {
             Initiator::Staff(name) => words.with(
                 "email-started-by-staff",
@@ -105,8 +105,7 @@ impl RecoveryService {
                 // The waiting period starts once this notice is handed to SES.
                 let reset_at = self.now() + self.reset_delay();
                 let base = self.rules.public_base_url.as_deref().unwrap_or_default();
-                let cancel_url =
-                    format!("{base}/v1/recovery/cancel?token={}", token.expose_secret());
+                let cancel_url = notifier::link(base, "/v1/recovery/cancel", Some(&token), &words);
                 let message = templates::ResetScheduledEmail {
                     at: words.time(queued_at),
                     ip,
@@ -126,7 +125,7 @@ impl RecoveryService {
                 let enrol_url = if has_totp {
                     None
                 } else {
-                    self.enrol_link(conn, &recovery).await?
+                    self.enrol_link(conn, &recovery, &words).await?
                 };
                 let message = templates::ResetNoticeEmail {
                     at: words.time(recovery.finished_at.unwrap_or_else(|| self.now())),
@@ -192,10 +191,6 @@ impl RecoveryService {
             RecoveryStatus::Locked => ("text-locked", "lock notice"),
             _ => return Ok(()),
         };
-        let text = self
-            .notifier
-            .words()
-            .with(id, Args::new().text("name", self.rules.totp_issuer.clone()));
         let event = |outcome: Outcome, detail: String| {
             AuditEvent::new(Action::NotificationSent, &Actor::System, outcome)
                 .username(&recovery.username)
@@ -204,15 +199,15 @@ impl RecoveryService {
         };
         // The number the account has now: a reset that removed SMS MFA in a pool that
         // requires it removed the number too (it was the lost phone's).
-        let Some(phone) = self
-            .user_of(&recovery)
-            .await?
-            .and_then(|u| u.verified_phone)
-        else {
+        let user = self.user_of(&recovery).await?;
+        let Some(phone) = user.as_ref().and_then(|u| u.verified_phone.clone()) else {
             let detail = format!("{what} text: no verified phone number on file");
             audit::append(conn, event(Outcome::Skipped, detail)).await?;
             return Ok(());
         };
+        let text = self
+            .words_of(&recovery, user.as_ref())
+            .with(id, Args::new().text("name", self.rules.totp_issuer.clone()));
         let Some(sent) = self.notifier.text(&phone, &text).await else {
             return Ok(()); // texts were turned off meanwhile (not in one process's life)
         };
@@ -239,6 +234,7 @@ impl RecoveryService {
         &self,
         conn: &mut PgConnection,
         recovery: &RecoveryRow,
+        words: &Words,
     ) -> Result<Option<String>, JobError> {
         let Some(base) = self.rules.public_base_url.as_deref() else {
             return Ok(None);
@@ -253,7 +249,7 @@ impl RecoveryService {
                 .await?;
         Ok(stored
             .applied()
-            .then(|| format!("{base}/recover/enrol?token={}", token.expose_secret())))
+            .then(|| notifier::link(base, "/recover/enrol", Some(&token), words)))
     }
 
     /// Tells the owner that wrong codes from addresses that never asked for one reached the
@@ -271,18 +267,15 @@ impl RecoveryService {
         if !limits::once_a_day(conn, self.now(), &key).await? {
             return Ok(()); // told in the last 24 hours
         }
-        let Some(email) = self
-            .user_of(&recovery)
-            .await?
-            .and_then(|u| u.verified_email)
-        else {
+        let user = self.user_of(&recovery).await?;
+        let Some(email) = user.as_ref().and_then(|u| u.verified_email.clone()) else {
             return Ok(());
         };
         let hint = email.masked();
         let message = templates::GuessingEmail {
             failures: self.limits.budgets().failures_per_day,
         }
-        .render(email, &self.notifier.words())
+        .render(email, &self.words_of(&recovery, user.as_ref()))
         .map_err(|e| JobError::transient("rendering the guessing notice", e))?;
         let message_id = self.send_notice(message).await?;
         audit::append(
@@ -309,15 +302,12 @@ impl RecoveryService {
         let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
             return Ok(());
         };
-        let Some(email) = self
-            .user_of(&recovery)
-            .await?
-            .and_then(|u| u.verified_email)
-        else {
+        let user = self.user_of(&recovery).await?;
+        let Some(email) = user.as_ref().and_then(|u| u.verified_email.clone()) else {
             return Ok(());
         };
         let hint = email.masked();
-        let words = self.notifier.words();
+        let words = self.words_of(&recovery, user.as_ref());
         let message = templates::RecoveryLockedEmail {
             at: words.time(queued_at),
             ip: recovery
@@ -360,6 +350,14 @@ impl RecoveryService {
     }
 
     /// The recovery's account as Cognito has it now.
+    /// The words of a message about `recovery` to `user`.
+    fn words_of(&self, recovery: &RecoveryRow, user: Option<&UserProfile>) -> Words {
+        self.notifier.words(
+            recovery.language.as_deref(),
+            user.and_then(|u| u.locale.as_deref()),
+        )
+    }
+
     async fn user_of(&self, recovery: &RecoveryRow) -> Result<Option<UserProfile>, JobError> {
         self.idp
             .find_user(recovery.account())

@@ -3,20 +3,25 @@
 
 use std::sync::Arc;
 
+use secrecy::{ExposeSecret, SecretString};
+
 use crate::mail::{Email, MailError, Mailer};
 use crate::sms::{TextError, Texter};
 use crate::words::Words;
 
 pub(super) struct Notifier {
     mailer: Arc<dyn Mailer>,
+    /// The language when neither the recovery nor the user names a shipped one.
+    default: Words,
     /// Where notices also go as texts; `None` when they do not.
     texter: Option<Arc<dyn Texter>>,
 }
 
 impl Notifier {
-    pub fn new(mailer: Arc<dyn Mailer>) -> Self {
+    pub fn new(mailer: Arc<dyn Mailer>, default: Words) -> Self {
         Self {
             mailer,
+            default,
             texter: None,
         }
     }
@@ -29,9 +34,14 @@ impl Notifier {
         }
     }
 
-    /// The words emails and texts are written in: English, the one language so far.
-    pub fn words(&self) -> Words {
-        Words::english()
+    /// The words a message to a person is written in: the language their recovery was asked
+    /// in (`asked`), else their own (`locale`, Cognito's attribute), else `DEFAULT_LOCALE`. A
+    /// language that is not shipped counts as none.
+    pub fn words(&self, asked: Option<&str>, locale: Option<&str>) -> Words {
+        asked
+            .and_then(Words::for_tag)
+            .or_else(|| locale.and_then(Words::for_tag))
+            .unwrap_or_else(|| self.default.clone())
     }
 
     /// Whether notices also go as texts.
@@ -50,5 +60,18 @@ impl Notifier {
             Some(texter) => Some(texter.send_text(phone, text).await),
             None => None,
         }
+    }
+}
+
+/// A link in a message to a person: `base` (`PUBLIC_BASE_URL`) and `path`, with the one-time
+/// `token` when there is one and the message's language, so that the page it opens speaks it.
+pub(super) fn link(base: &str, path: &str, token: Option<&SecretString>, words: &Words) -> String {
+    match token {
+        Some(token) => format!(
+            "{base}{path}?token={}&lang={}",
+            token.expose_secret(),
+            words.lang()
+        ),
+        None => format!("{base}{path}?lang={}", words.lang()),
     }
 }

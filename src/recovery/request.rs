@@ -105,6 +105,11 @@ impl Prepared {
             expires_at: self.expires_at,
             request_ip: self.client.ip.as_deref(),
             user_agent: self.client.user_agent.as_deref(),
+            // The person's own language; a support agent's browser says nothing of the user's.
+            language: match self.initiator {
+                Initiator::User => self.client.language.as_deref(),
+                Initiator::Staff(_) => None,
+            },
         }
     }
 

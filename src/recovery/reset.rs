@@ -345,7 +345,7 @@ impl RecoveryService {
     ) -> Result<(), JobError> {
         let client = ClientInfo {
             ip: recovery.completed_ip.clone(),
-            user_agent: None,
+            ..ClientInfo::default()
         };
         let resetting = Resetting {
             recovery,

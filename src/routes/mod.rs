@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod health;
+pub mod language;
 pub(crate) mod messages;
 pub mod openapi;
 pub mod pages;
@@ -186,7 +187,7 @@ pub fn configure_admin(cfg: &mut web::ServiceConfig) {
 /// A path that does not exist: browsers get a page in words; API clients a problem.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     if wants_html(&req) {
-        return pages::recover::not_found_page();
+        return pages::recover::not_found_page(pages::text::for_request(&req));
     }
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -295,6 +296,7 @@ pub fn client_info(req: &HttpRequest) -> ClientInfo {
     ClientInfo {
         ip: ip.map(|ip| ip.to_string()),
         user_agent,
+        language: language::requested(req).map(|words| words.lang()),
     }
 }
 

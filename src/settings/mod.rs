@@ -488,6 +488,28 @@ mod tests {
     }
 
     #[test]
+    fn the_default_language_is_a_shipped_one() {
+        let mut v = vars(&BASE);
+        assert_eq!(
+            Settings::load_from(v.clone())
+                .unwrap()
+                .recovery
+                .default_language
+                .lang(),
+            "en"
+        );
+        v.insert("DEFAULT_LOCALE".into(), "es-MX".into());
+        let s = Settings::load_from(v.clone()).unwrap();
+        assert_eq!(s.recovery.default_language.lang(), "es");
+        v.insert("DEFAULT_LOCALE".into(), "fr".into());
+        let err = Settings::load_from(v).unwrap_err().to_string();
+        assert!(
+            err.contains("setting DEFAULT_LOCALE is invalid: `fr` is not a shipped language: choose one of en, de, es"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn every_wrong_setting_is_reported_at_once_by_its_variable_with_what_is_allowed() {
         let mut v = vars(&BASE);
         for (name, value) in [

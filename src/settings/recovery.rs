@@ -1,6 +1,7 @@
 //! Settings of the recovery rules.
 
 use super::*;
+use crate::words::Words;
 
 #[derive(Debug, Clone)]
 pub struct RecoverySettings {
@@ -50,6 +51,8 @@ pub struct RecoverySettings {
     pub factors: RecoveryFactors,
     /// Notices also go as a short SMS (Amazon SNS) to a verified phone number.
     pub notify_sms: bool,
+    /// The language of pages and messages when nothing says another (`DEFAULT_LOCALE`).
+    pub default_language: Words,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +79,7 @@ pub(super) struct RawRecovery {
     cors_allowed_origins: Option<String>,
     recovery_factors: String,
     notify_sms: bool,
+    default_locale: String,
 }
 
 impl TryFrom<RawRecovery> for RecoverySettings {
@@ -98,9 +102,21 @@ impl TryFrom<RawRecovery> for RecoverySettings {
         }
         let factors = RecoveryFactors::parse(&raw.recovery_factors)
             .map_err(|reason| invalid("RECOVERY_FACTORS", reason))?;
+        let default_language = Words::for_tag(&raw.default_locale).ok_or_else(|| {
+            let shipped: Vec<String> = crate::words::shipped().iter().map(Words::lang).collect();
+            invalid(
+                "DEFAULT_LOCALE",
+                format!(
+                    "`{}` is not a shipped language: choose one of {}",
+                    raw.default_locale,
+                    shipped.join(", ")
+                ),
+            )
+        })?;
         Ok(Self {
             factors,
             notify_sms: raw.notify_sms,
+            default_language,
             code_ttl: Duration::from_secs(at_least(
                 "RECOVERY_CODE_TTL_SECONDS",
                 raw.recovery_code_ttl_seconds,

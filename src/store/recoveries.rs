@@ -49,6 +49,9 @@ pub struct RecoveryRow {
     pub notice_sent_at: Option<DateTime<Utc>>,
     /// The reset turned SMS MFA off (`RECOVERY_FACTORS=totp,sms`).
     pub sms_removed: bool,
+    /// The language the person asked in (a shipped language's tag): its emails are written
+    /// in it. `None`: the user's own `locale`, else the default.
+    pub language: Option<String>,
 }
 
 impl RecoveryRow {
@@ -78,7 +81,7 @@ impl std::fmt::Debug for RecoveryRow {
 
 const COLUMNS: &str = "id, username, account_key, name_key, typed_name, email_hint, status, initiated_by, reason, ticket, verification, approved_by, approved_at, code_hash, \
      attempts, created_at, issued_at, expires_at, finished_at, request_ip, request_prefix, user_agent, completed_ip, \
-     locked_ip, reset_at, code_delivered_at, notice_sent_at, sms_removed";
+     locked_ip, reset_at, code_delivered_at, notice_sent_at, sms_removed, language";
 
 pub struct NewRecovery<'a> {
     pub id: Uuid,
@@ -101,6 +104,7 @@ pub struct NewRecovery<'a> {
     pub request_ip: Option<&'a str>,
     pub request_prefix: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    pub language: Option<&'a str>,
 }
 
 /// Adds the insertion of `new` recoveries (one statement for all: each column bound as one
@@ -121,14 +125,15 @@ pub fn insert<'a>(writes: &mut Writes<'a>, new: &[NewRecovery<'a>]) {
     let request_prefixes = column(|n| n.request_prefix);
     let name_keys = column(|n| Some(n.name_key));
     let typed_names = column(|n| n.typed_name);
+    let languages = column(|n| n.language);
     let statuses: Vec<&'static str> = new.iter().map(|n| n.status.as_str()).collect();
     writes.add(|sql| {
         sql.push(
             "INSERT INTO recoveries (id, username, status, initiated_by, reason, created_at, expires_at,
                                      request_ip, user_agent, account_key, request_prefix, name_key, typed_name,
-                                     ticket, verification)
+                                     ticket, verification, language)
              SELECT id, username, status, initiated_by, reason, created_at, expires_at, request_ip, user_agent, account_key,
-                    request_prefix, name_key, typed_name, ticket, verification FROM unnest(",
+                    request_prefix, name_key, typed_name, ticket, verification, language FROM unnest(",
         )
         .push_bind(ids)
         .push("::uuid[], ")
@@ -159,10 +164,12 @@ pub fn insert<'a>(writes: &mut Writes<'a>, new: &[NewRecovery<'a>]) {
         .push_bind(verifications)
         .push("::text[], ")
         .push_bind(statuses)
+        .push("::text[], ")
+        .push_bind(languages)
         .push(
             "::text[]) AS r(id, username, initiated_by, reason, created_at, expires_at, request_ip,
                            user_agent, account_key, request_prefix, name_key, typed_name, ticket,
-                           verification, status)",
+                           verification, status, language)",
         );
     });
 }

@@ -353,35 +353,42 @@ async fn a_person_recovers_and_enrols_a_new_authenticator_with_nothing_but_a_bro
 }
 
 #[tokio::test]
-async fn the_page_after_an_unknown_name_is_the_page_after_a_known_one() {
+async fn the_page_after_an_unknown_name_is_the_page_after_a_known_one_in_every_language() {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
     let browser = Browser::start().await;
-    let mut pages = Vec::new();
-    for name in [user.username.as_str(), "nobody-by-this-name"] {
-        browser
-            .client
-            .goto(&format!("{}/recover", app.address))
-            .await
-            .unwrap();
-        browser.fill("username", name).await;
-        browser.submit().await;
-        let html = browser.client.source().await.unwrap();
-        // Everything but the name typed and the form's CSRF token.
-        let csrf = browser
-            .client
-            .find(Locator::Css("input[name=\"csrf\"]"))
-            .await
-            .unwrap()
-            .attr("value")
-            .await
-            .unwrap()
-            .unwrap();
-        pages.push(html.replace(name, "NAME").replace(&csrf, "CSRF"));
+    for lang in ["en", "de", "es"] {
+        let mut pages = Vec::new();
+        for name in [user.username.as_str(), "nobody-by-this-name"] {
+            browser
+                .client
+                .goto(&format!("{}/recover?lang={lang}", app.address))
+                .await
+                .unwrap();
+            browser.fill("username", name).await;
+            browser.submit().await;
+            let html = browser.client.source().await.unwrap();
+            // Everything but the name typed and the form's CSRF token.
+            let csrf = browser
+                .client
+                .find(Locator::Css("input[name=\"csrf\"]"))
+                .await
+                .unwrap()
+                .attr("value")
+                .await
+                .unwrap()
+                .unwrap();
+            pages.push(html.replace(name, "NAME").replace(&csrf, "CSRF"));
+        }
+        assert!(
+            pages[0].contains(&format!("lang=\"{lang}\"")),
+            "{}",
+            pages[0]
+        );
+        assert_eq!(pages[0], pages[1], "{lang}");
+        browser.look(&format!("unknown-name-{lang}")).await;
     }
-    browser.look("unknown-name").await;
     browser.close().await;
-    assert_eq!(pages[0], pages[1]);
 }
 
 /// A page session lives 30 minutes (on the service's clock): a form posted later is refused as

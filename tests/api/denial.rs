@@ -570,7 +570,11 @@ async fn the_links_page_confirms_with_the_password_and_opening_it_changes_nothin
         "{}",
         confirmed.text().await.unwrap()
     );
-    assert_eq!(confirmed.headers()["location"], "/recover/enrollment");
+    // The page keeps its language (the default: nothing asked for another).
+    assert_eq!(
+        confirmed.headers()["location"],
+        "/recover/enrollment?lang=en"
+    );
     assert_eq!(
         app.sign_in(&user).await,
         SignIn::Challenge("MFA_SETUP".into())

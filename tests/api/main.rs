@@ -19,6 +19,7 @@ mod health;
 mod helpers;
 mod intake;
 mod jobs;
+mod languages;
 mod names;
 mod openapi;
 mod operations;

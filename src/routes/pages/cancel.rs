@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::text::{words, Text, EN};
+use super::text::{self, LanguageLink, Text};
 use crate::domain::is_token;
 use crate::recovery::{CancelLinkError, RecoveryService};
 use crate::routes::client_info;
@@ -25,16 +25,29 @@ struct CancelPage<'a> {
     title: &'a str,
     message: &'a str,
     token: Option<&'a str>,
+    /// This page in each language (none once the link was used: it shows nothing more).
+    languages: Vec<LanguageLink>,
 }
 
-fn page(status: StatusCode, title: &str, message: &str, token: Option<&str>) -> HttpResponse {
+fn page(
+    t: &Text,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    token: Option<&str>,
+) -> HttpResponse {
+    let languages = match token {
+        Some(token) => text::switch(t, &format!("/v1/recovery/cancel?token={token}")),
+        None => Vec::new(),
+    };
     match (CancelPage {
-        t: &EN,
-        lang: &EN.lang,
-        service: &EN.service,
+        t,
+        lang: &t.lang,
+        service: &t.service,
         title,
         message,
         token,
+        languages,
     })
     .render()
     {
@@ -46,12 +59,13 @@ fn page(status: StatusCode, title: &str, message: &str, token: Option<&str>) -> 
 }
 
 /// A failure as a page: the words, status and `Retry-After` of its one presentation.
-fn problem_page(err: &dyn Present) -> HttpResponse {
+fn problem_page(t: &Text, err: &dyn Present) -> HttpResponse {
     let presentation = present(err);
     presentation.with_retry_after(page(
+        t,
         presentation.status,
-        &presentation.code.title(&words()),
-        &presentation.message.text(&words()),
+        &presentation.code.title(&t.words),
+        &presentation.message.text(&t.words),
         None,
     ))
 }
@@ -74,18 +88,20 @@ pub struct TokenQuery {
         (status = 400, description = "The link is not valid", body = String, content_type = "text/html"),
     )
 )]
-pub async fn show(query: Option<web::Query<TokenQuery>>) -> HttpResponse {
+pub async fn show(req: HttpRequest, query: Option<web::Query<TokenQuery>>) -> HttpResponse {
+    let t = text::for_request(&req);
     // A mangled link (a query string that does not parse) is an invalid link too: a page for
     // the person who clicked it, not JSON.
     let token = query.as_ref().and_then(|q| q.token.as_deref());
     match token.filter(|t| is_token(t)) {
         Some(token) => page(
+            t,
             StatusCode::OK,
-            &EN.cancel_title,
-            &EN.cancel_intro,
+            &t.cancel_title,
+            &t.cancel_intro,
             Some(token),
         ),
-        None => problem_page(&CancelLinkError::Invalid),
+        None => problem_page(t, &CancelLinkError::Invalid),
     }
 }
 
@@ -129,6 +145,7 @@ pub async fn cancel(
     body: Either<web::Json<CancelBody>, web::Form<CancelBody>>,
     service: web::Data<RecoveryService>,
 ) -> Result<HttpResponse, ApiError> {
+    let t = text::for_request(&req);
     let (token, json) = match body {
         Either::Left(json) => (json.into_inner().token, true),
         Either::Right(form) => (form.into_inner().token, false),
@@ -145,12 +162,13 @@ pub async fn cancel(
             status: "cancelled",
         }),
         (Ok(()), false) => page(
+            t,
             StatusCode::OK,
-            &EN.cancelled_title,
-            &EN.cancelled_body,
+            &t.cancelled_title,
+            &t.cancelled_body,
             None,
         ),
         (Err(err), true) => return Err(err.into()),
-        (Err(err), false) => problem_page(&err),
+        (Err(err), false) => problem_page(t, &err),
     })
 }

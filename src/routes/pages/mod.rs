@@ -9,7 +9,7 @@ pub mod recover;
 pub mod service_accounts;
 mod session;
 pub mod staff;
-mod text;
+pub mod text;
 
 pub use recover::PagesConfig;
 pub use session::CookieConfig;

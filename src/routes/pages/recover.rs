@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::session::{CookieConfig, Done, PageSession, PendingEnrollment};
-use super::text::{words, Text, EN};
+use super::text::{self, LanguageLink, Text};
 use crate::domain::{is_token, RecoveryCode, TotpCode, Username};
 use crate::recovery::{
     ConfirmError, ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
@@ -78,6 +78,8 @@ struct RecoverPage<'a> {
     error: Option<FieldError>,
     password_needed: bool,
     sign_in_url: Option<&'a str>,
+    /// The same page in each other language.
+    languages: Vec<LanguageLink>,
 }
 
 impl RecoverPage<'_> {
@@ -112,20 +114,40 @@ fn title<'a>(t: &'a Text, step: &Step) -> &'a str {
     }
 }
 
+/// Where the page of `step` is, for its switch between languages: the address that shows it
+/// again (the form a failed POST shows is the page it was sent from).
+fn here(step: &Step) -> String {
+    match step {
+        Step::Start { .. }
+        | Step::CheckEmail {
+            ask_username: false,
+            ..
+        }
+        | Step::Problem => "/recover".to_owned(),
+        Step::CheckEmail { .. } => "/recover/code".to_owned(),
+        Step::Enrol { .. } => ENROLLMENT_PAGE.to_owned(),
+        // The address the email's link opened.
+        Step::Resume { token } => format!("/recover/enrol?token={token}"),
+        Step::Link { token } => format!("/recover/link?token={token}"),
+        Step::Enrolled | Step::Removed | Step::Scheduled => DONE_PAGE.to_owned(),
+    }
+}
+
 /// Renders a step with the session's CSRF token and (re)sets the session cookie.
 fn render(
+    t: &Text,
     status: StatusCode,
     session: &PageSession,
     config: &PagesConfig,
     step: Step,
     error: Option<FieldError>,
 ) -> HttpResponse {
-    let t: &Text = &EN;
     let page = RecoverPage {
         t,
         lang: &t.lang,
         service: &t.service,
         title: title(t, &step),
+        languages: text::switch(t, &here(&step)),
         csrf: &session.csrf,
         step,
         error,
@@ -141,7 +163,7 @@ fn render(
             crate::telemetry::log_unexpected("rendering a page failed", &err);
             HttpResponse::InternalServerError()
                 .content_type("text/plain; charset=utf-8")
-                .body(Message::Internal.text(&words()))
+                .body(Message::Internal.text(&t.words))
         }
     }
 }
@@ -149,6 +171,7 @@ fn render(
 /// A use case's failure, shown on the page of `step` with its words on `field` (`""`: the
 /// whole form): the status, words and `Retry-After` of the error's one presentation.
 fn failed(
+    t: &Text,
     err: &dyn Present,
     session: &PageSession,
     config: &PagesConfig,
@@ -156,8 +179,15 @@ fn failed(
     field: &'static str,
 ) -> HttpResponse {
     let presentation = present(err);
-    let message = error(field, presentation.message.text(&words()));
-    presentation.with_retry_after(render(presentation.status, session, config, step, message))
+    let message = error(field, presentation.message.text(&t.words));
+    presentation.with_retry_after(render(
+        t,
+        presentation.status,
+        session,
+        config,
+        step,
+        message,
+    ))
 }
 
 fn error(field: &'static str, message: impl Into<String>) -> Option<FieldError> {
@@ -168,20 +198,22 @@ fn error(field: &'static str, message: impl Into<String>) -> Option<FieldError> 
 }
 
 /// A form whose CSRF token does not match the session cookie: refused, with a way back.
-fn forged(config: &PagesConfig) -> HttpResponse {
+fn forged(t: &Text, config: &PagesConfig) -> HttpResponse {
     render(
+        t,
         StatusCode::FORBIDDEN,
         &PageSession::new(&config.cookies),
         config,
         Step::Problem,
-        error("", EN.session_expired.as_str()),
+        error("", t.session_expired.as_str()),
     )
 }
 
 /// The session holds no open enrollment (it ended, expired, or was never there): said, with
 /// nothing left to type.
-fn no_enrollment(session: &PageSession, config: &PagesConfig) -> HttpResponse {
+fn no_enrollment(t: &Text, session: &PageSession, config: &PagesConfig) -> HttpResponse {
     failed(
+        t,
         &EnrollmentError::Invalid,
         session,
         config,
@@ -190,10 +222,21 @@ fn no_enrollment(session: &PageSession, config: &PagesConfig) -> HttpResponse {
     )
 }
 
+/// The form of `step` again, asking for the password it was sent without.
+fn password_missing(
+    t: &Text,
+    session: &PageSession,
+    config: &PagesConfig,
+    step: Step,
+) -> HttpResponse {
+    let message = error("password", t.password_missing.as_str());
+    render(t, StatusCode::BAD_REQUEST, session, config, step, message)
+}
+
 /// `step` in a new page session (a first page, or one whose session is gone).
-fn fresh(config: &PagesConfig, step: Step) -> HttpResponse {
+fn fresh(t: &Text, config: &PagesConfig, step: Step) -> HttpResponse {
     let session = PageSession::new(&config.cookies);
-    render(StatusCode::OK, &session, config, step, None)
+    render(t, StatusCode::OK, &session, config, step, None)
 }
 
 /// The first step, for a page without the session it needs.
@@ -204,8 +247,9 @@ fn start_step() -> Step {
 }
 
 /// `GET /recover`: where a user who lost their phone starts.
-pub async fn start(config: web::Data<PagesConfig>) -> HttpResponse {
-    fresh(&config, start_step())
+pub async fn start(req: HttpRequest, config: web::Data<PagesConfig>) -> HttpResponse {
+    let t = text::for_request(&req);
+    fresh(t, &config, start_step())
 }
 
 #[derive(Deserialize)]
@@ -224,35 +268,37 @@ pub async fn request(
     service: web::Data<RecoveryService>,
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
+    let t = text::for_request(&req);
     let Some(mut session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
-        return forged(&config);
+        return forged(t, &config);
     };
     let typed = form.username.trim().to_owned();
     let Ok(username) = Username::parse(&form.username) else {
         let step = Step::Start { username: typed };
-        let message = error("username", EN.username_invalid.as_str());
-        return render(StatusCode::BAD_REQUEST, &session, &config, step, message);
+        let message = error("username", t.username_invalid.as_str());
+        return render(t, StatusCode::BAD_REQUEST, &session, &config, step, message);
     };
     if let Err(err) = service.request(username.clone(), client_info(&req)).await {
         let step = Step::Start { username: typed };
-        return failed(&err, &session, &config, step, "username");
+        return failed(t, &err, &session, &config, step, "username");
     }
     session.enrollment = None;
     let step = Step::CheckEmail {
         username: username.as_str().to_owned(),
         ask_username: false,
     };
-    render(StatusCode::OK, &session, &config, step, None)
+    render(t, StatusCode::OK, &session, &config, step, None)
 }
 
 /// `GET /recover/code`: for someone who already has a code (the email links here): asking
 /// again would send a new code and replace theirs.
-pub async fn have_code(config: web::Data<PagesConfig>) -> HttpResponse {
+pub async fn have_code(req: HttpRequest, config: web::Data<PagesConfig>) -> HttpResponse {
+    let t = text::for_request(&req);
     let step = Step::CheckEmail {
         username: String::new(),
         ask_username: true,
     };
-    fresh(&config, step)
+    fresh(t, &config, step)
 }
 
 #[derive(Deserialize)]
@@ -277,9 +323,10 @@ pub async fn confirm(
     service: web::Data<RecoveryService>,
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
+    let t = text::for_request(&req);
     let form = form.into_inner();
     let Some(session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
-        return forged(&config);
+        return forged(t, &config);
     };
     let typed = form.username.trim().to_owned();
     let ask_username = form.ask_username;
@@ -289,6 +336,7 @@ pub async fn confirm(
     };
     let again = |field, message: &str| {
         render(
+            t,
             StatusCode::BAD_REQUEST,
             &session,
             &config,
@@ -297,14 +345,14 @@ pub async fn confirm(
         )
     };
     let Ok(username) = Username::parse(&typed) else {
-        return again("username", EN.username_invalid.as_str());
+        return again("username", t.username_invalid.as_str());
     };
     let Ok(code) = RecoveryCode::parse(&form.code) else {
-        return again("code", EN.code_invalid.as_str());
+        return again("code", t.code_invalid.as_str());
     };
     let password = (!form.password.is_empty()).then(|| SecretString::from(form.password));
     if config.require_password && password.is_none() {
-        return again("password", EN.password_missing.as_str());
+        return again("password", t.password_missing.as_str());
     }
     let outcome = service
         .confirm(Confirmation {
@@ -315,8 +363,8 @@ pub async fn confirm(
         })
         .await;
     match outcome {
-        Ok(outcome) => confirmed(outcome, session, &config),
-        Err(err) => failed(&err, &session, &config, step(), "code"),
+        Ok(outcome) => confirmed(t, outcome, session, &config),
+        Err(err) => failed(t, &err, &session, &config, step(), "code"),
     }
 }
 
@@ -324,6 +372,7 @@ pub async fn confirm(
 /// (Post/Redirect/Get: a refresh shows the same page and posts no second confirmation, which
 /// would cost an attempt).
 fn confirmed(
+    t: &Text,
     outcome: ConfirmOutcome,
     mut session: PageSession,
     config: &PagesConfig,
@@ -333,15 +382,15 @@ fn confirmed(
             enrollment: Some(enrollment),
         } => {
             session.enrollment = Some(PendingEnrollment::from(enrollment));
-            redirect(session, config, ENROLLMENT_PAGE)
+            redirect(t, session, config, ENROLLMENT_PAGE)
         }
         ConfirmOutcome::Reset { enrollment: None } => {
             session.done = Some(Done::Removed);
-            redirect(session, config, DONE_PAGE)
+            redirect(t, session, config, DONE_PAGE)
         }
         ConfirmOutcome::Scheduled { .. } => {
             session.done = Some(Done::Scheduled);
-            redirect(session, config, DONE_PAGE)
+            redirect(t, session, config, DONE_PAGE)
         }
     }
 }
@@ -349,10 +398,12 @@ fn confirmed(
 /// `GET /recover/link?token=`: a code email's link. Opening it changes nothing (mail scanners
 /// open links); its form confirms.
 pub async fn link_form(
+    req: HttpRequest,
     query: web::Query<LinkQuery>,
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
-    opened(&query.token, &config, &ConfirmError::Invalid, |token| {
+    let t = text::for_request(&req);
+    opened(t, &query.token, &config, &ConfirmError::Invalid, |token| {
         Step::Link { token }
     })
 }
@@ -360,6 +411,7 @@ pub async fn link_form(
 /// An emailed link, opened: its password form in a new page session (`step` with the token), or
 /// `invalid` for a token that cannot be one. Opening changes nothing: mail scanners open links.
 fn opened(
+    t: &Text,
     token: &str,
     config: &PagesConfig,
     invalid: &dyn Present,
@@ -367,9 +419,10 @@ fn opened(
 ) -> HttpResponse {
     let session = PageSession::new(&config.cookies);
     if !is_token(token) {
-        return failed(invalid, &session, config, Step::Problem, "");
+        return failed(t, invalid, &session, config, Step::Problem, "");
     }
     render(
+        t,
         StatusCode::OK,
         &session,
         config,
@@ -385,17 +438,17 @@ pub async fn link_confirm(
     service: web::Data<RecoveryService>,
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
+    let t = text::for_request(&req);
     let form = form.into_inner();
     let Some(session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
-        return forged(&config);
+        return forged(t, &config);
     };
     let step = || Step::Link {
         token: form.token.clone(),
     };
     let password = (!form.password.is_empty()).then(|| SecretString::from(form.password.clone()));
     if config.require_password && password.is_none() {
-        let message = error("password", EN.password_missing.as_str());
-        return render(StatusCode::BAD_REQUEST, &session, &config, step(), message);
+        return password_missing(t, &session, &config, step());
     }
     let outcome = if is_token(&form.token) {
         service
@@ -409,8 +462,8 @@ pub async fn link_confirm(
         Err(ConfirmError::Invalid)
     };
     match outcome {
-        Ok(outcome) => confirmed(outcome, session, &config),
-        Err(err) => failed(&err, &session, &config, step(), "password"),
+        Ok(outcome) => confirmed(t, outcome, session, &config),
+        Err(err) => failed(t, &err, &session, &config, step(), "password"),
     }
 }
 
@@ -420,10 +473,13 @@ const DONE_PAGE: &str = "/recover/done";
 
 /// `303 See Other` to `page`, with the session (its CSRF token renewed: a form captured before
 /// the step succeeded is refused).
-fn redirect(mut session: PageSession, config: &PagesConfig, page: &str) -> HttpResponse {
+fn redirect(t: &Text, mut session: PageSession, config: &PagesConfig, page: &str) -> HttpResponse {
     session.rotate_csrf();
     HttpResponse::SeeOther()
-        .insert_header((actix_web::http::header::LOCATION, page))
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("{page}?lang={}", t.lang),
+        ))
         .cookie(session.cookie(&config.cookies))
         .finish()
 }
@@ -435,8 +491,9 @@ pub async fn show_enrollment(
     service: web::Data<RecoveryService>,
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
+    let t = text::for_request(&req);
     let Some(mut session) = PageSession::load(&req, &config.cookies) else {
-        return fresh(&config, start_step());
+        return fresh(t, &config, start_step());
     };
     let open = match &session.enrollment {
         Some(pending) => {
@@ -445,7 +502,7 @@ pub async fn show_enrollment(
                 Ok(open) => open,
                 Err(err) => {
                     let err = EnrollmentError::Store(err);
-                    return failed(&err, &session, &config, Step::Problem, "");
+                    return failed(t, &err, &session, &config, Step::Problem, "");
                 }
             }
         }
@@ -453,22 +510,24 @@ pub async fn show_enrollment(
     };
     if !open {
         session.enrollment = None;
-        return no_enrollment(&session, &config);
+        return no_enrollment(t, &session, &config);
     }
-    enrol_page(StatusCode::OK, &session, &config, None)
+    enrol_page(t, StatusCode::OK, &session, &config, None)
 }
 
 /// `GET /recover/done`: what the confirmation did, when there was no enrollment to show.
 pub async fn done(req: HttpRequest, config: web::Data<PagesConfig>) -> HttpResponse {
+    let t = text::for_request(&req);
     let Some(session) = PageSession::load(&req, &config.cookies) else {
-        return fresh(&config, start_step());
+        return fresh(t, &config, start_step());
     };
     let step = match session.done {
         Some(Done::Removed) => Step::Removed,
         Some(Done::Scheduled) => Step::Scheduled,
+        Some(Done::Enrolled) => Step::Enrolled,
         None => start_step(),
     };
-    render(StatusCode::OK, &session, &config, step, None)
+    render(t, StatusCode::OK, &session, &config, step, None)
 }
 
 impl From<Enrollment> for PendingEnrollment {
@@ -486,13 +545,14 @@ impl From<Enrollment> for PendingEnrollment {
 
 /// The enrollment page of the session's pending enrollment.
 fn enrol_page(
+    t: &Text,
     status: StatusCode,
     session: &PageSession,
     config: &PagesConfig,
     error: Option<FieldError>,
 ) -> HttpResponse {
     let Some(pending) = &session.enrollment else {
-        return render(status, session, config, Step::Problem, error);
+        return render(t, status, session, config, Step::Problem, error);
     };
     let step = Step::Enrol {
         qr_svg: qr_svg(&pending.otpauth_uri),
@@ -503,7 +563,7 @@ fn enrol_page(
             .map(|t| t.format("%H:%M UTC").to_string())
             .unwrap_or_else(|_| pending.expires_at.clone()),
     };
-    render(status, session, config, step, error)
+    render(t, status, session, config, step, error)
 }
 
 /// The Key URI as an inline SVG QR code (no image request, so it works offline and under the
@@ -549,18 +609,20 @@ pub async fn enrol(
     service: web::Data<RecoveryService>,
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
+    let t = text::for_request(&req);
     let Some(mut session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
-        return forged(&config);
+        return forged(t, &config);
     };
     let Some(pending) = session.enrollment.clone() else {
-        return no_enrollment(&session, &config);
+        return no_enrollment(t, &session, &config);
     };
     let Ok(code) = TotpCode::parse(&form.totp_code) else {
         return enrol_page(
+            t,
             StatusCode::BAD_REQUEST,
             &session,
             &config,
-            error("totp_code", EN.totp_malformed.as_str()),
+            error("totp_code", t.totp_malformed.as_str()),
         );
     };
     let result = service
@@ -573,18 +635,20 @@ pub async fn enrol(
     match result {
         Ok(()) => {
             session.enrollment = None;
-            render(StatusCode::OK, &session, &config, Step::Enrolled, None)
+            session.done = Some(Done::Enrolled);
+            render(t, StatusCode::OK, &session, &config, Step::Enrolled, None)
         }
         // This enrollment is over: the page says so, with nothing left to type.
         Err(err @ (EnrollmentError::Invalid | EnrollmentError::NotApplied(_))) => {
             session.enrollment = None;
-            failed(&err, &session, &config, Step::Problem, "")
+            failed(t, &err, &session, &config, Step::Problem, "")
         }
         // The same form again, the words of the failure on the code.
         Err(err) => {
             let presentation = present(&err);
-            let message = error("totp_code", presentation.message.text(&words()));
+            let message = error("totp_code", presentation.message.text(&t.words));
             presentation.with_retry_after(enrol_page(
+                t,
                 presentation.status,
                 &session,
                 &config,
@@ -604,10 +668,13 @@ pub struct LinkQuery {
 /// `GET /recover/enrol?token=`: the reset-applied notice's link. Opening it changes nothing
 /// (mail scanners open links); the password form resumes the enrollment.
 pub async fn resume_form(
+    req: HttpRequest,
     query: web::Query<LinkQuery>,
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
+    let t = text::for_request(&req);
     opened(
+        t,
         &query.token,
         &config,
         &EnrollmentError::InvalidLink,
@@ -633,16 +700,16 @@ pub async fn resume(
     service: web::Data<RecoveryService>,
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
+    let t = text::for_request(&req);
     let form = form.into_inner();
     let Some(mut session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
-        return forged(&config);
+        return forged(t, &config);
     };
     let step = || Step::Resume {
         token: form.token.clone(),
     };
     if form.password.is_empty() {
-        let message = error("password", EN.password_missing.as_str());
-        return render(StatusCode::BAD_REQUEST, &session, &config, step(), message);
+        return password_missing(t, &session, &config, step());
     }
     let result = if is_token(&form.token) {
         service
@@ -658,9 +725,9 @@ pub async fn resume(
     match result {
         Ok(enrollment) => {
             session.enrollment = Some(PendingEnrollment::from(enrollment));
-            redirect(session, &config, ENROLLMENT_PAGE)
+            redirect(t, session, &config, ENROLLMENT_PAGE)
         }
-        Err(err) => failed(&err, &session, &config, step(), "password"),
+        Err(err) => failed(t, &err, &session, &config, step(), "password"),
     }
 }
 
@@ -673,10 +740,9 @@ pub async fn stylesheet() -> HttpResponse {
 }
 
 /// A page for a path that does not exist, for browsers.
-pub fn not_found_page() -> HttpResponse {
+pub fn not_found_page(t: &Text) -> HttpResponse {
     // This page sets no cookie: its forms' token is never checked, so any fresh one does.
     let csrf = crate::domain::random_token();
-    let t: &Text = &EN;
     let page = RecoverPage {
         t,
         lang: &t.lang,
@@ -687,6 +753,7 @@ pub fn not_found_page() -> HttpResponse {
         error: None,
         password_needed: false,
         sign_in_url: None,
+        languages: text::switch(t, "/recover"),
     };
     match page.render() {
         Ok(html) => HttpResponse::NotFound()
@@ -723,15 +790,16 @@ mod tests {
             sign_in_url: None,
         };
         let session = PageSession::new(&config.cookies);
+        let t = text::text(&crate::words::Words::english());
         for (err, status, _, retry) in every_error() {
             let api = ApiError::from_present(&*err).error_response();
-            let page = failed(&*err, &session, &config, Step::Problem, "");
+            let page = failed(t, &*err, &session, &config, Step::Problem, "");
             assert_eq!(api.status().as_u16(), status, "{err}");
             assert_eq!(page.status().as_u16(), status, "{err}");
             assert_eq!(retry_after(&api), retry.map(|s| s.to_string()), "{err}");
             assert_eq!(retry_after(&page), retry.map(|s| s.to_string()), "{err}");
 
-            let words = present(&*err).message.text(&words());
+            let words = present(&*err).message.text(&t.words);
             let api: serde_json::Value =
                 serde_json::from_slice(&api.into_body().try_into_bytes().unwrap()).unwrap();
             assert_eq!(api["detail"], words.as_str(), "{err}");

@@ -119,6 +119,9 @@ impl CookieConfig {
 pub enum Done {
     Removed,
     Scheduled,
+    /// The new authenticator was verified (shown at once; `/recover/done` shows it again, as
+    /// the switch between languages does).
+    Enrolled,
 }
 
 #[derive(Serialize, Deserialize, Clone)]

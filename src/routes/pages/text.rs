@@ -4,20 +4,74 @@
 
 use std::sync::LazyLock;
 
+use actix_web::HttpRequest;
+
 use crate::words::Words;
 
-/// The words of the pages' language: English, the one language so far.
+/// The words of the staff console, which is in English only.
 pub fn words() -> Words {
     Words::english()
 }
 
-/// The pages' words in English, read once.
+/// The staff console's words (English), read once.
 pub static EN: LazyLock<Text> = LazyLock::new(|| Text::new(&words()));
+
+/// The pages' words in every shipped language, read once, English first.
+static TEXTS: LazyLock<Vec<Text>> =
+    LazyLock::new(|| crate::words::shipped().iter().map(Text::new).collect());
+
+/// The pages' words in the language of `words`.
+pub fn text(words: &Words) -> &'static Text {
+    TEXTS
+        .iter()
+        .find(|t| t.words == *words)
+        .unwrap_or(&TEXTS[0])
+}
+
+/// The pages' words for a request: its language (`routes::language`).
+pub fn for_request(req: &HttpRequest) -> &'static Text {
+    text(&crate::routes::language::of(req))
+}
+
+/// The languages a person can switch the pages to, each named in itself.
+pub fn languages() -> impl Iterator<Item = &'static Text> {
+    TEXTS.iter()
+}
+
+/// The same page in one language, for the switch between languages.
+pub struct LanguageLink {
+    pub href: String,
+    pub lang: String,
+    /// The language's name in itself.
+    pub name: String,
+    /// The page is in this language already.
+    pub current: bool,
+}
+
+/// The switch between languages of the page at `here` (its path, and its query when it has
+/// one), shown in `current`.
+pub fn switch(current: &Text, here: &str) -> Vec<LanguageLink> {
+    let separator = if here.contains('?') { '&' } else { '?' };
+    languages()
+        .map(|t| LanguageLink {
+            href: format!("{here}{separator}lang={}", t.lang),
+            lang: t.lang.clone(),
+            name: t.language_name.clone(),
+            current: t.lang == current.lang,
+        })
+        .collect()
+}
 
 #[derive(Debug)]
 pub struct Text {
     /// The language's tag, for `<html lang>`.
     pub lang: String,
+    /// The language itself, for the use cases' words (failures) on its pages.
+    pub words: Words,
+    /// The language's name in itself (`Deutsch`), for the switch between languages.
+    pub language_name: String,
+    /// What the switch between languages is called, for screen readers.
+    pub languages_label: String,
     pub service: String,
     pub start_title: String,
     pub start_intro: String,
@@ -184,6 +238,9 @@ impl Text {
     pub fn new(words: &Words) -> Self {
         Self {
             lang: words.lang(),
+            words: words.clone(),
+            language_name: words.get("language-name"),
+            languages_label: words.get("page-languages-label"),
             service: words.get("page-service"),
             start_title: words.get("page-start-title"),
             start_intro: words.get("page-start-intro"),

@@ -26,10 +26,18 @@ impl TestApp {
             password: format!("Pw-{}!A1", &id[..20]),
             totp_secret: None,
         };
+        let locale = options.locale.as_ref().map(|locale| {
+            AttributeType::builder()
+                .name("locale")
+                .value(locale)
+                .build()
+                .unwrap()
+        });
         self.cognito
             .admin_create_user()
             .user_pool_id(&self.pool_id)
             .username(&user.username)
+            .set_user_attributes(locale.map(|l| vec![l]))
             .user_attributes(
                 AttributeType::builder()
                     .name("email")

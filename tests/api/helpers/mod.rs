@@ -168,6 +168,8 @@ pub struct UserOptions {
     pub username: Option<String>,
     /// The email address, instead of a generated one.
     pub email: Option<String>,
+    /// The user's `locale` attribute (`es`, `de-AT`), unset by default.
+    pub locale: Option<String>,
 }
 
 impl Default for UserOptions {
@@ -177,6 +179,7 @@ impl Default for UserOptions {
             email_verified: true,
             username: None,
             email: None,
+            locale: None,
         }
     }
 }

@@ -81,10 +81,3 @@ title-several-users = Several users
 title-own-account = Your own account
 title-self-approval = Your own request
 title-recovery-not-approvable = Nothing to approve
-
-## Staff console sign-in.
-error-staff-idp-unavailable = Your company's sign-in service cannot be reached right now. Try again in a minute.
-error-sign-in-failed = This sign-in could not be completed: it took too long, was started in another browser, or could not be verified. Start again.
-error-sign-in-needs-mfa = Your sign-in did not use a second factor. Sign in again with your second factor (an authenticator app, a security key or a passkey).
-error-sign-in-no-role = You signed in, but you are not in any of the groups that may use this console. Ask your administrator for access.
-error-sign-in-no-name = You signed in, but your company's sign-in service gave no name this console can record. Ask your administrator.
