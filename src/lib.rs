@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod brand;
 pub mod clock;
 pub mod doctor;
 pub mod domain;

@@ -267,6 +267,8 @@ impl Application {
         if settings.app_env == AppEnv::Production && settings.recovery.trusted_proxies.is_empty() {
             tracing::warn!("APP_ENV=production without TRUSTED_PROXIES: every client address is the socket peer's, which behind a load balancer is the balancer's own, so every client shares one address's limits (`mfa-recovery doctor` says so too)");
         }
+        // A logo that cannot be shown is the operator's to fix, said before anything is touched.
+        let brand = Arc::new(crate::brand::Brand::load(&settings.brand)?);
 
         let db = store::connect(&settings.database).await.with_context(|| {
             format!(
@@ -350,7 +352,12 @@ impl Application {
             pool,
             names.clone(),
         );
-        service = service.with_clock(Arc::clone(&clock));
+        service = service.with_clock(Arc::clone(&clock)).with_signature(
+            crate::mail::templates::Signature {
+                name: brand.name.clone(),
+                support_contact: brand.support_contact.clone(),
+            },
+        );
         let page_clock = Arc::clone(&clock);
         // The staff console, when STAFF_OIDC_ISSUER is set.
         let console = match &settings.staff.oidc {
@@ -450,7 +457,10 @@ impl Application {
                 .with_clock(page_clock),
             require_password: settings.recovery.require_password,
             sign_in_url: settings.recovery.app_sign_in_url.clone(),
+            brand: Arc::clone(&brand),
         });
+        // The logo is an image from this service: the pages may show images from here then.
+        let images = brand.logo.is_some();
         let cors_origins = settings.recovery.cors_allowed_origins.clone();
         let (admin_service, admin_db, admin_liveness, admin_chain_watch) = (
             service.clone(),
@@ -475,7 +485,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(telemetry::observe_request))
-                .wrap(routes::security_headers(https_only))
+                .wrap(routes::security_headers(https_only, images))
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .configure(shared.clone())
                 .app_data(liveness.clone())
@@ -497,7 +507,7 @@ impl Application {
                 let server = HttpServer::new(move || {
                     App::new()
                         .wrap(actix_web::middleware::from_fn(telemetry::observe_request))
-                        .wrap(routes::security_headers(https_only))
+                        .wrap(routes::security_headers(https_only, images))
                         .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                         .configure(staff_shared.clone())
                         .configure(routes::configure_staff)
@@ -513,7 +523,7 @@ impl Application {
 
         let admin = HttpServer::new(move || {
             App::new()
-                .wrap(routes::security_headers(https_only))
+                .wrap(routes::security_headers(https_only, false))
                 .app_data(admin_service.clone())
                 .app_data(admin_db.clone())
                 .app_data(admin_liveness.clone())

@@ -10,11 +10,16 @@ use crate::domain::EmailAddress;
 use crate::words::{Args, Words};
 
 /// Renders the three templates of one email from the struct `$email` (templates see it as `e`)
-/// in the words `t`.
+/// in the words `t`, signed `s`.
 macro_rules! email {
     ($email:ident: $subject:tt, $text:tt, $html:tt) => {
         impl $email {
-            pub fn render(&self, to: EmailAddress, t: &Words) -> Result<Email, askama::Error> {
+            pub fn render(
+                &self,
+                to: EmailAddress,
+                t: &Words,
+                s: &Signature,
+            ) -> Result<Email, askama::Error> {
                 #[derive(Template)]
                 #[template(path = $subject)]
                 #[allow(dead_code)] // a subject may name no field
@@ -27,22 +32,32 @@ macro_rules! email {
                 struct Text<'a> {
                     e: &'a $email,
                     t: &'a Words,
+                    s: &'a Signature,
                 }
                 #[derive(Template)]
                 #[template(path = $html)]
                 struct Html<'a> {
                     e: &'a $email,
                     t: &'a Words,
+                    s: &'a Signature,
                 }
                 Ok(Email {
                     to,
                     subject: Subject { e: self, t }.render()?.trim().to_owned(),
-                    text: Text { e: self, t }.render()?,
-                    html: Html { e: self, t }.render()?,
+                    text: Text { e: self, t, s }.render()?,
+                    html: Html { e: self, t, s }.render()?,
                 })
             }
         }
     };
+}
+
+/// How every email ends: the organisation's name and how to reach its support, when the
+/// operator set them (`BRAND_NAME`, `SUPPORT_CONTACT`).
+#[derive(Debug, Clone, Default)]
+pub struct Signature {
+    pub name: Option<String>,
+    pub support_contact: Option<String>,
 }
 
 /// What the pool does at the next sign-in of a user without an authenticator, for emails that
@@ -156,6 +171,36 @@ mod tests {
     }
 
     #[test]
+    fn every_email_is_signed_with_the_brand_and_support_contact_when_set() {
+        let email = |s: &Signature| {
+            GuessingEmail { failures: 20 }
+                .render(to(), &Words::for_tag("de").unwrap(), s)
+                .unwrap()
+        };
+        let signed = email(&Signature {
+            name: Some("Example Corp".into()),
+            support_contact: Some("help@corp.example".into()),
+        });
+        assert!(
+            signed
+                .text
+                .ends_with("\n-- \nExample Corp\nBrauchen Sie Hilfe? help@corp.example\n"),
+            "{:?}",
+            signed.text
+        );
+        assert!(
+            signed
+                .html
+                .contains("Example Corp<br>Brauchen Sie Hilfe? help@corp.example</p>"),
+            "{}",
+            signed.html
+        );
+        let plain = email(&Signature::default());
+        assert!(!plain.text.contains("-- "), "{}", plain.text);
+        assert!(!plain.html.contains("Hilfe"), "{}", plain.html);
+    }
+
+    #[test]
     fn the_recovery_email_holds_the_grouped_code_and_its_lifetime_in_both_parts() {
         let code = RecoveryCode::parse("12345678").unwrap();
         let email = RecoveryCodeEmail {
@@ -167,7 +212,7 @@ mod tests {
             mfa_required: true,
             mfa_optional: false,
         }
-        .render(to(), &Words::english())
+        .render(to(), &Words::english(), &Signature::default())
         .unwrap();
         assert_eq!(email.subject, "Your account recovery code");
         for part in [&email.text, &email.html] {
@@ -202,7 +247,7 @@ mod tests {
                 sms_removed: false,
                 email_mfa_remains: false,
             }
-            .render(to(), &Words::english())
+            .render(to(), &Words::english(), &Signature::default())
             .unwrap();
             let code = RecoveryCodeEmail {
                 code: "1234 5678".into(),
@@ -213,7 +258,7 @@ mod tests {
                 mfa_required,
                 mfa_optional,
             }
-            .render(to(), &Words::english())
+            .render(to(), &Words::english(), &Signature::default())
             .unwrap();
             for part in [&notice.text, &notice.html, &code.text, &code.html] {
                 assert_eq!(part.contains("password alone"), mfa_optional, "{part}");
@@ -235,7 +280,7 @@ mod tests {
             sms_removed: false,
             email_mfa_remains: false,
         }
-        .render(to(), &Words::english())
+        .render(to(), &Words::english(), &Signature::default())
         .unwrap();
         assert!(!email.html.contains("<script>"));
         assert!(email.html.contains("&lt;script&gt;"));
@@ -263,7 +308,7 @@ mod tests {
                     mfa_required: on(2),
                     mfa_optional: on(3),
                 }
-                .render(to(), &w),
+                .render(to(), &w, &Signature::default()),
                 ResetNoticeEmail {
                     at: "now".into(),
                     ip: "192.0.2.1".into(),
@@ -275,7 +320,7 @@ mod tests {
                     sms_removed: on(4),
                     email_mfa_remains: on(4),
                 }
-                .render(to(), &w),
+                .render(to(), &w, &Signature::default()),
                 ResetScheduledEmail {
                     at: "now".into(),
                     ip: "192.0.2.1".into(),
@@ -285,17 +330,17 @@ mod tests {
                     mfa_required: on(0),
                     mfa_optional: on(1),
                 }
-                .render(to(), &w),
+                .render(to(), &w, &Signature::default()),
                 RecoveryLockedEmail {
                     at: "now".into(),
                     ip: "192.0.2.1".into(),
                     attempts: u32::from(flags),
                 }
-                .render(to(), &w),
+                .render(to(), &w, &Signature::default()),
                 GuessingEmail {
                     failures: i64::from(flags),
                 }
-                .render(to(), &w),
+                .render(to(), &w, &Signature::default()),
             ];
             for email in emails {
                 let email = email.unwrap();
@@ -313,7 +358,7 @@ mod tests {
             ip: "192.0.2.1".into(),
             attempts: 5,
         }
-        .render(to(), &Words::english())
+        .render(to(), &Words::english(), &Signature::default())
         .unwrap();
         let scheduled = ResetScheduledEmail {
             at: "now".into(),
@@ -324,7 +369,7 @@ mod tests {
             mfa_required: false,
             mfa_optional: true,
         }
-        .render(to(), &Words::english())
+        .render(to(), &Words::english(), &Signature::default())
         .unwrap();
         for email in [locked, scheduled] {
             assert!(!email.subject.is_empty() && !email.subject.contains('\n'));

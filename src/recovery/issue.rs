@@ -324,7 +324,7 @@ impl RecoveryService {
             mfa_required: self.pool.mfa_required,
             mfa_optional: self.pool.mfa_optional,
         }
-        .render(email.clone(), words)
+        .render(email.clone(), words, self.notifier.signature())
         .map_err(|e| JobError::transient("rendering the code email", e))?;
         Ok(Prepared {
             message,

@@ -114,6 +114,15 @@ impl RecoveryService {
         self.clock.now()
     }
 
+    /// Emails end with `signature` (`BRAND_NAME`, `SUPPORT_CONTACT`).
+    #[must_use]
+    pub fn with_signature(self, signature: crate::mail::templates::Signature) -> Self {
+        Self {
+            notifier: self.notifier.with_signature(signature),
+            ..self
+        }
+    }
+
     /// Notices also go as texts through `texter` (`NOTIFY_SMS`).
     #[must_use]
     pub fn with_texts(self, texter: Arc<dyn Texter>) -> Self {

@@ -115,7 +115,7 @@ impl RecoveryService {
                     mfa_required: self.pool.mfa_required,
                     mfa_optional: self.pool.mfa_optional,
                 }
-                .render(email, &words)
+                .render(email, &words, self.notifier.signature())
                 .map_err(|e| JobError::transient("rendering the scheduled-reset notice", e))?;
                 (message, "scheduled-reset notice with cancel link")
             }
@@ -138,7 +138,7 @@ impl RecoveryService {
                     mfa_required: self.pool.mfa_required,
                     mfa_optional: self.pool.mfa_optional,
                 }
-                .render(email, &words)
+                .render(email, &words, self.notifier.signature())
                 .map_err(|e| JobError::transient("rendering the reset notice", e))?;
                 (message, "reset notice")
             }
@@ -205,9 +205,10 @@ impl RecoveryService {
             audit::append(conn, event(Outcome::Skipped, detail)).await?;
             return Ok(());
         };
-        let text = self
-            .words_of(&recovery, user.as_ref())
-            .with(id, Args::new().text("name", self.rules.totp_issuer.clone()));
+        let text = self.words_of(&recovery, user.as_ref()).with(
+            id,
+            Args::new().text("name", self.notifier.sender(&self.rules.totp_issuer)),
+        );
         let Some(sent) = self.notifier.text(&phone, &text).await else {
             return Ok(()); // texts were turned off meanwhile (not in one process's life)
         };
@@ -275,7 +276,11 @@ impl RecoveryService {
         let message = templates::GuessingEmail {
             failures: self.limits.budgets().failures_per_day,
         }
-        .render(email, &self.words_of(&recovery, user.as_ref()))
+        .render(
+            email,
+            &self.words_of(&recovery, user.as_ref()),
+            self.notifier.signature(),
+        )
         .map_err(|e| JobError::transient("rendering the guessing notice", e))?;
         let message_id = self.send_notice(message).await?;
         audit::append(
@@ -316,7 +321,7 @@ impl RecoveryService {
                 .unwrap_or_else(|| words.get("email-unknown-address")),
             attempts: self.rules.max_attempts,
         }
-        .render(email, &words)
+        .render(email, &words, self.notifier.signature())
         .map_err(|e| JobError::transient("rendering the lock notice", e))?;
         let message_id = self.send_notice(message).await?;
         audit::append(

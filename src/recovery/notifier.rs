@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::mail::templates::Signature;
 use crate::mail::{Email, MailError, Mailer};
 use crate::sms::{TextError, Texter};
 use crate::words::Words;
@@ -15,6 +16,8 @@ pub(super) struct Notifier {
     default: Words,
     /// Where notices also go as texts; `None` when they do not.
     texter: Option<Arc<dyn Texter>>,
+    /// How every email ends (the organisation's name, how to reach support).
+    signature: Signature,
 }
 
 impl Notifier {
@@ -23,6 +26,7 @@ impl Notifier {
             mailer,
             default,
             texter: None,
+            signature: Signature::default(),
         }
     }
 
@@ -42,6 +46,24 @@ impl Notifier {
             .and_then(Words::for_tag)
             .or_else(|| locale.and_then(Words::for_tag))
             .unwrap_or_else(|| self.default.clone())
+    }
+
+    /// Emails end with `signature`.
+    pub fn with_signature(self, signature: Signature) -> Self {
+        Self { signature, ..self }
+    }
+
+    pub fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    /// Who a text says it is from: the organisation's name, else `fallback` (the issuer the
+    /// authenticator app shows).
+    pub fn sender(&self, fallback: &str) -> String {
+        self.signature
+            .name
+            .clone()
+            .unwrap_or_else(|| fallback.to_owned())
     }
 
     /// Whether notices also go as texts.

@@ -28,9 +28,9 @@ pub const JSON_BODY_LIMIT: usize = 16 * 1024;
 const USER_AGENT_MAX_CHARS: usize = 256;
 
 /// Headers on every response: nothing is cached, nothing is sniffed, and no page may load,
-/// frame or post anywhere but here; outside `local` (`https_only`), browsers are told to use
-/// HTTPS only (HSTS, a year).
-pub fn security_headers(https_only: bool) -> actix_web::middleware::DefaultHeaders {
+/// frame or post anywhere but here (`images`: images from here too, for the operator's logo);
+/// outside `local` (`https_only`), browsers are told to use HTTPS only (HSTS, a year).
+pub fn security_headers(https_only: bool, images: bool) -> actix_web::middleware::DefaultHeaders {
     let headers = if https_only {
         actix_web::middleware::DefaultHeaders::new().add((
             header::STRICT_TRANSPORT_SECURITY,
@@ -44,7 +44,11 @@ pub fn security_headers(https_only: bool) -> actix_web::middleware::DefaultHeade
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            if images {
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            } else {
+                "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            },
         ))
         .add((header::REFERRER_POLICY, "no-referrer"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
@@ -137,7 +141,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
 
 /// The pages' stylesheet: on the public listener, and on the staff listener for the console.
 pub fn configure_assets(cfg: &mut web::ServiceConfig) {
-    cfg.service(endpoint("/assets/pages.css").route(web::get().to(pages::recover::stylesheet)));
+    cfg.service(endpoint("/assets/pages.css").route(web::get().to(pages::recover::stylesheet)))
+        .service(endpoint("/assets/logo").route(web::get().to(pages::recover::logo)));
 }
 
 /// The staff routes (support desk and auditors): on the public listener, or on a listener of
@@ -187,7 +192,11 @@ pub fn configure_admin(cfg: &mut web::ServiceConfig) {
 /// A path that does not exist: browsers get a page in words; API clients a problem.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     if wants_html(&req) {
-        return pages::recover::not_found_page(pages::text::for_request(&req));
+        let brand = req
+            .app_data::<web::Data<pages::recover::PagesConfig>>()
+            .map(|config| std::sync::Arc::clone(&config.brand))
+            .unwrap_or_default();
+        return pages::recover::not_found_page(pages::text::for_request(&req), &brand);
     }
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -312,7 +321,7 @@ mod tests {
         ] {
             let app = test::init_service(
                 App::new()
-                    .wrap(super::security_headers(https_only))
+                    .wrap(super::security_headers(https_only, false))
                     .route("/", web::get().to(HttpResponse::Ok)),
             )
             .await;

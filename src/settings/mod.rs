@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::domain::{RecoveryFactors, TrustedProxies};
 
 mod aws;
+mod brand;
 mod recovery;
 mod secrets;
 mod server;
@@ -24,13 +25,14 @@ mod staff;
 mod worker;
 
 pub use aws::{AwsSettings, CognitoSettings};
+pub use brand::{contrast_with_white, BrandSettings, DEFAULT_ACCENT};
 pub use recovery::RecoverySettings;
 pub use secrets::{AuditSettings, HashingSettings, WebhookSecret};
 pub use server::{DatabaseSettings, ServerSettings};
 pub use staff::{OidcSettings, StaffSettings};
 pub use worker::WorkerSettings;
 // Each section's keys (`Raw*`) and checks, for `load_from`.
-use self::{aws::*, recovery::*, secrets::*, server::*, staff::*, worker::*};
+use self::{aws::*, brand::*, recovery::*, secrets::*, server::*, staff::*, worker::*};
 
 /// Used only with `APP_ENV=local` when `CODE_PEPPER` is unset, so a developer can start the
 /// service with no secrets; production refuses to start without a real pepper.
@@ -179,6 +181,7 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub audit: AuditSettings,
     pub staff: StaffSettings,
+    pub brand: BrandSettings,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,6 +215,7 @@ impl Settings {
                 .and_then(|raw| AuditSettings::try_from((app_env, raw))),
         );
         let staff = mistakes.take(layers.section::<RawStaff, _>());
+        let brand = mistakes.take(layers.section::<RawBrand, _>());
         mistakes.check()?;
         let settings = Self {
             app_env,
@@ -225,6 +229,7 @@ impl Settings {
             worker: worker.expect("checked"),
             audit: audit.expect("checked"),
             staff: staff.expect("checked"),
+            brand: brand.expect("checked"),
         };
         // The development pepper is public: only a service nobody else can reach may use it.
         if settings.hashing.pepper.expose_secret() == LOCAL_DEV_PEPPER

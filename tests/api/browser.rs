@@ -11,6 +11,10 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 use crate::helpers::{eventually, totp_now, AppOptions, TestApp};
 
+/// WebDriver's key codes.
+const TAB: &str = "\u{e004}";
+const ENTER: &str = "\u{e007}";
+
 /// The window's size: a phone's (a 6.1-inch screen, in CSS pixels).
 const PHONE: (u32, u32) = (390, 844);
 
@@ -224,6 +228,54 @@ impl Browser {
             .text()
             .await
             .unwrap()
+    }
+
+    /// Types `keys` into whatever has the focus (WebDriver key codes for Tab, Enter).
+    async fn keys(&self, keys: &str) {
+        self.client
+            .active_element()
+            .await
+            .expect("something has the focus")
+            .send_keys(keys)
+            .await
+            .unwrap();
+    }
+
+    /// Presses Tab until the field named `name` has the focus, as someone without a mouse
+    /// would; fails when it is not reached within a page's worth of stops.
+    async fn tab_to(&self, name: &str) {
+        for _ in 0..20 {
+            self.keys(TAB).await;
+            let focused = self.client.active_element().await.unwrap();
+            if focused.attr("name").await.unwrap().as_deref() == Some(name) {
+                return;
+            }
+        }
+        panic!("Tab never reaches the field {name}");
+    }
+
+    /// Presses Enter in the focused field and waits until the next page has replaced this one.
+    async fn enter(&self) {
+        let page = self.client.find(Locator::Css("html")).await.unwrap();
+        self.keys(ENTER).await;
+        eventually(
+            "the next page replaces this one",
+            Duration::from_secs(10),
+            || async { page.tag_name().await.is_err().then_some(()) },
+        )
+        .await;
+    }
+
+    /// The language the page says it is in (`<html lang>`).
+    async fn lang(&self) -> String {
+        self.client
+            .find(Locator::Css("html"))
+            .await
+            .unwrap()
+            .attr("lang")
+            .await
+            .unwrap()
+            .unwrap_or_default()
     }
 
     async fn close(mut self) {
@@ -644,5 +696,142 @@ async fn the_support_desk_an_approver_and_an_auditor_do_their_jobs_in_the_browse
         .click_through("form[action=\"/staff/sign-out\"] button")
         .await;
     browser.look("staff-8-signed-out").await;
+    browser.close().await;
+}
+
+/// A German, a Spanish and an English speaker each recover from their code email's link on the
+/// operator's branded pages, in their language from the email to the last page; every page of
+/// the journey and every page that shows a problem (a bad link, an unknown page, the cancel
+/// page and its refusal) is checked by axe at both sizes and photographed per language.
+#[tokio::test]
+async fn every_speaker_recovers_from_the_emails_link_on_branded_accessible_pages() {
+    let dir = std::env::temp_dir().join(format!("brand-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let logo = dir.join("logo.svg");
+    std::fs::write(
+        &logo,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="32"><rect width="64" height="32" rx="6" fill="#ffffff"/><circle cx="16" cy="16" r="10" fill="#8a1538"/></svg>"##,
+    )
+    .unwrap();
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .set("PUBLIC_BASE_URL", "https://recovery.example.com")
+            .set("BRAND_NAME", "Example Corp")
+            .set("BRAND_ACCENT_COLOR", "#8a1538")
+            .set("BRAND_LOGO_FILE", logo.display())
+            .set("SUPPORT_CONTACT", "help@corp.example, +1 555 0100"),
+    )
+    .await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    for (lang, check_email, enrolled) in [
+        ("de", "Sehen Sie in Ihr E-Mail-Postfach", "Alles erledigt"),
+        ("es", "Revise su correo electrónico", "Todo listo"),
+        ("en", "Check your email", "You are all set"),
+    ] {
+        let user = app.create_user().await;
+        // The browser asks for English: the language picked on the page wins.
+        c.goto(&format!("{}/recover?lang={lang}", app.address))
+            .await
+            .unwrap();
+        assert_eq!(browser.lang().await, lang);
+        browser.look(&format!("{lang}-1-start")).await;
+        browser.submit().await;
+        browser.look(&format!("{lang}-2-start-no-name")).await;
+        browser.fill("username", &user.username).await;
+        browser.submit().await;
+        assert_eq!(browser.h1().await, check_email);
+        browser.look(&format!("{lang}-3-check-email")).await;
+
+        // The email's link opens the page in the email's language.
+        let email = app.wait_for_email(&user.email, 1).await;
+        let body = email.body.unwrap().replace("&amp;", "&");
+        let start = body.find("/recover/link?token=").expect("a link");
+        let path: String = body[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+            .collect();
+        assert!(path.ends_with(&format!("lang={lang}")), "{path}");
+        c.delete_all_cookies().await.unwrap();
+        c.goto(&format!("{}{path}", app.address)).await.unwrap();
+        assert_eq!(browser.lang().await, lang);
+        browser.look(&format!("{lang}-4-link")).await;
+        browser.fill("password", &user.password).await;
+        browser.submit().await;
+        assert_eq!(
+            browser.lang().await,
+            lang,
+            "the redirect keeps the language"
+        );
+        let secret: String = browser
+            .text_of("totp-secret")
+            .await
+            .split_whitespace()
+            .collect();
+        browser.look(&format!("{lang}-5-enrol")).await;
+        let wrong = crate::helpers::other_totp(&totp_now(&secret));
+        browser.fill("totp_code", &wrong).await;
+        browser.submit().await;
+        browser.look(&format!("{lang}-6-enrol-wrong-code")).await;
+        browser.fill("totp_code", &totp_now(&secret)).await;
+        browser.submit().await;
+        browser.text_of("enrolled").await;
+        assert_eq!(browser.h1().await, enrolled);
+        browser.look(&format!("{lang}-7-enrolled")).await;
+
+        // Pages that show a problem, with how to reach support.
+        let fake = "A".repeat(43);
+        for (name, path) in [
+            ("8-bad-link", "/recover/link?token=nope".to_owned()),
+            ("9-not-found", "/recover/nowhere".to_owned()),
+            ("10-cancel", format!("/v1/recovery/cancel?token={fake}")),
+        ] {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            c.goto(&format!("{}{path}{separator}lang={lang}", app.address))
+                .await
+                .unwrap();
+            assert_eq!(browser.lang().await, lang, "{name}");
+            browser.look(&format!("{lang}-{name}")).await;
+        }
+        browser.submit().await;
+        let help = browser.text_of("support-contact").await;
+        assert!(help.contains("help@corp.example"), "{help}");
+        browser.look(&format!("{lang}-11-cancel-refused")).await;
+        assert!(app.sign_in_with_totp(&user, &secret).await);
+    }
+    browser.close().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The whole journey with the keyboard alone: Tab reaches every field in order, Enter sends
+/// each form, and the new authenticator is set up.
+#[tokio::test]
+async fn the_journey_works_with_the_keyboard_alone() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!("{}/recover", app.address)).await.unwrap();
+    // The username field has the focus when the page opens.
+    browser.keys(&user.username).await;
+    browser.enter().await;
+    assert_eq!(browser.h1().await, "Check your email");
+    let code = app.wait_for_email(&user.email, 1).await.code();
+    // The code field has the focus; Tab goes on to the password.
+    browser.keys(&code).await;
+    browser.tab_to("password").await;
+    browser.keys(&user.password).await;
+    browser.enter().await;
+    let secret: String = browser
+        .text_of("totp-secret")
+        .await
+        .split_whitespace()
+        .collect();
+    // Past the key and the app link, Tab reaches the code from the new authenticator.
+    browser.tab_to("totp_code").await;
+    browser.keys(&totp_now(&secret)).await;
+    browser.enter().await;
+    browser.text_of("enrolled").await;
+    assert!(app.sign_in_with_totp(&user, &secret).await);
     browser.close().await;
 }

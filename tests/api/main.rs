@@ -7,6 +7,7 @@ mod audit_archive;
 mod audit_stream;
 mod audit_verifier;
 mod bad_input;
+mod brand;
 mod browser;
 mod confirm;
 mod delivery;

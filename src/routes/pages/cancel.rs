@@ -8,7 +8,9 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::recover::PagesConfig;
 use super::text::{self, LanguageLink, Text};
+use crate::brand::Brand;
 use crate::domain::is_token;
 use crate::recovery::{CancelLinkError, RecoveryService};
 use crate::routes::client_info;
@@ -27,10 +29,12 @@ struct CancelPage<'a> {
     token: Option<&'a str>,
     /// This page in each language (none once the link was used: it shows nothing more).
     languages: Vec<LanguageLink>,
+    brand: &'a Brand,
 }
 
 fn page(
     t: &Text,
+    brand: &Brand,
     status: StatusCode,
     title: &str,
     message: &str,
@@ -48,6 +52,7 @@ fn page(
         message,
         token,
         languages,
+        brand,
     })
     .render()
     {
@@ -59,10 +64,11 @@ fn page(
 }
 
 /// A failure as a page: the words, status and `Retry-After` of its one presentation.
-fn problem_page(t: &Text, err: &dyn Present) -> HttpResponse {
+fn problem_page(t: &Text, brand: &Brand, err: &dyn Present) -> HttpResponse {
     let presentation = present(err);
     presentation.with_retry_after(page(
         t,
+        brand,
         presentation.status,
         &presentation.code.title(&t.words),
         &presentation.message.text(&t.words),
@@ -88,20 +94,26 @@ pub struct TokenQuery {
         (status = 400, description = "The link is not valid", body = String, content_type = "text/html"),
     )
 )]
-pub async fn show(req: HttpRequest, query: Option<web::Query<TokenQuery>>) -> HttpResponse {
+pub async fn show(
+    req: HttpRequest,
+    query: Option<web::Query<TokenQuery>>,
+    config: web::Data<PagesConfig>,
+) -> HttpResponse {
     let t = text::for_request(&req);
+    let brand = &config.brand;
     // A mangled link (a query string that does not parse) is an invalid link too: a page for
     // the person who clicked it, not JSON.
     let token = query.as_ref().and_then(|q| q.token.as_deref());
     match token.filter(|t| is_token(t)) {
         Some(token) => page(
             t,
+            brand,
             StatusCode::OK,
             &t.cancel_title,
             &t.cancel_intro,
             Some(token),
         ),
-        None => problem_page(t, &CancelLinkError::Invalid),
+        None => problem_page(t, brand, &CancelLinkError::Invalid),
     }
 }
 
@@ -144,8 +156,10 @@ pub async fn cancel(
     req: HttpRequest,
     body: Either<web::Json<CancelBody>, web::Form<CancelBody>>,
     service: web::Data<RecoveryService>,
+    config: web::Data<PagesConfig>,
 ) -> Result<HttpResponse, ApiError> {
     let t = text::for_request(&req);
+    let brand = &config.brand;
     let (token, json) = match body {
         Either::Left(json) => (json.into_inner().token, true),
         Either::Right(form) => (form.into_inner().token, false),
@@ -163,12 +177,13 @@ pub async fn cancel(
         }),
         (Ok(()), false) => page(
             t,
+            brand,
             StatusCode::OK,
             &t.cancelled_title,
             &t.cancelled_body,
             None,
         ),
         (Err(err), true) => return Err(err.into()),
-        (Err(err), false) => problem_page(t, &err),
+        (Err(err), false) => problem_page(t, brand, &err),
     })
 }

@@ -4,12 +4,15 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use std::sync::Arc;
+
 use askama::Template;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::session::{CookieConfig, Done, PageSession, PendingEnrollment};
 use super::text::{self, LanguageLink, Text};
+use crate::brand::Brand;
 use crate::domain::{is_token, RecoveryCode, TotpCode, Username};
 use crate::recovery::{
     ConfirmError, ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
@@ -26,6 +29,8 @@ pub struct PagesConfig {
     pub require_password: bool,
     /// Where the last page sends the user (the app's sign-in), if set.
     pub sign_in_url: Option<String>,
+    /// The operator's name, logo, colour and support contact.
+    pub brand: Arc<Brand>,
 }
 
 pub enum Step {
@@ -80,6 +85,7 @@ struct RecoverPage<'a> {
     sign_in_url: Option<&'a str>,
     /// The same page in each other language.
     languages: Vec<LanguageLink>,
+    brand: &'a Brand,
 }
 
 impl RecoverPage<'_> {
@@ -148,6 +154,7 @@ fn render(
         service: &t.service,
         title: title(t, &step),
         languages: text::switch(t, &here(&step)),
+        brand: &config.brand,
         csrf: &session.csrf,
         step,
         error,
@@ -731,16 +738,27 @@ pub async fn resume(
     }
 }
 
-/// `GET /assets/pages.css`.
-pub async fn stylesheet() -> HttpResponse {
+/// `GET /assets/pages.css`, in the operator's accent colour.
+pub async fn stylesheet(config: web::Data<PagesConfig>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .insert_header(("Cache-Control", "public, max-age=3600"))
-        .body(include_str!("../assets/pages.css"))
+        .body(config.brand.stylesheet.clone())
+}
+
+/// `GET /assets/logo`: the operator's logo (`BRAND_LOGO_FILE`), 404 without one.
+pub async fn logo(config: web::Data<PagesConfig>) -> HttpResponse {
+    match &config.brand.logo {
+        Some(logo) => HttpResponse::Ok()
+            .content_type(logo.content_type)
+            .insert_header(("Cache-Control", "public, max-age=3600"))
+            .body(logo.bytes.clone()),
+        None => HttpResponse::NotFound().finish(),
+    }
 }
 
 /// A page for a path that does not exist, for browsers.
-pub fn not_found_page(t: &Text) -> HttpResponse {
+pub fn not_found_page(t: &Text, brand: &Brand) -> HttpResponse {
     // This page sets no cookie: its forms' token is never checked, so any fresh one does.
     let csrf = crate::domain::random_token();
     let page = RecoverPage {
@@ -754,6 +772,7 @@ pub fn not_found_page(t: &Text) -> HttpResponse {
         password_needed: false,
         sign_in_url: None,
         languages: text::switch(t, "/recover"),
+        brand,
     };
     match page.render() {
         Ok(html) => HttpResponse::NotFound()
@@ -788,6 +807,7 @@ mod tests {
             cookies: CookieConfig::new(&SecretString::from("p".repeat(32)), false),
             require_password: true,
             sign_in_url: None,
+            brand: Arc::default(),
         };
         let session = PageSession::new(&config.cookies);
         let t = text::text(&crate::words::Words::english());

@@ -149,7 +149,7 @@ fn console_page(person: &Person, csrf: String) -> HttpResponse {
 
 /// The console is off (`STAFF_OIDC_ISSUER` unset): as if it did not exist.
 fn off() -> HttpResponse {
-    super::recover::not_found_page(&EN)
+    super::recover::not_found_page(&EN, &crate::brand::Brand::default())
 }
 
 /// A page shown instead of the one asked for (boxed: a response is large).

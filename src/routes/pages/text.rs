@@ -72,6 +72,8 @@ pub struct Text {
     pub language_name: String,
     /// What the switch between languages is called, for screen readers.
     pub languages_label: String,
+    /// Before how to reach support (`SUPPORT_CONTACT`), where a page shows a problem.
+    pub help: String,
     pub service: String,
     pub start_title: String,
     pub start_intro: String,
@@ -241,6 +243,7 @@ impl Text {
             words: words.clone(),
             language_name: words.get("language-name"),
             languages_label: words.get("page-languages-label"),
+            help: words.get("page-help"),
             service: words.get("page-service"),
             start_title: words.get("page-start-title"),
             start_intro: words.get("page-start-intro"),

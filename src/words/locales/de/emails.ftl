@@ -9,6 +9,8 @@ email-started-by = Gestartet von:
 email-started-by-user = Ihnen, auf der Seite zur Kontowiederherstellung
 email-started-by-staff = dem Support (Mitarbeiter { $agent })
 email-unknown-address = unbekannt
+# Before how to reach support, at the end of every email (SUPPORT_CONTACT).
+email-help = Brauchen Sie Hilfe?
 
 ## Der Wiederherstellungscode.
 code-email-subject = Ihr Code zur Kontowiederherstellung

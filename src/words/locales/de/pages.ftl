@@ -54,3 +54,5 @@ page-password-missing = Geben Sie Ihr Passwort ein.
 page-totp-malformed = Geben Sie die 6 Ziffern ein, die Ihre Authenticator-App anzeigt.
 page-session-expired = Dieses Formular ist abgelaufen, oder Cookies sind blockiert. Beginnen Sie neu.
 page-not-found = Diese Seite gibt es nicht.
+# Before how to reach support, on pages that show a problem (SUPPORT_CONTACT).
+page-help = Brauchen Sie Hilfe?

@@ -9,6 +9,8 @@ email-started-by = Started by:
 email-started-by-user = you, on the account recovery page
 email-started-by-staff = the support desk (agent { $agent })
 email-unknown-address = unknown
+# Before how to reach support, at the end of every email (SUPPORT_CONTACT).
+email-help = Need help?
 
 ## The recovery code.
 code-email-subject = Your account recovery code

@@ -54,3 +54,5 @@ page-password-missing = Enter your password.
 page-totp-malformed = Enter the 6 digits your authenticator app shows.
 page-session-expired = This form has expired, or cookies are blocked. Start again.
 page-not-found = There is no such page.
+# Before how to reach support, on pages that show a problem (SUPPORT_CONTACT).
+page-help = Need help?

@@ -9,6 +9,8 @@ email-started-by = Iniciado por:
 email-started-by-user = usted, en la página de recuperación de la cuenta
 email-started-by-staff = el equipo de soporte (agente { $agent })
 email-unknown-address = desconocida
+# Before how to reach support, at the end of every email (SUPPORT_CONTACT).
+email-help = ¿Necesita ayuda?
 
 ## El código de recuperación.
 code-email-subject = Su código de recuperación de la cuenta

@@ -54,3 +54,5 @@ page-password-missing = Introduzca su contraseña.
 page-totp-malformed = Introduzca los 6 dígitos que muestra su aplicación de autenticación.
 page-session-expired = Este formulario caducó o las cookies están bloqueadas. Empiece de nuevo.
 page-not-found = Esta página no existe.
+# Before how to reach support, on pages that show a problem (SUPPORT_CONTACT).
+page-help = ¿Necesita ayuda?
