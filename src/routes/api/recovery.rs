@@ -33,6 +33,10 @@ pub struct Accepted {
 #[utoipa::path(
     post, path = "/v1/recovery", tag = "recovery",
     request_body = RequestBody,
+    params(
+        ("Accept-Language" = Option<String>, Header, description = "The person's languages by weight (`de-CH, de;q=0.9, en;q=0.5`): the code email and the notices are written in the first shipped one (en, de, es), and their links carry it. Otherwise the user's Cognito `locale`, else DEFAULT_LOCALE"),
+        ("lang" = Option<String>, Query, description = "A language picked by the person (en, de, es): wins over Accept-Language"),
+    ),
     responses(
         (status = 202, description = "Recorded (for every well-formed username)", body = Accepted),
         (status = 400, description = "Malformed body or username (`invalid_request`)", body = Problem, content_type = "application/problem+json"),

@@ -82,6 +82,10 @@ pub struct TokenQuery {
     /// The token from the notice's link.
     #[param(pattern = "^[A-Za-z0-9_-]{43}$")]
     token: Option<String>,
+    /// The page's language (en, de, es), as the notice's link carries it; otherwise
+    /// Accept-Language, else DEFAULT_LOCALE.
+    #[allow(dead_code)] // read by routes::language, documented here
+    lang: Option<String>,
 }
 
 /// The page a scheduled-reset notice links to: a button that cancels (opening the link changes
