@@ -779,11 +779,13 @@ async fn every_speaker_recovers_from_the_emails_link_on_branded_accessible_pages
         assert_eq!(browser.h1().await, enrolled);
         browser.look(&format!("{lang}-7-enrolled")).await;
 
-        // Pages that show a problem, with how to reach support.
+        // The other ways in, and pages that show a problem, with how to reach support.
         let fake = "A".repeat(43);
         for (name, path) in [
             ("8-bad-link", "/recover/link?token=nope".to_owned()),
             ("9-not-found", "/recover/nowhere".to_owned()),
+            ("9-have-code", "/recover/code".to_owned()),
+            ("9-resume", format!("/recover/enrol?token={fake}")),
             ("10-cancel", format!("/v1/recovery/cancel?token={fake}")),
         ] {
             let separator = if path.contains('?') { '&' } else { '?' };
@@ -833,5 +835,51 @@ async fn the_journey_works_with_the_keyboard_alone() {
     browser.enter().await;
     browser.text_of("enrolled").await;
     assert!(app.sign_in_with_totp(&user, &secret).await);
+    browser.close().await;
+}
+
+/// A reset that waits, in every language: the page says it is scheduled, the notice's link opens
+/// the cancel page in the request's language, and the page after cancelling says it stopped;
+/// each checked by axe at both sizes.
+#[tokio::test]
+async fn a_scheduled_reset_is_announced_and_stopped_in_every_language() {
+    let app = TestApp::spawn_with(
+        AppOptions::default()
+            .set("PUBLIC_BASE_URL", "https://recovery.example.com")
+            .set("RECOVERY_RESET_DELAY_SECONDS", 3600),
+    )
+    .await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    for (lang, stopped) in [("de", "Gestoppt"), ("es", "Detenido"), ("en", "Stopped")] {
+        let user = app.create_user().await;
+        c.goto(&format!("{}/recover?lang={lang}", app.address))
+            .await
+            .unwrap();
+        browser.fill("username", &user.username).await;
+        browser.submit().await;
+        let code = app.wait_for_email(&user.email, 1).await.code();
+        browser.fill("code", &code).await;
+        browser.fill("password", &user.password).await;
+        browser.submit().await;
+        assert_eq!(browser.lang().await, lang);
+        browser.look(&format!("{lang}-scheduled")).await;
+
+        let notice = app.wait_for_email(&user.email, 2).await;
+        let body = notice.body.unwrap().replace("&amp;", "&");
+        let start = body
+            .find("/v1/recovery/cancel?token=")
+            .expect("a cancel link");
+        let path: String = body[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+            .collect();
+        assert!(path.ends_with(&format!("lang={lang}")), "{path}");
+        c.goto(&format!("{}{path}", app.address)).await.unwrap();
+        assert_eq!(browser.lang().await, lang);
+        browser.submit().await;
+        assert_eq!(browser.h1().await, stopped);
+        browser.look(&format!("{lang}-cancelled")).await;
+    }
     browser.close().await;
 }
