@@ -744,13 +744,10 @@ async fn every_speaker_recovers_from_the_emails_link_on_branded_accessible_pages
         browser.look(&format!("{lang}-3-check-email")).await;
 
         // The email's link opens the page in the email's language.
-        let email = app.wait_for_email(&user.email, 1).await;
-        let body = email.body.unwrap().replace("&amp;", "&");
-        let start = body.find("/recover/link?token=").expect("a link");
-        let path: String = body[start..]
-            .chars()
-            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
-            .collect();
+        let path = app
+            .wait_for_email(&user.email, 1)
+            .await
+            .link("/recover/link");
         assert!(path.ends_with(&format!("lang={lang}")), "{path}");
         c.delete_all_cookies().await.unwrap();
         c.goto(&format!("{}{path}", app.address)).await.unwrap();
@@ -865,15 +862,10 @@ async fn a_scheduled_reset_is_announced_and_stopped_in_every_language() {
         assert_eq!(browser.lang().await, lang);
         browser.look(&format!("{lang}-scheduled")).await;
 
-        let notice = app.wait_for_email(&user.email, 2).await;
-        let body = notice.body.unwrap().replace("&amp;", "&");
-        let start = body
-            .find("/v1/recovery/cancel?token=")
-            .expect("a cancel link");
-        let path: String = body[start..]
-            .chars()
-            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
-            .collect();
+        let path = app
+            .wait_for_email(&user.email, 2)
+            .await
+            .link("/v1/recovery/cancel");
         assert!(path.ends_with(&format!("lang={lang}")), "{path}");
         c.goto(&format!("{}{path}", app.address)).await.unwrap();
         assert_eq!(browser.lang().await, lang);

@@ -11,6 +11,24 @@ pub struct SentEmail {
 }
 
 impl SentEmail {
+    /// The path and query of the email's first link to `path` (such as `/recover/link`), as a
+    /// person following it opens it.
+    pub fn link(&self, path: &str) -> String {
+        // The body is the HTML part: `&` is written `&amp;` in its links.
+        let body = self
+            .body
+            .as_deref()
+            .unwrap_or_default()
+            .replace("&amp;", "&");
+        let start = body
+            .find(&format!("{path}?"))
+            .unwrap_or_else(|| panic!("no link to {path} in {body}"));
+        body[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+            .collect()
+    }
+
     /// The 8-digit code as a person reads it from the email (`1234 5678`), without the space.
     pub fn code(&self) -> String {
         find_code(self.body.as_deref().unwrap_or_default()).expect("the email holds a code")
