@@ -35,7 +35,7 @@ pub use recovery_code::RecoveryCode;
 pub use secret_token::{is_token, random_token, sha256_hex, token_digest};
 pub use staff::{Provenance, StaffName, StaffRole, PURPOSE_MAX_CHARS};
 pub use status::{Moved, RecoveryStatus, Transition};
-pub use totp::{otpauth_uri, TotpCode, TotpCodeError};
+pub use totp::{otpauth_uri, SignInCodeText, TotpCode, TotpCodeError};
 pub use username::Username;
 
 /// Where a request came from, as recorded in the audit log.

@@ -26,6 +26,23 @@ impl TotpCode {
     }
 }
 
+/// A code the identity provider sent by text or email at sign-in (6 to 8 digits).
+#[derive(Clone)]
+pub struct SignInCodeText(String);
+
+impl SignInCodeText {
+    /// Six to eight digits; spaces are ignored.
+    pub fn parse(input: &str) -> Option<Self> {
+        let digits: String = input.chars().filter(|c| *c != ' ').collect();
+        ((6..=8).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then_some(Self(digits))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// RFC 3986 unreserved characters stay; everything else in a label or parameter is encoded.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')

@@ -121,12 +121,20 @@ impl Cognito {
 enum EnrollmentCredential {
     Session(SecretString),
     AccessToken(SecretString),
+    /// The `Session` of the user's other factor's challenge (`SMS_MFA`, `EMAIL_OTP`), before
+    /// the sign-in is complete.
+    Challenge {
+        name: ChallengeNameType,
+        session: SecretString,
+    },
 }
 
 impl EnrollmentCredential {
     fn session(&self) -> Option<String> {
         match self {
-            Self::Session(s) => Some(s.expose_secret().to_owned()),
+            Self::Session(s) | Self::Challenge { session: s, .. } => {
+                Some(s.expose_secret().to_owned())
+            }
             Self::AccessToken(_) => None,
         }
     }
@@ -134,7 +142,7 @@ impl EnrollmentCredential {
     fn access_token(&self) -> Option<String> {
         match self {
             Self::AccessToken(t) => Some(t.expose_secret().to_owned()),
-            Self::Session(_) => None,
+            Self::Session(_) | Self::Challenge { .. } => None,
         }
     }
 
@@ -145,14 +153,20 @@ impl EnrollmentCredential {
             (Self::Session(_), Some(next)) => Self::Session(SecretString::from(next)),
             (Self::Session(s), None) => Self::Session(s.clone()),
             (Self::AccessToken(t), _) => Self::AccessToken(t.clone()),
+            (Self::Challenge { name, session }, next) => Self::Challenge {
+                name: name.clone(),
+                session: next.map_or_else(|| session.clone(), SecretString::from),
+            },
         }
     }
 
-    /// As the port's opaque state: `session:` or `access_token:` and the value.
+    /// As the port's opaque state: `session:`, `access_token:` or `challenge:<name>:` and the
+    /// value.
     fn into_state(self) -> EnrollmentState {
         let (kind, value) = match &self {
-            Self::Session(s) => ("session", s),
-            Self::AccessToken(t) => ("access_token", t),
+            Self::Session(s) => ("session".to_owned(), s),
+            Self::AccessToken(t) => ("access_token".to_owned(), t),
+            Self::Challenge { name, session } => (format!("challenge:{}", name.as_str()), session),
         };
         EnrollmentState::from_sealed(format!("{kind}:{}", value.expose_secret()))
     }
@@ -170,9 +184,28 @@ impl EnrollmentCredential {
         match kind {
             "session" => Ok(Self::Session(value)),
             "access_token" => Ok(Self::AccessToken(value)),
+            "challenge" => {
+                let (name, session) = value.expose_secret().split_once(':').ok_or_else(refused)?;
+                Ok(Self::Challenge {
+                    name: ChallengeNameType::from(name),
+                    session: SecretString::from(session),
+                })
+            }
             _ => Err(refused()),
         }
     }
+}
+
+/// Where a sign-in for an enrollment got to.
+enum SignedIn {
+    /// What associates the new authenticator.
+    Credential(EnrollmentCredential),
+    /// The user's other factor is asked for: a code was sent to `destination`.
+    CodeSent {
+        factor: MfaFactor,
+        destination: String,
+        credential: EnrollmentCredential,
+    },
 }
 
 /// A name no Cognito user can have (usernames hold no spaces): AdminDeleteSoftwareToken for it
@@ -420,7 +453,7 @@ impl Cognito {
         username: &str,
         password: &SecretString,
         client: &ClientInfo,
-    ) -> Result<Option<EnrollmentCredential>, IdpError> {
+    ) -> Result<Option<SignedIn>, IdpError> {
         let output = match self.password_auth(username, password, client).await {
             Ok(output) => output,
             Err(err) => {
@@ -431,18 +464,90 @@ impl Cognito {
             }
         };
         if let Some(tokens) = output.authentication_result() {
-            return Ok(tokens
-                .access_token()
-                .map(|t| EnrollmentCredential::AccessToken(SecretString::from(t))));
+            return Ok(tokens.access_token().map(|t| {
+                SignedIn::Credential(EnrollmentCredential::AccessToken(SecretString::from(t)))
+            }));
         }
-        let setup = output
-            .challenge_name()
-            .is_some_and(|c| *c == ChallengeNameType::MfaSetup);
-        Ok(match (setup, output.session()) {
-            (true, Some(session)) => {
-                Some(EnrollmentCredential::Session(SecretString::from(session)))
+        let Some(session) = output.session().map(SecretString::from) else {
+            return Ok(None);
+        };
+        let factor = match output.challenge_name() {
+            Some(ChallengeNameType::MfaSetup) => {
+                return Ok(Some(SignedIn::Credential(EnrollmentCredential::Session(
+                    session,
+                ))))
             }
-            _ => None,
+            Some(ChallengeNameType::SmsMfa) => MfaFactor::Sms,
+            Some(ChallengeNameType::EmailOtp) => MfaFactor::Email,
+            _ => return Ok(None),
+        };
+        let destination = output
+            .challenge_parameters()
+            .and_then(|p| p.get("CODE_DELIVERY_DESTINATION"))
+            .cloned()
+            .unwrap_or_default();
+        Ok(Some(SignedIn::CodeSent {
+            factor,
+            destination,
+            credential: EnrollmentCredential::Challenge {
+                name: output.challenge_name().cloned().expect("matched above"),
+                session,
+            },
+        }))
+    }
+
+    /// AdminRespondToAuthChallenge for the user's other factor with the code they received:
+    /// the access token of the completed sign-in, or None for a code that is not the one sent.
+    #[tracing::instrument(skip_all)]
+    async fn answer_challenge(
+        &self,
+        username: &str,
+        name: &ChallengeNameType,
+        session: &SecretString,
+        code: &str,
+    ) -> Result<Option<EnrollmentCredential>, IdpError> {
+        let mut request = self
+            .client
+            .admin_respond_to_auth_challenge()
+            .user_pool_id(&self.settings.user_pool_id)
+            .client_id(self.client_id("AdminRespondToAuthChallenge")?)
+            .challenge_name(name.clone())
+            .session(session.expose_secret())
+            .challenge_responses("USERNAME", username)
+            .challenge_responses(format!("{}_CODE", name.as_str()), code);
+        if let Some(hash) = self.secret_hash(username) {
+            request = request.challenge_responses("SECRET_HASH", hash);
+        }
+        let output = match call("AdminRespondToAuthChallenge", request.send()).await {
+            Ok(output) => output,
+            Err(err) => {
+                return match refused_code(&err) {
+                    Some("CodeMismatchException") => Ok(None),
+                    _ => Err(err),
+                }
+            }
+        };
+        let token = output
+            .authentication_result()
+            .and_then(|tokens| tokens.access_token())
+            .ok_or(IdpError::Refused {
+                operation: "AdminRespondToAuthChallenge",
+                code: "NoAccessToken".to_owned(),
+            })?;
+        Ok(Some(EnrollmentCredential::AccessToken(SecretString::from(
+            token,
+        ))))
+    }
+
+    /// AssociateSoftwareToken: the new authenticator's secret, and the state to verify it with.
+    async fn start_association(
+        &self,
+        credential: &EnrollmentCredential,
+    ) -> Result<EnrollmentStart, IdpError> {
+        let (secret_code, credential) = self.associate_software_token(credential).await?;
+        Ok(EnrollmentStart {
+            secret_code,
+            state: credential.into_state(),
         })
     }
 
@@ -713,15 +818,51 @@ impl IdentityProvider for Cognito {
         username: &str,
         password: &SecretString,
         client: &ClientInfo,
-    ) -> Result<Option<EnrollmentStart>, IdpError> {
-        let Some(credential) = self.sign_in_to_enrol(username, password, client).await? else {
-            return Ok(None);
+    ) -> Result<Option<EnrollmentBegin>, IdpError> {
+        Ok(
+            match self.sign_in_to_enrol(username, password, client).await? {
+                None => None,
+                Some(SignedIn::Credential(credential)) => Some(EnrollmentBegin::Started(
+                    self.start_association(&credential).await?,
+                )),
+                Some(SignedIn::CodeSent {
+                    factor,
+                    destination,
+                    credential,
+                }) => Some(EnrollmentBegin::CodeSent(SignInCode {
+                    factor,
+                    destination,
+                    state: credential.into_state(),
+                })),
+            },
+        )
+    }
+
+    /// AdminRespondToAuthChallenge (SMS_MFA or EMAIL_OTP) with the code, then
+    /// AssociateSoftwareToken with the access token of the sign-in.
+    async fn answer_sign_in_code(
+        &self,
+        username: &str,
+        state: &EnrollmentState,
+        code: &str,
+    ) -> Result<CodeAnswer, IdpError> {
+        let EnrollmentCredential::Challenge { name, session } =
+            EnrollmentCredential::from_state(state)?
+        else {
+            return Err(IdpError::Refused {
+                operation: "AdminRespondToAuthChallenge",
+                code: "NoChallengeInProgress".to_owned(),
+            });
         };
-        let (secret_code, credential) = self.associate_software_token(&credential).await?;
-        Ok(Some(EnrollmentStart {
-            secret_code,
-            state: credential.into_state(),
-        }))
+        Ok(
+            match self
+                .answer_challenge(username, &name, &session, code)
+                .await?
+            {
+                Some(credential) => CodeAnswer::Started(self.start_association(&credential).await?),
+                None => CodeAnswer::Mismatch,
+            },
+        )
     }
 
     async fn check_enrollment_code(

@@ -36,6 +36,8 @@ pub struct MemoryUser {
     pub sessions: u32,
     /// The secret of an authenticator being enrolled, until it is verified.
     pub enrolling: Option<String>,
+    /// The code texted for the SMS MFA challenge of a sign-in, until it is answered.
+    pub texted_code: Option<String>,
 }
 
 impl MemoryUser {
@@ -107,6 +109,7 @@ pub mod verbs {
     pub const BEGIN_ENROLLMENT: &str = "begin_enrollment";
     pub const CHECK_ENROLLMENT_CODE: &str = "check_enrollment_code";
     pub const FINISH_ENROLLMENT: &str = "finish_enrollment";
+    pub const ANSWER_SIGN_IN_CODE: &str = "answer_sign_in_code";
 }
 use verbs::*;
 
@@ -168,6 +171,25 @@ impl MemoryIdp {
 
     /// The code the new authenticator app shows for `secret` (a stand-in for TOTP: six digits
     /// that only this secret gives).
+    /// A new authenticator's association for a signed-in user.
+    fn associate(user: &mut MemoryUser, username: &str) -> EnrollmentStart {
+        let secret = crate::domain::random_token().expose_secret().to_owned();
+        user.enrolling = Some(secret.clone());
+        EnrollmentStart {
+            secret_code: SecretString::from(secret),
+            state: EnrollmentState::from_sealed(username.to_owned()),
+        }
+    }
+
+    /// The texted code of the user's SMS MFA challenge, as the person reads it on their phone.
+    pub fn texted_code(&self, username: &str) -> Option<String> {
+        let state = self.state.lock().expect("the memory provider's lock");
+        state
+            .users
+            .get(username)
+            .and_then(|u| u.texted_code.clone())
+    }
+
     pub fn code_for(secret: &str) -> String {
         let n = secret.bytes().fold(7u64, |acc, b| {
             acc.wrapping_mul(31).wrapping_add(u64::from(b))
@@ -339,28 +361,52 @@ impl IdentityProvider for MemoryIdp {
         username: &str,
         password: &SecretString,
         _client: &ClientInfo,
-    ) -> Result<Option<EnrollmentStart>, IdpError> {
+    ) -> Result<Option<EnrollmentBegin>, IdpError> {
         let mut state = self.enter(BEGIN_ENROLLMENT)?;
         let required = state.mode == MfaMode::Required;
         let Some(user) = state.users.get_mut(username) else {
             return Ok(None);
         };
-        // A wrong password, or a sign-in that asks for another factor: no enrollment.
+        // A wrong password, or an authenticator still there: no enrollment.
         if !user.enabled || user.password != password.expose_secret() || user.totp {
             return Ok(None);
         }
+        // The other factor is asked for first: a code goes to the phone.
         if user.sms_listed() {
-            return Ok(None);
+            let code = Self::code_for(crate::domain::random_token().expose_secret());
+            user.texted_code = Some(code);
+            let phone = user.phone.clone().unwrap_or_default();
+            return Ok(Some(EnrollmentBegin::CodeSent(SignInCode {
+                factor: MfaFactor::Sms,
+                destination: format!("+*******{}", &phone[phone.len().saturating_sub(4)..]),
+                state: EnrollmentState::from_sealed(username.to_owned()),
+            })));
         }
         if !required {
             user.sessions += 1; // an optional pool signs the user in
         }
-        let secret = crate::domain::random_token().expose_secret().to_owned();
-        user.enrolling = Some(secret.clone());
-        Ok(Some(EnrollmentStart {
-            secret_code: SecretString::from(secret),
-            state: EnrollmentState::from_sealed(username.to_owned()),
-        }))
+        Ok(Some(EnrollmentBegin::Started(Self::associate(
+            user, username,
+        ))))
+    }
+
+    async fn answer_sign_in_code(
+        &self,
+        username: &str,
+        _enrollment: &EnrollmentState,
+        code: &str,
+    ) -> Result<CodeAnswer, IdpError> {
+        let mut state = self.enter(ANSWER_SIGN_IN_CODE)?;
+        let user = state
+            .users
+            .get_mut(username)
+            .ok_or_else(|| refused(ANSWER_SIGN_IN_CODE, "NotAuthorizedException"))?;
+        if user.texted_code.as_deref() != Some(code) {
+            return Ok(CodeAnswer::Mismatch);
+        }
+        user.texted_code = None;
+        user.sessions += 1; // the sign-in completed
+        Ok(CodeAnswer::Started(Self::associate(user, username)))
     }
 
     async fn check_enrollment_code(

@@ -55,6 +55,32 @@ pub struct EnrollmentStart {
     pub state: EnrollmentState,
 }
 
+/// The sign-in for an enrollment met the user's other MFA factor: a code was sent to it, and
+/// the enrollment goes on once the user types it (`answer_sign_in_code`).
+pub struct SignInCode {
+    /// `Sms` or `Email`.
+    pub factor: MfaFactor,
+    /// Where the code went, masked as the provider says it (`+*******0100`, `j***@e***`).
+    pub destination: String,
+    pub state: EnrollmentState,
+}
+
+/// How the sign-in for an enrollment went on.
+pub enum EnrollmentBegin {
+    /// The new authenticator's association started.
+    Started(EnrollmentStart),
+    /// The user's other factor is asked for first.
+    CodeSent(SignInCode),
+}
+
+/// What the identity provider said of the code sent to the user's other factor.
+pub enum CodeAnswer {
+    /// Signed in: the new authenticator's association started.
+    Started(EnrollmentStart),
+    /// Not the code sent; the same state takes another try.
+    Mismatch,
+}
+
 /// What the identity provider said of a code from the new authenticator.
 pub enum TotpCheck {
     /// The code matched: the state to finish the enrollment with.
@@ -335,15 +361,23 @@ pub trait IdentityProvider: Send + Sync + 'static {
 
     // A new authenticator.
 
-    /// Signs in with the password to enrol a new authenticator, and starts its association:
-    /// `None` when the provider asks for anything else (another factor, a new password) or
-    /// refuses the password.
+    /// Signs in with the password to enrol a new authenticator, and starts its association, or
+    /// stops at the user's other MFA factor (SMS or email), whose code was sent: `None` when the
+    /// provider asks for anything else (a new password) or refuses the password.
     async fn begin_enrollment(
         &self,
         username: &str,
         password: &SecretString,
         client: &ClientInfo,
-    ) -> Result<Option<EnrollmentStart>, IdpError>;
+    ) -> Result<Option<EnrollmentBegin>, IdpError>;
+    /// Answers the other factor's challenge with the code the user received, and starts the
+    /// new authenticator's association.
+    async fn answer_sign_in_code(
+        &self,
+        username: &str,
+        state: &EnrollmentState,
+        code: &str,
+    ) -> Result<CodeAnswer, IdpError>;
     /// Checks a code from the new authenticator.
     async fn check_enrollment_code(
         &self,

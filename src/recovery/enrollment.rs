@@ -11,21 +11,45 @@ use uuid::Uuid;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::sealed::{open, seal};
+use crate::domain::SignInCodeText;
 use crate::domain::{otpauth_uri, random_token, token_digest, Actor, ClientInfo, TotpCode};
-use crate::idp::{EnrollmentState, IdpError, MfaFactor, TotpCheck};
+use crate::idp::{
+    CodeAnswer, EnrollmentBegin, EnrollmentStart, EnrollmentState, IdpError, MfaFactor, TotpCheck,
+};
 use crate::store::enrollments::{self, EnrollmentEnd, NewEnrollment};
 use crate::store::recoveries::{self, RecoveryRow};
 
 /// Wrong codes from the new authenticator before the enrollment token dies.
 pub const ENROLLMENT_MAX_ATTEMPTS: i32 = 5;
 
-/// What the person who just proved code and password gets, once: the new authenticator's
-/// secret (as text and as a Key URI) and the token that finishes the enrollment.
+/// What the person who just proved code and password gets, once: the token that finishes the
+/// enrollment, and its step.
 pub struct Enrollment {
     pub token: SecretString,
-    pub secret_code: SecretString,
-    pub otpauth_uri: SecretString,
     pub expires_at: DateTime<Utc>,
+    pub step: EnrollmentStep,
+}
+
+pub enum EnrollmentStep {
+    /// The new authenticator's secret, as text and as a Key URI: verify it with a code from it.
+    Authenticator {
+        secret_code: SecretString,
+        otpauth_uri: SecretString,
+    },
+    /// The sign-in met the user's other MFA factor (SMS or email) and sent a code there: it is
+    /// typed first (`answer_sign_in_code`), then the new authenticator is offered.
+    SignInCode {
+        factor: MfaFactor,
+        /// Where the code went, masked.
+        destination: String,
+    },
+}
+
+/// The code the user received on their other factor, for an enrollment waiting for it.
+pub struct SignInCodeAnswer {
+    pub token: SecretString,
+    pub code: SignInCodeText,
+    pub client: ClientInfo,
 }
 
 /// Resuming an enrollment from a notice's link, with the password.
@@ -59,6 +83,9 @@ pub enum EnrollmentError {
     /// The code does not match the new authenticator.
     #[error("the code from the authenticator app is not valid")]
     InvalidTotp,
+    /// Not the code the sign-in sent to the user's other factor.
+    #[error("the code sent by text or email is not valid")]
+    InvalidSignInCode,
     /// Unknown, used or expired token (or one that died after too many wrong codes).
     #[error("the enrollment is not valid: unknown, used or expired")]
     Invalid,
@@ -97,6 +124,8 @@ struct Sealed {
     secret_code: String,
     /// The identity provider already accepted a code: a retry after an outage finishes the rest.
     verified: bool,
+    /// The sign-in waits for the code sent to the user's other factor (no secret yet).
+    awaiting_code: bool,
 }
 
 /// The sealed forms this release opens: its own, and that of earlier releases (which kept the
@@ -109,6 +138,8 @@ enum SealedForm {
         state: String,
         secret_code: String,
         verified: bool,
+        #[serde(default)]
+        awaiting_code: bool,
     },
     Earlier {
         kind: String,
@@ -125,10 +156,12 @@ impl From<SealedForm> for Sealed {
                 state,
                 secret_code,
                 verified,
+                awaiting_code,
             } => Self {
                 state,
                 secret_code,
                 verified,
+                awaiting_code,
             },
             SealedForm::Earlier {
                 kind,
@@ -139,6 +172,7 @@ impl From<SealedForm> for Sealed {
                 state: format!("{kind}:{credential}"),
                 secret_code,
                 verified,
+                awaiting_code: false,
             },
         }
     }
@@ -150,6 +184,15 @@ impl Sealed {
             state: state.expose_for_sealing().to_owned(),
             secret_code: secret_code.to_owned(),
             verified,
+            awaiting_code: false,
+        }
+    }
+
+    /// An enrollment whose sign-in waits for the code sent to the user's other factor.
+    fn awaiting_code(state: &EnrollmentState) -> Self {
+        Self {
+            awaiting_code: true,
+            ..Self::new(state, "", false)
         }
     }
 
@@ -216,19 +259,32 @@ impl RecoveryService {
         client: &ClientInfo,
     ) -> Result<Enrollment, StartError> {
         let account = recovery.account();
-        let started = self
+        let begun = self
             .idp
             .begin_enrollment(account, password, client)
             .await
             .map_err(StartError::Unavailable)?
             .ok_or(StartError::NotOffered)?;
-        let secret = started.secret_code.expose_secret();
         let token = random_token();
         let id = Uuid::new_v4();
         let ttl =
             chrono::Duration::from_std(self.rules.enrollment_ttl).unwrap_or(chrono::Duration::MAX);
         let expires_at = self.now() + ttl;
-        let sealed = Sealed::new(&started.state, secret, false).seal(&token, id);
+        let (sealed, detail) = match &begun {
+            EnrollmentBegin::Started(started) => (
+                Sealed::new(&started.state, started.secret_code.expose_secret(), false),
+                format!("new authenticator offered until {}", expires_at.to_rfc3339()),
+            ),
+            EnrollmentBegin::CodeSent(sent) => (
+                Sealed::awaiting_code(&sent.state),
+                format!(
+                    "the sign-in asked for {} first: a code went to {}; the enrollment waits for it until {}",
+                    sent.factor.name(),
+                    sent.destination,
+                    expires_at.to_rfc3339()
+                ),
+            ),
+        };
         let mut tx = self.db.begin().await?;
         enrollments::insert(
             &mut tx,
@@ -236,7 +292,7 @@ impl RecoveryService {
                 id,
                 recovery_id: recovery.id,
                 token_hash: &token_digest(&token),
-                sealed: &sealed,
+                sealed: &sealed.seal(&token, id),
                 expires_at,
             },
         )
@@ -247,20 +303,39 @@ impl RecoveryService {
                 .username(&recovery.username)
                 .recovery(recovery.id)
                 .client(client)
-                .detail(format!(
-                    "new authenticator offered until {}",
-                    expires_at.to_rfc3339()
-                )),
+                .detail(detail),
         )
         .await?;
         tx.commit().await?;
-        let uri = otpauth_uri(&self.rules.totp_issuer, &recovery.username, secret);
+        let step = match begun {
+            EnrollmentBegin::Started(started) => self.authenticator_step(recovery, started),
+            EnrollmentBegin::CodeSent(sent) => EnrollmentStep::SignInCode {
+                factor: sent.factor,
+                destination: sent.destination,
+            },
+        };
         Ok(Enrollment {
             token,
+            expires_at,
+            step,
+        })
+    }
+
+    /// The new authenticator as the user adds it to an app.
+    fn authenticator_step(
+        &self,
+        recovery: &RecoveryRow,
+        started: EnrollmentStart,
+    ) -> EnrollmentStep {
+        let uri = otpauth_uri(
+            &self.rules.totp_issuer,
+            &recovery.username,
+            started.secret_code.expose_secret(),
+        );
+        EnrollmentStep::Authenticator {
             secret_code: started.secret_code,
             otpauth_uri: SecretString::from(uri),
-            expires_at,
-        })
+        }
     }
 
     /// Whether the enrollment a page holds the token of is still open: a page shows its secret
@@ -325,6 +400,107 @@ impl RecoveryService {
         }
     }
 
+    /// The code the user received on their other factor (SMS or email), for an enrollment whose
+    /// sign-in waits for it: the sign-in completes and the new authenticator is offered, under
+    /// the same token. Wrong codes count against the enrollment's attempts.
+    #[tracing::instrument(skip_all)]
+    pub async fn answer_sign_in_code(
+        &self,
+        answer: SignInCodeAnswer,
+    ) -> Result<Enrollment, EnrollmentError> {
+        let client = &answer.client;
+        self.limits.limit_client("enrollment", client).await?;
+        let mut tx = self.db.begin().await?;
+        let Some(row) =
+            enrollments::lock_open(&mut tx, self.now(), &token_digest(&answer.token)).await?
+        else {
+            return Err(EnrollmentError::Invalid);
+        };
+        let recovery = recoveries::get(&mut tx, row.recovery_id)
+            .await?
+            .ok_or(EnrollmentError::Invalid)?;
+        let sealed = Sealed::open(&answer.token, row.id, &row.sealed)
+            .filter(|s| s.awaiting_code)
+            .ok_or(EnrollmentError::Invalid)?;
+        let attempts = enrollments::count_attempt(&mut tx, row.id).await?;
+        if attempts > ENROLLMENT_MAX_ATTEMPTS {
+            enrollments::finish(&mut tx, self.now(), row.id, EnrollmentEnd::TooManyAttempts)
+                .await?;
+            tx.commit().await?;
+            return Err(EnrollmentError::Invalid);
+        }
+        tx.commit().await?;
+        let event = |outcome: Outcome, action: Action, detail: String| {
+            AuditEvent::new(action, &Actor::User, outcome)
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .client(client)
+                .detail(detail)
+        };
+        let answered = self
+            .idp
+            .answer_sign_in_code(recovery.account(), &sealed.state(), answer.code.as_str())
+            .await;
+        let mut tx = self.db.begin().await?;
+        match answered {
+            Ok(CodeAnswer::Started(started)) => {
+                let resealed =
+                    Sealed::new(&started.state, started.secret_code.expose_secret(), false)
+                        .seal(&answer.token, row.id);
+                enrollments::reseal(&mut tx, row.id, &resealed).await?;
+                let detail = format!(
+                    "the code sent for the sign-in was right; new authenticator offered until {}",
+                    row.expires_at.to_rfc3339()
+                );
+                audit::append(
+                    &mut tx,
+                    event(Outcome::Success, Action::EnrollmentStarted, detail),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(Enrollment {
+                    token: answer.token,
+                    expires_at: row.expires_at,
+                    step: self.authenticator_step(&recovery, started),
+                })
+            }
+            Ok(CodeAnswer::Mismatch) => {
+                let died = attempts >= ENROLLMENT_MAX_ATTEMPTS;
+                if died {
+                    enrollments::finish(
+                        &mut tx,
+                        self.now(),
+                        row.id,
+                        EnrollmentEnd::TooManyAttempts,
+                    )
+                    .await?;
+                }
+                let detail = format!(
+                    "wrong code for the sign-in (attempt {attempts} of {ENROLLMENT_MAX_ATTEMPTS}){}",
+                    if died { "; the enrollment ended" } else { "" }
+                );
+                audit::append(
+                    &mut tx,
+                    event(Outcome::Rejected, Action::EnrollmentFailed, detail),
+                )
+                .await?;
+                tx.commit().await?;
+                Err(EnrollmentError::InvalidSignInCode)
+            }
+            Err(err) => {
+                enrollments::refund_attempt(&mut tx, row.id).await?;
+                let detail = format!("{err}; the enrollment stays open");
+                audit::append(
+                    &mut tx,
+                    event(Outcome::Retryable, Action::EnrollmentFailed, detail),
+                )
+                .await?;
+                tx.commit().await?;
+                Err(EnrollmentError::IdentityProviderUnavailable(err))
+            }
+        }
+    }
+
     /// Verifies a code from the new authenticator and makes it the user's TOTP factor: Cognito
     /// checks the code, the MFA_SETUP challenge is completed (required pools), TOTP is enabled
     /// and preferred, every session is signed out, and the result is read back.
@@ -346,7 +522,9 @@ impl RecoveryService {
         let recovery = recoveries::get(&mut tx, row.recovery_id)
             .await?
             .ok_or(EnrollmentError::Invalid)?;
+        // An enrollment still waiting for the sign-in's code has no authenticator to verify.
         let sealed = Sealed::open(&verification.token, row.id, &row.sealed)
+            .filter(|s| !s.awaiting_code)
             .ok_or(EnrollmentError::Invalid)?;
         let attempts = enrollments::count_attempt(&mut tx, row.id).await?;
         if attempts > ENROLLMENT_MAX_ATTEMPTS {

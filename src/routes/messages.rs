@@ -20,6 +20,7 @@ pub enum Message {
     ResetNotApplied,
     Internal,
     InvalidTotp,
+    InvalidSignInCode,
     EnrollmentGone,
     EnrolLinkInvalid,
     IdpUnavailableEnrollmentKept,
@@ -71,6 +72,7 @@ impl Message {
             Self::ResetNotApplied => ("error-reset-not-applied", Args::new()),
             Self::Internal => ("error-internal", Args::new()),
             Self::InvalidTotp => ("error-invalid-totp", Args::new()),
+            Self::InvalidSignInCode => ("error-invalid-sign-in-code", Args::new()),
             Self::EnrollmentGone => ("error-enrollment-gone", Args::new()),
             Self::EnrolLinkInvalid => ("error-enrol-link-invalid", Args::new()),
             Self::IdpUnavailableEnrollmentKept => {

@@ -101,6 +101,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
             .route(web::get().to(pages::recover::show_enrollment))
             .route(web::post().to(pages::recover::enrol)),
     )
+    .service(
+        endpoint("/recover/enrollment/code").route(web::post().to(pages::recover::sign_in_code)),
+    )
     .service(endpoint("/recover/done").route(web::get().to(pages::recover::done)))
     .configure(configure_assets)
     .service(
@@ -122,6 +125,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
         endpoint("/v1/recovery/enrollment")
             .wrap(cors(cors_origins))
             .route(web::post().to(recovery::resume_enrollment)),
+    )
+    .service(
+        endpoint("/v1/recovery/enrollment/code")
+            .wrap(cors(cors_origins))
+            .route(web::post().to(recovery::answer_sign_in_code)),
     )
     .service(
         endpoint("/v1/recovery/enrollment/verify")

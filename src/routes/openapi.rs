@@ -36,6 +36,7 @@ impl Modify for StaffKey {
         recovery::confirm_link,
         recovery::resume_enrollment,
         recovery::verify_enrollment,
+        recovery::answer_sign_in_code,
         cancel::show,
         cancel::cancel,
         staff::console,

@@ -39,6 +39,7 @@ crate::domain::closed_vocabulary! {
         RecoveryNotCancellable = "recovery_not_cancellable",
         InvalidCancelToken = "invalid_cancel_token",
         InvalidTotp = "invalid_totp",
+        InvalidSignInCode = "invalid_sign_in_code",
         InvalidEnrollment = "invalid_enrollment",
         EnrollmentFailed = "enrollment_failed",
         PayloadTooLarge = "payload_too_large",
@@ -290,6 +291,11 @@ impl Present for EnrollmentError {
                 StatusCode::BAD_REQUEST,
                 ProblemCode::InvalidTotp,
                 Message::InvalidTotp,
+            ),
+            Self::InvalidSignInCode => Presentation::new(
+                StatusCode::BAD_REQUEST,
+                ProblemCode::InvalidSignInCode,
+                Message::InvalidSignInCode,
             ),
             Self::Invalid => Presentation::new(
                 StatusCode::BAD_REQUEST,
@@ -599,6 +605,12 @@ pub(crate) mod tests {
                 Box::new(EnrollmentError::InvalidTotp),
                 400,
                 "invalid_totp",
+                None,
+            ),
+            (
+                Box::new(EnrollmentError::InvalidSignInCode),
+                400,
+                "invalid_sign_in_code",
                 None,
             ),
             (

@@ -47,6 +47,7 @@ pub struct EnrollmentRow {
     pub recovery_id: Uuid,
     pub sealed: Vec<u8>,
     pub attempts: i32,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// The enrollment whose token has this digest, if it is still open (not ended, not expired),
@@ -57,7 +58,7 @@ pub async fn lock_open(
     token_hash: &str,
 ) -> Result<Option<EnrollmentRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, recovery_id, sealed, attempts FROM enrollments
+        "SELECT id, recovery_id, sealed, attempts, expires_at FROM enrollments
          WHERE token_hash = $1 AND sealed IS NOT NULL AND finished_at IS NULL AND expires_at > $2
          FOR UPDATE",
     )

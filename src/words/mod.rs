@@ -291,6 +291,7 @@ mod tests {
             .text("missing", "no authenticator")
             .text("status", "completed")
             .text("agent", "sam")
+            .text("destination", "j***@e***")
             .text("name", "Example")
             .text("at", "2026-12-02 08:05:09 UTC")
             .flag("password", true);

@@ -318,8 +318,9 @@ async fn a_ghost_lock_sends_nothing_and_answers_like_a_real_one() {
 async fn a_recovery_counts_and_locks_from_the_moment_it_is_requested_for_every_name() {
     let app = TestApp::spawn_with(AppOptions::default().behind_proxy()).await;
     let user = app.create_user().await;
-    // Cognito answers slowly, so the guesses land while both names are still being looked up.
-    app.proxy.slow_down(std::time::Duration::from_millis(1500));
+    // Cognito answers slowly, so the guesses land while both names are still being looked up
+    // (5 s: five confirmations on a loaded 2-core machine took longer than 1.5 s once).
+    app.proxy.slow_down(std::time::Duration::from_secs(5));
     let names = [
         (user.username.clone(), "203.0.113.10"),
         ("nobody-at-all".to_owned(), "203.0.113.11"),

@@ -875,3 +875,52 @@ async fn a_scheduled_reset_is_announced_and_stopped_in_every_language() {
     }
     browser.close().await;
 }
+
+/// A user who also has email MFA: after the reset, the page asks for the code the sign-in just
+/// emailed (saying where it went), refuses a wrong one in words, then shows the new
+/// authenticator; each page checked by axe.
+#[tokio::test]
+async fn a_user_with_email_mfa_types_the_emailed_code_on_the_page_then_enrols() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    app.enable_email_mfa(&user).await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!("{}/recover?lang=de", app.address))
+        .await
+        .unwrap();
+    browser.fill("username", &user.username).await;
+    browser.submit().await;
+    let code = app.wait_for_email(&user.email, 1).await.code();
+    browser.fill("code", &code).await;
+    browser.fill("password", &user.password).await;
+    browser.submit().await;
+    assert_eq!(
+        browser.h1().await,
+        "Geben Sie den Code ein, den wir gerade gesendet haben"
+    );
+    let page = c.source().await.unwrap();
+    assert!(
+        page.contains(&format!("{}***@e***", &user.email[..1])),
+        "{page}"
+    );
+    browser.look("de-sign-in-code").await;
+    let (_, sent) = app.mfa_code_sent(&user).await.expect("a code was emailed");
+    browser.fill("sign_in_code", "00000000").await;
+    browser.submit().await;
+    let alert = c.find(Locator::Css("[role=\"alert\"]")).await.unwrap();
+    assert!(alert.text().await.unwrap().contains("nicht der Code"));
+    browser.look("de-sign-in-code-wrong").await;
+    browser.fill("sign_in_code", &sent).await;
+    browser.submit().await;
+    let secret: String = browser
+        .text_of("totp-secret")
+        .await
+        .split_whitespace()
+        .collect();
+    browser.fill("totp_code", &totp_now(&secret)).await;
+    browser.submit().await;
+    browser.text_of("enrolled").await;
+    assert!(app.sign_in_with_totp(&user, &secret).await);
+    browser.close().await;
+}

@@ -319,3 +319,83 @@ async fn after_a_waiting_period_the_notices_link_resumes_the_enrollment_with_the
     )
     .await;
 }
+
+/// A user who also has email or SMS MFA is asked for it when the enrollment signs in: the
+/// answer says where the code went (masked) instead of offering a secret; with the code they
+/// received, the same token gets the new authenticator, which then becomes what sign-in asks
+/// for. In a pool that requires MFA and in an optional one alike; wrong codes are refused.
+#[tokio::test]
+async fn a_user_with_another_factor_types_its_code_then_enrols() {
+    for (options, factor) in [
+        (AppOptions::default(), "email"),
+        (AppOptions::default().optional_mfa(), "email"),
+        (AppOptions::default(), "sms"),
+    ] {
+        let app = TestApp::spawn_with(options).await;
+        let user = app.create_user().await;
+        let phone = if factor == "email" {
+            app.enable_email_mfa(&user).await;
+            None
+        } else {
+            Some(app.enable_sms_mfa(&user).await)
+        };
+        let enrollment = confirm_for_enrollment(&app, &user).await;
+        assert!(enrollment.get("secret_code").is_none(), "{enrollment}");
+        let sent = &enrollment["sign_in_code"];
+        assert_eq!(sent["factor"], factor, "{enrollment}");
+        let destination = sent["destination"].as_str().unwrap();
+        match &phone {
+            None => assert_eq!(destination, format!("{}***@e***", &user.email[..1])),
+            Some(phone) => assert_eq!(
+                destination,
+                format!("+*******{}", &phone[phone.len() - 4..])
+            ),
+        }
+        let token = enrollment["token"].as_str().unwrap();
+        let (challenge, code) = app.mfa_code_sent(&user).await.expect("a code was sent");
+        assert_eq!(
+            challenge,
+            if factor == "email" {
+                "EMAIL_OTP"
+            } else {
+                "SMS_MFA"
+            }
+        );
+
+        // Verifying a new authenticator before the sign-in's code: there is none yet.
+        assert_problem(
+            verify(&app, token, "123456").await,
+            400,
+            "invalid_enrollment",
+        )
+        .await;
+        let answer = |code: String| {
+            app.post_json(
+                "/v1/recovery/enrollment/code",
+                serde_json::json!({"token": token, "code": code}),
+            )
+        };
+        let wrong = if code.starts_with('1') {
+            code.replace('1', "2")
+        } else {
+            format!("1{}", &code[1..])
+        };
+        assert_problem(answer(wrong).await, 400, "invalid_sign_in_code").await;
+        let response = answer(code).await;
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        let secret = secret_of(&body["enrollment"]);
+        assert_eq!(body["enrollment"]["token"], token, "the same token goes on");
+        assert_eq!(verify(&app, token, &totp_now(&secret)).await.status(), 200);
+        assert!(app.sign_in_with_totp(&user, &secret).await, "{factor}");
+        let audit = app
+            .audit_details(&user.username, "mfa.enrollment_started")
+            .await;
+        assert!(
+            audit
+                .iter()
+                .any(|(_, d)| d.contains("asked for") && d.contains(destination)),
+            "{audit:?}"
+        );
+    }
+}

@@ -22,6 +22,7 @@ async fn the_openapi_document_covers_every_endpoint_of_the_contract() {
         ("post", "/v1/recovery"),
         ("post", "/v1/recovery/confirm"),
         ("post", "/v1/recovery/enrollment/verify"),
+        ("post", "/v1/recovery/enrollment/code"),
         ("get", "/v1/recovery/cancel"),
         ("post", "/v1/recovery/cancel"),
         ("post", "/v1/support/recoveries"),

@@ -60,6 +60,18 @@ What is added to moto, and why:
   with that key only (tests running in parallel do not see each other's accounts).
 * A read-only view of the texts SNS accepted for phone numbers (GET /_harness/sns/texts), which
   moto keeps but does not show.
+* Email MFA (EMAIL_OTP), which moto lacks, and SMS MFA codes that are checked (moto accepts any
+  SMS_MFA code and signs a user straight in whose SMS MFA is not the preferred factor). AWS: a user
+  with an MFA factor is asked for it at sign-in; AdminSetUserMFAPreference's EmailMfaSettings
+  turns email MFA on or off and lists EMAIL_OTP in UserMFASettingList; without TOTP, a user with
+  SMS or email MFA gets the SMS_MFA or EMAIL_OTP challenge (the preferred one, else SMS, then
+  email) with CODE_DELIVERY_DELIVERY_MEDIUM and a masked CODE_DELIVERY_DESTINATION, and
+  AdminRespondToAuthChallenge with SMS_MFA_CODE or EMAIL_OTP_CODE signs in, or answers
+  CodeMismatchException and keeps the session for another try. In a pool that requires MFA, such
+  a user is not asked to set up TOTP (MFA_SETUP): the factor they have satisfies it. The code
+  Cognito sent (by text or email) is readable at GET
+  /_harness/cognito/{pool_id}/mfa-code/{username}, as the person reads it on their phone or in
+  their mailbox.
 * POST /_harness/cognito/{pool_id}/without-delete-software-token makes AdminDeleteSoftwareToken
   unknown for that one pool, as in a region or SDK that predates it (per pool, so tests running
   in parallel do not see each other's faults).
@@ -186,6 +198,34 @@ def admin_set_user_mfa_preference(
 
 Backend.admin_set_user_mfa_preference = admin_set_user_mfa_preference
 
+_moto_set_preference_response = CognitoIdpResponse.admin_set_user_mfa_preference
+
+
+def admin_set_user_mfa_preference_response(self):
+    email = self._get_param("EmailMfaSettings")
+    if email is not None:
+        user = self.backend.admin_get_user(self._get_param("UserPoolId"), self._get_param("Username"))
+        user.email_mfa_enabled = bool(email.get("Enabled"))
+        if email.get("PreferredMfa") and user.email_mfa_enabled:
+            user.preferred_mfa_setting = "EMAIL_OTP"
+        elif user.preferred_mfa_setting == "EMAIL_OTP" and not user.email_mfa_enabled:
+            user.preferred_mfa_setting = ""
+    return _moto_set_preference_response(self)
+
+
+CognitoIdpResponse.admin_set_user_mfa_preference = admin_set_user_mfa_preference_response
+_moto_user_to_json = cognito_models.CognitoIdpUser.to_json
+
+
+def user_to_json(self, extended=False, attributes_key="Attributes", attributes_to_get=None):
+    answer = _moto_user_to_json(self, extended, attributes_key, attributes_to_get)
+    if extended and getattr(self, "email_mfa_enabled", False):
+        answer.setdefault("UserMFASettingList", []).append("EMAIL_OTP")
+    return answer
+
+
+cognito_models.CognitoIdpUser.to_json = user_to_json
+
 _moto_delete_attributes = Backend.admin_delete_user_attributes
 
 
@@ -218,8 +258,17 @@ def admin_initiate_auth(self, user_pool_id, client_id, auth_flow, auth_parameter
         self, user_pool_id, client_id, auth_flow, auth_parameters
     )
     pool = self.describe_user_pool(user_pool_id)
-    if pool.mfa_config == "ON" and "AuthenticationResult" in result:
-        user = self.admin_get_user(user_pool_id, auth_parameters.get("USERNAME"))
+    user = self.admin_get_user(user_pool_id, auth_parameters.get("USERNAME"))
+    challenge = _code_challenge(user)
+    signed_in = "AuthenticationResult" in result
+    if challenge and (signed_in or result.get("ChallengeName") == "SMS_MFA"):
+        # The factor the user has is asked for, with a code sent to it.
+        if signed_in:
+            pool.access_tokens.pop(result["AuthenticationResult"]["AccessToken"], None)
+        session = result.get("Session") or str(cognito_models.random.uuid4())
+        self.sessions[session] = (user.username, pool)
+        return _send_code(pool, user, challenge, session)
+    if pool.mfa_config == "ON" and signed_in:
         if not user.software_token_mfa_enabled and not user.sms_mfa_enabled:
             # Undo moto's sign-in: AWS issues no tokens before the user has enrolled.
             access_token = result["AuthenticationResult"]["AccessToken"]
@@ -232,6 +281,50 @@ def admin_initiate_auth(self, user_pool_id, client_id, auth_flow, auth_parameter
                 "Session": session,
             }
     return result
+
+
+# The code each user was last sent for an SMS_MFA or EMAIL_OTP challenge, per (pool, username):
+# (challenge, code).
+MFA_CODES: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _code_challenge(user):
+    """The code challenge a user without TOTP gets at sign-in: the preferred of SMS and email
+    MFA, else SMS, then email; None when they have neither (or TOTP)."""
+    if user.software_token_mfa_enabled:
+        return None
+    sms = user.sms_mfa_enabled
+    email = getattr(user, "email_mfa_enabled", False)
+    if user.preferred_mfa_setting == "EMAIL_OTP" and email:
+        return "EMAIL_OTP"
+    if sms:
+        return "SMS_MFA"
+    if email:
+        return "EMAIL_OTP"
+    return None
+
+
+def _masked(value, medium):
+    if medium == "EMAIL":
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain[:1]}***"
+    return "+*******" + value[-4:]
+
+
+def _send_code(pool, user, challenge, session):
+    attrs = cognito_models.flatten_attrs(user.attributes)
+    medium = "EMAIL" if challenge == "EMAIL_OTP" else "SMS"
+    destination = attrs.get("email" if medium == "EMAIL" else "phone_number") or ""
+    code = f"{secrets.randbelow(10**6):06d}" if medium == "SMS" else f"{secrets.randbelow(10**8):08d}"
+    MFA_CODES[(pool.id, user.username)] = (challenge, code)
+    return {
+        "ChallengeName": challenge,
+        "ChallengeParameters": {
+            "CODE_DELIVERY_DELIVERY_MEDIUM": medium,
+            "CODE_DELIVERY_DESTINATION": _masked(destination, medium),
+        },
+        "Session": session,
+    }
 
 
 Backend.admin_initiate_auth = admin_initiate_auth
@@ -309,6 +402,24 @@ _moto_respond_to_auth_challenge = Backend.respond_to_auth_challenge
 
 
 def respond_to_auth_challenge(self, session, client_id, challenge_name, challenge_responses):
+    if challenge_name in ("SMS_MFA", "EMAIL_OTP"):
+        if session not in self.sessions:
+            raise NotAuthorizedError("Invalid session for the user, session is expired.")
+        username, pool = self.sessions[session]
+        client = pool.clients.get(client_id)
+        if not client:
+            raise ResourceNotFoundError(client_id)
+        if client.generate_secret and not check_secret_hash(
+            client.secret, client.id, username, challenge_responses.get("SECRET_HASH")
+        ):
+            raise NotAuthorizedError("Unable to verify secret hash for client " + client_id)
+        sent = MFA_CODES.get((pool.id, username))
+        code = challenge_responses.get(f"{challenge_name}_CODE")
+        if sent is None or sent[0] != challenge_name or code != sent[1]:
+            raise CodeMismatchException("Invalid code received for user")
+        del MFA_CODES[(pool.id, username)]
+        del self.sessions[session]
+        return self._log_user_in(pool, client, username)
     if challenge_name == "SOFTWARE_TOKEN_MFA":
         if session not in self.sessions:
             raise ResourceNotFoundError(session)
@@ -381,6 +492,8 @@ def admin_get_user_auth_factors_response(self):
         mfa.append("SOFTWARE_TOKEN_MFA")
     if user.sms_mfa_enabled:
         mfa.append("SMS_MFA")
+    if getattr(user, "email_mfa_enabled", False):
+        mfa.append("EMAIL_OTP")
     configured = ["PASSWORD"]
     if user.sms_mfa_enabled:
         configured.append("SMS_OTP")
@@ -495,6 +608,11 @@ def harness(environ, start_response):
                     )
         response = Response(json.dumps(messages), mimetype="application/json")
         return response(environ, start_response)
+    if request.path.startswith("/_harness/cognito/") and "/mfa-code/" in request.path:
+        pool_id, username = request.path[len("/_harness/cognito/"):].split("/mfa-code/", 1)
+        sent = MFA_CODES.get((pool_id, username))
+        body = json.dumps({"challenge": sent[0], "code": sent[1]} if sent else None)
+        return Response(body, mimetype="application/json")(environ, start_response)
     if request.path.startswith("/_harness/cognito/") and "/context-data/" in request.path:
         pool_id, username = request.path[len("/_harness/cognito/"):].split("/context-data/", 1)
         body = json.dumps(CONTEXT_DATA.get((pool_id, username)))

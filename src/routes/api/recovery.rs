@@ -3,10 +3,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{is_token, RecoveryCode, TotpCode, Username};
+use crate::domain::{is_token, RecoveryCode, SignInCodeText, TotpCode, Username};
+use crate::idp::MfaFactor;
 use crate::recovery::{
     ConfirmError, ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
-    EnrollmentVerification, LinkConfirmation, RecoveryService,
+    EnrollmentStep, EnrollmentVerification, LinkConfirmation, RecoveryService, SignInCodeAnswer,
 };
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
@@ -84,20 +85,38 @@ pub struct Confirmed {
     enrollment: Option<EnrollmentOffer>,
 }
 
-/// A new authenticator to set up: the one secret a response carries, once.
+/// A new authenticator to set up: the one secret a response carries, once. When the sign-in
+/// first asks for the user's other factor, `sign_in_code` says where its code went and the
+/// secret comes from `POST /v1/recovery/enrollment/code`.
 #[derive(Serialize, ToSchema)]
 pub struct EnrollmentOffer {
     /// Finishes the enrollment; keep it only until then.
     #[schema(value_type = String)]
     token: ExposedSecret,
     /// The new authenticator's secret (base32), for typing into an app.
-    #[schema(value_type = String, example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
-    secret_code: ExposedSecret,
+    #[schema(value_type = Option<String>, example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_code: Option<ExposedSecret>,
     /// The same secret as a Key URI, for a QR code or a tap on the new phone.
-    #[schema(value_type = String, example = "otpauth://totp/mfa-recovery:jane?secret=JBSWY3DPEHPK3PXP&issuer=mfa-recovery")]
-    otpauth_uri: ExposedSecret,
+    #[schema(value_type = Option<String>, example = "otpauth://totp/mfa-recovery:jane?secret=JBSWY3DPEHPK3PXP&issuer=mfa-recovery")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    otpauth_uri: Option<ExposedSecret>,
+    /// The sign-in asked for the user's other factor first: a code went there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sign_in_code: Option<SignInCodeSent>,
     /// Until when the enrollment can be finished (RFC 3339, UTC).
     expires_at: String,
+}
+
+/// Where the sign-in sent the code of the user's other factor.
+#[derive(Serialize, ToSchema)]
+pub struct SignInCodeSent {
+    /// `sms` or `email`.
+    #[schema(example = "email")]
+    factor: &'static str,
+    /// The masked phone number or address, as the identity provider gave it.
+    #[schema(example = "j***@e***")]
+    destination: String,
 }
 
 /// A secret written into a response body on purpose (the enrollment offer only).
@@ -111,10 +130,36 @@ impl Serialize for ExposedSecret {
 
 impl From<Enrollment> for EnrollmentOffer {
     fn from(e: Enrollment) -> Self {
+        let (secret_code, otpauth_uri, sign_in_code) = match e.step {
+            EnrollmentStep::Authenticator {
+                secret_code,
+                otpauth_uri,
+            } => (
+                Some(ExposedSecret(secret_code)),
+                Some(ExposedSecret(otpauth_uri)),
+                None,
+            ),
+            EnrollmentStep::SignInCode {
+                factor,
+                destination,
+            } => (
+                None,
+                None,
+                Some(SignInCodeSent {
+                    factor: if factor == MfaFactor::Email {
+                        "email"
+                    } else {
+                        "sms"
+                    },
+                    destination,
+                }),
+            ),
+        };
         Self {
             token: ExposedSecret(e.token),
-            secret_code: ExposedSecret(e.secret_code),
-            otpauth_uri: ExposedSecret(e.otpauth_uri),
+            secret_code,
+            otpauth_uri,
+            sign_in_code,
             expires_at: e
                 .expires_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -274,6 +319,50 @@ pub async fn resume_enrollment(
         .resume_enrollment(EnrollmentResumption {
             link: body.token,
             password: body.password,
+            client: client_info(&req),
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(EnrollmentResumed {
+        enrollment: enrollment.into(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignInCodeBody {
+    /// The `enrollment.token` of the confirmation's answer.
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{43}$")]
+    token: SecretString,
+    /// The code the text message or email brought (6 to 8 digits).
+    #[schema(example = "12345678", pattern = "^[0-9 ]{6,10}$")]
+    code: String,
+}
+
+/// The sign-in for the new authenticator asked for the user's other factor (SMS or email MFA)
+/// first: answer with the code it sent, and get the new authenticator under the same token.
+#[utoipa::path(
+    post, path = "/v1/recovery/enrollment/code", tag = "recovery",
+    request_body = SignInCodeBody,
+    responses(
+        (status = 200, description = "The sign-in completed: the new authenticator, to verify with `/v1/recovery/enrollment/verify`", body = EnrollmentResumed),
+        (status = 400, description = "`invalid_sign_in_code` (not the code sent; a few tries, then the token dies), `invalid_enrollment` (unknown, used or expired token, or none waiting for a code) or `invalid_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`identity_provider_unavailable` (the enrollment stays open) or `service_unavailable`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+pub async fn answer_sign_in_code(
+    req: HttpRequest,
+    body: web::Json<SignInCodeBody>,
+    service: web::Data<RecoveryService>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let code = SignInCodeText::parse(&body.code)
+        .ok_or_else(|| ApiError::invalid_request("the code is 6 to 8 digits"))?;
+    let enrollment = service
+        .answer_sign_in_code(SignInCodeAnswer {
+            token: body.token,
+            code,
             client: client_info(&req),
         })
         .await?;

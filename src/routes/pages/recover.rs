@@ -10,13 +10,14 @@ use askama::Template;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::session::{CookieConfig, Done, PageSession, PendingEnrollment};
+use super::session::{CodeSent, CookieConfig, Done, PageSession, PendingEnrollment};
 use super::text::{self, LanguageLink, Text};
 use crate::brand::Brand;
-use crate::domain::{is_token, RecoveryCode, TotpCode, Username};
+use crate::domain::{is_token, RecoveryCode, SignInCodeText, TotpCode, Username};
+use crate::idp::MfaFactor;
 use crate::recovery::{
     ConfirmError, ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
-    EnrollmentVerification, LinkConfirmation, RecoveryService,
+    EnrollmentStep, EnrollmentVerification, LinkConfirmation, RecoveryService, SignInCodeAnswer,
 };
 use crate::routes::client_info;
 use crate::routes::messages::Message;
@@ -49,6 +50,11 @@ pub enum Step {
         otpauth_uri: String,
         expires_at: String,
         expires_label: String,
+    },
+    /// The code the sign-in sent to the user's other factor (SMS or email), before the new
+    /// authenticator: `intro` says where it went.
+    SignInCode {
+        intro: String,
     },
     /// The password, to resume an enrollment from a notice's link.
     Resume {
@@ -111,6 +117,7 @@ fn title<'a>(t: &'a Text, step: &Step) -> &'a str {
         } => &t.check_title,
         Step::CheckEmail { .. } => &t.have_code_title,
         Step::Enrol { .. } => &t.enrol_title,
+        Step::SignInCode { .. } => &t.sign_in_code_title,
         Step::Resume { .. } => &t.resume_title,
         Step::Link { .. } => &t.link_title,
         Step::Enrolled => &t.enrolled_title,
@@ -131,7 +138,7 @@ fn here(step: &Step) -> String {
         }
         | Step::Problem => "/recover".to_owned(),
         Step::CheckEmail { .. } => "/recover/code".to_owned(),
-        Step::Enrol { .. } => ENROLLMENT_PAGE.to_owned(),
+        Step::Enrol { .. } | Step::SignInCode { .. } => ENROLLMENT_PAGE.to_owned(),
         // The address the email's link opened.
         Step::Resume { token } => format!("/recover/enrol?token={token}"),
         Step::Link { token } => format!("/recover/link?token={token}"),
@@ -539,13 +546,35 @@ pub async fn done(req: HttpRequest, config: web::Data<PagesConfig>) -> HttpRespo
 
 impl From<Enrollment> for PendingEnrollment {
     fn from(enrollment: Enrollment) -> Self {
+        let (secret_code, otpauth_uri, code_sent) = match enrollment.step {
+            EnrollmentStep::Authenticator {
+                secret_code,
+                otpauth_uri,
+            } => (
+                secret_code.expose_secret().to_owned(),
+                otpauth_uri.expose_secret().to_owned(),
+                None,
+            ),
+            EnrollmentStep::SignInCode {
+                factor,
+                destination,
+            } => (
+                String::new(),
+                String::new(),
+                Some(CodeSent {
+                    by_text: factor != MfaFactor::Email,
+                    destination,
+                }),
+            ),
+        };
         Self {
             token: enrollment.token.expose_secret().to_owned(),
-            secret_code: enrollment.secret_code.expose_secret().to_owned(),
-            otpauth_uri: enrollment.otpauth_uri.expose_secret().to_owned(),
+            secret_code,
+            otpauth_uri,
             expires_at: enrollment
                 .expires_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            code_sent,
         }
     }
 }
@@ -561,6 +590,25 @@ fn enrol_page(
     let Some(pending) = &session.enrollment else {
         return render(t, status, session, config, Step::Problem, error);
     };
+    if let Some(sent) = &pending.code_sent {
+        let id = if sent.by_text {
+            "page-sign-in-code-intro-sms"
+        } else {
+            "page-sign-in-code-intro-email"
+        };
+        let intro = t.words.with(
+            id,
+            crate::words::Args::new().text("destination", sent.destination.clone()),
+        );
+        return render(
+            t,
+            status,
+            session,
+            config,
+            Step::SignInCode { intro },
+            error,
+        );
+    }
     let step = Step::Enrol {
         qr_svg: qr_svg(&pending.otpauth_uri),
         secret_grouped: grouped(&pending.secret_code),
@@ -620,7 +668,7 @@ pub async fn enrol(
     let Some(mut session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
         return forged(t, &config);
     };
-    let Some(pending) = session.enrollment.clone() else {
+    let Some(pending) = session.enrollment.clone().filter(|p| p.code_sent.is_none()) else {
         return no_enrollment(t, &session, &config);
     };
     let Ok(code) = TotpCode::parse(&form.totp_code) else {
@@ -654,6 +702,63 @@ pub async fn enrol(
         Err(err) => {
             let presentation = present(&err);
             let message = error("totp_code", presentation.message.text(&t.words));
+            presentation.with_retry_after(enrol_page(
+                t,
+                presentation.status,
+                &session,
+                &config,
+                message,
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SignInCodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    sign_in_code: String,
+}
+
+/// `POST /recover/enrollment/code`: the same use case as `POST /v1/recovery/enrollment/code`:
+/// the code the sign-in sent to the user's other factor, then the new authenticator.
+pub async fn sign_in_code(
+    req: HttpRequest,
+    form: web::Form<SignInCodeForm>,
+    service: web::Data<RecoveryService>,
+    config: web::Data<PagesConfig>,
+) -> HttpResponse {
+    let t = text::for_request(&req);
+    let Some(mut session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
+        return forged(t, &config);
+    };
+    let Some(pending) = session.enrollment.clone().filter(|p| p.code_sent.is_some()) else {
+        return no_enrollment(t, &session, &config);
+    };
+    let Some(code) = SignInCodeText::parse(&form.sign_in_code) else {
+        let message = error("sign_in_code", t.sign_in_code_malformed.as_str());
+        return enrol_page(t, StatusCode::BAD_REQUEST, &session, &config, message);
+    };
+    let result = service
+        .answer_sign_in_code(SignInCodeAnswer {
+            token: SecretString::from(pending.token),
+            code,
+            client: client_info(&req),
+        })
+        .await;
+    match result {
+        Ok(enrollment) => {
+            session.enrollment = Some(PendingEnrollment::from(enrollment));
+            redirect(t, session, &config, ENROLLMENT_PAGE)
+        }
+        Err(err @ EnrollmentError::Invalid) => {
+            session.enrollment = None;
+            failed(t, &err, &session, &config, Step::Problem, "")
+        }
+        Err(err) => {
+            let presentation = present(&err);
+            let message = error("sign_in_code", presentation.message.text(&t.words));
             presentation.with_retry_after(enrol_page(
                 t,
                 presentation.status,

@@ -130,6 +130,18 @@ pub struct PendingEnrollment {
     pub secret_code: String,
     pub otpauth_uri: String,
     pub expires_at: String,
+    /// The sign-in waits for the code sent to the user's other factor (no secret yet).
+    #[serde(default)]
+    pub code_sent: Option<CodeSent>,
+}
+
+/// Where the sign-in sent the code of the user's other factor.
+#[derive(Serialize, Deserialize, Clone)]
+pub struct CodeSent {
+    /// Sent by text message (else by email).
+    pub by_text: bool,
+    /// The masked number or address.
+    pub destination: String,
 }
 
 #[derive(Serialize, Deserialize, Clone)]

@@ -221,6 +221,41 @@ impl TestApp {
         phone
     }
 
+    /// Turns on email MFA for the user (codes to their verified address), not preferred: as a
+    /// user who has it beside their authenticator app.
+    pub async fn enable_email_mfa(&self, user: &TestUser) {
+        self.cognito
+            .admin_set_user_mfa_preference()
+            .user_pool_id(&self.pool_id)
+            .username(&user.username)
+            .email_mfa_settings(
+                aws_sdk_cognitoidentityprovider::types::EmailMfaSettingsType::builder()
+                    .enabled(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("admin_set_user_mfa_preference (email)");
+    }
+
+    /// The code Cognito last sent the user by text or email for a sign-in's MFA challenge, as
+    /// they read it on their phone or in their mailbox: (challenge, code).
+    pub async fn mfa_code_sent(&self, user: &TestUser) -> Option<(String, String)> {
+        let path = format!("mfa-code/{}", user.username);
+        let sent: Option<serde_json::Value> = self
+            .harness(reqwest::Method::GET, &path)
+            .await
+            .json()
+            .await
+            .unwrap();
+        sent.map(|s| {
+            (
+                s["challenge"].as_str().unwrap().to_owned(),
+                s["code"].as_str().unwrap().to_owned(),
+            )
+        })
+    }
+
     /// AdminGetUser's answer for the user.
     pub(super) async fn cognito_user(
         &self,
