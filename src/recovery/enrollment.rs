@@ -211,6 +211,29 @@ impl Sealed {
     }
 }
 
+/// An open enrollment whose attempt was counted.
+struct Attempt {
+    row: enrollments::EnrollmentRow,
+    recovery: RecoveryRow,
+    sealed: Sealed,
+    attempts: i32,
+}
+
+/// An event of the user's enrollment.
+fn enrollment_event<'a>(
+    recovery: &'a RecoveryRow,
+    client: &'a ClientInfo,
+    outcome: Outcome,
+    action: Action,
+    detail: String,
+) -> AuditEvent<'a> {
+    AuditEvent::new(action, &Actor::User, outcome)
+        .username(&recovery.username)
+        .recovery(recovery.id)
+        .client(client)
+        .detail(detail)
+}
+
 impl RecoveryService {
     /// Starts the new authenticator's enrollment for a recovery whose reset was just applied
     /// and read back. It never undoes or fails the reset: when Cognito does not offer an
@@ -238,11 +261,13 @@ impl RecoveryService {
         client: &ClientInfo,
         why: &StartError,
     ) {
-        let event = AuditEvent::new(Action::EnrollmentStarted, &Actor::User, Outcome::Failed)
-            .username(&recovery.username)
-            .recovery(recovery.id)
-            .client(client)
-            .detail(why.to_string());
+        let event = enrollment_event(
+            recovery,
+            client,
+            Outcome::Failed,
+            Action::EnrollmentStarted,
+            why.to_string(),
+        );
         let appended = async {
             let mut conn = self.db.acquire().await?;
             audit::append(&mut conn, event).await
@@ -297,15 +322,14 @@ impl RecoveryService {
             },
         )
         .await?;
-        audit::append(
-            &mut tx,
-            AuditEvent::new(Action::EnrollmentStarted, &Actor::User, Outcome::Success)
-                .username(&recovery.username)
-                .recovery(recovery.id)
-                .client(client)
-                .detail(detail),
-        )
-        .await?;
+        let event = enrollment_event(
+            recovery,
+            client,
+            Outcome::Success,
+            Action::EnrollmentStarted,
+            detail,
+        );
+        audit::append(&mut tx, event).await?;
         tx.commit().await?;
         let step = match begun {
             EnrollmentBegin::Started(started) => self.authenticator_step(recovery, started),
@@ -409,41 +433,22 @@ impl RecoveryService {
         answer: SignInCodeAnswer,
     ) -> Result<Enrollment, EnrollmentError> {
         let client = &answer.client;
-        self.limits.limit_client("enrollment", client).await?;
-        let mut tx = self.db.begin().await?;
-        let Some(row) =
-            enrollments::lock_open(&mut tx, self.now(), &token_digest(&answer.token)).await?
-        else {
-            return Err(EnrollmentError::Invalid);
-        };
-        let recovery = recoveries::get(&mut tx, row.recovery_id)
-            .await?
-            .ok_or(EnrollmentError::Invalid)?;
-        let sealed = Sealed::open(&answer.token, row.id, &row.sealed)
-            .filter(|s| s.awaiting_code)
-            .ok_or(EnrollmentError::Invalid)?;
-        let attempts = enrollments::count_attempt(&mut tx, row.id).await?;
-        if attempts > ENROLLMENT_MAX_ATTEMPTS {
-            enrollments::finish(&mut tx, self.now(), row.id, EnrollmentEnd::TooManyAttempts)
-                .await?;
-            tx.commit().await?;
-            return Err(EnrollmentError::Invalid);
-        }
-        tx.commit().await?;
+        let Attempt {
+            row,
+            recovery,
+            sealed,
+            attempts,
+        } = self.attempt(&answer.token, client, true).await?;
         let event = |outcome: Outcome, action: Action, detail: String| {
-            AuditEvent::new(action, &Actor::User, outcome)
-                .username(&recovery.username)
-                .recovery(recovery.id)
-                .client(client)
-                .detail(detail)
+            enrollment_event(&recovery, client, outcome, action, detail)
         };
         let answered = self
             .idp
             .answer_sign_in_code(recovery.account(), &sealed.state(), answer.code.as_str())
             .await;
-        let mut tx = self.db.begin().await?;
         match answered {
             Ok(CodeAnswer::Started(started)) => {
+                let mut tx = self.db.begin().await?;
                 let resealed =
                     Sealed::new(&started.state, started.secret_code.expose_secret(), false)
                         .seal(&answer.token, row.id);
@@ -465,40 +470,105 @@ impl RecoveryService {
                 })
             }
             Ok(CodeAnswer::Mismatch) => {
-                let died = attempts >= ENROLLMENT_MAX_ATTEMPTS;
-                if died {
-                    enrollments::finish(
-                        &mut tx,
-                        self.now(),
-                        row.id,
-                        EnrollmentEnd::TooManyAttempts,
-                    )
+                let what = "wrong code for the sign-in";
+                self.wrong_code(row.id, attempts, &recovery, client, what)
                     .await?;
-                }
-                let detail = format!(
-                    "wrong code for the sign-in (attempt {attempts} of {ENROLLMENT_MAX_ATTEMPTS}){}",
-                    if died { "; the enrollment ended" } else { "" }
-                );
-                audit::append(
-                    &mut tx,
-                    event(Outcome::Rejected, Action::EnrollmentFailed, detail),
-                )
-                .await?;
-                tx.commit().await?;
                 Err(EnrollmentError::InvalidSignInCode)
             }
-            Err(err) => {
-                enrollments::refund_attempt(&mut tx, row.id).await?;
-                let detail = format!("{err}; the enrollment stays open");
-                audit::append(
-                    &mut tx,
-                    event(Outcome::Retryable, Action::EnrollmentFailed, detail),
-                )
-                .await?;
-                tx.commit().await?;
-                Err(EnrollmentError::IdentityProviderUnavailable(err))
-            }
+            Err(err) => Err(self
+                .provider_unavailable(row.id, &recovery, client, err)
+                .await?),
         }
+    }
+
+    /// The open enrollment of `token` with its attempt counted, before anything is compared:
+    /// past the attempts it ends. `awaiting_code`: the step the caller takes (the sign-in's
+    /// code, or the new authenticator's); an enrollment at the other step is not valid here.
+    async fn attempt(
+        &self,
+        token: &SecretString,
+        client: &ClientInfo,
+        awaiting_code: bool,
+    ) -> Result<Attempt, EnrollmentError> {
+        self.limits.limit_client("enrollment", client).await?;
+        let mut tx = self.db.begin().await?;
+        let Some(row) = enrollments::lock_open(&mut tx, self.now(), &token_digest(token)).await?
+        else {
+            return Err(EnrollmentError::Invalid);
+        };
+        let recovery = recoveries::get(&mut tx, row.recovery_id)
+            .await?
+            .ok_or(EnrollmentError::Invalid)?;
+        let sealed = Sealed::open(token, row.id, &row.sealed)
+            .filter(|s| s.awaiting_code == awaiting_code)
+            .ok_or(EnrollmentError::Invalid)?;
+        let attempts = enrollments::count_attempt(&mut tx, row.id).await?;
+        if attempts > ENROLLMENT_MAX_ATTEMPTS {
+            enrollments::finish(&mut tx, self.now(), row.id, EnrollmentEnd::TooManyAttempts)
+                .await?;
+            tx.commit().await?;
+            return Err(EnrollmentError::Invalid);
+        }
+        tx.commit().await?;
+        Ok(Attempt {
+            row,
+            recovery,
+            sealed,
+            attempts,
+        })
+    }
+
+    /// A wrong code (`what`), audited; the last allowed attempt ends the enrollment.
+    async fn wrong_code(
+        &self,
+        id: Uuid,
+        attempts: i32,
+        recovery: &RecoveryRow,
+        client: &ClientInfo,
+        what: &str,
+    ) -> Result<(), EnrollmentError> {
+        let mut tx = self.db.begin().await?;
+        let died = attempts >= ENROLLMENT_MAX_ATTEMPTS;
+        if died {
+            enrollments::finish(&mut tx, self.now(), id, EnrollmentEnd::TooManyAttempts).await?;
+        }
+        let detail = format!(
+            "{what} (attempt {attempts} of {ENROLLMENT_MAX_ATTEMPTS}){}",
+            if died { "; the enrollment ended" } else { "" }
+        );
+        let event = enrollment_event(
+            recovery,
+            client,
+            Outcome::Rejected,
+            Action::EnrollmentFailed,
+            detail,
+        );
+        audit::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The provider could not be reached: the attempt is given back and the enrollment stays
+    /// open (audited).
+    async fn provider_unavailable(
+        &self,
+        id: Uuid,
+        recovery: &RecoveryRow,
+        client: &ClientInfo,
+        err: IdpError,
+    ) -> Result<EnrollmentError, EnrollmentError> {
+        let mut conn = self.db.acquire().await?;
+        enrollments::refund_attempt(&mut conn, id).await?;
+        let detail = format!("{err}; the enrollment stays open");
+        let event = enrollment_event(
+            recovery,
+            client,
+            Outcome::Retryable,
+            Action::EnrollmentFailed,
+            detail,
+        );
+        audit::append(&mut conn, event).await?;
+        Ok(EnrollmentError::IdentityProviderUnavailable(err))
     }
 
     /// Verifies a code from the new authenticator and makes it the user's TOTP factor: Cognito
@@ -510,48 +580,19 @@ impl RecoveryService {
         verification: EnrollmentVerification,
     ) -> Result<(), EnrollmentError> {
         let client = &verification.client;
-        self.limits.limit_client("enrollment", client).await?;
 
-        // 1. The open enrollment, its attempt counted before anything is compared.
-        let mut tx = self.db.begin().await?;
-        let Some(row) =
-            enrollments::lock_open(&mut tx, self.now(), &token_digest(&verification.token)).await?
-        else {
-            return Err(EnrollmentError::Invalid);
-        };
-        let recovery = recoveries::get(&mut tx, row.recovery_id)
-            .await?
-            .ok_or(EnrollmentError::Invalid)?;
-        // An enrollment still waiting for the sign-in's code has no authenticator to verify.
-        let sealed = Sealed::open(&verification.token, row.id, &row.sealed)
-            .filter(|s| !s.awaiting_code)
-            .ok_or(EnrollmentError::Invalid)?;
-        let attempts = enrollments::count_attempt(&mut tx, row.id).await?;
-        if attempts > ENROLLMENT_MAX_ATTEMPTS {
-            enrollments::finish(&mut tx, self.now(), row.id, EnrollmentEnd::TooManyAttempts)
-                .await?;
-            tx.commit().await?;
-            return Err(EnrollmentError::Invalid);
-        }
-        tx.commit().await?;
+        // 1. The open enrollment, its attempt counted before anything is compared (an
+        // enrollment still waiting for the sign-in's code has no authenticator to verify).
+        let Attempt {
+            row,
+            recovery,
+            sealed,
+            attempts,
+        } = self.attempt(&verification.token, client, false).await?;
         let event = |outcome: Outcome, action: Action, detail: String| {
-            AuditEvent::new(action, &Actor::User, outcome)
-                .username(&recovery.username)
-                .recovery(recovery.id)
-                .client(client)
-                .detail(detail)
+            enrollment_event(&recovery, client, outcome, action, detail)
         };
-        let unavailable = |err: IdpError| async {
-            let mut conn = self.db.acquire().await?;
-            enrollments::refund_attempt(&mut conn, row.id).await?;
-            let detail = format!("{err}; the enrollment stays open");
-            audit::append(
-                &mut conn,
-                event(Outcome::Retryable, Action::EnrollmentFailed, detail),
-            )
-            .await?;
-            Ok::<_, EnrollmentError>(EnrollmentError::IdentityProviderUnavailable(err))
-        };
+        let unavailable = |err: IdpError| self.provider_unavailable(row.id, &recovery, client, err);
 
         // 2. Cognito checks the code (once: a retry after an outage skips what is done).
         let account = recovery.account();
@@ -569,27 +610,9 @@ impl RecoveryService {
                     enrollments::reseal(&mut *self.db.acquire().await?, row.id, &resealed).await?;
                 }
                 Ok(TotpCheck::Mismatch) => {
-                    let mut tx = self.db.begin().await?;
-                    let died = attempts >= ENROLLMENT_MAX_ATTEMPTS;
-                    if died {
-                        enrollments::finish(
-                            &mut tx,
-                            self.now(),
-                            row.id,
-                            EnrollmentEnd::TooManyAttempts,
-                        )
+                    let what = "wrong code from the new authenticator";
+                    self.wrong_code(row.id, attempts, &recovery, client, what)
                         .await?;
-                    }
-                    let detail = format!(
-                        "wrong code from the new authenticator (attempt {attempts} of {ENROLLMENT_MAX_ATTEMPTS}){}",
-                        if died { "; the enrollment ended" } else { "" }
-                    );
-                    audit::append(
-                        &mut tx,
-                        event(Outcome::Rejected, Action::EnrollmentFailed, detail),
-                    )
-                    .await?;
-                    tx.commit().await?;
                     return Err(EnrollmentError::InvalidTotp);
                 }
                 Err(err) => return Err(unavailable(err).await?),

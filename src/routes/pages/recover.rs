@@ -649,6 +649,43 @@ fn grouped(secret: &str) -> String {
         .join(" ")
 }
 
+/// The page session of a form posted at an enrollment's step, with its pending enrollment at
+/// that step (`code_sent`: the sign-in's code; else the new authenticator's); else the page to
+/// answer with (a forged form, or no such enrollment; boxed: a response is large).
+fn pending_step(
+    t: &Text,
+    req: &HttpRequest,
+    config: &PagesConfig,
+    csrf: &str,
+    code_sent: bool,
+) -> Result<(PageSession, PendingEnrollment), Box<HttpResponse>> {
+    let Some(session) = PageSession::verified(req, &config.cookies, csrf) else {
+        return Err(Box::new(forged(t, config)));
+    };
+    match session
+        .enrollment
+        .clone()
+        .filter(|p| p.code_sent.is_some() == code_sent)
+    {
+        Some(pending) => Ok((session, pending)),
+        None => Err(Box::new(no_enrollment(t, &session, config))),
+    }
+}
+
+/// The enrollment's page again, with the words, status and `Retry-After` of the use case's
+/// failure on `field`.
+fn enrol_page_failed(
+    t: &Text,
+    err: &EnrollmentError,
+    session: &PageSession,
+    config: &PagesConfig,
+    field: &'static str,
+) -> HttpResponse {
+    let presentation = present(err);
+    let message = error(field, presentation.message.text(&t.words));
+    presentation.with_retry_after(enrol_page(t, presentation.status, session, config, message))
+}
+
 #[derive(Deserialize)]
 pub struct EnrolForm {
     #[serde(default)]
@@ -665,11 +702,9 @@ pub async fn enrol(
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
     let t = text::for_request(&req);
-    let Some(mut session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
-        return forged(t, &config);
-    };
-    let Some(pending) = session.enrollment.clone().filter(|p| p.code_sent.is_none()) else {
-        return no_enrollment(t, &session, &config);
+    let (mut session, pending) = match pending_step(t, &req, &config, &form.csrf, false) {
+        Ok(found) => found,
+        Err(page) => return *page,
     };
     let Ok(code) = TotpCode::parse(&form.totp_code) else {
         return enrol_page(
@@ -699,17 +734,7 @@ pub async fn enrol(
             failed(t, &err, &session, &config, Step::Problem, "")
         }
         // The same form again, the words of the failure on the code.
-        Err(err) => {
-            let presentation = present(&err);
-            let message = error("totp_code", presentation.message.text(&t.words));
-            presentation.with_retry_after(enrol_page(
-                t,
-                presentation.status,
-                &session,
-                &config,
-                message,
-            ))
-        }
+        Err(err) => enrol_page_failed(t, &err, &session, &config, "totp_code"),
     }
 }
 
@@ -730,11 +755,9 @@ pub async fn sign_in_code(
     config: web::Data<PagesConfig>,
 ) -> HttpResponse {
     let t = text::for_request(&req);
-    let Some(mut session) = PageSession::verified(&req, &config.cookies, &form.csrf) else {
-        return forged(t, &config);
-    };
-    let Some(pending) = session.enrollment.clone().filter(|p| p.code_sent.is_some()) else {
-        return no_enrollment(t, &session, &config);
+    let (mut session, pending) = match pending_step(t, &req, &config, &form.csrf, true) {
+        Ok(found) => found,
+        Err(page) => return *page,
     };
     let Some(code) = SignInCodeText::parse(&form.sign_in_code) else {
         let message = error("sign_in_code", t.sign_in_code_malformed.as_str());
@@ -756,17 +779,7 @@ pub async fn sign_in_code(
             session.enrollment = None;
             failed(t, &err, &session, &config, Step::Problem, "")
         }
-        Err(err) => {
-            let presentation = present(&err);
-            let message = error("sign_in_code", presentation.message.text(&t.words));
-            presentation.with_retry_after(enrol_page(
-                t,
-                presentation.status,
-                &session,
-                &config,
-                message,
-            ))
-        }
+        Err(err) => enrol_page_failed(t, &err, &session, &config, "sign_in_code"),
     }
 }
 
