@@ -4,6 +4,7 @@
 //! accent colour (`BRAND_ACCENT_COLOR`).
 
 use anyhow::Context;
+use bytes::Bytes;
 
 use crate::settings::{BrandSettings, DEFAULT_ACCENT};
 
@@ -15,7 +16,7 @@ const STYLESHEET: &str = include_str!("routes/assets/pages.css");
 /// A logo as the service serves it.
 #[derive(Debug, Clone)]
 pub struct Logo {
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
     pub content_type: &'static str,
 }
 
@@ -25,7 +26,7 @@ pub struct Brand {
     pub support_contact: Option<String>,
     pub logo: Option<Logo>,
     /// The pages' stylesheet, in the accent colour.
-    pub stylesheet: String,
+    pub stylesheet: Bytes,
 }
 
 impl Default for Brand {
@@ -35,7 +36,7 @@ impl Default for Brand {
             name: None,
             support_contact: None,
             logo: None,
-            stylesheet: STYLESHEET.to_owned(),
+            stylesheet: Bytes::from_static(STYLESHEET.as_bytes()),
         }
     }
 }
@@ -54,7 +55,7 @@ impl Brand {
             name: settings.name.clone(),
             support_contact: settings.support_contact.clone(),
             logo,
-            stylesheet: STYLESHEET.replace(DEFAULT_ACCENT, &settings.accent),
+            stylesheet: Bytes::from(STYLESHEET.replace(DEFAULT_ACCENT, &settings.accent)),
         })
     }
 }
@@ -65,8 +66,7 @@ fn read_logo(path: &std::path::Path) -> anyhow::Result<Logo> {
         size <= LOGO_MAX_BYTES,
         "it is {size} bytes; at most {LOGO_MAX_BYTES} are taken"
     );
-    let bytes = std::fs::read(path)?;
-    logo_from(&bytes)
+    logo_from(&std::fs::read(path)?)
 }
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -76,7 +76,7 @@ const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 pub fn logo_from(bytes: &[u8]) -> anyhow::Result<Logo> {
     if bytes.starts_with(PNG_SIGNATURE) {
         return Ok(Logo {
-            bytes: bytes.to_vec(),
+            bytes: Bytes::copy_from_slice(bytes),
             content_type: "image/png",
         });
     }
@@ -91,7 +91,7 @@ pub fn logo_from(bytes: &[u8]) -> anyhow::Result<Logo> {
     let tree = usvg::Tree::from_data(bytes, &options)
         .map_err(|e| anyhow::anyhow!("it is neither a PNG nor an SVG that can be read: {e}"))?;
     Ok(Logo {
-        bytes: tree.to_string(&usvg::WriteOptions::default()).into_bytes(),
+        bytes: Bytes::from(tree.to_string(&usvg::WriteOptions::default())),
         content_type: "image/svg+xml",
     })
 }
@@ -111,7 +111,7 @@ mod tests {
 </svg>"##;
         let logo = logo_from(svg.as_bytes()).unwrap();
         assert_eq!(logo.content_type, "image/svg+xml");
-        let out = String::from_utf8(logo.bytes).unwrap();
+        let out = String::from_utf8(logo.bytes.to_vec()).unwrap();
         assert!(out.contains("<path") || out.contains("<rect"), "{out}");
         assert!(out.to_lowercase().contains("#0b57d0"), "{out}");
         for gone in [

@@ -471,14 +471,17 @@ impl Cognito {
         let Some(session) = output.session().map(SecretString::from) else {
             return Ok(None);
         };
-        let factor = match output.challenge_name() {
-            Some(ChallengeNameType::MfaSetup) => {
+        let Some(name) = output.challenge_name().cloned() else {
+            return Ok(None);
+        };
+        let factor = match name {
+            ChallengeNameType::MfaSetup => {
                 return Ok(Some(SignedIn::Credential(EnrollmentCredential::Session(
                     session,
                 ))))
             }
-            Some(ChallengeNameType::SmsMfa) => MfaFactor::Sms,
-            Some(ChallengeNameType::EmailOtp) => MfaFactor::Email,
+            ChallengeNameType::SmsMfa => MfaFactor::Sms,
+            ChallengeNameType::EmailOtp => MfaFactor::Email,
             _ => return Ok(None),
         };
         let destination = output
@@ -489,10 +492,7 @@ impl Cognito {
         Ok(Some(SignedIn::CodeSent {
             factor,
             destination,
-            credential: EnrollmentCredential::Challenge {
-                name: output.challenge_name().cloned().expect("matched above"),
-                session,
-            },
+            credential: EnrollmentCredential::Challenge { name, session },
         }))
     }
 

@@ -28,7 +28,11 @@ pub(super) struct RawBrand {
 
 /// Text an operator writes for people to read: trimmed, 1 to `max` characters, no control
 /// characters; empty is unset.
-fn words(name: &str, value: Option<String>, max: usize) -> Result<Option<String>, SettingsError> {
+fn operator_text(
+    name: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, SettingsError> {
     let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
@@ -79,13 +83,13 @@ impl TryFrom<RawBrand> for BrandSettings {
             Some(_) => {}
         }
         Ok(Self {
-            name: words("BRAND_NAME", raw.brand_name, 64)?,
+            name: operator_text("BRAND_NAME", raw.brand_name, 64)?,
             logo_file: raw
                 .brand_logo_file
                 .filter(|f| !f.trim().is_empty())
                 .map(PathBuf::from),
             accent,
-            support_contact: words("SUPPORT_CONTACT", raw.support_contact, 200)?,
+            support_contact: operator_text("SUPPORT_CONTACT", raw.support_contact, 200)?,
         })
     }
 }

@@ -230,6 +230,26 @@ impl Browser {
             .unwrap()
     }
 
+    /// The journey's first steps in `lang`: asks for a code, types the emailed code and the
+    /// password, and confirms.
+    async fn confirm_with_emailed_code(
+        &self,
+        app: &TestApp,
+        user: &crate::helpers::TestUser,
+        lang: &str,
+    ) {
+        self.client
+            .goto(&format!("{}/recover?lang={lang}", app.address))
+            .await
+            .unwrap();
+        self.fill("username", &user.username).await;
+        self.submit().await;
+        let code = app.wait_for_email(&user.email, 1).await.code();
+        self.fill("code", &code).await;
+        self.fill("password", &user.password).await;
+        self.submit().await;
+    }
+
     /// Types `keys` into whatever has the focus (WebDriver key codes for Tab, Enter).
     async fn keys(&self, keys: &str) {
         self.client
@@ -850,15 +870,7 @@ async fn a_scheduled_reset_is_announced_and_stopped_in_every_language() {
     let c = &browser.client;
     for (lang, stopped) in [("de", "Gestoppt"), ("es", "Detenido"), ("en", "Stopped")] {
         let user = app.create_user().await;
-        c.goto(&format!("{}/recover?lang={lang}", app.address))
-            .await
-            .unwrap();
-        browser.fill("username", &user.username).await;
-        browser.submit().await;
-        let code = app.wait_for_email(&user.email, 1).await.code();
-        browser.fill("code", &code).await;
-        browser.fill("password", &user.password).await;
-        browser.submit().await;
+        browser.confirm_with_emailed_code(&app, &user, lang).await;
         assert_eq!(browser.lang().await, lang);
         browser.look(&format!("{lang}-scheduled")).await;
 
@@ -886,15 +898,7 @@ async fn a_user_with_email_mfa_types_the_emailed_code_on_the_page_then_enrols() 
     app.enable_email_mfa(&user).await;
     let browser = Browser::start().await;
     let c = &browser.client;
-    c.goto(&format!("{}/recover?lang=de", app.address))
-        .await
-        .unwrap();
-    browser.fill("username", &user.username).await;
-    browser.submit().await;
-    let code = app.wait_for_email(&user.email, 1).await.code();
-    browser.fill("code", &code).await;
-    browser.fill("password", &user.password).await;
-    browser.submit().await;
+    browser.confirm_with_emailed_code(&app, &user, "de").await;
     assert_eq!(
         browser.h1().await,
         "Geben Sie den Code ein, den wir gerade gesendet haben"

@@ -13,8 +13,8 @@ pub fn words() -> Words {
     Words::english()
 }
 
-/// The staff console's words (English), read once.
-pub static EN: LazyLock<Text> = LazyLock::new(|| Text::new(&words()));
+/// The staff console's words: the English of the pages' words.
+pub static EN: LazyLock<&'static Text> = LazyLock::new(|| text(&words()));
 
 /// The pages' words in every shipped language, read once, English first.
 static TEXTS: LazyLock<Vec<Text>> =
