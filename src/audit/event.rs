@@ -24,6 +24,8 @@ closed_vocabulary! {
         EnrollmentStarted = "mfa.enrollment_started",
         EnrollmentFailed = "mfa.enrollment_failed",
         Enrolled = "mfa.enrolled",
+        /// The user removed passkeys with their own sign-in after enrolling (the count, read back).
+        PasskeysRemoved = "passkeys.removed",
         NotificationSent = "notification.sent",
         NotificationFailed = "notification.failed",
         SupportLookup = "support.lookup",

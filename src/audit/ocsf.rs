@@ -53,6 +53,8 @@ pub fn classify(action: Action) -> (Class, u32, &'static str) {
     match action {
         MfaReset => (AccountChange, 11, "MFA Factor Disable"),
         Enrolled => (AccountChange, 10, "MFA Factor Enable"),
+        // A passkey signs in on its own: its closest activity is a factor disabled.
+        PasskeysRemoved => (AccountChange, 11, "MFA Factor Disable"),
         Locked => (AccountChange, 9, "Lock"),
         // Account changes that OCSF has no activity for.
         RecoveryRequested | CodeSent | CodeSendFailed | NotEligible | RateLimited | Superseded

@@ -607,12 +607,14 @@ impl Cognito {
         Ok(Some(credential.next(output.session())))
     }
 
+    /// AdminRespondToAuthChallenge(MFA_SETUP): the sign-in completes; its access token lets the
+    /// user's passkeys be listed and deleted until the sessions are revoked.
     #[tracing::instrument(skip_all)]
     async fn complete_mfa_setup(
         &self,
         username: &str,
         session: &SecretString,
-    ) -> Result<(), IdpError> {
+    ) -> Result<EnrollmentCredential, IdpError> {
         let mut request = self
             .client
             .admin_respond_to_auth_challenge()
@@ -624,9 +626,29 @@ impl Cognito {
         if let Some(hash) = self.secret_hash(username) {
             request = request.challenge_responses("SECRET_HASH", hash);
         }
-        // The tokens of this sign-in are never used: dropped here.
-        call("AdminRespondToAuthChallenge", request.send()).await?;
-        Ok(())
+        let output = call("AdminRespondToAuthChallenge", request.send()).await?;
+        let token = output
+            .authentication_result()
+            .and_then(|tokens| tokens.access_token())
+            .ok_or(IdpError::Refused {
+                operation: "AdminRespondToAuthChallenge",
+                code: "NoAccessToken".to_owned(),
+            })?;
+        Ok(EnrollmentCredential::AccessToken(SecretString::from(token)))
+    }
+
+    /// The user's own access token of a completed sign-in (the only credential the WebAuthn
+    /// operations take).
+    fn signed_in_token(
+        state: &EnrollmentState,
+        operation: &'static str,
+    ) -> Result<String, IdpError> {
+        EnrollmentCredential::from_state(state)?
+            .access_token()
+            .ok_or(IdpError::Refused {
+                operation,
+                code: "NotSignedIn".to_owned(),
+            })
     }
 
     #[tracing::instrument(skip_all)]
@@ -884,13 +906,76 @@ impl IdentityProvider for Cognito {
         &self,
         username: &str,
         state: &EnrollmentState,
-    ) -> Result<Option<UserProfile>, IdpError> {
-        if let EnrollmentCredential::Session(session) = EnrollmentCredential::from_state(state)? {
-            self.complete_mfa_setup(username, &session).await?;
-        }
+    ) -> Result<EnrollmentFinish, IdpError> {
+        let signed_in = match EnrollmentCredential::from_state(state)? {
+            EnrollmentCredential::Session(session) => {
+                self.complete_mfa_setup(username, &session).await?
+            }
+            signed_in @ EnrollmentCredential::AccessToken(_) => signed_in,
+            EnrollmentCredential::Challenge { .. } => {
+                return Err(IdpError::Refused {
+                    operation: "AdminRespondToAuthChallenge",
+                    code: "SignInNotComplete".to_owned(),
+                })
+            }
+        };
         self.prefer_totp(username).await?;
-        self.sign_out_everywhere(username).await?;
-        self.find_user(username).await
+        Ok(EnrollmentFinish {
+            user: self.find_user(username).await?,
+            signed_in: signed_in.into_state(),
+        })
+    }
+
+    /// ListWebAuthnCredentials with the user's access token, page by page (20 a page, the most
+    /// Cognito gives).
+    #[tracing::instrument(skip_all)]
+    async fn list_passkeys(&self, signed_in: &EnrollmentState) -> Result<Vec<Passkey>, IdpError> {
+        let token = Self::signed_in_token(signed_in, "ListWebAuthnCredentials")?;
+        let mut passkeys = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let output = call(
+                "ListWebAuthnCredentials",
+                self.client
+                    .list_web_authn_credentials()
+                    .access_token(&token)
+                    .max_results(20)
+                    .set_next_token(next.take())
+                    .send(),
+            )
+            .await?;
+            passkeys.extend(output.credentials().iter().map(|c| Passkey {
+                id: c.credential_id().to_owned(),
+                name: c.friendly_credential_name().to_owned(),
+                created_at:
+                    chrono::DateTime::from_timestamp(c.created_at().secs(), 0).unwrap_or_default(),
+                attachment: c.authenticator_attachment().map(str::to_owned),
+            }));
+            match output.next_token() {
+                Some(token) if !token.is_empty() => next = Some(token.to_owned()),
+                _ => return Ok(passkeys),
+            }
+        }
+    }
+
+    /// DeleteWebAuthnCredential with the user's access token; one already gone
+    /// (ResourceNotFoundException) is not an error.
+    #[tracing::instrument(skip_all)]
+    async fn delete_passkey(&self, signed_in: &EnrollmentState, id: &str) -> Result<(), IdpError> {
+        let token = Self::signed_in_token(signed_in, "DeleteWebAuthnCredential")?;
+        let deleted = call(
+            "DeleteWebAuthnCredential",
+            self.client
+                .delete_web_authn_credential()
+                .access_token(token)
+                .credential_id(id)
+                .send(),
+        )
+        .await;
+        match deleted {
+            Err(IdpError::Refused { code, .. }) if code == "ResourceNotFoundException" => Ok(()),
+            other => other.map(|_| ()),
+        }
     }
 
     async fn authenticator_removal(&self) -> Result<TokenRemoval, IdpError> {

@@ -29,7 +29,8 @@ pub struct MemoryUser {
     /// SMS MFA is on; it is listed only while there is a phone number to text.
     pub sms: bool,
     pub phone: Option<String>,
-    pub passkey: bool,
+    /// Registered passkeys; a live sign-in (`sessions`) lists and deletes them.
+    pub passkeys: Vec<Passkey>,
     /// The keys of the remembered devices.
     pub devices: Vec<String>,
     /// Live sessions (refresh tokens).
@@ -110,6 +111,8 @@ pub mod verbs {
     pub const CHECK_ENROLLMENT_CODE: &str = "check_enrollment_code";
     pub const FINISH_ENROLLMENT: &str = "finish_enrollment";
     pub const ANSWER_SIGN_IN_CODE: &str = "answer_sign_in_code";
+    pub const LIST_PASSKEYS: &str = "list_passkeys";
+    pub const DELETE_PASSKEY: &str = "delete_passkey";
 }
 use verbs::*;
 
@@ -195,6 +198,20 @@ impl MemoryIdp {
             acc.wrapping_mul(31).wrapping_add(u64::from(b))
         });
         format!("{:06}", n % 1_000_000)
+    }
+
+    /// The user a signed-in state belongs to, while their sessions live (Cognito refuses a
+    /// revoked access token).
+    fn signed_in<'s>(
+        state: &'s State,
+        signed_in: &EnrollmentState,
+        verb: &'static str,
+    ) -> Result<&'s MemoryUser, IdpError> {
+        state
+            .users
+            .get(signed_in.expose_for_sealing())
+            .filter(|u| u.sessions > 0)
+            .ok_or_else(|| refused(verb, "NotAuthorizedException"))
     }
 
     /// Records the call and answers with the verb's fault, if it has one.
@@ -330,7 +347,7 @@ impl IdentityProvider for MemoryIdp {
         if user.sms_listed() {
             factors.mfa.push(MfaFactor::Sms);
         }
-        if user.passkey {
+        if !user.passkeys.is_empty() {
             factors.sign_in.push(SignInFactor::Passkey);
         }
         Ok(factors)
@@ -432,17 +449,41 @@ impl IdentityProvider for MemoryIdp {
         &self,
         username: &str,
         _enrollment: &EnrollmentState,
-    ) -> Result<Option<UserProfile>, IdpError> {
+    ) -> Result<EnrollmentFinish, IdpError> {
         let mut state = self.enter(FINISH_ENROLLMENT)?;
+        let signed_in = EnrollmentState::from_sealed(username.to_owned());
         let Some(user) = state.users.get_mut(username) else {
-            return Ok(None);
+            return Ok(EnrollmentFinish {
+                user: None,
+                signed_in,
+            });
         };
         if user.enrolling.take().is_some() {
             user.totp = true;
             user.totp_preferred = true;
+            user.sessions += 1; // the sign-in completed
         }
-        user.sessions = 0;
-        Ok(Some(user.profile(username)))
+        Ok(EnrollmentFinish {
+            user: Some(user.profile(username)),
+            signed_in,
+        })
+    }
+
+    async fn list_passkeys(&self, signed_in: &EnrollmentState) -> Result<Vec<Passkey>, IdpError> {
+        let state = self.enter(LIST_PASSKEYS)?;
+        Ok(Self::signed_in(&state, signed_in, LIST_PASSKEYS)?
+            .passkeys
+            .clone())
+    }
+
+    async fn delete_passkey(&self, signed_in: &EnrollmentState, id: &str) -> Result<(), IdpError> {
+        let mut state = self.enter(DELETE_PASSKEY)?;
+        Self::signed_in(&state, signed_in, DELETE_PASSKEY)?;
+        let username = signed_in.expose_for_sealing();
+        if let Some(user) = state.users.get_mut(username) {
+            user.passkeys.retain(|p| p.id != id);
+        }
+        Ok(())
     }
 
     async fn mfa_config(&self) -> Result<PoolMfa, IdpError> {

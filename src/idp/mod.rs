@@ -7,6 +7,7 @@ pub mod memory;
 
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{ClientInfo, EmailAddress};
 
@@ -86,6 +87,28 @@ pub enum TotpCheck {
     /// The code matched: the state to finish the enrollment with.
     Verified(EnrollmentState),
     Mismatch,
+}
+
+/// The verified authenticator made the user's preferred factor, and the user read back.
+pub struct EnrollmentFinish {
+    /// The user as read back; `None` when the user is gone.
+    pub user: Option<UserProfile>,
+    /// The completed sign-in (the user's own access token): it lists and deletes the user's
+    /// passkeys until the sessions are revoked.
+    pub signed_in: EnrollmentState,
+}
+
+/// A passkey (WebAuthn credential) the user registered, as the provider lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Passkey {
+    /// The provider's credential id (not a secret: it names the passkey).
+    pub id: String,
+    /// The name the user or their device gave it.
+    pub name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// `platform` (built into a phone or computer), `cross-platform` (a security key), or
+    /// unknown.
+    pub attachment: Option<String>,
 }
 
 /// A factor removed, and the user read back afterwards.
@@ -384,13 +407,19 @@ pub trait IdentityProvider: Send + Sync + 'static {
         state: &EnrollmentState,
         code: &str,
     ) -> Result<TotpCheck, IdpError>;
-    /// Makes the verified authenticator the user's preferred factor, revokes every session, and
-    /// reads the user back.
+    /// Makes the verified authenticator the user's preferred factor (completing the sign-in),
+    /// and reads the user back. Sessions are left to `revoke_sessions`, once the user's passkeys
+    /// were seen to with the sign-in.
     async fn finish_enrollment(
         &self,
         username: &str,
         state: &EnrollmentState,
-    ) -> Result<Option<UserProfile>, IdpError>;
+    ) -> Result<EnrollmentFinish, IdpError>;
+    /// The user's passkeys, every page, with the signed-in state of `finish_enrollment`.
+    async fn list_passkeys(&self, signed_in: &EnrollmentState) -> Result<Vec<Passkey>, IdpError>;
+    /// Deletes one of the user's passkeys with the signed-in state; one already gone is not an
+    /// error. The caller reads the list back.
+    async fn delete_passkey(&self, signed_in: &EnrollmentState, id: &str) -> Result<(), IdpError>;
 
     // What the pool offers (capabilities), for the start and the preflight.
 

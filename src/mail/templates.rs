@@ -161,6 +161,24 @@ impl GuessingEmail {
     }
 }
 
+/// After the new authenticator, the passkeys the owner removed and those that remain (each
+/// as its name and creation date, in the words' format).
+pub struct PasskeysNoticeEmail {
+    pub removed: Vec<String>,
+    pub remaining: Vec<String>,
+}
+email!(PasskeysNoticeEmail: "passkeys_notice/subject.txt", "passkeys_notice/body.txt", "passkeys_notice/body.html");
+
+impl PasskeysNoticeEmail {
+    fn removed_count(&self) -> f64 {
+        self.removed.len() as f64
+    }
+
+    fn remaining_count(&self) -> f64 {
+        self.remaining.len() as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,18 +6,22 @@
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::jobs::{EndEnrollment, PasskeysNotice, RecoveryJob};
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::domain::sealed::{open, seal};
 use crate::domain::SignInCodeText;
 use crate::domain::{otpauth_uri, random_token, token_digest, Actor, ClientInfo, TotpCode};
 use crate::idp::{
-    CodeAnswer, EnrollmentBegin, EnrollmentStart, EnrollmentState, IdpError, MfaFactor, TotpCheck,
+    CodeAnswer, EnrollmentBegin, EnrollmentStart, EnrollmentState, IdpError, MfaFactor, Passkey,
+    TotpCheck,
 };
-use crate::store::enrollments::{self, EnrollmentEnd, NewEnrollment};
+use crate::store::enrollments::{self, EnrollmentEnd, NewEnrollment, PasskeyStep};
 use crate::store::recoveries::{self, RecoveryRow};
+use crate::worker::JobError;
 
 /// Wrong codes from the new authenticator before the enrollment token dies.
 pub const ENROLLMENT_MAX_ATTEMPTS: i32 = 5;
@@ -102,6 +106,12 @@ pub enum EnrollmentError {
     /// Cognito accepted the code, but the read-back does not show TOTP as the preferred factor.
     #[error("the new authenticator could not be made the user's factor: {0}")]
     NotApplied(String),
+    /// The user has no passkey by that id (or removed it already).
+    #[error("the user has no such passkey")]
+    PasskeyNotFound,
+    /// Cognito answered the deletion, but the passkey is still listed.
+    #[error("the passkey is still listed after its deletion")]
+    PasskeyNotRemoved,
     #[error("the enrollment store failed")]
     Store(#[from] sqlx::Error),
 }
@@ -126,6 +136,9 @@ struct Sealed {
     verified: bool,
     /// The sign-in waits for the code sent to the user's other factor (no secret yet).
     awaiting_code: bool,
+    /// The authenticator is the user's; `state` is their completed sign-in, kept while they see
+    /// to their passkeys.
+    enrolled: bool,
 }
 
 /// The sealed forms this release opens: its own, and that of earlier releases (which kept the
@@ -140,6 +153,8 @@ enum SealedForm {
         verified: bool,
         #[serde(default)]
         awaiting_code: bool,
+        #[serde(default)]
+        enrolled: bool,
     },
     Earlier {
         kind: String,
@@ -157,11 +172,13 @@ impl From<SealedForm> for Sealed {
                 secret_code,
                 verified,
                 awaiting_code,
+                enrolled,
             } => Self {
                 state,
                 secret_code,
                 verified,
                 awaiting_code,
+                enrolled,
             },
             SealedForm::Earlier {
                 kind,
@@ -173,6 +190,7 @@ impl From<SealedForm> for Sealed {
                 secret_code,
                 verified,
                 awaiting_code: false,
+                enrolled: false,
             },
         }
     }
@@ -185,6 +203,15 @@ impl Sealed {
             secret_code: secret_code.to_owned(),
             verified,
             awaiting_code: false,
+            enrolled: false,
+        }
+    }
+
+    /// The user's completed sign-in, once the authenticator is theirs.
+    fn enrolled(signed_in: &EnrollmentState) -> Self {
+        Self {
+            enrolled: true,
+            ..Self::new(signed_in, "", true)
         }
     }
 
@@ -292,9 +319,7 @@ impl RecoveryService {
             .ok_or(StartError::NotOffered)?;
         let token = random_token();
         let id = Uuid::new_v4();
-        let ttl =
-            chrono::Duration::from_std(self.rules.enrollment_ttl).unwrap_or(chrono::Duration::MAX);
-        let expires_at = self.now() + ttl;
+        let expires_at = self.now() + self.enrollment_ttl();
         let (sealed, detail) = match &begun {
             EnrollmentBegin::Started(started) => (
                 Sealed::new(&started.state, started.secret_code.expose_secret(), false),
@@ -492,16 +517,11 @@ impl RecoveryService {
     ) -> Result<Attempt, EnrollmentError> {
         self.limits.limit_client("enrollment", client).await?;
         let mut tx = self.db.begin().await?;
-        let Some(row) = enrollments::lock_open(&mut tx, self.now(), &token_digest(token)).await?
-        else {
-            return Err(EnrollmentError::Invalid);
-        };
-        let recovery = recoveries::get(&mut tx, row.recovery_id)
-            .await?
-            .ok_or(EnrollmentError::Invalid)?;
-        let sealed = Sealed::open(token, row.id, &row.sealed)
-            .filter(|s| s.awaiting_code == awaiting_code)
-            .ok_or(EnrollmentError::Invalid)?;
+        let (row, recovery, sealed) = self
+            .open_at(&mut tx, token, |s| {
+                s.awaiting_code == awaiting_code && !s.enrolled
+            })
+            .await?;
         let attempts = enrollments::count_attempt(&mut tx, row.id).await?;
         if attempts > ENROLLMENT_MAX_ATTEMPTS {
             enrollments::finish(&mut tx, self.now(), row.id, EnrollmentEnd::TooManyAttempts)
@@ -578,7 +598,7 @@ impl RecoveryService {
     pub async fn verify_enrollment(
         &self,
         verification: EnrollmentVerification,
-    ) -> Result<(), EnrollmentError> {
+    ) -> Result<Enrolled, EnrollmentError> {
         let client = &verification.client;
 
         // 1. The open enrollment, its attempt counted before anything is compared (an
@@ -619,14 +639,17 @@ impl RecoveryService {
             }
         }
 
-        // 3. The factor becomes the user's, sessions go, and the result is read back.
-        let user = match self.idp.finish_enrollment(account, &state).await {
-            Ok(user) => user,
+        // 3. The factor becomes the user's (the sign-in completes), and it is read back.
+        let finish = match self.idp.finish_enrollment(account, &state).await {
+            Ok(finish) => finish,
             Err(err) => return Err(unavailable(err).await?),
         };
-        let enrolled = user.is_some_and(|u| u.totp_enabled && u.totp_preferred);
-        let mut tx = self.db.begin().await?;
+        let enrolled = finish
+            .user
+            .as_ref()
+            .is_some_and(|u| u.totp_enabled && u.totp_preferred);
         if !enrolled {
+            let mut tx = self.db.begin().await?;
             enrollments::finish(&mut tx, self.now(), row.id, EnrollmentEnd::NotApplied).await?;
             let why = format!(
                 "after verification, {} is not the preferred factor",
@@ -639,19 +662,337 @@ impl RecoveryService {
             .await?;
             tx.commit().await?;
             tracing::error!(reason = %why, "the new authenticator was not applied");
+            if let Err(err) = self.idp.revoke_sessions(account).await {
+                crate::telemetry::log_unexpected("signing out after a failed enrollment", &err);
+            }
             return Err(EnrollmentError::NotApplied(why));
         }
-        enrollments::finish(&mut tx, self.now(), row.id, EnrollmentEnd::Enrolled).await?;
+
+        // 4. The user's passkeys, listed with their own sign-in: one may live on the lost phone,
+        // and no admin API removes it. With none, the sign-in ends now; with some, it is kept
+        // (sealed) while the user chooses, and a job ends it when the time runs out.
+        let (passkeys, listed) = match self.idp.list_passkeys(&finish.signed_in).await {
+            Ok(passkeys) => {
+                let listed = match passkeys.len() {
+                    0 => "no passkey".to_owned(),
+                    n => format!("{n} passkey(s) listed for the user to keep or remove"),
+                };
+                (passkeys, listed)
+            }
+            Err(err) => {
+                tracing::warn!(reason = %err, "the user's passkeys could not be listed");
+                (Vec::new(), format!("passkeys not listed ({err})"))
+            }
+        };
+        let until = if passkeys.is_empty() {
+            self.now()
+        } else {
+            self.now() + self.enrollment_ttl()
+        };
+        let step = (!passkeys.is_empty()).then(|| PasskeyStep {
+            listed: passkeys.clone(),
+            removed: Vec::new(),
+        });
+        let mut tx = self.db.begin().await?;
+        let resealed = Sealed::enrolled(&finish.signed_in).seal(&verification.token, row.id);
+        enrollments::mark_enrolled(&mut tx, self.now(), row.id, &resealed, until, step.as_ref())
+            .await?;
         let detail = format!(
-            "new authenticator verified; read back: {} preferred; signed out everywhere",
+            "new authenticator verified; read back: {} preferred; {listed}",
             MfaFactor::Totp.name()
         );
         audit::append(&mut tx, event(Outcome::Success, Action::Enrolled, detail)).await?;
+        // Whatever happens to this process, the sign-in ends by `until`.
+        crate::store::jobs::enqueue(
+            &mut tx,
+            EndEnrollment::KIND,
+            Some(recovery.id),
+            serde_json::Value::Null,
+            until,
+        )
+        .await?;
         tx.commit().await?;
         metrics::counter!("mfa_enrollments_total", "outcome" => "enrolled").increment(1);
         tracing::info!("new authenticator enrolled and read back");
-        Ok(())
+        if passkeys.is_empty() {
+            if let Err(err) = self.end_enrollment_now(&recovery, client).await {
+                // The job queued above signs the user out when the provider is back.
+                tracing::warn!(reason = %err, "signing out after the enrollment is left to its job");
+            }
+            return Ok(Enrolled {
+                passkeys,
+                until: None,
+            });
+        }
+        Ok(Enrolled {
+            passkeys,
+            until: Some(until),
+        })
     }
+
+    fn enrollment_ttl(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.rules.enrollment_ttl).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// The user's passkeys, listed with their own sign-in, while their enrollment keeps it.
+    #[tracing::instrument(skip_all)]
+    pub async fn passkeys(
+        &self,
+        token: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<Enrolled, EnrollmentError> {
+        let (row, _, sealed) = self.signed_in(token, client).await?;
+        let passkeys = self
+            .idp
+            .list_passkeys(&sealed.state())
+            .await
+            .map_err(EnrollmentError::IdentityProviderUnavailable)?;
+        Ok(Enrolled {
+            passkeys,
+            until: Some(row.expires_at),
+        })
+    }
+
+    /// Removes one of the user's passkeys with their own sign-in (one that lived on the lost
+    /// phone, say), reads the list back and audits it (`passkeys.removed`, with the count left).
+    #[tracing::instrument(skip_all)]
+    pub async fn remove_passkey(
+        &self,
+        removal: PasskeyRemoval,
+    ) -> Result<Enrolled, EnrollmentError> {
+        let client = &removal.client;
+        let (row, recovery, sealed) = self.signed_in(&removal.token, client).await?;
+        let signed_in = sealed.state();
+        let unavailable = EnrollmentError::IdentityProviderUnavailable;
+        let before = self
+            .idp
+            .list_passkeys(&signed_in)
+            .await
+            .map_err(unavailable)?;
+        let Some(passkey) = before.iter().find(|p| p.id == removal.id).cloned() else {
+            return Err(EnrollmentError::PasskeyNotFound);
+        };
+        self.idp
+            .delete_passkey(&signed_in, &passkey.id)
+            .await
+            .map_err(unavailable)?;
+        let after = self
+            .idp
+            .list_passkeys(&signed_in)
+            .await
+            .map_err(unavailable)?;
+        let gone = !after.iter().any(|p| p.id == passkey.id);
+        let mut tx = self.db.begin().await?;
+        let mut step = enrollments::lock_enrolled(&mut tx, recovery.id)
+            .await?
+            .and_then(|e| e.passkey_step)
+            .map(|s| s.0)
+            .unwrap_or_default();
+        step.listed.clone_from(&after);
+        if gone {
+            step.removed.push(passkey.clone());
+        }
+        enrollments::record_passkeys(&mut tx, row.id, &step).await?;
+        let (outcome, detail) = if gone {
+            (
+                Outcome::Success,
+                format!(
+                    "passkey \"{}\" (created {}) removed by the user; read back: {} removed, {} left",
+                    passkey.name,
+                    passkey.created_at.to_rfc3339(),
+                    step.removed.len(),
+                    after.len()
+                ),
+            )
+        } else {
+            (
+                Outcome::Failed,
+                format!(
+                    "passkey \"{}\" still listed after its deletion; {} left",
+                    passkey.name,
+                    after.len()
+                ),
+            )
+        };
+        let event = enrollment_event(&recovery, client, outcome, Action::PasskeysRemoved, detail);
+        audit::append(&mut tx, event).await?;
+        tx.commit().await?;
+        if !gone {
+            return Err(EnrollmentError::PasskeyNotRemoved);
+        }
+        Ok(Enrolled {
+            passkeys: after,
+            until: Some(row.expires_at),
+        })
+    }
+
+    /// The user is done with their passkeys: the sign-in ends (every session revoked) and the
+    /// notice of the passkeys that remain is queued. Returns those that remain.
+    #[tracing::instrument(skip_all)]
+    pub async fn finish_passkeys(
+        &self,
+        token: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<Vec<Passkey>, EnrollmentError> {
+        let (_, recovery, _) = self.signed_in(token, client).await?;
+        self.end_enrollment_now(&recovery, client).await
+    }
+
+    /// Ends the enrollment for the user, in a transaction of its own.
+    async fn end_enrollment_now(
+        &self,
+        recovery: &RecoveryRow,
+        client: &ClientInfo,
+    ) -> Result<Vec<Passkey>, EnrollmentError> {
+        let mut tx = self.db.begin().await?;
+        let ended = self.end_enrollment(&mut tx, recovery, Some(client)).await?;
+        tx.commit().await?;
+        Ok(match ended {
+            Ended::SignedOut(left) => left,
+            Ended::Nothing | Ended::NotYet(_) => Vec::new(),
+        })
+    }
+
+    /// The job of an enrollment whose time ran out: it ends (see `end_enrollment`), unless the
+    /// user finished first.
+    pub(super) async fn end_enrollment_when_due(
+        &self,
+        conn: &mut PgConnection,
+        recovery_id: Uuid,
+    ) -> Result<(), JobError> {
+        let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
+            return Ok(());
+        };
+        match self.end_enrollment(conn, &recovery, None).await {
+            Ok(Ended::NotYet(until)) => Err(JobError::NotYet {
+                until,
+                why: "the user still has time for their passkeys",
+            }),
+            Ok(Ended::Nothing | Ended::SignedOut(_)) => Ok(()),
+            Err(EnrollmentError::Store(err)) => Err(err.into()),
+            Err(err) => Err(JobError::transient(
+                "signing the user out at the end of the enrollment",
+                err,
+            )),
+        }
+    }
+
+    /// The open enrollment of `token` whose authenticator is the user's, with the user's
+    /// sign-in.
+    async fn signed_in(
+        &self,
+        token: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<(enrollments::EnrollmentRow, RecoveryRow, Sealed), EnrollmentError> {
+        self.limits.limit_client("enrollment", client).await?;
+        let mut tx = self.db.begin().await?;
+        let found = self.open_at(&mut tx, token, |s| s.enrolled).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    /// The open enrollment of `token` (row-locked in `tx`), its recovery and what is sealed
+    /// with it, when it is at a step `at` accepts.
+    async fn open_at(
+        &self,
+        tx: &mut PgConnection,
+        token: &SecretString,
+        at: impl Fn(&Sealed) -> bool,
+    ) -> Result<(enrollments::EnrollmentRow, RecoveryRow, Sealed), EnrollmentError> {
+        let Some(row) = enrollments::lock_open(tx, self.now(), &token_digest(token)).await? else {
+            return Err(EnrollmentError::Invalid);
+        };
+        let recovery = recoveries::get(tx, row.recovery_id)
+            .await?
+            .ok_or(EnrollmentError::Invalid)?;
+        let sealed = Sealed::open(token, row.id, &row.sealed)
+            .filter(at)
+            .ok_or(EnrollmentError::Invalid)?;
+        Ok((row, recovery, sealed))
+    }
+
+    /// Ends the recovery's enrollment that still holds the user's sign-in: every session is
+    /// revoked (audited), the enrollment closes, and when the user had passkeys the notice
+    /// naming those that remain is queued. `client`: the user finishing, or `None` when the
+    /// time ran out (not before).
+    async fn end_enrollment(
+        &self,
+        tx: &mut PgConnection,
+        recovery: &RecoveryRow,
+        client: Option<&ClientInfo>,
+    ) -> Result<Ended, EnrollmentError> {
+        let Some(open) = enrollments::lock_enrolled(tx, recovery.id).await? else {
+            return Ok(Ended::Nothing);
+        };
+        if client.is_none() && open.expires_at > self.now() {
+            return Ok(Ended::NotYet(open.expires_at));
+        }
+        self.idp
+            .revoke_sessions(recovery.account())
+            .await
+            .map_err(EnrollmentError::IdentityProviderUnavailable)?;
+        enrollments::finish(tx, self.now(), open.id, EnrollmentEnd::Enrolled).await?;
+        let step = open.passkey_step.map(|s| s.0);
+        let why = match (client, &step) {
+            (_, None) => "the new authenticator is set up",
+            (Some(_), Some(_)) => "the user finished with their passkeys",
+            (None, Some(_)) => "the time to see to the passkeys ran out",
+        };
+        let left = step.as_ref().map(|s| s.listed.clone()).unwrap_or_default();
+        let detail = match &step {
+            Some(s) => format!(
+                "{why}; signed out everywhere; passkeys removed: {}, left: {}",
+                s.removed.len(),
+                s.listed.len()
+            ),
+            None => format!("{why}; signed out everywhere"),
+        };
+        let actor = client.map_or(Actor::System, |_| Actor::User);
+        let event = AuditEvent::new(Action::SessionsRevoked, &actor, Outcome::Success)
+            .username(&recovery.username)
+            .recovery(recovery.id)
+            .detail(detail);
+        let event = match client {
+            Some(client) => event.client(client),
+            None => event,
+        };
+        audit::append(tx, event).await?;
+        if step.is_some() {
+            crate::store::jobs::enqueue(
+                tx,
+                PasskeysNotice::KIND,
+                Some(recovery.id),
+                serde_json::Value::Null,
+                self.now(),
+            )
+            .await?;
+        }
+        Ok(Ended::SignedOut(left))
+    }
+}
+
+/// What ending an enrollment did.
+enum Ended {
+    /// No enrollment holds the user's sign-in (the user finished first).
+    Nothing,
+    /// Its time has not run out: the job comes back then.
+    NotYet(DateTime<Utc>),
+    /// Signed out; the passkeys left, as last read back.
+    SignedOut(Vec<Passkey>),
+}
+
+/// The new authenticator is the user's; the passkeys their sign-in lists, kept or removed by
+/// the user until `until` (`None`: there were none, and the sign-in already ended).
+pub struct Enrolled {
+    pub passkeys: Vec<Passkey>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// A passkey the user removes, by its id, with the enrollment token.
+pub struct PasskeyRemoval {
+    pub token: SecretString,
+    pub id: String,
+    pub client: ClientInfo,
 }
 
 #[cfg(test)]

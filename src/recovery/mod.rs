@@ -36,8 +36,8 @@ pub use code_hasher::{CodeHasher, HashError};
 pub use confirm::{ConfirmError, ConfirmOutcome, Confirmation, LinkConfirmation};
 pub use eligibility::Ineligible;
 pub use enrollment::{
-    Enrollment, EnrollmentError, EnrollmentResumption, EnrollmentStep, EnrollmentVerification,
-    SignInCodeAnswer, ENROLLMENT_MAX_ATTEMPTS,
+    Enrolled, Enrollment, EnrollmentError, EnrollmentResumption, EnrollmentStep,
+    EnrollmentVerification, PasskeyRemoval, SignInCodeAnswer, ENROLLMENT_MAX_ATTEMPTS,
 };
 pub use limits::LimitError;
 pub use readiness::Readiness;

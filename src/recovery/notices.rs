@@ -336,6 +336,63 @@ impl RecoveryService {
         Ok(())
     }
 
+    /// Tells the owner which passkeys they removed after the recovery and which remain (as last
+    /// read back with their sign-in): one left on the lost phone still signs in.
+    pub(super) async fn send_passkeys_notice(
+        &self,
+        conn: &mut PgConnection,
+        recovery_id: Uuid,
+    ) -> Result<(), JobError> {
+        let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
+            return Ok(());
+        };
+        let Some(step) = crate::store::enrollments::passkey_step_of(conn, recovery.id).await?
+        else {
+            return Ok(());
+        };
+        let event = |outcome: Outcome, detail: String| {
+            AuditEvent::new(Action::NotificationSent, &Actor::System, outcome)
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .detail(detail)
+        };
+        let user = self.user_of(&recovery).await?;
+        let Some(email) = user.as_ref().and_then(|u| u.verified_email.clone()) else {
+            let detail = "passkeys notice: no verified email on file".to_owned();
+            audit::append(conn, event(Outcome::Skipped, detail)).await?;
+            return Ok(());
+        };
+        let hint = email.masked();
+        let words = self.words_of(&recovery, user.as_ref());
+        let named = |passkeys: &[crate::idp::Passkey]| {
+            passkeys
+                .iter()
+                .map(|p| {
+                    words.with(
+                        "passkeys-email-passkey",
+                        Args::new()
+                            .text("name", p.name.clone())
+                            .text("added", words.time(p.created_at)),
+                    )
+                })
+                .collect()
+        };
+        let message = templates::PasskeysNoticeEmail {
+            removed: named(&step.removed),
+            remaining: named(&step.listed),
+        }
+        .render(email, &words, self.notifier.signature())
+        .map_err(|e| JobError::transient("rendering the passkeys notice", e))?;
+        let message_id = self.send_notice(message).await?;
+        let detail = format!(
+            "passkeys notice to {hint}: {} removed, {} left (SES message {message_id})",
+            step.removed.len(),
+            step.listed.len()
+        );
+        audit::append(conn, event(Outcome::Sent, detail)).await?;
+        Ok(())
+    }
+
     /// Sends a notice; when the hourly budget is spent it waits for a later try (notices matter
     /// more than speed).
     async fn send_notice(&self, email: Email) -> Result<String, JobError> {

@@ -370,7 +370,12 @@ mod tests {
         let idp = pool(
             MfaMode::Optional,
             MemoryUser {
-                passkey: true,
+                passkeys: vec![crate::idp::Passkey {
+                    id: "p1".into(),
+                    name: "phone".into(),
+                    created_at: chrono::Utc::now(),
+                    attachment: None,
+                }],
                 ..jane()
             },
         );

@@ -37,7 +37,8 @@ pub struct Support(pub StaffMember);
 /// A staff member with the `auditor` role.
 pub struct Auditor(pub StaffMember);
 
-fn bearer(req: &HttpRequest) -> Option<SecretString> {
+/// The credential of `Authorization: Bearer <credential>` (a staff key, or an enrollment token).
+pub(crate) fn bearer(req: &HttpRequest) -> Option<SecretString> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, key) = value.split_once(' ')?;
     let key = key.trim();

@@ -25,6 +25,8 @@ pub enum Message {
     EnrolLinkInvalid,
     IdpUnavailableEnrollmentKept,
     EnrollmentNotApplied,
+    PasskeyNotFound,
+    PasskeyNotRemoved,
     CancelLinkInvalid,
     UserNotFound,
     NoVerifiedEmail,
@@ -79,6 +81,8 @@ impl Message {
                 ("error-idp-unavailable-enrollment-kept", Args::new())
             }
             Self::EnrollmentNotApplied => ("error-enrollment-not-applied", Args::new()),
+            Self::PasskeyNotFound => ("error-passkey-not-found", Args::new()),
+            Self::PasskeyNotRemoved => ("error-passkey-not-removed", Args::new()),
             Self::CancelLinkInvalid => ("error-cancel-link-invalid", Args::new()),
             Self::UserNotFound => ("error-user-not-found", Args::new()),
             Self::NoVerifiedEmail => ("error-no-verified-email", Args::new()),

@@ -68,6 +68,13 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
         .max_age(600)
 }
 
+/// CORS for the routes that take the enrollment token in `Authorization` (a user's passkeys).
+fn cors_with_token(origins: &[String]) -> actix_cors::Cors {
+    cors(origins)
+        .allowed_methods(["GET", "DELETE"])
+        .allowed_header(header::AUTHORIZATION)
+}
+
 /// How bodies, queries and forms are read, with their limits: on every listener that serves
 /// routes.
 fn extractors(cfg: &mut web::ServiceConfig) {
@@ -104,6 +111,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
     .service(
         endpoint("/recover/enrollment/code").route(web::post().to(pages::recover::sign_in_code)),
     )
+    .service(
+        endpoint("/recover/enrollment/passkeys/remove")
+            .route(web::post().to(pages::passkeys::remove)),
+    )
+    .service(
+        endpoint("/recover/enrollment/passkeys/finish")
+            .route(web::post().to(pages::passkeys::finish)),
+    )
     .service(endpoint("/recover/done").route(web::get().to(pages::recover::done)))
     .configure(configure_assets)
     .service(
@@ -135,6 +150,21 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
         endpoint("/v1/recovery/enrollment/verify")
             .wrap(cors(cors_origins))
             .route(web::post().to(recovery::verify_enrollment)),
+    )
+    .service(
+        endpoint("/v1/recovery/enrollment/passkeys")
+            .wrap(cors_with_token(cors_origins))
+            .route(web::get().to(recovery::passkeys)),
+    )
+    .service(
+        endpoint("/v1/recovery/enrollment/passkeys/{passkey_id}")
+            .wrap(cors_with_token(cors_origins))
+            .route(web::delete().to(recovery::remove_passkey)),
+    )
+    .service(
+        endpoint("/v1/recovery/enrollment/finish")
+            .wrap(cors(cors_origins))
+            .route(web::post().to(recovery::finish_enrollment)),
     )
     .service(
         endpoint("/v1/recovery/cancel")

@@ -21,6 +21,12 @@ impl Modify for StaffKey {
                 .to_owned(),
         );
         components.add_security_scheme("staff_key", SecurityScheme::Http(scheme));
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description = Some(
+            "The enrollment's `token`, once the new authenticator is verified: for the user's passkeys."
+                .to_owned(),
+        );
+        components.add_security_scheme("enrollment_token", SecurityScheme::Http(scheme));
     }
 }
 
@@ -37,6 +43,9 @@ impl Modify for StaffKey {
         recovery::resume_enrollment,
         recovery::verify_enrollment,
         recovery::answer_sign_in_code,
+        recovery::passkeys,
+        recovery::remove_passkey,
+        recovery::finish_enrollment,
         cancel::show,
         cancel::cancel,
         staff::console,

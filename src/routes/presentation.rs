@@ -42,6 +42,8 @@ crate::domain::closed_vocabulary! {
         InvalidSignInCode = "invalid_sign_in_code",
         InvalidEnrollment = "invalid_enrollment",
         EnrollmentFailed = "enrollment_failed",
+        PasskeyNotFound = "passkey_not_found",
+        PasskeyNotRemoved = "passkey_not_removed",
         PayloadTooLarge = "payload_too_large",
         UnsupportedMediaType = "unsupported_media_type",
         NotFound = "not_found",
@@ -317,6 +319,16 @@ impl Present for EnrollmentError {
                 StatusCode::BAD_GATEWAY,
                 ProblemCode::EnrollmentFailed,
                 Message::EnrollmentNotApplied,
+            ),
+            Self::PasskeyNotFound => Presentation::new(
+                StatusCode::NOT_FOUND,
+                ProblemCode::PasskeyNotFound,
+                Message::PasskeyNotFound,
+            ),
+            Self::PasskeyNotRemoved => Presentation::new(
+                StatusCode::BAD_GATEWAY,
+                ProblemCode::PasskeyNotRemoved,
+                Message::PasskeyNotRemoved,
             ),
             Self::Store(e) => Presentation::store("enrollment failed in the database", e),
         }

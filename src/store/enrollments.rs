@@ -143,3 +143,88 @@ pub async fn reseal(conn: &mut PgConnection, id: Uuid, sealed: &[u8]) -> Result<
         .await?;
     Ok(())
 }
+
+/// The passkeys of an enrollment's last step: as last read back, and those the user removed.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct PasskeyStep {
+    pub listed: Vec<crate::idp::Passkey>,
+    pub removed: Vec<crate::idp::Passkey>,
+}
+
+/// The new authenticator is the user's; the sign-in stays (resealed) until `until` while the
+/// user sees to their passkeys (`step`, when they have any).
+pub async fn mark_enrolled(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    id: Uuid,
+    sealed: &[u8],
+    until: DateTime<Utc>,
+    step: Option<&PasskeyStep>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE enrollments SET sealed = $2, enrolled_at = $3, expires_at = $4, passkey_step = $5
+         WHERE id = $1 AND finished_at IS NULL",
+    )
+    .bind(id)
+    .bind(sealed)
+    .bind(now)
+    .bind(until)
+    .bind(step.map(sqlx::types::Json))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The passkeys as read back after a removal.
+pub async fn record_passkeys(
+    conn: &mut PgConnection,
+    id: Uuid,
+    step: &PasskeyStep,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE enrollments SET passkey_step = $2 WHERE id = $1")
+        .bind(id)
+        .bind(sqlx::types::Json(step))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// An enrollment whose authenticator is the user's and whose sign-in still lives.
+#[derive(sqlx::FromRow)]
+pub struct EnrolledRow {
+    pub id: Uuid,
+    pub expires_at: DateTime<Utc>,
+    pub passkey_step: Option<sqlx::types::Json<PasskeyStep>>,
+}
+
+/// The recovery's enrollment still holding the user's sign-in (whether or not its time ran
+/// out), row-locked.
+pub async fn lock_enrolled(
+    conn: &mut PgConnection,
+    recovery_id: Uuid,
+) -> Result<Option<EnrolledRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, expires_at, passkey_step FROM enrollments
+         WHERE recovery_id = $1 AND enrolled_at IS NOT NULL AND finished_at IS NULL
+         FOR UPDATE",
+    )
+    .bind(recovery_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The passkeys of the recovery's latest enrollment that had a passkey step.
+pub async fn passkey_step_of(
+    conn: &mut PgConnection,
+    recovery_id: Uuid,
+) -> Result<Option<PasskeyStep>, sqlx::Error> {
+    let step: Option<sqlx::types::Json<PasskeyStep>> = sqlx::query_scalar(
+        "SELECT passkey_step FROM enrollments
+         WHERE recovery_id = $1 AND passkey_step IS NOT NULL
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(recovery_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(step.map(|s| s.0))
+}

@@ -294,6 +294,7 @@ mod tests {
             .text("destination", "j***@e***")
             .text("name", "Example")
             .text("at", "2026-12-02 08:05:09 UTC")
+            .text("added", "2026-11-02 08:05 UTC")
             .flag("password", true);
         let mut count = 0;
         for file in std::fs::read_dir(dir).unwrap() {

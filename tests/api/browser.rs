@@ -928,3 +928,68 @@ async fn a_user_with_email_mfa_types_the_emailed_code_on_the_page_then_enrols() 
     assert!(app.sign_in_with_totp(&user, &secret).await);
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_user_with_a_passkey_ends_with_no_passkey_they_chose_to_remove() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    app.register_passkey_named(&user, "Lost phone").await;
+    app.register_passkey_named(&user, "Laptop").await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    browser.confirm_with_emailed_code(&app, &user, "es").await;
+    let secret: String = browser
+        .text_of("totp-secret")
+        .await
+        .split_whitespace()
+        .collect();
+    browser.fill("totp_code", &totp_now(&secret)).await;
+    browser.submit().await;
+    browser.text_of("enrolled").await;
+    let listed = browser.text_of("passkeys").await;
+    assert!(
+        listed.contains("Lost phone") && listed.contains("Laptop"),
+        "{listed}"
+    );
+    browser.look("es-passkeys").await;
+
+    // One button per passkey, named after it for a screen reader.
+    browser
+        .click_through("button[aria-label=\"Eliminar Lost phone\"]")
+        .await;
+    assert_eq!(
+        browser.text_of("passkeys-status").await,
+        "Llave de acceso eliminada."
+    );
+    let listed = browser.text_of("passkeys").await;
+    assert!(
+        !listed.contains("Lost phone") && listed.contains("Laptop"),
+        "{listed}"
+    );
+    let left: Vec<String> = app
+        .passkeys(&user)
+        .await
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
+    assert_eq!(left, ["Laptop"]);
+    browser.look("es-passkey-removed").await;
+
+    browser
+        .click_through("[data-testid=\"passkeys-done\"]")
+        .await;
+    let status = browser.text_of("passkeys-status").await;
+    assert!(
+        status.starts_with("Se cerró su sesión en todas partes"),
+        "{status}"
+    );
+    assert!(c
+        .find(Locator::Css("[data-testid=\"passkeys\"]"))
+        .await
+        .is_err());
+    browser.text_of("enrolled").await;
+    browser.look("es-passkeys-finished").await;
+    assert_eq!(app.live_tokens(&user).await, 0, "signed out everywhere");
+    assert!(app.sign_in_with_totp(&user, &secret).await);
+    browser.close().await;
+}

@@ -69,7 +69,10 @@ async fn in_a_required_pool_the_new_authenticator_is_what_the_next_sign_in_asks_
     .await;
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body, serde_json::json!({"status": "enrolled"}));
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "enrolled", "passkeys": []})
+    );
 
     assert_eq!(app.mfa_settings(&user).await, ["SOFTWARE_TOKEN_MFA"]);
     assert!(

@@ -24,6 +24,7 @@ mod languages;
 mod names;
 mod openapi;
 mod operations;
+mod passkeys;
 mod proxy;
 mod request;
 mod secrets;

@@ -47,8 +47,19 @@ What is added to moto, and why:
 * AdminGetUserAuthFactors, which moto lacks. AWS: the user's MFA factors (UserMFASettingList,
   PreferredMfaSetting) and the sign-in factors configured for them (ConfiguredUserAuthFactors:
   PASSWORD, SMS_OTP, EMAIL_OTP, WEB_AUTHN). Passkeys are not modelled by moto: POST
-  /_harness/cognito/{pool_id}/passkeys/{username} registers one (WEB_AUTHN). There is no admin
-  API that deletes a passkey, in AWS as here.
+  /_harness/cognito/{pool_id}/passkeys/{username}?name=N registers one (WEB_AUTHN), as the
+  WebAuthn registration ceremony on a phone would (GET lists them). There is no admin API that
+  deletes a passkey, in AWS as here.
+* ListWebAuthnCredentials and DeleteWebAuthnCredential, which moto lacks. AWS: both take the
+  user's own AccessToken (an admin caller has none: NotAuthorizedException for a token that is
+  not live, as after a global sign-out); ListWebAuthnCredentials returns Credentials, each a
+  WebAuthnCredentialDescription (CredentialId, FriendlyCredentialName, RelyingPartyId,
+  AuthenticatorAttachment, AuthenticatorTransports, CreatedAt in epoch seconds), at most
+  MaxResults (1 to 20) a page with a NextToken for the next; DeleteWebAuthnCredential removes one
+  of the caller's own by CredentialId and answers {} (ResourceNotFoundException for one the
+  user does not have). Once none is left, WEB_AUTHN leaves ConfiguredUserAuthFactors.
+* GET /_harness/cognito/{pool_id}/live-tokens/{username}: how many of the user's access tokens
+  are live (not signed out), so a test sees that a service signed the user out everywhere.
 * GetSMSSandboxAccountStatus (SNS), which moto lacks: this emulated account is out of the SMS
   sandbox (IsInSandbox false), as a production account is; POST
   /_harness/sns/sandbox/{access_key_id} puts it in the sandbox for callers signing with that key
@@ -480,8 +491,55 @@ def admin_forget_device_response(self):
     return ""
 
 
-# Users with a registered passkey, per (pool, username).
-PASSKEYS: set[tuple[str, str]] = set()
+# Registered passkeys per (pool, username): WebAuthnCredentialDescriptions, oldest first.
+PASSKEYS: dict[tuple[str, str], list[dict]] = {}
+
+
+def _register_passkey(pool_id, username, name):
+    PASSKEYS.setdefault((pool_id, username), []).append(
+        {
+            # WebAuthn credential ids are base64url: as a browser reports them.
+            "CredentialId": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("="),
+            "FriendlyCredentialName": name,
+            "RelyingPartyId": "auth.example.com",
+            "AuthenticatorAttachment": "platform",
+            "AuthenticatorTransports": ["internal", "hybrid"],
+            "CreatedAt": 1.7e9 + len(PASSKEYS.get((pool_id, username), [])) * 86400,
+        }
+    )
+
+
+def _passkeys_of_token(backend, access_token):
+    """The passkey list of the user a live access token belongs to (NotAuthorizedException
+    otherwise, as AWS answers a revoked or unknown token)."""
+    user, pool = _user_of(backend, access_token, None)
+    return PASSKEYS.setdefault((pool.id, user.username), [])
+
+
+def list_web_authn_credentials_response(self):
+    credentials = _passkeys_of_token(self.backend, self._get_param("AccessToken"))
+    limit = int(self._get_param("MaxResults") or 20)
+    if not 1 <= limit <= 20:
+        raise InvalidParameterException("MaxResults must be between 1 and 20")
+    start = int(self._get_param("NextToken") or 0)
+    answer = {"Credentials": credentials[start : start + limit]}
+    if start + limit < len(credentials):
+        answer["NextToken"] = str(start + limit)
+    return json.dumps(answer)
+
+
+def delete_web_authn_credential_response(self):
+    credentials = _passkeys_of_token(self.backend, self._get_param("AccessToken"))
+    wanted = self._get_param("CredentialId")
+    kept = [c for c in credentials if c["CredentialId"] != wanted]
+    if len(kept) == len(credentials):
+        raise ResourceNotFoundError("Credential not found.")
+    credentials[:] = kept
+    return "{}"
+
+
+CognitoIdpResponse.list_web_authn_credentials = list_web_authn_credentials_response
+CognitoIdpResponse.delete_web_authn_credential = delete_web_authn_credential_response
 
 
 def admin_get_user_auth_factors_response(self):
@@ -497,7 +555,7 @@ def admin_get_user_auth_factors_response(self):
     configured = ["PASSWORD"]
     if user.sms_mfa_enabled:
         configured.append("SMS_OTP")
-    if (pool_id, user.username) in PASSKEYS:
+    if PASSKEYS.get((pool_id, user.username)):
         configured.append("WEB_AUTHN")
     answer = {"Username": user.username, "UserMFASettingList": mfa,
               "ConfiguredUserAuthFactors": configured}
@@ -574,8 +632,22 @@ def harness(environ, start_response):
         SMS_SANDBOXED_KEYS.add(request.path[len("/_harness/sns/sandbox/"):])
         return Response("{}", mimetype="application/json")(environ, start_response)
     if request.path.startswith("/_harness/cognito/") and "/passkeys/" in request.path:
-        PASSKEYS.add(tuple(request.path[len("/_harness/cognito/"):].split("/passkeys/", 1)))
-        return Response("{}", mimetype="application/json")(environ, start_response)
+        pool_id, username = request.path[len("/_harness/cognito/"):].split("/passkeys/", 1)
+        if request.method == "POST":
+            _register_passkey(pool_id, username, request.args.get("name", "Passkey"))
+        body = json.dumps(PASSKEYS.get((pool_id, username), []))
+        return Response(body, mimetype="application/json")(environ, start_response)
+    if request.path.startswith("/_harness/cognito/") and "/live-tokens/" in request.path:
+        pool_id, username = request.path[len("/_harness/cognito/"):].split("/live-tokens/", 1)
+        live = sum(
+            1
+            for account in cognito_models.cognitoidp_backends.values()
+            for backend in account.values()
+            if pool_id in backend.user_pools
+            for _, owner in backend.user_pools[pool_id].access_tokens.values()
+            if owner == username
+        )
+        return Response(json.dumps(live), mimetype="application/json")(environ, start_response)
     if request.path.startswith("/_harness/cognito/") and "/devices/" in request.path:
         pool_id, username = request.path[len("/_harness/cognito/"):].split("/devices/", 1)
         if request.method == "POST":

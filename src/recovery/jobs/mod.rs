@@ -3,10 +3,12 @@
 //! in `registry`. A job about no recovery implements `worker::Job` itself, with a payload.
 
 mod apply_reset;
+mod end_enrollment;
 mod finish_reset;
 mod guessing_notice;
 mod issue_code;
 mod lock_notice;
+mod passkeys_notice;
 mod reset_notice;
 mod text_notice;
 
@@ -16,10 +18,12 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 pub use apply_reset::ApplyReset;
+pub use end_enrollment::EndEnrollment;
 pub use finish_reset::FinishReset;
 pub use guessing_notice::GuessingNotice;
 pub use issue_code::IssueCode;
 pub use lock_notice::LockNotice;
+pub use passkeys_notice::PasskeysNotice;
 pub use reset_notice::ResetNotice;
 pub use text_notice::TextNotice;
 
@@ -39,6 +43,8 @@ pub fn registry() -> Registry<RecoveryService> {
         .register::<TextNotice>()
         .register::<ApplyReset>()
         .register::<FinishReset>()
+        .register::<EndEnrollment>()
+        .register::<PasskeysNotice>()
 }
 
 /// A job about one recovery: what a kind of it says, the rest (the worker's `Job`) follows.

@@ -4,11 +4,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::{is_token, RecoveryCode, SignInCodeText, TotpCode, Username};
-use crate::idp::MfaFactor;
+use crate::idp::{MfaFactor, Passkey};
 use crate::recovery::{
     ConfirmError, ConfirmOutcome, Confirmation, Enrollment, EnrollmentError, EnrollmentResumption,
-    EnrollmentStep, EnrollmentVerification, LinkConfirmation, RecoveryService, SignInCodeAnswer,
+    EnrollmentStep, EnrollmentVerification, LinkConfirmation, PasskeyRemoval, RecoveryService,
+    SignInCodeAnswer,
 };
+use crate::routes::auth::bearer;
 use crate::routes::client_info;
 use crate::routes::problem::{ApiError, Problem};
 use crate::settings::RecoverySettings;
@@ -381,16 +383,58 @@ pub struct EnrollmentVerifyBody {
     code: String,
 }
 
-/// The new authenticator is the user's TOTP factor.
+/// The new authenticator is the user's TOTP factor; the passkeys their sign-in lists.
 #[derive(Serialize, ToSchema)]
 pub struct Enrolled {
     /// Always `enrolled`.
     #[schema(example = "enrolled")]
     status: &'static str,
+    /// The user's passkeys, listed with their own sign-in (empty when they have none: the
+    /// sign-in already ended). One that lived on the lost phone still signs in: remove it with
+    /// `DELETE /v1/recovery/enrollment/passkeys/{passkey_id}`, then
+    /// `POST /v1/recovery/enrollment/finish`.
+    passkeys: Vec<PasskeyView>,
+    /// Until when the passkeys can be removed (RFC 3339, UTC); then the user is signed out
+    /// everywhere. Absent when there are none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    passkeys_until: Option<String>,
+}
+
+/// A passkey of the user's, as Cognito lists it (Cognito does not say when it was last used).
+#[derive(Serialize, ToSchema)]
+pub struct PasskeyView {
+    /// The passkey's credential id: names it in `DELETE /v1/recovery/enrollment/passkeys/{passkey_id}`.
+    id: String,
+    /// The name the user or their device gave it.
+    name: String,
+    /// When it was registered (RFC 3339, UTC).
+    created_at: String,
+    /// `platform` (built into a phone or computer) or `cross-platform` (a security key), when
+    /// known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attachment: Option<String>,
+}
+
+fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn passkey_views(passkeys: Vec<Passkey>) -> Vec<PasskeyView> {
+    passkeys
+        .into_iter()
+        .map(|p| PasskeyView {
+            id: p.id,
+            name: p.name,
+            created_at: rfc3339(p.created_at),
+            attachment: p.attachment,
+        })
+        .collect()
 }
 
 /// Finish enrolling the new authenticator with a code from it: Cognito verifies it, it becomes
-/// the preferred factor, every session is signed out, and that is read back.
+/// the preferred factor, and that is read back. The user's passkeys are listed with their own
+/// sign-in; with none, every session is signed out at once, else when the user finishes with
+/// them (or their time runs out).
 #[utoipa::path(
     post, path = "/v1/recovery/enrollment/verify", tag = "recovery",
     request_body = EnrollmentVerifyBody,
@@ -411,12 +455,137 @@ pub async fn verify_enrollment(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let code = TotpCode::parse(&body.code).map_err(|e| ApiError::invalid_request(e.to_string()))?;
-    service
+    let enrolled = service
         .verify_enrollment(EnrollmentVerification {
             token: body.token,
             code,
             client: client_info(&req),
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Enrolled { status: "enrolled" }))
+    Ok(HttpResponse::Ok().json(Enrolled {
+        status: "enrolled",
+        passkeys: passkey_views(enrolled.passkeys),
+        passkeys_until: enrolled.until.map(rfc3339),
+    }))
+}
+
+/// The user's passkeys and until when they can be removed.
+#[derive(Serialize, ToSchema)]
+pub struct Passkeys {
+    passkeys: Vec<PasskeyView>,
+    /// Until when they can be removed (RFC 3339, UTC); then the user is signed out everywhere.
+    expires_at: String,
+}
+
+impl From<crate::recovery::Enrolled> for Passkeys {
+    fn from(enrolled: crate::recovery::Enrolled) -> Self {
+        Self {
+            passkeys: passkey_views(enrolled.passkeys),
+            expires_at: enrolled.until.map(rfc3339).unwrap_or_default(),
+        }
+    }
+}
+
+/// The enrollment token of `Authorization: Bearer`, or an invalid enrollment.
+fn enrollment_token(req: &HttpRequest) -> Result<SecretString, ApiError> {
+    bearer(req)
+        .filter(|t| is_token(t.expose_secret()))
+        .ok_or_else(|| EnrollmentError::Invalid.into())
+}
+
+/// The user's passkeys, listed with their own sign-in, after the new authenticator was
+/// verified (the token is the enrollment's, in `Authorization: Bearer`).
+#[utoipa::path(
+    get, path = "/v1/recovery/enrollment/passkeys", tag = "recovery",
+    security(("enrollment_token" = [])),
+    responses(
+        (status = 200, description = "The user's passkeys", body = Passkeys),
+        (status = 400, description = "`invalid_enrollment`: no token, or one that is unknown, not yet verified, finished or expired", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`identity_provider_unavailable` or `service_unavailable`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+pub async fn passkeys(
+    req: HttpRequest,
+    service: web::Data<RecoveryService>,
+) -> Result<HttpResponse, ApiError> {
+    let token = enrollment_token(&req)?;
+    let listed = service.passkeys(&token, &client_info(&req)).await?;
+    Ok(HttpResponse::Ok().json(Passkeys::from(listed)))
+}
+
+/// Remove one of the user's passkeys (one that lived on the lost phone) with their own sign-in:
+/// deleted in Cognito, read back, audited as `passkeys.removed`. Answers the passkeys left.
+#[utoipa::path(
+    delete, path = "/v1/recovery/enrollment/passkeys/{passkey_id}", tag = "recovery",
+    security(("enrollment_token" = [])),
+    params(("passkey_id" = String, Path, description = "The passkey's `id`, as listed")),
+    responses(
+        (status = 200, description = "Removed and read back: the passkeys left", body = Passkeys),
+        (status = 400, description = "`invalid_enrollment`: no token, or one that is unknown, not yet verified, finished or expired", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`passkey_not_found`: the user has no passkey with that id", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 502, description = "`passkey_not_removed`: Cognito answered, but the passkey is still listed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`identity_provider_unavailable` or `service_unavailable`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+pub async fn remove_passkey(
+    req: HttpRequest,
+    path: web::Path<String>,
+    service: web::Data<RecoveryService>,
+) -> Result<HttpResponse, ApiError> {
+    let token = enrollment_token(&req)?;
+    let left = service
+        .remove_passkey(PasskeyRemoval {
+            token,
+            id: path.into_inner(),
+            client: client_info(&req),
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Passkeys::from(left)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EnrollmentFinishBody {
+    /// The `enrollment.token` of the confirmation's answer.
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{43}$")]
+    token: SecretString,
+}
+
+/// The user is done with their passkeys.
+#[derive(Serialize, ToSchema)]
+pub struct Finished {
+    /// Always `finished`.
+    #[schema(example = "finished")]
+    status: &'static str,
+    /// The passkeys left on the account (the notice emailed to the user names them).
+    passkeys: Vec<PasskeyView>,
+}
+
+/// Done with the passkeys: every session of the user is signed out (the service's sign-in
+/// with it), the enrollment ends, and an email tells the user which passkeys remain.
+#[utoipa::path(
+    post, path = "/v1/recovery/enrollment/finish", tag = "recovery",
+    request_body = EnrollmentFinishBody,
+    responses(
+        (status = 200, description = "`finished`: signed out everywhere", body = Finished),
+        (status = 400, description = "`invalid_enrollment` (unknown, not yet verified, finished or expired token) or `invalid_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`identity_provider_unavailable` (nothing changed; try again) or `service_unavailable`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+pub async fn finish_enrollment(
+    req: HttpRequest,
+    body: web::Json<EnrollmentFinishBody>,
+    service: web::Data<RecoveryService>,
+) -> Result<HttpResponse, ApiError> {
+    let left = service
+        .finish_passkeys(&body.into_inner().token, &client_info(&req))
+        .await?;
+    Ok(HttpResponse::Ok().json(Finished {
+        status: "finished",
+        passkeys: passkey_views(left),
+    }))
 }

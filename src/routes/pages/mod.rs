@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod auditors;
 pub mod cancel;
 pub mod desk;
+pub mod passkeys;
 pub mod recover;
 pub mod service_accounts;
 mod session;

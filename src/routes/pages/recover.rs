@@ -64,10 +64,32 @@ pub enum Step {
     Link {
         token: String,
     },
-    Enrolled,
+    Enrolled(EnrolledView),
     Removed,
     Scheduled,
     Problem,
+}
+
+/// The last page: the new authenticator is the user's; their passkeys while they may remove
+/// them.
+#[derive(Default)]
+pub struct EnrolledView {
+    /// The passkeys listed with the user's sign-in (empty: none, or the user finished).
+    pub passkeys: Vec<PasskeyItem>,
+    /// Until when they can be removed, as the words write times.
+    pub until: String,
+    /// What was just done (a passkey removed, or the passkeys finished with).
+    pub status: Option<String>,
+}
+
+/// A passkey as the page lists it.
+pub struct PasskeyItem {
+    pub id: String,
+    pub name: String,
+    /// "Added …", in the page's language.
+    pub added: String,
+    /// The remove button's accessible name ("Remove iPhone").
+    pub remove_label: String,
 }
 
 /// An error shown on the page, tied to its field (`""`: the whole form).
@@ -120,7 +142,7 @@ fn title<'a>(t: &'a Text, step: &Step) -> &'a str {
         Step::SignInCode { .. } => &t.sign_in_code_title,
         Step::Resume { .. } => &t.resume_title,
         Step::Link { .. } => &t.link_title,
-        Step::Enrolled => &t.enrolled_title,
+        Step::Enrolled(_) => &t.enrolled_title,
         Step::Removed => &t.removed_title,
         Step::Scheduled => &t.scheduled_title,
         Step::Problem => &t.problem_title,
@@ -142,12 +164,12 @@ fn here(step: &Step) -> String {
         // The address the email's link opened.
         Step::Resume { token } => format!("/recover/enrol?token={token}"),
         Step::Link { token } => format!("/recover/link?token={token}"),
-        Step::Enrolled | Step::Removed | Step::Scheduled => DONE_PAGE.to_owned(),
+        Step::Enrolled(_) | Step::Removed | Step::Scheduled => DONE_PAGE.to_owned(),
     }
 }
 
 /// Renders a step with the session's CSRF token and (re)sets the session cookie.
-fn render(
+pub(super) fn render(
     t: &Text,
     status: StatusCode,
     session: &PageSession,
@@ -184,7 +206,7 @@ fn render(
 
 /// A use case's failure, shown on the page of `step` with its words on `field` (`""`: the
 /// whole form): the status, words and `Retry-After` of the error's one presentation.
-fn failed(
+pub(super) fn failed(
     t: &Text,
     err: &dyn Present,
     session: &PageSession,
@@ -212,7 +234,7 @@ fn error(field: &'static str, message: impl Into<String>) -> Option<FieldError> 
 }
 
 /// A form whose CSRF token does not match the session cookie: refused, with a way back.
-fn forged(t: &Text, config: &PagesConfig) -> HttpResponse {
+pub(super) fn forged(t: &Text, config: &PagesConfig) -> HttpResponse {
     render(
         t,
         StatusCode::FORBIDDEN,
@@ -248,13 +270,13 @@ fn password_missing(
 }
 
 /// `step` in a new page session (a first page, or one whose session is gone).
-fn fresh(t: &Text, config: &PagesConfig, step: Step) -> HttpResponse {
+pub(super) fn fresh(t: &Text, config: &PagesConfig, step: Step) -> HttpResponse {
     let session = PageSession::new(&config.cookies);
     render(t, StatusCode::OK, &session, config, step, None)
 }
 
 /// The first step, for a page without the session it needs.
-fn start_step() -> Step {
+pub(super) fn start_step() -> Step {
     Step::Start {
         username: String::new(),
     }
@@ -530,7 +552,11 @@ pub async fn show_enrollment(
 }
 
 /// `GET /recover/done`: what the confirmation did, when there was no enrollment to show.
-pub async fn done(req: HttpRequest, config: web::Data<PagesConfig>) -> HttpResponse {
+pub async fn done(
+    req: HttpRequest,
+    service: web::Data<RecoveryService>,
+    config: web::Data<PagesConfig>,
+) -> HttpResponse {
     let t = text::for_request(&req);
     let Some(session) = PageSession::load(&req, &config.cookies) else {
         return fresh(t, &config, start_step());
@@ -538,7 +564,9 @@ pub async fn done(req: HttpRequest, config: web::Data<PagesConfig>) -> HttpRespo
     let step = match session.done {
         Some(Done::Removed) => Step::Removed,
         Some(Done::Scheduled) => Step::Scheduled,
-        Some(Done::Enrolled) => Step::Enrolled,
+        Some(Done::Enrolled) => {
+            return super::passkeys::enrolled_page(t, session, &service, &config, &req).await
+        }
         None => start_step(),
     };
     render(t, StatusCode::OK, &session, &config, step, None)
@@ -715,18 +743,29 @@ pub async fn enrol(
             error("totp_code", t.totp_malformed.as_str()),
         );
     };
+    let token = pending.token;
     let result = service
         .verify_enrollment(EnrollmentVerification {
-            token: SecretString::from(pending.token),
+            token: SecretString::from(token.clone()),
             code,
             client: client_info(&req),
         })
         .await;
     match result {
-        Ok(()) => {
+        Ok(enrolled) => {
             session.enrollment = None;
             session.done = Some(Done::Enrolled);
-            render(t, StatusCode::OK, &session, &config, Step::Enrolled, None)
+            // The user's sign-in is kept while they see to their passkeys.
+            session.passkeys = enrolled.until.map(|_| token);
+            let view = super::passkeys::view(t, enrolled, None);
+            render(
+                t,
+                StatusCode::OK,
+                &session,
+                &config,
+                Step::Enrolled(view),
+                None,
+            )
         }
         // This enrollment is over: the page says so, with nothing left to type.
         Err(err @ (EnrollmentError::Invalid | EnrollmentError::NotApplied(_))) => {

@@ -152,6 +152,10 @@ pub struct PageSession {
     pub enrollment: Option<PendingEnrollment>,
     #[serde(default)]
     pub done: Option<Done>,
+    /// The enrollment token while the user sees to their passkeys (their sign-in is kept until
+    /// they finish, or its time runs out).
+    #[serde(default)]
+    pub passkeys: Option<String>,
 }
 
 impl PageSession {
@@ -161,6 +165,7 @@ impl PageSession {
             issued_at: config.now(),
             enrollment: None,
             done: None,
+            passkeys: None,
         }
     }
 

@@ -282,8 +282,48 @@ impl TestApp {
 
     /// Registers a passkey (WEB_AUTHN) for the user in the emulator.
     pub async fn register_passkey(&self, user: &TestUser) {
-        let path = format!("passkeys/{}", user.username);
+        self.register_passkey_named(user, "Passkey").await;
+    }
+
+    /// Registers a passkey named `name` for the user, as a phone or laptop would; its id.
+    pub async fn register_passkey_named(&self, user: &TestUser, name: &str) -> String {
+        let path = format!("passkeys/{}?name={name}", user.username);
         self.harness(reqwest::Method::POST, &path).await;
+        let listed = self.passkeys(user).await;
+        let last = listed.last().expect("registered");
+        assert_eq!(last.1, name);
+        last.0.clone()
+    }
+
+    /// The user's passkeys in the emulator: (id, name), oldest first.
+    pub async fn passkeys(&self, user: &TestUser) -> Vec<(String, String)> {
+        let path = format!("passkeys/{}", user.username);
+        let listed: Vec<serde_json::Value> = self
+            .harness(reqwest::Method::GET, &path)
+            .await
+            .json()
+            .await
+            .unwrap();
+        listed
+            .iter()
+            .map(|p| {
+                (
+                    p["CredentialId"].as_str().unwrap().to_owned(),
+                    p["FriendlyCredentialName"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// How many of the user's access tokens Cognito still honours (none once signed out
+    /// everywhere).
+    pub async fn live_tokens(&self, user: &TestUser) -> u64 {
+        let path = format!("live-tokens/{}", user.username);
+        self.harness(reqwest::Method::GET, &path)
+            .await
+            .json()
+            .await
+            .unwrap()
     }
 
     /// The keys of the user's remembered devices in the emulator.

@@ -76,3 +76,19 @@ guessing-email-what = In den letzten 24 Stunden wurden für Ihr Konto { $failure
     } falsche Wiederherstellungscodes eingegeben. Nichts wurde geändert, und vorerst werden Versuche von Adressen abgelehnt, die keinen Code angefordert haben.
 guessing-email-owner = Wenn Sie Ihr Konto selbst wiederherstellen, bestätigen Sie aus dem Netzwerk, aus dem Sie Ihren Code angefordert haben, oder nutzen Sie den Link in Ihrer neuesten Wiederherstellungs-E-Mail: Raten von anderswo hält beides nicht auf. Oder wenden Sie sich an Ihren Support.
 guessing-email-then = Wenn Sie es nicht sind, kennt jemand Ihren Benutzernamen: Halten Sie Ihr Passwort und Ihr E-Mail-Konto sicher.
+
+## After the new authenticator: the passkeys the owner removed, and those left.
+passkeys-email-subject = Ihre Passkeys nach der Kontowiederherstellung
+passkeys-email-intro = Nach der Wiederherstellung Ihres Kontos haben Sie eine neue Authenticator-App eingerichtet und die Passkeys Ihres Kontos angesehen.
+passkeys-email-removed = Sie haben { $count ->
+        [one] diesen Passkey
+       *[other] diese { $count } Passkeys
+    } entfernt:
+passkeys-email-remaining = { $count ->
+        [one] Mit diesem Passkey kann man sich weiterhin bei Ihrem Konto anmelden
+       *[other] Mit diesen { $count } Passkeys kann man sich weiterhin bei Ihrem Konto anmelden
+    }:
+passkeys-email-remaining-then = Falls einer davon auf dem verlorenen Telefon war, entfernen Sie ihn in Ihren Kontoeinstellungen: Wer das Telefon hat und entsperren kann, kann sich damit anmelden.
+passkeys-email-passkey = { $name }, hinzugefügt am { $added }
+passkeys-email-none-left = Auf Ihrem Konto ist kein Passkey mehr.
+passkeys-email-not-you = Falls Sie das nicht waren, wenden Sie sich sofort an den Support und ändern Sie Ihr Passwort.

@@ -62,3 +62,18 @@ page-session-expired = Dieses Formular ist abgelaufen, oder Cookies sind blockie
 page-not-found = Diese Seite gibt es nicht.
 # Before how to reach support, on pages that show a problem (SUPPORT_CONTACT).
 page-help = Brauchen Sie Hilfe?
+
+## After the new authenticator: the user's passkeys.
+page-passkeys-title = Passkeys auf Ihrem Konto
+page-passkeys-intro = Mit einem Passkey meldet man sich ohne die Authenticator-App an. Entfernen Sie jeden Passkey, der auf dem verlorenen Telefon war; behalten Sie die auf Geräten, die Sie noch haben.
+page-passkey-added = hinzugefügt am { $added }
+page-passkey-remove = { $name } entfernen
+page-passkey-remove-button = Entfernen
+page-passkey-removed = Passkey entfernt.
+page-passkeys-until = Sie können Passkeys hier entfernen bis
+page-passkeys-done = Fertig
+page-passkeys-finished = Sie sind überall abgemeldet. { $count ->
+        [0] Auf Ihrem Konto ist kein Passkey mehr.
+        [one] Ein Passkey bleibt auf Ihrem Konto; wir haben Ihnen seinen Namen gemailt.
+       *[other] { $count } Passkeys bleiben auf Ihrem Konto; wir haben Ihnen ihre Namen gemailt.
+    }

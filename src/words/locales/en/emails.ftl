@@ -76,3 +76,19 @@ guessing-email-what = In the last 24 hours, wrong recovery codes were entered fo
     }. Nothing was changed, and for now tries are refused from addresses that did not ask for a code.
 guessing-email-owner = If you are recovering your account yourself, confirm from the network you asked for your code from, or use the link in your latest recovery email: guessing from elsewhere does not stop either. Or contact your support desk.
 guessing-email-then = If it is not you, someone knows your username: keep your password and your email account safe.
+
+## After the new authenticator: the passkeys the owner removed, and those left.
+passkeys-email-subject = Your passkeys after the account recovery
+passkeys-email-intro = After the recovery of your account, you set up a new authenticator app and looked at the passkeys registered on your account.
+passkeys-email-removed = You removed { $count ->
+        [one] this passkey
+       *[other] these { $count } passkeys
+    }:
+passkeys-email-remaining = { $count ->
+        [one] This passkey can still sign in to your account
+       *[other] These { $count } passkeys can still sign in to your account
+    }:
+passkeys-email-remaining-then = If one of them was on the lost phone, remove it in your account settings: whoever has that phone and can unlock it can sign in with it.
+passkeys-email-passkey = { $name }, added { $added }
+passkeys-email-none-left = No passkey is left on your account.
+passkeys-email-not-you = If you did not do this, contact support at once and change your password.

@@ -62,3 +62,18 @@ page-session-expired = This form has expired, or cookies are blocked. Start agai
 page-not-found = There is no such page.
 # Before how to reach support, on pages that show a problem (SUPPORT_CONTACT).
 page-help = Need help?
+
+## After the new authenticator: the user's passkeys.
+page-passkeys-title = Passkeys on your account
+page-passkeys-intro = A passkey signs in without the authenticator app. Remove any passkey that was on the lost phone; keep those on devices you still have.
+page-passkey-added = added { $added }
+page-passkey-remove = Remove { $name }
+page-passkey-remove-button = Remove
+page-passkey-removed = Passkey removed.
+page-passkeys-until = You can remove passkeys here until
+page-passkeys-done = Done
+page-passkeys-finished = You are signed out everywhere. { $count ->
+        [0] No passkey is left on your account.
+        [one] One passkey is left on your account; we emailed you its name.
+       *[other] { $count } passkeys are left on your account; we emailed you their names.
+    }

@@ -76,3 +76,19 @@ guessing-email-what = En las últimas 24 horas se introdujeron códigos de recup
     }. No se cambió nada y, por ahora, se rechazan los intentos desde direcciones que no pidieron un código.
 guessing-email-owner = Si está recuperando su cuenta usted mismo, confirme desde la red desde la que pidió su código o use el enlace de su correo de recuperación más reciente: adivinar desde otro lugar no detiene ninguna de las dos cosas. O contacte con su equipo de soporte.
 guessing-email-then = Si no es usted, alguien conoce su nombre de usuario: proteja su contraseña y su cuenta de correo.
+
+## After the new authenticator: the passkeys the owner removed, and those left.
+passkeys-email-subject = Sus llaves de acceso tras la recuperación de la cuenta
+passkeys-email-intro = Tras la recuperación de su cuenta, configuró una nueva aplicación de autenticación y revisó las llaves de acceso registradas en su cuenta.
+passkeys-email-removed = Eliminó { $count ->
+        [one] esta llave de acceso
+       *[other] estas { $count } llaves de acceso
+    }:
+passkeys-email-remaining = { $count ->
+        [one] Esta llave de acceso aún puede iniciar sesión en su cuenta
+       *[other] Estas { $count } llaves de acceso aún pueden iniciar sesión en su cuenta
+    }:
+passkeys-email-remaining-then = Si alguna estaba en el teléfono perdido, elimínela en la configuración de su cuenta: quien tenga ese teléfono y pueda desbloquearlo puede iniciar sesión con ella.
+passkeys-email-passkey = { $name }, añadida el { $added }
+passkeys-email-none-left = No queda ninguna llave de acceso en su cuenta.
+passkeys-email-not-you = Si no fue usted, contacte con soporte de inmediato y cambie su contraseña.

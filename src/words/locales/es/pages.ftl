@@ -62,3 +62,18 @@ page-session-expired = Este formulario caducó o las cookies están bloqueadas. 
 page-not-found = Esta página no existe.
 # Before how to reach support, on pages that show a problem (SUPPORT_CONTACT).
 page-help = ¿Necesita ayuda?
+
+## After the new authenticator: the user's passkeys.
+page-passkeys-title = Llaves de acceso de su cuenta
+page-passkeys-intro = Una llave de acceso inicia sesión sin la aplicación de autenticación. Elimine cualquier llave que estuviera en el teléfono perdido; conserve las de los dispositivos que todavía tiene.
+page-passkey-added = añadida el { $added }
+page-passkey-remove = Eliminar { $name }
+page-passkey-remove-button = Eliminar
+page-passkey-removed = Llave de acceso eliminada.
+page-passkeys-until = Puede eliminar llaves de acceso aquí hasta
+page-passkeys-done = Listo
+page-passkeys-finished = Se cerró su sesión en todas partes. { $count ->
+        [0] No queda ninguna llave de acceso en su cuenta.
+        [one] Queda una llave de acceso en su cuenta; le enviamos su nombre por correo.
+       *[other] Quedan { $count } llaves de acceso en su cuenta; le enviamos sus nombres por correo.
+    }
