@@ -25,3 +25,5 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON confirm_attempts TO mfa_recovery;
 GRANT USAGE ON SEQUENCE confirm_attempts_id_seq TO mfa_recovery;
 -- Staff console sessions: created at sign-in, touched per request, ended at sign-out, purged.
 GRANT SELECT, INSERT, UPDATE, DELETE ON staff_sessions TO mfa_recovery;
+-- Names Cognito just said it has no user for (keyed digests): looked up again after a minute.
+GRANT SELECT, INSERT, UPDATE, DELETE ON absent_names TO mfa_recovery;

@@ -13,6 +13,8 @@ closed_vocabulary! {
         NotEligible = "recovery.not_eligible",
         RateLimited = "recovery.rate_limited",
         Superseded = "recovery.superseded",
+        /// A self-service request waited longer than a code lives (a backlog): dropped unlooked.
+        Dropped = "recovery.dropped",
         ConfirmFailed = "recovery.confirm_failed",
         Locked = "recovery.locked",
         Cancelled = "recovery.cancelled",

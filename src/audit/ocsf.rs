@@ -58,10 +58,12 @@ pub fn classify(action: Action) -> (Class, u32, &'static str) {
         Locked => (AccountChange, 9, "Lock"),
         // Account changes that OCSF has no activity for.
         RecoveryRequested | CodeSent | CodeSendFailed | NotEligible | RateLimited | Superseded
-        | ConfirmFailed | Cancelled | MfaResetFailed | MfaResetScheduled | SessionsRevoked
-        | DevicesForgotten | EnrollmentStarted | EnrollmentFailed | NotificationSent
-        | NotificationFailed | LockCleared | SupportRefused | SupportApproved | StaffAdded
-        | StaffRevoked | StaffRolesChanged => (AccountChange, 99, "Other"),
+        | Dropped | ConfirmFailed | Cancelled | MfaResetFailed | MfaResetScheduled
+        | SessionsRevoked | DevicesForgotten | EnrollmentStarted | EnrollmentFailed
+        | NotificationSent | NotificationFailed | LockCleared | SupportRefused
+        | SupportApproved | StaffAdded | StaffRevoked | StaffRolesChanged => {
+            (AccountChange, 99, "Other")
+        }
         StaffSignedIn => (Authentication, 1, "Logon"),
         StaffSignedOut | StaffSessionEnded => (Authentication, 2, "Logoff"),
         StaffAuthFailed | StaffSignInRefused => (Authentication, 1, "Logon"),

@@ -15,6 +15,7 @@ use crate::domain::{
     Transition,
 };
 use crate::mail::{templates, Email};
+use crate::store::absent_names;
 use crate::store::recoveries::{self, Issued, RecoveryRow, Superseding};
 use crate::words::Words;
 use crate::worker::JobError;
@@ -110,11 +111,17 @@ impl RecoveryService {
             tx.commit().await?;
             return Ok(None);
         }
-        // Cognito is asked about the name as typed.
-        let user = self
-            .lookup(recovery.account())
-            .await
-            .map_err(|e| JobError::transient("looking the user up", e))?;
+        let public = recovery.initiated_by == Initiator::User;
+        // A request that waited longer than a code lives (behind a backlog) could no longer
+        // give its owner a usable code in time: dropped before any lookup, whatever the name.
+        if public
+            && self.now() - recovery.created_at > chrono::Duration::seconds(self.code_ttl_seconds())
+        {
+            self.drop_stale(recovery, &client).await?;
+            return Ok(None);
+        }
+        // Cognito is asked about the name as typed, unless it just said it has no such user.
+        let user = self.lookup_public(recovery, &name_key, public).await?;
         // From here on a user's name is recorded as their Cognito username; any other name stays
         // redacted.
         let account_key = user.as_ref().map(|u| u.username.clone());
@@ -395,7 +402,70 @@ impl RecoveryService {
     }
 }
 
+/// How long a name Cognito has no user for is not asked about again.
+const ABSENT_NAME_SECONDS: i64 = 60;
+
 impl RecoveryService {
+    /// The user the recovery names, from Cognito; for a self-service request (`public`), a
+    /// name Cognito said it has no user for within the last minute is not asked about again.
+    /// (A user created meanwhile gets their code from a request a minute later.)
+    async fn lookup_public(
+        &self,
+        recovery: &RecoveryRow,
+        name_key: &str,
+        public: bool,
+    ) -> Result<Option<crate::idp::UserProfile>, JobError> {
+        if public {
+            let mut conn = self.db.acquire().await?;
+            if absent_names::is_absent(&mut conn, name_key, self.now()).await? {
+                metrics::counter!("cognito_lookups_skipped_total").increment(1);
+                return Ok(None);
+            }
+        }
+        let user = self
+            .lookup(recovery.account())
+            .await
+            .map_err(|e| JobError::transient("looking the user up", e))?;
+        if public && user.is_none() {
+            let until = self.now() + chrono::Duration::seconds(ABSENT_NAME_SECONDS);
+            let mut conn = self.db.acquire().await?;
+            absent_names::remember(&mut conn, name_key, until).await?;
+        }
+        Ok(user)
+    }
+
+    /// Drops a self-service request that waited longer than a code lives: audited
+    /// (`recovery.dropped`) and counted, never looked up.
+    async fn drop_stale(
+        &self,
+        recovery: &RecoveryRow,
+        client: &ClientInfo,
+    ) -> Result<(), JobError> {
+        let mut tx = self.db.begin().await?;
+        let waited = (self.now() - recovery.created_at).num_seconds();
+        let dropped =
+            recoveries::apply(&mut tx, self.now(), recovery.id, Transition::IssueGaveUp).await?;
+        if dropped.applied() {
+            let actor = recovery.initiated_by.actor();
+            let event = AuditEvent::new(Action::Dropped, &actor, Outcome::Skipped)
+                .username(&recovery.username)
+                .recovery(recovery.id)
+                .client(client)
+                .detail(format!(
+                    "not looked up: the request waited {waited} s in the queue, longer than a code lives ({} s)",
+                    self.code_ttl_seconds()
+                ));
+            audit::append(&mut tx, event).await?;
+            metrics::counter!("recovery_lookups_dropped_total").increment(1);
+            tracing::warn!(
+                waited_seconds = waited,
+                "a stale self-service lookup was dropped"
+            );
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The key limits and matching use for the recovery's name (computed for recoveries
     /// recorded before names were keyed).
     pub(super) fn name_key_of(&self, recovery: &RecoveryRow) -> String {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Acquire, PgConnection};
 use uuid::Uuid;
 
-use super::jobs::IssueCode;
+use super::jobs::LookUp;
 use super::limits::ClientCount;
 use super::{LimitError, RecoveryService};
 use crate::audit::{self, Action, AuditEvent, Outcome};
@@ -146,7 +146,7 @@ pub(super) fn add_requests<'a>(
         .map(|p| p.id)
         .collect::<Vec<_>>();
     if !issue.is_empty() {
-        worker::enqueue_with::<IssueCode>(writes, issue);
+        worker::enqueue_with::<LookUp>(writes, issue);
     }
     let events: Vec<AuditEvent<'a>> = requests.iter().map(|p| p.event()).collect();
     audit::append_each_with(writes, &events);

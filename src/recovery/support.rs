@@ -632,6 +632,7 @@ impl RecoveryService {
         crate::store::limits::purge_old(&mut conn, now).await?;
         crate::store::attempts::purge_old(&mut conn, now).await?;
         crate::store::staff_sessions::purge_old(&mut conn, now).await?;
+        crate::store::absent_names::purge_old(&mut conn, now).await?;
         recoveries::purge_typed_names(&mut conn, now).await?;
         let sealed = crate::store::enrollments::purge_expired(&mut conn, now).await?;
         Ok(recoveries::purge_expired_hashes(&mut conn, now).await? + sealed)

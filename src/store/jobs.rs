@@ -73,20 +73,39 @@ pub async fn enqueue(
     writes.execute(conn).await
 }
 
-/// The oldest due job of one of `kinds` that nobody else holds, locked until the caller's
+/// The kind of the public lookups (a self-service request's Cognito lookup and code email):
+/// taken after every other due job, newest first (`take_due`). Named in the indexes of
+/// migration 20261210000001.
+pub const LOOKUP_KIND: &str = "look_up";
+
+/// The next due job of one of `kinds` that nobody else holds, locked until the caller's
 /// transaction ends; with SKIP LOCKED several workers (and several instances) share the queue
-/// without blocking.
+/// without blocking. Every other job goes first, oldest due first (security notices, the
+/// support desk's recoveries, resets); then the public lookups, newest first: under a flood of
+/// requests the one that just arrived is served next, and those left behind grow stale (and are
+/// dropped) instead of delaying everyone.
 pub async fn take_due(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
     kinds: &[&str],
 ) -> Result<Option<JobRow>, sqlx::Error> {
-    sqlx::query_as(
+    let first: Option<JobRow> = sqlx::query_as(
         "SELECT id, kind, recovery_id, payload, attempts, created_at FROM jobs
-         WHERE finished_at IS NULL AND run_at <= $2 AND kind = ANY($1)
+         WHERE finished_at IS NULL AND kind <> 'look_up' AND run_at <= $2 AND kind = ANY($1)
          ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
     )
     .bind(kinds)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if first.is_some() || !kinds.contains(&LOOKUP_KIND) {
+        return Ok(first);
+    }
+    sqlx::query_as(
+        "SELECT id, kind, recovery_id, payload, attempts, created_at FROM jobs
+         WHERE finished_at IS NULL AND kind = 'look_up' AND run_at <= $1
+         ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE SKIP LOCKED",
+    )
     .bind(now)
     .fetch_optional(conn)
     .await

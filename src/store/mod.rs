@@ -1,5 +1,6 @@
 //! Postgres access: recoveries, the job queue and the audit log. SQL lives here and only here.
 
+pub mod absent_names;
 pub mod attempts;
 pub mod audit;
 pub mod deliveries;

@@ -43,7 +43,7 @@ async fn a_client_address_over_its_hourly_limit_gets_429_with_retry_after_on_bot
     assert_problem(response, 429, "rate_limited").await;
     // The refused request is counted, and records nothing else: no recovery, no job.
     let (recoveries, jobs): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM recoveries), (SELECT count(*) FROM jobs WHERE kind = 'issue_code')",
+        "SELECT (SELECT count(*) FROM recoveries), (SELECT count(*) FROM jobs WHERE kind = 'look_up')",
     )
     .fetch_one(&app.db)
     .await

@@ -59,7 +59,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 /// (chained) audit event.
 async fn assert_recorded(app: &TestApp, n: i64) {
     assert_eq!(count(app, "SELECT count(*) FROM recoveries").await, n);
-    let jobs = "SELECT count(*) FROM jobs WHERE kind = 'issue_code'";
+    let jobs = "SELECT count(*) FROM jobs WHERE kind = 'look_up'";
     assert_eq!(count(app, jobs).await, n);
     app.chained().await;
     let events = "SELECT count(*) FROM audit_events WHERE action = 'recovery.requested'";

@@ -14,6 +14,7 @@ mod delivery;
 mod denial;
 mod doctor;
 mod enrollment;
+mod fairness;
 mod faults;
 mod fuzz;
 mod health;

@@ -8,6 +8,7 @@ mod finish_reset;
 mod guessing_notice;
 mod issue_code;
 mod lock_notice;
+mod look_up;
 mod passkeys_notice;
 mod reset_notice;
 mod text_notice;
@@ -23,6 +24,7 @@ pub use finish_reset::FinishReset;
 pub use guessing_notice::GuessingNotice;
 pub use issue_code::IssueCode;
 pub use lock_notice::LockNotice;
+pub use look_up::LookUp;
 pub use passkeys_notice::PasskeysNotice;
 pub use reset_notice::ResetNotice;
 pub use text_notice::TextNotice;
@@ -37,6 +39,7 @@ use crate::worker::{Failure, Job, JobError, Queued, Registry};
 pub fn registry() -> Registry<RecoveryService> {
     Registry::new()
         .register::<IssueCode>()
+        .register::<LookUp>()
         .register::<ResetNotice>()
         .register::<LockNotice>()
         .register::<GuessingNotice>()
