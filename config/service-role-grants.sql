@@ -27,3 +27,5 @@ GRANT USAGE ON SEQUENCE confirm_attempts_id_seq TO mfa_recovery;
 GRANT SELECT, INSERT, UPDATE, DELETE ON staff_sessions TO mfa_recovery;
 -- Names Cognito just said it has no user for (keyed digests): looked up again after a minute.
 GRANT SELECT, INSERT, UPDATE, DELETE ON absent_names TO mfa_recovery;
+-- The Cognito call budget all instances share (a token bucket row).
+GRANT SELECT, INSERT, UPDATE ON call_budgets TO mfa_recovery;

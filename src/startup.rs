@@ -52,7 +52,8 @@ pub async fn aws_sdk_config(aws: &AwsSettings) -> aws_config::SdkConfig {
                 .operation_timeout(aws.operation_timeout)
                 .build(),
         )
-        .retry_config(RetryConfig::standard().with_max_attempts(aws.max_attempts));
+        // Adaptive: a throttling answer slows this client's own calls down too.
+        .retry_config(RetryConfig::adaptive().with_max_attempts(aws.max_attempts));
     if let Some(region) = &aws.region {
         loader = loader.region(Region::new(region.clone()));
     }
@@ -203,6 +204,7 @@ pub async fn doctor(settings: &Settings) -> anyhow::Result<Vec<doctor::Finding>>
                     user_pool_id: pool_id,
                     client_id: None,
                     client_secret: None,
+                    calls_per_second: settings.cognito.calls_per_second,
                 },
             );
             Some(pool.mfa_config().await)
@@ -283,7 +285,12 @@ impl Application {
         let cognito = Cognito::new(
             aws_sdk_cognitoidentityprovider::Client::new(&sdk),
             settings.cognito.clone(),
-        );
+        )
+        .with_budget(Arc::new(crate::idp::budget::CallBudget::new(
+            db.clone(),
+            settings.cognito.calls_per_second,
+            Arc::clone(&clock),
+        )));
         let wait = settings.aws.startup_wait;
         let pool_id = &settings.cognito.user_pool_id;
         let mfa = match at_start("GetUserPoolMfaConfig", wait, || cognito.mfa_config()).await {

@@ -17,17 +17,71 @@ use subtle::ConstantTimeEq;
 use super::*;
 use crate::aws;
 use crate::domain::ClientInfo;
+use crate::idp::budget::CallBudget;
 use crate::settings::CognitoSettings;
 use crate::telemetry::timed_call;
+use std::sync::Arc;
 
 pub struct Cognito {
     client: Client,
     settings: CognitoSettings,
+    /// The call budget every instance shares; none for one-off clients (`doctor`).
+    budget: Option<Arc<CallBudget>>,
 }
 
 impl Cognito {
     pub fn new(client: Client, settings: CognitoSettings) -> Self {
-        Self { client, settings }
+        Self {
+            client,
+            settings,
+            budget: None,
+        }
+    }
+
+    /// Every call waits for the shared budget first.
+    #[must_use]
+    pub fn with_budget(mut self, budget: Arc<CallBudget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// A Cognito call within the budget, timed, its failure named (`classify`); a throttling
+    /// answer slows every instance down.
+    async fn call<T, E, R>(
+        &self,
+        operation: &'static str,
+        request: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, IdpError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let answer = self.budgeted(operation, request).await;
+        answer.map_err(|e| classify(operation, e))
+    }
+
+    /// The call, within the budget, with its SDK error as it came.
+    async fn budgeted<T, E, R>(
+        &self,
+        operation: &'static str,
+        request: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, SdkError<E, R>>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        if let Some(budget) = &self.budget {
+            budget.take(operation).await;
+        }
+        let answer = timed_call("cognito", operation, request).await;
+        if let (Err(err), Some(budget)) = (&answer, &self.budget) {
+            if err.as_service_error().and_then(ProvideErrorMetadata::code)
+                == Some("TooManyRequestsException")
+            {
+                budget.throttled(operation).await;
+            }
+        }
+        answer
     }
 
     fn client_id(&self, operation: &'static str) -> Result<&str, IdpError> {
@@ -57,7 +111,7 @@ impl Cognito {
         if let Some(hash) = self.secret_hash(username) {
             request = request.auth_parameters("SECRET_HASH", hash);
         }
-        let answer = timed_call("cognito", "AdminInitiateAuth", request.send()).await;
+        let answer = self.budgeted("AdminInitiateAuth", request.send()).await;
         answer.map_err(|err| {
             if !refuses_the_secret_hash(&err) {
                 return classify("AdminInitiateAuth", err);
@@ -97,7 +151,8 @@ impl Cognito {
                     .build(),
             )
         };
-        call("AdminSetUserMFAPreference", request.send()).await?;
+        self.call("AdminSetUserMFAPreference", request.send())
+            .await?;
         Ok(())
     }
 
@@ -216,20 +271,6 @@ const PROBE_NAME: &str = "mfa-recovery doctor probe";
 const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
 const SMS_MFA: &str = "SMS_MFA";
 
-/// Times a Cognito call and names its failure (`classify`), under one operation name.
-async fn call<T, E, R>(
-    operation: &'static str,
-    request: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
-) -> Result<T, IdpError>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    timed_call("cognito", operation, request)
-        .await
-        .map_err(|e| classify(operation, e))
-}
-
 /// Throttling, Cognito's internal errors, 5xx and every failure to get an answer at all are
 /// "unavailable": the caller may retry later and nothing was decided. Every other answer is a
 /// refusal, with Cognito's error code.
@@ -314,15 +355,16 @@ fn refused_code(err: &IdpError) -> Option<&str> {
 impl Cognito {
     #[tracing::instrument(skip_all)]
     async fn delete_software_token(&self, username: &str) -> Result<TokenRemoval, IdpError> {
-        let result = call(
-            "AdminDeleteSoftwareToken",
-            self.client
-                .admin_delete_software_token()
-                .user_pool_id(&self.settings.user_pool_id)
-                .username(username)
-                .send(),
-        )
-        .await;
+        let result = self
+            .call(
+                "AdminDeleteSoftwareToken",
+                self.client
+                    .admin_delete_software_token()
+                    .user_pool_id(&self.settings.user_pool_id)
+                    .username(username)
+                    .send(),
+            )
+            .await;
         match result {
             Ok(_) => Ok(TokenRemoval::Removed),
             Err(err) => match err {
@@ -350,7 +392,7 @@ impl Cognito {
 
     #[tracing::instrument(skip_all)]
     async fn remove_phone_number(&self, username: &str) -> Result<(), IdpError> {
-        call(
+        self.call(
             "AdminDeleteUserAttributes",
             self.client
                 .admin_delete_user_attributes()
@@ -365,7 +407,7 @@ impl Cognito {
 
     #[tracing::instrument(skip_all)]
     async fn sign_out_everywhere(&self, username: &str) -> Result<(), IdpError> {
-        call(
+        self.call(
             "AdminUserGlobalSignOut",
             self.client
                 .admin_user_global_sign_out()
@@ -378,15 +420,16 @@ impl Cognito {
     }
 
     async fn read_auth_factors(&self, username: &str) -> Result<AuthFactors, IdpError> {
-        let factors = call(
-            "AdminGetUserAuthFactors",
-            self.client
-                .admin_get_user_auth_factors()
-                .user_pool_id(&self.settings.user_pool_id)
-                .username(username)
-                .send(),
-        )
-        .await?;
+        let factors = self
+            .call(
+                "AdminGetUserAuthFactors",
+                self.client
+                    .admin_get_user_auth_factors()
+                    .user_pool_id(&self.settings.user_pool_id)
+                    .username(username)
+                    .send(),
+            )
+            .await?;
         Ok(AuthFactors {
             mfa: factors
                 .user_mfa_setting_list()
@@ -405,17 +448,18 @@ impl Cognito {
         let mut keys = Vec::new();
         let mut page: Option<String> = None;
         loop {
-            let listed = call(
-                "AdminListDevices",
-                self.client
-                    .admin_list_devices()
-                    .user_pool_id(&self.settings.user_pool_id)
-                    .username(username)
-                    .limit(60)
-                    .set_pagination_token(page.take())
-                    .send(),
-            )
-            .await?;
+            let listed = self
+                .call(
+                    "AdminListDevices",
+                    self.client
+                        .admin_list_devices()
+                        .user_pool_id(&self.settings.user_pool_id)
+                        .username(username)
+                        .limit(60)
+                        .set_pagination_token(page.take())
+                        .send(),
+                )
+                .await?;
             keys.extend(
                 listed
                     .devices()
@@ -430,16 +474,17 @@ impl Cognito {
     }
 
     async fn forget_device(&self, username: &str, device_key: &str) -> Result<(), IdpError> {
-        let forgotten = call(
-            "AdminForgetDevice",
-            self.client
-                .admin_forget_device()
-                .user_pool_id(&self.settings.user_pool_id)
-                .username(username)
-                .device_key(device_key)
-                .send(),
-        )
-        .await;
+        let forgotten = self
+            .call(
+                "AdminForgetDevice",
+                self.client
+                    .admin_forget_device()
+                    .user_pool_id(&self.settings.user_pool_id)
+                    .username(username)
+                    .device_key(device_key)
+                    .send(),
+            )
+            .await;
         match forgotten {
             // Forgotten by an earlier run of the same reset.
             Err(IdpError::Refused { code, .. }) if code == "ResourceNotFoundException" => Ok(()),
@@ -518,7 +563,10 @@ impl Cognito {
         if let Some(hash) = self.secret_hash(username) {
             request = request.challenge_responses("SECRET_HASH", hash);
         }
-        let output = match call("AdminRespondToAuthChallenge", request.send()).await {
+        let output = match self
+            .call("AdminRespondToAuthChallenge", request.send())
+            .await
+        {
             Ok(output) => output,
             Err(err) => {
                 return match refused_code(&err) {
@@ -556,15 +604,16 @@ impl Cognito {
         &self,
         credential: &EnrollmentCredential,
     ) -> Result<(SecretString, EnrollmentCredential), IdpError> {
-        let output = call(
-            "AssociateSoftwareToken",
-            self.client
-                .associate_software_token()
-                .set_session(credential.session())
-                .set_access_token(credential.access_token())
-                .send(),
-        )
-        .await?;
+        let output = self
+            .call(
+                "AssociateSoftwareToken",
+                self.client
+                    .associate_software_token()
+                    .set_session(credential.session())
+                    .set_access_token(credential.access_token())
+                    .send(),
+            )
+            .await?;
         let secret_code = output.secret_code().ok_or(IdpError::Refused {
             operation: "AssociateSoftwareToken",
             code: "NoSecretCode".to_owned(),
@@ -581,17 +630,18 @@ impl Cognito {
         credential: &EnrollmentCredential,
         code: &str,
     ) -> Result<Option<EnrollmentCredential>, IdpError> {
-        let result = call(
-            "VerifySoftwareToken",
-            self.client
-                .verify_software_token()
-                .set_session(credential.session())
-                .set_access_token(credential.access_token())
-                .user_code(code)
-                .friendly_device_name("mfa-recovery")
-                .send(),
-        )
-        .await;
+        let result = self
+            .call(
+                "VerifySoftwareToken",
+                self.client
+                    .verify_software_token()
+                    .set_session(credential.session())
+                    .set_access_token(credential.access_token())
+                    .user_code(code)
+                    .friendly_device_name("mfa-recovery")
+                    .send(),
+            )
+            .await;
         let output = match result {
             Ok(output) => output,
             Err(err) => {
@@ -626,7 +676,9 @@ impl Cognito {
         if let Some(hash) = self.secret_hash(username) {
             request = request.challenge_responses("SECRET_HASH", hash);
         }
-        let output = call("AdminRespondToAuthChallenge", request.send()).await?;
+        let output = self
+            .call("AdminRespondToAuthChallenge", request.send())
+            .await?;
         let token = output
             .authentication_result()
             .and_then(|tokens| tokens.access_token())
@@ -662,15 +714,16 @@ impl Cognito {
 impl IdentityProvider for Cognito {
     #[tracing::instrument(skip_all)]
     async fn find_user(&self, username: &str) -> Result<Option<UserProfile>, IdpError> {
-        let result = call(
-            "AdminGetUser",
-            self.client
-                .admin_get_user()
-                .user_pool_id(&self.settings.user_pool_id)
-                .username(username)
-                .send(),
-        )
-        .await;
+        let result = self
+            .call(
+                "AdminGetUser",
+                self.client
+                    .admin_get_user()
+                    .user_pool_id(&self.settings.user_pool_id)
+                    .username(username)
+                    .send(),
+            )
+            .await;
         let user = match result {
             Ok(user) => user,
             Err(err) => {
@@ -724,16 +777,17 @@ impl IdentityProvider for Cognito {
         if email.as_str().contains(['"', '\\']) {
             return Ok(Vec::new());
         }
-        let listed = call(
-            "ListUsers",
-            self.client
-                .list_users()
-                .user_pool_id(&self.settings.user_pool_id)
-                .filter(format!("email = \"{}\"", email.as_str()))
-                .limit(i32::try_from(limit.clamp(1, 60)).unwrap_or(60))
-                .send(),
-        )
-        .await?;
+        let listed = self
+            .call(
+                "ListUsers",
+                self.client
+                    .list_users()
+                    .user_pool_id(&self.settings.user_pool_id)
+                    .filter(format!("email = \"{}\"", email.as_str()))
+                    .limit(i32::try_from(limit.clamp(1, 60)).unwrap_or(60))
+                    .send(),
+            )
+            .await?;
         Ok(listed
             .users()
             .iter()
@@ -934,16 +988,17 @@ impl IdentityProvider for Cognito {
         let mut passkeys = Vec::new();
         let mut next: Option<String> = None;
         loop {
-            let output = call(
-                "ListWebAuthnCredentials",
-                self.client
-                    .list_web_authn_credentials()
-                    .access_token(&token)
-                    .max_results(20)
-                    .set_next_token(next.take())
-                    .send(),
-            )
-            .await?;
+            let output = self
+                .call(
+                    "ListWebAuthnCredentials",
+                    self.client
+                        .list_web_authn_credentials()
+                        .access_token(&token)
+                        .max_results(20)
+                        .set_next_token(next.take())
+                        .send(),
+                )
+                .await?;
             passkeys.extend(output.credentials().iter().map(|c| Passkey {
                 id: c.credential_id().to_owned(),
                 name: c.friendly_credential_name().to_owned(),
@@ -963,15 +1018,16 @@ impl IdentityProvider for Cognito {
     #[tracing::instrument(skip_all)]
     async fn delete_passkey(&self, signed_in: &EnrollmentState, id: &str) -> Result<(), IdpError> {
         let token = Self::signed_in_token(signed_in, "DeleteWebAuthnCredential")?;
-        let deleted = call(
-            "DeleteWebAuthnCredential",
-            self.client
-                .delete_web_authn_credential()
-                .access_token(token)
-                .credential_id(id)
-                .send(),
-        )
-        .await;
+        let deleted = self
+            .call(
+                "DeleteWebAuthnCredential",
+                self.client
+                    .delete_web_authn_credential()
+                    .access_token(token)
+                    .credential_id(id)
+                    .send(),
+            )
+            .await;
         match deleted {
             Err(IdpError::Refused { code, .. }) if code == "ResourceNotFoundException" => Ok(()),
             other => other.map(|_| ()),
@@ -983,14 +1039,15 @@ impl IdentityProvider for Cognito {
     }
 
     async fn mfa_config(&self) -> Result<PoolMfa, IdpError> {
-        let config = call(
-            "GetUserPoolMfaConfig",
-            self.client
-                .get_user_pool_mfa_config()
-                .user_pool_id(&self.settings.user_pool_id)
-                .send(),
-        )
-        .await?;
+        let config = self
+            .call(
+                "GetUserPoolMfaConfig",
+                self.client
+                    .get_user_pool_mfa_config()
+                    .user_pool_id(&self.settings.user_pool_id)
+                    .send(),
+            )
+            .await?;
         Ok(PoolMfa {
             mode: match config.mfa_configuration() {
                 Some(UserPoolMfaType::On) => MfaMode::Required,
@@ -1009,15 +1066,16 @@ impl IdentityProvider for Cognito {
         let Some(client_id) = self.settings.client_id.as_deref() else {
             return Ok(None);
         };
-        let described = call(
-            "DescribeUserPoolClient",
-            self.client
-                .describe_user_pool_client()
-                .user_pool_id(&self.settings.user_pool_id)
-                .client_id(client_id)
-                .send(),
-        )
-        .await?;
+        let described = self
+            .call(
+                "DescribeUserPoolClient",
+                self.client
+                    .describe_user_pool_client()
+                    .user_pool_id(&self.settings.user_pool_id)
+                    .client_id(client_id)
+                    .send(),
+            )
+            .await?;
         let Some(client) = described.user_pool_client() else {
             return Ok(None);
         };
@@ -1039,14 +1097,15 @@ impl IdentityProvider for Cognito {
     }
 
     async fn pool_description(&self) -> Result<PoolDescription, IdpError> {
-        let described = call(
-            "DescribeUserPool",
-            self.client
-                .describe_user_pool()
-                .user_pool_id(&self.settings.user_pool_id)
-                .send(),
-        )
-        .await?;
+        let described = self
+            .call(
+                "DescribeUserPool",
+                self.client
+                    .describe_user_pool()
+                    .user_pool_id(&self.settings.user_pool_id)
+                    .send(),
+            )
+            .await?;
         let pool = described.user_pool();
         Ok(PoolDescription {
             case_sensitive: pool
@@ -1081,6 +1140,7 @@ mod tests {
             user_pool_id: "pool".into(),
             client_id: Some("client123".into()),
             client_secret: Some(SecretString::from("secret")),
+            calls_per_second: 20,
         };
         let client = Client::from_conf(
             aws_sdk_cognitoidentityprovider::Config::builder()

@@ -2,6 +2,7 @@
 //! (a user, the factors they have, the pool's MFA mode). Its one real adapter is
 //! `cognito::Cognito`; the rules never name it.
 
+pub mod budget;
 mod cognito;
 pub mod memory;
 

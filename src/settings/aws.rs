@@ -10,6 +10,8 @@ pub struct CognitoSettings {
     pub user_pool_id: String,
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
+    /// Cognito calls per second, of all instances together (`COGNITO_CALLS_PER_SECOND`).
+    pub calls_per_second: u32,
 }
 
 #[derive(Deserialize)]
@@ -17,6 +19,7 @@ pub(super) struct RawCognito {
     cognito_user_pool_id: Option<String>,
     cognito_client_id: Option<String>,
     cognito_client_secret: Option<SecretString>,
+    cognito_calls_per_second: u32,
 }
 
 impl TryFrom<RawCognito> for CognitoSettings {
@@ -27,6 +30,11 @@ impl TryFrom<RawCognito> for CognitoSettings {
             user_pool_id: required(raw.cognito_user_pool_id, "COGNITO_USER_POOL_ID")?,
             client_id: raw.cognito_client_id,
             client_secret: raw.cognito_client_secret,
+            calls_per_second: at_least(
+                "COGNITO_CALLS_PER_SECOND",
+                raw.cognito_calls_per_second,
+                1,
+            )?,
         })
     }
 }

@@ -3,6 +3,7 @@
 pub mod absent_names;
 pub mod attempts;
 pub mod audit;
+pub mod call_budget;
 pub mod deliveries;
 pub mod enrollments;
 pub mod jobs;

@@ -9,6 +9,7 @@ mod audit_verifier;
 mod bad_input;
 mod brand;
 mod browser;
+mod budget;
 mod confirm;
 mod delivery;
 mod denial;

@@ -23,7 +23,14 @@ impl RecoveryJob for LookUp {
         recovery_id: Uuid,
         queued_at: DateTime<Utc>,
     ) -> Result<(), JobError> {
-        <IssueCode as RecoveryJob>::run(service, conn, recovery_id, queued_at).await
+        // Its Cognito calls leave room in the call budget for the people waiting on a page.
+        crate::idp::budget::background(<IssueCode as RecoveryJob>::run(
+            service,
+            conn,
+            recovery_id,
+            queued_at,
+        ))
+        .await
     }
 
     async fn failed(
