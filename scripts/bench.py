@@ -13,6 +13,9 @@ Service only:
   bystander p99     one client's paced requests alone, then while another floods from 3
                      shared addresses (their counters are written by concurrent batches)  (ms)
   processes          intake with 1 and with 3 service processes on one database  (req/s, sum)
+  flood              junk requests against a Cognito that refuses reads above 50/s: owners'
+                     and the support desk's request -> email, Cognito calls per second, for 1
+                     and 2 instances (bench_flood.py)
 """
 
 import argparse
@@ -29,6 +32,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from emulator_seed import create_user, seed_pool  # noqa: E402
 from soak import free_port, http  # noqa: E402
+import bench_flood  # noqa: E402
 
 SENDER = "no-reply@bench.test"
 
@@ -337,6 +341,13 @@ def main():
     for m in more:
         m.stop()
     service.stop()
+
+    # The flood: 1, then 2 instances on one database, the emulator behind a quota proxy.
+    smoke = args.seconds <= 2
+    for instances in (1, 2):
+        print(f"bench: flood against {instances} instance(s)", flush=True)
+        rows.extend(bench_flood.run(sys.modules[__name__], args.binary, env, endpoint, idp, pool,
+                                    client, base, smoke, instances, str(instances), lua.name))
     chain = subprocess.run([args.binary, "audit", "verify"], capture_output=True, text=True,
                            env={**os.environ, "DATABASE_URL": db, "RUST_LOG": "warn"})
 

@@ -54,11 +54,11 @@ def free_port():
     return port
 
 
-def http(method, url, body=None, timeout=15):
+def http(method, url, body=None, timeout=15, headers=None):
     """(status, parsed body); status 0 when the service could not be reached."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"content-type": "application/json"})
+                                     headers={"content-type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")

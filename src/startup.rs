@@ -393,7 +393,10 @@ impl Application {
                 settings.worker.clone(),
                 service.wakeup(),
             )
-            .with_clock(Arc::clone(&clock)),
+            .with_clock(Arc::clone(&clock))
+            // A loop is always left for notices, the support desk and resets, while lookups
+            // wait for the Cognito call budget.
+            .limit(store::jobs::LOOKUP_KIND, JOB_LOOPS - 1),
         );
 
         // Installed before any metric is recorded, so none is lost.

@@ -1,7 +1,8 @@
 //! The Cognito call budget (`COGNITO_CALLS_PER_SECOND`), shared by every instance through the
-//! database: each call to Cognito takes a token first. The calls of people waiting for an
-//! answer (a confirmation's password check and reset, the support desk, notices) may empty the
-//! bucket; self-service lookups, run in `background`, leave 30 % of a second's tokens to them.
+//! database: each call to Cognito takes a token first. The bucket holds a quarter of the budget
+//! and refills at the rest, so that no second ever sees more calls than the budget. The calls of
+//! people waiting for an answer (a confirmation's password check and reset, the support desk,
+//! notices) may empty it; self-service lookups, run in `background`, leave 30 % of it to them.
 //! Cognito's throttling halves the rate for every instance (`throttled`), and each call granted
 //! raises it again by 1 %, as the SDK's adaptive retry mode does for one client.
 
@@ -16,7 +17,7 @@ use crate::store::call_budget::{self, Take};
 
 /// The budget's row.
 const NAME: &str = "cognito";
-/// The share of a second's tokens that background calls leave to the others.
+/// The share of the bucket that background calls leave to the others.
 const RESERVE: f64 = 0.3;
 /// The longest a caller sleeps before asking the budget again.
 const MAX_PAUSE: Duration = Duration::from_secs(1);
@@ -36,16 +37,21 @@ fn in_background() -> bool {
 
 pub struct CallBudget {
     db: PgPool,
-    /// Calls per second, of every instance together.
+    /// Tokens per second, of every instance together.
     rate: f64,
+    /// The most tokens the bucket holds: with `rate`, no more than the budget in any second.
+    burst: f64,
     clock: Arc<dyn Clock>,
 }
 
 impl CallBudget {
     pub fn new(db: PgPool, calls_per_second: u32, clock: Arc<dyn Clock>) -> Self {
+        let budget = f64::from(calls_per_second);
+        let burst = (budget / 4.0).floor().max(1.0);
         Self {
             db,
-            rate: f64::from(calls_per_second),
+            rate: (budget - burst).max(1.0),
+            burst,
             clock,
         }
     }
@@ -60,7 +66,7 @@ impl CallBudget {
             "interactive"
         };
         let floor = if class == "background" {
-            (self.rate * RESERVE).max(1.0)
+            (self.burst * RESERVE).min(self.burst - 1.0)
         } else {
             0.0
         };
@@ -74,7 +80,7 @@ impl CallBudget {
                     NAME,
                     self.clock.now(),
                     self.rate,
-                    self.rate,
+                    self.burst,
                     floor,
                 )
                 .await
@@ -111,7 +117,8 @@ impl CallBudget {
         .await;
         match slowed {
             Ok(factor) => {
-                metrics::gauge!("cognito_budget_calls_per_second").set(self.rate * factor);
+                metrics::gauge!("cognito_budget_calls_per_second")
+                    .set((self.rate + self.burst) * factor);
                 tracing::warn!(%operation, calls_per_second = self.rate * factor, "Cognito throttled a call: the call budget slows down");
             }
             Err(err) => crate::telemetry::log_unexpected("slowing the Cognito call budget", &err),

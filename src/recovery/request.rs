@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Acquire, PgConnection};
 use uuid::Uuid;
 
-use super::jobs::LookUp;
+use super::jobs::{IssueCode, LookUp};
 use super::limits::ClientCount;
 use super::{LimitError, RecoveryService};
 use crate::audit::{self, Action, AuditEvent, Outcome};
@@ -140,13 +140,18 @@ pub(super) fn add_requests<'a>(
 ) {
     let recoveries: Vec<NewRecovery<'a>> = requests.iter().map(|p| p.new_recovery(now)).collect();
     recoveries::insert(writes, &recoveries);
-    let issue = requests
+    // Self-service lookups queue behind everything else (newest first); the support desk's
+    // recoveries go ahead of them.
+    let (public, staff): (Vec<&&Prepared>, Vec<&&Prepared>) = requests
         .iter()
         .filter(|p| !p.awaiting_approval)
-        .map(|p| p.id)
-        .collect::<Vec<_>>();
-    if !issue.is_empty() {
-        worker::enqueue_with::<LookUp>(writes, issue);
+        .partition(|p| p.initiator == Initiator::User);
+    let ids = |prepared: Vec<&&Prepared>| prepared.iter().map(|p| p.id).collect::<Vec<_>>();
+    if !public.is_empty() {
+        worker::enqueue_with::<LookUp>(writes, ids(public));
+    }
+    if !staff.is_empty() {
+        worker::enqueue_with::<IssueCode>(writes, ids(staff));
     }
     let events: Vec<AuditEvent<'a>> = requests.iter().map(|p| p.event()).collect();
     audit::append_each_with(writes, &events);

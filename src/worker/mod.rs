@@ -78,6 +78,26 @@ pub struct Worker<C> {
     wakeup: Arc<Notify>,
     /// When a job is due, and when a failed one runs again, is read from it.
     clock: Arc<dyn Clock>,
+    /// Kinds that may run on at most so many of this instance's loops at once, and how many
+    /// run now: work that waits (for a call budget, say) never holds every loop.
+    limits: std::sync::Mutex<Vec<(&'static str, usize, usize)>>,
+}
+
+/// Gives a limited kind's slot back when its run ends, however it ends.
+struct Slot<'a, C> {
+    worker: &'a Worker<C>,
+    kind: Option<&'static str>,
+}
+
+impl<C> Drop for Slot<'_, C> {
+    fn drop(&mut self) {
+        if let Some(kind) = self.kind {
+            let mut limits = self.worker.limits.lock().expect("not poisoned");
+            if let Some(entry) = limits.iter_mut().find(|(k, _, _)| *k == kind) {
+                entry.2 -= 1;
+            }
+        }
+    }
 }
 
 impl<C: Send + Sync + 'static> Worker<C> {
@@ -106,7 +126,43 @@ impl<C: Send + Sync + 'static> Worker<C> {
             settings,
             wakeup,
             clock: Arc::new(SystemClock),
+            limits: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// Jobs of `kind` run on at most `at_once` loops of this instance at a time (at least one).
+    #[must_use]
+    pub fn limit(self, kind: &'static str, at_once: usize) -> Self {
+        self.limits
+            .lock()
+            .expect("not poisoned")
+            .push((kind, at_once.max(1), 0));
+        self
+    }
+
+    /// The kinds this loop may take now, a slot of each limited one reserved (a limited kind
+    /// at its limit is left out); `keep` gives back all but the taken kind's.
+    fn takeable(&self) -> (Vec<&'static str>, Vec<Slot<'_, C>>) {
+        let mut limits = self.limits.lock().expect("not poisoned");
+        let mut reserved = Vec::new();
+        let kinds = self
+            .kinds
+            .iter()
+            .copied()
+            .filter(|kind| match limits.iter_mut().find(|(k, _, _)| k == kind) {
+                None => true,
+                Some(entry) if entry.2 >= entry.1 => false,
+                Some(entry) => {
+                    entry.2 += 1;
+                    reserved.push(Slot {
+                        worker: self,
+                        kind: Some(entry.0),
+                    });
+                    true
+                }
+            })
+            .collect();
+        (kinds, reserved)
     }
 
     /// Jobs come due by `clock` (tests move it instead of sleeping).
@@ -123,9 +179,12 @@ impl<C: Send + Sync + 'static> Worker<C> {
     /// ends the loop that ran it.
     pub async fn run_next_job(&self) -> Result<bool, sqlx::Error> {
         let mut tx = self.db.begin().await?;
-        let Some(job) = jobs::take_due(&mut tx, self.clock.now(), &self.kinds).await? else {
+        let (kinds, mut reserved) = self.takeable();
+        let Some(job) = jobs::take_due(&mut tx, self.clock.now(), &kinds).await? else {
             return Ok(false);
         };
+        // The taken kind's slot is held until the run ends; the others go back now.
+        reserved.retain(|slot| slot.kind == Some(job.kind.as_str()));
         let entry = self
             .registry
             .get(&job.kind)

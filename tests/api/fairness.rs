@@ -146,3 +146,34 @@ async fn a_name_cognito_has_no_user_for_is_not_asked_about_again_for_a_minute() 
     app.code_for(&user).await;
     assert_eq!(reads() - before, 3);
 }
+
+#[tokio::test]
+async fn the_support_desks_recoveries_are_queued_ahead_of_self_service_lookups() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user().await;
+    let key = app.staff_key("desk", "support").await;
+    let response = app
+        .post_with_key(
+            "/v1/support/recoveries",
+            &key,
+            serde_json::json!({"username": user.username, "reason": "ticket 42"}),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let support = body["recovery_id"]
+        .as_str()
+        .unwrap()
+        .parse::<uuid::Uuid>()
+        .unwrap();
+    assert_eq!(app.request_recovery(&user.username).await.status(), 202);
+    let kinds: Vec<(Option<uuid::Uuid>, String)> = sqlx::query_as(
+        "SELECT recovery_id, kind FROM jobs WHERE kind IN ('issue_code', 'look_up') ORDER BY id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    assert_eq!(kinds[0], (Some(support), "issue_code".to_owned()));
+    assert_eq!(kinds[1].1, "look_up");
+}
