@@ -263,6 +263,14 @@ enum SignedIn {
     },
 }
 
+/// A removal whose target Cognito no longer has (ResourceNotFoundException) did its job.
+fn already_gone_is_done<T>(removed: Result<T, IdpError>) -> Result<(), IdpError> {
+    match removed {
+        Err(IdpError::Refused { code, .. }) if code == "ResourceNotFoundException" => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
 /// A name no Cognito user can have (usernames hold no spaces): AdminDeleteSoftwareToken for it
 /// changes nothing, and its answer says whether the operation exists where the service calls it.
 const PROBE_NAME: &str = "mfa-recovery doctor probe";
@@ -485,11 +493,8 @@ impl Cognito {
                     .send(),
             )
             .await;
-        match forgotten {
-            // Forgotten by an earlier run of the same reset.
-            Err(IdpError::Refused { code, .. }) if code == "ResourceNotFoundException" => Ok(()),
-            other => other.map(|_| ()),
-        }
+        // Forgotten by an earlier run of the same reset, if it is gone already.
+        already_gone_is_done(forgotten)
     }
 
     #[tracing::instrument(skip_all)]
@@ -1028,10 +1033,7 @@ impl IdentityProvider for Cognito {
                     .send(),
             )
             .await;
-        match deleted {
-            Err(IdpError::Refused { code, .. }) if code == "ResourceNotFoundException" => Ok(()),
-            other => other.map(|_| ()),
-        }
+        already_gone_is_done(deleted)
     }
 
     async fn authenticator_removal(&self) -> Result<TokenRemoval, IdpError> {

@@ -10,7 +10,7 @@ use super::limits::EmailKind;
 use super::notifier;
 use super::RecoveryService;
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::domain::{random_token, token_digest, Actor, Initiator, RecoveryStatus};
+use crate::domain::{random_token, token_digest, Actor, EmailAddress, Initiator, RecoveryStatus};
 use crate::idp::{AuthFactors, IdpError, MfaFactor, UserProfile};
 use crate::mail::{templates, Email};
 use crate::store::limits;
@@ -49,17 +49,7 @@ impl RecoveryService {
         let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
             return Ok(());
         };
-        let actor = Actor::System;
-        let event = |outcome: Outcome, detail: String| {
-            AuditEvent::new(Action::NotificationSent, &actor, outcome)
-                .username(&recovery.username)
-                .recovery(recovery.id)
-                .detail(detail)
-        };
-        let user = self.user_of(&recovery).await?;
-        let Some(email) = user.as_ref().and_then(|u| u.verified_email.clone()) else {
-            let detail = "reset notice: no verified email on file".to_owned();
-            audit::append(conn, event(Outcome::Skipped, detail)).await?;
+        let Some((email, user)) = self.recipient(conn, &recovery, "reset notice").await? else {
             return Ok(());
         };
         let has_totp = user.as_ref().is_some_and(|u| u.totp_enabled);
@@ -157,7 +147,7 @@ impl RecoveryService {
                 ));
             }
         }
-        audit::append(conn, event(Outcome::Sent, detail)).await?;
+        audit::append(conn, Self::notice_event(&recovery, Outcome::Sent, detail)).await?;
         self.queue_text(conn, recovery.id).await?;
         Ok(())
     }
@@ -191,18 +181,16 @@ impl RecoveryService {
             RecoveryStatus::Locked => ("text-locked", "lock notice"),
             _ => return Ok(()),
         };
-        let event = |outcome: Outcome, detail: String| {
-            AuditEvent::new(Action::NotificationSent, &Actor::System, outcome)
-                .username(&recovery.username)
-                .recovery(recovery.id)
-                .detail(detail)
-        };
         // The number the account has now: a reset that removed SMS MFA in a pool that
         // requires it removed the number too (it was the lost phone's).
         let user = self.user_of(&recovery).await?;
         let Some(phone) = user.as_ref().and_then(|u| u.verified_phone.clone()) else {
             let detail = format!("{what} text: no verified phone number on file");
-            audit::append(conn, event(Outcome::Skipped, detail)).await?;
+            audit::append(
+                conn,
+                Self::notice_event(&recovery, Outcome::Skipped, detail),
+            )
+            .await?;
             return Ok(());
         };
         let text = self.words_of(&recovery, user.as_ref()).with(
@@ -218,7 +206,7 @@ impl RecoveryService {
             "{what} text to {} (SNS message {message_id})",
             masked_phone(&phone)
         );
-        audit::append(conn, event(Outcome::Sent, detail)).await?;
+        audit::append(conn, Self::notice_event(&recovery, Outcome::Sent, detail)).await?;
         Ok(())
     }
 
@@ -350,16 +338,7 @@ impl RecoveryService {
         else {
             return Ok(());
         };
-        let event = |outcome: Outcome, detail: String| {
-            AuditEvent::new(Action::NotificationSent, &Actor::System, outcome)
-                .username(&recovery.username)
-                .recovery(recovery.id)
-                .detail(detail)
-        };
-        let user = self.user_of(&recovery).await?;
-        let Some(email) = user.as_ref().and_then(|u| u.verified_email.clone()) else {
-            let detail = "passkeys notice: no verified email on file".to_owned();
-            audit::append(conn, event(Outcome::Skipped, detail)).await?;
+        let Some((email, user)) = self.recipient(conn, &recovery, "passkeys notice").await? else {
             return Ok(());
         };
         let hint = email.masked();
@@ -389,8 +368,33 @@ impl RecoveryService {
             step.removed.len(),
             step.listed.len()
         );
-        audit::append(conn, event(Outcome::Sent, detail)).await?;
+        audit::append(conn, Self::notice_event(&recovery, Outcome::Sent, detail)).await?;
         Ok(())
+    }
+
+    /// A notice's `notice_sent` event about `recovery`, by the service.
+    fn notice_event(recovery: &RecoveryRow, outcome: Outcome, detail: String) -> AuditEvent<'_> {
+        AuditEvent::new(Action::NotificationSent, &Actor::System, outcome)
+            .username(&recovery.username)
+            .recovery(recovery.id)
+            .detail(detail)
+    }
+
+    /// Where the notice `what` goes: the account's verified email, with the user as Cognito has
+    /// them now; `None` (audited as skipped) without one.
+    async fn recipient(
+        &self,
+        conn: &mut PgConnection,
+        recovery: &RecoveryRow,
+        what: &str,
+    ) -> Result<Option<(EmailAddress, Option<UserProfile>)>, JobError> {
+        let user = self.user_of(recovery).await?;
+        let Some(email) = user.as_ref().and_then(|u| u.verified_email.clone()) else {
+            let detail = format!("{what}: no verified email on file");
+            audit::append(conn, Self::notice_event(recovery, Outcome::Skipped, detail)).await?;
+            return Ok(None);
+        };
+        Ok(Some((email, user)))
     }
 
     /// Sends a notice; when the hourly budget is spent it waits for a later try (notices matter
