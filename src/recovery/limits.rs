@@ -454,9 +454,11 @@ impl Limits {
     /// Gauges read at scrape time: the job queue and this hour's email budget.
     pub async fn observe_gauges(&self) -> Result<(), sqlx::Error> {
         let mut conn = self.db.acquire().await?;
-        let (depth, oldest) = crate::store::jobs::due_stats(&mut conn, self.now()).await?;
-        metrics::gauge!("jobs_queue_depth").set(depth as f64);
-        metrics::gauge!("jobs_oldest_age_seconds").set(oldest);
+        let due = crate::store::jobs::due_stats(&mut conn, self.now()).await?;
+        metrics::gauge!("jobs_queue_depth").set(due.depth as f64);
+        metrics::gauge!("jobs_oldest_age_seconds").set(due.oldest);
+        metrics::gauge!("lookups_waiting").set(due.lookups as f64);
+        metrics::gauge!("lookups_oldest_age_seconds").set(due.oldest_lookup);
         let used = limits::peek(&mut conn, self.now(), EMAIL_BUDGET_KEY, HOUR)
             .await?
             .map_or(0, |(hits, _, _)| hits);

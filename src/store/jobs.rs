@@ -164,18 +164,37 @@ pub async fn retry_later(
     Ok(())
 }
 
-/// How many jobs are due at `now`, and how long the oldest has waited (seconds).
+/// The jobs due at `now`: how many, how long the oldest waited, and the public lookups among
+/// them (seconds).
 pub async fn due_stats(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
-) -> Result<(i64, f64), sqlx::Error> {
+) -> Result<DueStats, sqlx::Error> {
     sqlx::query_as(
-        "SELECT count(*), coalesce(extract(epoch FROM $1 - min(run_at)), 0)::float8
+        "SELECT count(*) AS depth,
+                coalesce(extract(epoch FROM $1 - min(run_at) FILTER (WHERE kind <> 'look_up')),
+                         0)::float8 AS oldest,
+                count(*) FILTER (WHERE kind = 'look_up') AS lookups,
+                coalesce(extract(epoch FROM $1 - min(created_at) FILTER (WHERE kind = 'look_up')),
+                         0)::float8 AS oldest_lookup
          FROM jobs WHERE finished_at IS NULL AND run_at <= $1",
     )
     .bind(now)
     .fetch_one(conn)
     .await
+}
+
+/// The due jobs, for the gauges.
+#[derive(sqlx::FromRow)]
+pub struct DueStats {
+    /// Every due job.
+    pub depth: i64,
+    /// How long the oldest due job other than a public lookup has waited, in seconds.
+    pub oldest: f64,
+    /// Public lookups waiting (a flood's backlog; they are served newest first).
+    pub lookups: i64,
+    /// How long ago the oldest of them was asked for, in seconds.
+    pub oldest_lookup: f64,
 }
 
 /// Deletes up to `batch` jobs that finished before `before`; returns how many.

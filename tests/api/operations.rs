@@ -73,6 +73,9 @@ async fn metrics_count_requests_by_route_and_status_and_recovery_outcomes() {
         "intake_batch_size_count 1",
         "jobs_queue_depth",
         "jobs_oldest_age_seconds",
+        "lookups_waiting",
+        r#"cognito_budget_calls_total{class="background"}"#,
+        r#"cognito_budget_calls_total{class="interactive"}"#,
         "email_budget_used_this_hour",
     ] {
         assert!(
