@@ -19,7 +19,7 @@ use crate::idp::{
     CodeAnswer, EnrollmentBegin, EnrollmentStart, EnrollmentState, IdpError, MfaFactor, Passkey,
     TotpCheck,
 };
-use crate::store::enrollments::{self, EnrollmentEnd, NewEnrollment, PasskeyStep};
+use crate::store::enrollments::{self, EnrollmentEnd, NewEnrollment};
 use crate::store::recoveries::{self, RecoveryRow};
 use crate::worker::JobError;
 
@@ -695,6 +695,7 @@ impl RecoveryService {
         });
         let mut tx = self.db.begin().await?;
         let resealed = Sealed::enrolled(&finish.signed_in).seal(&verification.token, row.id);
+        let step = step.map(|s| s.to_json());
         enrollments::mark_enrolled(&mut tx, self.now(), row.id, &resealed, until, step.as_ref())
             .await?;
         let detail = format!(
@@ -786,13 +787,13 @@ impl RecoveryService {
         let mut step = enrollments::lock_enrolled(&mut tx, recovery.id)
             .await?
             .and_then(|e| e.passkey_step)
-            .map(|s| s.0)
+            .map(PasskeyStep::from_json)
             .unwrap_or_default();
         step.listed.clone_from(&after);
         if gone {
             step.removed.push(passkey.clone());
         }
-        enrollments::record_passkeys(&mut tx, row.id, &step).await?;
+        enrollments::record_passkeys(&mut tx, row.id, &step.to_json()).await?;
         let (outcome, detail) = if gone {
             (
                 Outcome::Success,
@@ -932,7 +933,7 @@ impl RecoveryService {
             .await
             .map_err(EnrollmentError::IdentityProviderUnavailable)?;
         enrollments::finish(tx, self.now(), open.id, EnrollmentEnd::Enrolled).await?;
-        let step = open.passkey_step.map(|s| s.0);
+        let step = open.passkey_step.map(PasskeyStep::from_json);
         let why = match (client, &step) {
             (_, None) => "the new authenticator is set up",
             (Some(_), Some(_)) => "the user finished with their passkeys",
@@ -986,6 +987,25 @@ enum Ended {
 pub struct Enrolled {
     pub passkeys: Vec<Passkey>,
     pub until: Option<DateTime<Utc>>,
+}
+
+/// The passkeys of an enrollment's last step, as stored with it (JSON): as last read back, and
+/// those the user removed. Names, ids and dates: no secret.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct PasskeyStep {
+    pub listed: Vec<Passkey>,
+    pub removed: Vec<Passkey>,
+}
+
+impl PasskeyStep {
+    pub(super) fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("names, ids and dates serialise")
+    }
+
+    /// The step as stored; an unreadable one (never written so) reads as empty.
+    pub(super) fn from_json(stored: serde_json::Value) -> Self {
+        serde_json::from_value(stored).unwrap_or_default()
+    }
 }
 
 /// A passkey the user removes, by its id, with the enrollment token.

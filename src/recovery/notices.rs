@@ -334,7 +334,9 @@ impl RecoveryService {
         let Some(recovery) = recoveries::get(conn, recovery_id).await? else {
             return Ok(());
         };
-        let Some(step) = crate::store::enrollments::passkey_step_of(conn, recovery.id).await?
+        let Some(step) = crate::store::enrollments::passkey_step_of(conn, recovery.id)
+            .await?
+            .map(super::enrollment::PasskeyStep::from_json)
         else {
             return Ok(());
         };

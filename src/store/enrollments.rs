@@ -144,22 +144,15 @@ pub async fn reseal(conn: &mut PgConnection, id: Uuid, sealed: &[u8]) -> Result<
     Ok(())
 }
 
-/// The passkeys of an enrollment's last step: as last read back, and those the user removed.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct PasskeyStep {
-    pub listed: Vec<crate::idp::Passkey>,
-    pub removed: Vec<crate::idp::Passkey>,
-}
-
 /// The new authenticator is the user's; the sign-in stays (resealed) until `until` while the
-/// user sees to their passkeys (`step`, when they have any).
+/// user sees to their passkeys (`step`, when they have any: the rules' record of them, as JSON).
 pub async fn mark_enrolled(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
     id: Uuid,
     sealed: &[u8],
     until: DateTime<Utc>,
-    step: Option<&PasskeyStep>,
+    step: Option<&serde_json::Value>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE enrollments SET sealed = $2, enrolled_at = $3, expires_at = $4, passkey_step = $5
@@ -169,7 +162,7 @@ pub async fn mark_enrolled(
     .bind(sealed)
     .bind(now)
     .bind(until)
-    .bind(step.map(sqlx::types::Json))
+    .bind(step)
     .execute(conn)
     .await?;
     Ok(())
@@ -179,11 +172,11 @@ pub async fn mark_enrolled(
 pub async fn record_passkeys(
     conn: &mut PgConnection,
     id: Uuid,
-    step: &PasskeyStep,
+    step: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE enrollments SET passkey_step = $2 WHERE id = $1")
         .bind(id)
-        .bind(sqlx::types::Json(step))
+        .bind(step)
         .execute(conn)
         .await?;
     Ok(())
@@ -194,7 +187,7 @@ pub async fn record_passkeys(
 pub struct EnrolledRow {
     pub id: Uuid,
     pub expires_at: DateTime<Utc>,
-    pub passkey_step: Option<sqlx::types::Json<PasskeyStep>>,
+    pub passkey_step: Option<serde_json::Value>,
 }
 
 /// The recovery's enrollment still holding the user's sign-in (whether or not its time ran
@@ -217,14 +210,13 @@ pub async fn lock_enrolled(
 pub async fn passkey_step_of(
     conn: &mut PgConnection,
     recovery_id: Uuid,
-) -> Result<Option<PasskeyStep>, sqlx::Error> {
-    let step: Option<sqlx::types::Json<PasskeyStep>> = sqlx::query_scalar(
+) -> Result<Option<serde_json::Value>, sqlx::Error> {
+    sqlx::query_scalar(
         "SELECT passkey_step FROM enrollments
          WHERE recovery_id = $1 AND passkey_step IS NOT NULL
          ORDER BY created_at DESC LIMIT 1",
     )
     .bind(recovery_id)
     .fetch_optional(conn)
-    .await?;
-    Ok(step.map(|s| s.0))
+    .await
 }
